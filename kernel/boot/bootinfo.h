@@ -1,0 +1,53 @@
+// What the boot loader told the kernel (Multiboot v1 information), copied
+// into kernel memory so that nothing depends on the loader's structures
+// after boot.
+
+#ifndef KERNEL_BOOT_BOOTINFO_H
+#define KERNEL_BOOT_BOOTINFO_H
+
+#include <stdint.h>
+
+#define BOOTINFO_MAX_REGIONS 64
+#define BOOTINFO_MAX_MODULES 16
+#define BOOTINFO_CMDLINE_MAX 512
+#define BOOTINFO_NAME_MAX 64
+
+// Memory region types, as in the BIOS E820 map (Multiboot spec 3.3).
+#define MEM_USABLE 1
+#define MEM_ACPI_RECLAIMABLE 3
+#define MEM_ACPI_NVS 4
+#define MEM_BAD 5
+
+struct mem_region {
+	uint64_t base;
+	uint64_t length;
+	uint32_t type;
+};
+
+struct boot_module {
+	uint64_t start;         // physical, first byte
+	uint64_t end;           // physical, one past the last byte
+	char name[BOOTINFO_NAME_MAX];   // the module's command line
+};
+
+struct bootinfo {
+	char cmdline[BOOTINFO_CMDLINE_MAX];
+	char loader[BOOTINFO_NAME_MAX];
+	int nregions;
+	struct mem_region regions[BOOTINFO_MAX_REGIONS];
+	int nmodules;
+	struct boot_module modules[BOOTINFO_MAX_MODULES];
+};
+
+extern struct bootinfo bootinfo;
+
+// Copies the Multiboot information at physical address info_pa into
+// bootinfo. Panics if magic is not the Multiboot loader's, or if the
+// loader gave no memory map.
+void bootinfo_parse(uint32_t magic, uint64_t info_pa);
+
+// Sum of the lengths of the usable regions, in bytes.
+uint64_t bootinfo_usable_bytes(void);
+const char *mem_region_type_name(uint32_t type);
+
+#endif

@@ -1,0 +1,56 @@
+#include <stdbool.h>
+
+#include "arch/x86.h"
+#include "console/console.h"
+#include "console/serial.h"
+#include "console/vga.h"
+#include "lib/printfmt.h"
+#include "platform/platform.h"
+
+#define BOCHS_E9_PORT 0xE9
+
+static bool e9_enabled;
+
+void console_init(void)
+{
+	serial_init();
+	vga_init();
+	e9_enabled = platform_is_bochs();
+}
+
+void console_putc(int c)
+{
+	// Serial terminals want CR LF.
+	if (c == '\n')
+		serial_putc('\r');
+	serial_putc(c);
+	vga_putc(c);
+	if (e9_enabled)
+		outb(BOCHS_E9_PORT, (uint8_t)c);
+}
+
+int console_getc(void)
+{
+	return serial_getc();
+}
+
+static void console_putch(int c, void *arg)
+{
+	(void)arg;
+	console_putc(c);
+}
+
+int vprintk(const char *fmt, va_list ap)
+{
+	return vprintfmt(console_putch, NULL, fmt, ap);
+}
+
+int printk(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	int n = vprintk(fmt, ap);
+	va_end(ap);
+	return n;
+}

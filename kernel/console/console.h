@@ -1,0 +1,19 @@
+// The kernel console: every character printed goes to COM1, the VGA text
+// screen, and Bochs's port 0xE9 when the kernel runs under Bochs. Input
+// comes from COM1 (the monitor reads it).
+
+#ifndef KERNEL_CONSOLE_CONSOLE_H
+#define KERNEL_CONSOLE_CONSOLE_H
+
+#include <stdarg.h>
+
+void console_init(void);
+void console_putc(int c);
+// Returns the next input character, or -1 if none is waiting.
+int console_getc(void);
+
+// printk: vprintfmt (lib/printfmt.h) onto the console.
+int printk(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+int vprintk(const char *fmt, va_list ap);
+
+#endif

@@ -1,0 +1,13 @@
+// 16550 UART on COM1, polled (no interrupts): 115200 baud, 8N1.
+
+#ifndef KERNEL_CONSOLE_SERIAL_H
+#define KERNEL_CONSOLE_SERIAL_H
+
+#include <stdbool.h>
+
+// Returns false if no UART answers at COM1.
+bool serial_init(void);
+void serial_putc(int c);
+int serial_getc(void);
+
+#endif

@@ -1,0 +1,50 @@
+// kmain: the first C code, called by boot/entry.S on the boot stack.
+// It brings up the console and traps, reads what the loader passed, and
+// runs what the command line asks for (see boot/cmdline.h).
+
+#include <stdint.h>
+
+#include "boot/bootinfo.h"
+#include "boot/cmdline.h"
+#include "console/console.h"
+#include "cpu/gdt.h"
+#include "debug/panic.h"
+#include "lib/string.h"
+#include "mm/bootmap.h"
+#include "monitor/monitor.h"
+#include "platform/platform.h"
+#include "test/ktest.h"
+#include "trap/trap.h"
+
+static void print_boot_banner(void)
+{
+	printk("kernel: booted by %s on %s\n",
+	       bootinfo.loader[0] ? bootinfo.loader : "an unnamed loader", platform_name());
+	printk("kernel: command line '%s'\n", bootinfo.cmdline);
+	printk("kernel: %lu KiB usable memory in %d regions, %d modules\n",
+	       bootinfo_usable_bytes() / 1024, bootinfo.nregions, bootinfo.nmodules);
+}
+
+void kmain(uint32_t magic, uint64_t info_pa)
+{
+	platform_detect();
+	console_init();
+	gdt_init();
+	trap_init();
+	bootmap_drop_identity();
+	bootinfo_parse(magic, info_pa);
+	cmdline_init(bootinfo.cmdline);
+	print_boot_banner();
+
+	const char *run = cmdline_get("run");
+	if (run == NULL || strcmp(run, "monitor") == 0)
+		monitor_run();
+
+	const struct ktest *t = ktest_find(run);
+	if (t == NULL) {
+		printk("kernel: no self-test named '%s'; these exist:\n", run);
+		ktest_list();
+		panic("run=%s: unknown self-test", run);
+	}
+	ktest_run(t);
+}

@@ -1,0 +1,37 @@
+// Virtual memory layout of the kernel.
+//
+//   0xFFFFFFFF80000000  KERNBASE: the kernel image, linked here and loaded
+//                       at physical KERNEL_LOAD_PHYS (the top 2 GiB, so the
+//                       compiler's -mcmodel=kernel can use 32-bit addresses).
+//   0xFFFF800000000000  DIRECTMAP_BASE: all of physical memory, mapped 1:1
+//                       at this offset, so the kernel reaches any physical
+//                       page at P2V(pa).
+//   0x0000000000000000  user space (page 0 is never mapped: NULL faults).
+//
+// The boot page tables (boot/entry.S) map the first 1 GiB at KERNBASE and
+// the first 4 GiB at DIRECTMAP_BASE with 2 MiB pages; the identity map the
+// 32-bit entry code runs on is dropped as soon as C starts (mm/boot_map.c).
+
+#ifndef KERNEL_MM_MEMLAYOUT_H
+#define KERNEL_MM_MEMLAYOUT_H
+
+#define KERNBASE           0xFFFFFFFF80000000
+#define DIRECTMAP_BASE     0xFFFF800000000000
+#define KERNEL_LOAD_PHYS   0x100000
+#define BOOT_DIRECTMAP_GIB 4
+
+#define PAGE_SIZE 4096
+#define PAGE_SHIFT 12
+#define KSTACK_SIZE (4 * PAGE_SIZE)
+
+#ifndef __ASSEMBLER__
+#include <stdint.h>
+
+// Physical address <-> direct-map virtual address.
+#define P2V(pa) ((void *)((uintptr_t)(pa) + DIRECTMAP_BASE))
+#define V2P(va) ((uintptr_t)(va) - DIRECTMAP_BASE)
+// Physical address of a symbol of the kernel image.
+#define KIMG_V2P(va) ((uintptr_t)(va) - KERNBASE)
+#endif
+
+#endif

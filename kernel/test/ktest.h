@@ -1,0 +1,31 @@
+// Self-tests the kernel runs when the command line says run=NAME.
+//
+// A test prints greppable lines that the grader (grader/) matches. The
+// kernel prints "== run: NAME (token T)" before the test and "== end: ok"
+// when it returns; a test that finds a failure says so and panics.
+// KTEST() places an entry in the .ktest section, which kernel.ld collects
+// between __ktest_start and __ktest_end, so a test file needs no table.
+
+#ifndef KERNEL_TEST_KTEST_H
+#define KERNEL_TEST_KTEST_H
+
+struct ktest {
+	const char *name;
+	const char *help;
+	void (*run)(void);
+};
+
+#define KTEST(fn, name_, help_)						\
+	static void fn(void);						\
+	static const struct ktest ktest_entry_##fn			\
+		__attribute__((used, section(".ktest"), aligned(8))) =	\
+		{ .name = name_, .help = help_, .run = fn }
+
+// Returns the test called name, or NULL.
+const struct ktest *ktest_find(const char *name);
+// Prints every test with its help line.
+void ktest_list(void);
+// Prints the run header, runs t, and ends the run with "== end: ok".
+__attribute__((noreturn)) void ktest_run(const struct ktest *t);
+
+#endif

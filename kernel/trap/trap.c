@@ -1,0 +1,121 @@
+#include <stddef.h>
+
+#include "arch/x86.h"
+#include "console/console.h"
+#include "cpu/gdt.h"
+#include "debug/backtrace.h"
+#include "debug/panic.h"
+#include "trap/trap.h"
+
+// An interrupt gate (SDM Vol. 3A 6.14.1, Figure 6-8).
+struct __attribute__((packed)) idt_gate {
+	uint16_t offset_low;
+	uint16_t selector;
+	uint8_t ist;
+	uint8_t type_attr;
+	uint16_t offset_mid;
+	uint32_t offset_high;
+	uint32_t reserved;
+};
+
+#define GATE_INTERRUPT_DPL0 0x8E        // present, DPL 0, 64-bit interrupt gate
+
+extern const uint64_t trap_vectors[T_NUM_EXCEPTIONS];
+static struct idt_gate idt[256];
+
+static void set_gate(int vector, uint64_t handler, uint8_t type_attr)
+{
+	idt[vector] = (struct idt_gate){
+		.offset_low = (uint16_t)handler,
+		.selector = GDT_KERNEL_CODE,
+		.type_attr = type_attr,
+		.offset_mid = (uint16_t)(handler >> 16),
+		.offset_high = (uint32_t)(handler >> 32),
+	};
+}
+
+void trap_init(void)
+{
+	struct __attribute__((packed)) {
+		uint16_t limit;
+		uint64_t base;
+	} ptr = { sizeof(idt) - 1, (uint64_t)idt };
+
+	for (int v = 0; v < T_NUM_EXCEPTIONS; v++)
+		set_gate(v, trap_vectors[v], GATE_INTERRUPT_DPL0);
+	asm volatile("lidt %0" : : "m"(ptr));
+}
+
+const char *trap_name(uint64_t vector)
+{
+	static const char *const names[T_NUM_EXCEPTIONS] = {
+		[T_DIVIDE] = "divide error",
+		[T_DEBUG] = "debug",
+		[T_NMI] = "non-maskable interrupt",
+		[T_BREAKPOINT] = "breakpoint",
+		[T_OVERFLOW] = "overflow",
+		[T_BOUND] = "bound range exceeded",
+		[T_INVALID_OP] = "invalid opcode",
+		[T_DEVICE_NA] = "device not available",
+		[T_DOUBLE_FAULT] = "double fault",
+		[T_INVALID_TSS] = "invalid TSS",
+		[T_SEGMENT_NP] = "segment not present",
+		[T_STACK] = "stack-segment fault",
+		[T_GP] = "general protection",
+		[T_PAGE_FAULT] = "page fault",
+		[T_X87_FP] = "x87 floating-point error",
+		[T_ALIGNMENT] = "alignment check",
+		[T_MACHINE_CHECK] = "machine check",
+		[T_SIMD_FP] = "SIMD floating-point exception",
+		[T_VIRTUALIZATION] = "virtualization exception",
+		[T_CONTROL_PROTECTION] = "control protection",
+	};
+	if (vector < T_NUM_EXCEPTIONS && names[vector] != NULL)
+		return names[vector];
+	return "unknown trap";
+}
+
+void trap_print_frame(const struct trapframe *tf)
+{
+	printk("  rax 0x%016lx  rbx 0x%016lx  rcx 0x%016lx\n", tf->rax, tf->rbx, tf->rcx);
+	printk("  rdx 0x%016lx  rsi 0x%016lx  rdi 0x%016lx\n", tf->rdx, tf->rsi, tf->rdi);
+	printk("  rbp 0x%016lx  rsp 0x%016lx  r8  0x%016lx\n", tf->rbp, tf->rsp, tf->r8);
+	printk("  r9  0x%016lx  r10 0x%016lx  r11 0x%016lx\n", tf->r9, tf->r10, tf->r11);
+	printk("  r12 0x%016lx  r13 0x%016lx  r14 0x%016lx\n", tf->r12, tf->r13, tf->r14);
+	printk("  r15 0x%016lx  rip 0x%016lx  rflags 0x%lx\n", tf->r15, tf->rip, tf->rflags);
+	printk("  cs 0x%lx  ss 0x%lx  vector %lu  error 0x%lx  cr2 0x%016lx  cr3 0x%lx\n",
+	       tf->cs, tf->ss, tf->vector, tf->error_code, read_cr2(), read_cr3());
+}
+
+// Says what a page fault tried: "write to a not-present page", and so on.
+static void print_page_fault_cause(uint64_t error_code)
+{
+	printk("%s %s page",
+	       error_code & PF_FETCH ? "instruction fetch from" :
+	       error_code & PF_WRITE ? "write to" : "read from",
+	       error_code & PF_PRESENT ? "a protected" : "a not-present");
+	if (error_code & PF_RSVD)
+		printk(" (reserved bit set in a page-table entry)");
+}
+
+// An exception in kernel code is a kernel bug: report it and stop.
+static void trap_kernel_panic(const struct trapframe *tf)
+{
+	panic_begin(__FILE__, __LINE__);
+	printk("%s (vector %lu) in kernel code", trap_name(tf->vector), tf->vector);
+	if (tf->vector == T_PAGE_FAULT) {
+		printk(" at address 0x%016lx: ", read_cr2());
+		print_page_fault_cause(tf->error_code);
+	}
+	printk("\n");
+	trap_print_frame(tf);
+	printk("backtrace:\n");
+	backtrace_print_frame(0, tf->rip, tf->rbp, false);
+	backtrace_walk(tf->rbp, 1);
+	panic_end();
+}
+
+void trap_dispatch(struct trapframe *tf)
+{
+	trap_kernel_panic(tf);
+}
