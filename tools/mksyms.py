@@ -12,17 +12,16 @@ TEXT_TYPES = set("tTwW")
 
 
 def function_symbols(lines):
-    """Return [(address, name)] of the text symbols, sorted, one name per
-    address, and the address of _etext (or None)."""
-    symbols, etext = {}, None
-    for line in lines:
-        parts = line.split()
-        if len(parts) != 3:
-            continue
-        addr, kind, name = int(parts[0], 16), parts[1], parts[2]
-        if name == "_etext":
-            etext = addr
-        elif kind in TEXT_TYPES and not name.startswith(".L"):
+    """Return [(address, name)] of the functions in [_text, _etext), sorted,
+    one name per address, and the address of _etext (or None). The 32-bit
+    entry code before _text never appears in a backtrace."""
+    entries = [line.split() for line in lines]
+    entries = [(int(e[0], 16), e[1], e[2]) for e in entries if len(e) == 3]
+    bounds = {name: addr for addr, _, name in entries if name in ("_text", "_etext")}
+    text, etext = bounds.get("_text", 0), bounds.get("_etext")
+    symbols = {}
+    for addr, kind, name in entries:
+        if kind in TEXT_TYPES and text <= addr and (etext is None or addr < etext):
             # Several names for one address: prefer a function's name to a
             # linker-script marker such as _text.
             if addr not in symbols or symbols[addr].startswith("_"):

@@ -1,0 +1,257 @@
+"""Lab 1 tests: boot information, printk, backtraces, symbol lookup, panics
+and kernel faults, the monitor. Every expectation is computed from values
+chosen here at random and from the built kernel's own symbols."""
+
+import re
+
+from gradelib import TestFailure, function_at, image_symbol, kernel_functions, test
+from prng import Prng
+
+EXERCISES = ("print_number", "backtrace_walk", "ksym_lookup")
+
+FRAME = re.compile(r"^  #(\d+)\s+rip 0x([0-9a-f]{16})  rbp 0x([0-9a-f]{16})  (\S+)$")
+
+
+# -- boot ---------------------------------------------------------------------
+
+@test(10, "memory map from the boot loader", exercises=["print_number"])
+def test_boot(ctx):
+    megs = ctx.rng.choice([64, 96, 128, 192, 256])
+    boot = ctx.boot("lab1.boot", megs=megs)
+    boot.expect_status("ok")
+    regions = []
+    for line in boot.matching(r"memory: "):
+        m = re.match(r"memory: 0x([0-9a-f]{16})-0x([0-9a-f]{16}) (.+)$", line)
+        if not m:
+            raise TestFailure("malformed memory line: '%s'" % line)
+        regions.append((int(m.group(1), 16), int(m.group(2), 16), m.group(3)))
+    usable = [(lo, hi) for lo, hi, kind in regions if kind == "usable"]
+    high = [hi for lo, hi in usable if lo <= 0x100000 < hi]
+    if not high:
+        raise TestFailure("no usable region contains 1 MiB; regions:\n    %s" % regions)
+    # The BIOS keeps a little at the top of RAM for itself (ACPI tables).
+    if not (megs - 1) << 20 <= high[0] <= megs << 20:
+        raise TestFailure("the region above 1 MiB ends at 0x%x, but the machine has %d MiB"
+                          % (high[0], megs))
+    total_kib = sum(hi - lo for lo, hi in usable) // 1024
+    boot.expect_lines(r"usable: ", ["usable: %d KiB" % total_kib], "usable memory total")
+
+
+# -- printf -------------------------------------------------------------------
+
+# The cases of kernel/test/lab1.c, in order: (C format, kind of value).
+PRINTF_CASES = [
+    ("%d", "int"), ("%i", "int"), ("%u", "uint"), ("%x", "uint"),
+    ("%o", "uint"), ("%ld", "long"), ("%lu", "ulong"), ("%lx", "ulong"),
+    ("%llx", "ulong"), ("%zu", "ulong"), ("%d", "small"), ("%6d", "small"),
+    ("%-6d|", "small"), ("%06d", "small"), ("%08x", "uint"),
+    ("%016lx", "ulong"), ("%-12lu|", "ulong"), ("%3u", "uint"), ("%p", "pointer"),
+    ("%c", "char"), ("%s", "string"), ("%8s|", "string"), ("%-8s|", "string"),
+    ("%.2s", "string"), ("100%%", "none"),
+]
+PRINTF_WORDS = ["dune", "ix", "vmcs", "ept", "lwip", ""]
+
+
+def signed(v, bits):
+    v &= (1 << bits) - 1
+    return v - (1 << bits) if v >> (bits - 1) else v
+
+
+def printf_expected(fmt, kind, v):
+    """What the kernel must print for one case, by Python's % operator."""
+    if kind == "pointer":
+        return "0x%016x" % v
+    value = {
+        "int": signed(v, 32), "uint": v & 0xFFFFFFFF, "long": signed(v, 64),
+        "ulong": v, "small": v % 20001 - 10000, "char": chr(33 + v % 94),
+        "string": PRINTF_WORDS[v % 6],
+    }.get(kind)
+    pyfmt = fmt.replace("l", "").replace("z", "")
+    return pyfmt % value if kind != "none" else pyfmt % ()
+
+
+def case_label(i):
+    return chr(ord("a") + i // 26) + chr(ord("a") + i % 26)
+
+
+@test(0, "printf: the self-test runs")
+def test_printf(ctx):
+    seed = ctx.rng.getrandbits(63) | 1
+    boot = ctx.boot("lab1.printf", seed=seed)
+    boot.seed = seed
+    boot.expect_status("ok")
+
+
+def check_printf_cases(boot, indices, what):
+    prng = Prng(boot.seed)
+    values = [prng.next() for _ in PRINTF_CASES]
+    for i in indices:
+        fmt, kind = PRINTF_CASES[i]
+        label = case_label(i)
+        boot.expect_lines(r"printf case %s: " % label,
+                          ["printf case %s: [%s]" % (label, printf_expected(fmt, kind, values[i]))],
+                          "%s, printk(\"%s\")" % (what, fmt))
+
+
+@test(5, "printf: signed decimal", parent=test_printf, exercises=["print_number"])
+def test_printf_signed(ctx, boot):
+    check_printf_cases(boot, [0, 1, 5, 10], "signed decimal")
+
+
+@test(5, "printf: unsigned, hex and octal", parent=test_printf, exercises=["print_number"])
+def test_printf_bases(ctx, boot):
+    check_printf_cases(boot, [2, 3, 4, 6, 7, 8, 9], "unsigned")
+
+
+@test(5, "printf: field width and padding", parent=test_printf, exercises=["print_number"])
+def test_printf_width(ctx, boot):
+    check_printf_cases(boot, [11, 12, 13, 14, 15, 16, 17], "width and padding")
+
+
+@test(5, "printf: pointers, characters and strings", parent=test_printf,
+      exercises=["print_number"])
+def test_printf_other(ctx, boot):
+    check_printf_cases(boot, [18, 19, 20, 21, 22, 23, 24], "%p, %c, %s")
+
+
+# -- backtraces and symbols ---------------------------------------------------
+
+def parse_frames(lines):
+    frames = []
+    for line in lines:
+        m = FRAME.match(line)
+        if m:
+            frames.append((int(m.group(1)), int(m.group(2), 16), int(m.group(3), 16),
+                           m.group(4)))
+    return frames
+
+
+def expected_symbol(functions, etext, rip, is_return_address=True):
+    """name+0xoffset as the kernel must print it for this rip."""
+    found = function_at(functions, etext, rip - 1 if is_return_address else rip)
+    return "%s+0x%x" % (found[0], rip - found[1]) if found else "??"
+
+
+@test(0, "backtrace: the self-test runs")
+def test_backtrace(ctx):
+    depth = ctx.rng.randint(2, 9)
+    boot = ctx.boot("lab1.backtrace", depth=depth)
+    boot.depth = depth
+    boot.expect_status("ok")
+
+
+@test(15, "backtrace: walks every frame", parent=test_backtrace, exercises=["backtrace_walk"])
+def test_backtrace_walk(ctx, boot):
+    functions, etext = kernel_functions()
+    frames = parse_frames(boot.test_lines())
+    # backtrace_recurse(depth) ... backtrace_recurse(0), then the callers
+    # lab1_backtrace, ktest_run, kmain, and the entry code.
+    callers = ["backtrace_recurse"] * (boot.depth + 1) + ["lab1_backtrace", "ktest_run", "kmain"]
+    want = len(callers) + 1
+    if len(frames) != want:
+        raise TestFailure("expected %d frames (depth %d), got %d:\n    %s"
+                          % (want, boot.depth, len(frames), "\n    ".join(boot.test_lines())))
+    for i, (n, rip, rbp, _) in enumerate(frames):
+        if n != i:
+            raise TestFailure("frame %d is numbered #%d" % (i, n))
+        if i > 0 and rbp <= frames[i - 1][2]:
+            raise TestFailure("frame #%d: rbp 0x%x is not above the previous frame's 0x%x"
+                              % (i, rbp, frames[i - 1][2]))
+        found = function_at(functions, etext, rip - 1)
+        if i < len(callers) and (found is None or found[0] != callers[i]):
+            raise TestFailure("frame #%d: rip 0x%x is in %s, not in %s"
+                              % (i, rip, found[0] if found else "no function", callers[i]))
+
+
+@test(10, "backtrace: names each frame", parent=test_backtrace, exercises=["ksym_lookup"])
+def test_backtrace_names(ctx, boot):
+    functions, etext = kernel_functions()
+    frames = parse_frames(boot.test_lines())
+    if not frames:
+        raise TestFailure("no frames printed")
+    for n, rip, _, printed in frames:
+        want = expected_symbol(functions, etext, rip)
+        if printed != want:
+            raise TestFailure("frame #%d: rip 0x%x printed as %s, expected %s"
+                              % (n, rip, printed, want))
+
+
+@test(15, "ksym_lookup: random addresses", exercises=["ksym_lookup"])
+def test_ksyms(ctx):
+    functions, etext = kernel_functions()
+    picks = ctx.rng.sample(range(len(functions)), 6)
+    addrs = []
+    for i in picks:
+        start = functions[i][0]
+        end = functions[i + 1][0] if i + 1 < len(functions) else etext
+        addrs.append(ctx.rng.randrange(start, end))
+    addrs += [functions[0][0] - 1, etext, 0x1000]
+    ctx.rng.shuffle(addrs)
+    boot = ctx.boot("lab1.ksyms", addrs=",".join("%x" % a for a in addrs))
+    boot.expect_status("ok")
+    want = []
+    for a in addrs:
+        sym = expected_symbol(functions, etext, a, is_return_address=False)
+        want.append("ksym: 0x%016x is %s" % (a, sym) if sym != "??"
+                    else "ksym: 0x%016x is outside the kernel text" % a)
+    boot.expect_lines(r"ksym: ", want, "ksym_lookup")
+
+
+# -- stopping for bugs --------------------------------------------------------
+
+def source_line(path, text):
+    """The line number of the first line of path that contains text."""
+    from gradelib import runner
+    for n, line in enumerate((runner.TOP / path).read_text().splitlines(), 1):
+        if text in line:
+            return n
+    raise TestFailure("cannot find '%s' in %s" % (text, path))
+
+
+def check_frame_names(boot, name):
+    frames = parse_frames(boot.lines)
+    if not any(printed.startswith(name + "+") for _, _, _, printed in frames):
+        raise TestFailure("the backtrace does not show %s:\n    %s"
+                          % (name, "\n    ".join(boot.lines[-12:])))
+
+
+@test(10, "panic: message, registers, backtrace",
+      exercises=["print_number", "backtrace_walk", "ksym_lookup"])
+def test_panic(ctx):
+    boot = ctx.boot("lab1.panic")
+    boot.expect_status("panic")
+    line = source_line("kernel/test/lab1.c", 'panic("lab1 panic test')
+    want = "kernel panic at kernel/test/lab1.c:%d: lab1 panic test (token %s)" % (line, boot.token)
+    if want not in boot.lines:
+        raise TestFailure("missing the panic line\n      expected: %s" % want)
+    if not boot.matching(r"  rsp 0x[0-9a-f]{16}  rflags 0x[0-9a-f]+$"):
+        raise TestFailure("missing the register line '  rsp 0x...  rflags 0x...'")
+    check_frame_names(boot, "lab1_panic")
+
+
+@test(10, "kernel page fault: reported with the address and a backtrace",
+      exercises=["print_number", "ksym_lookup"])
+def test_null(ctx):
+    address = ctx.rng.randrange(0, 1 << 30) & ~7
+    boot = ctx.boot("lab1.null", address="0x%x" % address)
+    boot.expect_status("panic")
+    want = ("page fault (vector 14) in kernel code at address 0x%016x: "
+            "write to a not-present page" % address)
+    if not any(line.endswith(want) for line in boot.lines):
+        raise TestFailure("missing the fault line\n      expected: ...%s" % want)
+    check_frame_names(boot, "lab1_null_write")
+
+
+@test(10, "monitor: help, kerninfo, backtrace, errors, exit",
+      exercises=["print_number", "backtrace_walk", "ksym_lookup"], emulators=["qemu", "kvm"])
+def test_monitor(ctx):
+    word = "bogus" + ctx.token()
+    boot = ctx.boot("monitor", stdin="help\nkerninfo\n%s\nbacktrace\nexit\n" % word)
+    boot.expect_status("ok")
+    text = "\n".join(boot.lines)
+    for want in ("  kerninfo   where the kernel image lies in memory",
+                 "  _start  0x%016x (physical entry)" % image_symbol("_start"),
+                 "unknown command '%s' (try 'help')" % word):
+        if want not in text:
+            raise TestFailure("missing in the monitor's output: '%s'" % want)
+    check_frame_names(boot, "monitor_run")

@@ -1,0 +1,298 @@
+"""Run the kernel in an emulator: QEMU (software CPU), QEMU with KVM, or
+Bochs. Used by tools/run (make run, make gdb) and by the grader.
+
+A run passes the kernel a command line, captures what the kernel prints
+(COM1 under QEMU, port 0xE9 under Bochs) into a log, and ends in one of
+these ways (RunResult.status):
+  ok       the kernel printed "== end: ok" and powered off
+  panic    the kernel printed "== end: panic" (a panic or a kernel fault)
+  reset    the machine stopped without an end marker (triple fault, or a
+           failed emulator check: see the emulator log)
+  timeout  nothing ended the run within the time limit
+  error    the emulator could not start or failed
+"""
+
+import os
+import re
+import select
+import shutil
+import signal
+import socket
+import subprocess
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+TOP = Path(__file__).resolve().parent.parent
+BUILD = TOP / "build"
+KERNEL_ELF = BUILD / "kernel" / "kernel.elf"
+BOCHSRC_TEMPLATE = TOP / "tools" / "bochsrc.in"
+
+END_MARKER = re.compile(r"^== end: (ok|panic)\s*$", re.M)
+# How long an emulator may take to exit after the kernel's end marker.
+EXIT_GRACE_SECONDS = 5
+DEFAULT_TIMEOUT = {"qemu": 30, "kvm": 30, "bochs": 120}
+
+EMULATORS = ("qemu", "kvm", "bochs")
+
+
+@dataclass
+class RunResult:
+    emulator: str
+    cmdline: str
+    status: str = "error"
+    output: str = ""
+    seconds: float = 0.0
+    exit_code: int = None
+    log_path: Path = None
+    emulator_log: str = ""      # Bochs's own log (VM-entry failures etc.)
+    reason: str = ""            # for reset/timeout/error: what happened
+
+    def lines(self):
+        return self.output.splitlines()
+
+
+def kvm_usable():
+    """True if /dev/kvm exists and this user may open it."""
+    return os.access("/dev/kvm", os.R_OK | os.W_OK)
+
+
+def nested_vmx_enabled():
+    """True if the host's kvm_intel module lets guests use VMX."""
+    try:
+        value = Path("/sys/module/kvm_intel/parameters/nested").read_text().strip()
+    except OSError:
+        return False
+    return value in ("Y", "1")
+
+
+def pick_emulator(requested, needs_vmx=False):
+    """Resolve 'auto': KVM where usable (with nested VMX for VT-x labs),
+    else QEMU's software CPU, or Bochs for VT-x labs (QEMU's software CPU
+    has no VMX)."""
+    if requested != "auto":
+        return requested
+    if kvm_usable() and (not needs_vmx or nested_vmx_enabled()):
+        return "kvm"
+    return "bochs" if needs_vmx else "qemu"
+
+
+def user_port(base):
+    """A TCP port for this user (so users of one machine do not collide);
+    refuses one that is taken."""
+    port = base + os.getuid() % 5000
+    with socket.socket() as s:
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            raise RuntimeError("port %d (derived from your user id) is in use: "
+                               "is another run of yours still going?" % port)
+    return port
+
+
+def tool_versions():
+    """The versions of the tools whose behaviour the labs depend on."""
+    versions = {}
+    for name, cmd in (("gcc", ["gcc", "--version"]),
+                      ("qemu", ["qemu-system-x86_64", "--version"]),
+                      ("bochs", ["dpkg-query", "-W", "-f=${Version}", "bochs"])):
+        try:
+            out = subprocess.run(cmd, capture_output=True, text=True, timeout=10).stdout
+            versions[name] = out.splitlines()[0].strip() if out else "unknown"
+        except (OSError, subprocess.SubprocessError):
+            versions[name] = "not installed"
+    return versions
+
+
+def qemu_command(emulator, cmdline, smp, megs, interactive=False, gdb_port=None):
+    """The QEMU command line for a run."""
+    cmd = ["qemu-system-x86_64", "-kernel", str(KERNEL_ELF), "-append", cmdline,
+           "-m", str(megs), "-smp", str(smp), "-no-reboot", "-display", "none",
+           "-serial", "mon:stdio" if interactive else "stdio",
+           "-device", "isa-debug-exit,iobase=0xf4,iosize=4"]
+    if emulator == "kvm":
+        cmd += ["-enable-kvm", "-cpu", "host"]
+    if gdb_port is not None:
+        cmd += ["-S", "-gdb", "tcp:127.0.0.1:%d" % gdb_port]
+    return cmd
+
+
+def make_iso(cmdline, iso_path):
+    """Build a GRUB ISO that boots the kernel with this command line."""
+    root = iso_path.parent / (iso_path.stem + ".root")
+    shutil.rmtree(root, ignore_errors=True)
+    (root / "boot" / "grub").mkdir(parents=True)
+    shutil.copy(KERNEL_ELF, root / "boot" / "kernel.elf")
+    (root / "boot" / "grub" / "grub.cfg").write_text(grub_config(cmdline))
+    proc = subprocess.run(["grub-mkrescue", "-o", str(iso_path), str(root)],
+                          capture_output=True, text=True)
+    shutil.rmtree(root, ignore_errors=True)
+    if proc.returncode != 0:
+        raise RuntimeError("grub-mkrescue failed:\n" + proc.stderr)
+
+
+def grub_config(cmdline):
+    """grub.cfg: boot the kernel at once with the given command line."""
+    return ("set timeout=0\nset default=0\n"
+            'menuentry "kernel" {\n'
+            "\tmultiboot /boot/kernel.elf %s\n\tboot\n}\n" % cmdline)
+
+
+def bochs_config(iso, log, smp, megs, com1_mode, com1_dev):
+    text = BOCHSRC_TEMPLATE.read_text()
+    for key, value in (("ISO", iso), ("LOG", log), ("CPUS", smp), ("MEGS", megs),
+                       ("COM1_MODE", com1_mode), ("COM1_DEV", com1_dev)):
+        text = text.replace("@%s@" % key, str(value))
+    return text
+
+
+def bochs_command(workdir, cmdline, smp, megs, interactive=False):
+    """Write the ISO, bochsrc and debugger script for a Bochs run into
+    workdir and return the command. Debian's Bochs has its debugger built
+    in: the script's "c" lets it run without stopping at a prompt."""
+    iso = workdir / "kernel.iso"
+    make_iso(cmdline, iso)
+    if interactive:
+        com1_mode, com1_dev = "term", os.ttyname(0)
+    else:
+        com1_mode, com1_dev = "file", workdir / "com1.log"
+    (workdir / "bochsrc").write_text(
+        bochs_config(iso, workdir / "bochs.log", smp, megs, com1_mode, com1_dev))
+    (workdir / "bochs.rc").write_text("c\n")
+    return ["bochs", "-q", "-f", str(workdir / "bochsrc"), "-rc", str(workdir / "bochs.rc")]
+
+
+def run_interactive(emulator, cmdline, smp=1, megs=256, gdb_port=None):
+    """Run with the terminal attached (make run, make gdb); returns the
+    emulator's exit status."""
+    if emulator == "bochs":
+        workdir = BUILD / "run" / "interactive"
+        workdir.mkdir(parents=True, exist_ok=True)
+        cmd = bochs_command(workdir, cmdline, smp, megs, interactive=True)
+        return subprocess.call(cmd, stdin=subprocess.DEVNULL)
+    cmd = qemu_command(emulator, cmdline, smp, megs, interactive=True, gdb_port=gdb_port)
+    return subprocess.call(cmd)
+
+
+def run_captured(emulator, cmdline, log_path, timeout=None, smp=1, megs=256,
+                 stdin_data=None, stdin_after="K> ", echo=None):
+    """Run to the end with the output captured; returns a RunResult.
+    stdin_data (QEMU only) is typed into the serial console once the
+    output shows stdin_after (the monitor's prompt: what is typed earlier
+    can be lost while the kernel sets up the UART). echo, if given, is
+    called with each chunk of output as it arrives."""
+    timeout = timeout or DEFAULT_TIMEOUT[emulator]
+    log_path = Path(log_path)
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    result = RunResult(emulator=emulator, cmdline=cmdline, log_path=log_path)
+    workdir = log_path.parent / (log_path.stem + ".run")
+    shutil.rmtree(workdir, ignore_errors=True)
+    workdir.mkdir(parents=True)
+    try:
+        if emulator == "bochs":
+            cmd = bochs_command(workdir, cmdline, smp, megs)
+        else:
+            cmd = qemu_command(emulator, cmdline, smp, megs)
+    except (RuntimeError, OSError) as e:
+        result.reason = str(e)
+        return result
+
+    start = time.monotonic()
+    try:
+        proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, start_new_session=True)
+    except OSError as e:
+        result.reason = "cannot start %s: %s" % (cmd[0], e)
+        return result
+    typist = Typist(proc.stdin, stdin_data if emulator != "bochs" else None, stdin_after)
+    output, stderr, timed_out = collect_output(proc, start, timeout, echo, typist)
+    result.seconds = time.monotonic() - start
+    result.output = output.decode(errors="replace").replace("\r\n", "\n")
+    result.exit_code = proc.returncode
+    log_path.write_text(result.output)
+    if emulator == "bochs":
+        bochs_log = workdir / "bochs.log"
+        result.emulator_log = bochs_log.read_text(errors="replace") if bochs_log.exists() else ""
+    classify(result, stderr.decode(errors="replace"), timed_out)
+    return result
+
+
+class Typist:
+    """Types text into the emulator's stdin once the output shows a cue,
+    then closes it."""
+
+    def __init__(self, stdin, text, cue):
+        self.stdin, self.text, self.cue = stdin, text, cue
+        if not text:
+            stdin.close()
+
+    def saw(self, output):
+        if self.text and self.cue in output:
+            try:
+                self.stdin.write(self.text.encode())
+                self.stdin.close()
+            except BrokenPipeError:
+                pass
+            self.text = None
+
+
+def collect_output(proc, start, timeout, echo, typist):
+    """Read stdout and stderr until the process exits, the time limit
+    passes, or the kernel's end marker is followed by no exit. Kills the
+    process group on the way out. Returns (stdout, stderr, timed_out)."""
+    out, err = bytearray(), bytearray()
+    streams = {proc.stdout.fileno(): out, proc.stderr.fileno(): err}
+    end_seen_at = None
+    while streams:
+        now = time.monotonic()
+        limit = start + timeout
+        if end_seen_at is not None:
+            limit = min(limit, end_seen_at + EXIT_GRACE_SECONDS)
+        if now >= limit:
+            break
+        ready, _, _ = select.select(list(streams), [], [], limit - now)
+        for fd in ready:
+            chunk = os.read(fd, 65536)
+            if not chunk:
+                del streams[fd]
+                continue
+            streams[fd].extend(chunk)
+            if streams[fd] is out:
+                if echo:
+                    echo(chunk.decode(errors="replace"))
+                text = out.decode(errors="replace")
+                typist.saw(text)
+                if end_seen_at is None and END_MARKER.search(text):
+                    end_seen_at = time.monotonic()
+    try:
+        proc.wait(timeout=0 if streams else EXIT_GRACE_SECONDS)
+    except subprocess.TimeoutExpired:
+        pass
+    typist.saw(typist.cue or "")      # close stdin if the cue never came
+    timed_out = proc.poll() is None and end_seen_at is None
+    if proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+    return bytes(out), bytes(err), timed_out
+
+
+def classify(result, stderr, timed_out):
+    """Set result.status and result.reason from the output and the exit."""
+    marker = END_MARKER.search(result.output)
+    if marker:
+        result.status = marker.group(1)
+        return
+    if timed_out:
+        result.status = "timeout"
+        result.reason = "no end marker within the time limit (a hang?)"
+        return
+    result.status = "reset"
+    why = [line for line in result.emulator_log.splitlines()
+           if re.search(r"triple fault|shutdown|PANIC|>>PANIC<<|VMX|vmentry|VMfail", line, re.I)]
+    errors = [line for line in stderr.splitlines() if line.strip() and "ALSA" not in line]
+    result.reason = ("the machine stopped without an end marker (exit status %s): "
+                     "a triple fault resets it" % result.exit_code)
+    if why:
+        result.reason += "\nemulator log:\n  " + "\n  ".join(why[-10:])
+    elif errors:
+        result.reason += "\nemulator said:\n  " + "\n  ".join(errors[-10:])
