@@ -496,8 +496,8 @@ def list_regions(top):
         if in_excluded_dir(relpath) or not os.path.isfile(full):
             continue
         text = decode(Path(full).read_bytes())
-        leader = text is not None and leader_for(relpath, text)
-        if not leader:
+        leader = leader_for(relpath, text) if text is not None else None
+        if leader is None:
             continue
         try:
             found = parse_regions(text, leader, relpath)

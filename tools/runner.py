@@ -273,6 +273,8 @@ def collect_output(proc, start, timeout, echo, typist):
     if proc.poll() is None:
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait()
+    proc.stdout.close()
+    proc.stderr.close()
     return bytes(out), bytes(err), timed_out
 
 

@@ -79,6 +79,18 @@ static void print_integer(struct printer *p, const struct conversion *conv,
 	}
 }
 
+// Prints len characters of s in the conversion's field width.
+static void print_field(struct printer *p, const struct conversion *conv,
+			const char *s, int len)
+{
+	if (!conv->left)
+		emit_repeated(p, ' ', conv->width - len);
+	for (int i = 0; i < len; i++)
+		emit(p, s[i]);
+	if (conv->left)
+		emit_repeated(p, ' ', conv->width - len);
+}
+
 static void print_string(struct printer *p, const struct conversion *conv,
 			 const char *s)
 {
@@ -86,12 +98,7 @@ static void print_string(struct printer *p, const struct conversion *conv,
 		s = "(null)";
 	int len = conv->precision >= 0 ? (int)strnlen(s, conv->precision)
 				       : (int)strlen(s);
-	if (!conv->left)
-		emit_repeated(p, ' ', conv->width - len);
-	for (int i = 0; i < len; i++)
-		emit(p, s[i]);
-	if (conv->left)
-		emit_repeated(p, ' ', conv->width - len);
+	print_field(p, conv, s, len);
 }
 
 static uint64_t fetch_unsigned(va_list *ap, int length)
@@ -181,9 +188,11 @@ int vprintfmt(putch_fn putch, void *arg, const char *fmt, va_list ap)
 		case 's':
 			print_string(&p, &conv, va_arg(args, const char *));
 			break;
-		case 'c':
-			emit(&p, va_arg(args, int));
+		case 'c': {
+			char c = (char)va_arg(args, int);
+			print_field(&p, &conv, &c, 1);
 			break;
+		}
 		case '%':
 			emit(&p, '%');
 			break;

@@ -156,3 +156,18 @@ static void lab1_null_write(void)
 	*p = 0x1ab1;
 	printk("lab1.null: the write to %p did not fault\n", (void *)p);
 }
+
+KTEST(lab1_triple_fault, "lab1.triple", "trap with an empty IDT: the CPU resets (a triple fault)");
+static void lab1_triple_fault(void)
+{
+	struct __attribute__((packed)) {
+		uint16_t limit;
+		uint64_t base;
+	} empty_idt = { 0, 0 };
+
+	// With no usable gate, the breakpoint becomes a #GP, then a double
+	// fault, then a triple fault: the CPU shuts down (SDM Vol. 3A 6.15,
+	// "Interrupt 8").
+	asm volatile("lidt %0; int3" : : "m"(empty_idt));
+	printk("lab1.triple: the CPU survived a trap with an empty IDT\n");
+}
