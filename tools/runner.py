@@ -19,6 +19,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -162,16 +163,31 @@ def bochs_command(workdir, cmdline, smp, megs, interactive=False):
     return ["bochs", "-q", "-f", str(workdir / "bochsrc"), "-rc", str(workdir / "bochs.rc")]
 
 
+# QEMU's exit status when the kernel writes v to isa-debug-exit is
+# (v << 1) | 1; 0 means QEMU stopped on its own (with -no-reboot, a reset).
+QEMU_EXIT_STATUS = {1: "ok", 3: "panic", 0: "reset"}
+
+
 def run_interactive(emulator, cmdline, smp=1, megs=256, gdb_port=None):
-    """Run with the terminal attached (make run, make gdb); returns the
-    emulator's exit status."""
+    """Run with the terminal attached to the serial console (make run,
+    make gdb); returns how the run ended: ok, panic, reset or error."""
     if emulator == "bochs":
         workdir = BUILD / "run" / "interactive"
         workdir.mkdir(parents=True, exist_ok=True)
         cmd = bochs_command(workdir, cmdline, smp, megs, interactive=True)
-        return subprocess.call(cmd, stdin=subprocess.DEVNULL)
+        # COM1 is the terminal; port 0xE9's copy of the output is dropped,
+        # and Bochs's own messages are shown only if it fails.
+        with open(workdir / "bochs.stderr", "w+") as err:
+            code = subprocess.call(cmd, stdin=subprocess.DEVNULL,
+                                   stdout=subprocess.DEVNULL, stderr=err)
+            # Bochs exits with 1 after the kernel's shutdown request.
+            if code == 1:
+                return "ok"
+            err.seek(0)
+            print(err.read(), file=sys.stderr)
+            return "error"
     cmd = qemu_command(emulator, cmdline, smp, megs, interactive=True, gdb_port=gdb_port)
-    return subprocess.call(cmd)
+    return QEMU_EXIT_STATUS.get(subprocess.call(cmd), "error")
 
 
 def run_captured(emulator, cmdline, log_path, timeout=None, smp=1, megs=256,

@@ -156,8 +156,13 @@ long_mode_entry:
 	movabs $higher_half_entry, %rax
 	jmp *%rax
 
+	// The outermost frame: its CFI says there is no caller, so gdb's
+	// backtraces end here.
+	.cfi_sections .debug_frame
 	.text
 higher_half_entry:
+	.cfi_startproc
+	.cfi_undefined rip
 	movw $GDT_KERNEL_DATA, %ax
 	movw %ax, %ds
 	movw %ax, %es
@@ -172,6 +177,7 @@ higher_half_entry:
 	call kmain
 1:	hlt
 	jmp 1b
+	.cfi_endproc
 
 	.section .boot.data, "aw"
 	.balign 16
