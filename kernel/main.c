@@ -5,12 +5,15 @@
 #include <stdint.h>
 
 #include "boot/bootinfo.h"
+#include "init.h"
 #include "boot/cmdline.h"
 #include "console/console.h"
 #include "cpu/gdt.h"
 #include "debug/panic.h"
 #include "lib/string.h"
 #include "mm/bootmap.h"
+#include "mm/page.h"
+#include "mm/vm.h"
 #include "monitor/monitor.h"
 #include "platform/platform.h"
 #include "test/ktest.h"
@@ -23,6 +26,22 @@ static void print_boot_banner(void)
 	printk("kernel: command line '%s'\n", bootinfo.cmdline);
 	printk("kernel: %lu KiB usable memory in %d regions, %d modules\n",
 	       bootinfo_usable_bytes() / 1024, bootinfo.nregions, bootinfo.nmodules);
+}
+
+static enum stage current_stage = STAGE_CONSOLE;
+
+void bring_up(enum stage stage)
+{
+	for (; current_stage < stage; current_stage++) {
+		switch (current_stage + 1) {
+		case STAGE_PAGES:
+			page_init();
+			break;
+		case STAGE_MEMORY:
+			vm_init();
+			break;
+		}
+	}
 }
 
 void kmain(uint32_t magic, uint64_t info_pa)

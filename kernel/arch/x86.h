@@ -67,10 +67,15 @@ DEFINE_READ_CR(3)
 DEFINE_READ_CR(4)
 #undef DEFINE_READ_CR
 
-static inline void write_cr3(uint64_t v)
-{
-	asm volatile("mov %0, %%cr3" : : "r"(v) : "memory");
-}
+#define DEFINE_WRITE_CR(n)						\
+	static inline void write_cr##n(uint64_t v)			\
+	{								\
+		asm volatile("mov %0, %%cr" #n : : "r"(v) : "memory");	\
+	}
+DEFINE_WRITE_CR(0)
+DEFINE_WRITE_CR(3)
+DEFINE_WRITE_CR(4)
+#undef DEFINE_WRITE_CR
 
 static inline uint64_t read_rflags(void)
 {

@@ -27,6 +27,7 @@ void ktest_run(const struct ktest *t)
 	const char *token = cmdline_get("token");
 
 	printk("== run: %s (token %s)\n", t->name, token ? token : "none");
+	bring_up(t->stage);
 	t->run();
 	power_off(POWER_OK);
 }

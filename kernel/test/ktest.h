@@ -9,23 +9,27 @@
 #ifndef KERNEL_TEST_KTEST_H
 #define KERNEL_TEST_KTEST_H
 
+#include "init.h"
+
 struct ktest {
 	const char *name;
 	const char *help;
 	void (*run)(void);
+	enum stage stage;       // what the kernel must bring up first
 };
 
-#define KTEST(fn, name_, help_)						\
+#define KTEST(fn, name_, stage_, help_)					\
 	static void fn(void);						\
 	static const struct ktest ktest_entry_##fn			\
 		__attribute__((used, section(".ktest"), aligned(8))) =	\
-		{ .name = name_, .help = help_, .run = fn }
+		{ .name = name_, .help = help_, .run = fn, .stage = stage_ }
 
 // Returns the test called name, or NULL.
 const struct ktest *ktest_find(const char *name);
 // Prints every test with its help line.
 void ktest_list(void);
-// Prints the run header, runs t, and ends the run with "== end: ok".
+// Brings the kernel up to t's stage, prints the run header, runs t, and
+// ends the run with "== end: ok".
 __attribute__((noreturn)) void ktest_run(const struct ktest *t);
 
 #endif

@@ -15,7 +15,7 @@
 #include "test/ktest.h"
 #include "test/prng.h"
 
-KTEST(lab1_boot, "lab1.boot", "print the memory map and modules from the loader");
+KTEST(lab1_boot, "lab1.boot", STAGE_CONSOLE, "print the memory map and modules from the loader");
 static void lab1_boot(void)
 {
 	for (int i = 0; i < bootinfo.nregions; i++) {
@@ -82,7 +82,7 @@ static void print_case(const char *format, enum value_kind kind, uint64_t v)
 	}
 }
 
-KTEST(lab1_printf, "lab1.printf", "printk conversions of values made from seed=");
+KTEST(lab1_printf, "lab1.printf", STAGE_CONSOLE, "printk conversions of values made from seed=");
 static void lab1_printf(void)
 {
 	struct prng r;
@@ -110,7 +110,7 @@ __attribute__((noipa)) static int backtrace_recurse(int depth)
 	return backtrace_recurse(depth - 1) + 1;
 }
 
-KTEST(lab1_backtrace, "lab1.backtrace", "print a backtrace from depth= nested calls");
+KTEST(lab1_backtrace, "lab1.backtrace", STAGE_CONSOLE, "print a backtrace from depth= nested calls");
 static void lab1_backtrace(void)
 {
 	int depth = (int)cmdline_get_u64("depth", 3);
@@ -119,7 +119,7 @@ static void lab1_backtrace(void)
 	backtrace_recurse(depth);
 }
 
-KTEST(lab1_ksyms, "lab1.ksyms", "look up the addresses in addrs= (comma-separated)");
+KTEST(lab1_ksyms, "lab1.ksyms", STAGE_CONSOLE, "look up the addresses in addrs= (comma-separated)");
 static void lab1_ksyms(void)
 {
 	const char *p = cmdline_get("addrs");
@@ -140,7 +140,7 @@ static void lab1_ksyms(void)
 	}
 }
 
-KTEST(lab1_panic, "lab1.panic", "panic on purpose, with the token in the message");
+KTEST(lab1_panic, "lab1.panic", STAGE_CONSOLE, "panic on purpose, with the token in the message");
 static void lab1_panic(void)
 {
 	const char *token = cmdline_get("token");
@@ -148,7 +148,7 @@ static void lab1_panic(void)
 	panic("lab1 panic test (token %s)", token ? token : "none");
 }
 
-KTEST(lab1_null_write, "lab1.null", "write through a NULL pointer: a page fault in the kernel");
+KTEST(lab1_null_write, "lab1.null", STAGE_CONSOLE, "write through a NULL pointer: a page fault in the kernel");
 static void lab1_null_write(void)
 {
 	volatile uint64_t *p = (volatile uint64_t *)cmdline_get_u64("address", 0);
@@ -157,7 +157,7 @@ static void lab1_null_write(void)
 	printk("lab1.null: the write to %p did not fault\n", (void *)p);
 }
 
-KTEST(lab1_triple_fault, "lab1.triple", "trap with an empty IDT: the CPU resets (a triple fault)");
+KTEST(lab1_triple_fault, "lab1.triple", STAGE_CONSOLE, "trap with an empty IDT: the CPU resets (a triple fault)");
 static void lab1_triple_fault(void)
 {
 	struct __attribute__((packed)) {

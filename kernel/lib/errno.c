@@ -1,0 +1,15 @@
+#include "lib/errno.h"
+
+const char *strerror(int error)
+{
+	switch (error < 0 ? -error : error) {
+	case ENOENT: return "no such entry";
+	case ENOMEM: return "out of memory";
+	case EFAULT: return "bad address";
+	case EBUSY: return "busy";
+	case EEXIST: return "already exists";
+	case EINVAL: return "invalid argument";
+	case ENOSYS: return "no such system call";
+	default: return "unknown error";
+	}
+}

@@ -1,0 +1,18 @@
+// Error codes. Functions that can fail for a reason the caller should
+// handle return a negative code (-ENOMEM); kernel bugs panic instead.
+
+#ifndef KERNEL_LIB_ERRNO_H
+#define KERNEL_LIB_ERRNO_H
+
+#define ENOENT  2       // no such thing
+#define ENOMEM  12      // out of memory
+#define EFAULT  14      // bad address
+#define EBUSY   16      // in use
+#define EEXIST  17      // already there
+#define EINVAL  22      // invalid argument
+#define ENOSYS  38      // no such system call
+
+// A name for an error code, for messages: "out of memory".
+const char *strerror(int error);
+
+#endif

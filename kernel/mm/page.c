@@ -1,0 +1,248 @@
+// The physical page allocator (see page.h): pages[] from the memory map,
+// and the buddy allocator over it.
+
+#include "boot/bootinfo.h"
+#include "console/console.h"
+#include "debug/panic.h"
+#include "lib/string.h"
+#include "mm/page.h"
+
+struct page *pages;
+size_t npages;
+
+// Free blocks of each order: doubly linked through next/prev, newest
+// first, so that a block freed is the next one handed out (the tests
+// check this reuse).
+static struct page *free_lists[PAGE_MAX_ORDER + 1];
+
+// Physical ranges never handed out, filled in by page_init.
+#define MAX_RESERVED 24
+static struct { uint64_t start, end; } reserved[MAX_RESERVED];
+static int nreserved;
+
+// Everything below 1 MiB stays reserved: the BIOS data area, the EBDA,
+// and the page the other CPUs start in (Lab 4); and page 0 is NULL.
+#define LOW_MEMORY_END 0x100000
+
+static void reserve_range(uint64_t start, uint64_t end)
+{
+	if (nreserved == MAX_RESERVED)
+		panic("page_init: more than %d reserved ranges", MAX_RESERVED);
+	reserved[nreserved].start = start & ~(uint64_t)(PAGE_SIZE - 1);
+	reserved[nreserved].end = (end + PAGE_SIZE - 1) & ~(uint64_t)(PAGE_SIZE - 1);
+	nreserved++;
+}
+
+bool page_range_is_reserved(uint64_t pa, uint64_t len)
+{
+	for (int i = 0; i < nreserved; i++)
+		if (pa < reserved[i].end && pa + len > reserved[i].start)
+			return true;
+	return false;
+}
+
+static bool range_is_usable(uint64_t pa, uint64_t len)
+{
+	for (int i = 0; i < bootinfo.nregions; i++) {
+		const struct mem_region *r = &bootinfo.regions[i];
+		if (r->type == MEM_USABLE && pa >= r->base && pa + len <= r->base + r->length)
+			return true;
+	}
+	return false;
+}
+
+static uint64_t highest_usable_address(void)
+{
+	uint64_t top = 0;
+
+	for (int i = 0; i < bootinfo.nregions; i++) {
+		const struct mem_region *r = &bootinfo.regions[i];
+		if (r->type == MEM_USABLE && r->base + r->length > top)
+			top = r->base + r->length;
+	}
+	return top & ~(uint64_t)(PAGE_SIZE - 1);
+}
+
+// Finds room for pages[] in usable memory above every reserved range
+// that page_init knows so far (the kernel image and the modules).
+static uint64_t place_page_array(uint64_t bytes)
+{
+	uint64_t pa = 0;
+
+	for (int i = 0; i < nreserved; i++)
+		if (reserved[i].end > pa)
+			pa = reserved[i].end;
+	for (int i = 0; i < bootinfo.nregions; i++) {
+		const struct mem_region *r = &bootinfo.regions[i];
+		uint64_t start = r->base > pa ? r->base : pa;
+		start = (start + PAGE_SIZE - 1) & ~(uint64_t)(PAGE_SIZE - 1);
+		if (range_is_usable(start, bytes) && start + bytes <= BOOT_DIRECTMAP_GIB * (1ull << 30))
+			return start;
+	}
+	panic("page_init: no usable memory for the %lu KiB page array", bytes / 1024);
+}
+
+static void list_push(unsigned order, struct page *p)
+{
+	p->prev = NULL;
+	p->next = free_lists[order];
+	if (p->next)
+		p->next->prev = p;
+	free_lists[order] = p;
+}
+
+static void list_remove(unsigned order, struct page *p)
+{
+	if (p->prev)
+		p->prev->next = p->next;
+	else
+		free_lists[order] = p->next;
+	if (p->next)
+		p->next->prev = p->prev;
+	p->next = p->prev = NULL;
+}
+
+struct page *pa_to_page(uint64_t pa)
+{
+	uint64_t pfn = pa >> PAGE_SHIFT;
+
+	if (pfn >= npages)
+		panic("pa_to_page: physical address 0x%lx is above the last page 0x%lx",
+		      pa, (uint64_t)npages << PAGE_SHIFT);
+	return &pages[pfn];
+}
+
+// Puts the block of 2^order pages that starts at p on a free list,
+// merged with its buddy, and the buddy of the merged block, and so on,
+// while the buddy is a whole free block of the same order.
+static void free_block(struct page *p, unsigned order)
+{
+	size_t pfn = p - pages;
+
+	// BEGIN LAB 2 SOLUTION: buddy_merge
+	while (order < PAGE_MAX_ORDER) {
+		size_t buddy_pfn = pfn ^ ((size_t)1 << order);
+		if (buddy_pfn >= npages)
+			break;
+		struct page *buddy = &pages[buddy_pfn];
+		if (!(buddy->flags & PAGE_FREE) || buddy->order != order)
+			break;
+		list_remove(order, buddy);
+		buddy->flags &= ~PAGE_FREE;
+		pfn &= ~((size_t)1 << order);   // the merged block starts at the lower half
+		order++;
+	}
+	// STUB:
+	// (no merging: every block stays the size it was freed with)
+	// END LAB 2
+	p = &pages[pfn];
+	p->order = order;
+	p->flags |= PAGE_FREE;
+	list_push(order, p);
+}
+
+void page_init(void)
+{
+	extern char _end[];
+
+	reserve_range(0, LOW_MEMORY_END);
+	reserve_range(KERNEL_LOAD_PHYS, KIMG_V2P(_end));
+	for (int i = 0; i < bootinfo.nmodules; i++)
+		reserve_range(bootinfo.modules[i].start, bootinfo.modules[i].end);
+
+	npages = highest_usable_address() >> PAGE_SHIFT;
+	uint64_t array_bytes = npages * sizeof(struct page);
+	uint64_t array_pa = place_page_array(array_bytes);
+	reserve_range(array_pa, array_pa + array_bytes);
+	pages = P2V(array_pa);
+
+	for (size_t pfn = 0; pfn < npages; pfn++) {
+		pages[pfn] = (struct page){ .flags = PAGE_RESERVED };
+		uint64_t pa = (uint64_t)pfn << PAGE_SHIFT;
+		if (range_is_usable(pa, PAGE_SIZE) && !page_range_is_reserved(pa, PAGE_SIZE)) {
+			pages[pfn].flags = 0;
+			free_block(&pages[pfn], 0);
+		}
+	}
+}
+
+struct page *page_alloc(unsigned order, bool zero)
+{
+	if (order > PAGE_MAX_ORDER)
+		panic("page_alloc: order %u is above the largest, %d", order, PAGE_MAX_ORDER);
+
+	// The smallest free block that is large enough ...
+	unsigned k = order;
+	while (k <= PAGE_MAX_ORDER && free_lists[k] == NULL)
+		k++;
+	if (k > PAGE_MAX_ORDER)
+		return NULL;
+	struct page *p = free_lists[k];
+	list_remove(k, p);
+	p->flags &= ~PAGE_FREE;
+
+	// ... split in halves, freeing the upper half, until it has the order.
+	while (k > order) {
+		k--;
+		struct page *upper = p + ((size_t)1 << k);
+		upper->order = k;
+		upper->flags |= PAGE_FREE;
+		list_push(k, upper);
+	}
+	p->order = order;
+	p->refcount = 1;
+	if (zero)
+		memset(page_to_va(p), 0, PAGE_SIZE << order);
+	return p;
+}
+
+// Checks that p heads a block that page_alloc handed out.
+static void check_allocated(const struct page *p, const char *who)
+{
+	if (p < pages || p >= pages + npages)
+		panic("%s: %p is not a struct page", who, p);
+	if (p->flags & PAGE_RESERVED)
+		panic("%s: page 0x%lx is reserved and was never allocated", who, page_to_pa(p));
+	if ((p->flags & PAGE_FREE) || p->refcount == 0)
+		panic("%s: double free of page 0x%lx (order %u)", who, page_to_pa(p), p->order);
+}
+
+void page_free(struct page *p)
+{
+	check_allocated(p, "page_free");
+	if (p->refcount != 1)
+		panic("page_free: page 0x%lx is still in use (refcount %u): a mapping "
+		      "or another owner holds it", page_to_pa(p), p->refcount);
+	p->refcount = 0;
+	p->flags &= ~PAGE_SLAB;
+	free_block(p, p->order);
+}
+
+void page_get(struct page *p)
+{
+	check_allocated(p, "page_get");
+	p->refcount++;
+}
+
+void page_put(struct page *p)
+{
+	check_allocated(p, "page_put");
+	if (--p->refcount == 0) {
+		p->flags &= ~PAGE_SLAB;
+		free_block(p, p->order);
+	}
+}
+
+void page_get_stats(struct page_stats *s)
+{
+	*s = (struct page_stats){ .total = npages };
+	for (size_t pfn = 0; pfn < npages; pfn++)
+		if (pages[pfn].flags & PAGE_RESERVED)
+			s->reserved++;
+	for (unsigned k = 0; k <= PAGE_MAX_ORDER; k++) {
+		for (struct page *p = free_lists[k]; p != NULL; p = p->next) {
+			s->free_blocks[k]++;
+			s->free += (size_t)1 << k;
+		}
+	}
+}

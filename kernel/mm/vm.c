@@ -1,0 +1,226 @@
+#include "arch/x86.h"
+#include "debug/panic.h"
+#include "lib/errno.h"
+#include "lib/string.h"
+#include "mm/vm.h"
+
+pte_t *kernel_pml4;
+uint64_t vm_table_pages;
+void (*tlb_shootdown_hook)(pte_t *pml4, uint64_t va);
+
+#define CR0_WP  (1ull << 16)
+#define CR4_PGE (1ull << 7)
+#define KERNEL_HALF_FIRST_ENTRY 256
+
+// A zeroed page for a page table. Returns NULL when out of memory.
+static pte_t *alloc_table(void)
+{
+	struct page *p = page_alloc(0, true);
+
+	if (p == NULL)
+		return NULL;
+	vm_table_pages++;
+	return page_to_va(p);
+}
+
+pte_t *pt_walk_level(pte_t *pml4, uint64_t va, int level, bool create)
+{
+	// BEGIN LAB 2 SOLUTION: pt_walk
+	pte_t *table = pml4;
+
+	for (int l = PT_LEVELS - 1; l > level; l--) {
+		pte_t *entry = &table[PT_INDEX(va, l)];
+		if (*entry & PTE_P) {
+			if (*entry & PTE_PS)
+				return entry;
+		} else {
+			if (!create)
+				return NULL;
+			pte_t *next = alloc_table();
+			if (next == NULL)
+				return NULL;
+			// Upper levels allow everything; the last level decides.
+			*entry = V2P(next) | PTE_P | PTE_W | PTE_U;
+		}
+		table = P2V(PTE_ADDR(*entry));
+	}
+	return &table[PT_INDEX(va, level)];
+	// STUB:
+	// (void)pml4, (void)va, (void)level, (void)create, (void)alloc_table;
+	// return NULL;
+	// END LAB 2
+}
+
+int vm_map(pte_t *pml4, uint64_t va, struct page *p, uint64_t perm)
+{
+	// BEGIN LAB 2 SOLUTION: vm_map
+	pte_t *pte = pt_walk(pml4, va, true);
+
+	if (pte == NULL)
+		return -ENOMEM;
+	if (*pte & PTE_PS)
+		return -EEXIST;
+	// Take the new reference first: remapping a page where it already is
+	// must not free it on the way.
+	page_get(p);
+	if (*pte & PTE_P)
+		vm_unmap(pml4, va);
+	*pte = page_to_pa(p) | perm | PTE_P;
+	return 0;
+	// STUB:
+	// (void)pml4, (void)va, (void)p, (void)perm;
+	// return -ENOSYS;
+	// END LAB 2
+}
+
+int vm_map_phys(pte_t *pml4, uint64_t va, uint64_t pa, uint64_t len, uint64_t perm)
+{
+	for (uint64_t off = 0; off < len;) {
+		bool large = (va + off) % LARGE_PAGE_SIZE == 0 && (pa + off) % LARGE_PAGE_SIZE == 0 &&
+			     len - off >= LARGE_PAGE_SIZE;
+		pte_t *pte = pt_walk_level(pml4, va + off, large ? 1 : 0, true);
+		if (pte == NULL)
+			return -ENOMEM;
+		*pte = (pa + off) | perm | PTE_P | PTE_NOREF | (large ? PTE_PS : 0);
+		off += large ? LARGE_PAGE_SIZE : PAGE_SIZE;
+	}
+	return 0;
+}
+
+struct page *vm_lookup(pte_t *pml4, uint64_t va, pte_t *pte_out)
+{
+	pte_t *pte = pt_walk(pml4, va, false);
+	pte_t entry = pte != NULL ? *pte : 0;
+
+	if (pte_out != NULL)
+		*pte_out = entry;
+	if (!(entry & PTE_P) || (entry & PTE_NOREF))
+		return NULL;
+	return pa_to_page(PTE_ADDR(entry));
+}
+
+void vm_unmap(pte_t *pml4, uint64_t va)
+{
+	pte_t *pte = pt_walk(pml4, va, false);
+
+	if (pte == NULL || !(*pte & PTE_P))
+		return;
+	if (*pte & PTE_PS)
+		panic("vm_unmap: 0x%lx lies in a 2 MiB page (entry 0x%lx)", va, *pte);
+	pte_t old = *pte;
+	*pte = 0;
+	tlb_invalidate(pml4, va);
+	if (!(old & PTE_NOREF))
+		page_put(pa_to_page(PTE_ADDR(old)));
+}
+
+int vm_protect(pte_t *pml4, uint64_t va, uint64_t perm)
+{
+	pte_t *pte = pt_walk(pml4, va, false);
+
+	if (pte == NULL || !(*pte & PTE_P))
+		return -ENOENT;
+	*pte = PTE_ADDR(*pte) | (*pte & PTE_NOREF) | perm | PTE_P;
+	tlb_invalidate(pml4, va);
+	return 0;
+}
+
+void tlb_invalidate(pte_t *pml4, uint64_t va)
+{
+	if (read_cr3() == V2P(pml4) || va >= DIRECTMAP_BASE)
+		asm volatile("invlpg (%0)" : : "r"(va) : "memory");
+	if (tlb_shootdown_hook != NULL)
+		tlb_shootdown_hook(pml4, va);
+}
+
+void vm_switch(pte_t *pml4)
+{
+	write_cr3(V2P(pml4));
+}
+
+pte_t *vm_create(void)
+{
+	pte_t *pml4 = alloc_table();
+
+	if (pml4 == NULL)
+		return NULL;
+	for (int i = KERNEL_HALF_FIRST_ENTRY; i < PT_ENTRIES; i++)
+		pml4[i] = kernel_pml4[i];
+	return pml4;
+}
+
+static void free_table(pte_t *table)
+{
+	vm_table_pages--;
+	page_free(pa_to_page(V2P(table)));
+}
+
+// Frees the tables below `table` (at `level`) and drops the references of
+// the pages they map.
+static void destroy_level(pte_t *table, int level)
+{
+	for (int i = 0; i < PT_ENTRIES; i++) {
+		pte_t e = table[i];
+		if (!(e & PTE_P))
+			continue;
+		if (level == 0 || (e & PTE_PS)) {
+			if (!(e & PTE_NOREF))
+				page_put(pa_to_page(PTE_ADDR(e)));
+		} else {
+			destroy_level(P2V(PTE_ADDR(e)), level - 1);
+		}
+	}
+	free_table(table);
+}
+
+void vm_destroy(pte_t *pml4)
+{
+	if (read_cr3() == V2P(pml4))
+		panic("vm_destroy: address space %p is the one in use", pml4);
+	for (int i = 0; i < KERNEL_HALF_FIRST_ENTRY; i++)
+		if (pml4[i] & PTE_P)
+			destroy_level(P2V(PTE_ADDR(pml4[i])), PT_LEVELS - 2);
+	free_table(pml4);
+}
+
+static void map_kernel_range(const char *start, const char *end, uint64_t perm,
+			     const char *what)
+{
+	uint64_t va = (uint64_t)start;
+
+	if (vm_map_phys(kernel_pml4, va, KIMG_V2P(va), (uint64_t)end - va, perm | PTE_G) < 0)
+		panic("vm_init: no memory for the page tables of the kernel %s", what);
+}
+
+// Maps the kernel image at KERNBASE section by section (kernel.ld): text
+// read-only and executable, read-only data not executable, data and bss
+// writable and not executable.
+static void map_kernel_image(void)
+{
+	extern char _text[], _rodata[], _data[], _end[];
+
+	map_kernel_range(_text, _rodata, 0, "text");
+	map_kernel_range(_rodata, _data, PTE_NX, "read-only data");
+	map_kernel_range(_data, _end, PTE_W | PTE_NX, "data");
+}
+
+void vm_init(void)
+{
+	kernel_pml4 = alloc_table();
+	if (kernel_pml4 == NULL)
+		panic("vm_init: no memory for the kernel PML4");
+
+	// The direct map covers all RAM, and at least the first 4 GiB, where
+	// the devices' registers are (the APICs, PCI memory).
+	uint64_t top = (uint64_t)npages << PAGE_SHIFT;
+	if (top < (uint64_t)BOOT_DIRECTMAP_GIB << 30)
+		top = (uint64_t)BOOT_DIRECTMAP_GIB << 30;
+	top = (top + LARGE_PAGE_SIZE - 1) & ~(LARGE_PAGE_SIZE - 1);
+	if (vm_map_phys(kernel_pml4, DIRECTMAP_BASE, 0, top, PTE_W | PTE_NX | PTE_G) < 0)
+		panic("vm_init: no memory for the page tables of the direct map");
+	map_kernel_image();
+
+	write_cr4(read_cr4() | CR4_PGE);
+	write_cr0(read_cr0() | CR0_WP);
+	vm_switch(kernel_pml4);
+}

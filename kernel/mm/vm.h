@@ -1,0 +1,104 @@
+// Address spaces: x86-64 4-level page tables (SDM Vol. 3A 4.5).
+//
+// A virtual address splits into four 9-bit table indices and a 12-bit
+// offset: PML4 (bits 47-39), PDPT (38-30), PD (29-21), PT (20-12). An
+// address space is named by its PML4 (a kernel virtual address). Its
+// upper half (PML4 entries 256-511) is the kernel's and is shared by every
+// address space; the lower half belongs to the process.
+//
+// Mappings made with vm_map hold a reference on their page (mm/page.h);
+// those made with vm_map_phys (the direct map, the kernel image, device
+// memory) do not, and carry PTE_NOREF so that vm_unmap knows.
+
+#ifndef KERNEL_MM_VM_H
+#define KERNEL_MM_VM_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "mm/page.h"
+
+typedef uint64_t pte_t;
+
+// Page-table entry bits (SDM Vol. 3A 4.5, Tables 4-15 to 4-20).
+#define PTE_P    0x001ul       // present
+#define PTE_W    0x002ul       // writable
+#define PTE_U    0x004ul       // user-accessible
+#define PTE_PWT  0x008ul       // write-through
+#define PTE_PCD  0x010ul       // cache disable
+#define PTE_A    0x020ul       // accessed
+#define PTE_D    0x040ul       // dirty
+#define PTE_PS   0x080ul       // large page (in a PDPT or PD entry)
+#define PTE_G    0x100ul       // global: survives CR3 reloads (CR4.PGE)
+#define PTE_NOREF 0x200ul      // software bit: the mapping holds no page reference
+#define PTE_NX   (1ul << 63)   // no execute (EFER.NXE)
+
+#define PTE_ADDR_MASK 0x000FFFFFFFFFF000ul
+#define PTE_ADDR(pte) ((pte) & PTE_ADDR_MASK)
+#define PTE_FLAGS(pte) ((pte) & ~PTE_ADDR_MASK)
+
+#define PT_LEVELS 4
+#define PT_ENTRIES 512
+// Index into the table of a level (0 = PT, 3 = PML4) for va.
+#define PT_INDEX(va, level) (((uint64_t)(va) >> (PAGE_SHIFT + 9 * (level))) & (PT_ENTRIES - 1))
+#define LARGE_PAGE_SIZE (1ul << 21)
+
+extern pte_t *kernel_pml4;
+// Page-table pages allocated so far (tests count the ones a walk makes).
+extern uint64_t vm_table_pages;
+
+// Builds the kernel's page tables (direct map of all physical memory, the
+// kernel image with per-section permissions) and switches to them; turns
+// on CR0.WP, so that the kernel too faults on read-only pages, and CR4.PGE.
+void vm_init(void);
+
+// Returns the entry of the table at `level` (0: the PT entry of a 4 KiB
+// page; 1: the PD entry of a 2 MiB page) on the way to va in the address
+// space pml4, making the missing tables above that level if create. If a
+// large page maps va above that level, returns its entry (PTE_PS set)
+// instead. Returns NULL if a table is missing and !create, or if no
+// memory is left for a new table.
+pte_t *pt_walk_level(pte_t *pml4, uint64_t va, int level, bool create);
+
+// The PTE of the 4 KiB page at va (see pt_walk_level).
+static inline pte_t *pt_walk(pte_t *pml4, uint64_t va, bool create)
+{
+	return pt_walk_level(pml4, va, 0, create);
+}
+
+// Maps page p at va with perm (PTE_W, PTE_U, PTE_NX ...), replacing what
+// was there, and takes a reference on p. Returns 0, -ENOMEM if a page
+// table cannot be allocated, or -EEXIST if a large page covers va.
+int vm_map(pte_t *pml4, uint64_t va, struct page *p, uint64_t perm);
+
+// Maps [pa, pa + len) at va without page references; uses 2 MiB pages
+// where va, pa and the length left allow it. Returns 0 or -ENOMEM.
+int vm_map_phys(pte_t *pml4, uint64_t va, uint64_t pa, uint64_t len, uint64_t perm);
+
+// Returns the page mapped at va (NULL if none or not allocator memory);
+// if pte is not NULL, *pte gets the entry (0 if none).
+struct page *vm_lookup(pte_t *pml4, uint64_t va, pte_t *pte);
+
+// Removes the 4 KiB mapping at va, if any, dropping its page reference.
+void vm_unmap(pte_t *pml4, uint64_t va);
+
+// Sets the permissions of the 4 KiB mapping at va. Returns 0, or -ENOENT
+// if nothing is mapped there.
+int vm_protect(pte_t *pml4, uint64_t va, uint64_t perm);
+
+// A new address space: the kernel half shared, the user half empty.
+// Returns NULL when out of memory.
+pte_t *vm_create(void);
+// Frees an address space from vm_create: its user mappings (dropping
+// their references) and its tables.
+void vm_destroy(pte_t *pml4);
+
+// Makes the CPU forget a stale translation of va in pml4 (after a change
+// to a present entry). Other CPUs are told through tlb_shootdown_hook once
+// Lab 4 installs it.
+void tlb_invalidate(pte_t *pml4, uint64_t va);
+extern void (*tlb_shootdown_hook)(pte_t *pml4, uint64_t va);
+
+void vm_switch(pte_t *pml4);
+
+#endif
