@@ -205,6 +205,10 @@ def run_tests(lab, emulator, filters, logdir, seed, echo=False, verbose=False):
         except TestFailure as e:
             t.passed = False
             t.message = str(e)
+        except Exception:       # a bug in the test itself: say so, go on
+            import traceback
+            t.passed = False
+            t.message = "the grader failed in this test:\n" + traceback.format_exc()
         t.seconds = time.monotonic() - start
         report(t, verbose)
     return selected

@@ -242,7 +242,7 @@ static void check_fill(uint8_t *p, size_t size)
 			      p, size, i);
 }
 
-KTEST(lab2_kmalloc, "lab2.kmalloc", STAGE_MEMORY, "random kmalloc/kfree from seed=, checking every object");
+KTEST(lab2_kmalloc, "lab2.kmalloc", STAGE_PAGES, "random kmalloc/kfree from seed=, checking every object");
 static void lab2_kmalloc(void)
 {
 	struct prng r;
@@ -285,7 +285,7 @@ static void lab2_kmalloc(void)
 	printk("free pages: start %lu end %lu\n", free_at_start, free_pages());
 }
 
-KTEST(lab2_kfree_twice, "lab2.kfree_twice", STAGE_MEMORY, "kfree an object twice: the heap must panic");
+KTEST(lab2_kfree_twice, "lab2.kfree_twice", STAGE_PAGES, "kfree an object twice: the heap must panic");
 static void lab2_kfree_twice(void)
 {
 	void *p = kmalloc(100);
