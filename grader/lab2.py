@@ -193,7 +193,7 @@ def test_kernel_map(ctx):
         raise TestFailure("virtual address 0 is mapped")
 
 
-@test(0, "address spaces: the self-test runs")
+@test(0, "address spaces: the self-test runs", exercises=["pt_walk", "vm_map"])
 def test_vm(ctx):
     # A user address whose page is not the last of its page table.
     va = (ctx.rng.randrange(1, 1 << 46) & ~(2 * MiB - 1)) + ctx.rng.randrange(0, 511) * PAGE

@@ -133,7 +133,7 @@ static void free_block(struct page *p, unsigned order)
 		order++;
 	}
 	// STUB:
-	// (no merging: every block stays the size it was freed with)
+	// // No merging yet: every block stays the size it was freed with.
 	// END LAB 2
 	p = &pages[pfn];
 	p->order = order;
