@@ -25,6 +25,7 @@ setup:
 	tools/setup
 
 include kernel/Makefrag
+include kernel/user/Makefrag
 include tools/Makefrag
 
 kernel: $(KERNEL_ELF)

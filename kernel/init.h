@@ -9,6 +9,7 @@ enum stage {
 	STAGE_CONSOLE = 1,      // console, GDT, exceptions, boot info (Lab 1)
 	STAGE_PAGES,            // the physical page allocator (Lab 2)
 	STAGE_MEMORY,           // the kernel's page tables and heap (Lab 2)
+	STAGE_PROCESSES,        // system calls, user processes (Lab 3)
 };
 
 // Brings the kernel up to stage (no-op for stages already up).

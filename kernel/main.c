@@ -8,7 +8,7 @@
 #include "init.h"
 #include "boot/cmdline.h"
 #include "console/console.h"
-#include "cpu/gdt.h"
+#include "cpu/cpu.h"
 #include "debug/panic.h"
 #include "lib/string.h"
 #include "mm/bootmap.h"
@@ -16,6 +16,7 @@
 #include "mm/vm.h"
 #include "monitor/monitor.h"
 #include "platform/platform.h"
+#include "syscall/syscall.h"
 #include "test/ktest.h"
 #include "trap/trap.h"
 
@@ -40,6 +41,9 @@ void bring_up(enum stage stage)
 		case STAGE_MEMORY:
 			vm_init();
 			break;
+		case STAGE_PROCESSES:
+			syscall_init();
+			break;
 		}
 	}
 }
@@ -48,7 +52,7 @@ void kmain(uint32_t magic, uint64_t info_pa)
 {
 	platform_detect();
 	console_init();
-	gdt_init();
+	cpu_init(&cpus[0], 0);
 	trap_init();
 	bootmap_drop_identity();
 	bootinfo_parse(magic, info_pa);

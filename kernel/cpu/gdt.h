@@ -13,6 +13,8 @@
 #define GDT_KERNEL_DATA 0x10
 #define GDT_USER_DATA   0x18    // used with RPL 3
 #define GDT_USER_CODE   0x20    // used with RPL 3
+#define GDT_TSS         0x28    // a 16-byte system descriptor
+#define GDT_ENTRIES     7
 
 // Descriptors (SDM Vol. 3A 3.4.5): present, S=1, the DPL, and for code
 // segments execute/read with L=1 (64-bit); for data segments read/write.
@@ -21,10 +23,5 @@
 #define GDT_DESC_USER_DATA     0x0000F20000000000
 #define GDT_DESC_USER_CODE64   0x0020FA0000000000
 
-#ifndef __ASSEMBLER__
-// Loads the kernel GDT (at its higher-half address) and reloads the
-// segment registers. Must run before the boot identity map goes away.
-void gdt_init(void);
-#endif
 
 #endif

@@ -4,6 +4,8 @@ const char *strerror(int error)
 {
 	switch (error < 0 ? -error : error) {
 	case ENOENT: return "no such entry";
+	case ENOEXEC: return "not an executable";
+	case EBADF: return "bad file descriptor";
 	case ENOMEM: return "out of memory";
 	case EFAULT: return "bad address";
 	case EBUSY: return "busy";

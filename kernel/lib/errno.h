@@ -5,6 +5,8 @@
 #define KERNEL_LIB_ERRNO_H
 
 #define ENOENT  2       // no such thing
+#define ENOEXEC 8       // not an executable this kernel can run
+#define EBADF   9       // bad file descriptor
 #define ENOMEM  12      // out of memory
 #define EFAULT  14      // bad address
 #define EBUSY   16      // in use

@@ -2,9 +2,11 @@
 
 #include "arch/x86.h"
 #include "console/console.h"
-#include "cpu/gdt.h"
+#include "cpu/cpu.h"
 #include "debug/backtrace.h"
 #include "debug/panic.h"
+#include "proc/proc.h"
+#include "trap/pic.h"
 #include "trap/trap.h"
 
 // An interrupt gate (SDM Vol. 3A 6.14.1, Figure 6-8).
@@ -19,31 +21,48 @@ struct __attribute__((packed)) idt_gate {
 };
 
 #define GATE_INTERRUPT_DPL0 0x8E        // present, DPL 0, 64-bit interrupt gate
+#define GATE_INTERRUPT_DPL3 0xEE        // the same, and user code may "int" it
 
-extern const uint64_t trap_vectors[T_NUM_EXCEPTIONS];
-static struct idt_gate idt[256];
+extern const uint64_t trap_vectors[T_NUM_VECTORS];
+static struct idt_gate idt[T_NUM_VECTORS];
 
-static void set_gate(int vector, uint64_t handler, uint8_t type_attr)
+static void set_gate(int vector, uint8_t type_attr, uint8_t ist)
 {
+	uint64_t handler = trap_vectors[vector];
+
 	idt[vector] = (struct idt_gate){
 		.offset_low = (uint16_t)handler,
 		.selector = GDT_KERNEL_CODE,
+		.ist = ist,
 		.type_attr = type_attr,
 		.offset_mid = (uint16_t)(handler >> 16),
 		.offset_high = (uint32_t)(handler >> 32),
 	};
 }
 
-void trap_init(void)
+void idt_load(void)
 {
 	struct __attribute__((packed)) {
 		uint16_t limit;
 		uint64_t base;
 	} ptr = { sizeof(idt) - 1, (uint64_t)idt };
 
-	for (int v = 0; v < T_NUM_EXCEPTIONS; v++)
-		set_gate(v, trap_vectors[v], GATE_INTERRUPT_DPL0);
 	asm volatile("lidt %0" : : "m"(ptr));
+}
+
+void trap_init(void)
+{
+	for (int v = 0; v < T_NUM_VECTORS; v++)
+		set_gate(v, GATE_INTERRUPT_DPL0, 0);
+	// int3 is for user code too (a debugger's breakpoint).
+	set_gate(T_BREAKPOINT, GATE_INTERRUPT_DPL3, 0);
+	// These may come when the stack is not to be trusted (a double
+	// fault after a stack overflow) or anywhere at all (NMI, #MC).
+	set_gate(T_DOUBLE_FAULT, GATE_INTERRUPT_DPL0, IST_DOUBLE_FAULT);
+	set_gate(T_NMI, GATE_INTERRUPT_DPL0, IST_NMI);
+	set_gate(T_MACHINE_CHECK, GATE_INTERRUPT_DPL0, IST_MACHINE_CHECK);
+	pic_disable();
+	idt_load();
 }
 
 const char *trap_name(uint64_t vector)
@@ -87,8 +106,7 @@ void trap_print_frame(const struct trapframe *tf)
 	       tf->cs, tf->ss, tf->vector, tf->error_code, read_cr2(), read_cr3());
 }
 
-// Says what a page fault tried: "write to a not-present page", and so on.
-static void print_page_fault_cause(uint64_t error_code)
+void print_page_fault_cause(uint64_t error_code)
 {
 	printk("%s %s page",
 	       error_code & PF_FETCH ? "instruction fetch from" :
@@ -117,5 +135,11 @@ static void trap_kernel_panic(const struct trapframe *tf)
 
 void trap_dispatch(struct trapframe *tf)
 {
-	trap_kernel_panic(tf);
+	if ((tf->cs & 3) == 0)
+		trap_kernel_panic(tf);
+	if (tf->vector == T_BREAKPOINT) {
+		proc_report_breakpoint(tf);
+		return;
+	}
+	proc_kill_for_fault(tf);
 }

@@ -1,12 +1,12 @@
-// Traps: exceptions (vectors 0-31). trap/vectors.S saves the CPU state in
-// a struct trapframe on the kernel stack and calls trap_dispatch().
-// Lab 1 turns every exception into a panic that shows the frame; Lab 3
-// adds interrupts, system calls and faults of user processes.
+// Traps: exceptions (vectors 0-31) and interrupts (32-255). trap/vectors.S
+// saves the CPU state in a struct trapframe on the kernel stack and calls
+// trap_dispatch(). An exception in kernel code is a kernel bug: a panic
+// that shows the frame. An exception in a user process is the process's
+// fault: the process is killed with a message, the kernel goes on
+// (a breakpoint is reported and the process continues).
 
 #ifndef KERNEL_TRAP_TRAP_H
 #define KERNEL_TRAP_TRAP_H
-
-#include <stdint.h>
 
 #define T_DIVIDE        0
 #define T_DEBUG         1
@@ -29,6 +29,9 @@
 #define T_VIRTUALIZATION 20
 #define T_CONTROL_PROTECTION 21
 #define T_NUM_EXCEPTIONS 32
+#define T_IRQ0          32      // the first hardware interrupt
+#define T_SYSCALL       0x80    // marks a trapframe made by the syscall entry
+#define T_NUM_VECTORS   256
 
 // Page-fault error code bits (SDM Vol. 3A 4.7).
 #define PF_PRESENT 0x1
@@ -36,6 +39,9 @@
 #define PF_USER    0x4
 #define PF_RSVD    0x8
 #define PF_FETCH   0x10
+
+#ifndef __ASSEMBLER__
+#include <stdint.h>
 
 // Layout fixed by trap/vectors.S: general registers pushed by the stub,
 // then the vector and error code (0 when the CPU pushes none), then the
@@ -49,8 +55,19 @@ struct trapframe {
 };
 
 void trap_init(void);
+// Loads the IDT on this CPU (trap_init does it for the first).
+void idt_load(void);
 const char *trap_name(uint64_t vector);
 void trap_print_frame(const struct trapframe *tf);
 void trap_dispatch(struct trapframe *tf);
+
+// Continues at the state of tf, which must lie on the current kernel
+// stack; from there the CPU returns to user or kernel mode as tf says.
+__attribute__((noreturn)) void trap_enter(struct trapframe *tf);
+
+// Says what a page fault tried ("write to a not-present page").
+void print_page_fault_cause(uint64_t error_code);
+
+#endif /* __ASSEMBLER__ */
 
 #endif

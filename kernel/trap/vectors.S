@@ -1,9 +1,14 @@
-// Exception entry points. Each vector's stub makes the stack look the same
-// (an error code, 0 if the CPU pushed none, then the vector number), and
-// jumps to trap_common, which saves the general registers as a struct
-// trapframe (trap/trap.h) and calls trap_dispatch(tf).
+// Trap entry points for all 256 vectors. Each vector's stub makes the
+// stack look the same (an error code, 0 if the CPU pushed none, then the
+// vector number) and jumps to trap_common, which saves the general
+// registers as a struct trapframe (trap/trap.h) and calls
+// trap_dispatch(tf). trap_return restores a trapframe and returns with
+// iretq: from a trap, or into a process for the first time.
+//
+// A trap from user mode (CPL 3 in the saved CS) swaps GS to the kernel's
+// per-CPU base on the way in and back on the way out (cpu/cpu.h).
 
-#include "cpu/gdt.h"
+#define TF_CS_FROM_VECTOR 24    // saved CS, seen from the vector slot
 
 // Vectors for which the CPU pushes an error code (SDM Vol. 3A 6.15).
 #define HAS_ERROR_CODE(v) ((v) == 8 || ((v) >= 10 && (v) <= 14) || (v) == 17 || (v) == 21 || (v) == 29 || (v) == 30)
@@ -20,7 +25,10 @@ trap_vector_\vector:
 
 	.text
 trap_common:
-	pushq %rax
+	testb $3, TF_CS_FROM_VECTOR(%rsp)
+	jz 1f
+	swapgs
+1:	pushq %rax
 	pushq %rbx
 	pushq %rcx
 	pushq %rdx
@@ -38,6 +46,11 @@ trap_common:
 	movq %rsp, %rdi
 	cld
 	call trap_dispatch
+	// fall through
+
+// trap_return(tf): continue at the state in tf, which is on this stack.
+	.globl trap_return
+trap_return:
 	popq %r15
 	popq %r14
 	popq %r13
@@ -54,29 +67,34 @@ trap_common:
 	popq %rbx
 	popq %rax
 	addq $16, %rsp                  // vector and error code
-	iretq
+	testb $3, 8(%rsp)               // returning to user mode?
+	jz 1f
+	swapgs
+1:	iretq
+
+// Enters the trapframe at %rdi: used to start a process.
+	.globl trap_enter
+trap_enter:
+	movq %rdi, %rsp
+	jmp trap_return
 
 .altmacro
-.macro trap_stubs from, to
-	trap_stub \from
-	.if \to - \from
-	trap_stubs %(\from + 1), \to
-	.endif
-.endm
-	trap_stubs 0, 31
+.set vector, 0
+.rept 256
+	trap_stub %vector
+	.set vector, vector + 1
+.endr
 
 .macro trap_vector_address vector
 	.quad trap_vector_\vector
-.endm
-.macro trap_vector_addresses from, to
-	trap_vector_address \from
-	.if \to - \from
-	trap_vector_addresses %(\from + 1), \to
-	.endif
 .endm
 
 	.section .rodata
 	.balign 8
 	.globl trap_vectors
 trap_vectors:
-	trap_vector_addresses 0, 31
+.set vector, 0
+.rept 256
+	trap_vector_address %vector
+	.set vector, vector + 1
+.endr

@@ -1,0 +1,24 @@
+// Access to user memory from system calls. Every pointer and length a
+// process passes is checked against its own page tables before the
+// kernel touches it: a bad one is an error (-EFAULT) for the process,
+// never a fault in the kernel.
+
+#ifndef KERNEL_PROC_UACCESS_H
+#define KERNEL_PROC_UACCESS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "mm/vm.h"
+
+// True if every byte of [va, va + len) lies in user space and is mapped in
+// pml4 with user access (and writable, if write). An empty range is fine.
+bool user_range_ok(pte_t *pml4, uint64_t va, size_t len, bool write);
+
+// Copy between user memory of the current process and the kernel.
+// Return 0, or -EFAULT (copying nothing) if the user range is not ok.
+int copy_from_user(void *dst, uint64_t src, size_t len);
+int copy_to_user(uint64_t dst, const void *src, size_t len);
+
+#endif

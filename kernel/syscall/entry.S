@@ -1,0 +1,69 @@
+// The SYSCALL entry point (IA32_LSTAR). The CPU arrives here in ring 0
+// with the user's RIP in %rcx, its RFLAGS in %r11, interrupts off
+// (IA32_FMASK), and still on the user's stack and GS (SDM Vol. 2B,
+// SYSCALL). The code switches to the process's kernel stack, saves the
+// user state as a struct trapframe (so that system calls and traps share
+// one picture of a process), and calls syscall_dispatch(tf).
+//
+// It returns with SYSRET. SYSRET to a non-canonical RIP would fault in
+// ring 0 on the user's stack (Intel CPUs check the RIP before the change
+// of privilege): syscall_dispatch never lets that happen, it ends such a
+// process instead.
+
+#include "cpu/cpu.h"
+#include "trap/trap.h"
+
+	.text
+	.globl syscall_entry
+syscall_entry:
+	swapgs
+	movq %rsp, %gs:CPU_USER_RSP
+	movq %gs:CPU_KERNEL_RSP, %rsp
+	pushq $(GDT_USER_DATA | 3)      // ss
+	pushq %gs:CPU_USER_RSP          // rsp
+	pushq %r11                      // rflags
+	pushq $(GDT_USER_CODE | 3)      // cs
+	pushq %rcx                      // rip
+	pushq $0                        // error code
+	pushq $T_SYSCALL                // vector
+	pushq %rax
+	pushq %rbx
+	pushq %rcx
+	pushq %rdx
+	pushq %rbp
+	pushq %rsi
+	pushq %rdi
+	pushq %r8
+	pushq %r9
+	pushq %r10
+	pushq %r11
+	pushq %r12
+	pushq %r13
+	pushq %r14
+	pushq %r15
+	movq %rsp, %rdi
+	call syscall_dispatch
+	popq %r15
+	popq %r14
+	popq %r13
+	popq %r12
+	popq %r11
+	popq %r10
+	popq %r9
+	popq %r8
+	popq %rdi
+	popq %rsi
+	popq %rbp
+	popq %rdx
+	popq %rcx
+	popq %rbx
+	popq %rax
+	addq $16, %rsp                  // vector and error code
+	popq %rcx                       // rip, for SYSRET
+	addq $8, %rsp                   // cs
+	popq %r11                       // rflags, for SYSRET
+	// The user's stack from here: an NMI or machine check now still
+	// gets a good stack through its IST entry.
+	popq %rsp
+	swapgs
+	sysretq

@@ -1,0 +1,73 @@
+#include <stdbool.h>
+
+#include "arch/x86.h"
+#include "console/console.h"
+#include "cpu/gdt.h"
+#include "lib/errno.h"
+#include "proc/proc.h"
+#include "syscall/syscall.h"
+#include "syscall/sysnum.h"
+
+#define MSR_EFER  0xC0000080
+#define MSR_STAR  0xC0000081
+#define MSR_LSTAR 0xC0000082
+#define MSR_FMASK 0xC0000084
+#define EFER_SCE  (1ull << 0)
+#define RFLAGS_TF 0x100
+#define RFLAGS_IF 0x200
+#define RFLAGS_DF 0x400
+#define RFLAGS_AC 0x40000
+
+void syscall_init(void)
+{
+	extern char syscall_entry[];
+
+	wrmsr(MSR_EFER, rdmsr(MSR_EFER) | EFER_SCE);
+	// SYSCALL loads CS from STAR[47:32] (and SS = CS + 8); SYSRET to
+	// 64-bit code loads CS = STAR[63:48] + 16 and SS = STAR[63:48] + 8,
+	// with RPL 3: GDT_USER_CODE and GDT_USER_DATA (cpu/gdt.h).
+	wrmsr(MSR_STAR, ((uint64_t)GDT_KERNEL_DATA << 48) | ((uint64_t)GDT_KERNEL_CODE << 32));
+	wrmsr(MSR_LSTAR, (uint64_t)syscall_entry);
+	wrmsr(MSR_FMASK, RFLAGS_TF | RFLAGS_IF | RFLAGS_DF | RFLAGS_AC);
+}
+
+// Every handler is called with the six argument registers; one that takes
+// fewer ignores the rest, which the System V calling convention allows
+// (arguments travel in registers the callee may ignore). The cast through
+// void (*)(void) says that this is meant.
+typedef int64_t (*syscall_fn)(uint64_t, uint64_t, uint64_t, uint64_t, uint64_t, uint64_t);
+
+#define SYSCALL(name) [SYS_##name] = { #name, (syscall_fn)(void (*)(void))sys_##name }
+static const struct {
+	const char *name;
+	syscall_fn fn;
+} syscalls[NSYSCALLS] = {
+	SYSCALL(exit),
+	SYSCALL(write),
+	SYSCALL(getpid),
+	SYSCALL(sbrk),
+	SYSCALL(map),
+};
+
+// Canonical: bits 63-47 all equal (SDM Vol. 1 3.3.7.1).
+static bool is_canonical(uint64_t va)
+{
+	return (uint64_t)((int64_t)va >> 47) + 1 <= 1;
+}
+
+void syscall_dispatch(struct trapframe *tf)
+{
+	uint64_t n = tf->rax;
+
+	if (n < NSYSCALLS && syscalls[n].fn != NULL)
+		tf->rax = syscalls[n].fn(tf->rdi, tf->rsi, tf->rdx, tf->r10, tf->r8, tf->r9);
+	else
+		tf->rax = -ENOSYS;
+
+	if (!is_canonical(tf->rip)) {
+		struct proc *p = proc_current();
+		printk("process %s[%d] killed: its system call would return to the "
+		       "non-canonical address 0x%lx\n", p->name, p->pid, tf->rip);
+		proc_exit(128 + T_GP);
+	}
+}

@@ -1,0 +1,24 @@
+// System calls: the entry (syscall/entry.S), the table of handlers, and
+// the handlers themselves (sys_*.c). Numbers and ABI: syscall/sysnum.h.
+
+#ifndef KERNEL_SYSCALL_SYSCALL_H
+#define KERNEL_SYSCALL_SYSCALL_H
+
+#include <stdint.h>
+
+#include "trap/trap.h"
+
+// Programs the SYSCALL MSRs of this CPU (SDM Vol. 3A 5.8.8).
+void syscall_init(void);
+
+// Called by the entry code with the caller's state; puts the result in
+// tf->rax.
+void syscall_dispatch(struct trapframe *tf);
+
+int64_t sys_exit(uint64_t status);
+int64_t sys_write(uint64_t fd, uint64_t buf, uint64_t len);
+int64_t sys_getpid(void);
+int64_t sys_sbrk(uint64_t increment);
+int64_t sys_map(uint64_t addr, uint64_t len, uint64_t prot);
+
+#endif

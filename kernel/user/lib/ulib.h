@@ -1,0 +1,30 @@
+// The user library: system call wrappers, formatted output, strings and a
+// heap. Programs include only this header.
+
+#ifndef KERNEL_USER_LIB_ULIB_H
+#define KERNEL_USER_LIB_ULIB_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lib/errno.h"
+#include "lib/string.h"
+#include "syscall/sysnum.h"
+
+// Raw system call: number and up to three arguments.
+int64_t syscall3(uint64_t n, uint64_t a0, uint64_t a1, uint64_t a2);
+
+__attribute__((noreturn)) void exit(int status);
+int64_t write(int fd, const void *buf, size_t len);
+int getpid(void);
+void *sbrk(intptr_t increment);
+int map(void *addr, size_t len, int prot);
+
+// printf to the console (fd 1); returns the number of characters.
+int printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+// A heap on sbrk: first fit over a list of free blocks.
+void *malloc(size_t size);
+void free(void *ptr);
+
+#endif

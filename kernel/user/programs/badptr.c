@@ -1,0 +1,27 @@
+// Passes bad pointers and lengths to system calls: each must fail with an
+// error code, and the process must go on.
+#include "ulib.h"
+
+static void report(const char *what, int64_t result)
+{
+	printf("%s = %ld\n", what, result);
+}
+
+int main(uint64_t arg)
+{
+	static const char msg[] = "ok\n";
+	char *unmapped = (char *)(0x10000000ul + (arg & 0xFFF000));
+	char *heap = sbrk(4096);
+
+	report("write(kernel)", write(1, (void *)0xFFFFFFFF80100000ul, 16));
+	report("write(null)", write(1, NULL, 5));
+	report("write(unmapped)", write(1, unmapped, 8));
+	report("write(wraps)", write(1, msg, (size_t)-1));
+	report("write(past heap)", write(1, heap + 4096 - 8, 16));
+	report("write(bad fd)", write(7, msg, 3));
+	report("write(ok)", write(1, msg, 3));
+	report("sbrk(huge)", (int64_t)sbrk(1l << 60));
+	report("map(kernel)", map((void *)0xFFFF800000000000ul, 4096, PROT_READ));
+	report("map(unaligned)", map((void *)0x12345, 4096, PROT_READ));
+	return 0;
+}
