@@ -204,7 +204,7 @@ static void check_allocated(const struct page *p, const char *who)
 	if (p->flags & PAGE_RESERVED)
 		panic("%s: page 0x%lx is reserved and was never allocated", who, page_to_pa(p));
 	if ((p->flags & PAGE_FREE) || p->refcount == 0)
-		panic("%s: double free of page 0x%lx (order %u)", who, page_to_pa(p), p->order);
+		panic("%s: double free of page 0x%lx", who, page_to_pa(p));
 }
 
 void page_free(struct page *p)
