@@ -44,7 +44,7 @@ PRINTF_CASES = [
     ("%d", "int"), ("%i", "int"), ("%u", "uint"), ("%x", "uint"),
     ("%o", "uint"), ("%ld", "long"), ("%lu", "ulong"), ("%lx", "ulong"),
     ("%llx", "ulong"), ("%zu", "ulong"), ("%d", "small"), ("%6d", "small"),
-    ("%-6d|", "small"), ("%06d", "small"), ("%08x", "uint"),
+    ("%-6d|", "negative"), ("%06d", "negative"), ("%08x", "uint"),
     ("%016lx", "ulong"), ("%-12lu|", "ulong"), ("%3u", "uint"), ("%p", "pointer"),
     ("%c", "char"), ("%s", "string"), ("%8s|", "string"), ("%-8s|", "string"),
     ("%.2s", "string"), ("100%%", "none"),
@@ -63,7 +63,8 @@ def printf_expected(fmt, kind, v):
         return "0x%016x" % v
     value = {
         "int": signed(v, 32), "uint": v & 0xFFFFFFFF, "long": signed(v, 64),
-        "ulong": v, "small": v % 20001 - 10000, "char": chr(33 + v % 94),
+        "ulong": v, "small": v % 20001 - 10000, "negative": -1 - v % 9999,
+        "char": chr(33 + v % 94),
         "string": PRINTF_WORDS[v % 6],
     }.get(kind)
     pyfmt = fmt.replace("l", "").replace("z", "")
@@ -151,6 +152,9 @@ def test_backtrace_walk(ctx, boot):
     if len(frames) != want:
         raise TestFailure("expected %d frames (depth %d), got %d:\n    %s"
                           % (want, boot.depth, len(frames), "\n    ".join(boot.test_lines())))
+    stray = boot.matching(r"  #\d+\s+bad frame pointer")
+    if stray:
+        raise TestFailure("the walk went past the last frame: '%s'" % stray[0])
     for i, (n, rip, rbp, _) in enumerate(frames):
         if n != i:
             raise TestFailure("frame %d is numbered #%d" % (i, n))
@@ -185,7 +189,10 @@ def test_ksyms(ctx):
         start = functions[i][0]
         end = functions[i + 1][0] if i + 1 < len(functions) else etext
         addrs.append(ctx.rng.randrange(start, end))
-    addrs += [functions[0][0] - 1, etext, 0x1000]
+    # The edges: a function's first byte, the last byte of the text, and
+    # addresses just outside it.
+    first = functions[ctx.rng.randrange(1, len(functions))][0]
+    addrs += [first, etext - 1, functions[0][0] - 1, etext, 0x1000]
     ctx.rng.shuffle(addrs)
     boot = ctx.boot("lab1.ksyms", addrs=",".join("%x" % a for a in addrs))
     boot.expect_status("ok")
@@ -195,6 +202,21 @@ def test_ksyms(ctx):
         want.append("ksym: 0x%016x is %s" % (a, sym) if sym != "??"
                     else "ksym: 0x%016x is outside the kernel text" % a)
     boot.expect_lines(r"ksym: ", want, "ksym_lookup")
+
+
+@test(5, "backtrace: stops at a corrupt frame pointer", exercises=["backtrace_walk"])
+def test_bad_frame(ctx):
+    bad = ctx.rng.choice([0x1000 + ctx.rng.getrandbits(20) * 8, (1 << 63) | 4, 0x7FFF12345670])
+    boot = ctx.boot("lab1.bad_frame", bad="0x%x" % bad)
+    boot.expect_status("ok")
+    # backtrace's own frame, then the one whose saved rbp was replaced.
+    frames = parse_frames(boot.test_lines())
+    want = "  #2  bad frame pointer 0x%016x: stop" % bad
+    if len(frames) != 2 or want not in boot.test_lines():
+        raise TestFailure("expected two frames, then '%s'; got:\n    %s"
+                          % (want, "\n    ".join(boot.test_lines())))
+    if "lab1.bad_frame: survived" not in boot.test_lines():
+        raise TestFailure("the test did not go on after the backtrace")
 
 
 # -- stopping for bugs --------------------------------------------------------

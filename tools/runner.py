@@ -175,17 +175,18 @@ def run_interactive(emulator, cmdline, smp=1, megs=256, gdb_port=None):
         workdir = BUILD / "run" / "interactive"
         workdir.mkdir(parents=True, exist_ok=True)
         cmd = bochs_command(workdir, cmdline, smp, megs, interactive=True)
-        # COM1 is the terminal; port 0xE9's copy of the output is dropped,
-        # and Bochs's own messages are shown only if it fails.
-        with open(workdir / "bochs.stderr", "w+") as err:
-            code = subprocess.call(cmd, stdin=subprocess.DEVNULL,
-                                   stdout=subprocess.DEVNULL, stderr=err)
-            # Bochs exits with 1 after the kernel's shutdown request.
-            if code == 1:
-                return "ok"
-            err.seek(0)
-            print(err.read(), file=sys.stderr)
-            return "error"
+        # COM1 is the terminal. Port 0xE9's copy of the output goes to a
+        # file, whose end marker says how the run ended (Bochs exits with 1
+        # after any shutdown request); Bochs's own messages are shown only
+        # if there is no end marker.
+        out_path, err_path = workdir / "e9.log", workdir / "bochs.stderr"
+        with open(out_path, "w") as out, open(err_path, "w") as err:
+            subprocess.call(cmd, stdin=subprocess.DEVNULL, stdout=out, stderr=err)
+        marker = END_MARKER.search(out_path.read_text(errors="replace"))
+        if marker:
+            return marker.group(1)
+        print(err_path.read_text(errors="replace"), file=sys.stderr)
+        return "reset"
     cmd = qemu_command(emulator, cmdline, smp, megs, interactive=True, gdb_port=gdb_port)
     return QEMU_EXIT_STATUS.get(subprocess.call(cmd), "error")
 

@@ -1,6 +1,6 @@
 // The kernel command line: words of the form key=value separated by
-// spaces (GRUB puts the kernel's path first; words without '=' are
-// ignored). Values hold no spaces; lists are comma-separated.
+// spaces (QEMU's -kernel puts the kernel's path first; words without
+// '=' are ignored). Values hold no spaces; lists are comma-separated.
 //
 //   run=NAME     what to run: a self-test (test/ktest.h) or "monitor"
 //   token=T      echoed in the run header, chosen by the grader

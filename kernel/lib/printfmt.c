@@ -134,7 +134,12 @@ static const char *parse_conversion(const char *fmt, struct conversion *conv,
 			break;
 	}
 	if (*fmt == '*') {
+		// A negative width argument means '-' with its magnitude (C11 7.21.6.1).
 		conv->width = va_arg(*ap, int);
+		if (conv->width < 0) {
+			conv->left = true;
+			conv->width = -conv->width;
+		}
 		fmt++;
 	}
 	for (; *fmt >= '0' && *fmt <= '9'; fmt++)

@@ -32,7 +32,7 @@ static void lab1_boot(void)
 
 // The cases of lab1.printf; grader/lab1.py lists the same cases in the
 // same order and formats the same values with Python's % operator.
-enum value_kind { INT, UINT, LONG, ULONG, SMALL_INT, CHAR, STRING, POINTER, NONE };
+enum value_kind { INT, UINT, LONG, ULONG, SMALL_INT, NEGATIVE_INT, CHAR, STRING, POINTER, NONE };
 
 static const struct {
 	const char *format;
@@ -41,7 +41,7 @@ static const struct {
 	{ "%d", INT }, { "%i", INT }, { "%u", UINT }, { "%x", UINT },
 	{ "%o", UINT }, { "%ld", LONG }, { "%lu", ULONG }, { "%lx", ULONG },
 	{ "%llx", ULONG }, { "%zu", ULONG }, { "%d", SMALL_INT }, { "%6d", SMALL_INT },
-	{ "%-6d|", SMALL_INT }, { "%06d", SMALL_INT }, { "%08x", UINT },
+	{ "%-6d|", NEGATIVE_INT }, { "%06d", NEGATIVE_INT }, { "%08x", UINT },
 	{ "%016lx", ULONG }, { "%-12lu|", ULONG }, { "%3u", UINT }, { "%p", POINTER },
 	{ "%c", CHAR }, { "%s", STRING }, { "%8s|", STRING }, { "%-8s|", STRING },
 	{ "%.2s", STRING }, { "100%%", NONE },
@@ -66,6 +66,9 @@ static void print_case(const char *format, enum value_kind kind, uint64_t v)
 		break;
 	case SMALL_INT:
 		printk(format, (int)(v % 20001) - 10000);
+		break;
+	case NEGATIVE_INT:
+		printk(format, -1 - (int)(v % 9999));
 		break;
 	case CHAR:
 		printk(format, (char)('!' + v % 94));
@@ -117,6 +120,25 @@ static void lab1_backtrace(void)
 
 	printk("backtrace: depth %d\n", depth);
 	backtrace_recurse(depth);
+}
+
+// Calls backtrace with its own saved frame pointer replaced by bad: the
+// walk must print this function's frame, then refuse the bad pointer.
+__attribute__((noipa)) static void backtrace_with_bad_frame(uint64_t bad)
+{
+	uint64_t *frame = (uint64_t *)__builtin_frame_address(0);
+	uint64_t saved = frame[0];
+
+	frame[0] = bad;
+	backtrace();
+	frame[0] = saved;
+}
+
+KTEST(lab1_bad_frame, "lab1.bad_frame", STAGE_CONSOLE, "a backtrace through a corrupt frame pointer (bad=)");
+static void lab1_bad_frame(void)
+{
+	backtrace_with_bad_frame(cmdline_get_u64("bad", 0x1234));
+	printk("lab1.bad_frame: survived\n");
 }
 
 KTEST(lab1_ksyms, "lab1.ksyms", STAGE_CONSOLE, "look up the addresses in addrs= (comma-separated)");
