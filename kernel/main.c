@@ -9,6 +9,7 @@
 #include "boot/cmdline.h"
 #include "console/console.h"
 #include "cpu/cpu.h"
+#include "cpu/smp.h"
 #include "debug/panic.h"
 #include "lib/string.h"
 #include "mm/bootmap.h"
@@ -43,6 +44,9 @@ void bring_up(enum stage stage)
 			break;
 		case STAGE_PROCESSES:
 			syscall_init();
+			break;
+		case STAGE_SMP:
+			smp_start();
 			break;
 		}
 	}

@@ -17,6 +17,12 @@ static inline void outb(uint16_t port, uint8_t v)
 	asm volatile("outb %0, %1" : : "a"(v), "Nd"(port));
 }
 
+static inline uint32_t xchg32(volatile uint32_t *p, uint32_t v)
+{
+	asm volatile("xchgl %0, %1" : "+m"(*p), "+r"(v) : : "memory");
+	return v;
+}
+
 static inline void outw(uint16_t port, uint16_t v)
 {
 	asm volatile("outw %0, %1" : : "a"(v), "Nd"(port));
@@ -92,6 +98,7 @@ static inline uint64_t read_rbp(void)
 }
 
 static inline void cli(void)  { asm volatile("cli" ::: "memory"); }
+static inline void sti(void)  { asm volatile("sti" ::: "memory"); }
 static inline void hlt(void)  { asm volatile("hlt" ::: "memory"); }
 static inline void pause(void) { asm volatile("pause"); }
 

@@ -5,11 +5,20 @@
 #include "console/serial.h"
 #include "console/vga.h"
 #include "lib/printfmt.h"
+#include "debug/panic.h"
 #include "platform/platform.h"
+#include "sync/spinlock.h"
 
 #define BOCHS_E9_PORT 0xE9
 
 static bool e9_enabled;
+static bool locking;
+static struct spinlock console_lock = SPINLOCK_INIT("console");
+
+void console_enable_locking(void)
+{
+	locking = true;
+}
 
 void console_init(void)
 {
@@ -40,9 +49,18 @@ static void console_putch(int c, void *arg)
 	console_putc(c);
 }
 
+// A panicking CPU prints without the lock: it may hold it already, and
+// its report matters more than tidy lines.
 int vprintk(const char *fmt, va_list ap)
 {
-	return vprintfmt(console_putch, NULL, fmt, ap);
+	bool lock = locking && !panic_in_progress();
+
+	if (lock)
+		spin_lock(&console_lock);
+	int n = vprintfmt(console_putch, NULL, fmt, ap);
+	if (lock)
+		spin_unlock(&console_lock);
+	return n;
 }
 
 int printk(const char *fmt, ...)

@@ -8,6 +8,9 @@
 #include <stdarg.h>
 
 void console_init(void);
+// From now on printk holds a lock, so that lines of different CPUs do not
+// mix (smp_start calls it once the other CPUs run).
+void console_enable_locking(void);
 void console_putc(int c);
 // Returns the next input character, or -1 if none is waiting.
 int console_getc(void);

@@ -11,6 +11,7 @@ _Static_assert(offsetof(struct cpu, kernel_rsp) == CPU_KERNEL_RSP, "CPU_KERNEL_R
 _Static_assert(offsetof(struct cpu, user_rsp) == CPU_USER_RSP, "CPU_USER_RSP");
 
 struct cpu cpus[MAX_CPUS];
+int ncpus = 1;
 
 // A 64-bit TSS descriptor takes two GDT slots (SDM Vol. 3A 8.2.3,
 // Figure 8-4): type 9 (available TSS), present, base and limit split up.

@@ -46,6 +46,10 @@ struct cpu {
 	uint64_t kernel_rsp;    // %gs:CPU_KERNEL_RSP: the syscall entry's stack
 	uint64_t user_rsp;      // %gs:CPU_USER_RSP: the user's, saved by it
 	int id;
+	uint32_t apic_id;
+	int ncli;               // depth of push_cli (sync/spinlock.h)
+	int interrupts_were_on; // IF before the outermost push_cli
+	volatile uint64_t ticks;        // timer interrupts taken
 	struct proc *proc;      // the process running here, or NULL
 	struct context *scheduler;      // where a process switches back to
 	struct tss tss;
@@ -54,6 +58,7 @@ struct cpu {
 };
 
 extern struct cpu cpus[MAX_CPUS];
+extern int ncpus;               // CPUs running (cpus[0] is the boot CPU)
 
 static inline struct cpu *this_cpu(void)
 {

@@ -21,6 +21,11 @@ void panic_begin(const char *file, int line)
 	printk("\nkernel panic at %s:%d: ", file, line);
 }
 
+bool panic_in_progress(void)
+{
+	return panicking != 0;
+}
+
 void panic_end(void)
 {
 	power_off(POWER_PANIC);

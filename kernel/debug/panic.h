@@ -5,6 +5,8 @@
 #ifndef KERNEL_DEBUG_PANIC_H
 #define KERNEL_DEBUG_PANIC_H
 
+#include <stdbool.h>
+
 #define panic(...) panic_at(__FILE__, __LINE__, __VA_ARGS__)
 
 #define assert(expr)							\
@@ -21,5 +23,8 @@ void panic_at(const char *file, int line, const char *fmt, ...);
 // ends the run at once. The caller prints the rest, then calls panic_end.
 void panic_begin(const char *file, int line);
 __attribute__((noreturn)) void panic_end(void);
+
+// True once any CPU has begun a panic report.
+bool panic_in_progress(void);
 
 #endif

@@ -3,6 +3,7 @@
 #include "arch/x86.h"
 #include "console/console.h"
 #include "cpu/cpu.h"
+#include "cpu/lapic.h"
 #include "debug/backtrace.h"
 #include "debug/panic.h"
 #include "proc/proc.h"
@@ -133,8 +134,35 @@ static void trap_kernel_panic(const struct trapframe *tf)
 	panic_end();
 }
 
+// An interrupt, from user or kernel mode.
+static void interrupt(const struct trapframe *tf)
+{
+	struct cpu *c = this_cpu();
+
+	switch (tf->vector) {
+	case T_TIMER:
+		c->ticks++;
+		lapic_eoi();
+		break;
+	case T_SPURIOUS:
+		break;                  // no EOI for a spurious interrupt (SDM Vol. 3A 11.9)
+	default:
+		// The 8259s are masked, but may still raise a spurious IRQ 7
+		// or 15: ignore their vectors; anything else is reported.
+		if (tf->vector < T_IRQ0 + 16)
+			break;
+		printk("cpu %d: unexpected interrupt, vector %lu\n", c->id, tf->vector);
+		lapic_eoi();
+		break;
+	}
+}
+
 void trap_dispatch(struct trapframe *tf)
 {
+	if (tf->vector >= T_IRQ0) {
+		interrupt(tf);
+		return;
+	}
 	if ((tf->cs & 3) == 0)
 		trap_kernel_panic(tf);
 	if (tf->vector == T_BREAKPOINT) {

@@ -1,0 +1,78 @@
+// Where the other CPUs (APs) start. A STARTUP IPI starts a CPU in real
+// mode at a page-aligned address below 1 MiB (SDM Vol. 3A 9.4.4.1):
+// smp.c copies this code to TRAMPOLINE_PHYS and fills in the three
+// quad words at its end before each start. The code goes to protected
+// mode, then to long mode (as boot/entry.S does for the first CPU),
+// and jumps to ap_main on its own stack in the higher half.
+//
+// Addresses are those of the copy: T(label).
+
+#include "cpu/smp.h"
+
+#define T(label) ((label) - trampoline_start + TRAMPOLINE_PHYS)
+#define CR0_PE   (1 << 0)
+#define CR0_WP   (1 << 16)
+#define CR0_PG   (1 << 31)
+#define CR4_PAE  (1 << 5)
+#define MSR_EFER 0xC0000080
+#define EFER_LME (1 << 8)
+#define EFER_NXE (1 << 11)
+
+	// In .data: smp.c writes the parameters before each copy.
+	.data
+	.globl trampoline_start, trampoline_end
+	.code16
+trampoline_start:
+	cli
+	cld
+	xorw %ax, %ax
+	movw %ax, %ds
+	lgdtl T(trampoline_gdt_desc)
+	movl %cr0, %eax
+	orl $CR0_PE, %eax
+	movl %eax, %cr0
+	ljmpl $0x08, $T(protected_mode)
+
+	.code32
+protected_mode:
+	movw $0x10, %ax
+	movw %ax, %ds
+	movw %ax, %es
+	movw %ax, %ss
+	movl %cr4, %eax
+	orl $CR4_PAE, %eax
+	movl %eax, %cr4
+	movl T(trampoline_cr3), %eax
+	movl %eax, %cr3
+	movl $MSR_EFER, %ecx
+	rdmsr
+	orl $(EFER_LME | EFER_NXE), %eax
+	wrmsr
+	movl %cr0, %eax
+	orl $(CR0_PG | CR0_WP), %eax
+	movl %eax, %cr0
+	ljmpl $0x18, $T(long_mode)
+
+	.code64
+long_mode:
+	movq T(trampoline_stack), %rsp
+	xorl %ebp, %ebp
+	movq T(trampoline_entry), %rax
+	jmp *%rax
+
+	.balign 8
+trampoline_gdt:
+	.quad 0
+	.quad 0x00CF9A000000FFFF        // 32-bit code, flat
+	.quad 0x00CF92000000FFFF        // 32-bit data, flat
+	.quad 0x00209A0000000000        // 64-bit code
+trampoline_gdt_desc:
+	.word trampoline_gdt_desc - trampoline_gdt - 1
+	.long T(trampoline_gdt)
+
+	.balign 8
+	.globl trampoline_cr3, trampoline_stack, trampoline_entry
+trampoline_cr3:   .quad 0   // a PML4 below 4 GiB that maps this page 1:1
+trampoline_stack: .quad 0
+trampoline_entry: .quad 0
+trampoline_end:

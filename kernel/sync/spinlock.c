@@ -1,0 +1,73 @@
+#include <stddef.h>
+
+#include "arch/x86.h"
+#include "cpu/cpu.h"
+#include "debug/ksyms.h"
+#include "debug/panic.h"
+#include "sync/spinlock.h"
+
+#define RFLAGS_IF 0x200
+
+void spin_init(struct spinlock *l, const char *name)
+{
+	*l = (struct spinlock)SPINLOCK_INIT(name);
+}
+
+bool spin_holding(const struct spinlock *l)
+{
+	return l->locked && l->holder == this_cpu();
+}
+
+void spin_lock(struct spinlock *l)
+{
+	push_cli();
+	if (spin_holding(l)) {
+		const char *fn = "??";
+		uint64_t start;
+		ksym_lookup(l->taken_at, &fn, &start);
+		panic("spin_lock: cpu %d already holds lock '%s' (taken in %s)",
+		      this_cpu()->id, l->name, fn);
+	}
+	// xchg is atomic and a full barrier: the critical section's loads
+	// and stores stay after it (SDM Vol. 3A 9.1.2.2).
+	while (xchg32(&l->locked, 1) != 0)
+		pause();
+	l->holder = this_cpu();
+	l->taken_at = (uint64_t)__builtin_return_address(0);
+}
+
+void spin_unlock(struct spinlock *l)
+{
+	if (!spin_holding(l))
+		panic("spin_unlock: cpu %d releases lock '%s', which it does not hold",
+		      this_cpu()->id, l->name);
+	l->holder = NULL;
+	l->taken_at = 0;
+	// The critical section's stores must be visible before the lock is
+	// free: xchg again (a plain store would do on x86, whose stores are
+	// not reordered with older stores, but xchg says it outright).
+	xchg32(&l->locked, 0);
+	pop_cli();
+}
+
+void push_cli(void)
+{
+	bool on = read_rflags() & RFLAGS_IF;
+
+	cli();
+	struct cpu *c = this_cpu();
+	if (c->ncli++ == 0)
+		c->interrupts_were_on = on;
+}
+
+void pop_cli(void)
+{
+	struct cpu *c = this_cpu();
+
+	if (read_rflags() & RFLAGS_IF)
+		panic("pop_cli: interrupts are on inside a push_cli section");
+	if (c->ncli <= 0)
+		panic("pop_cli: cpu %d has no push_cli to undo", c->id);
+	if (--c->ncli == 0 && c->interrupts_were_on)
+		sti();
+}
