@@ -52,6 +52,7 @@ struct cpu {
 	volatile uint64_t ticks;        // timer interrupts taken
 	struct proc *proc;      // the process running here, or NULL
 	struct context *scheduler;      // where a process switches back to
+	int last_run;           // table index of the process run last (round robin)
 	struct tss tss;
 	uint64_t gdt[GDT_ENTRIES];
 	uint8_t ist_stacks[IST_STACKS][IST_STACK_SIZE] __attribute__((aligned(16)));

@@ -6,6 +6,10 @@ const char *strerror(int error)
 	case ENOENT: return "no such entry";
 	case ENOEXEC: return "not an executable";
 	case EBADF: return "bad file descriptor";
+	case ECHILD: return "no child processes";
+	case EMFILE: return "too many open files";
+	case EPIPE: return "broken pipe";
+	case E2BIG: return "argument list too long";
 	case ENOMEM: return "out of memory";
 	case EFAULT: return "bad address";
 	case EBUSY: return "busy";

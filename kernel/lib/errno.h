@@ -7,11 +7,15 @@
 #define ENOENT  2       // no such thing
 #define ENOEXEC 8       // not an executable this kernel can run
 #define EBADF   9       // bad file descriptor
+#define ECHILD  10      // no child to wait for
 #define ENOMEM  12      // out of memory
 #define EFAULT  14      // bad address
 #define EBUSY   16      // in use
 #define EEXIST  17      // already there
 #define EINVAL  22      // invalid argument
+#define EMFILE  24      // too many open files
+#define EPIPE   32      // write to a pipe nobody reads
+#define E2BIG   7       // argument list or string too long
 #define ENOSYS  38      // no such system call
 
 // A name for an error code, for messages: "out of memory".

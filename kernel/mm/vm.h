@@ -31,6 +31,7 @@ typedef uint64_t pte_t;
 #define PTE_PS   0x080ul       // large page (in a PDPT or PD entry)
 #define PTE_G    0x100ul       // global: survives CR3 reloads (CR4.PGE)
 #define PTE_NOREF 0x200ul      // software bit: the mapping holds no page reference
+#define PTE_COW  0x400ul        // software bit: copy on write (mm/cow.h)
 #define PTE_NX   (1ul << 63)   // no execute (EFER.NXE)
 
 #define PTE_ADDR_MASK 0x000FFFFFFFFFF000ul
@@ -51,6 +52,8 @@ extern uint64_t vm_table_pages;
 // kernel image with per-section permissions) and switches to them; turns
 // on CR0.WP, so that the kernel too faults on read-only pages, and CR4.PGE.
 void vm_init(void);
+
+struct proc;
 
 // Returns the entry of the table at `level` (0: the PT entry of a 4 KiB
 // page; 1: the PD entry of a 2 MiB page) on the way to va in the address

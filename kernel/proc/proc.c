@@ -1,21 +1,37 @@
+// The process table and the life of a process: creation from an ELF
+// image, fork, exit, wait. Scheduling is in sched.c.
+
 #include "arch/x86.h"
 #include "console/console.h"
 #include "cpu/cpu.h"
 #include "debug/panic.h"
+#include "fs/file.h"
 #include "lib/errno.h"
 #include "lib/string.h"
-#include "mm/kmalloc.h"
+#include "mm/cow.h"
 #include "proc/elf.h"
 #include "proc/proc.h"
 
 #define RFLAGS_RESERVED 0x2     // bit 1 always reads as 1
 #define RFLAGS_IF 0x200
 
+struct spinlock proc_lock = SPINLOCK_INIT("proc");
+static struct proc procs[NPROC];
 static int next_pid = 1;
+
+struct proc *proc_table(void)
+{
+	return procs;
+}
 
 struct proc *proc_current(void)
 {
-	return this_cpu()->proc;
+	struct proc *p;
+
+	push_cli();             // this_cpu() must not change under us
+	p = this_cpu()->proc;
+	pop_cli();
+	return p;
 }
 
 static uint64_t kstack_top(const struct proc *p)
@@ -23,13 +39,69 @@ static uint64_t kstack_top(const struct proc *p)
 	return (uint64_t)page_to_va(p->kstack) + (PAGE_SIZE << KSTACK_ORDER);
 }
 
-static int map_user_stack(struct proc *p)
+// A new process starts here: context_switch returned into it with
+// proc_lock held by the CPU's scheduler. It returns into trap_return,
+// whose address lies above it on the stack, and so into user mode.
+static void forkret(void)
+{
+	spin_unlock(&proc_lock);
+}
+
+// Claims a slot and a kernel stack. The kernel stack holds, from the top:
+// the trapframe, the address of trap_return (forkret's return address),
+// and the context that context_switch starts forkret with.
+static struct proc *proc_alloc(const char *name)
+{
+	extern char trap_return[];
+	struct proc *p = NULL;
+
+	spin_lock(&proc_lock);
+	for (int i = 0; i < NPROC && p == NULL; i++)
+		if (procs[i].state == PROC_UNUSED)
+			p = &procs[i];
+	if (p != NULL) {
+		*p = (struct proc){ .state = PROC_EMBRYO, .pid = next_pid++ };
+	}
+	spin_unlock(&proc_lock);
+	if (p == NULL)
+		return NULL;
+	strlcpy(p->name, name, sizeof(p->name));
+	if ((p->kstack = page_alloc(KSTACK_ORDER, false)) == NULL) {
+		proc_free(p);
+		return NULL;
+	}
+	p->tf = (struct trapframe *)kstack_top(p) - 1;
+	memset(p->tf, 0, sizeof(*p->tf));
+	uint64_t *return_address = (uint64_t *)p->tf - 1;
+	*return_address = (uint64_t)trap_return;
+	p->context = (struct context *)return_address - 1;
+	*p->context = (struct context){ .rip = (uint64_t)forkret };
+	return p;
+}
+
+void proc_free(struct proc *p)
+{
+	for (int fd = 0; fd < NFILES; fd++)
+		if (p->files[fd] != NULL)
+			file_close(p->files[fd]);
+	if (p->pml4 != NULL)
+		vm_destroy(p->pml4);
+	if (p->kstack != NULL)
+		page_free(p->kstack);
+	spin_lock(&proc_lock);
+	if (p->state == PROC_RUNNING)
+		panic("proc_free: process %s[%d] is running", p->name, p->pid);
+	p->state = PROC_UNUSED;
+	spin_unlock(&proc_lock);
+}
+
+int proc_map_stack(pte_t *pml4)
 {
 	for (int i = 1; i <= USER_STACK_PAGES; i++) {
 		struct page *pg = page_alloc(0, true);
 		if (pg == NULL)
 			return -ENOMEM;
-		int err = vm_map(p->pml4, USER_STACK_TOP - i * PAGE_SIZE, pg, PTE_W | PTE_U | PTE_NX);
+		int err = vm_map(pml4, USER_STACK_TOP - i * PAGE_SIZE, pg, PTE_W | PTE_U | PTE_NX);
 		page_put(pg);           // the mapping holds it now
 		if (err < 0)
 			return err;
@@ -37,84 +109,141 @@ static int map_user_stack(struct proc *p)
 	return 0;
 }
 
-// The first time the process runs, context_switch "returns" into
-// trap_return with the stack pointer at its trapframe: the process
-// starts in user mode at the trapframe's state.
-static void prepare_first_run(struct proc *p, uint64_t entry)
-{
-	p->tf = (struct trapframe *)kstack_top(p) - 1;
-	*p->tf = (struct trapframe){
-		.rip = entry,
-		.cs = GDT_USER_CODE | 3,
-		.rflags = RFLAGS_RESERVED | RFLAGS_IF,
-		.rsp = USER_STACK_TOP,
-		.ss = GDT_USER_DATA | 3,
-	};
-	extern char trap_return[];
-	p->context = (struct context *)p->tf - 1;
-	*p->context = (struct context){ .rip = (uint64_t)trap_return };
-}
-
 struct proc *proc_create(const char *name, const void *image, size_t size, int *error)
 {
-	struct proc *p = kzalloc(sizeof(*p));
+	struct proc *p = proc_alloc(name);
 	uint64_t entry, end;
 
 	*error = -ENOMEM;
 	if (p == NULL)
 		return NULL;
-	p->pid = next_pid++;
-	strlcpy(p->name, name, sizeof(p->name));
-	p->kstack = page_alloc(KSTACK_ORDER, false);
-	p->pml4 = vm_create();
-	if (p->kstack == NULL || p->pml4 == NULL)
+	if ((p->pml4 = vm_create()) == NULL)
 		goto fail;
 	if ((*error = elf_load(p->pml4, image, size, &entry, &end)) < 0)
 		goto fail;
-	if ((*error = map_user_stack(p)) < 0)
+	if ((*error = proc_map_stack(p->pml4)) < 0)
 		goto fail;
 	p->heap_start = p->brk = (end + PAGE_SIZE - 1) & ~(uint64_t)(PAGE_SIZE - 1);
-	prepare_first_run(p, entry);
-	p->state = PROC_RUNNABLE;
+	p->tf->rip = entry;
+	p->tf->cs = GDT_USER_CODE | 3;
+	p->tf->rflags = RFLAGS_RESERVED | RFLAGS_IF;
+	p->tf->rsp = USER_STACK_TOP;
+	p->tf->ss = GDT_USER_DATA | 3;
+	for (int fd = 0; fd < 3; fd++)
+		p->files[fd] = file_console();
 	return p;
 fail:
 	proc_free(p);
 	return NULL;
 }
 
-void proc_free(struct proc *p)
+void proc_start(struct proc *p)
 {
-	if (p->state == PROC_RUNNING)
-		panic("proc_free: process %s[%d] is running", p->name, p->pid);
-	if (p->pml4 != NULL)
-		vm_destroy(p->pml4);
-	if (p->kstack != NULL)
-		page_free(p->kstack);
-	kfree(p);
+	spin_lock(&proc_lock);
+	p->state = PROC_RUNNABLE;
+	spin_unlock(&proc_lock);
 }
 
-int proc_run(struct proc *p)
+int proc_fork(void)
 {
-	struct cpu *c = this_cpu();
+	struct proc *parent = proc_current();
+	struct proc *child = proc_alloc(parent->name);
 
-	c->proc = p;
-	p->state = PROC_RUNNING;
-	cpu_set_kernel_stack(c, kstack_top(p));
-	vm_switch(p->pml4);
-	context_switch(&c->scheduler, p->context);
-	vm_switch(kernel_pml4);
-	c->proc = NULL;
-	return p->exit_status;
+	if (child == NULL)
+		return -ENOMEM;
+	if ((child->pml4 = vm_create()) == NULL || vm_copy_cow(child->pml4, parent->pml4) < 0) {
+		proc_free(child);
+		return -ENOMEM;
+	}
+	*child->tf = *parent->tf;
+	child->tf->rax = 0;             // fork returns 0 in the child
+	child->heap_start = parent->heap_start;
+	child->brk = parent->brk;
+	for (int fd = 0; fd < NFILES; fd++)
+		if (parent->files[fd] != NULL)
+			child->files[fd] = file_dup(parent->files[fd]);
+	int pid = child->pid;
+	spin_lock(&proc_lock);
+	child->parent = parent;
+	child->state = PROC_RUNNABLE;
+	spin_unlock(&proc_lock);
+	return pid;
 }
 
 void proc_exit(int status)
 {
 	struct proc *p = proc_current();
 
+	// Files first: closing a pipe wakes its other end (and takes locks
+	// that must not be taken under proc_lock).
+	for (int fd = 0; fd < NFILES; fd++) {
+		if (p->files[fd] != NULL) {
+			file_close(p->files[fd]);
+			p->files[fd] = NULL;
+		}
+	}
+	spin_lock(&proc_lock);
 	p->exit_status = status;
+	for (int i = 0; i < NPROC; i++) {
+		if (procs[i].parent == p) {
+			procs[i].parent = NULL;
+			procs[i].orphan = true;
+		}
+	}
 	p->state = PROC_ZOMBIE;
-	context_switch(&p->context, this_cpu()->scheduler);
+	if (p->parent != NULL)
+		wakeup_locked(p->parent);
+	sched();
 	panic("proc_exit: process %s[%d] ran again after its exit", p->name, p->pid);
+}
+
+int proc_wait(int *status)
+{
+	struct proc *p = proc_current();
+
+	spin_lock(&proc_lock);
+	for (;;) {
+		bool children = false;
+		for (int i = 0; i < NPROC; i++) {
+			struct proc *c = &procs[i];
+			if (c->parent != p)
+				continue;
+			children = true;
+			if (c->state == PROC_ZOMBIE) {
+				int pid = c->pid;
+				*status = c->exit_status;
+				c->state = PROC_EMBRYO;
+				c->parent = NULL;
+				spin_unlock(&proc_lock);
+				proc_free(c);
+				return pid;
+			}
+		}
+		if (!children) {
+			spin_unlock(&proc_lock);
+			return -ECHILD;
+		}
+		sleep(p, &proc_lock);   // proc_exit of a child wakes us
+	}
+}
+
+void proc_dump(void)
+{
+	static const char *const states[] = {
+		[PROC_UNUSED] = "unused", [PROC_EMBRYO] = "embryo",
+		[PROC_RUNNABLE] = "runnable", [PROC_RUNNING] = "running",
+		[PROC_SLEEPING] = "sleeping", [PROC_ZOMBIE] = "zombie",
+	};
+
+	spin_lock(&proc_lock);
+	printk("  PID  PPID STATE     NAME\n");
+	for (int i = 0; i < NPROC; i++) {
+		const struct proc *p = &procs[i];
+		if (p->state != PROC_UNUSED)
+			printk("%5d %5d %-9s %s\n", p->pid, p->parent ? p->parent->pid : 0,
+			       states[p->state], p->name);
+	}
+	spin_unlock(&proc_lock);
 }
 
 void proc_kill_for_fault(const struct trapframe *tf)

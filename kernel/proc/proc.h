@@ -17,10 +17,12 @@
 #ifndef KERNEL_PROC_PROC_H
 #define KERNEL_PROC_PROC_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "mm/vm.h"
+#include "sync/spinlock.h"
 #include "trap/trap.h"
 
 #define USER_TOP        0x0000800000000000ul
@@ -29,36 +31,75 @@
 #define USER_HEAP_MAX   0x0000700000000000ul
 #define PROC_NAME_MAX   16
 #define KSTACK_ORDER    2               // 16 KiB kernel stacks
+#define NPROC           64
+#define NFILES          16              // open files per process
 
-enum proc_state { PROC_RUNNABLE, PROC_RUNNING, PROC_ZOMBIE };
+enum proc_state {
+	PROC_UNUSED,            // a free slot of the table
+	PROC_EMBRYO,            // being made or being freed: nobody else touches it
+	PROC_RUNNABLE,          // waiting for a CPU
+	PROC_RUNNING,           // on a CPU
+	PROC_SLEEPING,          // waiting for a wakeup on chan
+	PROC_ZOMBIE,            // exited; its parent has not waited for it yet
+};
 
 // The callee-saved registers context_switch keeps (proc/switch.S).
 struct context {
 	uint64_t r15, r14, r13, r12, rbx, rbp, rip;
 };
 
+struct file;
+
 struct proc {
 	int pid;
 	char name[PROC_NAME_MAX];
-	enum proc_state state;
+	enum proc_state state;  // proc_lock
 	pte_t *pml4;
 	struct page *kstack;
 	struct trapframe *tf;   // at the top of the kernel stack
-	struct context *context;
+	struct context *context;        // where it continues in the kernel
 	uint64_t heap_start, brk;
 	int exit_status;
+	struct proc *parent;    // proc_lock; NULL for processes the kernel started
+	bool orphan;            // proc_lock; its parent exited: the scheduler reaps it
+	void *chan;             // proc_lock; what it sleeps on
+	struct file *files[NFILES];
 };
+
+// Guards the process table: every state, parent and chan.
+extern struct spinlock proc_lock;
+// The NPROC slots of the table.
+struct proc *proc_table(void);
+
+// Timer ticks (TIMER_HZ a second), counted by the boot CPU; sleeping on
+// &ticks with tick_lock wakes at the next tick.
+extern volatile uint64_t ticks;
+extern struct spinlock tick_lock;
+void clock_tick(void);
 
 void context_switch(struct context **save, struct context *next);
 
-// Makes a process from the ELF image [image, image + size). Returns it,
-// or sets *error (-ENOEXEC for a bad image, -ENOMEM) and returns NULL.
+// Makes a process from the ELF image [image, image + size), with the
+// console as its files 0, 1 and 2, ready to run (proc_start) but not
+// runnable. Returns it, or sets *error (-ENOEXEC for a bad image, -ENOMEM)
+// and returns NULL.
 struct proc *proc_create(const char *name, const void *image, size_t size, int *error);
 
-// Runs p on this CPU until it exits or is killed; returns its exit status.
+// Maps a fresh user stack below USER_STACK_TOP. Returns 0 or -ENOMEM.
+int proc_map_stack(pte_t *pml4);
+
+// Lets p run on any CPU.
+void proc_start(struct proc *p);
+
+// Runs the scheduler on this CPU until p (started by the kernel, not by a
+// process) exits; frees p and returns its exit status.
+int proc_wait_kernel(struct proc *p);
+
+// proc_start then proc_wait_kernel: p runs to its end (Lab 3).
 int proc_run(struct proc *p);
 
-// Frees what p holds. p must not be running.
+// Frees what p holds: its memory, kernel stack, files, and its slot. p
+// must not be running, and the caller must not hold proc_lock.
 void proc_free(struct proc *p);
 
 // The process running on this CPU (NULL in kernel-only code).
@@ -67,10 +108,46 @@ struct proc *proc_current(void);
 // Ends the current process with status; does not return.
 __attribute__((noreturn)) void proc_exit(int status);
 
+// fork: a copy of the current process (its memory shared copy-on-write).
+// Returns the child's pid, or -ENOMEM.
+int proc_fork(void);
+
+// Waits for a child to exit; returns its pid and sets *status, or
+// -ECHILD if the process has no children.
+int proc_wait(int *status);
+
+// Prints the process table, one line per process (for ps).
+void proc_dump(void);
+
 // For trap.c: a user fault kills the process with a message naming it,
 // the fault and the address; a breakpoint is reported and the process
 // continues.
 __attribute__((noreturn)) void proc_kill_for_fault(const struct trapframe *tf);
 void proc_report_breakpoint(const struct trapframe *tf);
+
+// -- the scheduler (proc/sched.c) --
+
+// Runs one runnable process on this CPU, if there is one, until it gives
+// the CPU back; returns false if none was runnable. Called with
+// proc_lock held (and returns with it held).
+bool schedule_once(void);
+
+// This CPU's loop when it has nothing else to do: schedule, or halt
+// until the next interrupt. Calls idle_hook each time around.
+__attribute__((noreturn)) void scheduler(void (*idle_hook)(void));
+
+// Gives the CPU to another process (the timer calls it).
+void yield(void);
+
+// Sleeps on chan, releasing lk while asleep (lk is held again on return).
+void sleep(void *chan, struct spinlock *lk);
+// Wakes every process sleeping on chan.
+void wakeup(void *chan);
+// wakeup with proc_lock already held.
+void wakeup_locked(void *chan);
+
+// Gives the CPU up from the current process, whose state the caller set
+// (not PROC_RUNNING), with proc_lock held and no other lock.
+void sched(void);
 
 #endif

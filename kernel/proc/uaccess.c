@@ -1,4 +1,5 @@
 #include "lib/errno.h"
+#include "mm/cow.h"
 #include "lib/string.h"
 #include "proc/proc.h"
 #include "proc/uaccess.h"
@@ -36,8 +37,28 @@ int copy_from_user(void *dst, uint64_t src, size_t len)
 
 int copy_to_user(uint64_t dst, const void *src, size_t len)
 {
-	if (!user_range_ok(proc_current()->pml4, dst, len, true))
+	pte_t *pml4 = proc_current()->pml4;
+
+	for (uint64_t page = dst & ~(uint64_t)(PAGE_SIZE - 1); page < dst + len && page < USER_TOP;
+	     page += PAGE_SIZE)
+		cow_fault(pml4, page, PF_PRESENT | PF_WRITE);
+	if (!user_range_ok(pml4, dst, len, true))
 		return -EFAULT;
 	memcpy((void *)dst, src, len);
 	return 0;
+}
+
+int64_t copy_string_from_user(char *dst, uint64_t src, size_t max)
+{
+	pte_t *pml4 = proc_current()->pml4;
+
+	for (size_t i = 0; i < max; i++) {
+		// Check each page once, when the string enters it.
+		if ((i == 0 || (src + i) % PAGE_SIZE == 0) && !user_range_ok(pml4, src + i, 1, false))
+			return -EFAULT;
+		dst[i] = *(const char *)(src + i);
+		if (dst[i] == '\0')
+			return (int64_t)i;
+	}
+	return -E2BIG;
 }

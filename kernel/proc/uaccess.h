@@ -19,6 +19,12 @@ bool user_range_ok(pte_t *pml4, uint64_t va, size_t len, bool write);
 // Copy between user memory of the current process and the kernel.
 // Return 0, or -EFAULT (copying nothing) if the user range is not ok.
 int copy_from_user(void *dst, uint64_t src, size_t len);
+// copy_to_user first gives the process its own copy of any copy-on-write
+// page in the range.
 int copy_to_user(uint64_t dst, const void *src, size_t len);
+
+// Copies a NUL-terminated string of at most max - 1 characters from user
+// memory. Returns its length, -EFAULT, or -E2BIG if it does not fit.
+int64_t copy_string_from_user(char *dst, uint64_t src, size_t max);
 
 #endif

@@ -1,6 +1,13 @@
-// System calls about the process itself: exit, getpid, sbrk, map.
+// System calls about processes: exit, getpid, sbrk, map, fork, exec,
+// wait, yield, sleep; and ps, shutdown, programs.
 
+#include "console/console.h"
 #include "lib/errno.h"
+#include "platform/platform.h"
+#include "proc/exec.h"
+#include "proc/programs.h"
+#include "proc/uaccess.h"
+#include "cpu/cpu.h"
 #include "mm/page.h"
 #include "proc/proc.h"
 #include "syscall/syscall.h"
@@ -70,4 +77,89 @@ int64_t sys_map(uint64_t addr, uint64_t len, uint64_t prot)
 			return -EEXIST;
 	uint64_t perm = PTE_U | (prot & PROT_WRITE ? PTE_W : 0) | (prot & PROT_EXEC ? 0 : PTE_NX);
 	return map_zeroed(p->pml4, addr, PAGE_ROUND_UP(addr + len), perm);
+}
+
+int64_t sys_fork(void)
+{
+	return proc_fork();
+}
+
+// Copies the argument vector argv (user pointers, NULL-terminated) into
+// strings; returns argc or an error.
+static int copy_arguments(uint64_t argv, char strings[][EXEC_MAX_ARG_LEN], char *args[])
+{
+	for (int argc = 0; argc <= EXEC_MAX_ARGS; argc++) {
+		uint64_t ptr;
+		if (copy_from_user(&ptr, argv + argc * sizeof(ptr), sizeof(ptr)) < 0)
+			return -EFAULT;
+		if (ptr == 0)
+			return argc;
+		if (argc == EXEC_MAX_ARGS)
+			return -E2BIG;
+		int64_t len = copy_string_from_user(strings[argc], ptr, EXEC_MAX_ARG_LEN);
+		if (len < 0)
+			return (int)len;
+		args[argc] = strings[argc];
+	}
+	return -E2BIG;
+}
+
+int64_t sys_exec(uint64_t name, uint64_t argv)
+{
+	static char strings[MAX_CPUS][EXEC_MAX_ARGS][EXEC_MAX_ARG_LEN];
+	char program[EXEC_MAX_ARG_LEN], *args[EXEC_MAX_ARGS + 1];
+
+	int64_t len = copy_string_from_user(program, name, sizeof(program));
+	if (len < 0)
+		return len;
+	// One buffer per CPU: the copy and the exec run without a switch in
+	// between (system calls are not preempted).
+	char (*mine)[EXEC_MAX_ARG_LEN] = strings[this_cpu()->id];
+	int argc = copy_arguments(argv, mine, args);
+	if (argc < 0)
+		return argc;
+	return proc_exec(program, args, argc);
+}
+
+int64_t sys_wait(uint64_t status_ptr)
+{
+	int status;
+	int pid = proc_wait(&status);
+
+	if (pid > 0 && status_ptr != 0 && copy_to_user(status_ptr, &status, sizeof(status)) < 0)
+		return -EFAULT;
+	return pid;
+}
+
+int64_t sys_yield(void)
+{
+	yield();
+	return 0;
+}
+
+int64_t sys_sleep(uint64_t nticks)
+{
+	spin_lock(&tick_lock);
+	uint64_t end = ticks + nticks;
+	while (ticks < end)
+		sleep((void *)&ticks, &tick_lock);
+	spin_unlock(&tick_lock);
+	return 0;
+}
+
+int64_t sys_ps(void)
+{
+	proc_dump();
+	return 0;
+}
+
+int64_t sys_shutdown(void)
+{
+	power_off(POWER_OK);
+}
+
+int64_t sys_programs(void)
+{
+	user_program_list();
+	return 0;
 }

@@ -47,6 +47,18 @@ static const struct {
 	SYSCALL(getpid),
 	SYSCALL(sbrk),
 	SYSCALL(map),
+	SYSCALL(read),
+	SYSCALL(fork),
+	SYSCALL(exec),
+	SYSCALL(wait),
+	SYSCALL(yield),
+	SYSCALL(sleep),
+	SYSCALL(pipe),
+	SYSCALL(close),
+	SYSCALL(dup),
+	SYSCALL(ps),
+	SYSCALL(shutdown),
+	SYSCALL(programs),
 };
 
 // Canonical: bits 63-47 all equal (SDM Vol. 1 3.3.7.1).

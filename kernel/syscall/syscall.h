@@ -15,10 +15,24 @@ void syscall_init(void);
 // tf->rax.
 void syscall_dispatch(struct trapframe *tf);
 
+// sys_proc.c
 int64_t sys_exit(uint64_t status);
-int64_t sys_write(uint64_t fd, uint64_t buf, uint64_t len);
 int64_t sys_getpid(void);
 int64_t sys_sbrk(uint64_t increment);
 int64_t sys_map(uint64_t addr, uint64_t len, uint64_t prot);
+int64_t sys_fork(void);
+int64_t sys_exec(uint64_t name, uint64_t argv);
+int64_t sys_wait(uint64_t status);
+int64_t sys_yield(void);
+int64_t sys_sleep(uint64_t nticks);
+int64_t sys_ps(void);
+int64_t sys_shutdown(void);
+int64_t sys_programs(void);
+// sys_file.c
+int64_t sys_read(uint64_t fd, uint64_t buf, uint64_t len);
+int64_t sys_write(uint64_t fd, uint64_t buf, uint64_t len);
+int64_t sys_close(uint64_t fd);
+int64_t sys_dup(uint64_t fd);
+int64_t sys_pipe(uint64_t fds);
 
 #endif

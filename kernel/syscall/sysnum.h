@@ -9,16 +9,31 @@
 #ifndef KERNEL_SYSCALL_SYSNUM_H
 #define KERNEL_SYSCALL_SYSNUM_H
 
-#define SYS_exit    0   // exit(status): does not return
-#define SYS_write   1   // write(fd, buf, len): bytes written; fd 1 and 2 are the console
-#define SYS_getpid  2   // getpid(): the process id
-#define SYS_sbrk    3   // sbrk(increment): the old end of the heap
-#define SYS_map     4   // map(addr, len, prot): maps zeroed pages at addr
-#define NSYSCALLS   5
+#define SYS_exit     0  // exit(status): does not return
+#define SYS_write    1  // write(fd, buf, len): bytes written
+#define SYS_getpid   2  // getpid(): the process id
+#define SYS_sbrk     3  // sbrk(increment): the old end of the heap
+#define SYS_map      4  // map(addr, len, prot): maps zeroed pages at addr
+#define SYS_read     5  // read(fd, buf, len): bytes read, 0 at the end
+#define SYS_fork     6  // fork(): the child's pid, 0 in the child
+#define SYS_exec     7  // exec(name, argv): runs a program; returns only on error
+#define SYS_wait     8  // wait(&status): the pid of a child that exited
+#define SYS_yield    9  // yield(): let another process run
+#define SYS_sleep   10  // sleep(ticks): wait for that many timer ticks
+#define SYS_pipe    11  // pipe(fds): fds[0] reads what fds[1] writes
+#define SYS_close   12  // close(fd)
+#define SYS_dup     13  // dup(fd): a new descriptor for the same file
+#define SYS_ps      14  // ps(): the kernel prints the process table
+#define SYS_shutdown 15 // shutdown(): ends the run (powers the machine off)
+#define SYS_programs 16 // programs(): the kernel prints the programs it has
+#define NSYSCALLS   17
 
 // prot bits of SYS_map
 #define PROT_READ  1
 #define PROT_WRITE 2
 #define PROT_EXEC  4
+
+#define EXEC_MAX_ARGS 16
+#define EXEC_MAX_ARG_LEN 128
 
 #endif

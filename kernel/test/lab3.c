@@ -40,9 +40,9 @@ static void run_program(const char *name, uint64_t arg)
 	}
 	p->tf->rdi = arg;       // main's argument (user/lib/crt0.S)
 	printk("process %s[%d] started\n", p->name, p->pid);
-	int status = proc_run(p);
-	printk("process %s[%d] ended with status %d\n", p->name, p->pid, status);
-	proc_free(p);
+	int pid = p->pid;
+	int status = proc_run(p);       // frees p
+	printk("process %s[%d] ended with status %d\n", name, pid, status);
 }
 
 KTEST(lab3_run, "lab3.run", STAGE_PROCESSES,

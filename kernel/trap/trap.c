@@ -1,3 +1,4 @@
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "arch/x86.h"
@@ -6,6 +7,7 @@
 #include "cpu/lapic.h"
 #include "debug/backtrace.h"
 #include "debug/panic.h"
+#include "mm/cow.h"
 #include "proc/proc.h"
 #include "trap/pic.h"
 #include "trap/trap.h"
@@ -143,6 +145,8 @@ static void interrupt(const struct trapframe *tf)
 	case T_TIMER:
 		c->ticks++;
 		lapic_eoi();
+		if (c->id == 0)
+			clock_tick();
 		break;
 	case T_SPURIOUS:
 		break;                  // no EOI for a spurious interrupt (SDM Vol. 3A 11.9)
@@ -159,15 +163,23 @@ static void interrupt(const struct trapframe *tf)
 
 void trap_dispatch(struct trapframe *tf)
 {
+	bool from_user = (tf->cs & 3) != 0;
+
 	if (tf->vector >= T_IRQ0) {
 		interrupt(tf);
+		// Preemption: a process in user mode gives the CPU up at each
+		// tick (the kernel itself is not preempted).
+		if (tf->vector == T_TIMER && from_user)
+			yield();
 		return;
 	}
-	if ((tf->cs & 3) == 0)
+	if (!from_user)
 		trap_kernel_panic(tf);
 	if (tf->vector == T_BREAKPOINT) {
 		proc_report_breakpoint(tf);
 		return;
 	}
+	if (tf->vector == T_PAGE_FAULT && cow_fault(proc_current()->pml4, read_cr2(), tf->error_code))
+		return;
 	proc_kill_for_fault(tf);
 }

@@ -1,0 +1,89 @@
+#include "arch/x86.h"
+#include "lib/errno.h"
+#include "lib/string.h"
+#include "mm/cow.h"
+#include "trap/trap.h"
+
+#define USER_HALF_ENTRIES 256
+
+// Shares one present user page at va, marking a writable one copy-on-write
+// in both address spaces.
+static int share_page(pte_t *dst, pte_t *src_pte, uint64_t va)
+{
+	pte_t e = *src_pte;
+
+	if (e & PTE_PS)
+		return -EINVAL;
+	if (e & PTE_W) {
+		e = (e & ~PTE_W) | PTE_COW;
+		*src_pte = e;
+	}
+	if (e & PTE_NOREF) {
+		pte_t *d = pt_walk(dst, va, true);
+		if (d == NULL)
+			return -ENOMEM;
+		*d = e;
+		return 0;
+	}
+	return vm_map(dst, va, pa_to_page(PTE_ADDR(e)), PTE_FLAGS(e) & ~(PTE_P | PTE_A | PTE_D));
+}
+
+// Walks the tables under `table` (at `level`), sharing every page.
+static int copy_level(pte_t *dst, pte_t *table, int level, uint64_t base)
+{
+	for (int i = 0; i < PT_ENTRIES; i++) {
+		if (!(table[i] & PTE_P))
+			continue;
+		uint64_t va = base | ((uint64_t)i << (PAGE_SHIFT + 9 * level));
+		int err = level == 0 || (table[i] & PTE_PS) ? share_page(dst, &table[i], va)
+							     : copy_level(dst, P2V(PTE_ADDR(table[i])), level - 1, va);
+		if (err < 0)
+			return err;
+	}
+	return 0;
+}
+
+int vm_copy_cow(pte_t *dst, pte_t *src)
+{
+	int err = 0;
+
+	for (int i = 0; i < USER_HALF_ENTRIES && err == 0; i++)
+		if (src[i] & PTE_P)
+			err = copy_level(dst, P2V(PTE_ADDR(src[i])), PT_LEVELS - 2,
+					 (uint64_t)i << (PAGE_SHIFT + 9 * (PT_LEVELS - 1)));
+	// Pages of src lost their write permission: flush its stale entries.
+	if (read_cr3() == V2P(src))
+		write_cr3(read_cr3());
+	return err;
+}
+
+bool cow_fault(pte_t *pml4, uint64_t va, uint64_t error_code)
+{
+	if ((error_code & (PF_PRESENT | PF_WRITE)) != (PF_PRESENT | PF_WRITE))
+		return false;
+	va &= ~(uint64_t)(PAGE_SIZE - 1);
+	pte_t *pte = pt_walk(pml4, va, false);
+	if (pte == NULL || !(*pte & PTE_COW))
+		return false;
+
+	// BEGIN LAB 4 SOLUTION: cow_fault
+	struct page *shared = pa_to_page(PTE_ADDR(*pte));
+	uint64_t perm = (PTE_FLAGS(*pte) & ~(PTE_COW | PTE_P | PTE_A | PTE_D)) | PTE_W;
+
+	// The last one to hold the page may just write to it.
+	if (shared->refcount == 1) {
+		*pte = PTE_ADDR(*pte) | perm | PTE_P;
+		tlb_invalidate(pml4, va);
+		return true;
+	}
+	struct page *copy = page_alloc(0, false);
+	if (copy == NULL)
+		return false;
+	memcpy(page_to_va(copy), page_to_va(shared), PAGE_SIZE);
+	int err = vm_map(pml4, va, copy, perm);         // drops the shared page
+	page_put(copy);
+	return err == 0;
+	// STUB:
+	// return false;
+	// END LAB 4
+}

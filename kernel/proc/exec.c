@@ -1,0 +1,85 @@
+// exec: replaces the current process's program. The new address space
+// is built completely before the old one is given up, so a failing exec
+// returns an error to a process that is still whole.
+
+#include "lib/errno.h"
+#include "lib/string.h"
+#include "proc/elf.h"
+#include "proc/exec.h"
+#include "proc/programs.h"
+#include "proc/proc.h"
+#include "syscall/sysnum.h"
+
+// Writes len bytes to va of the address space pml4 (not the current one),
+// through the direct map. Returns 0 or -EFAULT if a page is missing.
+static int write_to_space(pte_t *pml4, uint64_t va, const void *src, size_t len)
+{
+	const uint8_t *s = src;
+
+	while (len > 0) {
+		struct page *pg = vm_lookup(pml4, va, NULL);
+		if (pg == NULL)
+			return -EFAULT;
+		size_t off = va % PAGE_SIZE, n = PAGE_SIZE - off < len ? PAGE_SIZE - off : len;
+		memcpy((uint8_t *)page_to_va(pg) + off, s, n);
+		va += n, s += n, len -= n;
+	}
+	return 0;
+}
+
+// Lays out argv on the new stack: the strings at the top, then the
+// NULL-terminated array of pointers to them (16-byte aligned). Sets *sp
+// and *argv_va.
+static int push_arguments(pte_t *pml4, char *const argv[], int argc,
+			  uint64_t *sp, uint64_t *argv_va)
+{
+	uint64_t ptrs[EXEC_MAX_ARGS + 1];
+	uint64_t top = USER_STACK_TOP;
+
+	for (int i = argc - 1; i >= 0; i--) {
+		size_t len = strlen(argv[i]) + 1;
+		top -= len;
+		if (write_to_space(pml4, top, argv[i], len) < 0)
+			return -EFAULT;
+		ptrs[i] = top;
+	}
+	ptrs[argc] = 0;
+	top = (top - (argc + 1) * sizeof(uint64_t)) & ~(uint64_t)15;
+	if (write_to_space(pml4, top, ptrs, (argc + 1) * sizeof(uint64_t)) < 0)
+		return -EFAULT;
+	*argv_va = top;
+	*sp = top;
+	return 0;
+}
+
+int proc_exec(const char *name, char *const argv[], int argc)
+{
+	struct proc *p = proc_current();
+	const struct user_program *prog = user_program_find(name);
+	uint64_t entry, end, sp, argv_va;
+	int err;
+
+	if (prog == NULL)
+		return -ENOENT;
+	pte_t *pml4 = vm_create();
+	if (pml4 == NULL)
+		return -ENOMEM;
+	if ((err = elf_load(pml4, prog->start, prog->end - prog->start, &entry, &end)) < 0 ||
+	    (err = proc_map_stack(pml4)) < 0 ||
+	    (err = push_arguments(pml4, argv, argc, &sp, &argv_va)) < 0) {
+		vm_destroy(pml4);
+		return err;
+	}
+
+	pte_t *old = p->pml4;
+	p->pml4 = pml4;
+	vm_switch(pml4);
+	vm_destroy(old);
+	strlcpy(p->name, name, sizeof(p->name));
+	p->heap_start = p->brk = (end + PAGE_SIZE - 1) & ~(uint64_t)(PAGE_SIZE - 1);
+	p->tf->rip = entry;
+	p->tf->rsp = sp;
+	p->tf->rdi = (uint64_t)argc;            // main(argc, argv)
+	p->tf->rsi = argv_va;
+	return 0;
+}

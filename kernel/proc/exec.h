@@ -1,0 +1,11 @@
+#ifndef KERNEL_PROC_EXEC_H
+#define KERNEL_PROC_EXEC_H
+
+// Replaces the current process's program by the program called name
+// (proc/programs.h), with the argc strings of argv as main's arguments.
+// Returns 0 (the process continues in the new program when the system
+// call returns), or -ENOENT, -ENOEXEC, -ENOMEM, -EFAULT with the old
+// program untouched.
+int proc_exec(const char *name, char *const argv[], int argc);
+
+#endif

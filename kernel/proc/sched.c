@@ -1,0 +1,182 @@
+// The scheduler: round robin over the process table, on every CPU.
+//
+// proc_lock is held across context_switch: the scheduler takes it, picks
+// a process and switches to it; the process releases it (in forkret, or
+// after the sched() it had called), and takes it again before it gives
+// the CPU back. A process thus never runs on two CPUs, and its state
+// changes are never seen half done.
+
+#include "arch/x86.h"
+#include "cpu/cpu.h"
+#include "debug/panic.h"
+#include "proc/proc.h"
+
+volatile uint64_t ticks;
+struct spinlock tick_lock = SPINLOCK_INIT("ticks");
+
+void clock_tick(void)
+{
+	spin_lock(&tick_lock);
+	ticks++;
+	wakeup((void *)&ticks);
+	spin_unlock(&tick_lock);
+}
+
+static uint64_t kstack_top(const struct proc *p)
+{
+	return (uint64_t)page_to_va(p->kstack) + (PAGE_SIZE << KSTACK_ORDER);
+}
+
+// Runs p on this CPU until it gives the CPU back (proc_lock held).
+static void run(struct cpu *c, struct proc *p)
+{
+	p->state = PROC_RUNNING;
+	c->proc = p;
+	cpu_set_kernel_stack(c, kstack_top(p));
+	vm_switch(p->pml4);
+	context_switch(&c->scheduler, p->context);
+	vm_switch(kernel_pml4);
+	c->proc = NULL;
+}
+
+// The next runnable process after the one this CPU ran last, in table
+// order (round robin), or NULL (proc_lock held).
+static struct proc *pick_next(struct cpu *c)
+{
+	struct proc *procs = proc_table();
+
+	// BEGIN LAB 4 SOLUTION: pick_next
+	for (int n = 1; n <= NPROC; n++) {
+		int i = (c->last_run + n) % NPROC;
+		if (procs[i].state == PROC_RUNNABLE) {
+			c->last_run = i;
+			return &procs[i];
+		}
+	}
+	return NULL;
+	// STUB:
+	// (void)c, (void)procs;
+	// return NULL;
+	// END LAB 4
+}
+
+bool schedule_once(void)
+{
+	struct cpu *c = this_cpu();
+	struct proc *p = pick_next(c);
+
+	if (p == NULL)
+		return false;
+	run(c, p);
+	// A process whose parent exited frees nobody's wait: reap it here.
+	if (p->state == PROC_ZOMBIE && p->orphan) {
+		p->state = PROC_EMBRYO;
+		spin_unlock(&proc_lock);
+		proc_free(p);
+		spin_lock(&proc_lock);
+	}
+	return true;
+}
+
+// Waits for an interrupt with proc_lock released.
+static void idle(void)
+{
+	spin_unlock(&proc_lock);
+	asm volatile("sti; hlt; cli" ::: "memory");
+	spin_lock(&proc_lock);
+}
+
+void scheduler(void (*idle_hook)(void))
+{
+	spin_lock(&proc_lock);
+	for (;;) {
+		if (idle_hook) {
+			spin_unlock(&proc_lock);
+			idle_hook();
+			spin_lock(&proc_lock);
+		}
+		if (!schedule_once())
+			idle();
+	}
+}
+
+int proc_wait_kernel(struct proc *p)
+{
+	spin_lock(&proc_lock);
+	while (p->state != PROC_ZOMBIE)
+		if (!schedule_once())
+			idle();
+	int status = p->exit_status;
+	p->state = PROC_EMBRYO;
+	spin_unlock(&proc_lock);
+	proc_free(p);
+	return status;
+}
+
+int proc_run(struct proc *p)
+{
+	proc_start(p);
+	return proc_wait_kernel(p);
+}
+
+void sched(void)
+{
+	struct cpu *c = this_cpu();
+	struct proc *p = c->proc;
+
+	if (!spin_holding(&proc_lock))
+		panic("sched: proc_lock is not held");
+	if (c->ncli != 1)
+		panic("sched: %s[%d] holds %d locks besides proc_lock", p->name, p->pid, c->ncli - 1);
+	if (p->state == PROC_RUNNING)
+		panic("sched: %s[%d] is still marked running", p->name, p->pid);
+	// Whether interrupts come back on belongs to this process, not to the
+	// CPU: it may continue on another one.
+	int interrupts_were_on = c->interrupts_were_on;
+	context_switch(&p->context, c->scheduler);
+	this_cpu()->interrupts_were_on = interrupts_were_on;
+}
+
+void yield(void)
+{
+	spin_lock(&proc_lock);
+	proc_current()->state = PROC_RUNNABLE;
+	sched();
+	spin_unlock(&proc_lock);
+}
+
+void sleep(void *chan, struct spinlock *lk)
+{
+	struct proc *p = proc_current();
+
+	// Take proc_lock before letting lk go: a wakeup (which needs
+	// proc_lock) cannot slip in between.
+	if (lk != &proc_lock) {
+		spin_lock(&proc_lock);
+		spin_unlock(lk);
+	}
+	p->chan = chan;
+	p->state = PROC_SLEEPING;
+	sched();
+	p->chan = NULL;
+	if (lk != &proc_lock) {
+		spin_unlock(&proc_lock);
+		spin_lock(lk);
+	}
+}
+
+void wakeup_locked(void *chan)
+{
+	struct proc *procs = proc_table();
+
+	for (int i = 0; i < NPROC; i++)
+		if (procs[i].state == PROC_SLEEPING && procs[i].chan == chan)
+			procs[i].state = PROC_RUNNABLE;
+}
+
+void wakeup(void *chan)
+{
+	spin_lock(&proc_lock);
+	wakeup_locked(chan);
+	spin_unlock(&proc_lock);
+}
