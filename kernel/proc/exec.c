@@ -83,3 +83,25 @@ int proc_exec(const char *name, char *const argv[], int argc)
 	p->tf->rsi = argv_va;
 	return 0;
 }
+
+struct proc *proc_spawn(const char *name, char *const argv[], int argc, int *error)
+{
+	const struct user_program *prog = user_program_find(name);
+	uint64_t sp, argv_va;
+
+	if (prog == NULL) {
+		*error = -ENOENT;
+		return NULL;
+	}
+	struct proc *p = proc_create(name, prog->start, prog->end - prog->start, error);
+	if (p == NULL)
+		return NULL;
+	if ((*error = push_arguments(p->pml4, argv, argc, &sp, &argv_va)) < 0) {
+		proc_free(p);
+		return NULL;
+	}
+	p->tf->rsp = sp;
+	p->tf->rdi = (uint64_t)argc;
+	p->tf->rsi = argv_va;
+	return p;
+}

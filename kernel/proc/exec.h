@@ -8,4 +8,10 @@
 // program untouched.
 int proc_exec(const char *name, char *const argv[], int argc);
 
+struct proc;
+
+// A new process (not yet started: proc_start) running the program called
+// name with these arguments. Returns NULL and sets *error on failure.
+struct proc *proc_spawn(const char *name, char *const argv[], int argc, int *error);
+
 #endif

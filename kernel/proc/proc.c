@@ -227,6 +227,25 @@ int proc_wait(int *status)
 	}
 }
 
+#define KILLED_STATUS (128 + 9)
+
+void proc_kill(struct proc *p)
+{
+	spin_lock(&proc_lock);
+	p->killed = true;
+	if (p->state == PROC_SLEEPING)
+		p->state = PROC_RUNNABLE;
+	spin_unlock(&proc_lock);
+}
+
+void proc_exit_if_killed(void)
+{
+	struct proc *p = proc_current();
+
+	if (p != NULL && p->killed)
+		proc_exit(KILLED_STATUS);
+}
+
 void proc_dump(void)
 {
 	static const char *const states[] = {

@@ -63,6 +63,7 @@ struct proc {
 	struct proc *parent;    // proc_lock; NULL for processes the kernel started
 	bool orphan;            // proc_lock; its parent exited: the scheduler reaps it
 	void *chan;             // proc_lock; what it sleeps on
+	bool killed;            // proc_lock; exit at the next return to user mode
 	struct file *files[NFILES];
 };
 
@@ -115,6 +116,12 @@ int proc_fork(void);
 // Waits for a child to exit; returns its pid and sets *status, or
 // -ECHILD if the process has no children.
 int proc_wait(int *status);
+
+// Makes p exit (status 128 + 9) when it next returns to user mode; wakes
+// it if it sleeps.
+void proc_kill(struct proc *p);
+// Exits the current process if it was killed (at a return to user mode).
+void proc_exit_if_killed(void);
 
 // Prints the process table, one line per process (for ps).
 void proc_dump(void);

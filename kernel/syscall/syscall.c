@@ -76,6 +76,7 @@ void syscall_dispatch(struct trapframe *tf)
 	else
 		tf->rax = -ENOSYS;
 
+	proc_exit_if_killed();
 	if (!is_canonical(tf->rip)) {
 		struct proc *p = proc_current();
 		printk("process %s[%d] killed: its system call would return to the "

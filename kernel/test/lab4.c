@@ -9,6 +9,11 @@
 #include "cpu/lapic.h"
 #include "cpu/smp.h"
 #include "debug/panic.h"
+#include "lib/errno.h"
+#include "lib/string.h"
+#include "mm/page.h"
+#include "proc/exec.h"
+#include "proc/proc.h"
 #include "sync/spinlock.h"
 #include "test/ktest.h"
 
@@ -88,4 +93,105 @@ static void lab4_double_lock(void)
 	spin_lock(&twice);
 	spin_lock(&twice);
 	printk("lab4.double_lock: the second spin_lock passed unnoticed\n");
+}
+
+#define MAX_ARGS 8
+#define ARG_MAX 64
+
+static size_t free_pages(void)
+{
+	struct page_stats s;
+
+	page_get_stats(&s);
+	return s.free;
+}
+
+// Splits a command "name:arg:arg" (from the command line, where spaces
+// cannot be) into argv; returns argc.
+static int split_command(const char *cmd, size_t len, char words[][ARG_MAX], char **argv)
+{
+	int argc = 0;
+
+	for (size_t i = 0; i <= len && argc < MAX_ARGS;) {
+		size_t n = 0;
+		while (i + n < len && cmd[i + n] != ':')
+			n++;
+		strlcpy(words[argc], cmd + i, n + 1 < ARG_MAX ? n + 1 : ARG_MAX);
+		argv[argc] = words[argc];
+		argc++;
+		i += n + 1;
+	}
+	return argc;
+}
+
+static struct proc *spawn(char **argv, int argc)
+{
+	int err;
+	struct proc *p = proc_spawn(argv[0], argv, argc, &err);
+
+	if (p == NULL)
+		panic("cannot start %s: %d (%s)", argv[0], err, strerror(err));
+	proc_start(p);
+	return p;
+}
+
+static void wait_and_report(struct proc *p)
+{
+	char name[PROC_NAME_MAX];
+	int pid = p->pid;
+
+	strlcpy(name, p->name, sizeof(name));
+	int status = proc_wait_kernel(p);
+	printk("process %s[%d] ended with status %d\n", name, pid, status);
+}
+
+KTEST(lab4_run, "lab4.run", STAGE_SMP, "run cmds=name:arg:...,name:... one after another");
+static void lab4_run(void)
+{
+	const char *cmds = cmdline_get("cmds");
+	char words[MAX_ARGS][ARG_MAX], *argv[MAX_ARGS + 1];
+
+	if (cmds == NULL)
+		panic("lab4.run: say what to run with cmds=name:arg,name:arg");
+	size_t before = free_pages();
+	while (*cmds != '\0') {
+		const char *comma = strchr(cmds, ',');
+		size_t len = comma ? (size_t)(comma - cmds) : strlen(cmds);
+		int argc = split_command(cmds, len, words, argv);
+		argv[argc] = NULL;
+		wait_and_report(spawn(argv, argc));
+		cmds += len + (comma != NULL);
+	}
+	printk("free pages: start %lu end %lu\n", before, free_pages());
+}
+
+KTEST(lab4_preempt, "lab4.preempt", STAGE_SMP, "a spinning process cannot keep echo (word=) from running");
+static void lab4_preempt(void)
+{
+	char *spin_argv[] = { "spin", NULL };
+	char *echo_argv[] = { "echo", (char *)cmdline_get("word"), NULL };
+	size_t before = free_pages();
+
+	if (echo_argv[1] == NULL)
+		echo_argv[1] = "preempted";
+	// One spinner per CPU: every CPU is busy when echo arrives.
+	struct proc *spinners[MAX_CPUS];
+	for (int i = 0; i < ncpus; i++)
+		spinners[i] = spawn(spin_argv, 1);
+	wait_and_report(spawn(echo_argv, 2));
+	for (int i = 0; i < ncpus; i++) {
+		proc_kill(spinners[i]);
+		wait_and_report(spinners[i]);
+	}
+	printk("free pages: start %lu end %lu\n", before, free_pages());
+}
+
+KTEST(lab4_shell, "lab4.shell", STAGE_SMP, "the shell, on the console");
+static void lab4_shell(void)
+{
+	char *argv[] = { "sh", NULL };
+	size_t before = free_pages();
+
+	wait_and_report(spawn(argv, 1));
+	printk("free pages: start %lu end %lu\n", before, free_pages());
 }

@@ -171,6 +171,8 @@ void trap_dispatch(struct trapframe *tf)
 		// tick (the kernel itself is not preempted).
 		if (tf->vector == T_TIMER && from_user)
 			yield();
+		if (from_user)
+			proc_exit_if_killed();
 		return;
 	}
 	if (!from_user)

@@ -5,6 +5,7 @@
 #include "ulib.h"
 
 struct out {
+	int fd;
 	char buf[128];
 	size_t n;
 };
@@ -12,7 +13,7 @@ struct out {
 static void flush(struct out *o)
 {
 	if (o->n > 0)
-		write(1, o->buf, o->n);
+		write(o->fd, o->buf, o->n);
 	o->n = 0;
 }
 
@@ -25,14 +26,31 @@ static void putch(int c, void *arg)
 		flush(o);
 }
 
+static int vfprintf(int fd, const char *fmt, va_list ap)
+{
+	struct out o = { .fd = fd, .n = 0 };
+	int n = vprintfmt(putch, &o, fmt, ap);
+
+	flush(&o);
+	return n;
+}
+
 int printf(const char *fmt, ...)
 {
-	struct out o = { .n = 0 };
 	va_list ap;
 
 	va_start(ap, fmt);
-	int n = vprintfmt(putch, &o, fmt, ap);
+	int n = vfprintf(1, fmt, ap);
 	va_end(ap);
-	flush(&o);
+	return n;
+}
+
+int fprintf(int fd, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	int n = vfprintf(fd, fmt, ap);
+	va_end(ap);
 	return n;
 }

@@ -37,3 +37,65 @@ int map(void *addr, size_t len, int prot)
 {
 	return (int)syscall3(SYS_map, (uint64_t)addr, len, (uint64_t)prot);
 }
+
+int64_t read(int fd, void *buf, size_t len)
+{
+	return syscall3(SYS_read, (uint64_t)fd, (uint64_t)buf, len);
+}
+
+int fork(void)
+{
+	return (int)syscall3(SYS_fork, 0, 0, 0);
+}
+
+int exec(const char *name, char *const argv[])
+{
+	return (int)syscall3(SYS_exec, (uint64_t)name, (uint64_t)argv, 0);
+}
+
+int wait(int *status)
+{
+	return (int)syscall3(SYS_wait, (uint64_t)status, 0, 0);
+}
+
+void yield(void)
+{
+	syscall3(SYS_yield, 0, 0, 0);
+}
+
+void sleep(uint64_t ticks)
+{
+	syscall3(SYS_sleep, ticks, 0, 0);
+}
+
+int pipe(int fds[2])
+{
+	return (int)syscall3(SYS_pipe, (uint64_t)fds, 0, 0);
+}
+
+int close(int fd)
+{
+	return (int)syscall3(SYS_close, (uint64_t)fd, 0, 0);
+}
+
+int dup(int fd)
+{
+	return (int)syscall3(SYS_dup, (uint64_t)fd, 0, 0);
+}
+
+void ps(void)
+{
+	syscall3(SYS_ps, 0, 0, 0);
+}
+
+void shutdown(void)
+{
+	syscall3(SYS_shutdown, 0, 0, 0);
+	for (;;)
+		;
+}
+
+void programs(void)
+{
+	syscall3(SYS_programs, 0, 0, 0);
+}

@@ -20,8 +20,24 @@ int getpid(void);
 void *sbrk(intptr_t increment);
 int map(void *addr, size_t len, int prot);
 
+int64_t read(int fd, void *buf, size_t len);
+int fork(void);
+int exec(const char *name, char *const argv[]);
+int wait(int *status);
+void yield(void);
+void sleep(uint64_t ticks);
+int pipe(int fds[2]);
+int close(int fd);
+int dup(int fd);
+void ps(void);
+__attribute__((noreturn)) void shutdown(void);
+void programs(void);
+
 // printf to the console (fd 1); returns the number of characters.
 int printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+// printf to fd.
+int fprintf(int fd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 // A heap on sbrk: first fit over a list of free blocks.
 void *malloc(size_t size);
