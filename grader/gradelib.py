@@ -147,7 +147,8 @@ class Context:
     def token(self):
         return "%08x" % self.rng.getrandbits(32)
 
-    def boot(self, selftest, timeout=None, smp=1, megs=128, stdin=None, **args):
+    def boot(self, selftest, timeout=None, smp=1, megs=128, stdin=None, stdin_after="K> ",
+             **args):
         """Boot the kernel with run=selftest and key=value args; check the
         run header of a self-test (it carries the token). stdin is typed
         into the serial console. Returns a Boot."""
@@ -158,7 +159,8 @@ class Context:
         log = self.logdir / ("%s.log" % self.current.name)
         echo = (lambda s: sys.stdout.write(s)) if self.echo else None
         result = runner.run_captured(self.emulator, cmdline, log, timeout=timeout,
-                                     smp=smp, megs=megs, stdin_data=stdin, echo=echo)
+                                     smp=smp, megs=megs, stdin_data=stdin,
+                                     stdin_after=stdin_after, echo=echo)
         boot = Boot(result, token, selftest)
         self.current.boot = boot
         if result.status == "error":

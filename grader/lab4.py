@@ -57,3 +57,134 @@ def test_double_lock(ctx):
     want = "spin_lock: cpu 0 already holds lock 'twice' (taken in lab4_double_lock)"
     if not any(line.endswith(want) for line in boot.lines):
         raise TestFailure("missing the panic '%s'" % want)
+
+
+# -- processes ---------------------------------------------------------------
+
+# A test of processes that never ends (a stub scheduler runs nothing) is
+# stopped after this many seconds under QEMU.
+PROCESS_TIMEOUT = {"qemu": 20, "kvm": 20, "bochs": 120}
+
+
+def some_cpus(ctx):
+    """How many CPUs a test of processes runs with."""
+    return ctx.rng.choice([1, 2, 4]) if ctx.emulator != "bochs" else 2
+
+
+def expect_no_leak(boot):
+    lines = boot.matching(r"free pages: start \d+ end \d+$")
+    if not lines:
+        raise TestFailure("no 'free pages' line")
+    start, end = (int(x) for x in lines[-1].split()[3::2])
+    if start != end:
+        raise TestFailure("%d pages free before, %d after: %d leaked" % (start, end, start - end))
+
+
+def ended(boot, name, status):
+    pattern = r"process %s\[\d+\] ended with status " % name
+    lines = boot.matching(pattern)
+    if not lines or any(not l.endswith("status %d" % status) for l in lines):
+        raise TestFailure("expected %s to end with status %d, got %s" % (name, status, lines))
+
+
+def word(ctx):
+    return "w%06x" % ctx.rng.getrandbits(24)
+
+
+@test(0, "processes: the self-test runs", exercises=["pick_next", "cow_fault"])
+def test_run(ctx):
+    boot_args = {
+        "words": [word(ctx) for _ in range(ctx.rng.randint(1, 4))],
+        "children": ctx.rng.randint(5, 40),
+        "cow": ctx.rng.getrandbits(40),
+        "bytes": ctx.rng.randint(1000, 20000),
+    }
+    cmds = ",".join(["echo:" + ":".join(boot_args["words"]),
+                     "forktest:%d" % boot_args["children"],
+                     "cowtest:%d" % boot_args["cow"],
+                     "pipetest:%d" % boot_args["bytes"]])
+    boot = ctx.boot("lab4.run", cmds=cmds, smp=some_cpus(ctx),
+                    timeout=PROCESS_TIMEOUT[ctx.emulator])
+    boot.args = boot_args
+    boot.expect_status("ok")
+
+
+@test(5, "exec passes the arguments", parent=test_run, exercises=["pick_next"])
+def test_run_echo(ctx, boot):
+    boot.expect_lines(r"w[0-9a-f]{6}", [" ".join(boot.args["words"])], "echo's output")
+    ended(boot, "echo", 0)
+
+
+@test(10, "fork, exit and wait: every child's status comes back",
+      parent=test_run, exercises=["pick_next", "cow_fault"])
+def test_run_fork(ctx, boot):
+    n = boot.args["children"]
+    boot.expect_lines(r"forktest: ", ["forktest: %d children, status sum %d, wait then -10"
+                                      % (n, sum(i % 100 for i in range(n)))], "forktest")
+    ended(boot, "forktest", 0)
+
+
+@test(10, "copy on write: parent and child see their own writes",
+      parent=test_run, exercises=["pick_next", "cow_fault"])
+def test_run_cow(ctx, boot):
+    v = boot.args["cow"]
+    boot.expect_lines(r"cowtest ", [
+        "cowtest child: value %d heap %d" % (v + 1, v + 2),
+        "cowtest parent: value 1 heap %d" % v,
+        "cowtest parent after its write: value %d" % (v + 3)], "cowtest")
+
+
+def pipe_checksum(n):
+    total = 0
+    for i in range(n):
+        total = (total * 31 + ((i * 7 + 1) & 0xFF)) & ((1 << 64) - 1)
+    return total
+
+
+@test(10, "pipes carry every byte in order", parent=test_run, exercises=["pick_next", "cow_fault"])
+def test_run_pipe(ctx, boot):
+    n = boot.args["bytes"]
+    boot.expect_lines(r"pipetest: ", ["pipetest: read %d bytes, checksum %d, writer status 0"
+                                      % (n, pipe_checksum(n))], "pipetest")
+
+
+@test(5, "no page leaks after all those processes", parent=test_run,
+      exercises=["pick_next", "cow_fault"])
+def test_run_leaks(ctx, boot):
+    expect_no_leak(boot)
+
+
+@test(10, "preemption: spinning processes on every CPU cannot starve another",
+      exercises=["pick_next"])
+def test_preempt(ctx):
+    w, ncpus = word(ctx), some_cpus(ctx)
+    boot = ctx.boot("lab4.preempt", word=w, smp=ncpus, timeout=PROCESS_TIMEOUT[ctx.emulator])
+    boot.expect_status("ok")
+    boot.expect_lines(r"w[0-9a-f]{6}$", [w], "echo's output")
+    ended(boot, "echo", 0)
+    if len(boot.matching(r"process spin\[\d+\] ended with status 137$")) != ncpus:
+        raise TestFailure("expected %d spinners killed (status 137)" % ncpus)
+    expect_no_leak(boot)
+
+
+@test(15, "the shell: pipelines, ls, ps, errors, exit", exercises=["pick_next", "cow_fault"],
+      emulators=["qemu", "kvm"])
+def test_shell(ctx):
+    words = [word(ctx) for _ in range(ctx.rng.randint(1, 5))]
+    typed = ["echo %s | wc" % " ".join(words), "ls", "ps", "echo %s | cat | cat | wc" % words[0],
+             "nosuch", "exit"]
+    boot = ctx.boot("shell", smp=some_cpus(ctx), stdin="\n".join(typed) + "\n",
+                    stdin_after="$ ", timeout=PROCESS_TIMEOUT[ctx.emulator])
+    boot.expect_status("ok")
+    text = boot.lines
+    line = " ".join(words)
+    for want in ("1 %d %d" % (len(words), len(line) + 1), "1 1 %d" % (len(words[0]) + 1),
+                 "sh: nosuch: cannot run it (-2)"):
+        if want not in text:
+            raise TestFailure("missing in the shell's output: '%s'" % want)
+    if not any(l.split() == ["1", "0", "sleeping", "sh"] for l in text):
+        raise TestFailure("ps does not show the shell (pid 1) sleeping")
+    if not any("forktest" in l.split() and "pipetest" in l.split() for l in text):
+        raise TestFailure("ls does not list the programs")
+    ended(boot, "sh", 0)
+    expect_no_leak(boot)

@@ -186,7 +186,7 @@ static void lab4_preempt(void)
 	printk("free pages: start %lu end %lu\n", before, free_pages());
 }
 
-KTEST(lab4_shell, "lab4.shell", STAGE_SMP, "the shell, on the console");
+KTEST(lab4_shell, "shell", STAGE_SMP, "the shell, on the console (what make run shows)");
 static void lab4_shell(void)
 {
 	char *argv[] = { "sh", NULL };
