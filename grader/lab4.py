@@ -2,6 +2,8 @@
 keep a shared counter exact, interrupt nesting is right, lock misuse is
 caught. The number of CPUs and of increments are chosen here."""
 
+import re
+
 from gradelib import TestFailure, test
 
 
@@ -188,3 +190,16 @@ def test_shell(ctx):
         raise TestFailure("ls does not list the programs")
     ended(boot, "sh", 0)
     expect_no_leak(boot)
+
+
+@test(5, "benchmarks run and report all four costs (printed, never judged)",
+      exercises=["pick_next", "cow_fault"])
+def test_bench(ctx):
+    boot = ctx.boot("bench", smp=1, timeout=PROCESS_TIMEOUT[ctx.emulator])
+    boot.expect_status("ok")
+    for what in ("null system call", "page fault (copy on write)", "fork + exit + wait",
+                 "context switch (yield)"):
+        pattern = r"bench: %s\s+\d+ cycles" % re.escape(what)
+        if not boot.matching(pattern):
+            raise TestFailure("no figure for '%s'" % what)
+    ended(boot, "bench", 0)

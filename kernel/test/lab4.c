@@ -7,6 +7,8 @@
 #include "console/console.h"
 #include "cpu/cpu.h"
 #include "cpu/lapic.h"
+#include "cpu/pmu.h"
+#include "platform/platform.h"
 #include "cpu/smp.h"
 #include "debug/panic.h"
 #include "lib/errno.h"
@@ -194,4 +196,15 @@ static void lab4_shell(void)
 
 	wait_and_report(spawn(argv, 1));
 	printk("free pages: start %lu end %lu\n", before, free_pages());
+}
+
+KTEST(bench, "bench", STAGE_SMP, "native costs: system call, page fault, fork, context switch");
+static void bench(void)
+{
+	bool counters = pmu_init();
+	char *argv[] = { "bench", counters ? "counters" : "cycles", NULL };
+
+	printk("bench: on %s, one CPU's view, TSC %lu kHz%s\n", platform_name(), tsc_per_ms,
+	       platform_is_bochs() ? " (Bochs: emulated cycles)" : "");
+	wait_and_report(spawn(argv, 2));
 }
