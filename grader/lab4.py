@@ -21,7 +21,7 @@ def smp_check(ctx, ncpus):
                       ["cpu %d: timer ticks" % i for i in range(ncpus)], "timer interrupts")
 
 
-@test(10, "one CPU: the APIC timer ticks, the counter is exact")
+@test(10, "one CPU: the APIC timer ticks, the counter is exact", exercises=["push_cli", "pop_cli"])
 def test_smp1(ctx):
     smp_check(ctx, 1)
 
