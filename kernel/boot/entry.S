@@ -17,16 +17,12 @@
 
 #define ASM_FILE
 #include <multiboot/multiboot.h>
-#include "mm/memlayout.h"
+#include "arch/regs.h"
 #include "cpu/gdt.h"
+#include "mm/memlayout.h"
 
 #define PHYS(sym) ((sym) - KERNBASE)
 
-#define CR0_PG    (1 << 31)
-#define CR4_PAE   (1 << 5)
-#define MSR_EFER  0xC0000080
-#define EFER_LME  (1 << 8)
-#define EFER_NXE  (1 << 11)
 #define PTE_P     0x1
 #define PTE_W     0x2
 #define PTE_PS    0x80
@@ -69,19 +65,7 @@ _start:
 	jz no_long_mode
 
 	call build_boot_page_tables
-
-	movl %cr4, %eax
-	orl $CR4_PAE, %eax
-	movl %eax, %cr4
-	movl $PHYS(boot_pml4), %eax
-	movl %eax, %cr3
-	movl $MSR_EFER, %ecx
-	rdmsr
-	orl $(EFER_LME | EFER_NXE), %eax
-	wrmsr
-	movl %cr0, %eax
-	orl $CR0_PG, %eax
-	movl %eax, %cr0
+	enable_long_mode $PHYS(boot_pml4)
 
 	lgdt boot_gdt_desc
 	ljmp $GDT_KERNEL_CODE, $long_mode_entry

@@ -1,3 +1,4 @@
+#include "arch/regs.h"
 #include "arch/x86.h"
 #include "cpu/pmu.h"
 
@@ -6,7 +7,6 @@
 #define MSR_PERF_GLOBAL_CTRL    0x38F
 #define FIXED_CTR0_ALL_RINGS    0x3     // count in ring 0 and in ring 3
 #define GLOBAL_CTRL_FIXED0      (1ull << 32)
-#define CR4_PCE                 (1ull << 8)     // rdpmc allowed in ring 3
 
 bool pmu_init(void)
 {

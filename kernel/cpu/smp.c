@@ -1,6 +1,7 @@
 #include <stdbool.h>
 
 #include "acpi/acpi.h"
+#include "arch/regs.h"
 #include "arch/x86.h"
 #include "console/console.h"
 #include "cpu/cpu.h"
@@ -13,7 +14,6 @@
 #include "syscall/syscall.h"
 #include "trap/trap.h"
 
-#define CR4_PGE (1ull << 7)
 #define AP_START_TIMEOUT_US 1000000
 
 extern char trampoline_start[], trampoline_end[];

@@ -7,16 +7,10 @@
 //
 // Addresses are those of the copy: T(label).
 
+#include "arch/regs.h"
 #include "cpu/smp.h"
 
 #define T(label) ((label) - trampoline_start + TRAMPOLINE_PHYS)
-#define CR0_PE   (1 << 0)
-#define CR0_WP   (1 << 16)
-#define CR0_PG   (1 << 31)
-#define CR4_PAE  (1 << 5)
-#define MSR_EFER 0xC0000080
-#define EFER_LME (1 << 8)
-#define EFER_NXE (1 << 11)
 
 	// In .data: smp.c writes the parameters before each copy.
 	.data
@@ -39,18 +33,7 @@ protected_mode:
 	movw %ax, %ds
 	movw %ax, %es
 	movw %ax, %ss
-	movl %cr4, %eax
-	orl $CR4_PAE, %eax
-	movl %eax, %cr4
-	movl T(trampoline_cr3), %eax
-	movl %eax, %cr3
-	movl $MSR_EFER, %ecx
-	rdmsr
-	orl $(EFER_LME | EFER_NXE), %eax
-	wrmsr
-	movl %cr0, %eax
-	orl $(CR0_PG | CR0_WP), %eax
-	movl %eax, %cr0
+	enable_long_mode T(trampoline_cr3), CR0_WP
 	ljmpl $0x18, $T(long_mode)
 
 	.code64

@@ -4,6 +4,7 @@
 #include "lib/string.h"
 #include "mm/kmalloc.h"
 #include "mm/page.h"
+#include "sync/spinlock.h"
 
 #define NCLASSES 8              // 16, 32, ..., 2048 bytes
 #define FREE_OBJECT_MAGIC 0xF4EEF4EEF4EEF4EEull
@@ -17,6 +18,8 @@ struct free_object {
 
 // Per class: the slabs that have free objects.
 static struct page *partial_slabs[NCLASSES];
+// Guards the slab lists and the slabs' objects; taken before page_lock.
+static struct spinlock heap_lock = SPINLOCK_INIT("heap");
 
 static unsigned size_class(size_t size)
 {
@@ -41,26 +44,6 @@ static unsigned pages_order(size_t size)
 	return order;
 }
 
-static void slab_list_push(unsigned c, struct page *slab)
-{
-	slab->prev = NULL;
-	slab->next = partial_slabs[c];
-	if (slab->next)
-		slab->next->prev = slab;
-	partial_slabs[c] = slab;
-}
-
-static void slab_list_remove(unsigned c, struct page *slab)
-{
-	if (slab->prev)
-		slab->prev->next = slab->next;
-	else
-		partial_slabs[c] = slab->next;
-	if (slab->next)
-		slab->next->prev = slab->prev;
-	slab->next = slab->prev = NULL;
-}
-
 // A new slab for class c: a page cut into free objects.
 static struct page *new_slab(unsigned c)
 {
@@ -79,7 +62,7 @@ static struct page *new_slab(unsigned c)
 		o->magic = FREE_OBJECT_MAGIC;
 		slab->slab_free = o;
 	}
-	slab_list_push(c, slab);
+	page_list_push(&partial_slabs[c], slab);
 	return slab;
 }
 
@@ -92,14 +75,18 @@ void *kmalloc(size_t size)
 		return p ? page_to_va(p) : NULL;
 	}
 	unsigned c = size_class(size);
+	spin_lock(&heap_lock);
 	struct page *slab = partial_slabs[c];
-	if (slab == NULL && (slab = new_slab(c)) == NULL)
+	if (slab == NULL && (slab = new_slab(c)) == NULL) {
+		spin_unlock(&heap_lock);
 		return NULL;
+	}
 	struct free_object *o = slab->slab_free;
 	slab->slab_free = o->next;
 	o->magic = 0;
 	if (++slab->slab_used * class_size(c) == PAGE_SIZE)
-		slab_list_remove(c, slab);
+		page_list_remove(&partial_slabs[c], slab);
+	spin_unlock(&heap_lock);
 	return o;
 }
 
@@ -126,12 +113,14 @@ void kfree(void *ptr)
 		return;
 	uint64_t pa = V2P(ptr);
 	struct page *p = pa_to_page(pa & ~(uint64_t)(PAGE_SIZE - 1));
+	spin_lock(&heap_lock);
 	if (p->refcount == 0)
 		panic("kfree: double free of %p: its page 0x%lx is already free",
 		      ptr, pa & ~(uint64_t)(PAGE_SIZE - 1));
 	if (!(p->flags & PAGE_SLAB)) {
 		if (pa % PAGE_SIZE != 0)
 			panic("kfree: %p was not returned by kmalloc (inside a page block)", ptr);
+		spin_unlock(&heap_lock);
 		page_free(p);
 		return;
 	}
@@ -150,9 +139,10 @@ void kfree(void *ptr)
 	p->slab_used--;
 	if (p->slab_used == 0) {
 		if (!was_full)
-			slab_list_remove(c, p);
+			page_list_remove(&partial_slabs[c], p);
 		page_free(p);
 	} else if (was_full) {
-		slab_list_push(c, p);
+		page_list_push(&partial_slabs[c], p);
 	}
+	spin_unlock(&heap_lock);
 }

@@ -6,6 +6,7 @@
 #include "debug/panic.h"
 #include "lib/string.h"
 #include "mm/page.h"
+#include "sync/spinlock.h"
 
 struct page *pages;
 size_t npages;
@@ -14,6 +15,8 @@ size_t npages;
 // first, so that a block freed is the next one handed out (the tests
 // check this reuse).
 static struct page *free_lists[PAGE_MAX_ORDER + 1];
+// Guards free_lists, and the flags, order and refcount of every page.
+static struct spinlock page_lock = SPINLOCK_INIT("pages");
 
 // Physical ranges never handed out, filled in by page_init.
 #define MAX_RESERVED 24
@@ -82,26 +85,6 @@ static uint64_t place_page_array(uint64_t bytes)
 	panic("page_init: no usable memory for the %lu KiB page array", bytes / 1024);
 }
 
-static void list_push(unsigned order, struct page *p)
-{
-	p->prev = NULL;
-	p->next = free_lists[order];
-	if (p->next)
-		p->next->prev = p;
-	free_lists[order] = p;
-}
-
-static void list_remove(unsigned order, struct page *p)
-{
-	if (p->prev)
-		p->prev->next = p->next;
-	else
-		free_lists[order] = p->next;
-	if (p->next)
-		p->next->prev = p->prev;
-	p->next = p->prev = NULL;
-}
-
 struct page *pa_to_page(uint64_t pa)
 {
 	uint64_t pfn = pa >> PAGE_SHIFT;
@@ -127,7 +110,7 @@ static void free_block(struct page *p, unsigned order)
 		struct page *buddy = &pages[buddy_pfn];
 		if (!(buddy->flags & PAGE_FREE) || buddy->order != order)
 			break;
-		list_remove(order, buddy);
+		page_list_remove(&free_lists[order], buddy);
 		buddy->flags &= ~PAGE_FREE;
 		pfn &= ~((size_t)1 << order);   // the merged block starts at the lower half
 		order++;
@@ -138,7 +121,7 @@ static void free_block(struct page *p, unsigned order)
 	p = &pages[pfn];
 	p->order = order;
 	p->flags |= PAGE_FREE;
-	list_push(order, p);
+	page_list_push(&free_lists[order], p);
 }
 
 void page_init(void)
@@ -171,14 +154,17 @@ struct page *page_alloc(unsigned order, bool zero)
 	if (order > PAGE_MAX_ORDER)
 		panic("page_alloc: order %u is above the largest, %d", order, PAGE_MAX_ORDER);
 
+	spin_lock(&page_lock);
 	// The smallest free block that is large enough ...
 	unsigned k = order;
 	while (k <= PAGE_MAX_ORDER && free_lists[k] == NULL)
 		k++;
-	if (k > PAGE_MAX_ORDER)
+	if (k > PAGE_MAX_ORDER) {
+		spin_unlock(&page_lock);
 		return NULL;
+	}
 	struct page *p = free_lists[k];
-	list_remove(k, p);
+	page_list_remove(&free_lists[k], p);
 	p->flags &= ~PAGE_FREE;
 
 	// ... split in halves, freeing the upper half, until it has the order.
@@ -187,10 +173,11 @@ struct page *page_alloc(unsigned order, bool zero)
 		struct page *upper = p + ((size_t)1 << k);
 		upper->order = k;
 		upper->flags |= PAGE_FREE;
-		list_push(k, upper);
+		page_list_push(&free_lists[k], upper);
 	}
 	p->order = order;
 	p->refcount = 1;
+	spin_unlock(&page_lock);
 	if (zero)
 		memset(page_to_va(p), 0, PAGE_SIZE << order);
 	return p;
@@ -209,6 +196,7 @@ static void check_allocated(const struct page *p, const char *who)
 
 void page_free(struct page *p)
 {
+	spin_lock(&page_lock);
 	check_allocated(p, "page_free");
 	if (p->refcount != 1)
 		panic("page_free: page 0x%lx is still in use (refcount %u): a mapping "
@@ -216,25 +204,31 @@ void page_free(struct page *p)
 	p->refcount = 0;
 	p->flags &= ~PAGE_SLAB;
 	free_block(p, p->order);
+	spin_unlock(&page_lock);
 }
 
 void page_get(struct page *p)
 {
+	spin_lock(&page_lock);
 	check_allocated(p, "page_get");
 	p->refcount++;
+	spin_unlock(&page_lock);
 }
 
 void page_put(struct page *p)
 {
+	spin_lock(&page_lock);
 	check_allocated(p, "page_put");
 	if (--p->refcount == 0) {
 		p->flags &= ~PAGE_SLAB;
 		free_block(p, p->order);
 	}
+	spin_unlock(&page_lock);
 }
 
 void page_get_stats(struct page_stats *s)
 {
+	spin_lock(&page_lock);
 	*s = (struct page_stats){ .total = npages };
 	for (size_t pfn = 0; pfn < npages; pfn++)
 		if (pages[pfn].flags & PAGE_RESERVED)
@@ -245,4 +239,5 @@ void page_get_stats(struct page_stats *s)
 			s->free += (size_t)1 << k;
 		}
 	}
+	spin_unlock(&page_lock);
 }

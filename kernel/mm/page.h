@@ -53,6 +53,28 @@ static inline void *page_to_va(const struct page *p)
 	return P2V(page_to_pa(p));
 }
 
+// Lists of struct pages linked through next/prev, newest first: the
+// buddy allocator's free lists and kmalloc's slab lists.
+static inline void page_list_push(struct page **head, struct page *p)
+{
+	p->prev = NULL;
+	p->next = *head;
+	if (p->next)
+		p->next->prev = p;
+	*head = p;
+}
+
+static inline void page_list_remove(struct page **head, struct page *p)
+{
+	if (p->prev)
+		p->prev->next = p->next;
+	else
+		*head = p->next;
+	if (p->next)
+		p->next->prev = p->prev;
+	p->next = p->prev = NULL;
+}
+
 // The struct page of a physical address; panics outside pages[].
 struct page *pa_to_page(uint64_t pa);
 

@@ -1,3 +1,4 @@
+#include "arch/regs.h"
 #include "arch/x86.h"
 #include "debug/panic.h"
 #include "lib/errno.h"
@@ -8,8 +9,6 @@ pte_t *kernel_pml4;
 uint64_t vm_table_pages;
 void (*tlb_shootdown_hook)(pte_t *pml4, uint64_t va);
 
-#define CR0_WP  (1ull << 16)
-#define CR4_PGE (1ull << 7)
 #define KERNEL_HALF_FIRST_ENTRY 256
 
 // A zeroed page for a page table. Returns NULL when out of memory.
@@ -19,7 +18,7 @@ static pte_t *alloc_table(void)
 
 	if (p == NULL)
 		return NULL;
-	vm_table_pages++;
+	__atomic_fetch_add(&vm_table_pages, 1, __ATOMIC_RELAXED);
 	return page_to_va(p);
 }
 
@@ -151,7 +150,7 @@ pte_t *vm_create(void)
 
 static void free_table(pte_t *table)
 {
-	vm_table_pages--;
+	__atomic_fetch_sub(&vm_table_pages, 1, __ATOMIC_RELAXED);
 	page_free(pa_to_page(V2P(table)));
 }
 

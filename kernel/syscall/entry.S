@@ -11,6 +11,7 @@
 // process instead.
 
 #include "cpu/cpu.h"
+#include "trap/frame.h"
 #include "trap/trap.h"
 
 	.text
@@ -26,38 +27,10 @@ syscall_entry:
 	pushq %rcx                      // rip
 	pushq $0                        // error code
 	pushq $T_SYSCALL                // vector
-	pushq %rax
-	pushq %rbx
-	pushq %rcx
-	pushq %rdx
-	pushq %rbp
-	pushq %rsi
-	pushq %rdi
-	pushq %r8
-	pushq %r9
-	pushq %r10
-	pushq %r11
-	pushq %r12
-	pushq %r13
-	pushq %r14
-	pushq %r15
+	save_general_registers
 	movq %rsp, %rdi
 	call syscall_dispatch
-	popq %r15
-	popq %r14
-	popq %r13
-	popq %r12
-	popq %r11
-	popq %r10
-	popq %r9
-	popq %r8
-	popq %rdi
-	popq %rsi
-	popq %rbp
-	popq %rdx
-	popq %rcx
-	popq %rbx
-	popq %rax
+	restore_general_registers
 	addq $16, %rsp                  // vector and error code
 	popq %rcx                       // rip, for SYSRET
 	addq $8, %rsp                   // cs

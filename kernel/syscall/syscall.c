@@ -1,5 +1,6 @@
 #include <stdbool.h>
 
+#include "arch/regs.h"
 #include "arch/x86.h"
 #include "console/console.h"
 #include "cpu/gdt.h"
@@ -8,11 +9,9 @@
 #include "syscall/syscall.h"
 #include "syscall/sysnum.h"
 
-#define MSR_EFER  0xC0000080
 #define MSR_STAR  0xC0000081
 #define MSR_LSTAR 0xC0000082
 #define MSR_FMASK 0xC0000084
-#define EFER_SCE  (1ull << 0)
 #define RFLAGS_TF 0x100
 #define RFLAGS_IF 0x200
 #define RFLAGS_DF 0x400

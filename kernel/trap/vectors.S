@@ -8,6 +8,8 @@
 // A trap from user mode (CPL 3 in the saved CS) swaps GS to the kernel's
 // per-CPU base on the way in and back on the way out (cpu/cpu.h).
 
+#include "trap/frame.h"
+
 #define TF_CS_FROM_VECTOR 24    // saved CS, seen from the vector slot
 
 // Vectors for which the CPU pushes an error code (SDM Vol. 3A 6.15).
@@ -28,21 +30,7 @@ trap_common:
 	testb $3, TF_CS_FROM_VECTOR(%rsp)
 	jz 1f
 	swapgs
-1:	pushq %rax
-	pushq %rbx
-	pushq %rcx
-	pushq %rdx
-	pushq %rbp
-	pushq %rsi
-	pushq %rdi
-	pushq %r8
-	pushq %r9
-	pushq %r10
-	pushq %r11
-	pushq %r12
-	pushq %r13
-	pushq %r14
-	pushq %r15
+1:	save_general_registers
 	movq %rsp, %rdi
 	cld
 	call trap_dispatch
@@ -51,21 +39,7 @@ trap_common:
 // trap_return(tf): continue at the state in tf, which is on this stack.
 	.globl trap_return
 trap_return:
-	popq %r15
-	popq %r14
-	popq %r13
-	popq %r12
-	popq %r11
-	popq %r10
-	popq %r9
-	popq %r8
-	popq %rdi
-	popq %rsi
-	popq %rbp
-	popq %rdx
-	popq %rcx
-	popq %rbx
-	popq %rax
+	restore_general_registers
 	addq $16, %rsp                  // vector and error code
 	testb $3, 8(%rsp)               // returning to user mode?
 	jz 1f

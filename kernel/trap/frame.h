@@ -1,0 +1,46 @@
+// Assembler macros that save and restore the general registers in the
+// order of struct trapframe (trap/trap.h), for the two ways into the
+// kernel: traps (trap/vectors.S) and system calls (syscall/entry.S).
+
+#ifndef KERNEL_TRAP_FRAME_H
+#define KERNEL_TRAP_FRAME_H
+
+#ifdef __ASSEMBLER__
+.macro save_general_registers
+	pushq %rax
+	pushq %rbx
+	pushq %rcx
+	pushq %rdx
+	pushq %rbp
+	pushq %rsi
+	pushq %rdi
+	pushq %r8
+	pushq %r9
+	pushq %r10
+	pushq %r11
+	pushq %r12
+	pushq %r13
+	pushq %r14
+	pushq %r15
+.endm
+
+.macro restore_general_registers
+	popq %r15
+	popq %r14
+	popq %r13
+	popq %r12
+	popq %r11
+	popq %r10
+	popq %r9
+	popq %r8
+	popq %rdi
+	popq %rsi
+	popq %rbp
+	popq %rdx
+	popq %rcx
+	popq %rbx
+	popq %rax
+.endm
+#endif
+
+#endif
