@@ -153,7 +153,7 @@ def bochs_command(workdir, cmdline, smp, megs, interactive=False):
     in: the script's "c" lets it run without stopping at a prompt."""
     iso = workdir / "kernel.iso"
     make_iso(cmdline, iso)
-    if interactive:
+    if interactive and os.isatty(0):
         com1_mode, com1_dev = "term", os.ttyname(0)
     else:
         com1_mode, com1_dev = "file", workdir / "com1.log"
@@ -304,14 +304,22 @@ def classify(result, stderr, timed_out):
     if timed_out:
         result.status = "timeout"
         result.reason = "no end marker within the time limit (a hang?)"
+        result.reason += emulator_explanation(result.emulator_log, stderr)
         return
     result.status = "reset"
-    why = [line for line in result.emulator_log.splitlines()
-           if re.search(r"triple fault|shutdown|PANIC|>>PANIC<<|VMX|vmentry|VMfail", line, re.I)]
-    errors = [line for line in stderr.splitlines() if line.strip() and "ALSA" not in line]
     result.reason = ("the machine stopped without an end marker (exit status %s): "
                      "a triple fault resets it" % result.exit_code)
+    result.reason += emulator_explanation(result.emulator_log, stderr)
+
+
+def emulator_explanation(emulator_log, stderr):
+    """The lines of the emulator's own log (Bochs) or error output that say
+    why a run went wrong: triple faults, panics, failed VM entries."""
+    why = [line for line in emulator_log.splitlines()
+           if re.search(r"triple fault|shutdown|PANIC|VMX|VMENTER|vmentry|VMfail", line, re.I)]
+    errors = [line for line in stderr.splitlines() if line.strip() and "ALSA" not in line]
     if why:
-        result.reason += "\nemulator log:\n  " + "\n  ".join(why[-10:])
-    elif errors:
-        result.reason += "\nemulator said:\n  " + "\n  ".join(errors[-10:])
+        return "\nemulator log:\n  " + "\n  ".join(why[-10:])
+    if errors:
+        return "\nemulator said:\n  " + "\n  ".join(errors[-10:])
+    return ""

@@ -10,7 +10,7 @@
 //
 // The boot page tables (boot/entry.S) map the first 1 GiB at KERNBASE and
 // the first 4 GiB at DIRECTMAP_BASE with 2 MiB pages; the identity map the
-// 32-bit entry code runs on is dropped as soon as C starts (mm/boot_map.c).
+// 32-bit entry code runs on is dropped as soon as C starts (mm/bootmap.c).
 
 #ifndef KERNEL_MM_MEMLAYOUT_H
 #define KERNEL_MM_MEMLAYOUT_H

@@ -17,14 +17,30 @@
 
 static enum platform platform = PLATFORM_HARDWARE;
 
-void platform_detect(void)
+// QEMU's software CPU and KVM name themselves in CPUID leaf 0x40000000
+// (EBX, ECX, EDX); other hypervisors count as hardware here: the kernel
+// halts at the end instead of writing to QEMU's exit port.
+static bool is_qemu(void)
 {
 	uint32_t a, b, c, d;
+	char vendor[13];
 
 	cpuid(1, 0, &a, &b, &c, &d);
+	if (!(c & CPUID_HYPERVISOR_BIT))
+		return false;
+	cpuid(0x40000000, 0, &a, &b, &c, &d);
+	memcpy(vendor, &b, 4);
+	memcpy(vendor + 4, &c, 4);
+	memcpy(vendor + 8, &d, 4);
+	vendor[12] = '\0';
+	return strcmp(vendor, "TCGTCGTCGTCG") == 0 || memcmp(vendor, "KVMKVMKVM", 9) == 0;
+}
+
+void platform_detect(void)
+{
 	if (inb(BOCHS_E9_PORT) == BOCHS_E9_PORT)
 		platform = PLATFORM_BOCHS;
-	else if (c & CPUID_HYPERVISOR_BIT)
+	else if (is_qemu())
 		platform = PLATFORM_QEMU;
 }
 
