@@ -7,6 +7,7 @@
 #include "lib/printfmt.h"
 #include "debug/panic.h"
 #include "platform/platform.h"
+#include "proc/proc.h"
 #include "sync/spinlock.h"
 
 #define BOCHS_E9_PORT 0xE9
@@ -41,6 +42,47 @@ void console_putc(int c)
 int console_getc(void)
 {
 	return serial_getc();
+}
+
+// Input received by interrupt: a ring with free-running counters.
+#define INPUT_SIZE 256
+static struct spinlock input_lock = SPINLOCK_INIT("console input");
+static char input[INPUT_SIZE];
+static uint64_t input_read, input_written;
+static bool input_by_interrupts;
+
+void console_input_by_interrupts(void)
+{
+	input_by_interrupts = true;
+	serial_enable_interrupts();
+}
+
+void console_interrupt(void)
+{
+	int c;
+
+	spin_lock(&input_lock);
+	while ((c = serial_getc()) >= 0)
+		if (input_written - input_read < INPUT_SIZE)
+			input[input_written++ % INPUT_SIZE] = (char)c;
+	wakeup(&input_read);
+	spin_unlock(&input_lock);
+}
+
+int console_read_char(void)
+{
+	if (!input_by_interrupts) {
+		int c;
+		while ((c = console_getc()) < 0)
+			pause();
+		return c;
+	}
+	spin_lock(&input_lock);
+	while (input_read == input_written)
+		sleep(&input_read, &input_lock);
+	int c = input[input_read++ % INPUT_SIZE];
+	spin_unlock(&input_lock);
+	return c;
 }
 
 static void console_putch(int c, void *arg)

@@ -15,6 +15,13 @@ void console_putc(int c);
 // Returns the next input character, or -1 if none is waiting.
 int console_getc(void);
 
+// From Lab 4 on, input arrives by interrupt: console_interrupt (at IRQ 4)
+// moves what the UART received into a buffer, and console_read_char
+// sleeps until a character is there.
+void console_input_by_interrupts(void);
+void console_interrupt(void);
+int console_read_char(void);
+
 // printk: vprintfmt (lib/printfmt.h) onto the console.
 int printk(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int vprintk(const char *fmt, va_list ap);

@@ -55,6 +55,14 @@ void serial_putc(int c)
 	outb(COM1 + UART_DATA, (uint8_t)c);
 }
 
+#define IER_RECEIVED_DATA 0x01
+
+void serial_enable_interrupts(void)
+{
+	if (present)
+		outb(COM1 + UART_IER, IER_RECEIVED_DATA);
+}
+
 int serial_getc(void)
 {
 	if (!present || !(inb(COM1 + UART_LSR) & LSR_DATA_READY))

@@ -9,5 +9,8 @@
 bool serial_init(void);
 void serial_putc(int c);
 int serial_getc(void);
+// Makes the UART interrupt when a character arrives (IRQ 4; the I/O APIC
+// must route it).
+void serial_enable_interrupts(void);
 
 #endif

@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #define T_TIMER 48              // the timer's vector, above the 8259s' 32-47
+#define T_SERIAL 52             // COM1 (ISA IRQ 4), through the I/O APIC
 #define T_APIC_ERROR 0xFE
 #define T_SPURIOUS 0xFF
 #define TIMER_HZ 100

@@ -5,6 +5,7 @@
 #include "arch/x86.h"
 #include "console/console.h"
 #include "cpu/cpu.h"
+#include "cpu/ioapic.h"
 #include "cpu/lapic.h"
 #include "cpu/smp.h"
 #include "debug/panic.h"
@@ -15,6 +16,7 @@
 #include "trap/trap.h"
 
 #define AP_START_TIMEOUT_US 1000000
+#define COM1_IRQ 4
 
 extern char trampoline_start[], trampoline_end[];
 extern uint64_t trampoline_cr3, trampoline_stack, trampoline_entry;
@@ -115,6 +117,10 @@ void smp_start(void)
 			start_cpu(acpi.apic_ids[i]);
 	vm_destroy(pml4);
 	console_enable_locking();
+	// Serial input by interrupt, to the boot CPU, where the machine has
+	// an I/O APIC (else the console keeps polling).
+	if (ioapic_route(COM1_IRQ, T_SERIAL, boot->apic_id) == 0)
+		console_input_by_interrupts();
 	sti();
 }
 

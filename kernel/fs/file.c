@@ -42,22 +42,15 @@ void file_close(struct file *f)
 }
 
 // The console's input, a line at a time: characters are echoed as they
-// come, backspace edits, and read returns once a line is complete. The
-// serial port is polled at every timer tick.
-static struct spinlock input_lock = SPINLOCK_INIT("console input");
+// come, backspace edits, and read returns once a line is complete.
+static struct spinlock line_lock = SPINLOCK_INIT("console line");
 static char line[LINE_MAX];
 static int line_len, line_ready, line_taken;
 
 static void read_a_line(void)
 {
 	while (!line_ready) {
-		int c = console_getc();
-		if (c < 0) {
-			spin_lock(&tick_lock);
-			sleep((void *)&ticks, &tick_lock);
-			spin_unlock(&tick_lock);
-			continue;
-		}
+		int c = console_read_char();
 		if (c == '\r')
 			c = '\n';
 		if ((c == '\b' || c == 0x7F)) {
@@ -79,11 +72,11 @@ static int64_t console_read(uint64_t buf, uint64_t n)
 	char chunk[LINE_MAX];
 
 	// One reader at a time: the line belongs to whoever reads first.
-	spin_lock(&input_lock);
+	spin_lock(&line_lock);
 	while (!line_ready) {
-		spin_unlock(&input_lock);
+		spin_unlock(&line_lock);
 		read_a_line();
-		spin_lock(&input_lock);
+		spin_lock(&line_lock);
 	}
 	uint64_t k = (uint64_t)(line_len - line_taken) < n ? (uint64_t)(line_len - line_taken) : n;
 	for (uint64_t i = 0; i < k; i++)
@@ -91,7 +84,7 @@ static int64_t console_read(uint64_t buf, uint64_t n)
 	line_taken += k;
 	if (line_taken == line_len)
 		line_len = line_taken = line_ready = 0;
-	spin_unlock(&input_lock);
+	spin_unlock(&line_lock);
 	return copy_to_user(buf, chunk, k) < 0 ? -EFAULT : (int64_t)k;
 }
 

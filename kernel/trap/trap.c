@@ -148,6 +148,10 @@ static void interrupt(const struct trapframe *tf)
 		if (c->id == 0)
 			clock_tick();
 		break;
+	case T_SERIAL:
+		console_interrupt();
+		lapic_eoi();
+		break;
 	case T_SPURIOUS:
 		break;                  // no EOI for a spurious interrupt (SDM Vol. 3A 11.9)
 	default:

@@ -1,0 +1,37 @@
+#include "acpi/acpi.h"
+#include "cpu/ioapic.h"
+#include "lib/errno.h"
+#include "mm/memlayout.h"
+
+// Registers, reached through an index register and a data window.
+#define IOREGSEL 0x00
+#define IOWIN    0x10
+#define IOAPICVER 0x01
+#define IOREDTBL(n) (0x10 + 2 * (n))    // low word; high word at +1
+
+static uint32_t read_reg(volatile uint32_t *base, uint32_t reg)
+{
+	base[IOREGSEL / 4] = reg;
+	return base[IOWIN / 4];
+}
+
+static void write_reg(volatile uint32_t *base, uint32_t reg, uint32_t v)
+{
+	base[IOREGSEL / 4] = reg;
+	base[IOWIN / 4] = v;
+}
+
+int ioapic_route(uint32_t gsi, uint8_t vector, uint32_t apic_id)
+{
+	if (acpi.ioapic_base == 0 || gsi < acpi.ioapic_gsi_base)
+		return -ENOENT;
+	volatile uint32_t *base = P2V(acpi.ioapic_base);
+	uint32_t line = gsi - acpi.ioapic_gsi_base;
+	uint32_t lines = ((read_reg(base, IOAPICVER) >> 16) & 0xFF) + 1;
+	if (line >= lines)
+		return -ENOENT;
+	// Fixed delivery, physical destination, edge, active high, unmasked.
+	write_reg(base, IOREDTBL(line) + 1, apic_id << 24);
+	write_reg(base, IOREDTBL(line), vector);
+	return 0;
+}
