@@ -35,3 +35,6 @@ clean:
 
 .PHONY: all kernel setup clean
 .DELETE_ON_ERROR:
+# Keep intermediate files (objects of the user programs): rebuilding them
+# every time would only cost time.
+.SECONDARY:
