@@ -166,6 +166,8 @@ def test_preempt(ctx):
     ended(boot, "echo", 0)
     if len(boot.matching(r"process spin\[\d+\] ended with status 137$")) != ncpus:
         raise TestFailure("expected %d spinners killed (status 137)" % ncpus)
+    boot.expect_lines(r"cpu \d+: ran", ["cpu %d: ran processes" % i for i in range(ncpus)],
+                      "every CPU schedules processes")
     expect_no_leak(boot)
 
 

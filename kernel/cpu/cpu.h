@@ -50,6 +50,7 @@ struct cpu {
 	int ncli;               // depth of push_cli (sync/spinlock.h)
 	int interrupts_were_on; // IF before the outermost push_cli
 	volatile uint64_t ticks;        // timer interrupts taken
+	uint64_t processes_run;         // times the scheduler ran a process here
 	struct proc *proc;      // the process running here, or NULL
 	struct context *scheduler;      // where a process switches back to
 	int last_run;           // table index of the process run last (round robin)

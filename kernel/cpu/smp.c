@@ -26,19 +26,17 @@ static volatile int ap_started;
 static void (*volatile calls[MAX_CPUS])(int cpu);
 static volatile int calls_done;
 
-// Waits for work and runs it; the timer wakes the CPU from hlt.
-static __attribute__((noreturn)) void idle_loop(struct cpu *c)
+// Runs the work smp_call_all left for this CPU, if any (the scheduler
+// calls it between processes).
+static void run_call(void)
 {
-	for (;;) {
-		void (*fn)(int) = calls[c->id];
-		if (fn != NULL) {
-			calls[c->id] = NULL;
-			fn(c->id);
-			__atomic_fetch_add(&calls_done, 1, __ATOMIC_SEQ_CST);
-		}
-		sti();
-		hlt();
-		cli();
+	struct cpu *c = this_cpu();
+	void (*fn)(int) = calls[c->id];
+
+	if (fn != NULL) {
+		calls[c->id] = NULL;
+		fn(c->id);
+		__atomic_fetch_add(&calls_done, 1, __ATOMIC_SEQ_CST);
 	}
 }
 
@@ -57,7 +55,7 @@ static __attribute__((noreturn)) void ap_main(void)
 	lapic_init();
 	c->apic_id = lapic_id();
 	__atomic_store_n(&ap_started, 1, __ATOMIC_SEQ_CST);
-	idle_loop(c);
+	scheduler(run_call);
 }
 
 // Page tables for the trampoline's switch to long mode: the kernel half,

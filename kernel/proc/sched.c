@@ -32,6 +32,7 @@ static void run(struct cpu *c, struct proc *p)
 {
 	p->state = PROC_RUNNING;
 	c->proc = p;
+	c->processes_run++;
 	cpu_set_kernel_stack(c, kstack_top(p));
 	vm_switch(p->pml4);
 	context_switch(&c->scheduler, p->context);

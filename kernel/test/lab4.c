@@ -185,6 +185,8 @@ static void lab4_preempt(void)
 		proc_kill(spinners[i]);
 		wait_and_report(spinners[i]);
 	}
+	for (int i = 0; i < ncpus; i++)
+		printk("cpu %d: %s\n", i, cpus[i].processes_run ? "ran processes" : "ran no process");
 	printk("free pages: start %lu end %lu\n", before, free_pages());
 }
 
