@@ -24,6 +24,7 @@ $(SETUP_STAMP): tools/setup
 setup:
 	tools/setup
 
+include vmx/Makefrag
 include kernel/Makefrag
 include kernel/user/Makefrag
 include tools/Makefrag

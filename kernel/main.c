@@ -20,6 +20,7 @@
 #include "syscall/syscall.h"
 #include "test/ktest.h"
 #include "trap/trap.h"
+#include "vmx/vmx.h"
 
 static void print_boot_banner(void)
 {
@@ -47,6 +48,11 @@ void bring_up(enum stage stage)
 			break;
 		case STAGE_SMP:
 			smp_start();
+			break;
+		case STAGE_VMX:
+			if (vmx_init() < 0 || vmx_enable_cpu() < 0)
+				panic("this machine cannot run guests (see above); under QEMU "
+				      "use KVM with nested VMX, or Bochs");
 			break;
 		}
 	}

@@ -15,6 +15,7 @@
 #define EFER_SCE 0x00000001     // SYSCALL/SYSRET
 #define EFER_LME 0x00000100     // long mode enable
 #define EFER_NXE 0x00000800     // no-execute bit in page tables
+#define EFER_LMA 0x00000400     // long mode active (set by the CPU; by VM entry for a guest)
 
 #ifdef __ASSEMBLER__
 // From 32-bit protected mode with paging off to long mode (SDM Vol. 3A

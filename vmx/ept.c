@@ -1,0 +1,89 @@
+#include <stddef.h>
+
+#include "lib/errno.h"
+#include "mm/page.h"
+#include "mm/vm.h"
+#include "vmx/ept.h"
+
+#define EPT_LEVELS 4
+#define EPTP_WALK_LENGTH_4 (3ul << 3)   // page-walk length minus one (SDM 25.6.11)
+
+static uint64_t *alloc_table(struct ept *e)
+{
+	struct page *p = page_alloc(0, true);
+
+	if (p == NULL)
+		return NULL;
+	e->table_pages++;
+	return page_to_va(p);
+}
+
+int ept_create(struct ept *e)
+{
+	*e = (struct ept){ 0 };
+	if ((e->pml4 = alloc_table(e)) == NULL)
+		return -ENOMEM;
+	e->eptp = V2P(e->pml4) | EPT_MEMTYPE_WB >> 3 | EPTP_WALK_LENGTH_4;
+	return 0;
+}
+
+// The entry at `level` on the way to gpa, making tables if create.
+static uint64_t *walk(struct ept *e, uint64_t gpa, int level, bool create)
+{
+	uint64_t *table = e->pml4;
+
+	for (int l = EPT_LEVELS - 1; l > level; l--) {
+		uint64_t *entry = &table[PT_INDEX(gpa, l)];
+		if (*entry & EPT_RWX) {
+			if (*entry & EPT_LARGE)
+				return entry;
+		} else {
+			if (!create)
+				return NULL;
+			uint64_t *next = alloc_table(e);
+			if (next == NULL)
+				return NULL;
+			*entry = V2P(next) | EPT_RWX;
+		}
+		table = P2V(*entry & EPT_ADDR_MASK);
+	}
+	return &table[PT_INDEX(gpa, level)];
+}
+
+int ept_map(struct ept *e, uint64_t gpa, uint64_t hpa, uint64_t size, uint64_t perm)
+{
+	for (uint64_t off = 0; off < size;) {
+		bool large = (gpa + off) % LARGE_PAGE_SIZE == 0 && (hpa + off) % LARGE_PAGE_SIZE == 0 &&
+			     size - off >= LARGE_PAGE_SIZE;
+		uint64_t *entry = walk(e, gpa + off, large ? 1 : 0, true);
+		if (entry == NULL)
+			return -ENOMEM;
+		*entry = (hpa + off) | perm | EPT_MEMTYPE_WB | (large ? EPT_LARGE : 0);
+		off += large ? LARGE_PAGE_SIZE : PAGE_SIZE;
+	}
+	return 0;
+}
+
+uint64_t ept_translate(const struct ept *e, uint64_t gpa)
+{
+	uint64_t *entry = walk((struct ept *)e, gpa, 0, false);
+
+	if (entry == NULL || !(*entry & EPT_RWX))
+		return (uint64_t)-1;
+	uint64_t page = *entry & EPT_LARGE ? LARGE_PAGE_SIZE : PAGE_SIZE;
+	return (*entry & EPT_ADDR_MASK & ~(page - 1)) | (gpa & (page - 1));
+}
+
+static void free_level(uint64_t *table, int level)
+{
+	for (int i = 0; level > 0 && i < PT_ENTRIES; i++)
+		if ((table[i] & EPT_RWX) && !(table[i] & EPT_LARGE))
+			free_level(P2V(table[i] & EPT_ADDR_MASK), level - 1);
+	page_free(pa_to_page(V2P(table)));
+}
+
+void ept_destroy(struct ept *e)
+{
+	free_level(e->pml4, EPT_LEVELS - 1);
+	e->pml4 = NULL;
+}

@@ -1,0 +1,231 @@
+#include <stddef.h>
+
+#include "arch/regs.h"
+#include "arch/x86.h"
+#include "console/console.h"
+#include "cpu/cpu.h"
+#include "cpu/gdt.h"
+#include "debug/panic.h"
+#include "lib/errno.h"
+#include "lib/string.h"
+#include "mm/kmalloc.h"
+#include "vmx/exits.h"
+#include "vmx/vcpu.h"
+#include "vmx/vmcs.h"
+#include "vmx/vmx.h"
+
+#define MSR_FS_BASE 0xC0000100
+#define MSR_GS_BASE 0xC0000101
+#define CR4_VMXE    (1ull << 13)
+#define CR0_NE      (1ull << 5)
+#define RFLAGS_RESERVED 0x2
+#define DR7_RESERVED 0x400
+
+// Guest segment access rights (SDM Vol. 3C 25.4.1, Table 25-2): type,
+// S, DPL, P, then AVL, L, D/B, G in bits 12-15; bit 16 = unusable.
+#define AR_CODE64 0xA09B        // execute/read, accessed, present, L=1, G=1
+#define AR_DATA   0xC093        // read/write, accessed, present, D/B=1, G=1
+#define AR_TSS64_BUSY 0x008B
+#define AR_UNUSABLE (1u << 16)
+
+static const char *const pin_names[32] = {
+	[0] = "external-interrupt exiting", [3] = "NMI exiting",
+};
+static const char *const proc_names[32] = {
+	[7] = "HLT exiting", [24] = "unconditional I/O exiting",
+	[31] = "activate secondary controls",
+};
+static const char *const proc2_names[32] = {
+	[1] = "enable EPT", [5] = "enable VPID",
+};
+static const char *const exit_names[32] = {
+	[9] = "host address-space size", [20] = "save IA32_EFER", [21] = "load IA32_EFER",
+};
+static const char *const entry_names[32] = {
+	[9] = "IA-32e mode guest", [15] = "load IA32_EFER",
+};
+
+static int next_vcpu_id;
+
+// Every control the hypervisor relies on; a CPU without one of them
+// cannot run its guests (the message names what is missing).
+static int setup_controls(struct vcpu *v)
+{
+	int missing = 0;
+
+	vmcs_write32(PIN_BASED_CONTROLS, vmx_adjust_controls("pin-based",
+		MSR_VMX_PINBASED, MSR_VMX_TRUE_PINBASED,
+		PIN_EXTERNAL_INTERRUPT_EXITING | PIN_NMI_EXITING, pin_names, &missing));
+	vmcs_write32(PROC_BASED_CONTROLS, vmx_adjust_controls("processor-based",
+		MSR_VMX_PROCBASED, MSR_VMX_TRUE_PROCBASED,
+		PROC_HLT_EXITING | PROC_UNCONDITIONAL_IO_EXITING | PROC_SECONDARY_CONTROLS,
+		proc_names, &missing));
+	uint32_t proc2 = PROC2_ENABLE_EPT | (vmx_caps.vpid ? PROC2_ENABLE_VPID : 0);
+	vmcs_write32(PROC_BASED_CONTROLS2, vmx_adjust_controls("secondary processor-based",
+		MSR_VMX_PROCBASED2, 0, proc2, proc2_names, &missing));
+	vmcs_write32(EXIT_CONTROLS, vmx_adjust_controls("VM-exit",
+		MSR_VMX_EXIT, MSR_VMX_TRUE_EXIT,
+		EXIT_HOST_ADDRESS_SPACE_SIZE | EXIT_SAVE_IA32_EFER | EXIT_LOAD_IA32_EFER,
+		exit_names, &missing));
+	vmcs_write32(ENTRY_CONTROLS, vmx_adjust_controls("VM-entry",
+		MSR_VMX_ENTRY, MSR_VMX_TRUE_ENTRY,
+		ENTRY_IA32E_MODE_GUEST | ENTRY_LOAD_IA32_EFER, entry_names, &missing));
+
+	vmcs_write32(EXCEPTION_BITMAP, 0);      // the guest's exceptions stay in the guest
+	vmcs_write32(CR3_TARGET_COUNT, 0);
+	vmcs_write32(EXIT_MSR_STORE_COUNT, 0);
+	vmcs_write32(EXIT_MSR_LOAD_COUNT, 0);
+	vmcs_write32(ENTRY_MSR_LOAD_COUNT, 0);
+	vmcs_write32(ENTRY_INTERRUPTION_INFO, 0);
+	vmcs_write64(EPT_POINTER, v->config.ept->eptp);
+	if (vmx_caps.vpid)
+		vmcs_write16(VPID, (uint16_t)(v->id + 1));      // 0 is the host's
+	// The guest's CR4.VMXE must be 1 (CR4_FIXED0); it reads it as 0.
+	vmcs_writenat(CR4_GUEST_HOST_MASK, CR4_VMXE);
+	vmcs_writenat(CR4_READ_SHADOW, 0);
+	vmcs_writenat(CR0_GUEST_HOST_MASK, 0);
+	return missing ? -ENOSYS : 0;
+}
+
+// The state the CPU returns to at a VM exit: this CPU's, as it is now
+// (SDM Vol. 3C 25.5). HOST_RSP is written by entry.S at each entry.
+static void setup_host_state(void)
+{
+	extern char vmx_exit[];
+	struct cpu *c = this_cpu();
+	struct __attribute__((packed)) { uint16_t limit; uint64_t base; } idtr;
+
+	asm volatile("sidt %0" : "=m"(idtr));
+	vmcs_writenat(HOST_CR0, read_cr0());
+	vmcs_writenat(HOST_CR3, read_cr3());
+	vmcs_writenat(HOST_CR4, read_cr4());
+	vmcs_write16(HOST_CS_SELECTOR, GDT_KERNEL_CODE);
+	vmcs_write16(HOST_SS_SELECTOR, GDT_KERNEL_DATA);
+	vmcs_write16(HOST_DS_SELECTOR, GDT_KERNEL_DATA);
+	vmcs_write16(HOST_ES_SELECTOR, GDT_KERNEL_DATA);
+	vmcs_write16(HOST_FS_SELECTOR, 0);
+	vmcs_write16(HOST_GS_SELECTOR, 0);
+	vmcs_write16(HOST_TR_SELECTOR, GDT_TSS);
+	vmcs_writenat(HOST_FS_BASE, rdmsr(MSR_FS_BASE));
+	vmcs_writenat(HOST_GS_BASE, rdmsr(MSR_GS_BASE));
+	vmcs_writenat(HOST_TR_BASE, (uint64_t)&c->tss);
+	vmcs_writenat(HOST_GDTR_BASE, (uint64_t)c->gdt);
+	vmcs_writenat(HOST_IDTR_BASE, idtr.base);
+	vmcs_write32(HOST_SYSENTER_CS, 0);
+	vmcs_writenat(HOST_SYSENTER_ESP, 0);
+	vmcs_writenat(HOST_SYSENTER_EIP, 0);
+	vmcs_write64(HOST_IA32_EFER, rdmsr(MSR_EFER));
+	vmcs_writenat(HOST_RIP, (uint64_t)vmx_exit);
+}
+
+static void set_guest_segment(enum vmcs_field selector, uint16_t value, uint32_t access)
+{
+	// The selector, base, limit and access-rights fields of one segment
+	// are laid out in the same order (ES, CS, SS, DS, FS, GS, LDTR, TR).
+	int i = (selector - GUEST_ES_SELECTOR) / 2;
+
+	vmcs_write16(selector, value);
+	vmcs_writenat((enum vmcs_field)(GUEST_ES_BASE + 2 * i), 0);
+	vmcs_write32((enum vmcs_field)(GUEST_ES_LIMIT + 2 * i), 0xFFFFFFFF);
+	vmcs_write32((enum vmcs_field)(GUEST_ES_ACCESS_RIGHTS + 2 * i), access);
+}
+
+// A 64-bit guest in ring 0 with paging on its own page tables (config
+// cr3), flat segments, no descriptor tables, interrupts off (SDM Vol. 3C
+// 25.4, checked as 27.3.1 says).
+static void setup_guest_state(const struct vcpu_config *cfg)
+{
+	vmcs_writenat(GUEST_CR0, (CR0_PE | CR0_PG | CR0_NE | vmx_caps.cr0_fixed0) & vmx_caps.cr0_fixed1);
+	vmcs_writenat(GUEST_CR3, cfg->cr3);
+	vmcs_writenat(GUEST_CR4, (CR4_PAE | CR4_VMXE | vmx_caps.cr4_fixed0) & vmx_caps.cr4_fixed1);
+	vmcs_write64(GUEST_IA32_EFER, EFER_LME | EFER_LMA);
+	set_guest_segment(GUEST_CS_SELECTOR, 0x08, AR_CODE64);
+	set_guest_segment(GUEST_SS_SELECTOR, 0x10, AR_DATA);
+	set_guest_segment(GUEST_DS_SELECTOR, 0x10, AR_DATA);
+	set_guest_segment(GUEST_ES_SELECTOR, 0x10, AR_DATA);
+	set_guest_segment(GUEST_FS_SELECTOR, 0x10, AR_DATA);
+	set_guest_segment(GUEST_GS_SELECTOR, 0x10, AR_DATA);
+	set_guest_segment(GUEST_LDTR_SELECTOR, 0, AR_UNUSABLE);
+	set_guest_segment(GUEST_TR_SELECTOR, 0x18, AR_TSS64_BUSY);
+	vmcs_write32(GUEST_TR_LIMIT, 0x67);
+	vmcs_writenat(GUEST_GDTR_BASE, 0);
+	vmcs_write32(GUEST_GDTR_LIMIT, 0);
+	vmcs_writenat(GUEST_IDTR_BASE, 0);
+	vmcs_write32(GUEST_IDTR_LIMIT, 0);
+	vmcs_writenat(GUEST_DR7, DR7_RESERVED);
+	vmcs_writenat(GUEST_RSP, cfg->rsp);
+	vmcs_writenat(GUEST_RIP, cfg->rip);
+	vmcs_writenat(GUEST_RFLAGS, RFLAGS_RESERVED);
+	vmcs_writenat(GUEST_PENDING_DEBUG, 0);
+	vmcs_write32(GUEST_INTERRUPTIBILITY, 0);
+	vmcs_write32(GUEST_ACTIVITY_STATE, 0);
+	vmcs_write64(GUEST_IA32_DEBUGCTL, 0);
+	vmcs_write32(GUEST_SYSENTER_CS, 0);
+	vmcs_writenat(GUEST_SYSENTER_ESP, 0);
+	vmcs_writenat(GUEST_SYSENTER_EIP, 0);
+	vmcs_write64(VMCS_LINK_POINTER, ~0ull);         // no shadow VMCS
+}
+
+struct vcpu *vcpu_create(const struct vcpu_config *config)
+{
+	struct vcpu *v = kzalloc(sizeof(*v));
+
+	if (v == NULL || (v->vmcs = page_alloc(0, true)) == NULL) {
+		kfree(v);
+		return NULL;
+	}
+	v->id = next_vcpu_id++;
+	v->config = *config;
+	v->regs.rdi = config->rdi;
+	v->regs.rsi = config->rsi;
+	*(uint32_t *)page_to_va(v->vmcs) = vmx_caps.revision;
+	vmcs_clear(page_to_pa(v->vmcs));
+	vmcs_load(page_to_pa(v->vmcs));
+	if (setup_controls(v) < 0) {
+		vcpu_destroy(v);
+		return NULL;
+	}
+	setup_host_state();
+	setup_guest_state(config);
+	return v;
+}
+
+void vcpu_destroy(struct vcpu *v)
+{
+	vmcs_clear(page_to_pa(v->vmcs));
+	page_free(v->vmcs);
+	kfree(v);
+}
+
+void vcpu_stop(struct vcpu *v, const char *reason)
+{
+	v->stopped = true;
+	v->stop_reason = reason;
+}
+
+void vcpu_skip_instruction(struct vcpu *v)
+{
+	vmcs_writenat(GUEST_RIP, vmcs_readnat(GUEST_RIP) + vmcs_read32(EXIT_INSTRUCTION_LENGTH));
+}
+
+const char *vcpu_run(struct vcpu *v)
+{
+	vmcs_load(page_to_pa(v->vmcs));
+	v->stopped = false;
+	while (!v->stopped) {
+		cli();
+		int failed = vmx_enter(&v->regs, v->launched);
+		if (failed) {
+			uint32_t error = failed == 2 ? vmcs_read32(VM_INSTRUCTION_ERROR) : 0;
+			printk("vcpu %d: %s failed: %s\n", v->id, v->launched ? "VMRESUME" : "VMLAUNCH",
+			       failed == 1 ? "VMfailInvalid" : vm_instruction_error_name(error));
+			vmcs_dump();
+			vcpu_stop(v, "VM entry failed");
+			break;
+		}
+		v->launched = true;
+		v->exits++;
+		vmx_handle_exit(v);
+	}
+	return v->stop_reason;
+}
