@@ -207,6 +207,9 @@ def run_tests(lab, emulator, filters, logdir, seed, echo=False, verbose=False):
         except TestFailure as e:
             t.passed = False
             t.message = str(e)
+            # Under Bochs, its own log says why a VM entry failed.
+            if t.boot is not None and t.parent is None:
+                t.message += runner.emulator_explanation(t.boot.result.emulator_log, "")
         except Exception:       # a bug in the test itself: say so, go on
             import traceback
             t.passed = False

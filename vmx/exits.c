@@ -107,6 +107,7 @@ static void serial_out(struct vcpu *v, char c)
 		return;
 	}
 	v->output[v->output_len] = '\0';
+	vcpu_trace_flush(v);
 	printk("guest: %s\n", v->output);
 	v->output_len = 0;
 }
@@ -116,6 +117,7 @@ static void serial_out(struct vcpu *v, char c)
 // bits 31:16.
 static void handle_io(struct vcpu *v)
 {
+	// BEGIN LAB 5 SOLUTION: io_exit
 	uint64_t q = vmcs_readnat(EXIT_QUALIFICATION);
 	unsigned size = (q & 7) + 1, port = (q >> 16) & 0xFFFF;
 	bool in = q & 8, string = q & 16;
@@ -133,10 +135,15 @@ static void handle_io(struct vcpu *v)
 	else if (in)
 		v->regs.rax |= 0xFF;            // no device: reads as all ones
 	vcpu_skip_instruction(v);
+	// STUB:
+	// (void)serial_out;
+	// vcpu_stop(v, "I/O exits are not handled yet");
+	// END LAB 5
 }
 
 static void handle_vmcall(struct vcpu *v)
 {
+	// BEGIN LAB 5 SOLUTION: hypercall
 	uint64_t nr = v->regs.rax, a = v->regs.rdi, b = v->regs.rsi;
 
 	vcpu_skip_instruction(v);
@@ -163,6 +170,10 @@ static void handle_vmcall(struct vcpu *v)
 		v->regs.rax = (uint64_t)-ENOSYS;
 		break;
 	}
+	// STUB:
+	// vcpu_skip_instruction(v);
+	// v->regs.rax = (uint64_t)-ENOSYS;
+	// END LAB 5
 }
 
 static void inject_gp(struct vcpu *v)
@@ -220,6 +231,25 @@ static void handle_ept_misconfig(struct vcpu *v)
 	vcpu_stop(v, "EPT misconfiguration");
 }
 
+// The trace prints a run of identical exits as one line:
+// "vmexit: I/O instruction x12".
+void vcpu_trace_flush(struct vcpu *v)
+{
+	if (v->traced_count == 1)
+		printk("vmexit: %s\n", exit_reason_name(v->traced_reason));
+	else if (v->traced_count > 1)
+		printk("vmexit: %s x%lu\n", exit_reason_name(v->traced_reason), v->traced_count);
+	v->traced_count = 0;
+}
+
+static void trace_exit(struct vcpu *v, uint32_t reason)
+{
+	if (v->traced_count > 0 && v->traced_reason != reason)
+		vcpu_trace_flush(v);
+	v->traced_reason = reason;
+	v->traced_count++;
+}
+
 typedef void (*exit_handler)(struct vcpu *v);
 
 static const exit_handler handlers[NR_EXIT_REASONS] = {
@@ -241,6 +271,7 @@ void vmx_handle_exit(struct vcpu *v)
 	uint32_t basic = reason & 0xFFFF;
 
 	if (reason & EXIT_REASON_ENTRY_FAILED) {
+		vcpu_trace_flush(v);
 		printk("vcpu %d: VM entry failed: %s (exit reason 0x%x), qualification 0x%lx\n",
 		       v->id, exit_reason_name(basic), reason, vmcs_readnat(EXIT_QUALIFICATION));
 		vmcs_dump();
@@ -248,11 +279,14 @@ void vmx_handle_exit(struct vcpu *v)
 		return;
 	}
 	if (v->config.trace && basic != 1)
-		printk("vmexit: %s\n", exit_reason_name(basic));
+		trace_exit(v, basic);
 	if (basic < NR_EXIT_REASONS && handlers[basic] != NULL) {
 		handlers[basic](v);
+		if (v->stopped)
+			vcpu_trace_flush(v);
 		return;
 	}
+	vcpu_trace_flush(v);
 	printk("vcpu %d: no handler for exit %u (%s), qualification 0x%lx, guest rip 0x%lx\n",
 	       v->id, basic, exit_reason_name(basic), vmcs_readnat(EXIT_QUALIFICATION),
 	       vmcs_readnat(GUEST_RIP));

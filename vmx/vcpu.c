@@ -227,5 +227,6 @@ const char *vcpu_run(struct vcpu *v)
 		v->exits++;
 		vmx_handle_exit(v);
 	}
+	vcpu_trace_flush(v);
 	return v->stop_reason;
 }

@@ -41,6 +41,8 @@ struct vcpu {
 	uint64_t exits;                 // exits handled (timer interrupts too)
 	char output[VCPU_OUTPUT_MAX];   // the virtual serial port's line
 	int output_len;
+	uint32_t traced_reason;         // the trace's run of identical exits
+	uint64_t traced_count;
 };
 
 // A vCPU for a 64-bit guest. Returns NULL (after saying why) if the CPU
@@ -52,6 +54,9 @@ void vcpu_destroy(struct vcpu *v);
 
 // Ends the run with reason (for exit handlers).
 void vcpu_stop(struct vcpu *v, const char *reason);
+// Prints the trace's pending run of identical exits, if any.
+void vcpu_trace_flush(struct vcpu *v);
+
 // Moves the guest past the instruction that exited.
 void vcpu_skip_instruction(struct vcpu *v);
 

@@ -9,6 +9,7 @@
 #include "test/ktest.h"
 #include "vmx/guest.h"
 #include "vmx/vcpu.h"
+#include "vmx/vmcs.h"
 
 KTEST(lab5_guest, "lab5.guest", STAGE_VMX,
       "run guest name= with arguments a= b= and cpuid= (the hypervisor leaf's value)");
@@ -34,6 +35,36 @@ static void lab5_guest(void)
 	printk("vcpu %d: running guest %s\n", v->id, name);
 	const char *why = vcpu_run(v);
 	printk("vcpu %d: guest %s stopped: %s, status %ld\n", v->id, name, why, v->exit_status);
+	vcpu_destroy(v);
+	guest_destroy(&g);
+}
+
+KTEST(lab5_vmcs_width, "lab5.vmcs_width", STAGE_VMX, "write a 16-bit VMCS field as 32 bits: a panic names it");
+static void lab5_vmcs_width(void)
+{
+	struct vcpu_config config = { 0 };
+	struct guest g = { 0 };
+
+	if (guest_create(&g, "hello", &config) < 0 || vcpu_create(&config) == NULL)
+		panic("lab5.vmcs_width: no vCPU");
+	vmcs_write32(GUEST_CS_SELECTOR, 0x08);
+	printk("lab5.vmcs_width: the wrong width passed unnoticed\n");
+}
+
+KTEST(lab5_bad_guest, "lab5.bad_guest", STAGE_VMX, "enter a guest whose CS is both 64-bit and 32-bit: VM entry fails");
+static void lab5_bad_guest(void)
+{
+	struct vcpu_config config = { .trace = true };
+	struct guest g = { 0 };
+
+	if (guest_create(&g, "hello", &config) < 0)
+		panic("lab5.bad_guest: no guest memory");
+	struct vcpu *v = vcpu_create(&config);
+	if (v == NULL)
+		panic("lab5.bad_guest: no vCPU");
+	// L and D/B both set: reserved for 64-bit code (SDM Vol. 3C 27.3.1.2).
+	vmcs_write32(GUEST_CS_ACCESS_RIGHTS, vmcs_read32(GUEST_CS_ACCESS_RIGHTS) | (1u << 14));
+	printk("vcpu %d: guest stopped: %s\n", v->id, vcpu_run(v));
 	vcpu_destroy(v);
 	guest_destroy(&g);
 }

@@ -1,0 +1,133 @@
+"""Lab 5 tests: guests on a vCPU (VT-x under Bochs, or KVM with nested
+VMX). The exact sequence of exits and the guests' output are checked,
+with the values the guests print chosen here."""
+
+import re
+import subprocess
+
+from gradelib import TestFailure, runner, test
+
+
+def run_guest(ctx, name, **args):
+    boot = ctx.boot("lab5.guest", name=name, **args)
+    boot.expect_status("ok")
+    return boot
+
+
+def trace(boot):
+    """The exits and the guest's lines, in order."""
+    return [l for l in boot.test_lines() if l.startswith(("vmexit: ", "guest: "))]
+
+
+def stopped(boot, name, why, status=0):
+    boot.expect_lines(r"vcpu \d+: guest %s stopped" % name,
+                      ["vcpu 0: guest %s stopped: %s, status %d" % (name, why, status)],
+                      "how the guest ended")
+
+
+def io_exits(text):
+    """One I/O exit per character the guest prints, newline included."""
+    return "vmexit: I/O instruction x%d" % (len(text) + 1)
+
+
+@test(15, "a guest prints through the virtual serial port and halts",
+      exercises=["adjust_controls", "io_exit"])
+def test_hello(ctx):
+    token = ctx.rng.getrandbits(32)
+    boot = run_guest(ctx, "hello", a="0x%x" % token)
+    line = "hello from the guest, token %x" % token
+    want = [io_exits(line), "guest: " + line, "vmexit: HLT"]
+    if trace(boot) != want:
+        raise TestFailure("exits and output differ:\n      expected: %s\n      got:      %s"
+                          % (want, trace(boot)))
+    stopped(boot, "hello", "halted")
+
+
+@test(15, "CPUID returns what the host chose", exercises=["adjust_controls", "io_exit"])
+def test_cpuid(ctx):
+    value = ctx.rng.getrandbits(31) | 1
+    boot = run_guest(ctx, "cpuid", cpuid="0x%x" % value)
+    lines = [l for l in trace(boot) if l.startswith("guest: ")]
+    want = ["guest: cpuid 0x40000000: TeachOS VMM  value %x" % value,
+            "guest: cpuid 1: vmx 0 hypervisor 1"]
+    if lines[1:] != want or not lines[0].startswith("guest: cpuid 0: vendor "):
+        raise TestFailure("expected %s after the vendor line, got %s" % (want, lines))
+    if [l for l in trace(boot) if l == "vmexit: CPUID"] != ["vmexit: CPUID"] * 3:
+        raise TestFailure("expected three CPUID exits")
+    stopped(boot, "cpuid", "halted")
+
+
+@test(20, "hypercalls: arguments, results, guest memory, exit status",
+      exercises=["adjust_controls", "io_exit", "hypercall"])
+def test_hypercall(ctx):
+    a, b = ctx.rng.getrandbits(40), ctx.rng.getrandbits(40)
+    boot = run_guest(ctx, "hypercall", a=a, b=b)
+    add = "add %d + %d = %d" % (a, b, a + b)
+    want = ["vmexit: VMCALL", io_exits(add), "guest: " + add, "vmexit: VMCALL",
+            "guest: printed by the host from guest memory", "vmexit: VMCALL",
+            io_exits("unknown hypercall: -38"), "guest: unknown hypercall: -38",
+            "vmexit: VMCALL"]
+    if trace(boot) != want:
+        raise TestFailure("exits and output differ:\n      expected: %s\n      got:      %s"
+                          % (want, trace(boot)))
+    stopped(boot, "hypercall", "exited by hypercall", a ^ b)
+
+
+def guest_function_range(guest, name):
+    elf = runner.BUILD / "guests" / ("%s.elf" % guest)
+    out = subprocess.run(["nm", "-S", str(elf)], capture_output=True, text=True, check=True).stdout
+    for line in out.splitlines():
+        parts = line.split()
+        if len(parts) == 4 and parts[3] == name:
+            return int(parts[0], 16), int(parts[0], 16) + int(parts[1], 16)
+    raise TestFailure("%s has no %s" % (elf, name))
+
+
+@test(10, "a guest that crashes is stopped with a triple fault, naming where",
+      exercises=["adjust_controls", "io_exit"])
+def test_crash(ctx):
+    boot = run_guest(ctx, "crash")
+    if trace(boot)[-1:] != ["vmexit: triple fault"]:
+        raise TestFailure("the last exit is not a triple fault: %s" % trace(boot)[-3:])
+    m = [re.match(r"vcpu 0: the guest triple-faulted at rip 0x(\w+)$", l) for l in boot.test_lines()]
+    m = [x for x in m if x]
+    start, end = guest_function_range("crash", "main")
+    if not m or not start <= int(m[0].group(1), 16) < end:
+        raise TestFailure("the triple fault's rip is not in the guest's main [0x%x, 0x%x)"
+                          % (start, end))
+    stopped(boot, "crash", "triple fault")
+
+
+@test(10, "RDMSR: the TSC is allowed, another MSR gets a #GP",
+      exercises=["adjust_controls", "io_exit"])
+def test_msr(ctx):
+    boot = run_guest(ctx, "msr")
+    want = ["vmexit: RDMSR", io_exits("tsc via rdmsr is nonzero"),
+            "guest: tsc via rdmsr is nonzero", "vmexit: RDMSR", "vmexit: triple fault"]
+    if trace(boot) != want:
+        raise TestFailure("exits and output differ:\n      expected: %s\n      got:      %s"
+                          % (want, trace(boot)))
+    if "vcpu 0: rdmsr 0xc0000080: no such MSR for guests, #GP" not in boot.test_lines():
+        raise TestFailure("the refused RDMSR is not reported")
+
+
+@test(10, "a failed VM entry is reported with its reason and the VMCS",
+      exercises=["adjust_controls"])
+def test_bad_guest(ctx):
+    boot = ctx.boot("lab5.bad_guest")
+    boot.expect_status("ok")
+    want = ("vcpu 0: VM entry failed: VM-entry failure: invalid guest state "
+            "(exit reason 0x80000021), qualification 0x0")
+    if want not in boot.test_lines():
+        raise TestFailure("missing '%s'" % want)
+    if not boot.matching(r"  GUEST_CS_ACCESS_RIGHTS +0x[0-9a-f]*e09b$"):
+        raise TestFailure("the VMCS dump does not show the guest's CS access rights")
+
+
+@test(5, "a VMCS field written with the wrong width panics, naming it")
+def test_vmcs_width(ctx):
+    boot = ctx.boot("lab5.vmcs_width")
+    boot.expect_status("panic")
+    want = "vmcs_write32: GUEST_CS_SELECTOR (0x802) is a 16-bit field"
+    if not any(l.endswith(want) for l in boot.lines):
+        raise TestFailure("missing the panic '...%s'" % want)
