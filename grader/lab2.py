@@ -223,6 +223,11 @@ def test_vm_mappings(ctx, boot):
     boot.expect_lines(r"user 0x%x:" % (va + PAGE),
                       ["user 0x%x: flags 0x5 address 0x%x" % (va + PAGE, page)], "second mapping")
     boot.expect_lines(r"read back", ["read back 0x%x" % boot.value], "a write through the mapping")
+    # User mappings need U (and W) at every level, not only in the leaf.
+    boot.expect_lines(r"walk 0x", ["walk 0x%x: 0x7 0x7 0x7 0x7" % va],
+                      "the flags on the way to a user page")
+    boot.expect_lines(r"remap: ", ["remap: 0, old page refcount 2, new page refcount 2"],
+                      "references when vm_map replaces a mapping")
 
 
 @test(10, "vm_protect, vm_unmap, 2 MiB pages, vm_destroy frees everything",

@@ -21,24 +21,23 @@ def smp_check(ctx, ncpus):
                       ["cpu %d: timer ticks" % i for i in range(ncpus)], "timer interrupts")
 
 
-@test(10, "one CPU: the APIC timer ticks, the counter is exact", exercises=["push_cli", "pop_cli"])
+@test(10, "one CPU: the APIC timer ticks, the counter is exact")
 def test_smp1(ctx):
     smp_check(ctx, 1)
 
 
-@test(15, "two CPUs come up and work", exercises=["madt", "start_cpu", "push_cli", "pop_cli"])
+@test(15, "two CPUs come up and work", exercises=["madt", "start_cpu"])
 def test_smp2(ctx):
     smp_check(ctx, 2)
 
 
-@test(15, "four CPUs come up and work", exercises=["madt", "start_cpu", "push_cli", "pop_cli"],
+@test(15, "four CPUs come up and work", exercises=["madt", "start_cpu"],
       emulators=["qemu", "kvm"])
 def test_smp4(ctx):
     smp_check(ctx, 4)
 
 
-@test(10, "push_cli/pop_cli nest; a held spinlock keeps interrupts off",
-      exercises=["push_cli", "pop_cli"])
+@test(10, "push_cli/pop_cli nest; a held spinlock keeps interrupts off")
 def test_cli(ctx):
     boot = ctx.boot("lab4.cli", smp=1)
     boot.expect_status("ok")
@@ -93,7 +92,7 @@ def word(ctx):
     return "w%06x" % ctx.rng.getrandbits(24)
 
 
-@test(0, "processes: the self-test runs", exercises=["pick_next", "cow_fault"])
+@test(0, "processes: the self-test runs")
 def test_run(ctx):
     boot_args = {
         "words": [word(ctx) for _ in range(ctx.rng.randint(1, 4))],
@@ -111,14 +110,14 @@ def test_run(ctx):
     boot.expect_status("ok")
 
 
-@test(5, "exec passes the arguments", parent=test_run, exercises=["pick_next"])
+@test(5, "exec passes the arguments", parent=test_run)
 def test_run_echo(ctx, boot):
     boot.expect_lines(r"w[0-9a-f]{6}", [" ".join(boot.args["words"])], "echo's output")
     ended(boot, "echo", 0)
 
 
 @test(10, "fork, exit and wait: every child's status comes back",
-      parent=test_run, exercises=["pick_next", "cow_fault"])
+      parent=test_run, exercises=["proc_wait"])
 def test_run_fork(ctx, boot):
     n = boot.args["children"]
     boot.expect_lines(r"forktest: ", ["forktest: %d children, status sum %d, wait then -10"
@@ -127,7 +126,7 @@ def test_run_fork(ctx, boot):
 
 
 @test(10, "copy on write: parent and child see their own writes",
-      parent=test_run, exercises=["pick_next", "cow_fault"])
+      parent=test_run, exercises=["cow_fault"])
 def test_run_cow(ctx, boot):
     v = boot.args["cow"]
     boot.expect_lines(r"cowtest ", [
@@ -143,21 +142,19 @@ def pipe_checksum(n):
     return total
 
 
-@test(10, "pipes carry every byte in order", parent=test_run, exercises=["pick_next", "cow_fault"])
+@test(10, "pipes carry every byte in order", parent=test_run, exercises=["pipe_read"])
 def test_run_pipe(ctx, boot):
     n = boot.args["bytes"]
     boot.expect_lines(r"pipetest: ", ["pipetest: read %d bytes, checksum %d, writer status 0"
                                       % (n, pipe_checksum(n))], "pipetest")
 
 
-@test(5, "no page leaks after all those processes", parent=test_run,
-      exercises=["pick_next", "cow_fault"])
+@test(5, "no page leaks after all those processes", parent=test_run)
 def test_run_leaks(ctx, boot):
     expect_no_leak(boot)
 
 
-@test(10, "preemption: spinning processes on every CPU cannot starve another",
-      exercises=["pick_next"])
+@test(10, "preemption: spinning processes on every CPU cannot starve another")
 def test_preempt(ctx):
     w, ncpus = word(ctx), some_cpus(ctx)
     boot = ctx.boot("lab4.preempt", word=w, smp=ncpus, timeout=PROCESS_TIMEOUT[ctx.emulator])
@@ -171,7 +168,8 @@ def test_preempt(ctx):
     expect_no_leak(boot)
 
 
-@test(15, "the shell: pipelines, ls, ps, errors, exit", exercises=["pick_next", "cow_fault"],
+@test(15, "the shell: pipelines, ls, ps, errors, exit",
+      exercises=["proc_wait", "pipe_read", "cow_fault"],
       emulators=["qemu", "kvm"])
 def test_shell(ctx):
     words = [word(ctx) for _ in range(ctx.rng.randint(1, 5))]
@@ -195,7 +193,7 @@ def test_shell(ctx):
 
 
 @test(5, "benchmarks run and report all four costs (printed, never judged)",
-      exercises=["pick_next", "cow_fault"])
+      exercises=["proc_wait", "cow_fault"])
 def test_bench(ctx):
     boot = ctx.boot("bench", smp=1, timeout=PROCESS_TIMEOUT[ctx.emulator])
     boot.expect_status("ok")

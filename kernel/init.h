@@ -7,8 +7,8 @@
 
 enum stage {
 	STAGE_CONSOLE = 1,      // console, GDT, exceptions, boot info (Lab 1)
-	STAGE_PAGES,            // the physical page allocator (Lab 2)
-	STAGE_MEMORY,           // the kernel's page tables and heap (Lab 2)
+	STAGE_PAGES,            // the physical page allocator and the heap (Lab 2)
+	STAGE_MEMORY,           // the kernel's own page tables (Lab 2)
 	STAGE_PROCESSES,        // system calls, user processes (Lab 3)
 	STAGE_SMP,              // the other CPUs, timers, interrupts on (Lab 4)
 	STAGE_VMX,              // VMX operation on the boot CPU (Lab 5)

@@ -97,6 +97,13 @@ static inline uint64_t read_rbp(void)
 	return v;
 }
 
+// Canonical: bits 63-47 all equal (SDM Vol. 1 3.3.7.1). Returning to a
+// non-canonical address faults in ring 0 (SYSRET, IRET).
+static inline int is_canonical(uint64_t va)
+{
+	return (uint64_t)((int64_t)va >> 47) + 1 <= 1;
+}
+
 static inline void cli(void)  { asm volatile("cli" ::: "memory"); }
 static inline void sti(void)  { asm volatile("sti" ::: "memory"); }
 static inline void hlt(void)  { asm volatile("hlt" ::: "memory"); }

@@ -61,7 +61,9 @@ _start:
 	jb no_long_mode
 	movl $0x80000001, %eax
 	cpuid
-	testl $(1 << 29), %edx
+	testl $(1 << 29), %edx          // long mode
+	jz no_long_mode
+	testl $(1 << 20), %edx          // NX (the page tables use it)
 	jz no_long_mode
 
 	call build_boot_page_tables
@@ -133,7 +135,7 @@ no_long_mode:
 	jmp 3b
 
 no_long_mode_msg:
-	.asciz "boot: this CPU has no 64-bit long mode; the kernel needs an x86-64 CPU\r\n"
+	.asciz "boot: this CPU lacks 64-bit long mode or NX; the kernel needs an x86-64 CPU with both\r\n"
 
 	.code64
 long_mode_entry:

@@ -93,11 +93,15 @@ int64_t pipe_read(struct pipe *p, uint64_t buf, uint64_t n)
 	uint64_t k = 0;
 
 	spin_lock(&p->lock);
+	// BEGIN LAB 4 SOLUTION: pipe_read
 	while (p->nread == p->nwrite && p->write_open)
 		sleep(&p->nread, &p->lock);
 	while (k < n && k < CHUNK && p->nread != p->nwrite)
 		chunk[k++] = p->data[p->nread++ % PIPE_SIZE];
 	wakeup(&p->nwrite);
+	// STUB:
+	// (void)n;
+	// END LAB 4
 	spin_unlock(&p->lock);
 	return copy_to_user(buf, chunk, k) < 0 ? -EFAULT : (int64_t)k;
 }

@@ -23,6 +23,10 @@ static struct spinlock page_lock = SPINLOCK_INIT("pages");
 static struct { uint64_t start, end; } reserved[MAX_RESERVED];
 static int nreserved;
 
+// Until vm_init maps all of it, only memory the boot page tables map
+// (boot/entry.S) is given out.
+#define BOOT_DIRECTMAP_LIMIT ((uint64_t)BOOT_DIRECTMAP_GIB << 30)
+
 // Everything below 1 MiB stays reserved: the BIOS data area, the EBDA,
 // and the page the other CPUs start in (Lab 4); and page 0 is NULL.
 #define LOW_MEMORY_END 0x100000
@@ -79,7 +83,7 @@ static uint64_t place_page_array(uint64_t bytes)
 		const struct mem_region *r = &bootinfo.regions[i];
 		uint64_t start = r->base > pa ? r->base : pa;
 		start = (start + PAGE_SIZE - 1) & ~(uint64_t)(PAGE_SIZE - 1);
-		if (range_is_usable(start, bytes) && start + bytes <= BOOT_DIRECTMAP_GIB * (1ull << 30))
+		if (range_is_usable(start, bytes) && start + bytes <= BOOT_DIRECTMAP_LIMIT)
 			return start;
 	}
 	panic("page_init: no usable memory for the %lu KiB page array", bytes / 1024);
@@ -124,6 +128,18 @@ static void free_block(struct page *p, unsigned order)
 	page_list_push(&free_lists[order], p);
 }
 
+// Frees the usable, unreserved pages of [start, end).
+static void free_usable_pages(uint64_t start, uint64_t end)
+{
+	for (uint64_t pa = start; pa < end && (pa >> PAGE_SHIFT) < npages; pa += PAGE_SIZE) {
+		struct page *p = &pages[pa >> PAGE_SHIFT];
+		if (range_is_usable(pa, PAGE_SIZE) && !page_range_is_reserved(pa, PAGE_SIZE)) {
+			p->flags = 0;
+			free_block(p, 0);
+		}
+	}
+}
+
 void page_init(void)
 {
 	extern char _end[];
@@ -139,14 +155,15 @@ void page_init(void)
 	reserve_range(array_pa, array_pa + array_bytes);
 	pages = P2V(array_pa);
 
-	for (size_t pfn = 0; pfn < npages; pfn++) {
+	// Every entry first: merging looks at buddies above the page freed.
+	for (size_t pfn = 0; pfn < npages; pfn++)
 		pages[pfn] = (struct page){ .flags = PAGE_RESERVED };
-		uint64_t pa = (uint64_t)pfn << PAGE_SHIFT;
-		if (range_is_usable(pa, PAGE_SIZE) && !page_range_is_reserved(pa, PAGE_SIZE)) {
-			pages[pfn].flags = 0;
-			free_block(&pages[pfn], 0);
-		}
-	}
+	free_usable_pages(0, BOOT_DIRECTMAP_LIMIT);
+}
+
+void page_init_high(void)
+{
+	free_usable_pages(BOOT_DIRECTMAP_LIMIT, (uint64_t)npages << PAGE_SHIFT);
 }
 
 struct page *page_alloc(unsigned order, bool zero)

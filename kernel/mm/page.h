@@ -78,8 +78,11 @@ static inline void page_list_remove(struct page **head, struct page *p)
 // The struct page of a physical address; panics outside pages[].
 struct page *pa_to_page(uint64_t pa);
 
-// Builds pages[] from the boot memory map and frees every usable page.
+// Builds pages[] from the boot memory map and frees the usable pages the
+// boot page tables map (the first 4 GiB).
 void page_init(void);
+// Frees the usable pages above that, once vm_init has mapped them.
+void page_init_high(void);
 
 // Allocates a block of 2^order contiguous pages, aligned to its size,
 // with refcount 1. If zero, the block is cleared. Returns NULL when no

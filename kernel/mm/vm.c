@@ -222,4 +222,5 @@ void vm_init(void)
 	write_cr4(read_cr4() | CR4_PGE);
 	write_cr0(read_cr0() | CR0_WP);
 	vm_switch(kernel_pml4);
+	page_init_high();
 }

@@ -97,8 +97,12 @@ pte_t *vm_create(void);
 void vm_destroy(pte_t *pml4);
 
 // Makes the CPU forget a stale translation of va in pml4 (after a change
-// to a present entry). Other CPUs are told through tlb_shootdown_hook once
-// Lab 4 installs it.
+// to a present entry), and calls tlb_shootdown_hook, if one is installed,
+// for the other CPUs. None is yet: every CPU reloads CR3 when it switches
+// process (so no CPU keeps another's user translations), processes have
+// one thread, and the kernel half never changes after vm_init. A kernel
+// that shares changing mappings between CPUs installs one that sends
+// them an interrupt to invalidate.
 void tlb_invalidate(pte_t *pml4, uint64_t va);
 extern void (*tlb_shootdown_hook)(pte_t *pml4, uint64_t va);
 

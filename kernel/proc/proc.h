@@ -131,6 +131,9 @@ void proc_dump(void);
 // continues.
 __attribute__((noreturn)) void proc_kill_for_fault(const struct trapframe *tf);
 void proc_report_breakpoint(const struct trapframe *tf);
+// Ends the current process if returning to it (after `what`) would jump
+// to a non-canonical address: SYSRET and IRET would fault in ring 0.
+void proc_check_return_address(const struct trapframe *tf, const char *what);
 
 // -- the scheduler (proc/sched.c) --
 

@@ -46,7 +46,6 @@ static struct proc *pick_next(struct cpu *c)
 {
 	struct proc *procs = proc_table();
 
-	// BEGIN LAB 4 SOLUTION: pick_next
 	for (int n = 1; n <= NPROC; n++) {
 		int i = (c->last_run + n) % NPROC;
 		if (procs[i].state == PROC_RUNNABLE) {
@@ -55,10 +54,6 @@ static struct proc *pick_next(struct cpu *c)
 		}
 	}
 	return NULL;
-	// STUB:
-	// (void)c, (void)procs;
-	// return NULL;
-	// END LAB 4
 }
 
 bool schedule_once(void)

@@ -52,16 +52,12 @@ void spin_unlock(struct spinlock *l)
 
 void push_cli(void)
 {
-	// BEGIN LAB 4 SOLUTION: push_cli
 	bool on = read_rflags() & RFLAGS_IF;
 
 	cli();
 	struct cpu *c = this_cpu();
 	if (c->ncli++ == 0)
 		c->interrupts_were_on = on;
-	// STUB:
-	// cli();
-	// END LAB 4
 }
 
 void pop_cli(void)
@@ -70,13 +66,8 @@ void pop_cli(void)
 
 	if (read_rflags() & RFLAGS_IF)
 		panic("pop_cli: interrupts are on inside a push_cli section");
-	// BEGIN LAB 4 SOLUTION: pop_cli
 	if (c->ncli <= 0)
 		panic("pop_cli: cpu %d has no push_cli to undo", c->id);
 	if (--c->ncli == 0 && c->interrupts_were_on)
 		sti();
-	// STUB:
-	// (void)c;
-	// sti();
-	// END LAB 4
 }

@@ -15,6 +15,7 @@
 #define RFLAGS_TF 0x100
 #define RFLAGS_IF 0x200
 #define RFLAGS_DF 0x400
+#define RFLAGS_NT 0x4000
 #define RFLAGS_AC 0x40000
 
 void syscall_init(void)
@@ -27,7 +28,9 @@ void syscall_init(void)
 	// with RPL 3: GDT_USER_CODE and GDT_USER_DATA (cpu/gdt.h).
 	wrmsr(MSR_STAR, ((uint64_t)GDT_KERNEL_DATA << 48) | ((uint64_t)GDT_KERNEL_CODE << 32));
 	wrmsr(MSR_LSTAR, (uint64_t)syscall_entry);
-	wrmsr(MSR_FMASK, RFLAGS_TF | RFLAGS_IF | RFLAGS_DF | RFLAGS_AC);
+	// NT too: a process could set it with popf, and an IRET with NT set
+	// faults in 64-bit mode.
+	wrmsr(MSR_FMASK, RFLAGS_TF | RFLAGS_IF | RFLAGS_DF | RFLAGS_NT | RFLAGS_AC);
 }
 
 // Every handler is called with the six argument registers; one that takes
@@ -60,12 +63,6 @@ static const struct {
 	SYSCALL(programs),
 };
 
-// Canonical: bits 63-47 all equal (SDM Vol. 1 3.3.7.1).
-static bool is_canonical(uint64_t va)
-{
-	return (uint64_t)((int64_t)va >> 47) + 1 <= 1;
-}
-
 void syscall_dispatch(struct trapframe *tf)
 {
 	uint64_t n = tf->rax;
@@ -76,10 +73,5 @@ void syscall_dispatch(struct trapframe *tf)
 		tf->rax = -ENOSYS;
 
 	proc_exit_if_killed();
-	if (!is_canonical(tf->rip)) {
-		struct proc *p = proc_current();
-		printk("process %s[%d] killed: its system call would return to the "
-		       "non-canonical address 0x%lx\n", p->name, p->pid, tf->rip);
-		proc_exit(128 + T_GP);
-	}
+	proc_check_return_address(tf, "system call");
 }

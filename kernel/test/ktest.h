@@ -28,7 +28,7 @@ struct ktest {
 const struct ktest *ktest_find(const char *name);
 // Prints every test with its help line.
 void ktest_list(void);
-// Brings the kernel up to t's stage, prints the run header, runs t, and
+// Prints the run header, brings the kernel up to t's stage, runs t, and
 // ends the run with "== end: ok".
 __attribute__((noreturn)) void ktest_run(const struct ktest *t);
 

@@ -133,6 +133,23 @@ static void print_mapping(pte_t *pml4, const char *what, uint64_t va)
 		       PTE_FLAGS(*pte) & ~(PTE_A | PTE_D), PTE_ADDR(*pte));
 }
 
+// Prints the flags of the entries on the way to va, PML4 entry first:
+// "walk 0x<va>: 0x7 0x7 0x7 0x7".
+static void print_walk(pte_t *pml4, uint64_t va)
+{
+	pte_t *table = pml4;
+
+	printk("walk 0x%lx:", va);
+	for (int level = PT_LEVELS - 1; level >= 0; level--) {
+		pte_t e = table[PT_INDEX(va, level)];
+		printk(" 0x%lx", e & (PTE_P | PTE_W | PTE_U));
+		if (!(e & PTE_P))
+			break;
+		table = P2V(PTE_ADDR(e));
+	}
+	printk("\n");
+}
+
 KTEST(lab2_kernel_map, "lab2.kernel_map", STAGE_MEMORY, "the kernel's mappings and permissions (pa= to look up)");
 static void lab2_kernel_map(void)
 {
@@ -171,6 +188,17 @@ static void lab2_vm(void)
 	       vm_table_pages - tables, p->refcount);
 	print_mapping(as, "user", va);
 	print_mapping(as, "user", va + PAGE_SIZE);
+	print_walk(as, va);
+
+	// Remapping va + PAGE_SIZE to another page drops p's reference.
+	struct page *p2 = page_alloc(0, true);
+	if (p2 == NULL)
+		panic("lab2.vm: out of memory for a second page");
+	err = vm_map(as, va + PAGE_SIZE, p2, PTE_U);
+	printk("remap: %d, old page refcount %u, new page refcount %u\n", err, p->refcount,
+	       p2->refcount);
+	page_put(p2);           // its mapping keeps it
+	vm_map(as, va + PAGE_SIZE, p, PTE_U);
 
 	// Through the mapping, then back through the direct map.
 	vm_switch(as);

@@ -10,6 +10,7 @@
 #include "lib/errno.h"
 #include "lib/string.h"
 #include "mm/page.h"
+#include "mm/vm.h"
 #include "proc/proc.h"
 #include "proc/programs.h"
 #include "test/ktest.h"
@@ -21,6 +22,8 @@ static size_t free_pages(void)
 	page_get_stats(&s);
 	return s.free;
 }
+
+#define SUPERVISOR_PAGE 0x50000000ul   // kernel/user/programs/badptr.c
 
 // Runs one program with arg to its end; reports how it ended.
 static void run_program(const char *name, uint64_t arg)
@@ -39,6 +42,12 @@ static void run_program(const char *name, uint64_t arg)
 		return;
 	}
 	p->tf->rdi = arg;       // main's argument (user/lib/crt0.S)
+	// A page in the user half that only the kernel may touch: system
+	// calls must refuse it (badptr passes it to write).
+	struct page *supervisor = page_alloc(0, true);
+	if (supervisor == NULL || vm_map(p->pml4, SUPERVISOR_PAGE, supervisor, PTE_W | PTE_NX) < 0)
+		panic("lab3.run: no memory for the supervisor page");
+	page_put(supervisor);
 	printk("process %s[%d] started\n", p->name, p->pid);
 	int pid = p->pid;
 	int status = proc_run(p);       // frees p

@@ -179,10 +179,13 @@ void trap_dispatch(struct trapframe *tf)
 			proc_exit_if_killed();
 		return;
 	}
-	if (!from_user)
+	// An NMI, double fault or machine check is never the process's fault.
+	if (!from_user || tf->vector == T_NMI || tf->vector == T_DOUBLE_FAULT ||
+	    tf->vector == T_MACHINE_CHECK)
 		trap_kernel_panic(tf);
 	if (tf->vector == T_BREAKPOINT) {
 		proc_report_breakpoint(tf);
+		proc_check_return_address(tf, "breakpoint");
 		return;
 	}
 	if (tf->vector == T_PAGE_FAULT && cow_fault(proc_current()->pml4, read_cr2(), tf->error_code))

@@ -61,10 +61,6 @@ const char *trap_name(uint64_t vector);
 void trap_print_frame(const struct trapframe *tf);
 void trap_dispatch(struct trapframe *tf);
 
-// Continues at the state of tf, which must lie on the current kernel
-// stack; from there the CPU returns to user or kernel mode as tf says.
-__attribute__((noreturn)) void trap_enter(struct trapframe *tf);
-
 // Says what a page fault tried ("write to a not-present page").
 void print_page_fault_cause(uint64_t error_code);
 

@@ -46,12 +46,6 @@ trap_return:
 	swapgs
 1:	iretq
 
-// Enters the trapframe at %rdi: used to start a process.
-	.globl trap_enter
-trap_enter:
-	movq %rdi, %rsp
-	jmp trap_return
-
 .altmacro
 .set vector, 0
 .rept 256

@@ -13,13 +13,19 @@ int main(uint64_t arg)
 	char *unmapped = (char *)(0x10000000ul + (arg & 0xFFF000));
 	char *heap = sbrk(4096);
 
-	report("write(kernel)", write(1, (void *)0xFFFFFFFF80100000ul, 16));
+	static const int read_only[2] = { -1, -1 };
+
+	report("write(kernel)", write(1, (void *)0xFFFFFFFF80102000ul, 16));
+	report("write(direct map)", write(1, (void *)0xFFFF800000100000ul, 16));
+	// lab3.run maps this page for the kernel only.
+	report("write(supervisor page)", write(1, (void *)0x50000000ul, 8));
 	report("write(null)", write(1, NULL, 5));
 	report("write(unmapped)", write(1, unmapped, 8));
 	report("write(wraps)", write(1, msg, (size_t)-1));
 	report("write(past heap)", write(1, heap + 4096 - 8, 16));
 	report("write(bad fd)", write(7, msg, 3));
 	report("write(ok)", write(1, msg, 3));
+	report("pipe(read-only)", pipe((int *)read_only));
 	report("sbrk(huge)", (int64_t)sbrk(1l << 60));
 	report("map(kernel)", map((void *)0xFFFF800000000000ul, 4096, PROT_READ));
 	report("map(unaligned)", map((void *)0x12345, 4096, PROT_READ));

@@ -10,6 +10,14 @@ int main(uint64_t arg)
 	int n = 16 + (int)(arg % 48);
 	char *start = sbrk(0);
 
+	// New heap memory must come zeroed: it may have been another
+	// process's.
+	char *fresh = sbrk(2 * 4096);
+	long nonzero = 0;
+	for (int i = 0; i < 2 * 4096; i++)
+		nonzero += fresh[i] != 0;
+	printf("heap: fresh memory has %ld nonzero bytes\n", nonzero);
+
 	for (int i = 0; i < n; i++) {
 		sizes[i] = 1 + (arg >> (i % 32)) % 3000;
 		blocks[i] = malloc(sizes[i]);

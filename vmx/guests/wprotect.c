@@ -1,0 +1,19 @@
+// Writes twice to each of `pages` pages that the host write-protected:
+// the first write to a page faults (the host then lets it write), the
+// second does not. Every write must land.
+#include "guest.h"
+
+#define BASE 0x100000ul
+
+void main(uint64_t pages)
+{
+	uint64_t sum = 0;
+
+	for (uint64_t i = 0; i < pages; i++) {
+		volatile uint64_t *p = (volatile uint64_t *)(BASE + i * 4096);
+		*p = i;
+		*p += 1;
+		sum += *p;
+	}
+	printf("wprotect: %lu pages written, sum %lu\n", pages, sum);
+}
