@@ -154,9 +154,11 @@ def test_run_leaks(ctx, boot):
     expect_no_leak(boot)
 
 
-@test(10, "preemption: spinning processes on every CPU cannot starve another")
+@test(10, "preemption: spinning processes on every CPU cannot starve another",
+      exercises=["madt", "start_cpu"])
 def test_preempt(ctx):
-    w, ncpus = word(ctx), some_cpus(ctx)
+    # Several CPUs: each must run processes, and spin.
+    w, ncpus = word(ctx), ctx.rng.choice([2, 4]) if ctx.emulator != "bochs" else 2
     boot = ctx.boot("lab4.preempt", word=w, smp=ncpus, timeout=PROCESS_TIMEOUT[ctx.emulator])
     boot.expect_status("ok")
     boot.expect_lines(r"w[0-9a-f]{6}$", [w], "echo's output")

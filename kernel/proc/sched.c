@@ -56,21 +56,32 @@ static struct proc *pick_next(struct cpu *c)
 	return NULL;
 }
 
+// Frees the zombies whose parent exited: nobody will wait for them
+// (proc_lock held; released while freeing).
+static void reap_orphans(void)
+{
+	struct proc *procs = proc_table();
+
+	for (int i = 0; i < NPROC; i++) {
+		struct proc *p = &procs[i];
+		if (p->state == PROC_ZOMBIE && p->orphan) {
+			p->state = PROC_EMBRYO;
+			spin_unlock(&proc_lock);
+			proc_free(p);
+			spin_lock(&proc_lock);
+		}
+	}
+}
+
 bool schedule_once(void)
 {
 	struct cpu *c = this_cpu();
-	struct proc *p = pick_next(c);
 
+	reap_orphans();
+	struct proc *p = pick_next(c);
 	if (p == NULL)
 		return false;
 	run(c, p);
-	// A process whose parent exited frees nobody's wait: reap it here.
-	if (p->state == PROC_ZOMBIE && p->orphan) {
-		p->state = PROC_EMBRYO;
-		spin_unlock(&proc_lock);
-		proc_free(p);
-		spin_lock(&proc_lock);
-	}
 	return true;
 }
 
