@@ -96,6 +96,10 @@ void proc_start(struct proc *p);
 // process) exits; frees p and returns its exit status.
 int proc_wait_kernel(struct proc *p);
 
+// Runs the scheduler on this CPU until no process is left (orphans
+// reaped too): what a test waits for before it counts free pages.
+void proc_wait_all_kernel(void);
+
 // proc_start then proc_wait_kernel: p runs to its end (Lab 3).
 int proc_run(struct proc *p);
 

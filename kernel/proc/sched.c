@@ -120,6 +120,23 @@ int proc_wait_kernel(struct proc *p)
 	return status;
 }
 
+void proc_wait_all_kernel(void)
+{
+	struct proc *procs = proc_table();
+
+	spin_lock(&proc_lock);
+	for (;;) {
+		bool busy = false;
+		for (int i = 0; i < NPROC && !busy; i++)
+			busy = procs[i].state != PROC_UNUSED;
+		if (!busy)
+			break;
+		if (!schedule_once())
+			idle();
+	}
+	spin_unlock(&proc_lock);
+}
+
 int proc_run(struct proc *p)
 {
 	proc_start(p);

@@ -164,6 +164,7 @@ static void lab4_run(void)
 		wait_and_report(spawn(argv, argc));
 		cmds += len + (comma != NULL);
 	}
+	proc_wait_all_kernel();
 	printk("free pages: start %lu end %lu\n", before, free_pages());
 }
 
@@ -187,6 +188,7 @@ static void lab4_preempt(void)
 	}
 	for (int i = 0; i < ncpus; i++)
 		printk("cpu %d: %s\n", i, cpus[i].processes_run ? "ran processes" : "ran no process");
+	proc_wait_all_kernel();
 	printk("free pages: start %lu end %lu\n", before, free_pages());
 }
 
@@ -197,6 +199,7 @@ static void lab4_shell(void)
 	size_t before = free_pages();
 
 	wait_and_report(spawn(argv, 1));
+	proc_wait_all_kernel();
 	printk("free pages: start %lu end %lu\n", before, free_pages());
 }
 
