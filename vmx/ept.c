@@ -3,10 +3,15 @@
 #include "lib/errno.h"
 #include "mm/page.h"
 #include "mm/vm.h"
+#include "debug/panic.h"
 #include "vmx/ept.h"
+#include "vmx/vmx.h"
 
 #define EPT_LEVELS 4
 #define EPTP_WALK_LENGTH_4 (3ul << 3)   // page-walk length minus one (SDM 25.6.11)
+#define EPTP_ACCESSED_DIRTY (1ul << 6)  // the CPU sets A/D flags in EPT entries
+#define INVEPT_SINGLE_CONTEXT 1
+#define INVEPT_ALL_CONTEXTS 2
 
 static uint64_t *alloc_table(struct ept *e)
 {
@@ -24,12 +29,16 @@ int ept_create(struct ept *e)
 	if ((e->pml4 = alloc_table(e)) == NULL)
 		return -ENOMEM;
 	e->eptp = V2P(e->pml4) | EPT_MEMTYPE_WB >> 3 | EPTP_WALK_LENGTH_4;
+	if (vmx_caps.ept_vpid & EPT_CAP_ACCESSED_DIRTY) {
+		e->eptp |= EPTP_ACCESSED_DIRTY;
+		e->accessed_dirty = true;
+	}
 	return 0;
 }
 
-// The entry at `level` on the way to gpa, making tables if create.
-static uint64_t *walk(struct ept *e, uint64_t gpa, int level, bool create)
+uint64_t *ept_walk(struct ept *e, uint64_t gpa, int level, bool create)
 {
+	// BEGIN LAB 6 SOLUTION: ept_walk
 	uint64_t *table = e->pml4;
 
 	for (int l = EPT_LEVELS - 1; l > level; l--) {
@@ -48,6 +57,10 @@ static uint64_t *walk(struct ept *e, uint64_t gpa, int level, bool create)
 		table = P2V(*entry & EPT_ADDR_MASK);
 	}
 	return &table[PT_INDEX(gpa, level)];
+	// STUB:
+	// (void)e, (void)gpa, (void)level, (void)create, (void)alloc_table;
+	// return NULL;
+	// END LAB 6
 }
 
 int ept_map(struct ept *e, uint64_t gpa, uint64_t hpa, uint64_t size, uint64_t perm)
@@ -55,7 +68,7 @@ int ept_map(struct ept *e, uint64_t gpa, uint64_t hpa, uint64_t size, uint64_t p
 	for (uint64_t off = 0; off < size;) {
 		bool large = (gpa + off) % LARGE_PAGE_SIZE == 0 && (hpa + off) % LARGE_PAGE_SIZE == 0 &&
 			     size - off >= LARGE_PAGE_SIZE;
-		uint64_t *entry = walk(e, gpa + off, large ? 1 : 0, true);
+		uint64_t *entry = ept_walk(e, gpa + off, large ? 1 : 0, true);
 		if (entry == NULL)
 			return -ENOMEM;
 		*entry = (hpa + off) | perm | EPT_MEMTYPE_WB | (large ? EPT_LARGE : 0);
@@ -66,7 +79,7 @@ int ept_map(struct ept *e, uint64_t gpa, uint64_t hpa, uint64_t size, uint64_t p
 
 uint64_t ept_translate(const struct ept *e, uint64_t gpa)
 {
-	uint64_t *entry = walk((struct ept *)e, gpa, 0, false);
+	uint64_t *entry = ept_walk((struct ept *)e, gpa, 0, false);
 
 	if (entry == NULL || !(*entry & EPT_RWX))
 		return (uint64_t)-1;
@@ -86,4 +99,52 @@ void ept_destroy(struct ept *e)
 {
 	free_level(e->pml4, EPT_LEVELS - 1);
 	e->pml4 = NULL;
+}
+
+// The 4 KiB leaf at gpa, or an error: -ENOENT, -EBUSY (a 2 MiB leaf).
+static int leaf(struct ept *e, uint64_t gpa, uint64_t **entry)
+{
+	*entry = ept_walk(e, gpa, 0, false);
+	if (*entry == NULL || !(**entry & EPT_RWX))
+		return -ENOENT;
+	return **entry & EPT_LARGE ? -EBUSY : 0;
+}
+
+int ept_protect(struct ept *e, uint64_t gpa, uint64_t perm)
+{
+	uint64_t *entry;
+	int err = leaf(e, gpa, &entry);
+
+	if (err == -ENOENT && entry != NULL && (*entry & EPT_ADDR_MASK))
+		err = 0;        // a page kept with no access (perm 0) may get some back
+	if (err < 0)
+		return err;
+	*entry = (*entry & ~EPT_RWX) | perm;
+	ept_invalidate(e);
+	return 0;
+}
+
+uint64_t ept_unmap(struct ept *e, uint64_t gpa)
+{
+	uint64_t *entry;
+
+	if (leaf(e, gpa, &entry) < 0)
+		return (uint64_t)-1;
+	uint64_t hpa = *entry & EPT_ADDR_MASK;
+	*entry = 0;
+	ept_invalidate(e);
+	return hpa;
+}
+
+void ept_invalidate(const struct ept *e)
+{
+	struct { uint64_t eptp, reserved; } descriptor = { e->eptp, 0 };
+	uint64_t type = vmx_caps.ept_vpid & EPT_CAP_INVEPT_SINGLE ? INVEPT_SINGLE_CONTEXT
+								  : INVEPT_ALL_CONTEXTS;
+	bool failed;
+
+	// CF or ZF set: VMfailInvalid or VMfailValid.
+	asm volatile("invept %1, %2" : "=@ccbe"(failed) : "m"(descriptor), "r"(type) : "memory");
+	if (failed)
+		panic("invept: type %lu for EPTP 0x%lx failed", type, e->eptp);
 }

@@ -15,12 +15,15 @@
 #define EPT_RWX (EPT_R | EPT_W | EPT_X)
 #define EPT_MEMTYPE_WB (6ul << 3)       // leaf: write-back (SDM 29.3.7)
 #define EPT_LARGE (1ul << 7)            // a 2 MiB (PD) or 1 GiB (PDPT) leaf
+#define EPT_ACCESSED (1ul << 8)         // set by the CPU when A/D flags are on
+#define EPT_DIRTY (1ul << 9)
 #define EPT_ADDR_MASK 0x000FFFFFFFFFF000ul
 
 struct ept {
 	uint64_t *pml4;
 	uint64_t eptp;          // the VMCS's EPT pointer
 	uint64_t table_pages;
+	bool accessed_dirty;    // the CPU keeps A/D flags in this EPT
 };
 
 // A new, empty EPT. Returns 0 or -ENOMEM.
@@ -30,6 +33,20 @@ int ept_create(struct ept *e);
 int ept_map(struct ept *e, uint64_t gpa, uint64_t hpa, uint64_t size, uint64_t perm);
 // The host-physical address of gpa, or -1 if it is not mapped.
 uint64_t ept_translate(const struct ept *e, uint64_t gpa);
+
+// The entry at `level` (0: a 4 KiB leaf, 1: a 2 MiB one) on the way to
+// gpa, making missing tables if create; a large leaf above that level is
+// returned instead. NULL if a table is missing and !create, or if memory
+// is short.
+uint64_t *ept_walk(struct ept *e, uint64_t gpa, int level, bool create);
+// Changes the permissions of the 4 KiB leaf at gpa (0: no access, but
+// keep the page). Returns 0, -ENOENT if none, -EBUSY inside a 2 MiB leaf.
+int ept_protect(struct ept *e, uint64_t gpa, uint64_t perm);
+// Removes the 4 KiB leaf at gpa; returns its host-physical address, or -1.
+uint64_t ept_unmap(struct ept *e, uint64_t gpa);
+// Makes every CPU forget the translations of this EPT (INVEPT): needed
+// after a permission is reduced or a mapping removed (SDM Vol. 3C 29.4.3).
+void ept_invalidate(const struct ept *e);
 // Frees the tables (not the memory they map).
 void ept_destroy(struct ept *e);
 

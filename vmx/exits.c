@@ -215,6 +215,8 @@ static void handle_ept_violation(struct vcpu *v)
 	uint64_t q = vmcs_readnat(EXIT_QUALIFICATION);
 	uint64_t gpa = vmcs_read64(GUEST_PHYSICAL_ADDRESS);
 
+	if (v->config.ept_fault != NULL && v->config.ept_fault(v->config.owner, gpa, q))
+		return;
 	printk("vcpu %d: EPT violation at guest-physical 0x%lx: %s; the entry allowed %s%s%s%s",
 	       v->id, gpa, q & 2 ? "write" : q & 4 ? "instruction fetch" : "read",
 	       q & 8 ? "r" : "", q & 16 ? "w" : "", q & 32 ? "x" : "", q & 56 ? "" : "nothing");

@@ -25,6 +25,10 @@ struct vcpu_config {
 	uint64_t rdi, rsi;      // its first two arguments
 	uint32_t cpuid_value;   // what CPUID leaf 0x40000000 returns in EAX
 	bool trace;             // print every exit (but timer interrupts)
+	// An EPT violation is offered here first: return true if it is
+	// resolved (the guest retries the access), false to stop the guest.
+	bool (*ept_fault)(void *owner, uint64_t gpa, uint64_t qualification);
+	void *owner;
 };
 
 #define VCPU_OUTPUT_MAX 128
