@@ -47,6 +47,21 @@ static const char *const entry_names[32] = {
 
 static int next_vcpu_id;
 
+// Forgets the translations cached under vpid, which an earlier vCPU may
+// have left (SDM Vol. 3C 29.4.3): a VPID is reused after 65535 vCPUs.
+static void invvpid_single(uint16_t vpid)
+{
+	struct { uint64_t vpid, linear; } descriptor = { vpid, 0 };
+	uint64_t type = vmx_caps.ept_vpid & VPID_CAP_INVVPID_SINGLE ? 1 : 2;
+	bool failed;
+
+	if (!(vmx_caps.ept_vpid & VPID_CAP_INVVPID))
+		return;
+	asm volatile("invvpid %1, %2" : "=@ccbe"(failed) : "m"(descriptor), "r"(type) : "memory");
+	if (failed)
+		panic("invvpid: type %lu for VPID %u failed", type, vpid);
+}
+
 // Every control the hypervisor relies on; a CPU without one of them
 // cannot run its guests (the message names what is missing).
 static int setup_controls(struct vcpu *v)
@@ -78,8 +93,11 @@ static int setup_controls(struct vcpu *v)
 	vmcs_write32(ENTRY_MSR_LOAD_COUNT, 0);
 	vmcs_write32(ENTRY_INTERRUPTION_INFO, 0);
 	vmcs_write64(EPT_POINTER, v->config.ept->eptp);
-	if (vmx_caps.vpid)
-		vmcs_write16(VPID, (uint16_t)(v->id + 1));      // 0 is the host's
+	if (vmx_caps.vpid) {
+		uint16_t vpid = (uint16_t)(v->id % 0xFFFF + 1);  // 0 is the host's
+		vmcs_write16(VPID, vpid);
+		invvpid_single(vpid);
+	}
 	// The guest's CR4.VMXE must be 1 (CR4_FIXED0); it reads it as 0.
 	vmcs_writenat(CR4_GUEST_HOST_MASK, CR4_VMXE);
 	vmcs_writenat(CR4_READ_SHADOW, 0);

@@ -1,0 +1,103 @@
+"""Lab 6 tests: the EPT. Pages mapped on demand inside a guest's limit,
+refused outside it; isolation from host memory; write protection; dirty
+bits; a misconfiguration reported by name; large leaves. Page counts,
+addresses and masks are chosen here."""
+
+import re
+
+from gradelib import TestFailure, image_symbol, test
+
+KERNBASE = 0xFFFFFFFF80000000
+
+
+def stopped(boot, name, why):
+    boot.expect_lines(r"vcpu \d+: guest %s stopped" % name,
+                      ["vcpu 0: guest %s stopped: %s" % (name, why)], "how the guest ended")
+
+
+@test(20, "EPT violations inside the guest's memory are mapped on demand, and freed",
+      exercises=["ept_walk", "ept_fault"])
+def test_demand(ctx):
+    pages = ctx.rng.randint(1, 200)
+    boot = ctx.boot("lab6.demand", pages=pages)
+    boot.expect_status("ok")
+    boot.expect_lines(r"guest: demand", ["guest: demand: %d pages touched, 0 read back wrong"
+                                         % pages], "the guest's check")
+    boot.expect_lines(r"ept: ", ["ept: %d pages mapped on demand" % pages], "demand mappings")
+    stopped(boot, "demand", "halted")
+    start, end = re.match(r"free pages: start (\d+) end (\d+)",
+                          boot.matching(r"free pages")[0]).groups()
+    if start != end:
+        raise TestFailure("%s pages free before the guest, %s after" % (start, end))
+
+
+@test(15, "isolation: host memory is out of a guest's reach", exercises=["ept_walk", "ept_fault"])
+def test_isolation(ctx):
+    # Where the host's kernel text lies physically: the guest sees its own
+    # (zeroed) memory there, never the host's.
+    text = image_symbol("_text") - KERNBASE
+    inside = text + ctx.rng.randrange(0, 0x1000, 8)
+    boot = ctx.boot("lab6.probe", address="0x%x" % inside)
+    boot.expect_status("ok")
+    boot.expect_lines(r"guest: probe: read ", ["guest: probe: read 0x0"],
+                      "guest-physical 0x%x (host text physically)" % inside)
+    # Beyond its memory: stopped, with the address named.
+    outside = ctx.rng.randrange(4 << 20, 1 << 30) & ~7
+    boot = ctx.boot("lab6.probe", address="0x%x" % outside)
+    boot.expect_status("ok")
+    want = "guest: read at guest-physical 0x%x, outside its 0x200000 bytes: stopped" % outside
+    if want not in boot.test_lines():
+        raise TestFailure("missing '%s'" % want)
+    stopped(boot, "probe", "EPT violation")
+
+
+@test(15, "write protection: each first write faults once, then goes through",
+      exercises=["ept_walk", "ept_fault"])
+def test_wprotect(ctx):
+    pages = ctx.rng.randint(1, 60)
+    boot = ctx.boot("lab6.wprotect", pages=pages)
+    boot.expect_status("ok")
+    boot.expect_lines(r"guest: wprotect", ["guest: wprotect: %d pages written, sum %d"
+                                           % (pages, pages * (pages + 1) // 2)], "the writes")
+    boot.expect_lines(r"ept: ", ["ept: %d write faults let through" % pages], "write faults")
+
+
+@test(10, "EPT dirty bits show exactly the pages the guest wrote", exercises=["ept_walk"])
+def test_dirty(ctx):
+    mask = ctx.rng.getrandbits(64) | 1
+    boot = ctx.boot("lab6.dirty", mask="0x%x" % mask)
+    boot.expect_status("ok")
+    lines = boot.matching(r"dirty: (0x|this CPU)")
+    if lines == ["dirty: this CPU keeps no EPT dirty bits (IA32_VMX_EPT_VPID_CAP bit 21)"]:
+        return
+    boot.expect_lines(r"dirty: (0x|this CPU)", ["dirty: 0x%x" % mask], "dirty pages")
+
+
+@test(10, "an EPT misconfiguration is reported by name", exercises=["ept_walk"])
+def test_misconfig(ctx):
+    boot = ctx.boot("lab6.misconfig")
+    boot.expect_status("ok")
+    if "vcpu 0: EPT misconfiguration at guest-physical 0x180000" not in boot.test_lines():
+        raise TestFailure("missing 'vcpu 0: EPT misconfiguration at guest-physical 0x180000'")
+    stopped(boot, "probe", "EPT misconfiguration")
+
+
+@test(5, "a guest's first 2 MiB is one large EPT leaf", exercises=["ept_walk"])
+def test_large(ctx):
+    boot = ctx.boot("lab6.large")
+    boot.expect_status("ok")
+    lines = boot.matching(r"ept: guest-physical 0x0: ")
+    if not lines or "a 2 MiB leaf" not in lines[0] or int(lines[0].rsplit("0x", 1)[1], 16) % (2 << 20):
+        raise TestFailure("expected a 2 MiB-aligned large leaf, got %s" % lines)
+    stopped(boot, "hello", "halted")
+
+
+@test(5, "benchmarks: VMCALL and EPT violation beside the native costs (printed, never judged)",
+      exercises=["ept_walk", "ept_fault"])
+def test_bench(ctx):
+    boot = ctx.boot("bench.vmx", timeout=200)
+    boot.expect_status("ok")
+    for what in (r"bench: null system call\s+\d+ cycles", r"guest: bench: VMCALL round trip\s+\d+ cycles",
+                 r"guest: bench: EPT violation \(new page\)\s+\d+ cycles"):
+        if not boot.matching(what):
+            raise TestFailure("no line matching '%s'" % what)
