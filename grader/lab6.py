@@ -16,7 +16,7 @@ def stopped(boot, name, why):
 
 
 @test(20, "EPT violations inside the guest's memory are mapped on demand, and freed",
-      exercises=["ept_walk", "ept_fault"])
+      exercises=["ept_fault"])
 def test_demand(ctx):
     pages = ctx.rng.randint(1, 200)
     boot = ctx.boot("lab6.demand", pages=pages)
@@ -31,7 +31,7 @@ def test_demand(ctx):
         raise TestFailure("%s pages free before the guest, %s after" % (start, end))
 
 
-@test(15, "isolation: host memory is out of a guest's reach", exercises=["ept_walk", "ept_fault"])
+@test(15, "isolation: host memory is out of a guest's reach", exercises=["ept_fault"])
 def test_isolation(ctx):
     # Where the host's kernel text lies physically: the guest sees its own
     # (zeroed) memory there, never the host's.
@@ -52,7 +52,7 @@ def test_isolation(ctx):
 
 
 @test(15, "write protection: each first write faults once, then goes through",
-      exercises=["ept_walk", "ept_fault"])
+      exercises=["ept_protect", "ept_fault"])
 def test_wprotect(ctx):
     pages = ctx.rng.randint(1, 60)
     boot = ctx.boot("lab6.wprotect", pages=pages)
@@ -62,7 +62,7 @@ def test_wprotect(ctx):
     boot.expect_lines(r"ept: ", ["ept: %d write faults let through" % pages], "write faults")
 
 
-@test(10, "EPT dirty bits show exactly the pages the guest wrote", exercises=["ept_walk"])
+@test(10, "EPT dirty bits show exactly the pages the guest wrote")
 def test_dirty(ctx):
     mask = ctx.rng.getrandbits(64) | 1
     boot = ctx.boot("lab6.dirty", mask="0x%x" % mask)
@@ -73,7 +73,7 @@ def test_dirty(ctx):
     boot.expect_lines(r"dirty: (0x|this CPU)", ["dirty: 0x%x" % mask], "dirty pages")
 
 
-@test(10, "an EPT misconfiguration is reported by name", exercises=["ept_walk"])
+@test(10, "an EPT misconfiguration is reported by name")
 def test_misconfig(ctx):
     boot = ctx.boot("lab6.misconfig")
     boot.expect_status("ok")
@@ -82,7 +82,7 @@ def test_misconfig(ctx):
     stopped(boot, "probe", "EPT misconfiguration")
 
 
-@test(5, "a guest's first 2 MiB is one large EPT leaf", exercises=["ept_walk"])
+@test(5, "a guest's first 2 MiB is one large EPT leaf")
 def test_large(ctx):
     boot = ctx.boot("lab6.large")
     boot.expect_status("ok")
@@ -93,7 +93,7 @@ def test_large(ctx):
 
 
 @test(5, "benchmarks: VMCALL and EPT violation beside the native costs (printed, never judged)",
-      exercises=["ept_walk", "ept_fault"])
+      exercises=["ept_fault"])
 def test_bench(ctx):
     boot = ctx.boot("bench.vmx", timeout=200)
     boot.expect_status("ok")
