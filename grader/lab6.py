@@ -51,6 +51,26 @@ def test_isolation(ctx):
     stopped(boot, "probe", "EPT violation")
 
 
+@test(10, "one guest cannot read another guest's memory", exercises=["ept_fault"])
+def test_two_guests(ctx):
+    token = ctx.rng.getrandbits(48) | 1
+    boot = ctx.boot("lab6.two_guests", token_value="0x%x" % token)
+    boot.expect_status("ok")
+    where = boot.matching(r"two guests: A's secret lies at host-physical 0x")
+    if not where:
+        raise TestFailure("the test did not say where the secret lies")
+    if any(("%x" % token) in line for line in boot.test_lines()):
+        raise TestFailure("guest A's secret 0x%x shows in the output" % token)
+    # Either B reads its own zeroed page there, or (if A's memory lies
+    # beyond what B may address) B is stopped, the address named.
+    address = int(where[0].rsplit("0x", 1)[1], 16)
+    refused = ("guest: read at guest-physical 0x%x, outside its 0x40000000 bytes: stopped"
+               % address)
+    if boot.matching(r"guest: probe: read 0x") != ["guest: probe: read 0x0"] and \
+            refused not in boot.test_lines():
+        raise TestFailure("guest B neither read its own zeroed page nor was stopped")
+
+
 @test(15, "write protection: each first write faults once, then goes through",
       exercises=["ept_protect", "ept_fault"])
 def test_wprotect(ctx):

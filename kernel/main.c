@@ -53,6 +53,7 @@ void bring_up(enum stage stage)
 			if (vmx_init() < 0 || vmx_enable_cpu() < 0)
 				panic("this machine cannot run guests (see above); under QEMU "
 				      "use KVM with nested VMX, or Bochs");
+			platform_at_power_off(vmx_disable_cpu);
 			break;
 		}
 	}

@@ -136,4 +136,5 @@ void vmx_disable_cpu(void)
 {
 	asm volatile("vmxoff" ::: "cc", "memory");
 	write_cr4(read_cr4() & ~CR4_VMXE);
+	printk("vmx: cpu %d left VMX operation\n", this_cpu()->id);
 }

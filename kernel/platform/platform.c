@@ -2,6 +2,8 @@
 
 #include "arch/x86.h"
 #include "console/console.h"
+#include <stddef.h>
+
 #include "lib/string.h"
 #include "platform/platform.h"
 
@@ -16,6 +18,12 @@
 #define CPUID_HYPERVISOR_BIT (1u << 31)         // CPUID.1:ECX[31]
 
 static enum platform platform = PLATFORM_HARDWARE;
+static void (*at_power_off)(void);
+
+void platform_at_power_off(void (*fn)(void))
+{
+	at_power_off = fn;
+}
 
 // QEMU's software CPU and KVM name themselves in CPUID leaf 0x40000000
 // (EBX, ECX, EDX); other hypervisors count as hardware here: the kernel
@@ -67,6 +75,8 @@ const char *platform_name(void)
 void power_off(enum power_status status)
 {
 	cli();
+	if (at_power_off != NULL && status == POWER_OK)
+		at_power_off();
 	printk("== end: %s\n", status == POWER_OK ? "ok" : "panic");
 	if (platform == PLATFORM_QEMU) {
 		outl(QEMU_DEBUG_EXIT_PORT, status);

@@ -23,6 +23,9 @@ enum platform platform_get(void);
 const char *platform_name(void);
 bool platform_is_bochs(void);
 
+// A function power_off calls first (VMX leaves VMX operation with it).
+void platform_at_power_off(void (*fn)(void));
+
 // Prints the end-of-run marker "== end: ok" or "== end: panic" and ends
 // the emulator (or halts the machine). Does not return.
 __attribute__((noreturn)) void power_off(enum power_status status);

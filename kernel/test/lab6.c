@@ -67,6 +67,29 @@ static void lab6_probe(void)
 	guest_destroy(&g);
 }
 
+KTEST(lab6_two_guests, "lab6.two_guests", STAGE_VMX,
+      "a guest reads where another guest's memory lies physically");
+static void lab6_two_guests(void)
+{
+	struct guest a = { 0 }, b = { .limit = 1ul << 30 };
+	struct vcpu_config config_a = { 0 }, config_b = { 0 };
+	uint64_t token = cmdline_get_u64("token_value", 0x5ec7e7);
+
+	make_guest(&a, "hello", &config_a);
+	// A secret in guest A's memory, at guest-physical 0x180000 ...
+	*(uint64_t *)((uint8_t *)page_to_va(a.memory) + 0x180000) = token;
+	uint64_t where = page_to_pa(a.memory) + 0x180000;
+	// ... which guest B reads at the same number as a guest-physical
+	// address: within B's limit (all it can address), that is B's own
+	// page, mapped on demand and zeroed.
+	config_b.rdi = where;
+	make_guest(&b, "probe", &config_b);
+	printk("two guests: A's secret lies at host-physical 0x%lx\n", where);
+	run_guest("probe", &config_b);
+	guest_destroy(&b);
+	guest_destroy(&a);
+}
+
 KTEST(lab6_wprotect, "lab6.wprotect", STAGE_VMX, "write to pages= write-protected pages");
 static void lab6_wprotect(void)
 {
