@@ -50,6 +50,14 @@ def expect_no_leak(boot):
                           % (start, end, start - end))
 
 
+def run_programs(ctx, programs, arg):
+    """Boot lab3.run with these programs (comma-separated) and arg; the run
+    must end normally."""
+    boot = ctx.boot("lab3.run", prog=programs, arg="0x%x" % arg)
+    boot.expect_status("ok")
+    return boot
+
+
 def ended(pid, name, status):
     return "process %s[%d] ended with status %d" % (name, pid, status)
 
@@ -58,8 +66,7 @@ def ended(pid, name, status):
       exercises=["load_segment", "user_range_ok"])
 def test_hello(ctx):
     arg = ctx.rng.getrandbits(32)
-    boot = ctx.boot("lab3.run", prog="hello", arg="0x%x" % arg)
-    boot.expect_status("ok")
+    boot = run_programs(ctx, "hello", arg)
     boot.expect_lines(r"(process|hello)", [
         "process hello[1] started",
         "hello from pid 1, arg 0x%x" % arg,
@@ -74,9 +81,8 @@ def test_faults(ctx):
     offset = ctx.rng.randrange(text - KERNBASE - 0x100000, etext - KERNBASE - 0x100000) & 0xF000
     offset = max(offset, (text - KERNBASE - 0x100000 + 0xFFF) & 0xF000)
     arg = (ctx.rng.getrandbits(16) << 16) | offset
-    boot = ctx.boot("lab3.run", prog="divzero,breakpoint,readkernel,hello", arg="0x%x" % arg)
+    boot = run_programs(ctx, "divzero,breakpoint,readkernel,hello", arg)
     boot.arg = arg
-    boot.expect_status("ok")
 
 
 def killed_line(boot, pid, name):
@@ -144,8 +150,7 @@ def test_faults_after(ctx, boot):
       exercises=["user_range_ok"])
 def test_badptr(ctx):
     arg = ctx.rng.getrandbits(24)
-    boot = ctx.boot("lab3.run", prog="badptr", arg="0x%x" % arg)
-    boot.expect_status("ok")
+    boot = run_programs(ctx, "badptr", arg)
     boot.expect_lines(r"(write|sbrk|map|pipe)\(", [
         "write(kernel) = -14", "write(direct map) = -14", "write(supervisor page) = -14",
         "write(null) = -14",
@@ -162,8 +167,7 @@ def test_badptr(ctx):
       exercises=["load_segment", "user_range_ok"])
 def test_badsyscall(ctx):
     arg = ctx.rng.getrandbits(32)
-    boot = ctx.boot("lab3.run", prog="badsyscall", arg="0x%x" % arg)
-    boot.expect_status("ok")
+    boot = run_programs(ctx, "badsyscall", arg)
     nsyscalls = header_constant("kernel/syscall/sysnum.h", "NSYSCALLS")
     numbers = [nsyscalls, nsyscalls + arg % 1000, (1 << 64) - 1, 1 << 63]
     boot.expect_lines(r"syscall ", ["syscall %d = -38" % n for n in numbers], "badsyscall")
@@ -172,8 +176,7 @@ def test_badsyscall(ctx):
 @test(10, "a system call that would SYSRET to a non-canonical address ends the process",
       exercises=["load_segment", "user_range_ok"])
 def test_sysret(ctx):
-    boot = ctx.boot("lab3.run", prog="sysret,hello", arg="0x%x" % ctx.rng.getrandbits(20))
-    boot.expect_status("ok")
+    boot = run_programs(ctx, "sysret,hello", ctx.rng.getrandbits(20))
     boot.expect_lines(r"process sysret", [
         "process sysret[1] started",
         "process sysret[1] killed: its system call would return to the non-canonical "
@@ -188,8 +191,7 @@ def test_sysret(ctx):
 def test_heap(ctx):
     arg = ctx.rng.getrandbits(32)
     # Twice: the second run's heap reuses pages the first one dirtied.
-    boot = ctx.boot("lab3.run", prog="heap,heap", arg="0x%x" % arg)
-    boot.expect_status("ok")
+    boot = run_programs(ctx, "heap,heap", arg)
     boot.expect_lines(r"heap: fresh", ["heap: fresh memory has 0 nonzero bytes"] * 2,
                       "new heap memory")
     lines = boot.matching(r"heap: \d+ blocks")

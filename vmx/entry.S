@@ -8,6 +8,8 @@
 // vmx_enter returns 0. If the entry itself fails, the instruction falls
 // through with CF (VMfailInvalid) or ZF (VMfailValid) set.
 
+#include "trap/frame.h"
+
 #define HOST_RSP 0x6C14
 
 #define R_RAX 0
@@ -29,12 +31,7 @@
 	.text
 	.globl vmx_enter, vmx_exit
 vmx_enter:
-	pushq %rbp
-	pushq %rbx
-	pushq %r12
-	pushq %r13
-	pushq %r14
-	pushq %r15
+	save_callee_saved_registers
 	pushq %rdi                      // regs, for vmx_exit
 	movq $HOST_RSP, %rax
 	vmwrite %rsp, %rax
@@ -86,10 +83,5 @@ vmx_exit:
 	addq $8, %rsp                   // regs
 	xorl %eax, %eax
 restore_host:
-	popq %r15
-	popq %r14
-	popq %r13
-	popq %r12
-	popq %rbx
-	popq %rbp
+	restore_callee_saved_registers
 	ret

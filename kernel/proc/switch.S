@@ -7,21 +7,13 @@
 // The other registers need no saving: the C calling convention lets the
 // callee clobber them.
 
+#include "trap/frame.h"
+
 	.text
 	.globl context_switch
 context_switch:
-	pushq %rbp
-	pushq %rbx
-	pushq %r12
-	pushq %r13
-	pushq %r14
-	pushq %r15
+	save_callee_saved_registers
 	movq %rsp, (%rdi)
 	movq %rsi, %rsp
-	popq %r15
-	popq %r14
-	popq %r13
-	popq %r12
-	popq %rbx
-	popq %rbp
+	restore_callee_saved_registers
 	ret

@@ -1,6 +1,9 @@
-// Assembler macros that save and restore the general registers in the
-// order of struct trapframe (trap/trap.h), for the two ways into the
-// kernel: traps (trap/vectors.S) and system calls (syscall/entry.S).
+// Assembler macros that save and restore registers on the stack: all the
+// general registers, in the order of struct trapframe (trap/trap.h), for
+// the two ways into the kernel (trap/vectors.S, syscall/entry.S); and the
+// callee-saved ones, in the order of struct context (proc/proc.h), for
+// code that leaves a C function's frame and comes back (proc/switch.S,
+// vmx/entry.S).
 
 #ifndef KERNEL_TRAP_FRAME_H
 #define KERNEL_TRAP_FRAME_H
@@ -22,6 +25,24 @@
 	pushq %r13
 	pushq %r14
 	pushq %r15
+.endm
+
+.macro save_callee_saved_registers
+	pushq %rbp
+	pushq %rbx
+	pushq %r12
+	pushq %r13
+	pushq %r14
+	pushq %r15
+.endm
+
+.macro restore_callee_saved_registers
+	popq %r15
+	popq %r14
+	popq %r13
+	popq %r12
+	popq %rbx
+	popq %rbp
 .endm
 
 .macro restore_general_registers
