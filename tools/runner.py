@@ -315,8 +315,10 @@ def classify(result, stderr, timed_out):
 def emulator_explanation(emulator_log, stderr):
     """The lines of the emulator's own log (Bochs) or error output that say
     why a run went wrong: triple faults, panics, failed VM entries."""
+    # Bochs log lines: "<time><level>[<device>] message", level e = error,
+    # p = panic; information lines (level i) only repeat the configuration.
     why = [line for line in emulator_log.splitlines()
-           if re.search(r"triple fault|shutdown|PANIC|VMX|VMENTER|vmentry|VMfail", line, re.I)]
+           if re.match(r"^\d+[ep]\[", line) or re.search(r"VMENTER FAIL|VMFAIL", line)]
     errors = [line for line in stderr.splitlines() if line.strip() and "ALSA" not in line]
     if why:
         return "\nemulator log:\n  " + "\n  ".join(why[-10:])

@@ -92,6 +92,9 @@ static void free_level(uint64_t *table, int level)
 
 void ept_destroy(struct ept *e)
 {
+	// A later EPT may get the same root page: no translation of this one
+	// may survive (SDM Vol. 3C 29.4.3.1).
+	ept_invalidate(e);
 	free_level(e->pml4, EPT_LEVELS - 1);
 	e->pml4 = NULL;
 }

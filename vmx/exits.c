@@ -102,14 +102,15 @@ static void handle_hlt(struct vcpu *v)
 // lines printed as "guest: ..."; its line status always says "ready".
 static void serial_out(struct vcpu *v, char c)
 {
-	if (c != '\n' && v->output_len < VCPU_OUTPUT_MAX - 1) {
-		v->output[v->output_len++] = c;
-		return;
+	// A full line is printed as it is, and c starts the next one.
+	if (c == '\n' || v->output_len == VCPU_OUTPUT_MAX - 1) {
+		v->output[v->output_len] = '\0';
+		vcpu_trace_flush(v);
+		printk("guest: %s\n", v->output);
+		v->output_len = 0;
 	}
-	v->output[v->output_len] = '\0';
-	vcpu_trace_flush(v);
-	printk("guest: %s\n", v->output);
-	v->output_len = 0;
+	if (c != '\n')
+		v->output[v->output_len++] = c;
 }
 
 // Exit qualification of I/O instructions (SDM Vol. 3C 28.2.1, Table

@@ -189,6 +189,7 @@ struct vcpu *vcpu_create(const struct vcpu_config *config)
 	struct vcpu *v = kzalloc(sizeof(*v));
 
 	if (v == NULL || (v->vmcs = page_alloc(0, true)) == NULL) {
+		printk("vcpu: no memory for a vCPU and its VMCS\n");
 		kfree(v);
 		return NULL;
 	}
@@ -228,6 +229,8 @@ void vcpu_skip_instruction(struct vcpu *v)
 
 const char *vcpu_run(struct vcpu *v)
 {
+	bool interrupts_were_on = read_rflags() & 0x200;
+
 	vmcs_load(page_to_pa(v->vmcs));
 	v->stopped = false;
 	while (!v->stopped) {
@@ -246,5 +249,7 @@ const char *vcpu_run(struct vcpu *v)
 		vmx_handle_exit(v);
 	}
 	vcpu_trace_flush(v);
+	if (interrupts_were_on)
+		sti();
 	return v->stop_reason;
 }

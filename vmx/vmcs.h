@@ -17,7 +17,7 @@ enum vmcs_field {
 #undef VMCS_FIELD
 };
 
-// Field widths, from encoding bits 14:13 (SDM Vol. 3D B.0).
+// Field widths, from encoding bits 14:13 (SDM Vol. 3C 25.11.2).
 enum vmcs_width { VMCS_16BIT = 0, VMCS_64BIT = 1, VMCS_32BIT = 2, VMCS_NATURAL = 3 };
 
 const char *vmcs_field_name(enum vmcs_field field);

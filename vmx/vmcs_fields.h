@@ -1,5 +1,6 @@
 // The VMCS fields this hypervisor uses, grouped as the Intel SDM groups
-// them (Vol. 3D, Appendix B "Field Encoding in VMCS"): by width (16-bit,
+// them (Vol. 3D, Appendix B "Field Encoding in VMCS"; the encoding is
+// explained in Vol. 3C 25.11.2): by width (16-bit,
 // 64-bit, 32-bit, natural width) and by kind (control, read-only data,
 // guest state, host state). One line per field: VMCS_FIELD(name, encoding).
 // The width is in the encoding itself (bits 14:13), which the accessors

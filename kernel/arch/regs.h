@@ -6,6 +6,8 @@
 
 #define CR0_PE   0x00000001     // protected mode
 #define CR0_WP   0x00010000     // ring 0 honours read-only pages too
+#define CR0_NW   0x20000000     // not write-through (with CD: caching off)
+#define CR0_CD   0x40000000     // cache disable
 #define CR0_PG   0x80000000     // paging
 #define CR4_PAE  0x00000020     // physical address extension (needed for long mode)
 #define CR4_PGE  0x00000080     // global pages

@@ -1,5 +1,6 @@
 #include <stddef.h>
 
+#include "arch/regs.h"
 #include "arch/x86.h"
 #include "cpu/cpu.h"
 #include "lib/string.h"
@@ -47,6 +48,9 @@ static void load_gdt(struct cpu *c)
 
 void cpu_init(struct cpu *c, int id)
 {
+	// Caches on: a CPU leaves INIT with CD and NW set (SDM Vol. 3A
+	// 10.1.1, Table 10-1), and not every firmware clears them.
+	write_cr0(read_cr0() & ~(uint64_t)(CR0_CD | CR0_NW));
 	c->self = c;
 	c->id = id;
 	c->gdt[0] = 0;
