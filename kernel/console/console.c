@@ -78,8 +78,13 @@ int console_read_char(void)
 		return c;
 	}
 	spin_lock(&input_lock);
-	while (input_read == input_written)
+	while (input_read == input_written) {
+		if (proc_killed()) {
+			spin_unlock(&input_lock);
+			return -1;
+		}
 		sleep(&input_read, &input_lock);
+	}
 	int c = input[input_read++ % INPUT_SIZE];
 	spin_unlock(&input_lock);
 	return c;

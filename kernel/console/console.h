@@ -20,6 +20,7 @@ int console_getc(void);
 // sleeps until a character is there.
 void console_input_by_interrupts(void);
 void console_interrupt(void);
+// The next input character; -1 if the process was killed while it waited.
 int console_read_char(void);
 
 // printk: vprintfmt (lib/printfmt.h) onto the console.

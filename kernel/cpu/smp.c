@@ -89,7 +89,8 @@ static bool start_cpu(uint32_t apic_id)
 	uint64_t deadline = rdtsc() + tsc_per_ms * (AP_START_TIMEOUT_US / 1000);
 	while (!__atomic_load_n(&ap_started, __ATOMIC_SEQ_CST)) {
 		if (rdtsc() > deadline) {
-			page_free(stack);
+			// Its stack and the trampoline's tables stay: it may
+			// still start late and run on them.
 			printk("smp: the CPU with APIC id %u did not start\n", apic_id);
 			return false;
 		}
@@ -110,10 +111,12 @@ void smp_start(void)
 
 	pte_t *pml4 = trampoline_page_tables();
 	trampoline_cr3 = V2P(pml4);
+	bool all_started = true;
 	for (int i = 0; i < acpi.ncpus; i++)
 		if (acpi.apic_ids[i] != boot->apic_id)
-			start_cpu(acpi.apic_ids[i]);
-	vm_destroy(pml4);
+			all_started &= start_cpu(acpi.apic_ids[i]);
+	if (all_started)
+		vm_destroy(pml4);
 	console_enable_locking();
 	// Serial input by interrupt, to the boot CPU, where the machine has
 	// an I/O APIC (else the console keeps polling).

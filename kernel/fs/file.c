@@ -42,15 +42,21 @@ void file_close(struct file *f)
 }
 
 // The console's input, a line at a time: characters are echoed as they
-// come, backspace edits, and read returns once a line is complete.
+// come, backspace edits, and read returns once a line is complete. One
+// reader at a time owns the line (reader_busy, under line_lock): the line
+// belongs to whoever reads first.
 static struct spinlock line_lock = SPINLOCK_INIT("console line");
+static bool reader_busy;
 static char line[LINE_MAX];
 static int line_len, line_ready, line_taken;
 
-static void read_a_line(void)
+// Fills line until a newline; false if the process was killed meanwhile.
+static bool read_a_line(void)
 {
 	while (!line_ready) {
 		int c = console_read_char();
+		if (c < 0)
+			return false;
 		if (c == '\r')
 			c = '\n';
 		if ((c == '\b' || c == 0x7F)) {
@@ -65,26 +71,41 @@ static void read_a_line(void)
 				line_ready = 1;
 		}
 	}
+	return true;
 }
 
 static int64_t console_read(uint64_t buf, uint64_t n)
 {
 	char chunk[LINE_MAX];
+	uint64_t k = 0;
 
-	// One reader at a time: the line belongs to whoever reads first.
 	spin_lock(&line_lock);
-	while (!line_ready) {
-		spin_unlock(&line_lock);
-		read_a_line();
-		spin_lock(&line_lock);
+	while (reader_busy) {
+		if (proc_killed()) {
+			spin_unlock(&line_lock);
+			return -EINTR;
+		}
+		sleep(&reader_busy, &line_lock);
 	}
-	uint64_t k = (uint64_t)(line_len - line_taken) < n ? (uint64_t)(line_len - line_taken) : n;
-	for (uint64_t i = 0; i < k; i++)
-		chunk[i] = line[line_taken + i];
-	line_taken += k;
-	if (line_taken == line_len)
-		line_len = line_taken = line_ready = 0;
+	reader_busy = true;
 	spin_unlock(&line_lock);
+
+	bool complete = read_a_line();
+	if (complete) {
+		k = (uint64_t)(line_len - line_taken) < n ? (uint64_t)(line_len - line_taken) : n;
+		for (uint64_t i = 0; i < k; i++)
+			chunk[i] = line[line_taken + i];
+		line_taken += k;
+		if (line_taken == line_len)
+			line_len = line_taken = line_ready = 0;
+	}
+
+	spin_lock(&line_lock);
+	reader_busy = false;
+	wakeup(&reader_busy);
+	spin_unlock(&line_lock);
+	if (!complete)
+		return -EINTR;
 	return copy_to_user(buf, chunk, k) < 0 ? -EFAULT : (int64_t)k;
 }
 

@@ -74,6 +74,10 @@ int64_t pipe_write(struct pipe *p, uint64_t buf, uint64_t n)
 				return done + i ? (int64_t)(done + i) : -EPIPE;
 			}
 			if (p->nwrite - p->nread == PIPE_SIZE) {
+				if (proc_killed()) {
+					spin_unlock(&p->lock);
+					return -EINTR;
+				}
 				wakeup(&p->nread);
 				sleep(&p->nwrite, &p->lock);
 				continue;
@@ -87,6 +91,9 @@ int64_t pipe_write(struct pipe *p, uint64_t buf, uint64_t n)
 	return (int64_t)done;
 }
 
+// Reads up to n bytes (at most one chunk) into the user buffer buf:
+// waits while the pipe is empty and a writer remains; returns the count,
+// 0 at the end (empty, no writer left), -EFAULT, or -EINTR if killed.
 int64_t pipe_read(struct pipe *p, uint64_t buf, uint64_t n)
 {
 	char chunk[CHUNK];
@@ -94,8 +101,13 @@ int64_t pipe_read(struct pipe *p, uint64_t buf, uint64_t n)
 
 	spin_lock(&p->lock);
 	// BEGIN LAB 4 SOLUTION: pipe_read
-	while (p->nread == p->nwrite && p->write_open)
+	while (p->nread == p->nwrite && p->write_open) {
+		if (proc_killed()) {
+			spin_unlock(&p->lock);
+			return -EINTR;
+		}
 		sleep(&p->nread, &p->lock);
+	}
 	while (k < n && k < CHUNK && p->nread != p->nwrite)
 		chunk[k++] = p->data[p->nread++ % PIPE_SIZE];
 	wakeup(&p->nwrite);

@@ -4,6 +4,7 @@ const char *strerror(int error)
 {
 	switch (error < 0 ? -error : error) {
 	case ENOENT: return "no such entry";
+	case EINTR: return "interrupted";
 	case ENOEXEC: return "not an executable";
 	case EBADF: return "bad file descriptor";
 	case ECHILD: return "no child processes";

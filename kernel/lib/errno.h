@@ -5,6 +5,7 @@
 #define KERNEL_LIB_ERRNO_H
 
 #define ENOENT  2       // no such thing
+#define EINTR   4       // interrupted: the process was killed while it waited
 #define ENOEXEC 8       // not an executable this kernel can run
 #define EBADF   9       // bad file descriptor
 #define ECHILD  10      // no child to wait for

@@ -220,9 +220,9 @@ int proc_wait(int *status)
 				return pid;
 			}
 		}
-		if (!children) {
+		if (!children || p->killed) {
 			spin_unlock(&proc_lock);
-			return -ECHILD;
+			return children ? -EINTR : -ECHILD;
 		}
 		sleep(p, &proc_lock);   // proc_exit of a child wakes us
 	}
@@ -242,6 +242,13 @@ void proc_kill(struct proc *p)
 	if (p->state == PROC_SLEEPING)
 		p->state = PROC_RUNNABLE;
 	spin_unlock(&proc_lock);
+}
+
+bool proc_killed(void)
+{
+	struct proc *p = proc_current();
+
+	return p != NULL && p->killed;
 }
 
 void proc_exit_if_killed(void)

@@ -126,6 +126,9 @@ int proc_wait(int *status);
 void proc_kill(struct proc *p);
 // Exits the current process if it was killed (at a return to user mode).
 void proc_exit_if_killed(void);
+// True if the current process was killed: a loop that sleeps checks it
+// and gives up with -EINTR (the process then exits on its way out).
+bool proc_killed(void);
 
 // Prints the process table, one line per process (for ps).
 void proc_dump(void);
