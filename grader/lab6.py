@@ -45,7 +45,7 @@ def test_isolation(ctx):
     outside = ctx.rng.randrange(4 << 20, 1 << 30) & ~7
     boot = ctx.boot("lab6.probe", address="0x%x" % outside)
     boot.expect_status("ok")
-    want = "guest: read at guest-physical 0x%x, outside its 0x200000 bytes: stopped" % outside
+    want = "ept: guest read at guest-physical 0x%x, outside its 0x200000 bytes: stopped" % outside
     if want not in boot.test_lines():
         raise TestFailure("missing '%s'" % want)
     stopped(boot, "probe", "EPT violation")
@@ -64,7 +64,7 @@ def test_two_guests(ctx):
     # Either B reads its own zeroed page there, or (if A's memory lies
     # beyond what B may address) B is stopped, the address named.
     address = int(where[0].rsplit("0x", 1)[1], 16)
-    refused = ("guest: read at guest-physical 0x%x, outside its 0x40000000 bytes: stopped"
+    refused = ("ept: guest read at guest-physical 0x%x, outside its 0x40000000 bytes: stopped"
                % address)
     if boot.matching(r"guest: probe: read 0x") != ["guest: probe: read 0x0"] and \
             refused not in boot.test_lines():

@@ -84,7 +84,7 @@ bool guest_ept_fault(void *guest, uint64_t gpa, uint64_t qualification)
 
 	// BEGIN LAB 6 SOLUTION: ept_fault
 	if (gpa >= g->limit) {
-		printk("guest: %s at guest-physical 0x%lx, outside its 0x%lx bytes: stopped\n",
+		printk("ept: guest %s at guest-physical 0x%lx, outside its 0x%lx bytes: stopped\n",
 		       qualification & EPT_Q_WRITE ? "write" :
 		       qualification & EPT_Q_FETCH ? "instruction fetch" : "read", gpa, g->limit);
 		return false;

@@ -73,9 +73,10 @@ const char *vm_instruction_error_name(uint32_t error)
 
 // After a VMX instruction: CF=1 is VMfailInvalid (no current VMCS), ZF=1
 // is VMfailValid with the number in the VM-instruction error field (SDM
-// Vol. 3C 31.2).
-static void check_vmx_result(bool fail_invalid, bool fail_valid, const char *what,
-			     const char *operand)
+// Vol. 3C 31.2). The operand's name is looked up only on failure: this
+// runs at every VMREAD and VMWRITE.
+static void fail_vmx(bool fail_invalid, bool fail_valid, const char *what,
+		     const char *operand)
 {
 	if (fail_invalid)
 		panic("%s %s: VMfailInvalid (no current VMCS)", what, operand);
@@ -94,7 +95,8 @@ static uint64_t vmread(enum vmcs_field field)
 
 	asm volatile("vmread %3, %0" : "=r"(value), "=@ccc"(invalid), "=@ccz"(valid)
 		     : "r"((uint64_t)field));
-	check_vmx_result(invalid, valid, "vmread", vmcs_field_name(field));
+	if (invalid || valid)
+		fail_vmx(invalid, valid, "vmread", vmcs_field_name(field));
 	return value;
 }
 
@@ -104,7 +106,8 @@ static void vmwrite(enum vmcs_field field, uint64_t value)
 
 	asm volatile("vmwrite %3, %2" : "=@ccc"(invalid), "=@ccz"(valid)
 		     : "r"((uint64_t)field), "r"(value) : "memory");
-	check_vmx_result(invalid, valid, "vmwrite", vmcs_field_name(field));
+	if (invalid || valid)
+		fail_vmx(invalid, valid, "vmwrite", vmcs_field_name(field));
 }
 
 uint16_t vmcs_read16(enum vmcs_field f) { check_width(f, VMCS_16BIT, "vmcs_read16"); return (uint16_t)vmread(f); }
@@ -121,7 +124,7 @@ void vmcs_clear(uint64_t pa)
 	bool invalid, valid;
 
 	asm volatile("vmclear %2" : "=@ccc"(invalid), "=@ccz"(valid) : "m"(pa) : "memory");
-	check_vmx_result(invalid, valid, "vmclear", "");
+	fail_vmx(invalid, valid, "vmclear", "");
 }
 
 void vmcs_load(uint64_t pa)
@@ -129,7 +132,7 @@ void vmcs_load(uint64_t pa)
 	bool invalid, valid;
 
 	asm volatile("vmptrld %2" : "=@ccc"(invalid), "=@ccz"(valid) : "m"(pa) : "memory");
-	check_vmx_result(invalid, valid, "vmptrld", "");
+	fail_vmx(invalid, valid, "vmptrld", "");
 }
 
 void vmcs_dump(void)
