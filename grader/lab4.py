@@ -208,3 +208,11 @@ def test_bench(ctx):
         if not boot.matching(pattern):
             raise TestFailure("no figure for '%s'" % what)
     ended(boot, "bench", 0)
+
+
+@test(5, "kill reaches a process asleep waiting for input")
+def test_kill_sleeper(ctx):
+    boot = ctx.boot("lab4.kill_sleeper", smp=1, timeout=PROCESS_TIMEOUT[ctx.emulator])
+    boot.expect_status("ok")
+    boot.expect_lines(r"(cat: |process cat)", ["cat: asleep in read",
+                                              "process cat[1] ended with status 137"], "kill")

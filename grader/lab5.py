@@ -41,6 +41,8 @@ def test_hello(ctx):
         raise TestFailure("exits and output differ:\n      expected: %s\n      got:      %s"
                           % (want, trace(boot)))
     stopped(boot, "hello", "halted")
+    if "vmx: cpu 0 left VMX operation" not in boot.lines:
+        raise TestFailure("the CPU did not leave VMX operation (VMXOFF) at the end of the run")
 
 
 @test(15, "CPUID returns what the host chose", exercises=["adjust_controls", "io_exit"])

@@ -224,3 +224,25 @@ static void bench(void)
 	       platform_is_bochs() ? " (Bochs: emulated cycles)" : "");
 	wait_and_report(spawn(argv, 2));
 }
+
+KTEST(lab4_kill_sleeper, "lab4.kill_sleeper", STAGE_SMP, "kill cat while it sleeps waiting for console input");
+static void lab4_kill_sleeper(void)
+{
+	char *argv[] = { "cat", NULL };
+	struct proc *p = spawn(argv, 1);
+
+	// Run the scheduler here until cat is asleep in read (nobody types).
+	spin_lock(&proc_lock);
+	for (int rounds = 0; p->state != PROC_SLEEPING && rounds < 1000; rounds++) {
+		if (!schedule_once()) {
+			spin_unlock(&proc_lock);
+			asm volatile("sti; hlt; cli" ::: "memory");
+			spin_lock(&proc_lock);
+		}
+	}
+	bool asleep = p->state == PROC_SLEEPING;
+	spin_unlock(&proc_lock);
+	printk("cat: %s\n", asleep ? "asleep in read" : "never went to sleep");
+	proc_kill(p);
+	wait_and_report(p);
+}
