@@ -72,9 +72,21 @@ void console_interrupt(void)
 int console_read_char(void)
 {
 	if (!input_by_interrupts) {
+		// No I/O APIC: poll. A process sleeps a timer tick between
+		// polls (the CPU stays free, a kill reaches it); the monitor,
+		// which runs without one, spins.
 		int c;
-		while ((c = console_getc()) < 0)
-			pause();
+		while ((c = console_getc()) < 0) {
+			if (proc_current() == NULL) {
+				pause();
+				continue;
+			}
+			if (proc_killed())
+				return -1;
+			spin_lock(&tick_lock);
+			sleep((void *)&ticks, &tick_lock);
+			spin_unlock(&tick_lock);
+		}
 		return c;
 	}
 	spin_lock(&input_lock);
