@@ -11,7 +11,7 @@ enum stage {
 	STAGE_MEMORY,           // the kernel's own page tables (Lab 2)
 	STAGE_PROCESSES,        // system calls, user processes (Lab 3)
 	STAGE_SMP,              // the other CPUs, timers, interrupts on (Lab 4)
-	STAGE_VMX,              // VMX operation on the boot CPU (Lab 5)
+	STAGE_VMX,              // VMX operation on every CPU (Lab 5)
 };
 
 // Brings the kernel up to stage (no-op for stages already up).

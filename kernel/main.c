@@ -50,10 +50,10 @@ void bring_up(enum stage stage)
 			smp_start();
 			break;
 		case STAGE_VMX:
-			if (vmx_init() < 0 || vmx_enable_cpu() < 0)
+			if (vmx_init() < 0 || vmx_enable_all() < 0)
 				panic("this machine cannot run guests (see above); under QEMU "
 				      "use KVM with nested VMX, or Bochs");
-			platform_at_power_off(vmx_disable_cpu);
+			platform_at_power_off(vmx_disable_all);
 			break;
 		}
 	}

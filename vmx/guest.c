@@ -1,10 +1,18 @@
 #include <stddef.h>
 
+#include "arch/regs.h"
 #include "console/console.h"
 #include "lib/errno.h"
 #include "lib/string.h"
+#include "mm/memlayout.h"
 #include "mm/vm.h"
+#include "vmx/exits.h"
 #include "vmx/guest.h"
+#include "vmx/hypercall.h"
+
+#define SERIAL_DATA 0x3F8
+#define SERIAL_LINE_STATUS 0x3FD
+#define LSR_TRANSMITTER_EMPTY 0x60
 
 struct guest_program {
 	const char *name;
@@ -41,10 +49,21 @@ static int map_memory(struct guest *g)
 	uint64_t step = g->small_pages ? PAGE_SIZE : GUEST_MEMORY_SIZE;
 
 	for (uint64_t off = 0; off < GUEST_MEMORY_SIZE; off += step)
-		if (ept_map(&g->ept, off, page_to_pa(g->memory) + off, step, EPT_RWX) < 0)
+		if (ept_map(&g->vm.ept, off, page_to_pa(g->memory) + off, step, EPT_RWX) < 0)
 			return -ENOMEM;
 	return 0;
 }
+
+static void guest_io(struct vcpu *v, const struct vcpu_io *io);
+static void guest_hypercall(struct vcpu *v);
+static void guest_cpuid(struct vcpu *v, uint32_t leaf, uint32_t subleaf, uint32_t regs[4]);
+
+static const struct vcpu_ops guest_ops = {
+	.io = guest_io,
+	.hypercall = guest_hypercall,
+	.ept_fault = guest_ept_fault,
+	.cpuid = guest_cpuid,
+};
 
 int guest_create(struct guest *g, const char *name, struct vcpu_config *config)
 {
@@ -56,30 +75,95 @@ int guest_create(struct guest *g, const char *name, struct vcpu_config *config)
 		g->limit = GUEST_MEMORY_SIZE;
 	if ((g->memory = page_alloc(PAGE_ORDER_2M, true)) == NULL)
 		return -ENOMEM;
-	if (ept_create(&g->ept) < 0 || map_memory(g) < 0) {
+	if (vmx_vm_init(&g->vm, &guest_ops, g) < 0 || map_memory(g) < 0) {
 		guest_destroy(g);
 		return -ENOMEM;
 	}
 	uint8_t *memory = page_to_va(g->memory);
 	build_page_tables(memory);
 	memcpy(memory + GUEST_LOAD_ADDRESS, prog->start, prog->end - prog->start);
-	config->ept = &g->ept;
 	config->rip = GUEST_LOAD_ADDRESS;
 	config->rsp = GUEST_MEMORY_SIZE;
 	config->cr3 = GUEST_PAGE_TABLES;
-	config->ept_fault = guest_ept_fault;
-	config->owner = g;
 	return 0;
 }
 
-// EPT violation qualification bits (SDM Vol. 3C 28.2.1, Table 28-7).
-#define EPT_Q_READ  0x1
-#define EPT_Q_WRITE 0x2
-#define EPT_Q_FETCH 0x4
-
-bool guest_ept_fault(void *guest, uint64_t gpa, uint64_t qualification)
+// The hypervisor leaf's EAX: the value the test chose.
+static void guest_cpuid(struct vcpu *v, uint32_t leaf, uint32_t subleaf, uint32_t regs[4])
 {
-	struct guest *g = guest;
+	struct guest *g = v->vm->owner;
+
+	if (leaf == CPUID_HYPERVISOR_LEAF)
+		regs[0] = g->cpuid_value;
+}
+
+// The virtual serial port: bytes written to COM1's data register form
+// lines printed as "guest: ...".
+static void serial_out(struct vcpu *v, char c)
+{
+	struct guest *g = v->vm->owner;
+
+	// A full line is printed as it is, and c starts the next one.
+	if (c == '\n' || g->output_len == GUEST_OUTPUT_MAX - 1) {
+		g->output[g->output_len] = '\0';
+		vcpu_trace_flush(v);
+		printk("guest: %s\n", g->output);
+		g->output_len = 0;
+	}
+	if (c != '\n')
+		g->output[g->output_len++] = c;
+}
+
+// COM1 as the guest sees it: its data register takes bytes, its line
+// status always says "ready"; no other port has a device.
+static void guest_io(struct vcpu *v, const struct vcpu_io *io)
+{
+	if (!io->in && io->port == SERIAL_DATA)
+		serial_out(v, (char)v->regs.rax);
+	else if (io->in && io->port == SERIAL_LINE_STATUS)
+		vcpu_io_result(v, io, LSR_TRANSMITTER_EMPTY);
+}
+
+// The test guests' hypercalls (vmx/hypercall.h).
+static void guest_hypercall(struct vcpu *v)
+{
+	struct guest *g = v->vm->owner;
+
+	// BEGIN LAB 5 SOLUTION: hypercall
+	uint64_t nr = v->regs.rax, a = v->regs.rdi, b = v->regs.rsi;
+
+	switch (nr) {
+	case HC_ADD:
+		v->regs.rax = a + b;
+		break;
+	case HC_PRINT:
+		for (uint64_t i = 0; i < b; i++) {
+			uint64_t hpa = ept_translate(&g->vm.ept, a + i);
+			if (hpa == (uint64_t)-1) {
+				v->regs.rax = (uint64_t)-EFAULT;
+				return;
+			}
+			serial_out(v, *(const char *)P2V(hpa));
+		}
+		v->regs.rax = b;
+		break;
+	case HC_EXIT:
+		g->exit_status = (int64_t)a;
+		vcpu_stop(v, "exited by hypercall");
+		break;
+	default:
+		v->regs.rax = (uint64_t)-ENOSYS;
+		break;
+	}
+	// STUB:
+	// (void)g, (void)serial_out;
+	// v->regs.rax = (uint64_t)-ENOSYS;
+	// END LAB 5
+}
+
+bool guest_ept_fault(struct vcpu *v, uint64_t gpa, uint64_t qualification)
+{
+	struct guest *g = v->vm->owner;
 	uint64_t page = gpa & ~(uint64_t)(PAGE_SIZE - 1);
 
 	// BEGIN LAB 6 SOLUTION: ept_fault
@@ -89,14 +173,14 @@ bool guest_ept_fault(void *guest, uint64_t gpa, uint64_t qualification)
 		       qualification & EPT_Q_FETCH ? "instruction fetch" : "read", gpa, g->limit);
 		return false;
 	}
-	uint64_t *entry = ept_walk(&g->ept, page, 0, false);
+	uint64_t *entry = ept_walk(&g->vm.ept, page, 0, false);
 	if (entry != NULL && (*entry & EPT_ADDR_MASK)) {
 		// The page is there: a write the entry does not allow is one
 		// to a write-protected page; let it through from now on.
 		if (!(qualification & EPT_Q_WRITE) || (*entry & (EPT_W | EPT_LARGE)))
 			return false;
 		g->write_faults++;
-		return ept_protect(&g->ept, page, EPT_RWX) == 0;
+		return ept_protect(&g->vm.ept, page, EPT_RWX) == 0;
 	}
 	// Not there yet: a zeroed page, on demand.
 	if (g->ndemand == GUEST_MAX_DEMAND_PAGES)
@@ -104,7 +188,7 @@ bool guest_ept_fault(void *guest, uint64_t gpa, uint64_t qualification)
 	struct page *p = page_alloc(0, true);
 	if (p == NULL)
 		return false;
-	if (ept_map(&g->ept, page, page_to_pa(p), PAGE_SIZE, EPT_RWX) < 0) {
+	if (ept_map(&g->vm.ept, page, page_to_pa(p), PAGE_SIZE, EPT_RWX) < 0) {
 		page_free(p);
 		return false;
 	}
@@ -121,8 +205,7 @@ void guest_destroy(struct guest *g)
 	for (uint64_t i = 0; i < g->ndemand; i++)
 		page_free(g->demand[i]);
 	g->ndemand = 0;
-	if (g->ept.pml4 != NULL)
-		ept_destroy(&g->ept);
+	vmx_vm_free(&g->vm);
 	if (g->memory != NULL)
 		page_free(g->memory);
 }

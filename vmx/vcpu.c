@@ -9,16 +9,12 @@
 #include "lib/errno.h"
 #include "lib/string.h"
 #include "mm/kmalloc.h"
+#include "mm/page.h"
 #include "vmx/exits.h"
 #include "vmx/vcpu.h"
 #include "vmx/vmcs.h"
 #include "vmx/vmx.h"
 
-#define MSR_FS_BASE 0xC0000100
-#define MSR_GS_BASE 0xC0000101
-#define CR4_VMXE    (1ull << 13)
-#define CR0_NE      (1ull << 5)
-#define RFLAGS_RESERVED 0x2
 #define DR7_RESERVED 0x400
 
 // Guest segment access rights (SDM Vol. 3C 25.4.1, Table 25-2): type,
@@ -46,9 +42,15 @@ static const char *const entry_names[32] = {
 };
 
 static int next_vcpu_id;
+// The vCPU whose VMCS is current on each CPU (by CPU index), if any.
+static struct vcpu *current_vcpu[MAX_CPUS];
 
-// Forgets the translations cached under vpid, which an earlier vCPU may
-// have left (SDM Vol. 3C 29.4.3): a VPID is reused after 65535 vCPUs.
+static uint16_t vcpu_vpid(const struct vcpu *v)
+{
+	return (uint16_t)(v->id % 0xFFFF + 1);  // 0 is the host's
+}
+
+// Forgets the translations cached under vpid (SDM Vol. 3C 29.4.3).
 static void invvpid_single(uint16_t vpid)
 {
 	struct { uint64_t vpid, linear; } descriptor = { vpid, 0 };
@@ -92,12 +94,9 @@ static int setup_controls(struct vcpu *v)
 	vmcs_write32(EXIT_MSR_LOAD_COUNT, 0);
 	vmcs_write32(ENTRY_MSR_LOAD_COUNT, 0);
 	vmcs_write32(ENTRY_INTERRUPTION_INFO, 0);
-	vmcs_write64(EPT_POINTER, v->config.ept->eptp);
-	if (vmx_caps.vpid) {
-		uint16_t vpid = (uint16_t)(v->id % 0xFFFF + 1);  // 0 is the host's
-		vmcs_write16(VPID, vpid);
-		invvpid_single(vpid);
-	}
+	vmcs_write64(EPT_POINTER, v->vm->ept.eptp);
+	if (vmx_caps.vpid)
+		vmcs_write16(VPID, vcpu_vpid(v));
 	// The guest's CR4.VMXE must be 1 (CR4_FIXED0); it reads it as 0.
 	vmcs_writenat(CR4_GUEST_HOST_MASK, CR4_VMXE);
 	vmcs_writenat(CR4_READ_SHADOW, 0);
@@ -106,7 +105,8 @@ static int setup_controls(struct vcpu *v)
 }
 
 // The state the CPU returns to at a VM exit: this CPU's, as it is now
-// (SDM Vol. 3C 25.5). HOST_RSP is written by entry.S at each entry.
+// (SDM Vol. 3C 25.5). HOST_CR3 is written at each run (load_here),
+// HOST_RSP by entry.S at each entry.
 static void setup_host_state(void)
 {
 	extern char vmx_exit[];
@@ -115,7 +115,6 @@ static void setup_host_state(void)
 
 	asm volatile("sidt %0" : "=m"(idtr));
 	vmcs_writenat(HOST_CR0, read_cr0());
-	vmcs_writenat(HOST_CR3, read_cr3());
 	vmcs_writenat(HOST_CR4, read_cr4());
 	vmcs_write16(HOST_CS_SELECTOR, GDT_KERNEL_CODE);
 	vmcs_write16(HOST_SS_SELECTOR, GDT_KERNEL_DATA);
@@ -184,7 +183,7 @@ static void setup_guest_state(const struct vcpu_config *cfg)
 	vmcs_write64(VMCS_LINK_POINTER, ~0ull);         // no shadow VMCS
 }
 
-struct vcpu *vcpu_create(const struct vcpu_config *config)
+struct vcpu *vcpu_create(struct vm *vm, const struct vcpu_config *config)
 {
 	struct vcpu *v = kzalloc(sizeof(*v));
 
@@ -194,26 +193,64 @@ struct vcpu *vcpu_create(const struct vcpu_config *config)
 		return NULL;
 	}
 	v->id = next_vcpu_id++;
-	v->config = *config;
+	v->vm = vm;
+	v->trace = config->trace;
+	v->cpu = VCPU_NOT_LOADED;
 	v->regs.rdi = config->rdi;
 	v->regs.rsi = config->rsi;
 	*(uint32_t *)page_to_va(v->vmcs) = vmx_caps.revision;
 	vmcs_clear(page_to_pa(v->vmcs));
-	vmcs_load(page_to_pa(v->vmcs));
+	vcpu_load(v);
 	if (setup_controls(v) < 0) {
 		vcpu_destroy(v);
 		return NULL;
 	}
-	setup_host_state();
 	setup_guest_state(config);
 	return v;
 }
 
 void vcpu_destroy(struct vcpu *v)
 {
-	vmcs_clear(page_to_pa(v->vmcs));
+	vcpu_put(v);
 	page_free(v->vmcs);
 	kfree(v);
+}
+
+void vcpu_load(struct vcpu *v)
+{
+	int here = this_cpu()->id;
+
+	if (v->cpu != VCPU_NOT_LOADED && v->cpu != here)
+		panic("vcpu_load: vcpu %d is active on cpu %d, not on this cpu %d: "
+		      "vcpu_put it there first", v->id, v->cpu, here);
+	if (current_vcpu[here] == v)
+		return;
+	vmcs_load(page_to_pa(v->vmcs));
+	current_vcpu[here] = v;
+	if (v->cpu == here)
+		return;         // still active here since it last ran: state kept
+	v->cpu = here;
+	setup_host_state();
+	// This CPU may hold translations from the vCPU's last run here,
+	// stale since (SDM Vol. 3C 29.4.3: they are tagged by VPID and EPT).
+	if (vmx_caps.vpid)
+		invvpid_single(vcpu_vpid(v));
+	ept_invalidate(&v->vm->ept);
+}
+
+void vcpu_put(struct vcpu *v)
+{
+	int here = this_cpu()->id;
+
+	if (v->cpu == VCPU_NOT_LOADED)
+		return;
+	if (v->cpu != here)
+		panic("vcpu_put: vcpu %d is active on cpu %d, not on this cpu %d", v->id, v->cpu, here);
+	vmcs_clear(page_to_pa(v->vmcs));
+	if (current_vcpu[here] == v)
+		current_vcpu[here] = NULL;
+	v->cpu = VCPU_NOT_LOADED;
+	v->launched = false;    // a cleared VMCS is entered with VMLAUNCH
 }
 
 void vcpu_stop(struct vcpu *v, const char *reason)
@@ -227,14 +264,39 @@ void vcpu_skip_instruction(struct vcpu *v)
 	vmcs_writenat(GUEST_RIP, vmcs_readnat(GUEST_RIP) + vmcs_read32(EXIT_INSTRUCTION_LENGTH));
 }
 
+// Loads v on this CPU for a run: the host page tables at an exit are
+// the ones the run started on (a Dune process's own).
+static void load_here(struct vcpu *v)
+{
+	vcpu_load(v);
+	vmcs_writenat(HOST_CR3, read_cr3());
+}
+
+// After a host interrupt: the owner may give up the CPU, with the vCPU
+// put, and the guest goes on wherever the owner comes back.
+static void reschedule(struct vcpu *v)
+{
+	bool go_on;
+
+	if (v->vm->ops->reschedule == NULL)
+		return;
+	vcpu_put(v);
+	sti();
+	go_on = v->vm->ops->reschedule(v);
+	cli();
+	load_here(v);
+	if (!go_on)
+		vcpu_stop(v, "stopped by its owner");
+}
+
 const char *vcpu_run(struct vcpu *v)
 {
-	bool interrupts_were_on = read_rflags() & 0x200;
+	bool interrupts_were_on = read_rflags() & RFLAGS_IF;
 
-	vmcs_load(page_to_pa(v->vmcs));
+	cli();
+	load_here(v);
 	v->stopped = false;
 	while (!v->stopped) {
-		cli();
 		int failed = vmx_enter(&v->regs, v->launched);
 		if (failed) {
 			uint32_t error = failed == 2 ? vmcs_read32(VM_INSTRUCTION_ERROR) : 0;
@@ -246,7 +308,8 @@ const char *vcpu_run(struct vcpu *v)
 		}
 		v->launched = true;
 		v->exits++;
-		vmx_handle_exit(v);
+		if (vmx_handle_exit(v) == EXIT_REASON_EXTERNAL_INTERRUPT && !v->stopped)
+			reschedule(v);
 	}
 	vcpu_trace_flush(v);
 	if (interrupts_were_on)

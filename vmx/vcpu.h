@@ -1,6 +1,6 @@
 // Virtual CPUs: a VMCS, the guest's general registers, and the loop that
-// enters the guest and handles its exits (vmx/exits.c) until a handler
-// stops it.
+// enters the guest and handles its exits (vmx/exits.c, and the policy of
+// the vCPU's VM: vmx/vm.h) until a handler stops it.
 
 #ifndef VMX_VCPU_H
 #define VMX_VCPU_H
@@ -9,7 +9,7 @@
 #include <stdint.h>
 
 #include "mm/page.h"
-#include "vmx/ept.h"
+#include "vmx/vm.h"
 
 // The guest registers the VMCS does not hold (offsets used by entry.S).
 struct vcpu_regs {
@@ -19,42 +19,47 @@ struct vcpu_regs {
 
 // What a 64-bit guest starts with.
 struct vcpu_config {
-	struct ept *ept;        // its guest-physical memory
 	uint64_t rip, rsp;
 	uint64_t cr3;           // guest-physical address of its PML4
 	uint64_t rdi, rsi;      // its first two arguments
-	uint32_t cpuid_value;   // what CPUID leaf 0x40000000 returns in EAX
-	bool trace;             // print every exit (but timer interrupts)
-	// An EPT violation is offered here first: return true if it is
-	// resolved (the guest retries the access), false to stop the guest.
-	bool (*ept_fault)(void *owner, uint64_t gpa, uint64_t qualification);
-	void *owner;
+	bool trace;             // print every exit (but host interrupts)
 };
 
-#define VCPU_OUTPUT_MAX 128
+#define VCPU_NOT_LOADED (-1)
 
 struct vcpu {
 	int id;
+	struct vm *vm;                  // its memory and its owner's policy
 	struct page *vmcs;
-	struct vcpu_config config;
 	struct vcpu_regs regs;
-	bool launched;
+	bool trace;                     // config.trace
+	int cpu;                        // where its VMCS is active, or VCPU_NOT_LOADED
+	bool launched;                  // VMLAUNCH done since it was loaded
 	bool stopped;
 	const char *stop_reason;        // why the run ended
-	int64_t exit_status;            // for a guest that exits by hypercall
-	uint64_t exits;                 // exits handled (timer interrupts too)
-	char output[VCPU_OUTPUT_MAX];   // the virtual serial port's line
-	int output_len;
+	uint64_t exits;                 // exits handled (host interrupts too)
 	uint32_t traced_reason;         // the trace's run of identical exits
 	uint64_t traced_count;
 };
 
-// A vCPU for a 64-bit guest. Returns NULL (after saying why) if the CPU
-// cannot do the controls it needs or memory is short.
-struct vcpu *vcpu_create(const struct vcpu_config *config);
-// Runs the guest until an exit handler stops it; returns its stop reason.
-const char *vcpu_run(struct vcpu *v);
+// A vCPU of vm for a 64-bit guest, loaded on this CPU (vcpu_load).
+// Returns NULL (after saying why) if the CPU cannot do the controls it
+// needs or memory is short.
+struct vcpu *vcpu_create(struct vm *vm, const struct vcpu_config *config);
+// Frees it; it must be put, or loaded on this CPU.
 void vcpu_destroy(struct vcpu *v);
+
+// A VMCS is active on at most one CPU at a time (SDM Vol. 3C 25.11.1).
+// vcpu_load makes v's VMCS current on this CPU, with this CPU's host
+// state; vcpu_put clears it (VMCLEAR), so that it may next be loaded on
+// any CPU. Both with interrupts off, on the same CPU for one load/put
+// pair: loading a vCPU that is active on another CPU panics.
+void vcpu_load(struct vcpu *v);
+void vcpu_put(struct vcpu *v);
+
+// Loads v here and runs the guest until an exit handler stops it;
+// returns its stop reason. The vCPU stays loaded on the CPU it ends on.
+const char *vcpu_run(struct vcpu *v);
 
 // Ends the run with reason (for exit handlers).
 void vcpu_stop(struct vcpu *v, const char *reason);

@@ -4,16 +4,15 @@
 #include "arch/x86.h"
 #include "console/console.h"
 #include "cpu/cpu.h"
+#include "cpu/smp.h"
 #include "debug/panic.h"
 #include "lib/errno.h"
 #include "mm/page.h"
 #include "vmx/vmx.h"
 
-#define CPUID_1_ECX_VMX         (1u << 5)
 #define FEATURE_CONTROL_LOCKED  (1ull << 0)
 #define FEATURE_CONTROL_VMXON   (1ull << 2)     // VMXON outside SMX
 #define VMX_BASIC_TRUE_CONTROLS (1ull << 55)
-#define CR4_VMXE                (1ull << 13)
 
 struct vmx_caps vmx_caps;
 // Each CPU's VMXON region (SDM Vol. 3C 25.11.5), by CPU index.
@@ -137,4 +136,31 @@ void vmx_disable_cpu(void)
 	asm volatile("vmxoff" ::: "cc", "memory");
 	write_cr4(read_cr4() & ~CR4_VMXE);
 	printk("vmx: cpu %d left VMX operation\n", this_cpu()->id);
+}
+
+static int enable_failures;
+
+static void enable_on(int cpu)
+{
+	(void)cpu;
+	if (vmx_enable_cpu() < 0)
+		__atomic_fetch_add(&enable_failures, 1, __ATOMIC_SEQ_CST);
+}
+
+int vmx_enable_all(void)
+{
+	enable_failures = 0;
+	smp_call_all(enable_on);
+	return enable_failures ? -ENOSYS : 0;
+}
+
+static void disable_on(int cpu)
+{
+	(void)cpu;
+	vmx_disable_cpu();
+}
+
+void vmx_disable_all(void)
+{
+	smp_call_all(disable_on);
 }

@@ -78,6 +78,11 @@ int vmx_init(void);
 int vmx_enable_cpu(void);
 // VMXOFF on this CPU.
 void vmx_disable_cpu(void);
+// VMX root operation on every running CPU, so that a vCPU may run on any
+// of them; returns 0, or -ENOSYS if a CPU could not (each said why).
+int vmx_enable_all(void);
+// VMXOFF on every running CPU.
+void vmx_disable_all(void);
 
 // The value of a VMX control field: `wanted` adjusted by the capability
 // MSR (the TRUE_ one where it exists): bits the CPU requires are added;

@@ -1,10 +1,12 @@
-// Bits of the control registers and of EFER that the kernel sets, for C
-// and assembly alike (SDM Vol. 3A 2.5 "Control Registers", 2.2.1 EFER).
+// Bits of the control registers, EFER, RFLAGS and CPUID, and the numbers
+// of the MSRs the kernel uses, for C and assembly alike (SDM Vol. 3A 2.5
+// "Control Registers", 2.2.1 EFER, 2.3 RFLAGS; Vol. 4 for the MSRs).
 
 #ifndef KERNEL_ARCH_REGS_H
 #define KERNEL_ARCH_REGS_H
 
 #define CR0_PE   0x00000001     // protected mode
+#define CR0_NE   0x00000020     // native x87 error reporting (required in VMX operation)
 #define CR0_WP   0x00010000     // ring 0 honours read-only pages too
 #define CR0_NW   0x20000000     // not write-through (with CD: caching off)
 #define CR0_CD   0x40000000     // cache disable
@@ -12,6 +14,26 @@
 #define CR4_PAE  0x00000020     // physical address extension (needed for long mode)
 #define CR4_PGE  0x00000080     // global pages
 #define CR4_PCE  0x00000100     // rdpmc allowed in ring 3
+#define CR4_VMXE 0x00002000     // VMX enable (SDM Vol. 3C 24.7)
+
+#define RFLAGS_RESERVED 0x00000002      // bit 1 is always 1
+#define RFLAGS_TF 0x00000100    // trap flag (single step)
+#define RFLAGS_IF 0x00000200    // interrupts enabled
+#define RFLAGS_DF 0x00000400    // string direction
+#define RFLAGS_NT 0x00004000    // nested task
+#define RFLAGS_AC 0x00040000    // alignment check
+
+#define CPUID_1_ECX_VMX        0x00000020       // CPUID.1:ECX[5]: VMX
+#define CPUID_1_ECX_HYPERVISOR 0x80000000       // CPUID.1:ECX[31]: running under a hypervisor
+#define CPUID_HYPERVISOR_LEAF  0x40000000       // where hypervisors name themselves
+
+#define MSR_TSC            0x00000010
+#define MSR_FS_BASE        0xC0000100
+#define MSR_GS_BASE        0xC0000101
+#define MSR_KERNEL_GS_BASE 0xC0000102
+#define MSR_STAR           0xC0000081
+#define MSR_LSTAR          0xC0000082
+#define MSR_FMASK          0xC0000084
 
 #define MSR_EFER 0xC0000080
 #define EFER_SCE 0x00000001     // SYSCALL/SYSRET

@@ -1,5 +1,6 @@
 #include <stdint.h>
 
+#include "arch/regs.h"
 #include "arch/x86.h"
 #include "console/console.h"
 #include <stddef.h>
@@ -15,7 +16,6 @@
 // Bochs's port 0xE9 hack reads back as 0xE9; unused ports read as 0xFF.
 #define BOCHS_E9_PORT 0xE9
 
-#define CPUID_HYPERVISOR_BIT (1u << 31)         // CPUID.1:ECX[31]
 
 static enum platform platform = PLATFORM_HARDWARE;
 static void (*at_power_off)(void);
@@ -34,9 +34,9 @@ static bool is_qemu(void)
 	char vendor[13];
 
 	cpuid(1, 0, &a, &b, &c, &d);
-	if (!(c & CPUID_HYPERVISOR_BIT))
+	if (!(c & CPUID_1_ECX_HYPERVISOR))
 		return false;
-	cpuid(0x40000000, 0, &a, &b, &c, &d);
+	cpuid(CPUID_HYPERVISOR_LEAF, 0, &a, &b, &c, &d);
 	memcpy(vendor, &b, 4);
 	memcpy(vendor + 4, &c, 4);
 	memcpy(vendor + 8, &d, 4);

@@ -1,6 +1,7 @@
 // The process table and the life of a process: creation from an ELF
 // image, fork, exit, wait. Scheduling is in sched.c.
 
+#include "arch/regs.h"
 #include "arch/x86.h"
 #include "console/console.h"
 #include "cpu/cpu.h"
@@ -12,8 +13,6 @@
 #include "proc/elf.h"
 #include "proc/proc.h"
 
-#define RFLAGS_RESERVED 0x2     // bit 1 always reads as 1
-#define RFLAGS_IF 0x200
 
 struct spinlock proc_lock = SPINLOCK_INIT("proc");
 static struct proc procs[NPROC];

@@ -1,12 +1,12 @@
 #include <stddef.h>
 
+#include "arch/regs.h"
 #include "arch/x86.h"
 #include "cpu/cpu.h"
 #include "debug/ksyms.h"
 #include "debug/panic.h"
 #include "sync/spinlock.h"
 
-#define RFLAGS_IF 0x200
 
 void spin_init(struct spinlock *l, const char *name)
 {

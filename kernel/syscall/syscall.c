@@ -9,14 +9,6 @@
 #include "syscall/syscall.h"
 #include "syscall/sysnum.h"
 
-#define MSR_STAR  0xC0000081
-#define MSR_LSTAR 0xC0000082
-#define MSR_FMASK 0xC0000084
-#define RFLAGS_TF 0x100
-#define RFLAGS_IF 0x200
-#define RFLAGS_DF 0x400
-#define RFLAGS_NT 0x4000
-#define RFLAGS_AC 0x40000
 
 void syscall_init(void)
 {

@@ -2,6 +2,7 @@
 // share data under spinlocks; interrupt nesting; lock misuse caught.
 
 #include "acpi/acpi.h"
+#include "arch/regs.h"
 #include "arch/x86.h"
 #include "boot/cmdline.h"
 #include "console/console.h"
@@ -19,7 +20,6 @@
 #include "sync/spinlock.h"
 #include "test/ktest.h"
 
-#define RFLAGS_IF 0x200
 
 static struct spinlock counter_lock = SPINLOCK_INIT("counter");
 static uint64_t counter;

@@ -19,22 +19,21 @@ static void lab5_guest(void)
 	struct vcpu_config config = {
 		.rdi = cmdline_get_u64("a", 0),
 		.rsi = cmdline_get_u64("b", 0),
-		.cpuid_value = (uint32_t)cmdline_get_u64("cpuid", 0),
 		.trace = true,
 	};
-	struct guest g = { 0 };
+	struct guest g = { .cpuid_value = (uint32_t)cmdline_get_u64("cpuid", 0) };
 
 	if (name == NULL)
 		panic("lab5.guest: say which guest with name=");
 	int err = guest_create(&g, name, &config);
 	if (err < 0)
 		panic("lab5.guest: cannot make guest %s: %d (%s)", name, err, strerror(err));
-	struct vcpu *v = vcpu_create(&config);
+	struct vcpu *v = vcpu_create(&g.vm, &config);
 	if (v == NULL)
 		panic("lab5.guest: cannot make a vCPU for %s", name);
 	printk("vcpu %d: running guest %s\n", v->id, name);
 	const char *why = vcpu_run(v);
-	printk("vcpu %d: guest %s stopped: %s, status %ld\n", v->id, name, why, v->exit_status);
+	printk("vcpu %d: guest %s stopped: %s, status %ld\n", v->id, name, why, g.exit_status);
 	vcpu_destroy(v);
 	guest_destroy(&g);
 }
@@ -45,7 +44,7 @@ static void lab5_vmcs_width(void)
 	struct vcpu_config config = { 0 };
 	struct guest g = { 0 };
 
-	if (guest_create(&g, "hello", &config) < 0 || vcpu_create(&config) == NULL)
+	if (guest_create(&g, "hello", &config) < 0 || vcpu_create(&g.vm, &config) == NULL)
 		panic("lab5.vmcs_width: no vCPU");
 	vmcs_write32(GUEST_CS_SELECTOR, 0x08);
 	printk("lab5.vmcs_width: the wrong width passed unnoticed\n");
@@ -59,7 +58,7 @@ static void lab5_bad_guest(void)
 
 	if (guest_create(&g, "hello", &config) < 0)
 		panic("lab5.bad_guest: no guest memory");
-	struct vcpu *v = vcpu_create(&config);
+	struct vcpu *v = vcpu_create(&g.vm, &config);
 	if (v == NULL)
 		panic("lab5.bad_guest: no vCPU");
 	// L and D/B both set: reserved for 64-bit code (SDM Vol. 3C 27.3.1.2).

@@ -32,9 +32,9 @@ static void make_guest(struct guest *g, const char *name, struct vcpu_config *co
 }
 
 // Runs the guest to its end and frees its vCPU.
-static void run_guest(const char *name, struct vcpu_config *config)
+static void run_guest(struct guest *g, const char *name, struct vcpu_config *config)
 {
-	struct vcpu *v = vcpu_create(config);
+	struct vcpu *v = vcpu_create(&g->vm, config);
 
 	if (v == NULL)
 		panic("cannot make a vCPU for %s", name);
@@ -50,7 +50,7 @@ static void lab6_demand(void)
 	size_t before = free_pages();
 
 	make_guest(&g, "demand", &config);
-	run_guest("demand", &config);
+	run_guest(&g, "demand", &config);
 	printk("ept: %lu pages mapped on demand\n", g.ndemand);
 	guest_destroy(&g);
 	printk("free pages: start %lu end %lu\n", before, free_pages());
@@ -63,7 +63,7 @@ static void lab6_probe(void)
 	struct vcpu_config config = { .rdi = cmdline_get_u64("address", 0) };
 
 	make_guest(&g, "probe", &config);
-	run_guest("probe", &config);
+	run_guest(&g, "probe", &config);
 	guest_destroy(&g);
 }
 
@@ -85,7 +85,7 @@ static void lab6_two_guests(void)
 	config_b.rdi = where;
 	make_guest(&b, "probe", &config_b);
 	printk("two guests: A's secret lies at host-physical 0x%lx\n", where);
-	run_guest("probe", &config_b);
+	run_guest(&b, "probe", &config_b);
 	guest_destroy(&b);
 	guest_destroy(&a);
 }
@@ -99,9 +99,9 @@ static void lab6_wprotect(void)
 
 	make_guest(&g, "wprotect", &config);
 	for (uint64_t i = 0; i < pages; i++)
-		if (ept_protect(&g.ept, 0x100000 + i * PAGE_SIZE, EPT_R | EPT_X) < 0)
+		if (ept_protect(&g.vm.ept, 0x100000 + i * PAGE_SIZE, EPT_R | EPT_X) < 0)
 			panic("lab6.wprotect: cannot protect page %lu", i);
-	run_guest("wprotect", &config);
+	run_guest(&g, "wprotect", &config);
 	printk("ept: %lu write faults let through\n", g.write_faults);
 	guest_destroy(&g);
 }
@@ -113,13 +113,13 @@ static void lab6_dirty(void)
 	struct vcpu_config config = { .rdi = cmdline_get_u64("mask", 1) };
 
 	make_guest(&g, "dirty", &config);
-	run_guest("dirty", &config);
-	if (!g.ept.accessed_dirty) {
+	run_guest(&g, "dirty", &config);
+	if (!g.vm.ept.accessed_dirty) {
 		printk("dirty: this CPU keeps no EPT dirty bits (IA32_VMX_EPT_VPID_CAP bit 21)\n");
 	} else {
 		uint64_t mask = 0;
 		for (int i = 0; i < 64; i++) {
-			uint64_t *e = ept_walk(&g.ept, 0x100000 + (uint64_t)i * PAGE_SIZE, 0, false);
+			uint64_t *e = ept_walk(&g.vm.ept, 0x100000 + (uint64_t)i * PAGE_SIZE, 0, false);
 			if (e != NULL && (*e & EPT_DIRTY))
 				mask |= 1ul << i;
 		}
@@ -136,10 +136,10 @@ static void lab6_misconfig(void)
 
 	make_guest(&g, "probe", &config);
 	// Write without read is a misconfiguration (SDM Vol. 3C 29.3.3.1).
-	uint64_t *e = ept_walk(&g.ept, 0x180000, 0, false);
+	uint64_t *e = ept_walk(&g.vm.ept, 0x180000, 0, false);
 	*e = (*e & ~EPT_RWX) | EPT_W;
-	ept_invalidate(&g.ept);
-	run_guest("probe", &config);
+	ept_invalidate(&g.vm.ept);
+	run_guest(&g, "probe", &config);
 	guest_destroy(&g);
 }
 
@@ -150,11 +150,11 @@ static void lab6_large(void)
 	struct vcpu_config config = { .rdi = 0x1234 };
 
 	make_guest(&g, "hello", &config);
-	uint64_t *e = ept_walk(&g.ept, 0, 1, false);
+	uint64_t *e = ept_walk(&g.vm.ept, 0, 1, false);
 	printk("ept: guest-physical 0x0: %s, host-physical 0x%lx\n",
 	       e && (*e & EPT_LARGE) ? "a 2 MiB leaf" : "not a 2 MiB leaf",
 	       e ? *e & EPT_ADDR_MASK : 0);
-	run_guest("hello", &config);
+	run_guest(&g, "hello", &config);
 	guest_destroy(&g);
 }
 
@@ -172,6 +172,6 @@ static void bench_vmx(void)
 	struct guest g = { .limit = 64ul << 20 };
 	struct vcpu_config config = { 0 };
 	make_guest(&g, "vmbench", &config);
-	run_guest("vmbench", &config);
+	run_guest(&g, "vmbench", &config);
 	guest_destroy(&g);
 }

@@ -1,16 +1,14 @@
 // The runtime of the test guests: 64-bit ring-0 programs that run on a
 // vCPU (vmx/vcpu.h) with 2 MiB of memory mapped 1:1 by their own page
 // tables. They talk to the host through the virtual serial port (port
-// 0x3F8) and hypercalls (VMCALL; vmx/exits.h).
+// 0x3F8) and hypercalls (VMCALL; vmx/hypercall.h).
 
 #ifndef VMX_GUESTS_LIB_GUEST_H
 #define VMX_GUESTS_LIB_GUEST_H
 
 #include <stdint.h>
 
-#define HC_ADD   0
-#define HC_PRINT 1
-#define HC_EXIT  2
+#include "vmx/hypercall.h"
 
 static inline void outb(uint16_t port, uint8_t v)
 {

@@ -1,0 +1,18 @@
+#include <stddef.h>
+
+#include "vmx/vm.h"
+
+static const struct vcpu_ops default_ops;
+
+int vmx_vm_init(struct vm *vm, const struct vcpu_ops *ops, void *owner)
+{
+	vm->ops = ops != NULL ? ops : &default_ops;
+	vm->owner = owner;
+	return ept_create(&vm->ept);
+}
+
+void vmx_vm_free(struct vm *vm)
+{
+	if (vm->ept.pml4 != NULL)
+		ept_destroy(&vm->ept);
+}
