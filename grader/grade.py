@@ -89,7 +89,10 @@ def main():
 
     print("== lab %d on %s (seed %d; --seed %d replays these choices)"
           % (args.lab, emulator, seed, seed))
-    tests = gradelib.run_tests(args.lab, emulator, args.filter, logdir, seed, echo=args.echo)
+    try:
+        tests = gradelib.run_tests(args.lab, emulator, args.filter, logdir, seed, echo=args.echo)
+    except gradelib.NoSuchTest as e:
+        sys.exit("grade: lab %d: %s" % (args.lab, e))
     gradelib.write_results(args.json or logdir / "results.json", args.lab, emulator, tests, seed)
     gradelib.remove_passed_runs(tests)
     score = sum(t.points for t in tests if t.passed)

@@ -5,6 +5,7 @@ against the programs' own symbols, and that no page leaks."""
 import re
 import subprocess
 
+import gradelib
 from gradelib import TestFailure, image_symbol, runner, test
 
 KERNBASE = 0xFFFFFFFF80000000
@@ -40,20 +41,14 @@ def expect_in_main(program, rip):
 
 
 def expect_no_leak(boot):
-    m = [re.match(r"free pages: start (\d+) end (\d+)$", l) for l in boot.test_lines()]
-    m = [x for x in m if x]
-    if not m:
-        raise TestFailure("no 'free pages' line")
-    start, end = int(m[-1].group(1)), int(m[-1].group(2))
-    if start != end:
-        raise TestFailure("%d pages free before the processes, %d after: %d leaked"
-                          % (start, end, start - end))
+    gradelib.expect_no_leak(boot, "the processes")
 
 
 def run_programs(ctx, programs, arg):
     """Boot lab3.run with these programs (comma-separated) and arg; the run
-    must end normally."""
+    must end normally. The Boot keeps arg (for the children of a test)."""
     boot = ctx.boot("lab3.run", prog=programs, arg="0x%x" % arg)
+    boot.arg = arg
     boot.expect_status("ok")
     return boot
 
@@ -81,8 +76,7 @@ def test_faults(ctx):
     offset = ctx.rng.randrange(text - KERNBASE - 0x100000, etext - KERNBASE - 0x100000) & 0xF000
     offset = max(offset, (text - KERNBASE - 0x100000 + 0xFFF) & 0xF000)
     arg = (ctx.rng.getrandbits(16) << 16) | offset
-    boot = run_programs(ctx, "divzero,breakpoint,readkernel,hello", arg)
-    boot.arg = arg
+    run_programs(ctx, "divzero,breakpoint,readkernel,hello", arg)
 
 
 def killed_line(boot, pid, name):
@@ -197,7 +191,8 @@ def test_heap(ctx):
     lines = boot.matching(r"heap: \d+ blocks")
     want = r"heap: %d blocks checked, heap grew by \d+ bytes$" % (16 + arg % 48)
     if len(lines) != 2 or not all(re.match(want, l) for l in lines):
-        raise TestFailure("expected two lines matching '%s', got %s" % (want, lines))
+        raise TestFailure("expected two lines matching '%s', got:\n%s"
+                          % (want, gradelib.indent(lines)))
     boot.expect_lines(r"process heap\[\d\] ended",
                       [ended(1, "heap", 0), ended(2, "heap", 0)], "heap")
     expect_no_leak(boot)

@@ -4,7 +4,7 @@ caught. The number of CPUs and of increments are chosen here."""
 
 import re
 
-from gradelib import TestFailure, test
+from gradelib import TestFailure, expect_equal_lists, expect_no_leak, test
 
 
 def smp_check(ctx, ncpus):
@@ -12,9 +12,9 @@ def smp_check(ctx, ncpus):
     boot = ctx.boot("lab4.smp", smp=ncpus, increments=increments)
     boot.expect_status("ok")
     boot.expect_lines(r"cpus: ", ["cpus: %d found, %d running" % (ncpus, ncpus)], "CPUs")
-    ups = sorted(boot.matching(r"cpu \d+: up"))
-    if len(ups) != ncpus or any(not l.startswith("cpu %d: up" % i) for i, l in enumerate(ups)):
-        raise TestFailure("expected 'cpu N: up' from each of %d CPUs, got %s" % (ncpus, ups))
+    ups = sorted(boot.matching(r"cpu \d+: up"), key=lambda l: int(l.split()[1].rstrip(":")))
+    expect_equal_lists(["cpu %d: up" % i for i in range(ncpus)],
+                       [l.split(",")[0] for l in ups], "'cpu N: up' from each CPU")
     boot.expect_lines(r"counter: ", ["counter: %d" % (ncpus * increments)],
                       "a counter each CPU incremented %d times under a spinlock" % increments)
     boot.expect_lines(r"cpu \d+: (timer|no timer)",
@@ -72,20 +72,13 @@ def some_cpus(ctx):
     return ctx.rng.choice([1, 2, 4]) if ctx.emulator != "bochs" else 2
 
 
-def expect_no_leak(boot):
-    lines = boot.matching(r"free pages: start \d+ end \d+$")
-    if not lines:
-        raise TestFailure("no 'free pages' line")
-    start, end = (int(x) for x in lines[-1].split()[3::2])
-    if start != end:
-        raise TestFailure("%d pages free before, %d after: %d leaked" % (start, end, start - end))
-
-
 def ended(boot, name, status):
     pattern = r"process %s\[\d+\] ended with status " % name
     lines = boot.matching(pattern)
-    if not lines or any(not l.endswith("status %d" % status) for l in lines):
-        raise TestFailure("expected %s to end with status %d, got %s" % (name, status, lines))
+    if not lines:
+        raise TestFailure("no line 'process %s[N] ended with status %d'" % (name, status))
+    expect_equal_lists([re.sub(r"status \S+$", "status %d" % status, l) for l in lines], lines,
+                       "how %s ended" % name)
 
 
 def word(ctx):
