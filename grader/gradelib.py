@@ -187,24 +187,60 @@ def line_diff(expected, actual):
     return "\n".join(out)
 
 
-class Context:
-    """What a test function gets: boot() and the emulator in use."""
+@dataclass
+class Machine:
+    """What the grader was asked to run on (make grade MEM= SMP= CPU=);
+    None: each test's own choice."""
+    megs: int = None
+    smp: int = None
+    cpu: str = None
 
-    def __init__(self, emulator, logdir, rng, echo):
+
+MiB = 1 << 20
+# QEMU's PC (i440fx) puts RAM below the PCI hole: all of it if it is
+# smaller than 3.5 GiB, else the first 3 GiB, and the rest from 4 GiB up.
+QEMU_PCI_HOLE_START = 3584
+QEMU_LOW_RAM_WITH_HOLE = 3072
+
+
+def ram_layout(megs):
+    """(MiB of RAM below 4 GiB, MiB from 4 GiB up) of a machine of megs MiB."""
+    low = megs if megs < QEMU_PCI_HOLE_START else QEMU_LOW_RAM_WITH_HOLE
+    return low, megs - low
+
+
+class Context:
+    """What a test function gets: boot(), the emulator in use, and the
+    machine asked for."""
+
+    def __init__(self, emulator, logdir, rng, echo, machine=None):
         self.emulator = emulator
         self.logdir = logdir
         self.rng = rng          # the current test's own stream (test_rng)
         self.echo = echo
+        self.machine = machine or Machine()
         self.current = None     # the Test being run
 
     def token(self):
         return "%08x" % self.rng.getrandbits(32)
 
-    def boot(self, selftest, timeout=None, smp=1, megs=128, stdin=None, stdin_after="K> ",
+    def megs(self, *choices):
+        """The memory size of a boot: what was asked, else one of choices."""
+        return self.machine.megs or self.rng.choice(choices)
+
+    def cpus(self, *choices):
+        """The CPU count of a boot whose test takes any: what was asked,
+        else one of choices."""
+        return self.machine.smp or self.rng.choice(choices)
+
+    def boot(self, selftest, timeout=None, smp=None, megs=None, stdin=None, stdin_after="K> ",
              **args):
         """Boot the kernel with run=selftest and key=value args; check the
         run header of a self-test (it carries the token). stdin is typed
-        into the serial console. Returns a Boot."""
+        into the serial console. smp and megs: what the test needs (None:
+        the machine asked for, else 1 CPU and 128 MiB). Returns a Boot."""
+        smp = smp or self.machine.smp or 1
+        megs = megs or self.machine.megs or 128
         token = self.token()
         words = ["run=%s" % selftest, "token=%s" % token]
         words += ["%s=%s" % (k, v) for k, v in args.items()]
@@ -213,7 +249,8 @@ class Context:
         echo = (lambda s: sys.stdout.write(s)) if self.echo else None
         result = runner.run_captured(self.emulator, cmdline, log, timeout=timeout,
                                      smp=smp, megs=megs, stdin_data=stdin,
-                                     stdin_after=stdin_after, echo=echo)
+                                     stdin_after=stdin_after, echo=echo,
+                                     cpu=self.machine.cpu)
         boot = Boot(result, token, selftest)
         self.current.boot = boot
         if result.status == "error":
@@ -265,10 +302,11 @@ def select_tests(filters, emulator):
     return [t for t in here if id(t) in wanted]
 
 
-def run_tests(lab, emulator, filters, logdir, seed, echo=False, verbose=False):
-    """Run the lab's tests (those select_tests picks); print one line per
-    test and the score; return the list of tests run."""
-    ctx = Context(emulator, logdir, None, echo)
+def run_tests(lab, emulator, filters, logdir, seed, echo=False, verbose=False, machine=None):
+    """Run the lab's tests (those select_tests picks) on the machine asked
+    for; print one line per test and the score; return the list of tests
+    run."""
+    ctx = Context(emulator, logdir, None, echo, machine)
     selected = select_tests(filters, emulator)
     for t in selected:
         ctx.current = t

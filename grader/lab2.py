@@ -6,11 +6,10 @@ section, the kmalloc call sequence from the seed."""
 
 import re
 
-from gradelib import TestFailure, expect_no_leak, image_symbol, test
+from gradelib import MiB, TestFailure, expect_no_leak, image_symbol, ram_layout, test
 from prng import Prng
 
 PAGE = 4096
-MiB = 1 << 20
 KERNBASE = 0xFFFFFFFF80000000
 DIRECTMAP_BASE = 0xFFFF800000000000
 LOW_MEMORY_END = MiB
@@ -40,9 +39,15 @@ def free_blocks(boot, when):
     raise TestFailure("no 'free blocks %s:' line" % when)
 
 
+# page_init gives out the memory the boot page tables map; page_init_high
+# the rest, after vm_init (lab2.alloc runs before).
+BOOT_DIRECTMAP_LIMIT = 4 << 30
+
+
 def allocatable_pages(boot):
-    """The pages the allocator may hand out: usable pages minus low memory,
-    the kernel image and the page array."""
+    """The pages page_init hands to the allocator: usable pages below
+    BOOT_DIRECTMAP_LIMIT minus low memory, the kernel image and the page
+    array."""
     usable = [tuple(int(x, 16) for x in re.match(r"usable: 0x(\w+)-0x(\w+)$", l).groups())
               for l in boot.matching(r"usable: ")]
     kernel_end = image_symbol("_end") - KERNBASE
@@ -51,7 +56,7 @@ def allocatable_pages(boot):
                 (array[0] & ~(PAGE - 1), (array[1] + PAGE - 1) & ~(PAGE - 1))]
     pages = set()
     for lo, hi in usable:
-        for pfn in range((lo + PAGE - 1) // PAGE, hi // PAGE):
+        for pfn in range((lo + PAGE - 1) // PAGE, min(hi, BOOT_DIRECTMAP_LIMIT) // PAGE):
             pa = pfn * PAGE
             if not any(a <= pa < b for a, b in reserved):
                 pages.add(pfn)
@@ -61,7 +66,7 @@ def allocatable_pages(boot):
 @test(0, "page allocator: the self-test runs")
 def test_alloc(ctx):
     seed = ctx.rng.getrandbits(62) | 1
-    boot = ctx.boot("lab2.alloc", seed=seed, megs=ctx.rng.choice([64, 128, 192]))
+    boot = ctx.boot("lab2.alloc", seed=seed, megs=ctx.megs(64, 128, 192))
     boot.expect_status("ok")
 
 
@@ -165,8 +170,8 @@ def expect_flags(what, flags, set_bits, clear_bits):
 @test(10, "kernel page tables: sections' permissions, direct map, no page 0",
       exercises=["pt_walk"])
 def test_kernel_map(ctx):
-    megs = 128
-    pa = ctx.rng.randrange(0, megs * MiB) & ~7
+    megs = ctx.megs(128)
+    pa = ctx.rng.randrange(0, ram_layout(megs)[0] * MiB) & ~7
     boot = ctx.boot("lab2.kernel_map", pa="0x%x" % pa, megs=megs)
     boot.expect_status("ok")
     text = image_symbol("vm_init")

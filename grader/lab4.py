@@ -69,7 +69,7 @@ PROCESS_TIMEOUT = {"qemu": 20, "kvm": 20, "bochs": 120}
 
 def some_cpus(ctx):
     """How many CPUs a test of processes runs with."""
-    return ctx.rng.choice([1, 2, 4]) if ctx.emulator != "bochs" else 2
+    return ctx.cpus(1, 2, 4) if ctx.emulator != "bochs" else ctx.cpus(2)
 
 
 def ended(boot, name, status):
@@ -151,7 +151,7 @@ def test_run_leaks(ctx, boot):
       exercises=["madt", "start_cpu"])
 def test_preempt(ctx):
     # Several CPUs: each must run processes, and spin.
-    w, ncpus = word(ctx), ctx.rng.choice([2, 4]) if ctx.emulator != "bochs" else 2
+    w, ncpus = word(ctx), ctx.cpus(2, 4) if ctx.emulator != "bochs" else ctx.cpus(2)
     boot = ctx.boot("lab4.preempt", word=w, smp=ncpus, timeout=PROCESS_TIMEOUT[ctx.emulator])
     boot.expect_status("ok")
     boot.expect_lines(r"w[0-9a-f]{6}$", [w], "echo's output")

@@ -215,6 +215,47 @@ class GraderBehaviour(unittest.TestCase):
         gradelib.expect_no_leak(fake_boot("ok", RUN + "free pages: start 5 end 5\n"))
 
 
+class MachineOptions(unittest.TestCase):
+    def test_ram_is_split_around_the_pci_hole(self):
+        self.assertEqual(gradelib.ram_layout(3000), (3000, 0))
+        self.assertEqual(gradelib.ram_layout(3584), (3072, 512))
+        self.assertEqual(gradelib.ram_layout(5120), (3072, 2048))
+
+    def test_what_was_asked_wins_over_the_tests_choices(self):
+        ctx = gradelib.Context("qemu", Path("."), random.Random(1), False,
+                               gradelib.Machine(megs=5120, smp=3))
+        self.assertEqual((ctx.megs(64, 128), ctx.cpus(1, 2, 4)), (5120, 3))
+        ctx = gradelib.Context("qemu", Path("."), random.Random(1), False)
+        self.assertIn(ctx.megs(64, 128), (64, 128))
+
+    def test_the_cpu_model_reaches_both_emulators(self):
+        cmd = runner.qemu_command("qemu", "run=x", 3, 3584, cpu="Haswell")
+        self.assertEqual(cmd[cmd.index("-cpu") + 1], "Haswell")
+        self.assertEqual(cmd[cmd.index("-m") + 1], "3584")
+        self.assertNotIn("-cpu", runner.qemu_command("qemu", "run=x", 1, 128))
+        config = runner.bochs_config("k.iso", "b.log", 3, 512, "file", "c.log",
+                                     "corei7_skylake_x")
+        self.assertIn("cpu: model=corei7_skylake_x, count=3,", config)
+        self.assertIn("cpu: model=%s," % runner.BOCHS_CPU_MODEL,
+                      runner.bochs_config("k.iso", "b.log", 1, 512, "file", "c.log"))
+
+    @unittest.skipUnless(runner.KERNEL_ELF.exists(), "needs the built kernel (make kernel)")
+    def test_memory_map_beyond_the_pci_hole(self):
+        """Lab 1's memory-map test passes on a machine with RAM above 4 GiB,
+        and fails when that RAM is missing from the map."""
+        with tempfile.TemporaryDirectory() as tmp:
+            ctx = gradelib.Context("qemu", Path(tmp), random.Random(1), False,
+                                   gradelib.Machine(megs=3584))
+            ctx.current = gradelib.Test("boot", "boot", 1, None)
+            lab1.test_boot.fn(ctx)
+            ctx.boot = lambda *a, **k: fake_boot("ok", RUN + (
+                "memory: 0x0000000000100000-0x00000000bffe0000 usable\n"
+                "usable: 3145087 KiB\n== end: ok\n"))
+            with self.assertRaises(gradelib.TestFailure) as e:
+                lab1.test_boot.fn(ctx)
+            self.assertIn("no usable region 0x100000000-0x120000000", str(e.exception))
+
+
 @unittest.skipUnless(runner.KERNEL_ELF.exists(), "needs the built kernel (make kernel)")
 class BrokenRuns(unittest.TestCase):
     """The grader meets a kernel that fails in each way it can."""
