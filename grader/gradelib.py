@@ -370,6 +370,15 @@ def failure_context(t):
     return text
 
 
+def header_constant(path, name):
+    """The value of `#define name value` in a header of the tree."""
+    for line in (runner.TOP / path).read_text().splitlines():
+        m = re.match(r"#define %s\s+(\w+)" % name, line)
+        if m:
+            return int(m.group(1), 0)
+    raise TestFailure("no #define %s in %s" % (name, path))
+
+
 def kernel_functions():
     """[(address, name)] of the kernel's functions, sorted, and the end of
     its text, read from the built image the way the kernel's own table is

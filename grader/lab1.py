@@ -4,8 +4,8 @@ chosen here at random and from the built kernel's own symbols."""
 
 import re
 
-from gradelib import (MiB, TestFailure, function_at, image_symbol, kernel_functions, ram_layout,
-                      test)
+from gradelib import (MiB, TestFailure, expect_equal_lists, function_at, header_constant,
+                      image_symbol, kernel_functions, ram_layout, test)
 from prng import Prng
 
 EXERCISES = ("print_number", "backtrace_walk", "ksym_lookup")
@@ -173,6 +173,21 @@ def test_backtrace_walk(ctx, boot):
         if i < len(callers) and (found is None or found[0] != callers[i]):
             raise TestFailure("frame #%d: rip 0x%x is in %s, not in %s"
                               % (i, rip, found[0] if found else "no function", callers[i]))
+
+
+@test(5, "backtrace: stops after BACKTRACE_MAX_FRAMES frames", exercises=["backtrace_walk"])
+def test_backtrace_limit(ctx):
+    limit = header_constant("kernel/debug/backtrace.h", "BACKTRACE_MAX_FRAMES")
+    depth = ctx.rng.randint(limit, limit + 8)
+    boot = ctx.boot("lab1.backtrace", depth=depth)
+    boot.expect_status("ok")
+    functions, etext = kernel_functions()
+    frames = parse_frames(boot.test_lines())
+    expect_equal_lists(["#%d in backtrace_recurse" % i for i in range(limit)],
+                       ["#%d in %s" % (n, (function_at(functions, etext, rip - 1) or ("?",))[0])
+                        for n, rip, _, _ in frames],
+                       "a backtrace of %d nested calls (BACKTRACE_MAX_FRAMES is %d)"
+                       % (depth, limit))
 
 
 @test(10, "backtrace: names each frame", parent=test_backtrace, exercises=["ksym_lookup"])

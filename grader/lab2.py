@@ -106,6 +106,10 @@ def test_alloc_merge(ctx, boot):
     if free != len(allowed):
         raise TestFailure("%d pages free after page_init; the memory map has %d free pages"
                           % (free, len(allowed)))
+    for when in ("before", "after"):
+        boot.expect_lines(r"pages marked free %s: " % when, ["pages marked free %s: %d"
+                                                             % (when, sum(stats(boot, when)[3]))],
+                          "pages marked PAGE_FREE (the first page of each free block)")
     _, _, free_after, after = stats(boot, "after")
     # Fully merged, the free pages form the fewest, largest aligned blocks.
     want = canonical_blocks(allowed)
@@ -251,6 +255,15 @@ def test_vm_lifecycle(ctx, boot):
     if m is None:
         raise TestFailure("the 2 MiB page at 0x%x is not mapped" % big_va)
     expect_flags("2 MiB page", m[0], PTE_P | PTE_W | PTE_U | PTE_PS, PTE_NX)
+    boot.expect_lines(r"map in place", ["map in place: 0, refcount 1"],
+                      "vm_map of a page where it is already mapped, its only reference")
+    boot.expect_lines(r"replaced while in use", ["replaced while in use: read 0x%x, then 0x0"
+                                                 % boot.value],
+                      "reads through a mapping that vm_map replaced (a stale TLB entry?)")
+    boot.expect_lines(r"map inside 2M", ["map inside 2M: -17"],
+                      "vm_map of a 4 KiB page inside a 2 MiB one (-EEXIST)")
+    boot.expect_lines(r"map with no memory", ["map with no memory: -12"],
+                      "vm_map needing a table with every page allocated (-ENOMEM)")
     expect_no_leak(boot, "the address space")
 
 

@@ -6,7 +6,7 @@ import re
 import subprocess
 
 import gradelib
-from gradelib import TestFailure, image_symbol, runner, test
+from gradelib import TestFailure, header_constant, image_symbol, runner, test
 
 KERNBASE = 0xFFFFFFFF80000000
 
@@ -22,15 +22,6 @@ def function_range(program, name):
             start = int(parts[0], 16)
             return start, start + int(parts[1], 16)
     raise TestFailure("%s has no function %s" % (elf, name))
-
-
-def header_constant(path, name):
-    """The value of `#define name value` in a header of the tree."""
-    for line in (runner.TOP / path).read_text().splitlines():
-        m = re.match(r"#define %s\s+(\w+)" % name, line)
-        if m:
-            return int(m.group(1), 0)
-    raise TestFailure("no #define %s in %s" % (name, path))
 
 
 def expect_in_main(program, rip):
