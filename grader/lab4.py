@@ -7,9 +7,9 @@ import re
 from gradelib import TestFailure, expect_equal_lists, expect_no_leak, test
 
 
-def smp_check(ctx, ncpus):
+def smp_check(ctx, ncpus, topology=""):
     increments = ctx.rng.randrange(2000, 20000)
-    boot = ctx.boot("lab4.smp", smp=ncpus, increments=increments)
+    boot = ctx.boot("lab4.smp", smp="%d%s" % (ncpus, topology), increments=increments)
     boot.expect_status("ok")
     boot.expect_lines(r"cpus: ", ["cpus: %d found, %d running" % (ncpus, ncpus)], "CPUs")
     ups = sorted(boot.matching(r"cpu \d+: up"), key=lambda l: int(l.split()[1].rstrip(":")))
@@ -35,6 +35,15 @@ def test_smp2(ctx):
       emulators=["qemu", "kvm"])
 def test_smp4(ctx):
     smp_check(ctx, 4)
+
+
+@test(10, "four CPUs of six listed: APIC ids that are not the ACPI ids, disabled entries",
+      exercises=["madt", "start_cpu"], emulators=["qemu", "kvm"])
+def test_smp_topology(ctx):
+    # Two sockets of three cores: APIC ids 0, 1, 2, 4 (the core number
+    # takes two bits), ACPI ids 0-3; the MADT lists the two CPUs that could
+    # be added later as disabled.
+    smp_check(ctx, 4, ",sockets=2,cores=3,maxcpus=6")
 
 
 @test(10, "push_cli/pop_cli nest; a held spinlock keeps interrupts off")
@@ -96,7 +105,8 @@ def test_run(ctx):
     cmds = ",".join(["echo:" + ":".join(boot_args["words"]),
                      "forktest:%d" % boot_args["children"],
                      "cowtest:%d" % boot_args["cow"],
-                     "pipetest:%d" % boot_args["bytes"]])
+                     "pipetest:%d" % boot_args["bytes"],
+                     "waittest:family", "waittest:readers"])
     boot = ctx.boot("lab4.run", cmds=cmds, smp=some_cpus(ctx),
                     timeout=PROCESS_TIMEOUT[ctx.emulator])
     boot.args = boot_args
@@ -140,6 +150,19 @@ def test_run_pipe(ctx, boot):
     n = boot.args["bytes"]
     boot.expect_lines(r"pipetest: ", ["pipetest: read %d bytes, checksum %d, writer status 0"
                                       % (n, pipe_checksum(n))], "pipetest")
+
+
+@test(5, "wait reaps only the caller's children", parent=test_run, exercises=["proc_wait"])
+def test_run_family(ctx, boot):
+    boot.expect_lines(r"waittest: child", ["waittest: child status 8, then -10"],
+                      "a parent, a child, a grandchild")
+
+
+@test(5, "two readers of a pipe woken by one byte: the second waits on",
+      parent=test_run, exercises=["pipe_read"])
+def test_run_readers(ctx, boot):
+    boot.expect_lines(r"waittest: two", ["waittest: two readers got 2 bytes; a read of 2 of 3 got 2"],
+                      "pipe readers")
 
 
 @test(5, "no page leaks after all those processes", parent=test_run)
@@ -203,9 +226,24 @@ def test_bench(ctx):
     ended(boot, "bench", 0)
 
 
+def kill_sleeper(ctx, prog, **mode):
+    boot = ctx.boot("lab4.kill_sleeper", smp=1, timeout=PROCESS_TIMEOUT[ctx.emulator],
+                    prog=prog, **mode)
+    boot.expect_status("ok")
+    boot.expect_lines(r"(%s: |process %s)" % (prog, prog), [
+        "%s: asleep" % prog, "process %s[1] ended with status 137" % prog], "kill")
+
+
 @test(5, "kill reaches a process asleep waiting for input")
 def test_kill_sleeper(ctx):
-    boot = ctx.boot("lab4.kill_sleeper", smp=1, timeout=PROCESS_TIMEOUT[ctx.emulator])
-    boot.expect_status("ok")
-    boot.expect_lines(r"(cat: |process cat)", ["cat: asleep in read",
-                                              "process cat[1] ended with status 137"], "kill")
+    kill_sleeper(ctx, "cat")
+
+
+@test(5, "kill reaches a process asleep in wait", exercises=["proc_wait"])
+def test_kill_waiter(ctx):
+    kill_sleeper(ctx, "waittest", mode="wait")
+
+
+@test(5, "kill reaches a process asleep reading a pipe", exercises=["pipe_read"])
+def test_kill_pipe_reader(ctx):
+    kill_sleeper(ctx, "waittest", mode="pipe")
