@@ -24,10 +24,13 @@ static int family(void)
 		if (fork() == 0)
 			exit(7);
 		// Give the grandparent every chance to take the grandchild.
-		for (int i = 0; i < 50; i++)
+		for (int i = 0; i < 200; i++)
 			yield();
 		exit(wait(&status) > 0 ? status + 1 : 100);
 	}
+	// The grandchild is a zombie by now, its parent not yet waiting.
+	for (int i = 0; i < 20; i++)
+		yield();
 	if (wait(&status) < 0)
 		return 1;
 	printf("waittest: child status %d, then %d\n", status, wait(&status));
