@@ -256,6 +256,29 @@ class MachineOptions(unittest.TestCase):
             self.assertIn("no usable region 0x100000000-0x120000000", str(e.exception))
 
 
+class PlantedMistakes(unittest.TestCase):
+    """tools/mutants: every mutant of grader/mutants.txt applies to the
+    tree (its lines are in its exercise's region, once)."""
+
+    def test_every_mutant_applies(self):
+        import importlib.machinery
+        import importlib.util
+        loader = importlib.machinery.SourceFileLoader("mutants", str(runner.TOP / "tools/mutants"))
+        mutants = importlib.util.module_from_spec(
+            importlib.util.spec_from_loader("mutants", loader))
+        loader.exec_module(mutants)
+        planted = mutants.parse(mutants.DATA.read_text())
+        self.assertGreaterEqual(len(planted), 5 * 13)
+        for m in planted:
+            with self.subTest(mutant=m.name):
+                source = (runner.TOP / m.path).read_text()
+                self.assertNotEqual(mutants.apply(m, source), source)
+        m = mutants.Mutant(1, "ksym_lookup", "not there", 0, "kernel/debug/ksyms.c",
+                           ["return no_such_line;"], [])
+        with self.assertRaises(ValueError):
+            mutants.apply(m, (runner.TOP / m.path).read_text())
+
+
 @unittest.skipUnless(runner.KERNEL_ELF.exists(), "needs the built kernel (make kernel)")
 class BrokenRuns(unittest.TestCase):
     """The grader meets a kernel that fails in each way it can."""
