@@ -60,6 +60,17 @@ def test_hello(ctx):
     expect_no_leak(boot)
 
 
+@test(5, "segments that share a page and start inside it", exercises=["load_segment"])
+def test_packed(ctx):
+    # packed's text, read-only data and data all touch one page: it must
+    # be executable, writable, and hold each segment's bytes where they go.
+    boot = run_programs(ctx, "packed", ctx.rng.getrandbits(16))
+    boot.expect_lines(r"(process packed|packed: )", [
+        "process packed[1] started", "packed: read-only data intact, data 42",
+        ended(1, "packed", 0)], "packed")
+    expect_no_leak(boot)
+
+
 @test(0, "faults: the self-test runs")
 def test_faults(ctx):
     text, etext = image_symbol("_text"), image_symbol("_etext")
