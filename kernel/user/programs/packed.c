@@ -6,9 +6,16 @@
 static const char message[] = "packed: read-only data intact";
 static int counter = 41;
 
+// Placed last in the text (packed.ld), in the page the read-only data
+// starts in: that page must be executable too.
+__attribute__((section("packed_last"), noinline)) static int increment(int v)
+{
+	return v + 1;
+}
+
 int main(void)
 {
-	counter++;
+	counter = increment(counter);
 	printf("%s, data %d\n", message, counter);
 	return 0;
 }
