@@ -4,10 +4,17 @@ line per test, the score, and "N passed, N failed".
 
   grader/grade.py LAB [--emu auto|qemu|kvm|bochs] [--filter REGEX]...
                       [--seed N] [--json FILE] [--echo] [--handout-check]
+                      [--mem MIB] [--smp N] [--cpu MODEL]
 
 The kernel must be built first (make grade LAB=n does both). Logs go to
 build/grade/labN-EMU/, results to build/grade/labN-EMU/results.json.
 The exit status is 0 only with full marks.
+
+--mem, --smp and --cpu choose the machine (make grade MEM= SMP= CPU=):
+every boot gets that memory, every test that takes any number of CPUs
+gets that many (tests of a given count keep theirs), and the emulator
+that CPU model (QEMU's -cpu, Bochs's cpu: model=); the expectations
+follow what was asked.
 
 --handout-check grades a tree made by tools/handout instead: it reads the
 tree's .handout file, and passes when every test that grades a removed
@@ -39,6 +46,9 @@ def parse_args():
     ap.add_argument("--json", metavar="FILE", help="where to write the results")
     ap.add_argument("--echo", action="store_true", help="show the kernel's output as it runs")
     ap.add_argument("--handout-check", action="store_true")
+    ap.add_argument("--mem", type=int, metavar="MIB", help="memory of every boot, in MiB")
+    ap.add_argument("--smp", type=int, metavar="N", help="CPUs of the tests that take any number")
+    ap.add_argument("--cpu", metavar="MODEL", help="the emulator's CPU model")
     return ap.parse_args()
 
 
@@ -87,9 +97,15 @@ def main():
     shutil.rmtree(logdir, ignore_errors=True)
     logdir.mkdir(parents=True)
 
-    print("== lab %d on %s (seed %d; --seed %d replays these choices)"
-          % (args.lab, emulator, seed, seed))
-    tests = gradelib.run_tests(args.lab, emulator, args.filter, logdir, seed, echo=args.echo)
+    asked = " ".join("%s=%s" % (k, v) for k, v in (("MEM", args.mem), ("SMP", args.smp),
+                                                   ("CPU", args.cpu)) if v)
+    print("== lab %d on %s%s (seed %d; --seed %d replays these choices)"
+          % (args.lab, emulator, " " + asked if asked else "", seed, seed))
+    try:
+        tests = gradelib.run_tests(args.lab, emulator, args.filter, logdir, seed, echo=args.echo,
+                                   machine=gradelib.Machine(args.mem, args.smp, args.cpu))
+    except gradelib.NoSuchTest as e:
+        sys.exit("grade: lab %d: %s" % (args.lab, e))
     gradelib.write_results(args.json or logdir / "results.json", args.lab, emulator, tests, seed)
     gradelib.remove_passed_runs(tests)
     score = sum(t.points for t in tests if t.passed)

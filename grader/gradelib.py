@@ -8,6 +8,14 @@ was expected and what came. Child tests (parent=...) check more lines of
 their parent's boot instead of booting again; if the parent failed, they
 fail with that reason.
 
+If the parent's run stopped early (a hang, a reset, an unexpected panic),
+its children still check the lines it printed: they keep their points if
+those lines are right, and their verdict says where the run stopped.
+
+Each test draws its random choices from its own stream, made from the
+seed and the test's name, so --seed replays a test's values whatever
+--filter selects.
+
 Each test names the exercises it grades (exercises=...): the handout check
 (grade.py --handout-check) requires that every test grading an exercise
 that the handout removed fails on the handout.
@@ -31,6 +39,11 @@ class TestFailure(Exception):
     pass
 
 
+class RunStoppedEarly(TestFailure):
+    """The run did not end as the test expected (a hang, a reset, an
+    unexpected panic): what it printed before may still be checked."""
+
+
 @dataclass
 class Test:
     name: str
@@ -43,6 +56,8 @@ class Test:
     # Filled in by the run:
     passed: bool = None
     message: str = ""
+    note: str = ""              # said of a pass: on which output it was judged
+    stopped_early: bool = False     # failed because its run stopped early
     seconds: float = 0.0
     boot: object = None         # the Boot of this test (or of its parent)
 
@@ -92,14 +107,26 @@ class Boot:
     def expect_status(self, status):
         if self.result.status == status:
             return
-        raise TestFailure(describe_unexpected_end(self.result, status))
+        failure = RunStoppedEarly if self.result.status != "ok" else TestFailure
+        raise failure(describe_unexpected_end(self.result, status))
 
     def expect_lines(self, regex, expected, what):
         """The lines matching regex must equal expected, in order."""
-        actual = self.matching(regex)
-        if actual != expected:
-            raise TestFailure("%s: output differs from what was expected\n%s"
-                              % (what, line_diff(expected, actual)))
+        expect_equal_lists(expected, self.matching(regex), what)
+
+    def killed_processes(self):
+        """The kernel's reports of processes it killed for a fault."""
+        return [line for line in self.test_lines() if PROCESS_KILLED.match(line)]
+
+    def where_it_stopped(self):
+        """How the run ended, and its last line, for the verdict of a test
+        judged on the output of a run that stopped early."""
+        lines = self.test_lines()
+        return "the run stopped early (%s) after the line '%s'" % (
+            self.result.status, lines[-1] if lines else "(none)")
+
+
+PROCESS_KILLED = re.compile(r"^process \S+\[\d+\] killed: ")
 
 
 def describe_unexpected_end(result, wanted):
@@ -120,6 +147,32 @@ def indent(lines):
     return "\n".join("    " + line for line in lines) if lines else "    (no output)"
 
 
+def expect_equal_lists(expected, actual, what):
+    """Two lists of lines (or other items) must be equal: the failure names
+    the first items that differ, one per line."""
+    if list(actual) != list(expected):
+        raise TestFailure("%s: output differs from what was expected (%d items expected, %d "
+                          "came)\n%s" % (what, len(expected), len(actual),
+                                        line_diff([str(e) for e in expected],
+                                                  [str(a) for a in actual])))
+
+
+def expect_no_leak(boot, what="the test"):
+    """The last 'free pages: start S end E' line of the run must show as many
+    free pages after as before."""
+    lines = boot.matching(r"free pages: start \d+ end \d+$")
+    if not lines:
+        raise TestFailure("no 'free pages: start N end N' line")
+    start, end = (int(x) for x in lines[-1].split()[3::2])
+    if end < start:
+        raise TestFailure("%d pages free before %s, %d after: %d leaked"
+                          % (start, what, end, start - end))
+    if end > start:
+        raise TestFailure("%d pages free before %s, %d after: %d more pages free than "
+                          "before (a page freed twice, or a count that is wrong)"
+                          % (start, what, end, end - start))
+
+
 def line_diff(expected, actual):
     """Show the first differing lines of two line lists."""
     out = []
@@ -134,24 +187,60 @@ def line_diff(expected, actual):
     return "\n".join(out)
 
 
-class Context:
-    """What a test function gets: boot() and the emulator in use."""
+@dataclass
+class Machine:
+    """What the grader was asked to run on (make grade MEM= SMP= CPU=);
+    None: each test's own choice."""
+    megs: int = None
+    smp: int = None
+    cpu: str = None
 
-    def __init__(self, emulator, logdir, rng, echo):
+
+MiB = 1 << 20
+# QEMU's PC (i440fx) puts RAM below the PCI hole: all of it if it is
+# smaller than 3.5 GiB, else the first 3 GiB, and the rest from 4 GiB up.
+QEMU_PCI_HOLE_START = 3584
+QEMU_LOW_RAM_WITH_HOLE = 3072
+
+
+def ram_layout(megs):
+    """(MiB of RAM below 4 GiB, MiB from 4 GiB up) of a machine of megs MiB."""
+    low = megs if megs < QEMU_PCI_HOLE_START else QEMU_LOW_RAM_WITH_HOLE
+    return low, megs - low
+
+
+class Context:
+    """What a test function gets: boot(), the emulator in use, and the
+    machine asked for."""
+
+    def __init__(self, emulator, logdir, rng, echo, machine=None):
         self.emulator = emulator
         self.logdir = logdir
-        self.rng = rng
+        self.rng = rng          # the current test's own stream (test_rng)
         self.echo = echo
+        self.machine = machine or Machine()
         self.current = None     # the Test being run
 
     def token(self):
         return "%08x" % self.rng.getrandbits(32)
 
-    def boot(self, selftest, timeout=None, smp=1, megs=128, stdin=None, stdin_after="K> ",
+    def megs(self, *choices):
+        """The memory size of a boot: what was asked, else one of choices."""
+        return self.machine.megs or self.rng.choice(choices)
+
+    def cpus(self, *choices):
+        """The CPU count of a boot whose test takes any: what was asked,
+        else one of choices."""
+        return self.machine.smp or self.rng.choice(choices)
+
+    def boot(self, selftest, timeout=None, smp=None, megs=None, stdin=None, stdin_after="K> ",
              **args):
         """Boot the kernel with run=selftest and key=value args; check the
         run header of a self-test (it carries the token). stdin is typed
-        into the serial console. Returns a Boot."""
+        into the serial console. smp and megs: what the test needs (None:
+        the machine asked for, else 1 CPU and 128 MiB). Returns a Boot."""
+        smp = smp or self.machine.smp or 1
+        megs = megs or self.machine.megs or 128
         token = self.token()
         words = ["run=%s" % selftest, "token=%s" % token]
         words += ["%s=%s" % (k, v) for k, v in args.items()]
@@ -160,7 +249,8 @@ class Context:
         echo = (lambda s: sys.stdout.write(s)) if self.echo else None
         result = runner.run_captured(self.emulator, cmdline, log, timeout=timeout,
                                      smp=smp, megs=megs, stdin_data=stdin,
-                                     stdin_after=stdin_after, echo=echo)
+                                     stdin_after=stdin_after, echo=echo,
+                                     cpu=self.machine.cpu)
         boot = Boot(result, token, selftest)
         self.current.boot = boot
         if result.status == "error":
@@ -183,33 +273,55 @@ def image_symbol(name):
     raise TestFailure("the kernel image has no symbol %s" % name)
 
 
-def run_tests(lab, emulator, filters, logdir, seed, echo=False, verbose=False):
-    """Run the lab's tests (those matching a filter, if any); print one
-    line per test and the score; return the list of tests run."""
-    rng = random.Random(seed)
-    ctx = Context(emulator, logdir, rng, echo)
-    selected = [t for t in TESTS if emulator in t.emulators and
-                (not filters or any(re.search(f, t.name) for f in filters))]
+def test_rng(seed, name):
+    """The random stream of one test: the same for a seed and a test name,
+    whichever other tests run."""
+    return random.Random("%d:%s" % (seed, name))
+
+
+class NoSuchTest(Exception):
+    pass
+
+
+def select_tests(filters, emulator):
+    """The tests that run: those on this emulator whose name matches a
+    filter (re.search; all of them without filters), with the parents of
+    the children selected. A filter that matches no test is an error that
+    lists the names."""
+    here = [t for t in TESTS if emulator in t.emulators]
+    for f in filters:
+        if not any(re.search(f, t.name) for t in here):
+            elsewhere = [t.name for t in TESTS if t not in here and re.search(f, t.name)]
+            raise NoSuchTest("no test matches --filter '%s'%s; the tests are: %s" % (
+                f, " on %s (%s runs elsewhere)" % (emulator, ", ".join(elsewhere))
+                if elsewhere else "", " ".join(t.name for t in here)))
+    wanted = {id(t) for t in here if not filters or any(re.search(f, t.name) for f in filters)}
+    for t in here:
+        if id(t) in wanted and t.parent is not None:
+            wanted.add(id(t.parent))
+    return [t for t in here if id(t) in wanted]
+
+
+def run_tests(lab, emulator, filters, logdir, seed, echo=False, verbose=False, machine=None):
+    """Run the lab's tests (those select_tests picks) on the machine asked
+    for; print one line per test and the score; return the list of tests
+    run."""
+    ctx = Context(emulator, logdir, None, echo, machine)
+    selected = select_tests(filters, emulator)
     for t in selected:
         ctx.current = t
+        ctx.rng = test_rng(seed, t.name)
         start = time.monotonic()
         try:
             if t.parent is not None:
-                if t.parent.passed is None:
-                    raise TestFailure("parent test %s was not run" % t.parent.name)
-                if not t.parent.passed:
-                    raise TestFailure("parent test %s failed" % t.parent.name)
-                t.boot = t.parent.boot
-                t.fn(ctx, t.boot)
+                run_child(ctx, t)
             else:
                 t.fn(ctx)
             t.passed = True
         except TestFailure as e:
             t.passed = False
-            t.message = str(e)
-            # Under Bochs, its own log says why a VM entry failed.
-            if t.boot is not None and t.parent is None:
-                t.message += runner.emulator_explanation(t.boot.result.emulator_log, "")
+            t.stopped_early = isinstance(e, RunStoppedEarly)
+            t.message = str(e) + failure_context(t)
         except Exception:       # a bug in the test itself: say so, go on
             import traceback
             t.passed = False
@@ -217,6 +329,54 @@ def run_tests(lab, emulator, filters, logdir, seed, echo=False, verbose=False):
         t.seconds = time.monotonic() - start
         report(t, verbose)
     return selected
+
+
+def run_child(ctx, t):
+    """Check a child test on its parent's run. A run that stopped early is
+    still judged on what it printed, and the verdict says so."""
+    parent = t.parent
+    if parent.boot is None or (not parent.passed and not parent.stopped_early):
+        raise TestFailure("parent test %s failed" % parent.name)
+    t.boot = parent.boot
+    if parent.passed:
+        t.fn(ctx, t.boot)
+        return
+    try:
+        t.fn(ctx, t.boot)
+    except TestFailure as e:
+        raise TestFailure("%s\n(%s)" % (e, t.boot.where_it_stopped()))
+    t.note = "judged on the lines before %s" % t.boot.where_it_stopped().replace(
+        "the run stopped early", "the run stopped")
+
+
+# Bochs logs the kernel's power-off at the end of every run as a panic line.
+BOCHS_NORMAL_SHUTDOWN = re.compile(r">>PANIC<< Shutdown port: shutdown requested")
+
+
+def failure_context(t):
+    """What to show next to a failed expectation: the processes the kernel
+    killed for a fault during the run, and under Bochs the lines of its own
+    log that say why a run went wrong (a failed VM entry)."""
+    if t.boot is None:
+        return ""
+    text = ""
+    killed = [line for line in t.boot.killed_processes() if line not in t.message]
+    if killed:
+        text += "\nduring the run the kernel killed:\n" + indent(killed)
+    if t.parent is None:
+        log = "\n".join(line for line in t.boot.result.emulator_log.splitlines()
+                        if not BOCHS_NORMAL_SHUTDOWN.search(line))
+        text += runner.emulator_explanation(log, "")
+    return text
+
+
+def header_constant(path, name):
+    """The value of `#define name value` in a header of the tree."""
+    for line in (runner.TOP / path).read_text().splitlines():
+        m = re.match(r"#define %s\s+(\w+)" % name, line)
+        if m:
+            return int(m.group(1), 0)
+    raise TestFailure("no #define %s in %s" % (name, path))
 
 
 def kernel_functions():
@@ -246,6 +406,8 @@ def report(t, verbose):
     label = ("  " if t.parent else "") + t.title
     print("%-60s %-4s %2d/%-2d (%.1fs)" % (label, status, t.points if t.passed else 0,
                                            t.points, t.seconds))
+    if t.passed and t.note:
+        print(indent([t.note]))
     if not t.passed:
         print(indent(t.message.splitlines()))
         if t.boot is not None and t.parent is None:
@@ -267,7 +429,7 @@ def write_results(path, lab, emulator, tests, seed):
         "score": sum(t.points for t in tests if t.passed),
         "max_score": sum(t.points for t in tests),
         "tests": [{"name": t.name, "title": t.title, "points": t.points,
-                   "passed": t.passed, "seconds": round(t.seconds, 2),
+                   "passed": t.passed, "note": t.note, "seconds": round(t.seconds, 2),
                    "exercises": list(t.exercises), "message": t.message,
                    "log": str(t.boot.result.log_path) if t.boot else None}
                   for t in tests],

@@ -4,7 +4,8 @@ chosen here at random and from the built kernel's own symbols."""
 
 import re
 
-from gradelib import TestFailure, function_at, image_symbol, kernel_functions, test
+from gradelib import (MiB, TestFailure, expect_equal_lists, function_at, header_constant,
+                      image_symbol, kernel_functions, ram_layout, test)
 from prng import Prng
 
 EXERCISES = ("print_number", "backtrace_walk", "ksym_lookup")
@@ -16,7 +17,7 @@ FRAME = re.compile(r"^  #(\d+)\s+rip 0x([0-9a-f]{16})  rbp 0x([0-9a-f]{16})  (\S
 
 @test(10, "memory map from the boot loader", exercises=["print_number"])
 def test_boot(ctx):
-    megs = ctx.rng.choice([64, 96, 128, 192, 256])
+    megs = ctx.megs(64, 96, 128, 192, 256)
     boot = ctx.boot("lab1.boot", megs=megs)
     boot.expect_status("ok")
     regions = []
@@ -29,10 +30,17 @@ def test_boot(ctx):
     high = [hi for lo, hi in usable if lo <= 0x100000 < hi]
     if not high:
         raise TestFailure("no usable region contains 1 MiB; regions:\n    %s" % regions)
-    # The BIOS keeps a little at the top of RAM for itself (ACPI tables).
-    if not (megs - 1) << 20 <= high[0] <= megs << 20:
-        raise TestFailure("the region above 1 MiB ends at 0x%x, but the machine has %d MiB"
-                          % (high[0], megs))
+    # The BIOS keeps a little at the top of RAM for itself (ACPI tables);
+    # RAM beyond the PCI hole starts again at 4 GiB.
+    low, above_4g = ram_layout(megs)
+    if not (low - 1) * MiB <= high[0] <= low * MiB:
+        raise TestFailure("the region above 1 MiB ends at 0x%x, but the machine has %d MiB, "
+                          "%d MiB of them below 4 GiB" % (high[0], megs, low))
+    if above_4g:
+        want = (1 << 32, (1 << 32) + above_4g * MiB)
+        if want not in usable:
+            raise TestFailure("no usable region 0x%x-0x%x (the %d MiB above 4 GiB); usable: %s"
+                              % (want + (above_4g, ", ".join("0x%x-0x%x" % r for r in usable))))
     total_kib = sum(hi - lo for lo, hi in usable) // 1024
     boot.expect_lines(r"usable: ", ["usable: %d KiB" % total_kib], "usable memory total")
 
@@ -165,6 +173,21 @@ def test_backtrace_walk(ctx, boot):
         if i < len(callers) and (found is None or found[0] != callers[i]):
             raise TestFailure("frame #%d: rip 0x%x is in %s, not in %s"
                               % (i, rip, found[0] if found else "no function", callers[i]))
+
+
+@test(5, "backtrace: stops after BACKTRACE_MAX_FRAMES frames", exercises=["backtrace_walk"])
+def test_backtrace_limit(ctx):
+    limit = header_constant("kernel/debug/backtrace.h", "BACKTRACE_MAX_FRAMES")
+    depth = ctx.rng.randint(limit, limit + 8)
+    boot = ctx.boot("lab1.backtrace", depth=depth)
+    boot.expect_status("ok")
+    functions, etext = kernel_functions()
+    frames = parse_frames(boot.test_lines())
+    expect_equal_lists(["#%d in backtrace_recurse" % i for i in range(limit)],
+                       ["#%d in %s" % (n, (function_at(functions, etext, rip - 1) or ("?",))[0])
+                        for n, rip, _, _ in frames],
+                       "a backtrace of %d nested calls (BACKTRACE_MAX_FRAMES is %d)"
+                       % (depth, limit))
 
 
 @test(10, "backtrace: names each frame", parent=test_backtrace, exercises=["ksym_lookup"])

@@ -5,7 +5,8 @@ against the programs' own symbols, and that no page leaks."""
 import re
 import subprocess
 
-from gradelib import TestFailure, image_symbol, runner, test
+import gradelib
+from gradelib import TestFailure, header_constant, image_symbol, runner, test
 
 KERNBASE = 0xFFFFFFFF80000000
 
@@ -23,15 +24,6 @@ def function_range(program, name):
     raise TestFailure("%s has no function %s" % (elf, name))
 
 
-def header_constant(path, name):
-    """The value of `#define name value` in a header of the tree."""
-    for line in (runner.TOP / path).read_text().splitlines():
-        m = re.match(r"#define %s\s+(\w+)" % name, line)
-        if m:
-            return int(m.group(1), 0)
-    raise TestFailure("no #define %s in %s" % (name, path))
-
-
 def expect_in_main(program, rip):
     start, end = function_range(program, "main")
     if not start <= rip < end:
@@ -40,20 +32,14 @@ def expect_in_main(program, rip):
 
 
 def expect_no_leak(boot):
-    m = [re.match(r"free pages: start (\d+) end (\d+)$", l) for l in boot.test_lines()]
-    m = [x for x in m if x]
-    if not m:
-        raise TestFailure("no 'free pages' line")
-    start, end = int(m[-1].group(1)), int(m[-1].group(2))
-    if start != end:
-        raise TestFailure("%d pages free before the processes, %d after: %d leaked"
-                          % (start, end, start - end))
+    gradelib.expect_no_leak(boot, "the processes")
 
 
 def run_programs(ctx, programs, arg):
     """Boot lab3.run with these programs (comma-separated) and arg; the run
-    must end normally."""
+    must end normally. The Boot keeps arg (for the children of a test)."""
     boot = ctx.boot("lab3.run", prog=programs, arg="0x%x" % arg)
+    boot.arg = arg
     boot.expect_status("ok")
     return boot
 
@@ -74,6 +60,17 @@ def test_hello(ctx):
     expect_no_leak(boot)
 
 
+@test(5, "segments that share a page and start inside it", exercises=["load_segment"])
+def test_packed(ctx):
+    # packed's text, read-only data and data all touch one page: it must
+    # be executable, writable, and hold each segment's bytes where they go.
+    boot = run_programs(ctx, "packed", ctx.rng.getrandbits(16))
+    boot.expect_lines(r"(process packed|packed: )", [
+        "process packed[1] started", "packed: read-only data intact, data 42",
+        ended(1, "packed", 0)], "packed")
+    expect_no_leak(boot)
+
+
 @test(0, "faults: the self-test runs")
 def test_faults(ctx):
     text, etext = image_symbol("_text"), image_symbol("_etext")
@@ -81,8 +78,7 @@ def test_faults(ctx):
     offset = ctx.rng.randrange(text - KERNBASE - 0x100000, etext - KERNBASE - 0x100000) & 0xF000
     offset = max(offset, (text - KERNBASE - 0x100000 + 0xFFF) & 0xF000)
     arg = (ctx.rng.getrandbits(16) << 16) | offset
-    boot = run_programs(ctx, "divzero,breakpoint,readkernel,hello", arg)
-    boot.arg = arg
+    run_programs(ctx, "divzero,breakpoint,readkernel,hello", arg)
 
 
 def killed_line(boot, pid, name):
@@ -197,7 +193,8 @@ def test_heap(ctx):
     lines = boot.matching(r"heap: \d+ blocks")
     want = r"heap: %d blocks checked, heap grew by \d+ bytes$" % (16 + arg % 48)
     if len(lines) != 2 or not all(re.match(want, l) for l in lines):
-        raise TestFailure("expected two lines matching '%s', got %s" % (want, lines))
+        raise TestFailure("expected two lines matching '%s', got:\n%s"
+                          % (want, gradelib.indent(lines)))
     boot.expect_lines(r"process heap\[\d\] ended",
                       [ended(1, "heap", 0), ended(2, "heap", 0)], "heap")
     expect_no_leak(boot)

@@ -4,17 +4,17 @@ caught. The number of CPUs and of increments are chosen here."""
 
 import re
 
-from gradelib import TestFailure, test
+from gradelib import TestFailure, expect_equal_lists, expect_no_leak, test
 
 
-def smp_check(ctx, ncpus):
+def smp_check(ctx, ncpus, topology=""):
     increments = ctx.rng.randrange(2000, 20000)
-    boot = ctx.boot("lab4.smp", smp=ncpus, increments=increments)
+    boot = ctx.boot("lab4.smp", smp="%d%s" % (ncpus, topology), increments=increments)
     boot.expect_status("ok")
     boot.expect_lines(r"cpus: ", ["cpus: %d found, %d running" % (ncpus, ncpus)], "CPUs")
-    ups = sorted(boot.matching(r"cpu \d+: up"))
-    if len(ups) != ncpus or any(not l.startswith("cpu %d: up" % i) for i, l in enumerate(ups)):
-        raise TestFailure("expected 'cpu N: up' from each of %d CPUs, got %s" % (ncpus, ups))
+    ups = sorted(boot.matching(r"cpu \d+: up"), key=lambda l: int(l.split()[1].rstrip(":")))
+    expect_equal_lists(["cpu %d: up" % i for i in range(ncpus)],
+                       [l.split(",")[0] for l in ups], "'cpu N: up' from each CPU")
     boot.expect_lines(r"counter: ", ["counter: %d" % (ncpus * increments)],
                       "a counter each CPU incremented %d times under a spinlock" % increments)
     boot.expect_lines(r"cpu \d+: (timer|no timer)",
@@ -35,6 +35,15 @@ def test_smp2(ctx):
       emulators=["qemu", "kvm"])
 def test_smp4(ctx):
     smp_check(ctx, 4)
+
+
+@test(10, "four CPUs of six listed: APIC ids that are not the ACPI ids, disabled entries",
+      exercises=["madt", "start_cpu"], emulators=["qemu", "kvm"])
+def test_smp_topology(ctx):
+    # Two sockets of three cores: APIC ids 0, 1, 2, 4 (the core number
+    # takes two bits), ACPI ids 0-3; the MADT lists the two CPUs that could
+    # be added later as disabled.
+    smp_check(ctx, 4, ",sockets=2,cores=3,maxcpus=6")
 
 
 @test(10, "push_cli/pop_cli nest; a held spinlock keeps interrupts off")
@@ -69,23 +78,16 @@ PROCESS_TIMEOUT = {"qemu": 20, "kvm": 20, "bochs": 120}
 
 def some_cpus(ctx):
     """How many CPUs a test of processes runs with."""
-    return ctx.rng.choice([1, 2, 4]) if ctx.emulator != "bochs" else 2
-
-
-def expect_no_leak(boot):
-    lines = boot.matching(r"free pages: start \d+ end \d+$")
-    if not lines:
-        raise TestFailure("no 'free pages' line")
-    start, end = (int(x) for x in lines[-1].split()[3::2])
-    if start != end:
-        raise TestFailure("%d pages free before, %d after: %d leaked" % (start, end, start - end))
+    return ctx.cpus(1, 2, 4) if ctx.emulator != "bochs" else ctx.cpus(2)
 
 
 def ended(boot, name, status):
     pattern = r"process %s\[\d+\] ended with status " % name
     lines = boot.matching(pattern)
-    if not lines or any(not l.endswith("status %d" % status) for l in lines):
-        raise TestFailure("expected %s to end with status %d, got %s" % (name, status, lines))
+    if not lines:
+        raise TestFailure("no line 'process %s[N] ended with status %d'" % (name, status))
+    expect_equal_lists([re.sub(r"status \S+$", "status %d" % status, l) for l in lines], lines,
+                       "how %s ended" % name)
 
 
 def word(ctx):
@@ -103,7 +105,8 @@ def test_run(ctx):
     cmds = ",".join(["echo:" + ":".join(boot_args["words"]),
                      "forktest:%d" % boot_args["children"],
                      "cowtest:%d" % boot_args["cow"],
-                     "pipetest:%d" % boot_args["bytes"]])
+                     "pipetest:%d" % boot_args["bytes"],
+                     "waittest:family", "waittest:readers"])
     boot = ctx.boot("lab4.run", cmds=cmds, smp=some_cpus(ctx),
                     timeout=PROCESS_TIMEOUT[ctx.emulator])
     boot.args = boot_args
@@ -149,6 +152,19 @@ def test_run_pipe(ctx, boot):
                                       % (n, pipe_checksum(n))], "pipetest")
 
 
+@test(5, "wait reaps only the caller's children", parent=test_run, exercises=["proc_wait"])
+def test_run_family(ctx, boot):
+    boot.expect_lines(r"waittest: child", ["waittest: child status 8, then -10"],
+                      "a parent, a child, a grandchild")
+
+
+@test(5, "two readers of a pipe woken by one byte: the second waits on",
+      parent=test_run, exercises=["pipe_read"])
+def test_run_readers(ctx, boot):
+    boot.expect_lines(r"waittest: two", ["waittest: two readers got 2 bytes; a read of 2 of 3 got 2"],
+                      "pipe readers")
+
+
 @test(5, "no page leaks after all those processes", parent=test_run)
 def test_run_leaks(ctx, boot):
     expect_no_leak(boot)
@@ -158,7 +174,7 @@ def test_run_leaks(ctx, boot):
       exercises=["madt", "start_cpu"])
 def test_preempt(ctx):
     # Several CPUs: each must run processes, and spin.
-    w, ncpus = word(ctx), ctx.rng.choice([2, 4]) if ctx.emulator != "bochs" else 2
+    w, ncpus = word(ctx), ctx.cpus(2, 4) if ctx.emulator != "bochs" else ctx.cpus(2)
     boot = ctx.boot("lab4.preempt", word=w, smp=ncpus, timeout=PROCESS_TIMEOUT[ctx.emulator])
     boot.expect_status("ok")
     boot.expect_lines(r"w[0-9a-f]{6}$", [w], "echo's output")
@@ -210,9 +226,24 @@ def test_bench(ctx):
     ended(boot, "bench", 0)
 
 
+def kill_sleeper(ctx, prog, **mode):
+    boot = ctx.boot("lab4.kill_sleeper", smp=1, timeout=PROCESS_TIMEOUT[ctx.emulator],
+                    prog=prog, **mode)
+    boot.expect_status("ok")
+    boot.expect_lines(r"(%s: |process %s)" % (prog, prog), [
+        "%s: asleep" % prog, "process %s[1] ended with status 137" % prog], "kill")
+
+
 @test(5, "kill reaches a process asleep waiting for input")
 def test_kill_sleeper(ctx):
-    boot = ctx.boot("lab4.kill_sleeper", smp=1, timeout=PROCESS_TIMEOUT[ctx.emulator])
-    boot.expect_status("ok")
-    boot.expect_lines(r"(cat: |process cat)", ["cat: asleep in read",
-                                              "process cat[1] ended with status 137"], "kill")
+    kill_sleeper(ctx, "cat")
+
+
+@test(5, "kill reaches a process asleep in wait", exercises=["proc_wait"])
+def test_kill_waiter(ctx):
+    kill_sleeper(ctx, "waittest", mode="wait")
+
+
+@test(5, "kill reaches a process asleep reading a pipe", exercises=["pipe_read"])
+def test_kill_pipe_reader(ctx):
+    kill_sleeper(ctx, "waittest", mode="pipe")

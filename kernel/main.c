@@ -51,8 +51,11 @@ void bring_up(enum stage stage)
 			break;
 		case STAGE_VMX:
 			if (vmx_init() < 0 || vmx_enable_all() < 0)
-				panic("this machine cannot run guests (see above); under QEMU "
-				      "use KVM with nested VMX, or Bochs");
+				panic("this machine cannot run guests (see above): under QEMU "
+				      "use KVM with nested VMX; under Bochs a CPU model with VMX "
+				      "and EPT: corei7_haswell_4770 (the default), "
+				      "corei7_sandy_bridge_2600k, broadwell_ult, "
+				      "corei7_skylake_x or corei7_icelake_u (make grade CPU=...)");
 			platform_at_power_off(vmx_disable_all);
 			break;
 		}

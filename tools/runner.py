@@ -35,6 +35,9 @@ EXIT_GRACE_SECONDS = 5
 DEFAULT_TIMEOUT = {"qemu": 30, "kvm": 30, "bochs": 120}
 
 EMULATORS = ("qemu", "kvm", "bochs")
+# Bochs's CPU when none is asked for: VMX with EPT, VPID and unrestricted
+# guest (the VT-x labs need them).
+BOCHS_CPU_MODEL = "corei7_haswell_4770"
 
 
 @dataclass
@@ -105,14 +108,17 @@ def tool_versions():
     return versions
 
 
-def qemu_command(emulator, cmdline, smp, megs, interactive=False, gdb_port=None):
-    """The QEMU command line for a run."""
+def qemu_command(emulator, cmdline, smp, megs, interactive=False, gdb_port=None, cpu=None):
+    """The QEMU command line for a run (cpu: a -cpu model, else QEMU's own
+    default, or the host's CPU under KVM)."""
     cmd = ["qemu-system-x86_64", "-kernel", str(KERNEL_ELF), "-append", cmdline,
            "-m", str(megs), "-smp", str(smp), "-no-reboot", "-display", "none",
            "-serial", "mon:stdio" if interactive else "stdio",
            "-device", "isa-debug-exit,iobase=0xf4,iosize=4"]
     if emulator == "kvm":
-        cmd += ["-enable-kvm", "-cpu", "host"]
+        cmd += ["-enable-kvm", "-cpu", cpu or "host"]
+    elif cpu:
+        cmd += ["-cpu", cpu]
     if gdb_port is not None:
         cmd += ["-S", "-gdb", "tcp:127.0.0.1:%d" % gdb_port]
     return cmd
@@ -139,15 +145,16 @@ def grub_config(cmdline):
             "\tmultiboot /boot/kernel.elf %s\n\tboot\n}\n" % cmdline)
 
 
-def bochs_config(iso, log, smp, megs, com1_mode, com1_dev):
+def bochs_config(iso, log, smp, megs, com1_mode, com1_dev, cpu=None):
     text = BOCHSRC_TEMPLATE.read_text()
     for key, value in (("ISO", iso), ("LOG", log), ("CPUS", smp), ("MEGS", megs),
+                       ("CPU_MODEL", cpu or BOCHS_CPU_MODEL),
                        ("COM1_MODE", com1_mode), ("COM1_DEV", com1_dev)):
         text = text.replace("@%s@" % key, str(value))
     return text
 
 
-def bochs_command(workdir, cmdline, smp, megs, interactive=False):
+def bochs_command(workdir, cmdline, smp, megs, interactive=False, cpu=None):
     """Write the ISO, bochsrc and debugger script for a Bochs run into
     workdir and return the command. Debian's Bochs has its debugger built
     in: the script's "c" lets it run without stopping at a prompt."""
@@ -158,7 +165,7 @@ def bochs_command(workdir, cmdline, smp, megs, interactive=False):
     else:
         com1_mode, com1_dev = "file", workdir / "com1.log"
     (workdir / "bochsrc").write_text(
-        bochs_config(iso, workdir / "bochs.log", smp, megs, com1_mode, com1_dev))
+        bochs_config(iso, workdir / "bochs.log", smp, megs, com1_mode, com1_dev, cpu))
     (workdir / "bochs.rc").write_text("c\n")
     return ["bochs", "-q", "-f", str(workdir / "bochsrc"), "-rc", str(workdir / "bochs.rc")]
 
@@ -192,12 +199,13 @@ def run_interactive(emulator, cmdline, smp=1, megs=256, gdb_port=None):
 
 
 def run_captured(emulator, cmdline, log_path, timeout=None, smp=1, megs=256,
-                 stdin_data=None, stdin_after="K> ", echo=None):
+                 stdin_data=None, stdin_after="K> ", echo=None, cpu=None):
     """Run to the end with the output captured; returns a RunResult.
     stdin_data (QEMU only) is typed into the serial console once the
     output shows stdin_after (the monitor's prompt: what is typed earlier
     can be lost while the kernel sets up the UART). echo, if given, is
-    called with each chunk of output as it arrives."""
+    called with each chunk of output as it arrives. cpu names the CPU
+    model (None: the default of qemu_command or BOCHS_CPU_MODEL)."""
     timeout = timeout or DEFAULT_TIMEOUT[emulator]
     log_path = Path(log_path)
     log_path.parent.mkdir(parents=True, exist_ok=True)
@@ -207,9 +215,9 @@ def run_captured(emulator, cmdline, log_path, timeout=None, smp=1, megs=256,
     workdir.mkdir(parents=True)
     try:
         if emulator == "bochs":
-            cmd = bochs_command(workdir, cmdline, smp, megs)
+            cmd = bochs_command(workdir, cmdline, smp, megs, cpu=cpu)
         else:
-            cmd = qemu_command(emulator, cmdline, smp, megs)
+            cmd = qemu_command(emulator, cmdline, smp, megs, cpu=cpu)
     except (RuntimeError, OSError) as e:
         result.reason = str(e)
         return result

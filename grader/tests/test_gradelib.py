@@ -6,6 +6,8 @@ instead of waiting or passing.
 
   python3 grader/tests/test_gradelib.py     (needs build/kernel/kernel.elf)
 """
+import contextlib
+import io
 import random
 import subprocess
 import sys
@@ -65,6 +67,216 @@ class PureHelpers(unittest.TestCase):
         self.assertEqual(lab1.printf_expected("%d", "int", 0xFFFFFFFF), "-1")
         self.assertEqual(lab1.printf_expected("%p", "pointer", 0xABC), "0x0000000000000abc")
         self.assertEqual(lab1.printf_expected("100%%", "none", 5), "100%")
+
+
+def fake_boot(status, output, emulator_log=""):
+    """A Boot of a run that printed output and ended with status, without
+    an emulator."""
+    result = runner.RunResult("qemu", "", status=status, output=output,
+                              emulator_log=emulator_log, log_path=Path("fake.log"))
+    return gradelib.Boot(result, "0", "fake")
+
+
+class FakeLab:
+    """Tests declared on a scratch list, run by run_tests without booting:
+    each parent "boots" a fake run."""
+
+    def __init__(self, testcase):
+        self.saved = gradelib.TESTS[:]
+        gradelib.TESTS[:] = []
+        self.tmp = tempfile.TemporaryDirectory()
+        testcase.addCleanup(self.restore)
+        self.drawn = {}
+
+    def restore(self):
+        gradelib.TESTS[:] = self.saved
+        self.tmp.cleanup()
+
+    def parent(self, name, status, output, emulator_log=""):
+        def fn(ctx):
+            self.drawn[name] = ctx.rng.getrandbits(64)
+            ctx.current.boot = fake_boot(status, output, emulator_log)
+            ctx.current.boot.expect_status("ok")
+        fn.__name__ = "test_" + name
+        return gradelib.test(0, name)(fn)
+
+    def child(self, name, parent, points, regex, expected):
+        def fn(ctx, boot):
+            self.drawn[name] = ctx.rng.getrandbits(64)
+            boot.expect_lines(regex, expected, name)
+        fn.__name__ = "test_" + name
+        return gradelib.test(points, name, parent=parent)(fn)
+
+    def run(self, filters=(), seed=7):
+        with contextlib.redirect_stdout(io.StringIO()) as out:
+            tests = gradelib.run_tests(0, "qemu", list(filters), Path(self.tmp.name), seed)
+        return {t.name: t for t in tests}, out.getvalue()
+
+
+RUN = "== run: fake (token 0)\n"
+
+
+class GraderBehaviour(unittest.TestCase):
+    def test_seed_replays_each_test_whatever_the_filter(self):
+        lab = FakeLab(self)
+        a = lab.parent("a", "ok", RUN + "== end: ok\n")
+        lab.child("a_one", a, 1, r"x", [])
+        lab.parent("b", "ok", RUN + "== end: ok\n")
+        lab.run()
+        everything = dict(lab.drawn)
+        lab.drawn.clear()
+        lab.run(["^b$"])
+        self.assertEqual(lab.drawn, {"b": everything["b"]})
+        lab.drawn.clear()
+        lab.run(["a_one"])
+        self.assertEqual(lab.drawn, {"a": everything["a"], "a_one": everything["a_one"]})
+        lab.run(seed=8)
+        self.assertNotEqual(lab.drawn["b"], everything["b"])
+
+    def test_filter_on_a_subtest_runs_its_parent(self):
+        lab = FakeLab(self)
+        a = lab.parent("printf", "ok", RUN + "w 1\n== end: ok\n")
+        lab.child("printf_signed", a, 5, r"w ", ["w 1"])
+        lab.child("printf_other", a, 5, r"w ", ["w 2"])
+        tests, _ = lab.run(["printf_signed"])
+        self.assertEqual(sorted(tests), ["printf", "printf_signed"])
+        self.assertTrue(tests["printf_signed"].passed)
+
+    def test_a_filter_that_matches_nothing_lists_the_tests(self):
+        lab = FakeLab(self)
+        lab.parent("boot", "ok", RUN + "== end: ok\n")
+        lab.parent("panic", "ok", RUN + "== end: ok\n")
+        with self.assertRaises(gradelib.NoSuchTest) as e:
+            lab.run(["boot", "nosuch"])
+        self.assertIn("no test matches --filter 'nosuch'", str(e.exception))
+        self.assertIn("the tests are: boot panic", str(e.exception))
+
+    def test_a_hang_keeps_the_points_of_the_lines_printed(self):
+        lab = FakeLab(self)
+        run = lab.parent("run", "timeout", RUN + "echo ok\nfork ok\n")
+        lab.child("run_echo", run, 5, r"echo ", ["echo ok"])
+        lab.child("run_fork", run, 10, r"fork ", ["fork ok"])
+        lab.child("run_pipe", run, 10, r"pipe ", ["pipe ok"])
+        tests, out = lab.run()
+        self.assertFalse(tests["run"].passed)
+        self.assertTrue(tests["run_echo"].passed and tests["run_fork"].passed)
+        self.assertIn("judged on the lines before the run stopped (timeout) after the line "
+                      "'fork ok'", out)
+        self.assertFalse(tests["run_pipe"].passed)
+        self.assertIn("the run stopped early (timeout) after the line 'fork ok'",
+                      tests["run_pipe"].message)
+
+    def test_children_of_a_wrong_parent_fail(self):
+        lab = FakeLab(self)
+
+        @gradelib.test(0, "wrong")
+        def test_wrong(ctx):
+            ctx.current.boot = fake_boot("ok", RUN + "a\n== end: ok\n")
+            raise gradelib.TestFailure("wrong")
+        lab.child("wrong_child", test_wrong, 5, r"a", ["a"])
+        tests, _ = lab.run()
+        self.assertEqual(tests["wrong_child"].message, "parent test wrong failed")
+
+    def test_a_killed_process_is_shown_next_to_the_failure(self):
+        lab = FakeLab(self)
+        killed = "process pipetest[3] killed: page fault (vector 14) at rip 0x401000"
+        run = lab.parent("run", "ok", RUN + killed + "\npipe bad\n== end: ok\n")
+        lab.child("run_pipe", run, 10, r"pipe ", ["pipe ok"])
+        tests, _ = lab.run()
+        message = tests["run_pipe"].message
+        self.assertIn("line 1:\n      expected: pipe ok\n      got:      pipe bad", message)
+        self.assertIn("during the run the kernel killed:\n    " + killed, message)
+
+    def test_bochs_power_off_is_not_an_error(self):
+        lab = FakeLab(self)
+        shutdown = "00012345p[UNMP ] >>PANIC<< Shutdown port: shutdown requested"
+        lab.parent("wants_ok", "panic", RUN + "kernel panic at x.c:1: boom\n== end: panic\n",
+                   emulator_log=shutdown + "\n00012346e[CPU0 ] a real error\n")
+        tests, _ = lab.run()
+        message = tests["wants_ok"].message
+        self.assertNotIn("Shutdown port", message)
+        self.assertIn("a real error", message)
+
+    def test_lists_are_compared_by_item(self):
+        with self.assertRaises(gradelib.TestFailure) as e:
+            gradelib.expect_equal_lists(["cpu 0: up", "cpu 1: up", "cpu 2: up"],
+                                        ["cpu 0: up", "cpu 2: up"], "CPUs")
+        message = str(e.exception)
+        self.assertIn("(3 items expected, 2 came)", message)
+        self.assertIn("line 2:\n      expected: cpu 1: up\n      got:      cpu 2: up", message)
+
+    def test_leak_counts_are_never_negative(self):
+        for start, end, want in ((100, 88, "12 leaked"), (100, 612, "512 more pages free")):
+            boot = fake_boot("ok", RUN + "free pages: start %d end %d\n" % (start, end))
+            with self.assertRaises(gradelib.TestFailure) as e:
+                gradelib.expect_no_leak(boot)
+            self.assertIn(want, str(e.exception))
+            self.assertNotIn("-", str(e.exception))
+        gradelib.expect_no_leak(fake_boot("ok", RUN + "free pages: start 5 end 5\n"))
+
+
+class MachineOptions(unittest.TestCase):
+    def test_ram_is_split_around_the_pci_hole(self):
+        self.assertEqual(gradelib.ram_layout(3000), (3000, 0))
+        self.assertEqual(gradelib.ram_layout(3584), (3072, 512))
+        self.assertEqual(gradelib.ram_layout(5120), (3072, 2048))
+
+    def test_what_was_asked_wins_over_the_tests_choices(self):
+        ctx = gradelib.Context("qemu", Path("."), random.Random(1), False,
+                               gradelib.Machine(megs=5120, smp=3))
+        self.assertEqual((ctx.megs(64, 128), ctx.cpus(1, 2, 4)), (5120, 3))
+        ctx = gradelib.Context("qemu", Path("."), random.Random(1), False)
+        self.assertIn(ctx.megs(64, 128), (64, 128))
+
+    def test_the_cpu_model_reaches_both_emulators(self):
+        cmd = runner.qemu_command("qemu", "run=x", 3, 3584, cpu="Haswell")
+        self.assertEqual(cmd[cmd.index("-cpu") + 1], "Haswell")
+        self.assertEqual(cmd[cmd.index("-m") + 1], "3584")
+        self.assertNotIn("-cpu", runner.qemu_command("qemu", "run=x", 1, 128))
+        config = runner.bochs_config("k.iso", "b.log", 3, 512, "file", "c.log",
+                                     "corei7_skylake_x")
+        self.assertIn("cpu: model=corei7_skylake_x, count=3,", config)
+        self.assertIn("cpu: model=%s," % runner.BOCHS_CPU_MODEL,
+                      runner.bochs_config("k.iso", "b.log", 1, 512, "file", "c.log"))
+
+    @unittest.skipUnless(runner.KERNEL_ELF.exists(), "needs the built kernel (make kernel)")
+    def test_memory_map_beyond_the_pci_hole(self):
+        """Lab 1's memory-map test passes on a machine with RAM above 4 GiB,
+        and fails when that RAM is missing from the map."""
+        with tempfile.TemporaryDirectory() as tmp:
+            ctx = gradelib.Context("qemu", Path(tmp), random.Random(1), False,
+                                   gradelib.Machine(megs=3584))
+            ctx.current = gradelib.Test("boot", "boot", 1, None)
+            lab1.test_boot.fn(ctx)
+            ctx.boot = lambda *a, **k: fake_boot("ok", RUN + (
+                "memory: 0x0000000000100000-0x00000000bffe0000 usable\n"
+                "usable: 3145087 KiB\n== end: ok\n"))
+            with self.assertRaises(gradelib.TestFailure) as e:
+                lab1.test_boot.fn(ctx)
+            self.assertIn("no usable region 0x100000000-0x120000000", str(e.exception))
+
+
+class PlantedMistakes(unittest.TestCase):
+    """tools/mutants: every mutant of grader/mutants.txt applies to the
+    tree (its lines are in its exercise's region, once)."""
+
+    def test_every_mutant_applies(self):
+        import importlib.machinery
+        import importlib.util
+        loader = importlib.machinery.SourceFileLoader("mutants", str(runner.TOP / "tools/mutants"))
+        mutants = importlib.util.module_from_spec(
+            importlib.util.spec_from_loader("mutants", loader))
+        loader.exec_module(mutants)
+        planted = mutants.parse(mutants.DATA.read_text())
+        self.assertGreaterEqual(len(planted), 5 * 13)
+        for m in planted:
+            with self.subTest(mutant=m.name):
+                source = (runner.TOP / m.path).read_text()
+                self.assertNotEqual(mutants.apply(m, source), source)
+        m = mutants.Mutant(1, "ksym_lookup", "not there", 0, "kernel/debug/ksyms.c",
+                           ["return no_such_line;"], [])
+        with self.assertRaises(ValueError):
+            mutants.apply(m, (runner.TOP / m.path).read_text())
 
 
 @unittest.skipUnless(runner.KERNEL_ELF.exists(), "needs the built kernel (make kernel)")

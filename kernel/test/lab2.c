@@ -27,6 +27,11 @@ static void print_stats(const char *when)
 	for (int k = 0; k <= PAGE_MAX_ORDER; k++)
 		printk(" %lu", s.free_blocks[k]);
 	printk("\n");
+	// Only the first page of a free block is marked free.
+	size_t marked = 0;
+	for (size_t pfn = 0; pfn < npages; pfn++)
+		marked += (pages[pfn].flags & PAGE_FREE) != 0;
+	printk("pages marked free %s: %lu\n", when, marked);
 }
 
 static size_t free_pages(void)
@@ -38,24 +43,38 @@ static size_t free_pages(void)
 }
 
 // Allocates order-0 pages until none is left, chaining them through their
-// first word; then frees them all. Returns how many it got.
-static size_t exhaust_memory(void)
+// first word; returns the chain and sets *n to how many it got.
+static uint64_t *take_every_page(size_t *n)
 {
 	uint64_t *chain = NULL;
-	size_t n = 0;
 	struct page *p;
 
+	*n = 0;
 	while ((p = page_alloc(0, false)) != NULL) {
 		uint64_t *va = page_to_va(p);
 		*va = (uint64_t)chain;
 		chain = va;
-		n++;
+		(*n)++;
 	}
+	return chain;
+}
+
+// Frees the pages of a chain made by take_every_page.
+static void give_back(uint64_t *chain)
+{
 	while (chain != NULL) {
 		uint64_t *next = (uint64_t *)*chain;
 		page_free(pa_to_page(V2P(chain)));
 		chain = next;
 	}
+}
+
+// Allocates every page, then frees them all. Returns how many it got.
+static size_t exhaust_memory(void)
+{
+	size_t n;
+
+	give_back(take_every_page(&n));
 	return n;
 }
 
@@ -224,6 +243,31 @@ static void lab2_vm(void)
 	err = vm_map_phys(as, big_va, page_to_pa(big), LARGE_PAGE_SIZE, PTE_W | PTE_U);
 	printk("map 2M 0x%lx: %d\n", big_va, err);
 	print_mapping(as, "large", big_va + 0x1234);
+
+	// Mapping in place again, with the mapping as the page's only
+	// reference; then replacing a mapping the TLB holds; a 4 KiB page
+	// inside the 2 MiB one; a mapping that needs tables with no memory.
+	uint64_t va3 = va + 3 * PAGE_SIZE;
+	struct page *q = page_alloc(0, true), *q2 = page_alloc(0, true);
+	if (q == NULL || q2 == NULL)
+		panic("lab2.vm: out of memory for the remapped pages");
+	((uint64_t *)page_to_va(q))[0] = value;
+	vm_map(as, va3, q, PTE_W | PTE_U);
+	page_put(q);
+	err = vm_map(as, va3, q, PTE_W | PTE_U);
+	printk("map in place: %d, refcount %u\n", err, q->refcount);
+	vm_switch(as);
+	uint64_t before = *(volatile uint64_t *)va3;
+	vm_map(as, va3, q2, PTE_W | PTE_U);
+	uint64_t after = *(volatile uint64_t *)va3;
+	vm_switch(kernel_pml4);
+	printk("replaced while in use: read 0x%lx, then 0x%lx\n", before, after);
+	printk("map inside 2M: %d\n", vm_map(as, big_va + PAGE_SIZE, q2, PTE_U));
+	size_t taken;
+	uint64_t *every_page = take_every_page(&taken);
+	printk("map with no memory: %d\n", vm_map(as, va + (2ull << 30), q2, PTE_U));
+	give_back(every_page);
+	page_put(q2);           // its mapping at va3 keeps it
 
 	vm_destroy(as);
 	page_free(big);

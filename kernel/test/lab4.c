@@ -225,11 +225,13 @@ static void bench(void)
 	wait_and_report(spawn(argv, 2));
 }
 
-KTEST(lab4_kill_sleeper, "lab4.kill_sleeper", STAGE_SMP, "kill cat while it sleeps waiting for console input");
+KTEST(lab4_kill_sleeper, "lab4.kill_sleeper", STAGE_SMP, "kill prog= (cat, or waittest with mode=) while it sleeps");
 static void lab4_kill_sleeper(void)
 {
-	char *argv[] = { "cat", NULL };
-	struct proc *p = spawn(argv, 1);
+	char *argv[] = { (char *)cmdline_get("prog"), (char *)cmdline_get("mode"), NULL };
+	if (argv[0] == NULL)
+		argv[0] = "cat";
+	struct proc *p = spawn(argv, argv[1] != NULL ? 2 : 1);
 
 	// Run the scheduler here until cat is asleep in read (nobody types).
 	spin_lock(&proc_lock);
@@ -242,7 +244,7 @@ static void lab4_kill_sleeper(void)
 	}
 	bool asleep = p->state == PROC_SLEEPING;
 	spin_unlock(&proc_lock);
-	printk("cat: %s\n", asleep ? "asleep in read" : "never went to sleep");
+	printk("%s: %s\n", argv[0], asleep ? "asleep" : "never went to sleep");
 	proc_kill(p);
 	wait_and_report(p);
 }
