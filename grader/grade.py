@@ -91,7 +91,10 @@ def main():
         importlib.import_module("lab%d" % args.lab)
     except ModuleNotFoundError:
         sys.exit("grade: no tests for lab %d (grader/lab%d.py)" % (args.lab, args.lab))
-    emulator = runner.pick_emulator(args.emu, needs_vmx=args.lab in VMX_LABS)
+    try:
+        emulator = runner.pick_emulator(args.emu, needs_vmx=args.lab in VMX_LABS)
+    except runner.EmulatorUnavailable as e:
+        sys.exit("grade: --emu %s: %s" % (args.emu, e))
     seed = args.seed if args.seed is not None else int.from_bytes(os.urandom(4), "little")
     logdir = runner.BUILD / "grade" / ("lab%d-%s" % (args.lab, emulator))
     shutil.rmtree(logdir, ignore_errors=True)

@@ -38,6 +38,8 @@ EMULATORS = ("qemu", "kvm", "bochs")
 # Bochs's CPU when none is asked for: VMX with EPT, VPID and unrestricted
 # guest (the VT-x labs need them).
 BOCHS_CPU_MODEL = "corei7_haswell_4770"
+EMULATOR_NAMES = {"qemu": "QEMU's software CPU (TCG)", "kvm": "QEMU with KVM",
+                  "bochs": "Bochs"}
 
 
 @dataclass
@@ -56,29 +58,80 @@ class RunResult:
         return self.output.splitlines()
 
 
-def kvm_usable():
-    """True if /dev/kvm exists and this user may open it."""
-    return os.access("/dev/kvm", os.R_OK | os.W_OK)
+class EmulatorUnavailable(RuntimeError):
+    """The emulator asked for cannot run this kernel on this machine."""
 
 
-def nested_vmx_enabled():
-    """True if the host's kvm_intel module lets guests use VMX."""
+def kvm_unusable_reason(root="/"):
+    """Why KVM cannot run this kernel here, or None if it can. KVM must be
+    hardware-assisted: the CPU reports VT-x or AMD-V (the vmx or svm flag
+    of /proc/cpuinfo: CPUID.1:ECX.VMX, Intel SDM Vol. 3C 23.6; CPUID
+    0x80000001:ECX.SVM, AMD APM Vol. 2 15.4) and kvm_intel or kvm_amd
+    drives it. A paravirtual KVM (module kvm_pvm, nested inside
+    another hypervisor without VT-x) opens /dev/kvm but does not run this
+    kernel: its SYSCALL lands at syscall_entry still in ring 3. root points
+    the checks at another tree of /dev, /proc and /sys (for tests)."""
+    root = Path(root)
+    dev = root / "dev" / "kvm"
+    if not dev.exists():
+        return "%s does not exist (no KVM on this machine)" % dev
+    if not os.access(dev, os.R_OK | os.W_OK):
+        return "%s is not readable and writable by you (join group kvm)" % dev
+    modules = root / "sys" / "module"
+    if (modules / "kvm_pvm").exists():
+        return ("the KVM here is kvm_pvm, a paravirtual KVM without VT-x or AMD-V, "
+                "which does not run this kernel")
     try:
-        value = Path("/sys/module/kvm_intel/parameters/nested").read_text().strip()
+        cpuinfo = (root / "proc" / "cpuinfo").read_text()
+    except OSError as e:
+        return "cannot read the CPU flags: %s" % e
+    flags = set()
+    for line in cpuinfo.splitlines():
+        if line.startswith("flags"):
+            flags.update(line.split(":", 1)[1].split())
+    for flag, module in (("vmx", "kvm_intel"), ("svm", "kvm_amd")):
+        if flag in flags:
+            if (modules / module).exists():
+                return None
+            return "the CPU has %s but the %s module is not loaded" % (flag, module)
+    return "the CPU has neither the vmx nor the svm flag (no hardware virtualization)"
+
+
+def nested_vmx_missing_reason(root="/"):
+    """Why hardware KVM here gives its guests no VMX, or None if it does
+    (kvm_intel with its nested parameter on)."""
+    modules = Path(root) / "sys" / "module"
+    if not (modules / "kvm_intel").exists():
+        return "this KVM (kvm_amd) gives its guests SVM, not the VMX the VT-x labs need"
+    try:
+        value = (modules / "kvm_intel" / "parameters" / "nested").read_text().strip()
     except OSError:
-        return False
-    return value in ("Y", "1")
+        value = "unknown"
+    if value in ("Y", "1"):
+        return None
+    return "kvm_intel's nested VMX is off (nested=%s; the VT-x labs need it)" % value
 
 
-def pick_emulator(requested, needs_vmx=False):
-    """Resolve 'auto': KVM where usable (with nested VMX for VT-x labs),
-    else QEMU's software CPU, or Bochs for VT-x labs (QEMU's software CPU
-    has no VMX)."""
+def pick_emulator(requested, needs_vmx=False, root="/", say=None):
+    """Resolve 'auto': KVM where it can run this kernel (with nested VMX
+    for VT-x labs), else QEMU's software CPU, or Bochs for VT-x labs
+    (QEMU's software CPU has no VMX); say(line), by default a line on
+    stderr, tells which it chose and why KVM was not. Raises EmulatorUnavailable if
+    KVM was asked for where it cannot run this kernel."""
+    say = say or (lambda line: print(line, file=sys.stderr))
+    why = kvm_unusable_reason(root)
+    if requested == "kvm" and why:
+        raise EmulatorUnavailable("cannot use KVM: " + why)
     if requested != "auto":
         return requested
-    if kvm_usable() and (not needs_vmx or nested_vmx_enabled()):
+    if not why and needs_vmx:
+        why = nested_vmx_missing_reason(root)
+    if not why:
+        say("run: using %s" % EMULATOR_NAMES["kvm"])
         return "kvm"
-    return "bochs" if needs_vmx else "qemu"
+    fallback = "bochs" if needs_vmx else "qemu"
+    say("run: not using KVM: %s; using %s" % (why, EMULATOR_NAMES[fallback]))
+    return fallback
 
 
 def user_port(base):
@@ -116,6 +169,9 @@ def qemu_command(emulator, cmdline, smp, megs, interactive=False, gdb_port=None,
            "-serial", "mon:stdio" if interactive else "stdio",
            "-device", "isa-debug-exit,iobase=0xf4,iosize=4"]
     if emulator == "kvm":
+        why = kvm_unusable_reason()
+        if why:
+            raise EmulatorUnavailable("cannot use KVM: " + why)
         cmd += ["-enable-kvm", "-cpu", cpu or "host"]
     elif cpu:
         cmd += ["-cpu", cpu]
