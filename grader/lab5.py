@@ -133,3 +133,24 @@ def test_vmcs_width(ctx):
     want = "vmcs_write32: GUEST_CS_SELECTOR (0x802) is a 16-bit field"
     if not any(l.endswith(want) for l in boot.lines):
         raise TestFailure("missing the panic '...%s'" % want)
+
+
+@test(5, "one vCPU runs on one CPU, then another, then the first again",
+      exercises=["adjust_controls", "io_exit"])
+def test_migrate(ctx):
+    token = ctx.rng.getrandbits(32)
+    boot = ctx.boot("lab5.migrate", smp=2, a="0x%x" % token)
+    boot.expect_status("ok")
+    want = []
+    for part, cpu in ((1, 0), (2, 1), (3, 0)):
+        line = "part %d, token %x" % (part, token)
+        want += [io_exits(line), "guest: " + line, "vmexit: HLT",
+                 "vcpu 0: part ran on cpu %d: halted" % cpu]
+    got = [l for l in boot.test_lines()
+           if l.startswith(("vmexit: ", "guest: ", "vcpu 0: part "))]
+    if got != want:
+        raise TestFailure("exits and output differ:\n      expected: %s\n      got:      %s"
+                          % (want, got))
+    for cpu in (0, 1):
+        if "vmx: cpu %d left VMX operation" % cpu not in boot.lines:
+            raise TestFailure("cpu %d did not leave VMX operation (VMXOFF) at the end" % cpu)

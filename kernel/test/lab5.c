@@ -4,6 +4,8 @@
 
 #include "boot/cmdline.h"
 #include "console/console.h"
+#include "cpu/cpu.h"
+#include "cpu/smp.h"
 #include "debug/panic.h"
 #include "lib/errno.h"
 #include "test/ktest.h"
@@ -65,5 +67,42 @@ static void lab5_bad_guest(void)
 	vmcs_write32(GUEST_CS_ACCESS_RIGHTS, vmcs_read32(GUEST_CS_ACCESS_RIGHTS) | (1u << 14));
 	printk("vcpu %d: guest stopped: %s\n", v->id, vcpu_run(v));
 	vcpu_destroy(v);
+	guest_destroy(&g);
+}
+
+// The vCPU that lab5.migrate moves, and the CPU that runs its next part.
+static struct vcpu *migrating;
+static int migrate_to;
+
+static void run_part(struct vcpu *v)
+{
+	const char *why = vcpu_run(v);
+
+	printk("vcpu %d: part ran on cpu %d: %s\n", v->id, this_cpu()->id, why);
+	vcpu_put(v);
+}
+
+static void run_part_on(int cpu)
+{
+	if (cpu == migrate_to)
+		run_part(migrating);
+}
+
+KTEST(lab5_migrate, "lab5.migrate", STAGE_VMX,
+      "one vCPU runs its guest's three parts on cpus 0, 1, 0 (needs 2 CPUs; token a=)");
+static void lab5_migrate(void)
+{
+	struct vcpu_config config = { .rdi = cmdline_get_u64("a", 0), .trace = true };
+	struct guest g = { 0 };
+
+	if (ncpus < 2)
+		panic("lab5.migrate: needs 2 CPUs, this machine has %d", ncpus);
+	if (guest_create(&g, "migrate", &config) < 0 || (migrating = vcpu_create(&g.vm, &config)) == NULL)
+		panic("lab5.migrate: no guest or vCPU");
+	run_part(migrating);
+	migrate_to = 1;
+	smp_call_all(run_part_on);
+	run_part(migrating);
+	vcpu_destroy(migrating);
 	guest_destroy(&g);
 }
