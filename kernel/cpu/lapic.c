@@ -128,6 +128,11 @@ static void send_ipi(uint32_t apic_id, uint32_t command)
 			panic("send_ipi: IPI 0x%x to APIC %u is never delivered", command, apic_id);
 }
 
+void lapic_send_ipi(uint32_t apic_id, uint8_t vector)
+{
+	send_ipi(apic_id, ICR_ASSERT | vector);       // delivery mode 000: fixed
+}
+
 void lapic_start_cpu(uint32_t apic_id, uint64_t entry)
 {
 	if (entry % PAGE_SIZE != 0 || entry >= 0x100000)

@@ -10,6 +10,7 @@
 
 #define T_TIMER 48              // the timer's vector, above the 8259s' 32-47
 #define T_SERIAL 52             // COM1 (ISA IRQ 4), through the I/O APIC
+#define T_IPI_CALL 0xF0         // a cross-CPU call (cpu/ipi.h)
 #define T_APIC_ERROR 0xFE
 #define T_SPURIOUS 0xFF
 #define TIMER_HZ 100
@@ -27,6 +28,9 @@ void lapic_eoi(void);
 // Starts the CPU with this APIC id at the 4 KiB-aligned real-mode
 // address entry (INIT, then two STARTUP IPIs: SDM Vol. 3A 9.4.4.1).
 void lapic_start_cpu(uint32_t apic_id, uint64_t entry);
+// Sends the fixed interrupt vector to the CPU with this APIC id and
+// waits until the APIC has sent it (SDM Vol. 3A 11.6.1). Interrupts off.
+void lapic_send_ipi(uint32_t apic_id, uint8_t vector);
 // Busy-waits (needs lapic_calibrate).
 void udelay(uint64_t us);
 

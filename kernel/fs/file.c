@@ -114,7 +114,7 @@ static int64_t console_write(uint64_t buf, uint64_t len)
 	char chunk[CHUNK];
 
 	// Check all of it first: a bad buffer writes nothing.
-	if (!user_range_ok(proc_current()->pml4, buf, len, false))
+	if (!user_range_ok(proc_current()->as->pml4, buf, len, false))
 		return -EFAULT;
 	for (uint64_t done = 0; done < len;) {
 		uint64_t n = len - done < CHUNK ? len - done : CHUNK;

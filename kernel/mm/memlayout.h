@@ -20,6 +20,8 @@
 #define KERNEL_LOAD_PHYS   0x100000
 #define BOOT_DIRECTMAP_GIB 4
 
+#define USER_TOP 0x0000800000000000ul   // the end of the user half
+
 #define PAGE_SIZE 4096
 #define PAGE_SHIFT 12
 #define KSTACK_SIZE (4 * PAGE_SIZE)

@@ -61,22 +61,23 @@ int proc_exec(const char *name, char *const argv[], int argc)
 
 	if (prog == NULL)
 		return -ENOENT;
-	pte_t *pml4 = vm_create();
-	if (pml4 == NULL)
+	struct aspace *as = aspace_create();
+	if (as == NULL)
 		return -ENOMEM;
-	if ((err = elf_load(pml4, prog->start, prog->end - prog->start, &entry, &end)) < 0 ||
-	    (err = proc_map_stack(pml4)) < 0 ||
-	    (err = push_arguments(pml4, argv, argc, &sp, &argv_va)) < 0) {
-		vm_destroy(pml4);
+	if ((err = elf_load(as->pml4, prog->start, prog->end - prog->start, &entry, &end)) < 0 ||
+	    (err = proc_map_stack(as->pml4)) < 0 ||
+	    (err = push_arguments(as->pml4, argv, argc, &sp, &argv_va)) < 0) {
+		aspace_put(as);
 		return err;
 	}
 
-	pte_t *old = p->pml4;
-	p->pml4 = pml4;
-	vm_switch(pml4);
-	vm_destroy(old);
+	struct aspace *old = p->as;
+	p->as = as;
+	aspace_activate(as);
+	aspace_deactivate(old);
+	aspace_put(old);
 	strlcpy(p->name, name, sizeof(p->name));
-	p->heap_start = p->brk = (end + PAGE_SIZE - 1) & ~(uint64_t)(PAGE_SIZE - 1);
+	as->heap_start = as->brk = (end + PAGE_SIZE - 1) & ~(uint64_t)(PAGE_SIZE - 1);
 	p->tf->rip = entry;
 	p->tf->rsp = sp;
 	p->tf->rdi = (uint64_t)argc;            // main(argc, argv)
@@ -96,7 +97,7 @@ struct proc *proc_spawn(const char *name, char *const argv[], int argc, int *err
 	struct proc *p = proc_create(name, prog->start, prog->end - prog->start, error);
 	if (p == NULL)
 		return NULL;
-	if ((*error = push_arguments(p->pml4, argv, argc, &sp, &argv_va)) < 0) {
+	if ((*error = push_arguments(p->as->pml4, argv, argc, &sp, &argv_va)) < 0) {
 		proc_free(p);
 		return NULL;
 	}

@@ -9,7 +9,6 @@
 #include "fs/file.h"
 #include "lib/errno.h"
 #include "lib/string.h"
-#include "mm/cow.h"
 #include "proc/elf.h"
 #include "proc/proc.h"
 
@@ -83,8 +82,8 @@ void proc_free(struct proc *p)
 	for (int fd = 0; fd < NFILES; fd++)
 		if (p->files[fd] != NULL)
 			file_close(p->files[fd]);
-	if (p->pml4 != NULL)
-		vm_destroy(p->pml4);
+	if (p->as != NULL)
+		aspace_put(p->as);
 	if (p->kstack != NULL)
 		page_free(p->kstack);
 	spin_lock(&proc_lock);
@@ -116,13 +115,13 @@ struct proc *proc_create(const char *name, const void *image, size_t size, int *
 	*error = -ENOMEM;
 	if (p == NULL)
 		return NULL;
-	if ((p->pml4 = vm_create()) == NULL)
+	if ((p->as = aspace_create()) == NULL)
 		goto fail;
-	if ((*error = elf_load(p->pml4, image, size, &entry, &end)) < 0)
+	if ((*error = elf_load(p->as->pml4, image, size, &entry, &end)) < 0)
 		goto fail;
-	if ((*error = proc_map_stack(p->pml4)) < 0)
+	if ((*error = proc_map_stack(p->as->pml4)) < 0)
 		goto fail;
-	p->heap_start = p->brk = (end + PAGE_SIZE - 1) & ~(uint64_t)(PAGE_SIZE - 1);
+	p->as->heap_start = p->as->brk = (end + PAGE_SIZE - 1) & ~(uint64_t)(PAGE_SIZE - 1);
 	p->tf->rip = entry;
 	p->tf->cs = GDT_USER_CODE | 3;
 	p->tf->rflags = RFLAGS_RESERVED | RFLAGS_IF;
@@ -150,14 +149,12 @@ int proc_fork(void)
 
 	if (child == NULL)
 		return -ENOMEM;
-	if ((child->pml4 = vm_create()) == NULL || vm_copy_cow(child->pml4, parent->pml4) < 0) {
+	if ((child->as = aspace_fork(parent->as)) == NULL) {
 		proc_free(child);
 		return -ENOMEM;
 	}
 	*child->tf = *parent->tf;
 	child->tf->rax = 0;             // fork returns 0 in the child
-	child->heap_start = parent->heap_start;
-	child->brk = parent->brk;
 	for (int fd = 0; fd < NFILES; fd++)
 		if (parent->files[fd] != NULL)
 			child->files[fd] = file_dup(parent->files[fd]);

@@ -21,11 +21,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "mm/vm.h"
+#include "mm/aspace.h"
 #include "sync/spinlock.h"
 #include "trap/trap.h"
 
-#define USER_TOP        0x0000800000000000ul
 #define USER_STACK_TOP  0x00007FFFFFF00000ul
 #define USER_STACK_PAGES 16
 #define USER_HEAP_MAX   0x0000700000000000ul
@@ -54,11 +53,10 @@ struct proc {
 	int pid;
 	char name[PROC_NAME_MAX];
 	enum proc_state state;  // proc_lock
-	pte_t *pml4;
+	struct aspace *as;      // its address space and heap (mm/aspace.h)
 	struct page *kstack;
 	struct trapframe *tf;   // at the top of the kernel stack
 	struct context *context;        // where it continues in the kernel
-	uint64_t heap_start, brk;
 	int exit_status;
 	struct proc *parent;    // proc_lock; NULL for processes the kernel started
 	bool orphan;            // proc_lock; its parent exited: the scheduler reaps it
@@ -86,7 +84,8 @@ void context_switch(struct context **save, struct context *next);
 // and returns NULL.
 struct proc *proc_create(const char *name, const void *image, size_t size, int *error);
 
-// Maps a fresh user stack below USER_STACK_TOP. Returns 0 or -ENOMEM.
+// Maps a fresh user stack below USER_STACK_TOP into pml4 (of an address
+// space no one runs yet). Returns 0 or -ENOMEM.
 int proc_map_stack(pte_t *pml4);
 
 // Lets p run on any CPU.

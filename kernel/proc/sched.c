@@ -34,9 +34,11 @@ static void run(struct cpu *c, struct proc *p)
 	c->proc = p;
 	c->processes_run++;
 	cpu_set_kernel_stack(c, kstack_top(p));
-	vm_switch(p->pml4);
+	aspace_activate(p->as);
 	context_switch(&c->scheduler, p->context);
+	// p->as, not a copy: exec may have replaced it.
 	vm_switch(kernel_pml4);
+	aspace_deactivate(p->as);
 	c->proc = NULL;
 }
 

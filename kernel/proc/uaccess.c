@@ -1,5 +1,6 @@
 #include "lib/errno.h"
-#include "mm/cow.h"
+#include "mm/aspace.h"
+#include "trap/trap.h"
 #include "lib/string.h"
 #include "proc/proc.h"
 #include "proc/uaccess.h"
@@ -26,39 +27,55 @@ bool user_range_ok(pte_t *pml4, uint64_t va, size_t len, bool write)
 }
 
 // The current process's user memory is mapped while it runs, so once a
-// range is checked the kernel reaches it at its user address.
+// range is checked the kernel reaches it at its user address. The check
+// and the copy hold the address space's lock: another thread cannot
+// unmap the range in between, and every shootdown is complete, so this
+// CPU holds no stale translation of it.
 int copy_from_user(void *dst, uint64_t src, size_t len)
 {
-	if (!user_range_ok(proc_current()->pml4, src, len, false))
-		return -EFAULT;
-	memcpy(dst, (const void *)src, len);
-	return 0;
+	struct aspace *as = proc_current()->as;
+
+	aspace_lock(as);
+	bool ok = user_range_ok(as->pml4, src, len, false);
+	if (ok)
+		memcpy(dst, (const void *)src, len);
+	aspace_unlock(as);
+	return ok ? 0 : -EFAULT;
 }
 
 int copy_to_user(uint64_t dst, const void *src, size_t len)
 {
-	pte_t *pml4 = proc_current()->pml4;
+	struct aspace *as = proc_current()->as;
 
 	for (uint64_t page = dst & ~(uint64_t)(PAGE_SIZE - 1); page < dst + len && page < USER_TOP;
 	     page += PAGE_SIZE)
-		cow_fault(pml4, page, PF_PRESENT | PF_WRITE);
-	if (!user_range_ok(pml4, dst, len, true))
-		return -EFAULT;
-	memcpy((void *)dst, src, len);
-	return 0;
+		aspace_fault(as, page, PF_PRESENT | PF_WRITE | PF_USER);
+	aspace_lock(as);
+	bool ok = user_range_ok(as->pml4, dst, len, true);
+	if (ok)
+		memcpy((void *)dst, src, len);
+	aspace_unlock(as);
+	return ok ? 0 : -EFAULT;
 }
 
 int64_t copy_string_from_user(char *dst, uint64_t src, size_t max)
 {
-	pte_t *pml4 = proc_current()->pml4;
+	struct aspace *as = proc_current()->as;
+	int64_t result = -E2BIG;
 
+	aspace_lock(as);
 	for (size_t i = 0; i < max; i++) {
 		// Check each page once, when the string enters it.
-		if ((i == 0 || (src + i) % PAGE_SIZE == 0) && !user_range_ok(pml4, src + i, 1, false))
-			return -EFAULT;
+		if ((i == 0 || (src + i) % PAGE_SIZE == 0) && !user_range_ok(as->pml4, src + i, 1, false)) {
+			result = -EFAULT;
+			break;
+		}
 		dst[i] = *(const char *)(src + i);
-		if (dst[i] == '\0')
-			return (int64_t)i;
+		if (dst[i] == '\0') {
+			result = (int64_t)i;
+			break;
+		}
 	}
-	return -E2BIG;
+	aspace_unlock(as);
+	return result;
 }

@@ -18,7 +18,8 @@ bool spin_holding(const struct spinlock *l)
 	return l->locked && l->holder == this_cpu();
 }
 
-void spin_lock(struct spinlock *l)
+// Takes l, calling poll (if any) while waiting; taken_at names the caller.
+static void acquire(struct spinlock *l, void (*poll)(void), uint64_t taken_at)
 {
 	push_cli();
 	if (spin_holding(l)) {
@@ -30,10 +31,23 @@ void spin_lock(struct spinlock *l)
 	}
 	// xchg is atomic and a full barrier: the critical section's loads
 	// and stores stay after it (SDM Vol. 3A 9.1.2.2).
-	while (xchg32(&l->locked, 1) != 0)
+	while (xchg32(&l->locked, 1) != 0) {
+		if (poll != NULL)
+			poll();
 		pause();
+	}
 	l->holder = this_cpu();
-	l->taken_at = (uint64_t)__builtin_return_address(0);
+	l->taken_at = taken_at;
+}
+
+void spin_lock(struct spinlock *l)
+{
+	acquire(l, NULL, (uint64_t)__builtin_return_address(0));
+}
+
+void spin_lock_polling(struct spinlock *l, void (*poll)(void))
+{
+	acquire(l, poll, (uint64_t)__builtin_return_address(0));
 }
 
 void spin_unlock(struct spinlock *l)

@@ -26,6 +26,10 @@ struct spinlock {
 
 void spin_init(struct spinlock *l, const char *name);
 void spin_lock(struct spinlock *l);
+// spin_lock that calls poll() while it waits (interrupts are off then):
+// for a lock whose holder may wait for this CPU to answer a cross-CPU
+// call (mm/aspace.h), poll answers it.
+void spin_lock_polling(struct spinlock *l, void (*poll)(void));
 void spin_unlock(struct spinlock *l);
 bool spin_holding(const struct spinlock *l);
 

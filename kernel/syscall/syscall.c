@@ -53,6 +53,8 @@ static const struct {
 	SYSCALL(ps),
 	SYSCALL(shutdown),
 	SYSCALL(programs),
+	SYSCALL(munmap),
+	SYSCALL(mprotect),
 };
 
 void syscall_dispatch(struct trapframe *tf)

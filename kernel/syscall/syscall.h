@@ -18,8 +18,6 @@ void syscall_dispatch(struct trapframe *tf);
 // sys_proc.c
 int64_t sys_exit(uint64_t status);
 int64_t sys_getpid(void);
-int64_t sys_sbrk(uint64_t increment);
-int64_t sys_map(uint64_t addr, uint64_t len, uint64_t prot);
 int64_t sys_fork(void);
 int64_t sys_exec(uint64_t name, uint64_t argv);
 int64_t sys_wait(uint64_t status);
@@ -28,6 +26,11 @@ int64_t sys_sleep(uint64_t nticks);
 int64_t sys_ps(void);
 int64_t sys_shutdown(void);
 int64_t sys_programs(void);
+// sys_mem.c
+int64_t sys_sbrk(uint64_t increment);
+int64_t sys_map(uint64_t addr, uint64_t len, uint64_t prot);
+int64_t sys_munmap(uint64_t addr, uint64_t len);
+int64_t sys_mprotect(uint64_t addr, uint64_t len, uint64_t prot);
 // sys_file.c
 int64_t sys_read(uint64_t fd, uint64_t buf, uint64_t len);
 int64_t sys_write(uint64_t fd, uint64_t buf, uint64_t len);

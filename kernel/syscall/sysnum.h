@@ -26,9 +26,12 @@
 #define SYS_ps      14  // ps(): the kernel prints the process table
 #define SYS_shutdown 15 // shutdown(): ends the run (powers the machine off)
 #define SYS_programs 16 // programs(): the kernel prints the programs it has
-#define NSYSCALLS   17
+#define SYS_munmap  17  // munmap(addr, len): unmaps the pages of the range
+#define SYS_mprotect 18 // mprotect(addr, len, prot): sets the pages' permissions
+#define NSYSCALLS   19
 
-// prot bits of SYS_map
+// prot bits of SYS_map and SYS_mprotect
+#define PROT_NONE  0
 #define PROT_READ  1
 #define PROT_WRITE 2
 #define PROT_EXEC  4

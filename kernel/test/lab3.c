@@ -45,7 +45,7 @@ static void run_program(const char *name, uint64_t arg)
 	// A page in the user half that only the kernel may touch: system
 	// calls must refuse it (badptr passes it to write).
 	struct page *supervisor = page_alloc(0, true);
-	if (supervisor == NULL || vm_map(p->pml4, SUPERVISOR_PAGE, supervisor, PTE_W | PTE_NX) < 0)
+	if (supervisor == NULL || vm_map(p->as->pml4, SUPERVISOR_PAGE, supervisor, PTE_W | PTE_NX) < 0)
 		panic("lab3.run: no memory for the supervisor page");
 	page_put(supervisor);
 	printk("process %s[%d] started\n", p->name, p->pid);

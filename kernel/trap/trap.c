@@ -4,10 +4,11 @@
 #include "arch/x86.h"
 #include "console/console.h"
 #include "cpu/cpu.h"
+#include "cpu/ipi.h"
 #include "cpu/lapic.h"
 #include "debug/backtrace.h"
 #include "debug/panic.h"
-#include "mm/cow.h"
+#include "mm/aspace.h"
 #include "proc/proc.h"
 #include "trap/pic.h"
 #include "trap/trap.h"
@@ -152,6 +153,10 @@ static void interrupt(const struct trapframe *tf)
 		console_interrupt();
 		lapic_eoi();
 		break;
+	case T_IPI_CALL:
+		ipi_answer();
+		lapic_eoi();
+		break;
 	case T_SPURIOUS:
 		break;                  // no EOI for a spurious interrupt (SDM Vol. 3A 11.9)
 	default:
@@ -188,7 +193,7 @@ void trap_dispatch(struct trapframe *tf)
 		proc_check_return_address(tf, "breakpoint");
 		return;
 	}
-	if (tf->vector == T_PAGE_FAULT && cow_fault(proc_current()->pml4, read_cr2(), tf->error_code))
+	if (tf->vector == T_PAGE_FAULT && aspace_fault(proc_current()->as, read_cr2(), tf->error_code))
 		return;
 	proc_kill_for_fault(tf);
 }

@@ -1,0 +1,119 @@
+// System calls about user memory: sbrk, map, munmap, mprotect. Every
+// change goes through the process's address space (mm/aspace.h), which
+// the threads of the process share.
+
+#include "lib/errno.h"
+#include "mm/aspace.h"
+#include "proc/proc.h"
+#include "syscall/syscall.h"
+#include "syscall/sysnum.h"
+
+#define PAGE_ROUND_UP(x) (((x) + PAGE_SIZE - 1) & ~(uint64_t)(PAGE_SIZE - 1))
+
+// Maps zeroed pages on [start, end) with perm, as->lock held, where
+// nothing is mapped. Returns 0, or -ENOMEM and sets *done to the end of
+// what it mapped (for the caller to unmap once the lock is released).
+static int map_zeroed(struct aspace *as, uint64_t start, uint64_t end, uint64_t perm,
+		      uint64_t *done)
+{
+	for (*done = start; *done < end; *done += PAGE_SIZE) {
+		struct page *pg = page_alloc(0, true);
+		int err = pg ? vm_map(as->pml4, *done, pg, perm) : -ENOMEM;
+		if (pg)
+			page_put(pg);
+		if (err < 0)
+			return err;
+	}
+	return 0;
+}
+
+int64_t sys_sbrk(uint64_t increment)
+{
+	struct aspace *as = proc_current()->as;
+	uint64_t done = 0;
+	int err = 0;
+
+	aspace_lock(as);
+	uint64_t old = as->brk, new = old + (int64_t)increment;
+	if ((int64_t)increment >= 0) {
+		if (new < old || new > USER_HEAP_MAX)
+			err = -ENOMEM;
+		else
+			err = map_zeroed(as, PAGE_ROUND_UP(old), PAGE_ROUND_UP(new),
+					 PTE_U | PTE_W | PTE_NX, &done);
+	} else if (new > old || new < as->heap_start) {
+		err = -EINVAL;
+	}
+	if (err == 0)
+		as->brk = new;
+	aspace_unlock(as);
+	if (err == -ENOMEM && done > PAGE_ROUND_UP(old))
+		aspace_unmap(as, PAGE_ROUND_UP(old), done - PAGE_ROUND_UP(old));
+	if (err == 0 && new < old)
+		aspace_unmap(as, PAGE_ROUND_UP(new), PAGE_ROUND_UP(old) - PAGE_ROUND_UP(new));
+	return err < 0 ? err : (int64_t)old;
+}
+
+// Checks a range of user memory passed to map, munmap or mprotect:
+// page-aligned, not empty, not wrapping, inside the user half (which also
+// keeps out kernel and non-canonical addresses). Returns 0 or -EINVAL.
+static int check_range(uint64_t addr, uint64_t len)
+{
+	if (addr % PAGE_SIZE || len == 0 || len > USER_TOP || addr > USER_TOP - len)
+		return -EINVAL;
+	return 0;
+}
+
+// PTE permissions for prot (PROT_*); -1 for unknown bits. x86 pages are
+// readable whenever they are accessible at all: PROT_WRITE and PROT_EXEC
+// imply PROT_READ, and PROT_NONE leaves the page mapped without user
+// access.
+static int64_t prot_to_perm(uint64_t prot)
+{
+	if (prot & ~(uint64_t)(PROT_READ | PROT_WRITE | PROT_EXEC))
+		return -1;
+	if (prot == PROT_NONE)
+		return 0;
+	return PTE_U | (prot & PROT_WRITE ? PTE_W : 0) | (prot & PROT_EXEC ? 0 : PTE_NX);
+}
+
+int64_t sys_map(uint64_t addr, uint64_t len, uint64_t prot)
+{
+	struct aspace *as = proc_current()->as;
+	int64_t perm = prot_to_perm(prot);
+	uint64_t done = addr;
+	int err = 0;
+
+	if (check_range(addr, len) < 0 || addr < PAGE_SIZE || perm < 0)
+		return -EINVAL;
+	aspace_lock(as);
+	for (uint64_t va = addr; va < addr + len && err == 0; va += PAGE_SIZE)
+		if (vm_lookup(as->pml4, va, NULL) != NULL)
+			err = -EEXIST;
+	if (err == 0)
+		err = map_zeroed(as, addr, PAGE_ROUND_UP(addr + len), (uint64_t)perm, &done);
+	aspace_unlock(as);
+	if (err == -ENOMEM && done > addr)
+		aspace_unmap(as, addr, done - addr);
+	return err;
+}
+
+int64_t sys_munmap(uint64_t addr, uint64_t len)
+{
+	int err = check_range(addr, len);
+
+	if (err < 0)
+		return err;
+	aspace_unmap(proc_current()->as, addr, PAGE_ROUND_UP(len));
+	return 0;
+}
+
+int64_t sys_mprotect(uint64_t addr, uint64_t len, uint64_t prot)
+{
+	int64_t perm = prot_to_perm(prot);
+	int err = check_range(addr, len);
+
+	if (err < 0 || perm < 0)
+		return -EINVAL;
+	return aspace_protect(proc_current()->as, addr, PAGE_ROUND_UP(len), (uint64_t)perm);
+}
