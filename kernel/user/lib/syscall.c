@@ -38,6 +38,16 @@ int map(void *addr, size_t len, int prot)
 	return (int)syscall3(SYS_map, (uint64_t)addr, len, (uint64_t)prot);
 }
 
+int munmap(void *addr, size_t len)
+{
+	return (int)syscall3(SYS_munmap, (uint64_t)addr, len, 0);
+}
+
+int mprotect(void *addr, size_t len, int prot)
+{
+	return (int)syscall3(SYS_mprotect, (uint64_t)addr, len, (uint64_t)prot);
+}
+
 int64_t read(int fd, void *buf, size_t len)
 {
 	return syscall3(SYS_read, (uint64_t)fd, (uint64_t)buf, len);

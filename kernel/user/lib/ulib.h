@@ -19,6 +19,8 @@ int64_t write(int fd, const void *buf, size_t len);
 int getpid(void);
 void *sbrk(intptr_t increment);
 int map(void *addr, size_t len, int prot);
+int munmap(void *addr, size_t len);
+int mprotect(void *addr, size_t len, int prot);
 
 int64_t read(int fd, void *buf, size_t len);
 int fork(void);
