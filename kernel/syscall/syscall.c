@@ -57,15 +57,18 @@ static const struct {
 	SYSCALL(mprotect),
 };
 
+int64_t syscall_invoke(uint64_t nr, const uint64_t args[SYSCALL_ARGS])
+{
+	if (nr >= NSYSCALLS || syscalls[nr].fn == NULL)
+		return -ENOSYS;
+	return syscalls[nr].fn(args[0], args[1], args[2], args[3], args[4], args[5]);
+}
+
 void syscall_dispatch(struct trapframe *tf)
 {
-	uint64_t n = tf->rax;
+	const uint64_t args[SYSCALL_ARGS] = { tf->rdi, tf->rsi, tf->rdx, tf->r10, tf->r8, tf->r9 };
 
-	if (n < NSYSCALLS && syscalls[n].fn != NULL)
-		tf->rax = syscalls[n].fn(tf->rdi, tf->rsi, tf->rdx, tf->r10, tf->r8, tf->r9);
-	else
-		tf->rax = -ENOSYS;
-
+	tf->rax = syscall_invoke(tf->rax, args);
 	proc_exit_if_killed();
 	proc_check_return_address(tf, "system call");
 }

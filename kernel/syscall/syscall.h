@@ -11,6 +11,16 @@
 // Programs the SYSCALL MSRs of this CPU (SDM Vol. 3A 5.8.8).
 void syscall_init(void);
 
+#define SYSCALL_ARGS 6
+
+// Runs system call nr of the current process with its arguments (the
+// registers %rdi, %rsi, %rdx, %r10, %r8, %r9 of the caller, sysnum.h) and
+// returns its result, -ENOSYS for a number with no call. Each entry path
+// calls it: SYSCALL from user mode (syscall_dispatch), and VMCALL from a
+// process that runs in VMX non-root mode, whose registers come from its
+// vCPU instead of a trapframe.
+int64_t syscall_invoke(uint64_t nr, const uint64_t args[SYSCALL_ARGS]);
+
 // Called by the entry code with the caller's state; puts the result in
 // tf->rax.
 void syscall_dispatch(struct trapframe *tf);
