@@ -247,3 +247,119 @@ def test_kill_waiter(ctx):
 @test(5, "kill reaches a process asleep reading a pipe", exercises=["pipe_read"])
 def test_kill_pipe_reader(ctx):
     kill_sleeper(ctx, "waittest", mode="pipe")
+
+
+# -- address spaces: munmap, mprotect, notifiers --------------------------------
+
+def mm_layout(ctx):
+    """mmtest's arguments: PAGES pages at BASE; page 0 and the last page
+    stay plain; an unmapped block U, a read-only block P and the page W
+    lie between them in a random order."""
+    rng = ctx.rng
+    base = rng.randrange(0x10000, 0x600000000) * 4096
+    u1, p1 = rng.randint(1, 3), rng.randint(1, 3)
+    blocks = [("U", u1), ("P", p1), ("W", 1)]
+    rng.shuffle(blocks)
+    at, start = 1, {}
+    for name, size in blocks:
+        at += rng.randint(0, 2)
+        start[name] = at
+        at += size
+    pages = at + rng.randint(0, 2) + 1
+    return dict(base=base, pages=pages, u0=start["U"], u1=u1, p0=start["P"], p1=p1,
+                heap=rng.randint(1, 8), w=start["W"])
+
+
+@test(0, "address spaces: mmtest maps, unmaps, protects, forks")
+def test_mm(ctx):
+    m = mm_layout(ctx)
+    args = ":".join("%d" % m[k] for k in ("base", "pages", "u0", "u1", "p0", "p1", "heap", "w"))
+    boot = ctx.boot("lab4.aspace", args=args, smp=some_cpus(ctx),
+                    timeout=PROCESS_TIMEOUT[ctx.emulator])
+    boot.args = m
+    boot.expect_status("ok")
+
+
+def page(m, i):
+    return m["base"] + i * 4096
+
+
+KILLED_FOR_FAULT = r"process mmtest\[\d+\] killed: page fault \(vector 14\) at rip 0x[0-9a-f]+, address "
+
+
+@test(10, "munmap and mprotect change what a process can touch, faults follow",
+      parent=test_mm, exercises=["proc_wait"])
+def test_mm_effects(ctx, boot):
+    m = boot.args
+    boot.expect_lines(r"^mmtest: (map|munmap|mprotect|mprotect\((W|P0), [a-z-]+\)|read-only|child|page) ", [
+        "mmtest: map = 0",
+        "mmtest: munmap = 0",
+        "mmtest: mprotect = 0",
+        "mmtest: read-only page holds %d" % (m["p0"] + 1),
+        "mmtest: child that wrote a read-only page ended with status 142",
+        "mmtest: child that read an unmapped page ended with status 142",
+        "mmtest: mprotect(W, none) = 0",
+        "mmtest: child that read an inaccessible page ended with status 142",
+        "mmtest: mprotect(P0, read-write) = 0",
+        "mmtest: page P0 holds %d" % (m["p0"] + 1 + 100),
+        "mmtest: mprotect(W, read-write) = 0",
+        "mmtest: page W holds %d" % (m["w"] + 1 + 1000),
+        "mmtest: page 0 holds 10001"], "mmtest's results")
+    expect_equal_lists([
+        "0x%x: write to a protected page" % page(m, m["p0"]),
+        "0x%x: read from a not-present page" % page(m, m["u0"]),
+        "0x%x: read from a protected page" % page(m, m["w"])],
+        [re.sub(KILLED_FOR_FAULT, "", l) for l in boot.matching(KILLED_FOR_FAULT)],
+        "the children's faults")
+
+
+@test(10, "the address space's notifiers hear every unmap, protect and copy-on-write break",
+      parent=test_mm, exercises=["proc_wait", "cow_fault"])
+def test_mm_notifiers(ctx, boot):
+    m = boot.args
+    heap = [l for l in boot.lines if l.startswith("mmtest: heap 0x")]
+    if not heap:
+        raise TestFailure("no line 'mmtest: heap 0x...'")
+    brk = int(heap[0].split()[-1], 16)
+    heap_pages = (brk + 4095) & ~4095
+    fork = "notify: protect 0x0 len 0x800000000000 perm r-x"
+    boot.expect_lines(r"^notify: ", [
+        "notify: unmap 0x%x len 0x%x" % (page(m, m["u0"]), m["u1"] * 4096),
+        "notify: protect 0x%x len 0x%x perm r--" % (page(m, m["p0"]), m["p1"] * 4096),
+        "notify: unmap 0x%x len 0x%x" % (heap_pages, m["heap"] * 4096),
+        fork, fork,
+        "notify: protect 0x%x len 0x1000 perm none" % page(m, m["w"]),
+        fork,
+        "notify: protect 0x%x len 0x1000 perm rw-" % page(m, m["p0"]),
+        "notify: protect 0x%x len 0x1000 perm rw-" % page(m, m["w"]),
+        "notify: cow_break 0x%x" % page(m, 0),
+        "notify: unmap 0x7ffffffff000 len 0x1000",
+        "notify: cow_break 0x%x" % page(m, m["pages"] - 1),
+        "notify: release"], "what the notifier was told, in order")
+
+
+@test(10, "bad ranges, permissions and huge requests get errors at once; nothing is lost",
+      parent=test_mm)
+def test_mm_errors(ctx, boot):
+    boot.expect_lines(r"^mmtest: \w+\((?!W,|P0,).*\) = ", [
+        "mmtest: munmap(unaligned) = -22",
+        "mmtest: munmap(kernel) = -22",
+        "mmtest: munmap(non-canonical) = -22",
+        "mmtest: munmap(past the user half) = -22",
+        "mmtest: munmap(wrapping length) = -22",
+        "mmtest: munmap(zero length) = -22",
+        "mmtest: munmap(the last user page) = 0",
+        "mmtest: mprotect(unmapped) = -12",
+        "mmtest: mprotect(bad prot) = -22",
+        "mmtest: mprotect(kernel) = -22",
+        "mmtest: map(16 TiB) = -12",
+        "mmtest: map(over a mapped page) = -17",
+        "mmtest: sbrk(64 TiB) = -12",
+        "mmtest: read(into unmapped) = -14",
+        "mmtest: read(huge length) = 1"], "the errors")
+    ended(boot, "mmtest", 0)
+
+
+@test(5, "no page leaks after unmapping, protecting and forking", parent=test_mm)
+def test_mm_leaks(ctx, boot):
+    expect_no_leak(boot)

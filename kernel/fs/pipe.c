@@ -93,12 +93,15 @@ int64_t pipe_write(struct pipe *p, uint64_t buf, uint64_t n)
 
 // Reads up to n bytes (at most one chunk) into the user buffer buf:
 // waits while the pipe is empty and a writer remains; returns the count,
-// 0 at the end (empty, no writer left), -EFAULT, or -EINTR if killed.
+// 0 at the end (empty, no writer left), -EFAULT (a buffer it cannot
+// write, found before it takes a byte), or -EINTR if killed.
 int64_t pipe_read(struct pipe *p, uint64_t buf, uint64_t n)
 {
 	char chunk[CHUNK];
 	uint64_t k = 0;
 
+	if (user_writable(buf, n < CHUNK ? n : CHUNK) < 0)
+		return -EFAULT;
 	spin_lock(&p->lock);
 	// BEGIN LAB 4 SOLUTION: pipe_read
 	while (p->nread == p->nwrite && p->write_open) {

@@ -1,9 +1,9 @@
 #include "lib/errno.h"
-#include "mm/aspace.h"
-#include "trap/trap.h"
 #include "lib/string.h"
+#include "mm/aspace.h"
 #include "proc/proc.h"
 #include "proc/uaccess.h"
+#include "trap/trap.h"
 
 bool user_range_ok(pte_t *pml4, uint64_t va, size_t len, bool write)
 {
@@ -43,13 +43,29 @@ int copy_from_user(void *dst, uint64_t src, size_t len)
 	return ok ? 0 : -EFAULT;
 }
 
+int user_writable(uint64_t dst, size_t len)
+{
+	struct aspace *as = proc_current()->as;
+
+	if (len == 0)
+		return 0;
+	if (dst + len < dst || dst + len > USER_TOP)
+		return -EFAULT;
+	// aspace_fault breaks copy-on-write (and takes the lock); a page that
+	// cannot be written ends the walk, so it is never longer than what is
+	// mapped.
+	for (uint64_t page = dst & ~(uint64_t)(PAGE_SIZE - 1); page < dst + len; page += PAGE_SIZE)
+		if (!aspace_fault(as, page, PF_PRESENT | PF_WRITE | PF_USER))
+			return -EFAULT;
+	return 0;
+}
+
 int copy_to_user(uint64_t dst, const void *src, size_t len)
 {
 	struct aspace *as = proc_current()->as;
 
-	for (uint64_t page = dst & ~(uint64_t)(PAGE_SIZE - 1); page < dst + len && page < USER_TOP;
-	     page += PAGE_SIZE)
-		aspace_fault(as, page, PF_PRESENT | PF_WRITE | PF_USER);
+	if (user_writable(dst, len) < 0)
+		return -EFAULT;
 	aspace_lock(as);
 	bool ok = user_range_ok(as->pml4, dst, len, true);
 	if (ok)

@@ -20,8 +20,14 @@ bool user_range_ok(pte_t *pml4, uint64_t va, size_t len, bool write);
 // Return 0, or -EFAULT (copying nothing) if the user range is not ok.
 int copy_from_user(void *dst, uint64_t src, size_t len);
 // copy_to_user first gives the process its own copy of any copy-on-write
-// page in the range.
+// page in the range (user_writable).
 int copy_to_user(uint64_t dst, const void *src, size_t len);
+
+// Returns 0 if the process can write every byte of [dst, dst + len),
+// giving it its own copy of each copy-on-write page there, or -EFAULT.
+// A call that consumes what it reads (a pipe) checks its buffer so first,
+// and an error loses nothing.
+int user_writable(uint64_t dst, size_t len);
 
 // Copies a NUL-terminated string of at most max - 1 characters from user
 // memory. Returns its length, -EFAULT, or -E2BIG if it does not fit.

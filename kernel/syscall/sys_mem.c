@@ -4,11 +4,23 @@
 
 #include "lib/errno.h"
 #include "mm/aspace.h"
+#include "mm/page.h"
 #include "proc/proc.h"
 #include "syscall/syscall.h"
 #include "syscall/sysnum.h"
 
 #define PAGE_ROUND_UP(x) (((x) + PAGE_SIZE - 1) & ~(uint64_t)(PAGE_SIZE - 1))
+
+// False if [start, end) needs more pages than are free: such a request is
+// refused before any work proportional to its length (a scan of a 16 TiB
+// range would hold the address space's lock, interrupts off, for minutes).
+static bool pages_available(uint64_t start, uint64_t end)
+{
+	struct page_stats s;
+
+	page_get_stats(&s);
+	return (end - start) / PAGE_SIZE <= s.free;
+}
 
 // Maps zeroed pages on [start, end) with perm, as->lock held, where
 // nothing is mapped. Returns 0, or -ENOMEM and sets *done to the end of
@@ -36,7 +48,8 @@ int64_t sys_sbrk(uint64_t increment)
 	aspace_lock(as);
 	uint64_t old = as->brk, new = old + (int64_t)increment;
 	if ((int64_t)increment >= 0) {
-		if (new < old || new > USER_HEAP_MAX)
+		if (new < old || new > USER_HEAP_MAX ||
+		    !pages_available(PAGE_ROUND_UP(old), PAGE_ROUND_UP(new)))
 			err = -ENOMEM;
 		else
 			err = map_zeroed(as, PAGE_ROUND_UP(old), PAGE_ROUND_UP(new),
@@ -64,34 +77,37 @@ static int check_range(uint64_t addr, uint64_t len)
 	return 0;
 }
 
-// PTE permissions for prot (PROT_*); -1 for unknown bits. x86 pages are
-// readable whenever they are accessible at all: PROT_WRITE and PROT_EXEC
-// imply PROT_READ, and PROT_NONE leaves the page mapped without user
-// access.
-static int64_t prot_to_perm(uint64_t prot)
+// Sets *perm to the PTE permissions for prot (PROT_*); false for unknown
+// bits. x86 pages are readable whenever they are accessible at all:
+// PROT_WRITE and PROT_EXEC imply PROT_READ, and PROT_NONE leaves the page
+// mapped without user access.
+static bool prot_to_perm(uint64_t prot, uint64_t *perm)
 {
 	if (prot & ~(uint64_t)(PROT_READ | PROT_WRITE | PROT_EXEC))
-		return -1;
+		return false;
 	if (prot == PROT_NONE)
-		return 0;
-	return PTE_U | (prot & PROT_WRITE ? PTE_W : 0) | (prot & PROT_EXEC ? 0 : PTE_NX);
+		*perm = 0;
+	else
+		*perm = PTE_U | (prot & PROT_WRITE ? PTE_W : 0) | (prot & PROT_EXEC ? 0 : PTE_NX);
+	return true;
 }
 
 int64_t sys_map(uint64_t addr, uint64_t len, uint64_t prot)
 {
 	struct aspace *as = proc_current()->as;
-	int64_t perm = prot_to_perm(prot);
-	uint64_t done = addr;
+	uint64_t perm, done = addr;
 	int err = 0;
 
-	if (check_range(addr, len) < 0 || addr < PAGE_SIZE || perm < 0)
+	if (check_range(addr, len) < 0 || addr < PAGE_SIZE || !prot_to_perm(prot, &perm))
 		return -EINVAL;
+	if (!pages_available(addr, PAGE_ROUND_UP(addr + len)))
+		return -ENOMEM;
 	aspace_lock(as);
 	for (uint64_t va = addr; va < addr + len && err == 0; va += PAGE_SIZE)
 		if (vm_lookup(as->pml4, va, NULL) != NULL)
 			err = -EEXIST;
 	if (err == 0)
-		err = map_zeroed(as, addr, PAGE_ROUND_UP(addr + len), (uint64_t)perm, &done);
+		err = map_zeroed(as, addr, PAGE_ROUND_UP(addr + len), perm, &done);
 	aspace_unlock(as);
 	if (err == -ENOMEM && done > addr)
 		aspace_unmap(as, addr, done - addr);
@@ -110,10 +126,9 @@ int64_t sys_munmap(uint64_t addr, uint64_t len)
 
 int64_t sys_mprotect(uint64_t addr, uint64_t len, uint64_t prot)
 {
-	int64_t perm = prot_to_perm(prot);
-	int err = check_range(addr, len);
+	uint64_t perm;
 
-	if (err < 0 || perm < 0)
+	if (check_range(addr, len) < 0 || !prot_to_perm(prot, &perm))
 		return -EINVAL;
-	return aspace_protect(proc_current()->as, addr, PAGE_ROUND_UP(len), (uint64_t)perm);
+	return aspace_protect(proc_current()->as, addr, PAGE_ROUND_UP(len), perm);
 }

@@ -14,6 +14,7 @@
 #include "debug/panic.h"
 #include "lib/errno.h"
 #include "lib/string.h"
+#include "mm/aspace.h"
 #include "mm/page.h"
 #include "proc/exec.h"
 #include "proc/proc.h"
@@ -247,4 +248,68 @@ static void lab4_kill_sleeper(void)
 	printk("%s: %s\n", argv[0], asleep ? "asleep" : "never went to sleep");
 	proc_kill(p);
 	wait_and_report(p);
+}
+
+// A notifier that prints what it is told: every unmap and protect, the
+// copy-on-write breaks inside [window_start, window_end) (the test's
+// pages, not the stack's), and the release.
+static uint64_t window_start, window_end;
+
+static void notify_unmap(struct aspace_notifier *n, uint64_t va, uint64_t len)
+{
+	printk("notify: unmap 0x%lx len 0x%lx\n", va, len);
+}
+
+static void notify_protect(struct aspace_notifier *n, uint64_t va, uint64_t len, uint64_t perm)
+{
+	if (!(perm & PTE_U))
+		printk("notify: protect 0x%lx len 0x%lx perm none\n", va, len);
+	else
+		printk("notify: protect 0x%lx len 0x%lx perm r%s%s\n", va, len,
+		       perm & PTE_W ? "w" : "-", perm & PTE_NX ? "-" : "x");
+}
+
+static void notify_cow_break(struct aspace_notifier *n, uint64_t va)
+{
+	if (va >= window_start && va < window_end)
+		printk("notify: cow_break 0x%lx\n", va);
+}
+
+static void notify_release(struct aspace_notifier *n)
+{
+	printk("notify: release\n");
+}
+
+static const struct aspace_notifier_ops printing_ops = {
+	.unmap = notify_unmap, .protect = notify_protect,
+	.cow_break = notify_cow_break, .release = notify_release,
+};
+
+KTEST(lab4_aspace, "lab4.aspace", STAGE_SMP,
+      "mmtest with args=BASE:PAGES:U0:U1:P0:P1:HEAP:W, its address space's notifications printed");
+static void lab4_aspace(void)
+{
+	const char *args = cmdline_get("args");
+	char words[MAX_ARGS + 1][ARG_MAX], *argv[MAX_ARGS + 2];
+	static struct aspace_notifier notifier = { .ops = &printing_ops };
+
+	if (args == NULL)
+		panic("lab4.aspace: say what mmtest does with args=BASE:PAGES:U0:U1:P0:P1:HEAP:W");
+	size_t before = free_pages();
+	strlcpy(words[0], "mmtest", ARG_MAX);
+	argv[0] = words[0];
+	int argc = 1 + split_command(args, strlen(args), words + 1, argv + 1);
+	argv[argc] = NULL;
+	window_start = strtoul(words[1], NULL, 0);
+	window_end = window_start + strtoul(words[2], NULL, 0) * PAGE_SIZE;
+
+	int err;
+	struct proc *p = proc_spawn(argv[0], argv, argc, &err);
+	if (p == NULL)
+		panic("lab4.aspace: cannot start mmtest: %d (%s)", err, strerror(err));
+	aspace_notifier_register(p->as, &notifier);
+	proc_start(p);
+	wait_and_report(p);
+	proc_wait_all_kernel();
+	printk("free pages: start %lu end %lu\n", before, free_pages());
 }
