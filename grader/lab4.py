@@ -288,7 +288,7 @@ KILLED_FOR_FAULT = r"process mmtest\[\d+\] killed: page fault \(vector 14\) at r
 
 
 @test(10, "munmap and mprotect change what a process can touch, faults follow",
-      parent=test_mm, exercises=["proc_wait"])
+      parent=test_mm, exercises=["proc_wait", "cow_fault"])
 def test_mm_effects(ctx, boot):
     m = boot.args
     boot.expect_lines(r"^mmtest: (map|munmap|mprotect|mprotect\((W|P0), [a-z-]+\)|read-only|child|page) ", [
@@ -339,7 +339,7 @@ def test_mm_notifiers(ctx, boot):
 
 
 @test(10, "bad ranges, permissions and huge requests get errors at once; nothing is lost",
-      parent=test_mm)
+      parent=test_mm, exercises=["proc_wait", "cow_fault"])
 def test_mm_errors(ctx, boot):
     boot.expect_lines(r"^mmtest: \w+\((?!W,|P0,).*\) = ", [
         "mmtest: munmap(unaligned) = -22",
