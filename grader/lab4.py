@@ -363,3 +363,36 @@ def test_mm_errors(ctx, boot):
 @test(5, "no page leaks after unmapping, protecting and forking", parent=test_mm)
 def test_mm_leaks(ctx, boot):
     expect_no_leak(boot)
+
+
+# -- system calls with random arguments ------------------------------------------
+
+FUZZ_CALLS = 3000
+
+
+def fuzz_check(ctx, seed, smp):
+    """fuzz makes FUZZ_CALLS system calls with arguments drawn from seed;
+    every call must come back (its caller ends with status 0), the kernel
+    must not panic, hang or leak a page."""
+    boot = ctx.boot("lab4.fuzz", seed=seed, calls=FUZZ_CALLS, smp=smp,
+                    timeout=PROCESS_TIMEOUT[ctx.emulator])
+    boot.expect_status("ok")
+    boot.expect_lines(r"^fuzz: ", [
+        "fuzz: seed %d, %d calls: the caller ended with status 0" % (seed, FUZZ_CALLS)],
+        "the fuzzer's caller (fuzz SEED %d replays it)" % seed)
+    boot.expect_lines(r"killed", [], "processes killed")
+    expect_no_leak(boot, "the random calls")
+
+
+@test(5, "random system calls, fixed seeds, one CPU: errors, never a crash, hang or leak",
+      exercises=["proc_wait", "cow_fault", "pipe_read"], emulators=["qemu", "kvm"])
+def test_fuzz_one_cpu(ctx):
+    for seed in (1, 2):
+        fuzz_check(ctx, seed, 1)
+
+
+@test(5, "random system calls, a new seed each run, two CPUs",
+      exercises=["proc_wait", "cow_fault", "pipe_read"], emulators=["qemu", "kvm"])
+def test_fuzz_two_cpus(ctx):
+    fuzz_check(ctx, 3, 2)
+    fuzz_check(ctx, ctx.rng.getrandbits(31), 2)

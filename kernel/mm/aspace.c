@@ -131,6 +131,23 @@ static void flush_batch(struct aspace *as, struct unmap_batch *b, uint64_t end)
 	b->start = end;
 }
 
+// The first address at or after va that a page table covers: the tables
+// missing above it map nothing, so a walk of a range that is mostly
+// empty (a munmap of terabytes) skips them whole.
+static uint64_t next_table(pte_t *pml4, uint64_t va)
+{
+	for (int level = PT_LEVELS - 1; level > 0; level--) {
+		pte_t *e = pt_walk_level(pml4, va, level, false);
+		if (*e & PTE_PS)
+			break;
+		if (!(*e & PTE_P)) {
+			uint64_t span = (uint64_t)PAGE_SIZE << (9 * level);
+			return (va & ~(span - 1)) + span;
+		}
+	}
+	return va;
+}
+
 void aspace_unmap(struct aspace *as, uint64_t va, uint64_t len)
 {
 	struct unmap_batch b = { .start = va };
@@ -140,7 +157,8 @@ void aspace_unmap(struct aspace *as, uint64_t va, uint64_t len)
 	// lock keeps a mirror from refilling what it drops.
 	if (len > 0)
 		NOTIFY(as, unmap, va, len);
-	for (uint64_t a = va; a < va + len; a += PAGE_SIZE) {
+	for (uint64_t a = next_table(as->pml4, va); a < va + len;
+	     a = next_table(as->pml4, a + PAGE_SIZE)) {
 		pte_t *pte = pt_walk(as->pml4, a, false);
 		if (pte == NULL || !(*pte & PTE_P))
 			continue;

@@ -313,3 +313,16 @@ static void lab4_aspace(void)
 	proc_wait_all_kernel();
 	printk("free pages: start %lu end %lu\n", before, free_pages());
 }
+
+KTEST(lab4_fuzz, "lab4.fuzz", STAGE_SMP, "fuzz: calls= system calls with random arguments from seed=");
+static void lab4_fuzz(void)
+{
+	char *argv[] = { "fuzz", (char *)cmdline_get("seed"), (char *)cmdline_get("calls"), NULL };
+
+	if (argv[1] == NULL || argv[2] == NULL)
+		panic("lab4.fuzz: say how with seed=N calls=N");
+	size_t before = free_pages();
+	wait_and_report(spawn(argv, 3));
+	proc_wait_all_kernel();
+	printk("free pages: start %lu end %lu\n", before, free_pages());
+}
