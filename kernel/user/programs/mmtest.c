@@ -86,7 +86,7 @@ int main(int argc, char **argv)
 	result("mprotect(bad prot)", mprotect((void *)base, PAGE, 8));
 	result("mprotect(kernel)", mprotect((void *)0xFFFFFFFF80000000ul, PAGE, PROT_READ));
 	result("map(16 TiB)", map((void *)0x100000000ul, 0x100000000000ul, PROT_READ));
-	result("map(over a mapped page)", map((void *)(base + 2 * PAGE), 2 * PAGE, PROT_READ));
+	result("map(over a mapped page)", map((void *)(base - PAGE), 2 * PAGE, PROT_READ));
 	result("sbrk(64 TiB)", (int64_t)sbrk(0x400000000000l));
 	int fds[2];
 	pipe(fds);
