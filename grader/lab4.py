@@ -396,3 +396,103 @@ def test_fuzz_one_cpu(ctx):
 def test_fuzz_two_cpus(ctx):
     fuzz_check(ctx, 3, 2)
     fuzz_check(ctx, ctx.rng.getrandbits(31), 2)
+
+
+# -- threads ---------------------------------------------------------------------
+
+THREAD_KILLED = r"process threadtest\[\d+\] killed: page fault \(vector 14\) at rip 0x[0-9a-f]+, address "
+THREAD_EXERCISES = ["proc_wait", "cow_fault", "pipe_read"]
+
+
+def threads_boot(ctx, smp):
+    nthreads, increments = ctx.rng.randint(2, 8), ctx.rng.randint(5000, 20000)
+    boot = ctx.boot("lab4.threads", threads=nthreads, increments=increments, smp=smp,
+                    timeout=PROCESS_TIMEOUT[ctx.emulator])
+    boot.args = (nthreads, increments)
+    boot.expect_status("ok")
+    return boot
+
+
+@test(0, "threads: threadtest shares memory and files, joins, and ends its threads")
+def test_threads(ctx):
+    threads_boot(ctx, some_cpus(ctx))
+
+
+@test(10, "threads share memory: every increment counts, each join gets its thread's value",
+      parent=test_threads)
+def test_threads_memory(ctx, boot):
+    nthreads, increments = boot.args
+    boot.expect_lines(r"^threadtest: (thread \d+:|counter )",
+                      ["threadtest: thread %d: join = 0, value %d" % (i, 100 + i)
+                       for i in range(nthreads)] +
+                      ["threadtest: counter %d" % (nthreads * increments)],
+                      "the threads' joins and the shared counter")
+
+
+@test(5, "threads share descriptors: a pipe opened or closed by one is so for all",
+      parent=test_threads, exercises=THREAD_EXERCISES)
+def test_threads_files(ctx, boot):
+    boot.expect_lines(r"^threadtest: (pipe in|write |read|close in)", [
+        "threadtest: pipe in a thread = 0",
+        "threadtest: write in the first thread = 6",
+        "threadtest: read = 6",
+        'threadtest: read "shared"',
+        "threadtest: close in a thread = 0",
+        "threadtest: write to the closed end = -9",
+        "threadtest: read at the end = 0"], "the shared descriptors")
+
+
+@test(5, "join and clone refuse bad requests; exec is refused while another thread runs",
+      parent=test_threads, exercises=THREAD_EXERCISES)
+def test_threads_errors(ctx, boot):
+    boot.expect_lines(r"^threadtest: (join|the value|clone|exec|the thread read)", [
+        "threadtest: join(bad pointer) = -14",
+        "threadtest: join after it = 0",
+        "threadtest: the value = 7",
+        "threadtest: join again = -3",
+        "threadtest: join(itself) = -35",
+        "threadtest: join(no such thread) = -3",
+        "threadtest: join(a child process) = -3",
+        "threadtest: clone(kernel address) = -22",
+        "threadtest: clone(non-canonical stack) = -22",
+        "threadtest: exec with a thread = -16",
+        "threadtest: the thread read = 120"], "the errors")
+
+
+@test(10, "exit or a fault in any thread ends the whole process",
+      parent=test_threads, exercises=THREAD_EXERCISES)
+def test_threads_end(ctx, boot):
+    boot.expect_lines(r"^threadtest: (exit|a fault) in a thread", [
+        "threadtest: exit in a thread: the process ended with status 42",
+        "threadtest: a fault in a thread: the process ended with status 142"],
+        "how the processes ended")
+    faults = [re.sub(THREAD_KILLED, "", l) for l in boot.matching(THREAD_KILLED)]
+    if not faults or faults[0] != "0x0: write to a not-present page":
+        raise TestFailure("the faulting thread's kill message: expected '0x0: write to a "
+                          "not-present page' first, got %s" % (faults[:1] or "none"))
+    ended(boot, "threadtest", 0)
+
+
+@test(5, "no page leaks after threads", parent=test_threads)
+def test_threads_leaks(ctx, boot):
+    expect_no_leak(boot, "the threads")
+
+
+@test(10, "mprotect and munmap reach a thread running on another CPU (TLB shootdown)",
+      exercises=THREAD_EXERCISES)
+def test_threads_shootdown(ctx):
+    # Two CPUs at least: the writer must run on another CPU than munmap's.
+    boot = threads_boot(ctx, ctx.cpus(2, 4) if ctx.emulator != "bochs" else 2)
+    boot.expect_lines(r"^threadtest: (mprotect|munmap) under", [
+        "threadtest: mprotect under a running thread: the process ended with status 142",
+        "threadtest: munmap under a running thread: the process ended with status 142"],
+        "how the writer's process ended (99: it wrote through a stale translation)")
+    # After munmap the writer faults on its next access, a read or a write.
+    faults = [re.sub(THREAD_KILLED, "", l) for l in boot.matching(THREAD_KILLED)]
+    expect_equal_lists([
+        "0x0: write to a not-present page",
+        "0x60000000: write to a protected page",
+        "0x60000000: access to a not-present page"],
+        [re.sub(r"(read from|write to) a not-present", "access to a not-present", f)
+         if f.startswith("0x60000000") else f for f in faults],
+        "the threads' faults")

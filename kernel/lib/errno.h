@@ -5,6 +5,7 @@
 #define KERNEL_LIB_ERRNO_H
 
 #define ENOENT  2       // no such thing
+#define ESRCH   3       // no such process or thread
 #define EINTR   4       // interrupted: the process was killed while it waited
 #define ENOEXEC 8       // not an executable this kernel can run
 #define EBADF   9       // bad file descriptor
@@ -17,6 +18,7 @@
 #define EMFILE  24      // too many open files
 #define EPIPE   32      // write to a pipe nobody reads
 #define E2BIG   7       // argument list or string too long
+#define EDEADLK 35      // the wait would never end
 #define ENOSYS  38      // no such system call
 
 // A name for an error code, for messages: "out of memory".

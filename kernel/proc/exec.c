@@ -61,6 +61,14 @@ int proc_exec(const char *name, char *const argv[], int argc)
 
 	if (prog == NULL)
 		return -ENOENT;
+	// The other threads run the old program: exec would pull it from
+	// under them. Only the caller could add a thread, so the count
+	// cannot grow once it reads 1.
+	spin_lock(&proc_lock);
+	int nthreads = p->leader->nthreads;
+	spin_unlock(&proc_lock);
+	if (nthreads > 1)
+		return -EBUSY;
 	struct aspace *as = aspace_create();
 	if (as == NULL)
 		return -ENOMEM;

@@ -5,7 +5,7 @@
 // (proc/programs.h), with the argc strings of argv as main's arguments.
 // Returns 0 (the process continues in the new program when the system
 // call returns), or -ENOENT, -ENOEXEC, -ENOMEM, -EFAULT with the old
-// program untouched.
+// program untouched, or -EBUSY if the process has other threads.
 int proc_exec(const char *name, char *const argv[], int argc);
 
 struct proc;

@@ -6,7 +6,7 @@
 #include "console/console.h"
 #include "cpu/cpu.h"
 #include "debug/panic.h"
-#include "fs/file.h"
+#include "fs/fdtable.h"
 #include "lib/errno.h"
 #include "lib/string.h"
 #include "proc/elf.h"
@@ -45,10 +45,11 @@ static void forkret(void)
 	spin_unlock(&proc_lock);
 }
 
-// Claims a slot and a kernel stack. The kernel stack holds, from the top:
-// the trapframe, the address of trap_return (forkret's return address),
-// and the context that context_switch starts forkret with.
-static struct proc *proc_alloc(const char *name)
+// Claims a slot and a kernel stack for a process of one thread. The
+// kernel stack holds, from the top: the trapframe, the address of
+// trap_return (forkret's return address), and the context that
+// context_switch starts forkret with.
+struct proc *proc_alloc(const char *name)
 {
 	extern char trap_return[];
 	struct proc *p = NULL;
@@ -58,7 +59,8 @@ static struct proc *proc_alloc(const char *name)
 		if (procs[i].state == PROC_UNUSED)
 			p = &procs[i];
 	if (p != NULL) {
-		*p = (struct proc){ .state = PROC_EMBRYO, .pid = next_pid++ };
+		*p = (struct proc){ .state = PROC_EMBRYO, .pid = next_pid++, .leader = p,
+				    .nthreads = 1 };
 	}
 	spin_unlock(&proc_lock);
 	if (p == NULL)
@@ -79,9 +81,8 @@ static struct proc *proc_alloc(const char *name)
 
 void proc_free(struct proc *p)
 {
-	for (int fd = 0; fd < NFILES; fd++)
-		if (p->files[fd] != NULL)
-			file_close(p->files[fd]);
+	if (p->files != NULL)
+		fdtable_put(p->files);
 	if (p->as != NULL)
 		aspace_put(p->as);
 	if (p->kstack != NULL)
@@ -127,8 +128,14 @@ struct proc *proc_create(const char *name, const void *image, size_t size, int *
 	p->tf->rflags = RFLAGS_RESERVED | RFLAGS_IF;
 	p->tf->rsp = USER_STACK_TOP;
 	p->tf->ss = GDT_USER_DATA | 3;
-	for (int fd = 0; fd < 3; fd++)
-		p->files[fd] = file_console();
+	if ((p->files = fdtable_create()) == NULL)
+		goto fail;
+	for (int fd = 0; fd < 3; fd++) {
+		struct file *f = file_console();
+		if (f == NULL)
+			goto fail;
+		fdtable_install(p->files, f);
+	}
 	return p;
 fail:
 	proc_free(p);
@@ -149,18 +156,17 @@ int proc_fork(void)
 
 	if (child == NULL)
 		return -ENOMEM;
-	if ((child->as = aspace_fork(parent->as)) == NULL) {
+	if ((child->as = aspace_fork(parent->as)) == NULL ||
+	    (child->files = fdtable_copy(parent->files)) == NULL) {
 		proc_free(child);
 		return -ENOMEM;
 	}
+	// The child has one thread: a copy of the caller.
 	*child->tf = *parent->tf;
 	child->tf->rax = 0;             // fork returns 0 in the child
-	for (int fd = 0; fd < NFILES; fd++)
-		if (parent->files[fd] != NULL)
-			child->files[fd] = file_dup(parent->files[fd]);
 	int pid = child->pid;
 	spin_lock(&proc_lock);
-	child->parent = parent;
+	child->parent = parent->leader;
 	child->state = PROC_RUNNABLE;
 	spin_unlock(&proc_lock);
 	return pid;
@@ -169,17 +175,26 @@ int proc_fork(void)
 void proc_exit(int status)
 {
 	struct proc *p = proc_current();
+	struct proc *leader = p->leader;
 
+	spin_lock(&proc_lock);
+	if (!leader->exiting) {
+		leader->exiting = true;
+		leader->exit_status = status;
+	}
+	proc_kill_threads_locked(leader, p);
+	if (p != leader) {
+		spin_unlock(&proc_lock);
+		proc_thread_end(p, status);
+	}
+	while (leader->nthreads > 1)
+		sleep(leader, &proc_lock);      // proc_thread_end wakes us
+	spin_unlock(&proc_lock);
 	// Files first: closing a pipe wakes its other end (and takes locks
 	// that must not be taken under proc_lock).
-	for (int fd = 0; fd < NFILES; fd++) {
-		if (p->files[fd] != NULL) {
-			file_close(p->files[fd]);
-			p->files[fd] = NULL;
-		}
-	}
+	fdtable_put(p->files);
+	p->files = NULL;
 	spin_lock(&proc_lock);
-	p->exit_status = status;
 	for (int i = 0; i < NPROC; i++) {
 		if (procs[i].parent == p) {
 			procs[i].parent = NULL;
@@ -195,7 +210,7 @@ void proc_exit(int status)
 
 int proc_wait(int *status)
 {
-	struct proc *p = proc_current();
+	struct proc *p = proc_current()->leader;        // the process's children
 
 	spin_lock(&proc_lock);
 	// BEGIN LAB 4 SOLUTION: proc_wait
@@ -216,7 +231,7 @@ int proc_wait(int *status)
 				return pid;
 			}
 		}
-		if (!children || p->killed) {
+		if (!children || proc_killed()) {
 			spin_unlock(&proc_lock);
 			return children ? -EINTR : -ECHILD;
 		}

@@ -31,7 +31,6 @@
 #define PROC_NAME_MAX   16
 #define KSTACK_ORDER    2               // 16 KiB kernel stacks
 #define NPROC           64
-#define NFILES          16              // open files per process
 
 enum proc_state {
 	PROC_UNUSED,            // a free slot of the table
@@ -47,12 +46,19 @@ struct context {
 	uint64_t r15, r14, r13, r12, rbx, rbp, rip;
 };
 
-struct file;
+struct fdtable;
 
+// A thread of a process. A process is the threads that share one address
+// space and one file table; its first thread, the leader, stands for it:
+// its pid is the process's, its parent and children are the process's,
+// and it ends last. Every thread is scheduled on its own.
 struct proc {
-	int pid;
+	int pid;                // the thread's id; the leader's is the process's
 	char name[PROC_NAME_MAX];
 	enum proc_state state;  // proc_lock
+	struct proc *leader;    // the first thread of its process (itself for it)
+	int nthreads;           // proc_lock; in the leader: threads not ended yet
+	bool exiting;           // proc_lock; in the leader: the process is ending
 	struct aspace *as;      // its address space and heap (mm/aspace.h)
 	struct page *kstack;
 	struct trapframe *tf;   // at the top of the kernel stack
@@ -62,7 +68,7 @@ struct proc {
 	bool orphan;            // proc_lock; its parent exited: the scheduler reaps it
 	void *chan;             // proc_lock; what it sleeps on
 	bool killed;            // proc_lock; exit at the next return to user mode
-	struct file *files[NFILES];
+	struct fdtable *files;  // its descriptors (fs/fdtable.h)
 };
 
 // Guards the process table: every state, parent and chan.
@@ -109,8 +115,23 @@ void proc_free(struct proc *p);
 // The process running on this CPU (NULL in kernel-only code).
 struct proc *proc_current(void);
 
-// Ends the current process with status; does not return.
+// Ends the current process with status (the first status given if its
+// threads end it more than once): its other threads are killed, and the
+// process ends when they are gone. Does not return.
 __attribute__((noreturn)) void proc_exit(int status);
+
+// Threads (proc/thread.c). proc_clone starts a thread of the current
+// process at rip with stack pointer rsp and %rdi = arg; returns its id,
+// -EINVAL for an address outside user space, -ENOMEM, or -EINTR if the
+// process is ending.
+int proc_clone(uint64_t rip, uint64_t rsp, uint64_t arg);
+// Waits for thread tid of the current process (not its first) to end;
+// sets *value to what it passed to proc_thread_exit and frees it. Returns
+// 0, -ESRCH (no such thread), -EDEADLK (the caller itself) or -EINTR.
+int proc_join(int tid, int *value);
+// Ends the calling thread with value for proc_join; in the first thread,
+// ends the process as proc_exit(value). Does not return.
+__attribute__((noreturn)) void proc_thread_exit(int value);
 
 // fork: a copy of the current process (its memory shared copy-on-write).
 // Returns the child's pid, or -ENOMEM.
@@ -131,6 +152,15 @@ bool proc_killed(void);
 
 // Prints the process table, one line per process (for ps).
 void proc_dump(void);
+
+// Within proc/: proc_alloc claims a slot and a kernel stack (NULL when
+// none is left); proc_kill_threads_locked kills every thread of leader's
+// process but `except` (proc_lock held); proc_thread_end ends thread p,
+// not the leader, with value: p drops its files and becomes a zombie for
+// proc_join, or for the scheduler to free if the process is ending.
+struct proc *proc_alloc(const char *name);
+void proc_kill_threads_locked(struct proc *leader, struct proc *except);
+__attribute__((noreturn)) void proc_thread_end(struct proc *p, int value);
 
 // For trap.c: a user fault kills the process with a message naming it,
 // the fault and the address; a breakpoint is reported and the process

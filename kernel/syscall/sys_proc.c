@@ -20,7 +20,7 @@ int64_t sys_exit(uint64_t status)
 
 int64_t sys_getpid(void)
 {
-	return proc_current()->pid;
+	return proc_current()->leader->pid;
 }
 
 int64_t sys_fork(void)

@@ -55,6 +55,9 @@ static const struct {
 	SYSCALL(programs),
 	SYSCALL(munmap),
 	SYSCALL(mprotect),
+	SYSCALL(clone),
+	SYSCALL(join),
+	SYSCALL(thread_exit),
 };
 
 int64_t syscall_invoke(uint64_t nr, const uint64_t args[SYSCALL_ARGS])

@@ -41,6 +41,10 @@ int64_t sys_sbrk(uint64_t increment);
 int64_t sys_map(uint64_t addr, uint64_t len, uint64_t prot);
 int64_t sys_munmap(uint64_t addr, uint64_t len);
 int64_t sys_mprotect(uint64_t addr, uint64_t len, uint64_t prot);
+// sys_thread.c
+int64_t sys_clone(uint64_t rip, uint64_t rsp, uint64_t arg);
+int64_t sys_join(uint64_t tid, uint64_t value);
+int64_t sys_thread_exit(uint64_t value);
 // sys_file.c
 int64_t sys_read(uint64_t fd, uint64_t buf, uint64_t len);
 int64_t sys_write(uint64_t fd, uint64_t buf, uint64_t len);

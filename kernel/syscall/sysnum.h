@@ -28,7 +28,10 @@
 #define SYS_programs 16 // programs(): the kernel prints the programs it has
 #define SYS_munmap  17  // munmap(addr, len): unmaps the pages of the range
 #define SYS_mprotect 18 // mprotect(addr, len, prot): sets the pages' permissions
-#define NSYSCALLS   19
+#define SYS_clone   19  // clone(rip, rsp, arg): starts a thread; its id
+#define SYS_join    20  // join(tid, &value): waits for a thread to end
+#define SYS_thread_exit 21 // thread_exit(value): ends the calling thread
+#define NSYSCALLS   22
 
 // prot bits of SYS_map and SYS_mprotect
 #define PROT_NONE  0

@@ -326,3 +326,18 @@ static void lab4_fuzz(void)
 	proc_wait_all_kernel();
 	printk("free pages: start %lu end %lu\n", before, free_pages());
 }
+
+KTEST(lab4_threads, "lab4.threads", STAGE_SMP,
+      "threadtest: threads= threads add increments= each to a shared counter, then how threads share and end");
+static void lab4_threads(void)
+{
+	char *argv[] = { "threadtest", (char *)cmdline_get("threads"),
+			 (char *)cmdline_get("increments"), NULL };
+
+	if (argv[1] == NULL || argv[2] == NULL)
+		panic("lab4.threads: say how many with threads=N increments=N");
+	size_t before = free_pages();
+	wait_and_report(spawn(argv, 3));
+	proc_wait_all_kernel();
+	printk("free pages: start %lu end %lu\n", before, free_pages());
+}

@@ -48,6 +48,23 @@ int mprotect(void *addr, size_t len, int prot)
 	return (int)syscall3(SYS_mprotect, (uint64_t)addr, len, (uint64_t)prot);
 }
 
+int clone(void *rip, void *rsp, void *arg)
+{
+	return (int)syscall3(SYS_clone, (uint64_t)rip, (uint64_t)rsp, (uint64_t)arg);
+}
+
+int join(int tid, int *value)
+{
+	return (int)syscall3(SYS_join, (uint64_t)tid, (uint64_t)value, 0);
+}
+
+void thread_exit(int value)
+{
+	syscall3(SYS_thread_exit, (uint64_t)value, 0, 0);
+	for (;;)
+		;
+}
+
 int64_t read(int fd, void *buf, size_t len)
 {
 	return syscall3(SYS_read, (uint64_t)fd, (uint64_t)buf, len);

@@ -35,6 +35,16 @@ void ps(void);
 __attribute__((noreturn)) void shutdown(void);
 void programs(void);
 
+// Threads: clone starts one at rip with stack pointer rsp and arg in
+// %rdi; join waits for one to end and gets its value; thread_exit ends
+// the calling thread (in the first thread, the process).
+int clone(void *rip, void *rsp, void *arg);
+int join(int tid, int *value);
+__attribute__((noreturn)) void thread_exit(int value);
+// Starts a thread that runs fn(arg) on the stack [stack, stack + size)
+// and ends with what fn returns; returns its id or an error.
+int thread_create(int (*fn)(void *), void *arg, void *stack, size_t size);
+
 // printf to the console (fd 1); returns the number of characters.
 int printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
