@@ -16,12 +16,26 @@
 #define CR4_PCE  0x00000100     // rdpmc allowed in ring 3
 #define CR4_VMXE 0x00002000     // VMX enable (SDM Vol. 3C 24.7)
 
+#define RFLAGS_CF 0x00000001    // carry
 #define RFLAGS_RESERVED 0x00000002      // bit 1 is always 1
+#define RFLAGS_PF 0x00000004    // parity
+#define RFLAGS_AF 0x00000010    // auxiliary carry
+#define RFLAGS_ZF 0x00000040    // zero
+#define RFLAGS_SF 0x00000080    // sign
 #define RFLAGS_TF 0x00000100    // trap flag (single step)
 #define RFLAGS_IF 0x00000200    // interrupts enabled
 #define RFLAGS_DF 0x00000400    // string direction
+#define RFLAGS_OF 0x00000800    // overflow
 #define RFLAGS_NT 0x00004000    // nested task
+#define RFLAGS_RF 0x00010000    // resume (no instruction breakpoint)
 #define RFLAGS_AC 0x00040000    // alignment check
+#define RFLAGS_ID 0x00200000    // CPUID is there (a program may toggle it)
+// The flags a process's saved context may hold besides IF: those popf
+// may change in ring 3 but TF (this kernel single-steps nobody), and RF,
+// which the CPU sets in the image of a fault (SDM Vol. 1 3.4.3, Vol. 3A
+// 17.3.1.1). Never IOPL, NT or VM.
+#define RFLAGS_USER (RFLAGS_CF | RFLAGS_PF | RFLAGS_AF | RFLAGS_ZF | RFLAGS_SF | \
+		     RFLAGS_DF | RFLAGS_OF | RFLAGS_RF | RFLAGS_AC | RFLAGS_ID)
 
 #define CPUID_1_ECX_VMX        0x00000020       // CPUID.1:ECX[5]: VMX
 #define CPUID_1_ECX_HYPERVISOR 0x80000000       // CPUID.1:ECX[31]: running under a hypervisor

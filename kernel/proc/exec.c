@@ -8,6 +8,7 @@
 #include "proc/exec.h"
 #include "proc/programs.h"
 #include "proc/proc.h"
+#include "proc/signal.h"
 #include "syscall/sysnum.h"
 
 // Writes len bytes to va of the address space pml4 (not the current one),
@@ -85,6 +86,7 @@ int proc_exec(const char *name, char *const argv[], int argc)
 	aspace_deactivate(old);
 	aspace_put(old);
 	strlcpy(p->name, name, sizeof(p->name));
+	signal_exec(p);
 	as->heap_start = as->brk = (end + PAGE_SIZE - 1) & ~(uint64_t)(PAGE_SIZE - 1);
 	p->tf->rip = entry;
 	p->tf->rsp = sp;

@@ -11,6 +11,7 @@
 #include "lib/string.h"
 #include "proc/elf.h"
 #include "proc/proc.h"
+#include "proc/signal.h"
 
 
 struct spinlock proc_lock = SPINLOCK_INIT("proc");
@@ -163,6 +164,7 @@ int proc_fork(void)
 	}
 	// The child has one thread: a copy of the caller.
 	*child->tf = *parent->tf;
+	signal_fork(child, parent);
 	child->tf->rax = 0;             // fork returns 0 in the child
 	int pid = child->pid;
 	spin_lock(&proc_lock);

@@ -23,6 +23,7 @@
 
 #include "mm/aspace.h"
 #include "sync/spinlock.h"
+#include "syscall/signum.h"
 #include "trap/trap.h"
 
 #define USER_STACK_TOP  0x00007FFFFFF00000ul
@@ -69,6 +70,10 @@ struct proc {
 	void *chan;             // proc_lock; what it sleeps on
 	bool killed;            // proc_lock; exit at the next return to user mode
 	struct fdtable *files;  // its descriptors (fs/fdtable.h)
+	struct sighandler {
+		uint64_t fn, restorer;
+	} sig[NSIG];            // proc_lock; in the leader: the handlers (proc/signal.h)
+	uint64_t sig_blocked;   // the signals whose handler this thread runs
 };
 
 // Guards the process table: every state, parent and chan.

@@ -5,7 +5,8 @@
 // user state as a struct trapframe (so that system calls and traps share
 // one picture of a process), and calls syscall_dispatch(tf).
 //
-// It returns with SYSRET. SYSRET to a non-canonical RIP would fault in
+// It returns with SYSRET, or through trap_return (IRET) when the call
+// set registers SYSRET cannot restore (syscall_dispatch). SYSRET to a non-canonical RIP would fault in
 // ring 0 on the user's stack (Intel CPUs check the RIP before the change
 // of privilege): syscall_dispatch never lets that happen, it ends such a
 // process instead.
@@ -30,6 +31,8 @@ syscall_entry:
 	save_general_registers
 	movq %rsp, %rdi
 	call syscall_dispatch
+	testb %al, %al
+	jnz trap_return                 // tf holds a whole context: IRET loads it
 	restore_general_registers
 	addq $16, %rsp                  // vector and error code
 	popq %rcx                       // rip, for SYSRET

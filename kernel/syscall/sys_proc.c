@@ -1,6 +1,7 @@
 // System calls about processes: exit, getpid, fork, exec, wait, yield,
-// sleep; and ps, shutdown, programs.
+// sleep, clock; and ps, shutdown, programs.
 
+#include "arch/x86.h"
 #include "console/console.h"
 #include "lib/errno.h"
 #include "platform/platform.h"
@@ -8,6 +9,7 @@
 #include "proc/programs.h"
 #include "proc/uaccess.h"
 #include "cpu/cpu.h"
+#include "cpu/lapic.h"
 #include "mm/page.h"
 #include "proc/proc.h"
 #include "syscall/syscall.h"
@@ -89,6 +91,19 @@ int64_t sys_sleep(uint64_t nticks)
 		sleep((void *)&ticks, &tick_lock);
 	spin_unlock(&tick_lock);
 	return 0;
+}
+
+int64_t sys_clock(uint64_t reading)
+{
+	uint64_t tsc = rdtsc();
+	// In two steps, so that nothing overflows 64 bits.
+	struct clock_reading r = {
+		.cycles = tsc,
+		.ns = tsc / tsc_per_ms * 1000000 + tsc % tsc_per_ms * 1000000 / tsc_per_ms,
+		.cycles_per_ms = tsc_per_ms,
+	};
+
+	return copy_to_user(reading, &r, sizeof(r));
 }
 
 int64_t sys_ps(void)

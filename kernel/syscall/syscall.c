@@ -58,6 +58,9 @@ static const struct {
 	SYSCALL(clone),
 	SYSCALL(join),
 	SYSCALL(thread_exit),
+	SYSCALL(sigaction),
+	SYSCALL(sigreturn),
+	SYSCALL(clock),
 };
 
 int64_t syscall_invoke(uint64_t nr, const uint64_t args[SYSCALL_ARGS])
@@ -67,11 +70,13 @@ int64_t syscall_invoke(uint64_t nr, const uint64_t args[SYSCALL_ARGS])
 	return syscalls[nr].fn(args[0], args[1], args[2], args[3], args[4], args[5]);
 }
 
-void syscall_dispatch(struct trapframe *tf)
+bool syscall_dispatch(struct trapframe *tf)
 {
 	const uint64_t args[SYSCALL_ARGS] = { tf->rdi, tf->rsi, tf->rdx, tf->r10, tf->r8, tf->r9 };
 
 	tf->rax = syscall_invoke(tf->rax, args);
 	proc_exit_if_killed();
 	proc_check_return_address(tf, "system call");
+	// SYSRET takes rip from %rcx and rflags from %r11.
+	return tf->rcx != tf->rip || tf->r11 != tf->rflags;
 }

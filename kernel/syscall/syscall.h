@@ -4,6 +4,7 @@
 #ifndef KERNEL_SYSCALL_SYSCALL_H
 #define KERNEL_SYSCALL_SYSCALL_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "trap/trap.h"
@@ -22,8 +23,9 @@ void syscall_init(void);
 int64_t syscall_invoke(uint64_t nr, const uint64_t args[SYSCALL_ARGS]);
 
 // Called by the entry code with the caller's state; puts the result in
-// tf->rax.
-void syscall_dispatch(struct trapframe *tf);
+// tf->rax. Returns whether the entry code must return with IRET: when the
+// call changed %rcx or %r11 in tf (sigreturn), which SYSRET cannot load.
+bool syscall_dispatch(struct trapframe *tf);
 
 // sys_proc.c
 int64_t sys_exit(uint64_t status);
@@ -36,6 +38,7 @@ int64_t sys_sleep(uint64_t nticks);
 int64_t sys_ps(void);
 int64_t sys_shutdown(void);
 int64_t sys_programs(void);
+int64_t sys_clock(uint64_t reading);
 // sys_mem.c
 int64_t sys_sbrk(uint64_t increment);
 int64_t sys_map(uint64_t addr, uint64_t len, uint64_t prot);
@@ -45,6 +48,9 @@ int64_t sys_mprotect(uint64_t addr, uint64_t len, uint64_t prot);
 int64_t sys_clone(uint64_t rip, uint64_t rsp, uint64_t arg);
 int64_t sys_join(uint64_t tid, uint64_t value);
 int64_t sys_thread_exit(uint64_t value);
+// sys_signal.c
+int64_t sys_sigaction(uint64_t sig, uint64_t handler, uint64_t restorer);
+int64_t sys_sigreturn(uint64_t ctx);
 // sys_file.c
 int64_t sys_read(uint64_t fd, uint64_t buf, uint64_t len);
 int64_t sys_write(uint64_t fd, uint64_t buf, uint64_t len);

@@ -31,13 +31,28 @@
 #define SYS_clone   19  // clone(rip, rsp, arg): starts a thread; its id
 #define SYS_join    20  // join(tid, &value): waits for a thread to end
 #define SYS_thread_exit 21 // thread_exit(value): ends the calling thread
-#define NSYSCALLS   22
+#define SYS_sigaction 22 // sigaction(sig, handler, restorer): syscall/signum.h
+#define SYS_sigreturn 23 // sigreturn(ctx): back from a signal handler
+#define SYS_clock   24  // clock(&reading): the time, struct clock_reading
+#define NSYSCALLS   25
 
 // prot bits of SYS_map and SYS_mprotect
 #define PROT_NONE  0
 #define PROT_READ  1
 #define PROT_WRITE 2
 #define PROT_EXEC  4
+
+#ifndef __ASSEMBLER__
+#include <stdint.h>
+
+// What SYS_clock fills in: the TSC, which counts at a constant rate on
+// every CPU, and the time since the machine started that it stands for.
+struct clock_reading {
+	uint64_t cycles;
+	uint64_t ns;
+	uint64_t cycles_per_ms; // the rate the kernel measured at boot
+};
+#endif
 
 #define EXEC_MAX_ARGS 16
 #define EXEC_MAX_ARG_LEN 128

@@ -341,3 +341,15 @@ static void lab4_threads(void)
 	proc_wait_all_kernel();
 	printk("free pages: start %lu end %lu\n", before, free_pages());
 }
+
+KTEST(lab4_signals, "lab4.signals", STAGE_SMP,
+      "sigtest: fault handlers fix, step over, nest; bad sigaction and sigreturn refused");
+static void lab4_signals(void)
+{
+	char *argv[] = { "sigtest", NULL };
+	size_t before = free_pages();
+
+	wait_and_report(spawn(argv, 1));
+	proc_wait_all_kernel();
+	printk("free pages: start %lu end %lu\n", before, free_pages());
+}

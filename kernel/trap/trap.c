@@ -10,6 +10,7 @@
 #include "debug/panic.h"
 #include "mm/aspace.h"
 #include "proc/proc.h"
+#include "proc/signal.h"
 #include "trap/pic.h"
 #include "trap/trap.h"
 
@@ -188,12 +189,16 @@ void trap_dispatch(struct trapframe *tf)
 	if (!from_user || tf->vector == T_NMI || tf->vector == T_DOUBLE_FAULT ||
 	    tf->vector == T_MACHINE_CHECK)
 		trap_kernel_panic(tf);
+	uint64_t addr = read_cr2();
+	if (tf->vector == T_PAGE_FAULT && aspace_fault(proc_current()->as, addr, tf->error_code))
+		return;
+	// The process's handler, if it has one; else the default action.
+	if (signal_deliver(tf, addr))
+		return;
 	if (tf->vector == T_BREAKPOINT) {
 		proc_report_breakpoint(tf);
 		proc_check_return_address(tf, "breakpoint");
 		return;
 	}
-	if (tf->vector == T_PAGE_FAULT && aspace_fault(proc_current()->as, read_cr2(), tf->error_code))
-		return;
 	proc_kill_for_fault(tf);
 }

@@ -9,6 +9,7 @@
 
 #include "lib/errno.h"
 #include "lib/string.h"
+#include "syscall/signum.h"
 #include "syscall/sysnum.h"
 
 // Raw system call: number and up to three arguments.
@@ -44,6 +45,17 @@ __attribute__((noreturn)) void thread_exit(int value);
 // Starts a thread that runs fn(arg) on the stack [stack, stack + size)
 // and ends with what fn returns; returns its id or an error.
 int thread_create(int (*fn)(void *), void *arg, void *stack, size_t size);
+
+// Signals (syscall/signum.h): sigaction installs handler for a fault's
+// signal (SIG_DFL: the default action again), with the library's
+// restorer; sigreturn continues at a context (the restorer calls it when
+// a handler returns; it returns only an error).
+typedef void (*sighandler_t)(int sig, struct siginfo *info, struct sigcontext *ctx);
+int sigaction(int sig, sighandler_t handler);
+int64_t sigreturn(const struct sigcontext *ctx);
+
+// The time: the TSC and the nanoseconds since the machine started.
+int clock(struct clock_reading *reading);
 
 // printf to the console (fd 1); returns the number of characters.
 int printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

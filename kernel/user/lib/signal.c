@@ -1,0 +1,19 @@
+#include "ulib.h"
+
+extern char sigreturn_restorer[];
+
+int sigaction(int sig, sighandler_t handler)
+{
+	return (int)syscall3(SYS_sigaction, (uint64_t)sig, (uint64_t)handler,
+			     (uint64_t)sigreturn_restorer);
+}
+
+int64_t sigreturn(const struct sigcontext *ctx)
+{
+	return syscall3(SYS_sigreturn, (uint64_t)ctx, 0, 0);
+}
+
+int clock(struct clock_reading *reading)
+{
+	return (int)syscall3(SYS_clock, (uint64_t)reading, 0, 0);
+}

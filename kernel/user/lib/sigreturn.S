@@ -1,0 +1,18 @@
+// The return address of every signal handler (the restorer sigaction
+// passes). The handler's ret leaves %rsp at the frame's siginfo, right
+// below the saved context (syscall/signum.h): sigreturn(that context).
+// sigreturn returns only if the handler spoiled the context: the process
+// then ends as a fault's default action would have ended it.
+
+#include "syscall/signum.h"
+#include "syscall/sysnum.h"
+
+	.text
+	.globl sigreturn_restorer
+sigreturn_restorer:
+	leaq SIGINFO_SIZE(%rsp), %rdi
+	movl $SYS_sigreturn, %eax
+	syscall
+	movl $(128 + SIGSEGV), %edi
+	movl $SYS_exit, %eax
+	syscall
