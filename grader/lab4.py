@@ -496,3 +496,114 @@ def test_threads_shootdown(ctx):
         [re.sub(r"(read from|write to) a not-present", "access to a not-present", f)
          if f.startswith("0x60000000") else f for f in faults],
         "the threads' faults")
+
+
+# -- signals of faults -------------------------------------------------------------
+
+SIG_PAGE = 0x70000000   # sigtest's PAGE_VA
+
+
+@test(0, "signals: sigtest's handlers fix faults, step over them, nest; bad requests refused")
+def test_signals(ctx):
+    boot = ctx.boot("lab4.signals", smp=some_cpus(ctx), timeout=PROCESS_TIMEOUT[ctx.emulator])
+    boot.expect_status("ok")
+
+
+@test(10, "a SIGSEGV handler opens or maps the page and the access is retried",
+      parent=test_signals)
+def test_signals_fix(ctx, boot):
+    boot.expect_lines(r"^sigtest: (write to a read-only|the write|read of an unmapped|the read)", [
+        "sigtest: write to a read-only page: 1 handler run(s), signal 11, vector 14, "
+        "error 0x7, address 0x%x" % (SIG_PAGE + 8),
+        "sigtest: the write was retried: the page holds 42",
+        "sigtest: read of an unmapped page: 1 handler run(s), signal 11, vector 14, "
+        "error 0x4, address 0x%x" % (SIG_PAGE + 16),
+        "sigtest: the read was retried: 0"], "the faults and their retries")
+
+
+@test(10, "every register, the carry flag and the red zone survive a handler",
+      parent=test_signals)
+def test_signals_registers(ctx, boot):
+    boot.expect_lines(r"^sigtest: (registers|the registers|\(in the handler\))", [
+        "sigtest: (in the handler)",
+        "sigtest: registers after the handler: 15 of 15 kept, red zone kept, carry 1",
+        "sigtest: the registers' fault: 1 handler run(s), signal 11, vector 14, "
+        "error 0x7, address 0x%x" % SIG_PAGE], "the registers after sigreturn")
+
+
+@test(10, "SIGFPE, SIGILL and SIGTRAP handlers step over the instruction; a nested signal is delivered",
+      parent=test_signals)
+def test_signals_step(ctx, boot):
+    expect_equal_lists([
+        "sigtest: SIGFPE at the division: yes",
+        "sigtest: 100 / 0 = 77",
+        "sigtest: divide error: 1 handler run(s), signal 8, vector 0, error 0x0",
+        "sigtest: 100 / 7 = 14",
+        "sigtest: invalid opcode: 1 handler run(s), signal 4, vector 6, error 0x0",
+        "sigtest: SIGTRAP after the int3: yes",
+        "sigtest: SIGTRAP after the int3: yes",
+        "sigtest: two breakpoints: 2 handler run(s), signal 5, vector 3, error 0x0",
+        "sigtest: SIGFPE at the division: yes",
+        "sigtest: in the SIGSEGV handler, 5 / 0 = 77",
+        "sigtest: nested: 2 handler runs, the page holds 5"],
+        [re.sub(r", address 0x[0-9a-f]+$", "", l) for l in boot.matching(
+            r"^sigtest: (SIGFPE|SIGTRAP|100 /|divide error|invalid opcode|two break"
+            r"|in the SIGSEGV|nested)")],
+        "the handlers' results (instruction addresses left out)")
+
+
+@test(5, "a fault in a thread runs the handler in that thread", parent=test_signals)
+def test_signals_thread(ctx, boot):
+    boot.expect_lines(r"^sigtest: a fault in a thread", [
+        "sigtest: a fault in a thread: join = 0, value 19"], "the thread's fault")
+
+
+@test(10, "sigaction and sigreturn refuse bad signals, addresses and forged contexts",
+      parent=test_signals)
+def test_signals_errors(ctx, boot):
+    boot.expect_lines(r"^sigtest: sig(action|return)\(", [
+        "sigtest: sigaction(SIGKILL) = -22",
+        "sigtest: sigaction(0) = -22",
+        "sigtest: sigaction(64) = -22",
+        "sigtest: sigaction(-1) = -22",
+        "sigtest: sigaction(kernel handler) = -22",
+        "sigtest: sigreturn(NULL) = -14",
+        "sigtest: sigreturn(kernel address) = -14",
+        "sigtest: sigreturn(kernel rip) = -22",
+        "sigtest: sigreturn(non-canonical rip) = -22",
+        "sigtest: sigreturn(non-canonical rsp) = -22",
+        "sigtest: sigreturn(IOPL 3) = -22",
+        "sigtest: sigreturn(interrupts off) = -22",
+        "sigtest: sigreturn(single step) = -22",
+        "sigtest: sigreturn(a blocked SIGKILL) = -22"], "the errors")
+
+
+@test(10, "a context made by hand is run; a fault in its own handler, SIG_DFL or no stack kill; "
+      "fork keeps handlers, exec drops them", parent=test_signals, exercises=["proc_wait", "cow_fault"])
+def test_signals_ends(ctx, boot):
+    boot.expect_lines(r"^sigtest: (landed|[^:]+: the process ended)", [
+        "sigtest: landed with 5",
+        "sigtest: sigreturn to a made context: the process ended with status 5",
+        "sigtest: a fault in its own handler: the process ended with status 142",
+        "sigtest: SIG_DFL again: the process ended with status 142",
+        "sigtest: no room for the frame: the process ended with status 134",
+        "sigtest: the handler after fork: the process ended with status 50",
+        "sigtest: exec drops the handlers: the process ended with status 128"],
+        "how the children ended")
+    expect_equal_lists([
+        "process sigtest[N]: SIGSEGV in its SIGSEGV handler: not delivered again",
+        "process sigtest[N] killed: page fault (vector 14), address 0x%x: write to a not-present page"
+        % (SIG_PAGE + 8),
+        "process sigtest[N] killed: page fault (vector 14), address 0x0: write to a not-present page",
+        "process sigtest[N]: no room for the SIGILL frame below rsp 0x1000",
+        "process sigtest[N] killed: invalid opcode (vector 6)",
+        "process divzero[N] killed: divide error (vector 0)"],
+        [re.sub(r" at rip 0x[0-9a-f]+", "", re.sub(r"\[\d+\]", "[N]", l))
+         for l in boot.matching(r"^process (sigtest|divzero)\[\d+\](:| killed)")],
+        "the kernel's messages (pids and rips left out)")
+    ended(boot, "sigtest", 0)
+
+
+@test(5, "no page leaks after the handlers", parent=test_signals)
+def test_signals_leaks(ctx, boot):
+    expect_no_leak(boot, "the signals")
