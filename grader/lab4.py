@@ -213,13 +213,15 @@ def test_shell(ctx):
     expect_no_leak(boot)
 
 
-@test(5, "benchmarks run and report all four costs (printed, never judged)",
+@test(5, "benchmarks run and report every cost (printed, never judged)",
       exercises=["proc_wait", "cow_fault"])
 def test_bench(ctx):
     boot = ctx.boot("bench", smp=1, timeout=PROCESS_TIMEOUT[ctx.emulator])
     boot.expect_status("ok")
     for what in ("null system call", "page fault (copy on write)", "fork + exit + wait",
-                 "context switch (yield)"):
+                 "context switch (yield)", "trap (SIGSEGV and back)", "prot1 (mprotect one page)",
+                 "unprot (one page)", "protN (100 pages at once)", "appel1 (prot1+trap+unprot)",
+                 "appel2 (protN+trap+unprot)"):
         pattern = r"bench: %s\s+\d+ cycles" % re.escape(what)
         if not boot.matching(pattern):
             raise TestFailure("no figure for '%s'" % what)
