@@ -609,3 +609,18 @@ def test_signals_ends(ctx, boot):
 @test(5, "no page leaks after the handlers", parent=test_signals)
 def test_signals_leaks(ctx, boot):
     expect_no_leak(boot, "the signals")
+
+
+@test(5, "the user clock: readings increase on every CPU, ns follows the TSC, bad pointers refused")
+def test_clock(ctx):
+    boot = ctx.boot("lab4.clock", smp=some_cpus(ctx), timeout=PROCESS_TIMEOUT[ctx.emulator])
+    boot.expect_status("ok")
+    boot.expect_lines(r"^clocktest: ", [
+        "clocktest: readings increase: yes",
+        "clocktest: ns is the TSC at the measured rate: yes",
+        "clocktest: a thread's reading after it is not earlier: yes",
+        "clocktest: a sleep of 5 ticks lasts 40 ms or more: yes",
+        "clocktest: clock(NULL) = -14",
+        "clocktest: clock(kernel address) = -14",
+        "clocktest: clock(read-only page) = -14"], "the clock's readings")
+    ended(boot, "clocktest", 0)

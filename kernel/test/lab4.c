@@ -353,3 +353,12 @@ static void lab4_signals(void)
 	proc_wait_all_kernel();
 	printk("free pages: start %lu end %lu\n", before, free_pages());
 }
+
+KTEST(lab4_clock, "lab4.clock", STAGE_SMP, "clocktest: the user clock increases, everywhere, at its rate");
+static void lab4_clock(void)
+{
+	char *argv[] = { "clocktest", NULL };
+
+	wait_and_report(spawn(argv, 1));
+	proc_wait_all_kernel();
+}

@@ -1,0 +1,67 @@
+// clocktest: the user clock (SYS_clock). Its readings increase, on one
+// CPU and from one CPU to another; ns is the TSC at the rate the kernel
+// measured; a sleep of TICKS timer ticks lasts at least TICKS - 1 of them
+// by the clock; bad pointers get -EFAULT.
+#include "ulib.h"
+
+#define TICKS 5
+#define MS_PER_TICK 10          // TIMER_HZ 100
+#define READINGS 1000
+
+static struct clock_reading first;
+static volatile int first_taken;
+static char stack[4 * 4096] __attribute__((aligned(16)));
+
+static void yes_no(const char *what, int ok)
+{
+	printf("clocktest: %s: %s\n", what, ok ? "yes" : "no");
+}
+
+static uint64_t ns_of(uint64_t cycles, uint64_t per_ms)
+{
+	return cycles / per_ms * 1000000 + cycles % per_ms * 1000000 / per_ms;
+}
+
+// On whatever CPU the thread runs: not earlier than main's reading.
+static int read_after(void *arg)
+{
+	struct clock_reading r;
+
+	(void)arg;
+	while (!first_taken)
+		;
+	clock(&r);
+	return r.cycles >= first.cycles && r.ns >= first.ns;
+}
+
+int main(void)
+{
+	struct clock_reading a, b;
+	int increasing = 1, consistent = 1, later = 0;
+
+	clock(&a);
+	for (int i = 0; i < READINGS; i++) {
+		clock(&b);
+		increasing &= b.cycles > a.cycles && b.ns >= a.ns;
+		consistent &= b.ns == ns_of(b.cycles, b.cycles_per_ms) && b.cycles_per_ms == a.cycles_per_ms;
+		a = b;
+	}
+	yes_no("readings increase", increasing);
+	yes_no("ns is the TSC at the measured rate", consistent && a.cycles_per_ms > 0);
+
+	int tid = thread_create(read_after, NULL, stack, sizeof(stack));
+	clock(&first);
+	first_taken = 1;
+	join(tid, &later);
+	yes_no("a thread's reading after it is not earlier", later);
+
+	clock(&a);
+	sleep(TICKS);
+	clock(&b);
+	yes_no("a sleep of 5 ticks lasts 40 ms or more", b.ns - a.ns >= (TICKS - 1) * MS_PER_TICK * 1000000ul);
+
+	printf("clocktest: clock(NULL) = %d\n", clock(NULL));
+	printf("clocktest: clock(kernel address) = %d\n", clock((struct clock_reading *)0xFFFFFFFF80100000ul));
+	printf("clocktest: clock(read-only page) = %d\n", clock((struct clock_reading *)0x400000));
+	return 0;
+}
