@@ -193,13 +193,15 @@ def test_shell(ctx):
     words = [word(ctx) for _ in range(ctx.rng.randint(1, 5))]
     typed = ["echo %s | wc" % " ".join(words), "ls", "ps", "echo %s | cat | cat | wc" % words[0],
              "nosuch", "exit"]
-    boot = ctx.boot("shell", smp=some_cpus(ctx), stdin="\n".join(typed) + "\n",
-                    stdin_after="$ ", timeout=PROCESS_TIMEOUT[ctx.emulator])
+    # A command at each prompt: what is typed ahead is echoed at once, in
+    # the middle of the output of the command before (as on any terminal).
+    boot = ctx.boot("shell", smp=some_cpus(ctx), stdin=[("$ ", t + "\n") for t in typed],
+                    timeout=PROCESS_TIMEOUT[ctx.emulator])
     boot.expect_status("ok")
     text = boot.lines
     line = " ".join(words)
     for want in ("1 %d %d" % (len(words), len(line) + 1), "1 1 %d" % (len(words[0]) + 1),
-                 "sh: nosuch: cannot run it (-2)"):
+                 "sh: nosuch: not found"):
         if want not in text:
             raise TestFailure("missing in the shell's output: '%s'" % want)
     # The shell waits for ps, but on several CPUs ps may run before the
@@ -209,6 +211,41 @@ def test_shell(ctx):
         raise TestFailure("ps does not show the shell (pid 1, parent 0)")
     if not any("forktest" in l.split() and "pipetest" in l.split() for l in text):
         raise TestFailure("ls does not list the programs")
+    ended(boot, "sh", 0)
+    expect_no_leak(boot)
+
+
+@test(10, "the terminal: erase, Ctrl-U, Ctrl-D ends input, Ctrl-C kills the job and not the shell",
+      exercises=["proc_wait", "pipe_read", "cow_fault"],
+      emulators=["qemu", "kvm"])
+def test_terminal(ctx):
+    w1, w2, w3, w4 = word(ctx), word(ctx), word(ctx), word(ctx)
+    steps = [("$ ", "cat | wc\n%s %s\n%s\x04" % (w1, w2, w3)),      # ^D ends a line...
+             (w3, " %s\n\x04" % w1),                                # ...and, first on one, the input
+             ("$ ", "echo %sx\x7f %s\n" % (w1, w2)),
+             ("$ ", "echo gone\x15echo %s\n" % w3),
+             ("$ ", "ech\x04o %s\n" % w4),                  # ^D inside a line the shell reads part by part
+             ("$ ", "spin | spin\n"), ("spin: spinning", "\x03"),
+             ("$ ", "echo never\x03"), ("$ ", "ps\n"), ("$ ", "\x04")]
+    boot = ctx.boot("shell", smp=some_cpus(ctx), stdin=steps, timeout=PROCESS_TIMEOUT[ctx.emulator])
+    boot.expect_status("ok")
+    text = boot.lines
+    for want, why in (("2 4 %d" % (len(w1 + w2 + w3 + w1) + 4), "cat | wc's count: Ctrl-D ends input"),
+                      ("%s %s" % (w1, w2), "echo after a backspace"),
+                      (w3, "echo after Ctrl-U"),
+                      (w4, "echo typed around a Ctrl-D the shell read in the middle of a line"),
+                      ("^C", "Ctrl-C's echo")):
+        if want not in text:
+            raise TestFailure("missing line '%s' (%s)" % (want, why))
+    if any("never" in l and "^C" not in l for l in text) or any("gone" in l for l in text[1:]
+                                                                  if not l.startswith("$ ")):
+        raise TestFailure("a line discarded by Ctrl-C or Ctrl-U ran")
+    if any("not found" in l for l in text):
+        raise TestFailure("a Ctrl-D after part of a line ended input there: the shell ran part of a word")
+    table = [l.split() for l in text if len(l.split()) == 4 and l.split()[0].isdigit()]
+    if sorted(row[3] for row in table) != ["ps", "sh"]:
+        raise TestFailure("after Ctrl-C ps should list sh and ps only, not %s"
+                          % sorted(row[3] for row in table))
     ended(boot, "sh", 0)
     expect_no_leak(boot)
 

@@ -259,7 +259,9 @@ def run_captured(emulator, cmdline, log_path, timeout=None, smp=1, megs=256,
     """Run to the end with the output captured; returns a RunResult.
     stdin_data (QEMU only) is typed into the serial console once the
     output shows stdin_after (the monitor's prompt: what is typed earlier
-    can be lost while the kernel sets up the UART). echo, if given, is
+    can be lost while the kernel sets up the UART); or, as a list of
+    (cue, text) steps, each text once the output since the step before
+    shows its cue. echo, if given, is
     called with each chunk of output as it arrives. cpu names the CPU
     model (None: the default of qemu_command or BOCHS_CPU_MODEL)."""
     timeout = timeout or DEFAULT_TIMEOUT[emulator]
@@ -285,7 +287,8 @@ def run_captured(emulator, cmdline, log_path, timeout=None, smp=1, megs=256,
     except OSError as e:
         result.reason = "cannot start %s: %s" % (cmd[0], e)
         return result
-    typist = Typist(proc.stdin, stdin_data if emulator != "bochs" else None, stdin_after)
+    steps = stdin_data if isinstance(stdin_data, list) else [(stdin_after, stdin_data)]
+    typist = Typist(proc.stdin, [s for s in steps if s[1]] if emulator != "bochs" else [])
     output, stderr, timed_out = collect_output(proc, start, timeout, echo, typist)
     result.seconds = time.monotonic() - start
     result.output = output.decode(errors="replace").replace("\r\n", "\n")
@@ -299,22 +302,35 @@ def run_captured(emulator, cmdline, log_path, timeout=None, smp=1, megs=256,
 
 
 class Typist:
-    """Types text into the emulator's stdin once the output shows a cue,
-    then closes it."""
+    """Types into the emulator's stdin a step at a time: each step is
+    (cue, text), typed once the output since the previous step shows cue;
+    stdin is closed after the last."""
 
-    def __init__(self, stdin, text, cue):
-        self.stdin, self.text, self.cue = stdin, text, cue
-        if not text:
+    def __init__(self, stdin, steps):
+        self.stdin, self.steps, self.since = stdin, list(steps), 0
+        if not self.steps:
             stdin.close()
 
     def saw(self, output):
-        if self.text and self.cue in output:
+        while self.steps and self.steps[0][0] in output[self.since:]:
+            text = self.steps.pop(0)[1]
+            self.since = len(output)
             try:
-                self.stdin.write(self.text.encode())
+                self.stdin.write(text.encode())
+                self.stdin.flush()
+                if not self.steps:
+                    self.stdin.close()
+            except BrokenPipeError:
+                self.steps = []
+
+    def finish(self):
+        """The run is over: close stdin if some cue never came."""
+        self.steps = []
+        if not self.stdin.closed:
+            try:
                 self.stdin.close()
             except BrokenPipeError:
                 pass
-            self.text = None
 
 
 def collect_output(proc, start, timeout, echo, typist):
@@ -349,7 +365,7 @@ def collect_output(proc, start, timeout, echo, typist):
         proc.wait(timeout=0 if streams else EXIT_GRACE_SECONDS)
     except subprocess.TimeoutExpired:
         pass
-    typist.saw(typist.cue or "")      # close stdin if the cue never came
+    typist.finish()
     timed_out = proc.poll() is None and end_seen_at is None
     if proc.poll() is None:
         os.killpg(proc.pid, signal.SIGKILL)

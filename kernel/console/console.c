@@ -7,7 +7,6 @@
 #include "lib/printfmt.h"
 #include "debug/panic.h"
 #include "platform/platform.h"
-#include "proc/proc.h"
 #include "sync/spinlock.h"
 
 #define BOCHS_E9_PORT 0xE9
@@ -44,11 +43,6 @@ int console_getc(void)
 	return serial_getc();
 }
 
-// Input received by interrupt: a ring with free-running counters.
-#define INPUT_SIZE 256
-static struct spinlock input_lock = SPINLOCK_INIT("console input");
-static char input[INPUT_SIZE];
-static uint64_t input_read, input_written;
 static bool input_by_interrupts;
 
 void console_input_by_interrupts(void)
@@ -57,49 +51,9 @@ void console_input_by_interrupts(void)
 	serial_enable_interrupts();
 }
 
-void console_interrupt(void)
+bool console_input_interrupts_on(void)
 {
-	int c;
-
-	spin_lock(&input_lock);
-	while ((c = serial_getc()) >= 0)
-		if (input_written - input_read < INPUT_SIZE)
-			input[input_written++ % INPUT_SIZE] = (char)c;
-	wakeup(&input_read);
-	spin_unlock(&input_lock);
-}
-
-int console_read_char(void)
-{
-	if (!input_by_interrupts) {
-		// No I/O APIC: poll. A process sleeps a timer tick between
-		// polls (the CPU stays free, a kill reaches it); the monitor,
-		// which runs without one, spins.
-		int c;
-		while ((c = console_getc()) < 0) {
-			if (proc_current() == NULL) {
-				pause();
-				continue;
-			}
-			if (proc_killed())
-				return -1;
-			spin_lock(&tick_lock);
-			sleep((void *)&ticks, &tick_lock);
-			spin_unlock(&tick_lock);
-		}
-		return c;
-	}
-	spin_lock(&input_lock);
-	while (input_read == input_written) {
-		if (proc_killed()) {
-			spin_unlock(&input_lock);
-			return -1;
-		}
-		sleep(&input_read, &input_lock);
-	}
-	int c = input[input_read++ % INPUT_SIZE];
-	spin_unlock(&input_lock);
-	return c;
+	return input_by_interrupts;
 }
 
 static void console_putch(int c, void *arg)

@@ -4,6 +4,7 @@ const char *strerror(int error)
 {
 	switch (error < 0 ? -error : error) {
 	case ENOENT: return "no such entry";
+	case ESRCH: return "no such process";
 	case EINTR: return "interrupted";
 	case ENOEXEC: return "not an executable";
 	case EBADF: return "bad file descriptor";
@@ -16,6 +17,7 @@ const char *strerror(int error)
 	case EBUSY: return "busy";
 	case EEXIST: return "already exists";
 	case EINVAL: return "invalid argument";
+	case EDEADLK: return "the wait would never end";
 	case ENOSYS: return "no such system call";
 	default: return "unknown error";
 	}

@@ -60,8 +60,9 @@ struct proc *proc_alloc(const char *name)
 		if (procs[i].state == PROC_UNUSED)
 			p = &procs[i];
 	if (p != NULL) {
-		*p = (struct proc){ .state = PROC_EMBRYO, .pid = next_pid++, .leader = p,
-				    .nthreads = 1 };
+		*p = (struct proc){ .state = PROC_EMBRYO, .pid = next_pid, .pgid = next_pid,
+				    .leader = p, .nthreads = 1 };
+		next_pid++;
 	}
 	spin_unlock(&proc_lock);
 	if (p == NULL)
@@ -169,6 +170,7 @@ int proc_fork(void)
 	int pid = child->pid;
 	spin_lock(&proc_lock);
 	child->parent = parent->leader;
+	child->pgid = parent->leader->pgid;
 	child->state = PROC_RUNNABLE;
 	spin_unlock(&proc_lock);
 	return pid;
@@ -254,6 +256,40 @@ void proc_kill(struct proc *p)
 	p->killed = true;
 	if (p->state == PROC_SLEEPING)
 		p->state = PROC_RUNNABLE;
+	spin_unlock(&proc_lock);
+}
+
+int proc_setpgid(int pid, int pgid)
+{
+	struct proc *caller = proc_current()->leader;
+
+	if (pid < 0 || pgid < 0)
+		return -EINVAL;
+	spin_lock(&proc_lock);
+	struct proc *p = NULL;
+	for (int i = 0; i < NPROC && p == NULL; i++) {
+		struct proc *q = &procs[i];
+		if (q == q->leader && q->state != PROC_UNUSED && q->state != PROC_ZOMBIE &&
+		    (pid == 0 ? q == caller : q->pid == pid && (q == caller || q->parent == caller)))
+			p = q;
+	}
+	if (p != NULL)
+		p->pgid = pgid == 0 ? p->pid : pgid;
+	spin_unlock(&proc_lock);
+	return p != NULL ? 0 : -ESRCH;
+}
+
+void proc_kill_group(int pgid)
+{
+	spin_lock(&proc_lock);
+	for (int i = 0; i < NPROC; i++) {
+		struct proc *t = &procs[i];
+		if (t->state == PROC_UNUSED || t->state == PROC_ZOMBIE || t->leader->pgid != pgid)
+			continue;
+		t->killed = true;
+		if (t->state == PROC_SLEEPING)
+			t->state = PROC_RUNNABLE;
+	}
 	spin_unlock(&proc_lock);
 }
 

@@ -60,6 +60,7 @@ struct proc {
 	struct proc *leader;    // the first thread of its process (itself for it)
 	int nthreads;           // proc_lock; in the leader: threads not ended yet
 	bool exiting;           // proc_lock; in the leader: the process is ending
+	int pgid;               // proc_lock; in the leader: its process group (Ctrl-C's target)
 	struct aspace *as;      // its address space and heap (mm/aspace.h)
 	struct page *kstack;
 	struct trapframe *tf;   // at the top of the kernel stack
@@ -137,6 +138,14 @@ int proc_join(int tid, int *value);
 // Ends the calling thread with value for proc_join; in the first thread,
 // ends the process as proc_exit(value). Does not return.
 __attribute__((noreturn)) void proc_thread_exit(int value);
+
+// Process groups: the processes a terminal's Ctrl-C kills together (a
+// shell's job). A process starts in its parent's group; the first one
+// in a group of its own. proc_setpgid puts process pid (0: the caller),
+// the caller or a child of it, in group pgid (0: pid's own); returns 0,
+// -ESRCH or -EINVAL. proc_kill_group kills every process of group pgid.
+int proc_setpgid(int pid, int pgid);
+void proc_kill_group(int pgid);
 
 // fork: a copy of the current process (its memory shared copy-on-write).
 // Returns the child's pid, or -ENOMEM.

@@ -1,8 +1,10 @@
-// System calls on file descriptors: read, write, close, pipe, dup. The
+// System calls on file descriptors: read, write, close, pipe, dup; and
+// tcsetpgrp, the console's foreground process group (fs/tty.h). The
 // descriptors live in the process's table (fs/fdtable.h), which its
 // threads share: a call holds its own reference to the file it works on.
 
 #include "fs/fdtable.h"
+#include "fs/tty.h"
 #include "lib/errno.h"
 #include "proc/proc.h"
 #include "proc/uaccess.h"
@@ -81,4 +83,9 @@ int64_t sys_pipe(uint64_t fds_ptr)
 	if (copy_to_user(fds_ptr, fds, sizeof(fds)) < 0)
 		return -EFAULT;         // another thread unmapped the array meanwhile
 	return 0;
+}
+
+int64_t sys_tcsetpgrp(uint64_t pgid)
+{
+	return tty_set_foreground(pgid > INT32_MAX ? -1 : (int)pgid);
 }

@@ -1,5 +1,5 @@
 // System calls about processes: exit, getpid, fork, exec, wait, yield,
-// sleep, clock; and ps, shutdown, programs.
+// sleep, clock, setpgid; and ps, shutdown, programs.
 
 #include "arch/x86.h"
 #include "console/console.h"
@@ -104,6 +104,13 @@ int64_t sys_clock(uint64_t reading)
 	};
 
 	return copy_to_user(reading, &r, sizeof(r));
+}
+
+int64_t sys_setpgid(uint64_t pid, uint64_t pgid)
+{
+	if (pid > INT32_MAX || pgid > INT32_MAX)
+		return -EINVAL;
+	return proc_setpgid((int)pid, (int)pgid);
 }
 
 int64_t sys_ps(void)

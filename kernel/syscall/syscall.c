@@ -61,6 +61,8 @@ static const struct {
 	SYSCALL(sigaction),
 	SYSCALL(sigreturn),
 	SYSCALL(clock),
+	SYSCALL(setpgid),
+	SYSCALL(tcsetpgrp),
 };
 
 int64_t syscall_invoke(uint64_t nr, const uint64_t args[SYSCALL_ARGS])

@@ -39,6 +39,7 @@ int64_t sys_ps(void);
 int64_t sys_shutdown(void);
 int64_t sys_programs(void);
 int64_t sys_clock(uint64_t reading);
+int64_t sys_setpgid(uint64_t pid, uint64_t pgid);
 // sys_mem.c
 int64_t sys_sbrk(uint64_t increment);
 int64_t sys_map(uint64_t addr, uint64_t len, uint64_t prot);
@@ -57,5 +58,6 @@ int64_t sys_write(uint64_t fd, uint64_t buf, uint64_t len);
 int64_t sys_close(uint64_t fd);
 int64_t sys_dup(uint64_t fd);
 int64_t sys_pipe(uint64_t fds);
+int64_t sys_tcsetpgrp(uint64_t pgid);
 
 #endif

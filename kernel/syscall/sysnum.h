@@ -34,7 +34,9 @@
 #define SYS_sigaction 22 // sigaction(sig, handler, restorer): syscall/signum.h
 #define SYS_sigreturn 23 // sigreturn(ctx): back from a signal handler
 #define SYS_clock   24  // clock(&reading): the time, struct clock_reading
-#define NSYSCALLS   25
+#define SYS_setpgid 25  // setpgid(pid, pgid): puts a process in a process group
+#define SYS_tcsetpgrp 26 // tcsetpgrp(pgid): the group the console's Ctrl-C kills
+#define NSYSCALLS   27
 
 // prot bits of SYS_map and SYS_mprotect
 #define PROT_NONE  0

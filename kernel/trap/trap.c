@@ -8,6 +8,7 @@
 #include "cpu/lapic.h"
 #include "debug/backtrace.h"
 #include "debug/panic.h"
+#include "fs/tty.h"
 #include "mm/aspace.h"
 #include "proc/proc.h"
 #include "proc/signal.h"
@@ -151,7 +152,7 @@ static void interrupt(const struct trapframe *tf)
 			clock_tick();
 		break;
 	case T_SERIAL:
-		console_interrupt();
+		tty_interrupt();
 		lapic_eoi();
 		break;
 	case T_IPI_CALL:

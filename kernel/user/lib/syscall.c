@@ -126,3 +126,13 @@ void programs(void)
 {
 	syscall3(SYS_programs, 0, 0, 0);
 }
+
+int setpgid(int pid, int pgid)
+{
+	return (int)syscall3(SYS_setpgid, (uint64_t)pid, (uint64_t)pgid, 0);
+}
+
+int tcsetpgrp(int pgid)
+{
+	return (int)syscall3(SYS_tcsetpgrp, (uint64_t)pgid, 0, 0);
+}

@@ -36,6 +36,12 @@ void ps(void);
 __attribute__((noreturn)) void shutdown(void);
 void programs(void);
 
+// Process groups and the terminal: setpgid puts process pid (0: the
+// caller; or a child) in group pgid (0: its own); tcsetpgrp makes group
+// pgid the console's foreground, which Ctrl-C kills (0: none).
+int setpgid(int pid, int pgid);
+int tcsetpgrp(int pgid);
+
 // Threads: clone starts one at rip with stack pointer rsp and arg in
 // %rdi; join waits for one to end and gets its value; thread_exit ends
 // the calling thread (in the first thread, the process).

@@ -3,23 +3,30 @@
 //   $ echo hello | wc          a pipeline: each command's output feeds the next
 //   $ ls                        the programs there are
 //   $ ps                        the processes there are
-//   $ exit                      leave the shell
+//   $ exit                      leave the shell (Ctrl-D at the prompt too)
 //   $ shutdown                  end the run (power off)
+//
+// A pipeline is a job: its processes form one process group, the
+// console's foreground while it runs, so that Ctrl-C kills all of them
+// and not the shell. Ctrl-C at the prompt discards the line.
 #include "ulib.h"
 
 #define LINE_MAX 256
 #define MAX_WORDS 16
 #define MAX_STAGES 8
 
-// Reads a line from fd 0 without its newline; returns its length, or -1
-// at the end of input.
+// Reads a line from fd 0 without its newline; returns its length, -1 at
+// the end of input, or -EINTR if Ctrl-C discarded it.
 static int read_line(char *buf, int size)
 {
 	int n = 0;
 
 	while (n < size - 1) {
 		char c;
-		if (read(0, &c, 1) <= 0)
+		int64_t got = read(0, &c, 1);
+		if (got == -EINTR)
+			return -EINTR;
+		if (got <= 0)
 			return n > 0 ? n : -1;
 		if (c == '\n')
 			break;
@@ -59,7 +66,7 @@ static void redirect(int from, int to)
 // Runs the stages of a pipeline, each in a child; returns when all ended.
 static void run_pipeline(char **stages, int nstages)
 {
-	int input = -1;
+	int input = -1, job = 0;
 
 	for (int i = 0; i < nstages; i++) {
 		char *argv[MAX_WORDS];
@@ -74,6 +81,10 @@ static void run_pipeline(char **stages, int nstages)
 		}
 		int pid = fork();
 		if (pid == 0) {
+			// The job's group, the first stage's pid: set here and in
+			// the shell, so that it holds whichever runs first.
+			setpgid(0, job);
+			tcsetpgrp(job ? job : getpid());
 			if (input >= 0)
 				redirect(input, 0);
 			if (fds[1] >= 0) {
@@ -81,11 +92,17 @@ static void run_pipeline(char **stages, int nstages)
 				redirect(fds[1], 1);
 			}
 			int err = exec(argv[0], argv);
-			fprintf(2, "sh: %s: cannot run it (%d)\n", argv[0], err);
+			fprintf(2, "sh: %s: %s\n", argv[0], err == -ENOENT ? "not found" : strerror(err));
 			exit(127);
 		}
 		if (pid < 0)
-			fprintf(2, "sh: fork failed (%d)\n", pid);
+			fprintf(2, "sh: fork failed: %s\n", strerror(pid));
+		if (pid > 0) {
+			if (job == 0)
+				job = pid;
+			setpgid(pid, job);
+			tcsetpgrp(job);
+		}
 		if (input >= 0)
 			close(input);
 		if (fds[1] >= 0)
@@ -97,6 +114,7 @@ static void run_pipeline(char **stages, int nstages)
 	int status;
 	while (wait(&status) > 0)
 		;
+	tcsetpgrp(0);
 }
 
 int main(void)
@@ -105,8 +123,13 @@ int main(void)
 
 	for (;;) {
 		printf("$ ");
-		if (read_line(line, sizeof(line)) < 0)
+		int len = read_line(line, sizeof(line));
+		if (len == -EINTR)
+			continue;
+		if (len < 0) {
+			printf("\n");          // Ctrl-D left the cursor after the prompt
 			return 0;
+		}
 		char *stages[MAX_STAGES];
 		int n = 0;
 		for (char *s = line, *bar; n < MAX_STAGES && s; s = bar) {

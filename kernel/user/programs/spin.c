@@ -6,6 +6,7 @@ int main(void)
 {
 	volatile uint64_t n = 0;
 
+	printf("spin: spinning\n");
 	for (;;)
 		n++;
 }
