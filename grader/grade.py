@@ -4,7 +4,7 @@ line per test, the score, and "N passed, N failed".
 
   grader/grade.py LAB [--emu auto|qemu|kvm|bochs] [--filter REGEX]...
                       [--seed N] [--json FILE] [--echo] [--handout-check]
-                      [--mem MIB] [--smp N] [--cpu MODEL]
+                      [--mem MIB] [--smp N] [--cpu MODEL] [--firmware bios|uefi]
 
 The kernel must be built first (make grade LAB=n does both). Logs go to
 build/grade/labN-EMU/, results to build/grade/labN-EMU/results.json.
@@ -14,7 +14,8 @@ The exit status is 0 only with full marks.
 every boot gets that memory, every test that takes any number of CPUs
 gets that many (tests of a given count keep theirs), and the emulator
 that CPU model (QEMU's -cpu, Bochs's cpu: model=); the expectations
-follow what was asked.
+follow what was asked. --firmware uefi (QEMU only) boots every test from
+the hybrid ISO under UEFI firmware (OVMF) on QEMU's q35 machine.
 
 --handout-check grades a tree made by tools/handout instead: it reads the
 tree's .handout file, and passes when every test that grades a removed
@@ -49,6 +50,8 @@ def parse_args():
     ap.add_argument("--mem", type=int, metavar="MIB", help="memory of every boot, in MiB")
     ap.add_argument("--smp", type=int, metavar="N", help="CPUs of the tests that take any number")
     ap.add_argument("--cpu", metavar="MODEL", help="the emulator's CPU model")
+    ap.add_argument("--firmware", default="bios", choices=runner.FIRMWARES,
+                    help="how the machine starts (uefi: QEMU only)")
     return ap.parse_args()
 
 
@@ -95,6 +98,8 @@ def main():
         emulator = runner.pick_emulator(args.emu, needs_vmx=args.lab in VMX_LABS)
     except runner.EmulatorUnavailable as e:
         sys.exit("grade: --emu %s: %s" % (args.emu, e))
+    if args.firmware == "uefi" and emulator == "bochs":
+        sys.exit("grade: --firmware uefi needs QEMU (Bochs boots by its BIOS only)")
     seed = args.seed if args.seed is not None else int.from_bytes(os.urandom(4), "little")
     logdir = runner.BUILD / "grade" / ("lab%d-%s" % (args.lab, emulator))
     shutil.rmtree(logdir, ignore_errors=True)
@@ -102,11 +107,14 @@ def main():
 
     asked = " ".join("%s=%s" % (k, v) for k, v in (("MEM", args.mem), ("SMP", args.smp),
                                                    ("CPU", args.cpu)) if v)
+    if args.firmware != "bios":
+        asked = (asked + " FIRMWARE=%s" % args.firmware).strip()
     print("== lab %d on %s%s (seed %d; --seed %d replays these choices)"
           % (args.lab, emulator, " " + asked if asked else "", seed, seed))
     try:
         tests = gradelib.run_tests(args.lab, emulator, args.filter, logdir, seed, echo=args.echo,
-                                   machine=gradelib.Machine(args.mem, args.smp, args.cpu))
+                                   machine=gradelib.Machine(args.mem, args.smp, args.cpu,
+                                                            args.firmware))
     except gradelib.NoSuchTest as e:
         sys.exit("grade: lab %d: %s" % (args.lab, e))
     gradelib.write_results(args.json or logdir / "results.json", args.lab, emulator, tests, seed)

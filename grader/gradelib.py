@@ -189,11 +189,12 @@ def line_diff(expected, actual):
 
 @dataclass
 class Machine:
-    """What the grader was asked to run on (make grade MEM= SMP= CPU=);
-    None: each test's own choice."""
+    """What the grader was asked to run on (make grade MEM= SMP= CPU=
+    FIRMWARE=); None: each test's own choice."""
     megs: int = None
     smp: int = None
     cpu: str = None
+    firmware: str = "bios"
 
 
 MiB = 1 << 20
@@ -250,7 +251,7 @@ class Context:
         result = runner.run_captured(self.emulator, cmdline, log, timeout=timeout,
                                      smp=smp, megs=megs, stdin_data=stdin,
                                      stdin_after=stdin_after, echo=echo,
-                                     cpu=self.machine.cpu)
+                                     cpu=self.machine.cpu, firmware=self.machine.firmware)
         boot = Boot(result, token, selftest)
         self.current.boot = boot
         if result.status == "error":

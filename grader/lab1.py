@@ -27,6 +27,21 @@ def test_boot(ctx):
             raise TestFailure("malformed memory line: '%s'" % line)
         regions.append((int(m.group(1), 16), int(m.group(2), 16), m.group(3)))
     usable = [(lo, hi) for lo, hi, kind in regions if kind == "usable"]
+    total_kib = sum(hi - lo for lo, hi in usable) // 1024
+    if ctx.machine.firmware == "uefi":
+        # UEFI firmware keeps pieces all over RAM for itself.
+        if not (megs - 32) * 1024 < total_kib < megs * 1024:
+            raise TestFailure("%d KiB usable, but the machine has %d MiB" % (total_kib, megs))
+    else:
+        expect_bios_layout(usable, regions, megs)
+    boot.expect_lines(r"usable: ", ["usable: %d KiB" % total_kib], "usable memory total")
+    console = [l for l in boot.lines if l.startswith("kernel: console on")]
+    expect_equal_lists([expected_console(ctx)], console, "the console (in the boot banner)")
+
+
+def expect_bios_layout(usable, regions, megs):
+    """The RAM a BIOS reports: all of it from 1 MiB up to the PCI hole, and
+    the rest from 4 GiB up."""
     high = [hi for lo, hi in usable if lo <= 0x100000 < hi]
     if not high:
         raise TestFailure("no usable region contains 1 MiB; regions:\n    %s" % regions)
@@ -41,8 +56,16 @@ def test_boot(ctx):
         if want not in usable:
             raise TestFailure("no usable region 0x%x-0x%x (the %d MiB above 4 GiB); usable: %s"
                               % (want + (above_4g, ", ".join("0x%x-0x%x" % r for r in usable))))
-    total_kib = sum(hi - lo for lo, hi in usable) // 1024
-    boot.expect_lines(r"usable: ", ["usable: %d KiB" % total_kib], "usable memory total")
+
+
+def expected_console(ctx):
+    """Where the kernel must print: the VGA text screen that GRUB reports
+    (Bochs) or that the BIOS set up (QEMU's own loader reports none), and
+    under UEFI, which has no text screen, COM1 only."""
+    if ctx.machine.firmware == "uefi":
+        return "kernel: console on COM1 only: no text screen (from neither the loader nor a BIOS)"
+    return ("kernel: console on COM1 and a text screen of 80x25 at 0xb8000 (from %s)"
+            % ("the loader" if ctx.emulator == "bochs" else "the BIOS"))
 
 
 # -- printf -------------------------------------------------------------------

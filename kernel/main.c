@@ -29,6 +29,12 @@ static void print_boot_banner(void)
 	printk("kernel: command line '%s'\n", bootinfo.cmdline);
 	printk("kernel: %lu KiB usable memory in %d regions, %d modules\n",
 	       bootinfo_usable_bytes() / 1024, bootinfo.nregions, bootinfo.nmodules);
+	const struct text_screen *s = &bootinfo.screen;
+	if (s->cols > 0)
+		printk("kernel: console on COM1 and a text screen of %dx%d at 0x%lx (from %s)\n",
+		       s->cols, s->rows, s->phys, s->source);
+	else
+		printk("kernel: console on COM1 only: no text screen (from %s)\n", s->source);
 }
 
 static enum stage current_stage = STAGE_CONSOLE;
@@ -70,6 +76,9 @@ void kmain(uint32_t magic, uint64_t info_pa)
 	trap_init();
 	bootmap_drop_identity();
 	bootinfo_parse(magic, info_pa);
+	if (bootinfo.screen.cols > 0)
+		console_attach_screen(bootinfo.screen.phys, bootinfo.screen.cols,
+				      bootinfo.screen.rows);
 	cmdline_init(bootinfo.cmdline);
 	print_boot_banner();
 

@@ -35,6 +35,11 @@ EXIT_GRACE_SECONDS = 5
 DEFAULT_TIMEOUT = {"qemu": 30, "kvm": 30, "bochs": 120}
 
 EMULATORS = ("qemu", "kvm", "bochs")
+# How the machine starts: its BIOS loads the kernel (QEMU's own Multiboot
+# loader; GRUB's BIOS loader from the ISO under Bochs), or UEFI firmware
+# (Debian's OVMF, QEMU only) loads GRUB's EFI loader from the hybrid ISO.
+FIRMWARES = ("bios", "uefi")
+OVMF_IMAGES = (Path("/usr/share/ovmf/OVMF.fd"), Path("/usr/share/OVMF/OVMF.fd"))
 # Bochs's CPU when none is asked for: VMX with EPT, VPID and unrestricted
 # guest (the VT-x labs need them).
 BOCHS_CPU_MODEL = "corei7_haswell_4770"
@@ -161,11 +166,25 @@ def tool_versions():
     return versions
 
 
-def qemu_command(emulator, cmdline, smp, megs, interactive=False, gdb_port=None, cpu=None):
+def ovmf_image():
+    for path in OVMF_IMAGES:
+        if path.exists():
+            return path
+    raise RuntimeError("no UEFI firmware (%s): install Debian's ovmf package "
+                       "(tools/setup does)" % OVMF_IMAGES[0])
+
+
+def qemu_command(emulator, cmdline, smp, megs, interactive=False, gdb_port=None, cpu=None,
+                 uefi_iso=None):
     """The QEMU command line for a run (cpu: a -cpu model, else QEMU's own
-    default, or the host's CPU under KVM)."""
-    cmd = ["qemu-system-x86_64", "-kernel", str(KERNEL_ELF), "-append", cmdline,
-           "-m", str(megs), "-smp", str(smp), "-no-reboot", "-display", "none",
+    default, or the host's CPU under KVM). With uefi_iso, a PC of today
+    (q35) whose UEFI firmware boots that ISO (its grub.cfg holds the
+    command line); else QEMU loads the kernel itself."""
+    if uefi_iso:
+        boot = ["-machine", "q35", "-bios", str(ovmf_image()), "-cdrom", str(uefi_iso)]
+    else:
+        boot = ["-kernel", str(KERNEL_ELF), "-append", cmdline]
+    cmd = ["qemu-system-x86_64"] + boot + ["-m", str(megs), "-smp", str(smp), "-no-reboot", "-display", "none",
            "-serial", "mon:stdio" if interactive else "stdio",
            "-device", "isa-debug-exit,iobase=0xf4,iosize=4"]
     if emulator == "kvm":
@@ -195,10 +214,11 @@ def make_iso(cmdline, iso_path):
 
 
 def grub_config(cmdline):
-    """grub.cfg: boot the kernel at once with the given command line."""
+    """grub.cfg: boot the kernel at once with the given command line, by
+    Multiboot2 (the RSDP of a UEFI machine comes only that way)."""
     return ("set timeout=0\nset default=0\n"
             'menuentry "kernel" {\n'
-            "\tmultiboot /boot/kernel.elf %s\n\tboot\n}\n" % cmdline)
+            "\tmultiboot2 /boot/kernel.elf %s\n\tboot\n}\n" % cmdline)
 
 
 def bochs_config(iso, log, smp, megs, com1_mode, com1_dev, cpu=None):
@@ -231,12 +251,14 @@ def bochs_command(workdir, cmdline, smp, megs, interactive=False, cpu=None):
 QEMU_EXIT_STATUS = {1: "ok", 3: "panic", 0: "reset"}
 
 
-def run_interactive(emulator, cmdline, smp=1, megs=256, gdb_port=None):
+def run_interactive(emulator, cmdline, smp=1, megs=256, gdb_port=None, firmware="bios"):
     """Run with the terminal attached to the serial console (make run,
     make gdb); returns how the run ended: ok, panic, reset or error."""
+    workdir = BUILD / "run" / "interactive"
+    workdir.mkdir(parents=True, exist_ok=True)
     if emulator == "bochs":
-        workdir = BUILD / "run" / "interactive"
-        workdir.mkdir(parents=True, exist_ok=True)
+        if firmware != "bios":
+            raise RuntimeError("Bochs boots by its BIOS only: UEFI boots run under QEMU")
         cmd = bochs_command(workdir, cmdline, smp, megs, interactive=True)
         # COM1 is the terminal. Port 0xE9's copy of the output goes to a
         # file, whose end marker says how the run ended (Bochs exits with 1
@@ -250,12 +272,17 @@ def run_interactive(emulator, cmdline, smp=1, megs=256, gdb_port=None):
             return marker.group(1)
         print(err_path.read_text(errors="replace"), file=sys.stderr)
         return "reset"
-    cmd = qemu_command(emulator, cmdline, smp, megs, interactive=True, gdb_port=gdb_port)
+    iso = None
+    if firmware == "uefi":
+        iso = workdir / "kernel.iso"
+        make_iso(cmdline, iso)
+    cmd = qemu_command(emulator, cmdline, smp, megs, interactive=True, gdb_port=gdb_port,
+                       uefi_iso=iso)
     return QEMU_EXIT_STATUS.get(subprocess.call(cmd), "error")
 
 
 def run_captured(emulator, cmdline, log_path, timeout=None, smp=1, megs=256,
-                 stdin_data=None, stdin_after="K> ", echo=None, cpu=None):
+                 stdin_data=None, stdin_after="K> ", echo=None, cpu=None, firmware="bios"):
     """Run to the end with the output captured; returns a RunResult.
     stdin_data (QEMU only) is typed into the serial console once the
     output shows stdin_after (the monitor's prompt: what is typed earlier
@@ -263,7 +290,8 @@ def run_captured(emulator, cmdline, log_path, timeout=None, smp=1, megs=256,
     (cue, text) steps, each text once the output since the step before
     shows its cue. echo, if given, is
     called with each chunk of output as it arrives. cpu names the CPU
-    model (None: the default of qemu_command or BOCHS_CPU_MODEL)."""
+    model (None: the default of qemu_command or BOCHS_CPU_MODEL); firmware
+    is one of FIRMWARES (UEFI under QEMU only)."""
     timeout = timeout or DEFAULT_TIMEOUT[emulator]
     log_path = Path(log_path)
     log_path.parent.mkdir(parents=True, exist_ok=True)
@@ -273,9 +301,15 @@ def run_captured(emulator, cmdline, log_path, timeout=None, smp=1, megs=256,
     workdir.mkdir(parents=True)
     try:
         if emulator == "bochs":
+            if firmware != "bios":
+                raise RuntimeError("Bochs boots by its BIOS only: UEFI boots run under QEMU")
             cmd = bochs_command(workdir, cmdline, smp, megs, cpu=cpu)
         else:
-            cmd = qemu_command(emulator, cmdline, smp, megs, cpu=cpu)
+            iso = None
+            if firmware == "uefi":
+                iso = workdir / "kernel.iso"
+                make_iso(cmdline, iso)
+            cmd = qemu_command(emulator, cmdline, smp, megs, cpu=cpu, uefi_iso=iso)
     except (RuntimeError, OSError) as e:
         result.reason = str(e)
         return result

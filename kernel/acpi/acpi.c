@@ -1,6 +1,7 @@
 #include <stdbool.h>
 
 #include "acpi/acpi.h"
+#include "boot/bootinfo.h"
 #include "console/console.h"
 #include "lib/errno.h"
 #include "lib/string.h"
@@ -69,10 +70,17 @@ static const struct rsdp *scan_for_rsdp(uint64_t start, uint64_t end)
 	return NULL;
 }
 
-// The RSDP is in the first KiB of the EBDA or in the BIOS ROM area, on a
-// 16-byte boundary (ACPI 6.4, 5.2.5.1).
+// The loader's copy of the RSDP where it gave one (a UEFI machine keeps
+// it in the EFI system table, which the loader reads); else, on a BIOS
+// machine, the RSDP is in the first KiB of the EBDA or in the BIOS ROM
+// area, on a 16-byte boundary (ACPI 6.4, 5.2.5.1).
 static const struct rsdp *find_rsdp(void)
 {
+	const struct rsdp *copy = (const struct rsdp *)bootinfo.rsdp;
+	if (bootinfo.rsdp_size >= 20 && memcmp(copy->signature, "RSD PTR ", 8) == 0 &&
+	    checksum_ok(copy, 20))
+		return copy;
+
 	uint64_t ebda = (uint64_t)*(const uint16_t *)P2V(BIOS_EBDA_SEGMENT_PTR) << 4;
 	const struct rsdp *r = ebda ? scan_for_rsdp(ebda, ebda + 1024) : NULL;
 

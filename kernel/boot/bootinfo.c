@@ -1,6 +1,8 @@
 #include <multiboot/multiboot.h>
+#include <stdbool.h>
 
 #include "boot/bootinfo.h"
+#include "boot/multiboot2.h"
 #include "console/console.h"
 #include "debug/panic.h"
 #include "lib/string.h"
@@ -8,64 +10,179 @@
 
 struct bootinfo bootinfo;
 
-static void copy_loader_string(char *dst, size_t size, uint32_t pa)
+static int regions_dropped, modules_dropped;   // past the tables' size
+
+static void add_region(uint64_t base, uint64_t length, uint32_t type)
 {
-	strlcpy(dst, pa ? (const char *)P2V(pa) : "", size);
+	if (bootinfo.nregions == BOOTINFO_MAX_REGIONS) {
+		regions_dropped++;
+		return;
+	}
+	bootinfo.regions[bootinfo.nregions++] = (struct mem_region){
+		.base = base, .length = length, .type = type,
+	};
 }
 
+static void add_module(uint64_t start, uint64_t end, const char *name)
+{
+	if (bootinfo.nmodules == BOOTINFO_MAX_MODULES) {
+		modules_dropped++;
+		return;
+	}
+	struct boot_module *m = &bootinfo.modules[bootinfo.nmodules++];
+	m->start = start;
+	m->end = end;
+	strlcpy(m->name, name, sizeof(m->name));
+}
+
+// The loader's framebuffer: a text screen to print on, or pixels, which
+// this kernel leaves alone (it prints on COM1 only then).
+static void framebuffer_found(uint64_t addr, uint32_t width, uint32_t height, bool text)
+{
+	if (text)
+		bootinfo.screen = (struct text_screen){ .phys = addr, .cols = (int)width,
+							.rows = (int)height, .source = "the loader" };
+	else
+		bootinfo.screen.source = "the loader (a graphics framebuffer)";
+}
+
+// The BIOS's record of its video mode (BIOS Data Area, physical 0x449:
+// the mode number, 0x463: the CRT controller's I/O port).
+#define BDA_VIDEO_MODE 0x449
+#define BDA_CRTC_PORT 0x463
+#define BIOS_MODE_COLOR_TEXT 3          // 80x25, 16 colours, cells at 0xB8000
+#define COLOR_CRTC_PORT 0x3D4
+#define COLOR_TEXT_PHYS 0xB8000
+
+// Where the loader told nothing of a screen (QEMU's own loader does not):
+// the text screen the BIOS set up, if it did. Under UEFI there is no BIOS
+// and no VGA text buffer: nothing may be written to 0xB8000 blind.
+static void text_screen_from_bios(void)
+{
+	if (*(const uint8_t *)P2V(BDA_VIDEO_MODE) == BIOS_MODE_COLOR_TEXT &&
+	    *(const uint16_t *)P2V(BDA_CRTC_PORT) == COLOR_CRTC_PORT)
+		bootinfo.screen = (struct text_screen){ .phys = COLOR_TEXT_PHYS, .cols = 80,
+							.rows = 25, .source = "the BIOS" };
+	else
+		bootinfo.screen.source = "neither the loader nor a BIOS";
+}
+
+static const char *loader_string(uint32_t pa)
+{
+	return pa ? (const char *)P2V(pa) : "";
+}
+
+// Multiboot v1 (Multiboot spec 3.3): fields that a flag bit says are there.
 // The memory map is a list of entries of varying size: each entry's size
-// field does not count itself (Multiboot spec 3.3).
-static void parse_memory_map(const multiboot_info_t *mbi)
+// field does not count itself.
+static void parse_multiboot1(const multiboot_info_t *mbi)
 {
-	uint64_t pa = mbi->mmap_addr, end = pa + mbi->mmap_length;
-
-	while (pa < end) {
-		const multiboot_memory_map_t *e = P2V(pa);
-		if (bootinfo.nregions == BOOTINFO_MAX_REGIONS) {
-			printk("boot: memory map has more than %d regions; ignoring the rest\n",
-			       BOOTINFO_MAX_REGIONS);
-			break;
+	if (mbi->flags & MULTIBOOT_INFO_CMDLINE)
+		strlcpy(bootinfo.cmdline, loader_string(mbi->cmdline), sizeof(bootinfo.cmdline));
+	if (mbi->flags & MULTIBOOT_INFO_BOOT_LOADER_NAME)
+		strlcpy(bootinfo.loader, loader_string(mbi->boot_loader_name),
+			sizeof(bootinfo.loader));
+	if (mbi->flags & MULTIBOOT_INFO_MEM_MAP) {
+		for (uint64_t pa = mbi->mmap_addr; pa < mbi->mmap_addr + mbi->mmap_length;) {
+			const multiboot_memory_map_t *e = P2V(pa);
+			add_region(e->addr, e->len, e->type);
+			pa += e->size + sizeof(e->size);
 		}
-		bootinfo.regions[bootinfo.nregions++] = (struct mem_region){
-			.base = e->addr, .length = e->len, .type = e->type,
-		};
-		pa += e->size + sizeof(e->size);
 	}
+	if (mbi->flags & MULTIBOOT_INFO_MODS) {
+		const multiboot_module_t *mods = P2V(mbi->mods_addr);
+		for (uint32_t i = 0; i < mbi->mods_count; i++)
+			add_module(mods[i].mod_start, mods[i].mod_end, loader_string(mods[i].cmdline));
+	}
+	if (mbi->flags & MULTIBOOT_INFO_FRAMEBUFFER_INFO)
+		framebuffer_found(mbi->framebuffer_addr, mbi->framebuffer_width,
+				  mbi->framebuffer_height,
+				  mbi->framebuffer_type == MULTIBOOT_FRAMEBUFFER_TYPE_EGA_TEXT);
+	else
+		text_screen_from_bios();
 }
 
-static void parse_modules(const multiboot_info_t *mbi)
+static void copy_rsdp(const struct mb2_tag_acpi *t)
 {
-	const multiboot_module_t *mods = P2V(mbi->mods_addr);
+	uint32_t n = t->tag.size - sizeof(t->tag);
 
-	for (uint32_t i = 0; i < mbi->mods_count; i++) {
-		if (bootinfo.nmodules == BOOTINFO_MAX_MODULES) {
-			printk("boot: more than %d modules; ignoring the rest\n",
-			       BOOTINFO_MAX_MODULES);
+	// A new RSDP (ACPI 2.0+, with the XSDT) wins over an old one.
+	if (t->tag.type == MB2_TAG_ACPI_OLD && bootinfo.rsdp_size > 0)
+		return;
+	bootinfo.rsdp_size = n < sizeof(bootinfo.rsdp) ? n : sizeof(bootinfo.rsdp);
+	memcpy(bootinfo.rsdp, t->rsdp, bootinfo.rsdp_size);
+}
+
+// Multiboot2 (spec 3.6): a list of tags, each 8-byte aligned, up to an
+// end tag.
+static void parse_multiboot2(const struct mb2_info *info)
+{
+	const uint8_t *p = (const uint8_t *)(info + 1), *end = (const uint8_t *)info + info->total_size;
+	bool screen_told = false;
+
+	while (p + sizeof(struct mb2_tag) <= end) {
+		const struct mb2_tag *tag = (const struct mb2_tag *)p;
+		if (tag->type == MB2_TAG_END || tag->size < sizeof(*tag))
+			break;
+		switch (tag->type) {
+		case MB2_TAG_CMDLINE:
+			strlcpy(bootinfo.cmdline, ((const struct mb2_tag_string *)tag)->string,
+				sizeof(bootinfo.cmdline));
+			break;
+		case MB2_TAG_LOADER_NAME:
+			strlcpy(bootinfo.loader, ((const struct mb2_tag_string *)tag)->string,
+				sizeof(bootinfo.loader));
+			break;
+		case MB2_TAG_MODULE: {
+			const struct mb2_tag_module *m = (const void *)tag;
+			add_module(m->mod_start, m->mod_end, m->cmdline);
 			break;
 		}
-		struct boot_module *m = &bootinfo.modules[bootinfo.nmodules++];
-		m->start = mods[i].mod_start;
-		m->end = mods[i].mod_end;
-		copy_loader_string(m->name, sizeof(m->name), mods[i].cmdline);
+		case MB2_TAG_MMAP: {
+			const struct mb2_tag_mmap *m = (const void *)tag;
+			const uint8_t *e = (const uint8_t *)(m + 1);
+			for (; e + sizeof(struct mb2_mmap_entry) <= p + tag->size; e += m->entry_size) {
+				const struct mb2_mmap_entry *r = (const void *)e;
+				add_region(r->addr, r->len, r->type);
+			}
+			break;
+		}
+		case MB2_TAG_FRAMEBUFFER: {
+			const struct mb2_tag_framebuffer *f = (const void *)tag;
+			framebuffer_found(f->addr, f->width, f->height,
+					  f->type == MB2_FRAMEBUFFER_EGA_TEXT);
+			screen_told = true;
+			break;
+		}
+		case MB2_TAG_ACPI_OLD:
+		case MB2_TAG_ACPI_NEW:
+			copy_rsdp((const struct mb2_tag_acpi *)tag);
+			break;
+		}
+		p += (tag->size + 7) & ~7u;
 	}
+	if (!screen_told)
+		text_screen_from_bios();
 }
 
 void bootinfo_parse(uint32_t magic, uint64_t info_pa)
 {
-	if (magic != MULTIBOOT_BOOTLOADER_MAGIC)
-		panic("boot: loader magic is 0x%x, not Multiboot's 0x%x: boot with "
-		      "GRUB or QEMU -kernel", magic, MULTIBOOT_BOOTLOADER_MAGIC);
-
-	const multiboot_info_t *mbi = P2V(info_pa);
-	if (mbi->flags & MULTIBOOT_INFO_CMDLINE)
-		copy_loader_string(bootinfo.cmdline, sizeof(bootinfo.cmdline), mbi->cmdline);
-	if (mbi->flags & MULTIBOOT_INFO_BOOT_LOADER_NAME)
-		copy_loader_string(bootinfo.loader, sizeof(bootinfo.loader), mbi->boot_loader_name);
-	if (!(mbi->flags & MULTIBOOT_INFO_MEM_MAP))
-		panic("boot: the loader gave no memory map (flags 0x%x)", mbi->flags);
-	parse_memory_map(mbi);
-	if (mbi->flags & MULTIBOOT_INFO_MODS)
-		parse_modules(mbi);
+	if (magic == MULTIBOOT_BOOTLOADER_MAGIC)
+		parse_multiboot1(P2V(info_pa));
+	else if (magic == MB2_BOOTLOADER_MAGIC)
+		parse_multiboot2(P2V(info_pa));
+	else
+		panic("boot: loader magic is 0x%x, neither Multiboot's 0x%x nor Multiboot2's "
+		      "0x%x: boot with GRUB or QEMU -kernel", magic, MULTIBOOT_BOOTLOADER_MAGIC,
+		      MB2_BOOTLOADER_MAGIC);
+	if (regions_dropped > 0)
+		printk("boot: memory map has more than %d regions; ignoring the last %d\n",
+		       BOOTINFO_MAX_REGIONS, regions_dropped);
+	if (modules_dropped > 0)
+		printk("boot: more than %d modules; ignoring the last %d\n",
+		       BOOTINFO_MAX_MODULES, modules_dropped);
+	if (bootinfo.nregions == 0)
+		panic("boot: the loader gave no memory map");
 }
 
 uint64_t bootinfo_usable_bytes(void)

@@ -1,6 +1,6 @@
-// What the boot loader told the kernel (Multiboot v1 information), copied
-// into kernel memory so that nothing depends on the loader's structures
-// after boot.
+// What the boot loader told the kernel (Multiboot v1 or Multiboot2
+// information), copied into kernel memory so that nothing depends on the
+// loader's structures after boot.
 
 #ifndef KERNEL_BOOT_BOOTINFO_H
 #define KERNEL_BOOT_BOOTINFO_H
@@ -30,6 +30,14 @@ struct boot_module {
 	char name[BOOTINFO_NAME_MAX];   // the module's command line
 };
 
+// A text screen of 16-bit cells (character, attribute) to print on, if
+// the machine has one; cols == 0 if it has none (UEFI, a graphics mode).
+struct text_screen {
+	uint64_t phys;
+	int cols, rows;
+	const char *source;     // who said it is there
+};
+
 struct bootinfo {
 	char cmdline[BOOTINFO_CMDLINE_MAX];
 	char loader[BOOTINFO_NAME_MAX];
@@ -37,12 +45,17 @@ struct bootinfo {
 	struct mem_region regions[BOOTINFO_MAX_REGIONS];
 	int nmodules;
 	struct boot_module modules[BOOTINFO_MAX_MODULES];
+	struct text_screen screen;
+	// A copy of the ACPI RSDP, where the loader gave one (Multiboot2; a
+	// UEFI machine has no BIOS area to find it in); rsdp_size 0 if not.
+	uint8_t rsdp[36];
+	uint32_t rsdp_size;
 };
 
 extern struct bootinfo bootinfo;
 
-// Copies the Multiboot information at physical address info_pa into
-// bootinfo. Panics if magic is not the Multiboot loader's, or if the
+// Copies the Multiboot or Multiboot2 information at physical address
+// info_pa into bootinfo. Panics if magic is neither loader's, or if the
 // loader gave no memory map.
 void bootinfo_parse(uint32_t magic, uint64_t info_pa);
 

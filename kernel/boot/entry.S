@@ -1,9 +1,11 @@
 // Kernel entry: from the Multiboot loader (32-bit protected mode, paging off)
 // to 64-bit C in the higher half.
 //
-// The loader (GRUB, or QEMU's -kernel) jumps to _start with
-//   %eax = MULTIBOOT_BOOTLOADER_MAGIC, %ebx = physical address of the
-//   multiboot_info, flat 4 GiB code and data segments, interrupts off.
+// The loader (GRUB's multiboot2 from the ISO, BIOS or UEFI; QEMU's -kernel,
+// Multiboot v1) jumps to _start with
+//   %eax = MB2_BOOTLOADER_MAGIC or MULTIBOOT_BOOTLOADER_MAGIC, %ebx = the
+//   physical address of its boot information, flat 4 GiB code and data
+//   segments, interrupts off (bootinfo_parse tells the two apart).
 // Until paging is on, this code runs at its physical address: it is linked
 // in the .boot sections at KERNEL_LOAD_PHYS, and it names kernel symbols
 // (linked at KERNBASE and above) by their physical address, sym - KERNBASE.
@@ -18,6 +20,7 @@
 #define ASM_FILE
 #include <multiboot/multiboot.h>
 #include "arch/regs.h"
+#include "boot/multiboot2.h"
 #include "cpu/gdt.h"
 #include "mm/memlayout.h"
 
@@ -43,6 +46,31 @@ multiboot_header:
 	.long PHYS(_edata)              // load_end_addr
 	.long PHYS(_end)                // bss_end_addr
 	.long _start                    // entry_addr
+
+// The Multiboot2 header (Multiboot2 spec 3.1): the same flat image, by
+// the address and entry tags. No tag asks for boot services or a video
+// mode: GRUB leaves UEFI's boot services and enters as for Multiboot v1.
+	.balign 8
+mb2_header:
+	.long MB2_HEADER_MAGIC
+	.long MB2_ARCH_I386
+	.long mb2_header_end - mb2_header
+	.long -(MB2_HEADER_MAGIC + MB2_ARCH_I386 + (mb2_header_end - mb2_header))
+	.balign 8
+	.short MB2_HEADER_TAG_ADDRESS, 0
+	.long 24
+	.long mb2_header                // header_addr
+	.long KERNEL_LOAD_PHYS          // load_addr
+	.long PHYS(_edata)              // load_end_addr
+	.long PHYS(_end)                // bss_end_addr
+	.balign 8
+	.short MB2_HEADER_TAG_ENTRY, 0
+	.long 12
+	.long _start                    // entry_addr
+	.balign 8
+	.short MB2_HEADER_TAG_END, 0
+	.long 8
+mb2_header_end:
 
 	.section .boot.text, "ax"
 	.code32

@@ -23,8 +23,12 @@ void console_enable_locking(void)
 void console_init(void)
 {
 	serial_init();
-	vga_init();
 	e9_enabled = platform_is_bochs();
+}
+
+void console_attach_screen(uint64_t phys, int cols, int rows)
+{
+	vga_init(phys, cols, rows);
 }
 
 void console_putc(int c)

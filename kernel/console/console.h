@@ -8,8 +8,12 @@
 
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stdint.h>
 
+// COM1 (and port 0xE9 under Bochs) from the start; the text screen once
+// the boot information says where it is.
 void console_init(void);
+void console_attach_screen(uint64_t phys, int cols, int rows);
 // From now on printk holds a lock, so that lines of different CPUs do not
 // mix (smp_start calls it once the other CPUs run).
 void console_enable_locking(void);

@@ -1,6 +1,6 @@
 // VGA text console: a cell is a character byte and an attribute byte; the
 // CRT controller's cursor location registers (index 0x0E/0x0F at port
-// 0x3D4/0x3D5) move the hardware cursor.
+// 0x3D4/0x3D5, the colour adapter's) move the hardware cursor.
 
 #include <stdint.h>
 
@@ -9,9 +9,6 @@
 #include "lib/string.h"
 #include "mm/memlayout.h"
 
-#define VGA_TEXT_PHYS 0xB8000
-#define COLS 80
-#define ROWS 25
 #define ATTR_GRAY_ON_BLACK 0x0700
 
 #define CRTC_INDEX 0x3D4
@@ -19,8 +16,9 @@
 #define CRTC_CURSOR_HIGH 0x0E
 #define CRTC_CURSOR_LOW  0x0F
 
-static uint16_t *screen;
-static int pos;                 // next cell to write, row * COLS + col
+static uint16_t *screen;        // NULL until vga_init: no screen, no writes
+static int cols, rows;
+static int pos;                 // next cell to write, row * cols + col
 
 static void move_cursor(void)
 {
@@ -30,10 +28,12 @@ static void move_cursor(void)
 	outb(CRTC_DATA, (uint8_t)pos);
 }
 
-void vga_init(void)
+void vga_init(uint64_t phys, int ncols, int nrows)
 {
-	screen = P2V(VGA_TEXT_PHYS);
-	for (int i = 0; i < COLS * ROWS; i++)
+	cols = ncols;
+	rows = nrows;
+	screen = P2V(phys);
+	for (int i = 0; i < cols * rows; i++)
 		screen[i] = ATTR_GRAY_ON_BLACK | ' ';
 	pos = 0;
 	move_cursor();
@@ -45,24 +45,24 @@ void vga_putc(int c)
 		return;
 	switch (c) {
 	case '\n':
-		pos += COLS - pos % COLS;
+		pos += cols - pos % cols;
 		break;
 	case '\r':
-		pos -= pos % COLS;
+		pos -= pos % cols;
 		break;
 	case '\b':
-		if (pos % COLS > 0)
+		if (pos % cols > 0)
 			screen[--pos] = ATTR_GRAY_ON_BLACK | ' ';
 		break;
 	default:
 		screen[pos++] = ATTR_GRAY_ON_BLACK | (uint8_t)c;
 		break;
 	}
-	if (pos >= COLS * ROWS) {
-		memmove(screen, screen + COLS, (ROWS - 1) * COLS * sizeof(screen[0]));
-		for (int i = (ROWS - 1) * COLS; i < ROWS * COLS; i++)
+	if (pos >= cols * rows) {
+		memmove(screen, screen + cols, (rows - 1) * cols * sizeof(screen[0]));
+		for (int i = (rows - 1) * cols; i < rows * cols; i++)
 			screen[i] = ATTR_GRAY_ON_BLACK | ' ';
-		pos -= COLS;
+		pos -= cols;
 	}
 	move_cursor();
 }
