@@ -26,7 +26,10 @@ static struct spinlock tty_lock = SPINLOCK_INIT("tty");
 static char buf[TTY_BUF];
 static uint64_t r, w, e;
 static bool at_line_start = true;       // what readers took last ended a line
-static uint64_t interrupts;             // Ctrl-Cs so far
+// A Ctrl-C that no reader has answered yet: the next read that finds no
+// line returns -EINTR, even if it began after the Ctrl-C (the shell types
+// its prompt, then reads). A new foreground group forgets it.
+static bool interrupted;
 static int foreground;                  // the process group Ctrl-C kills
 
 static void erase_one(void)
@@ -45,7 +48,7 @@ static void tty_input(int c)
 	switch (c) {
 	case CTRL('C'):
 		e = w;
-		interrupts++;
+		interrupted = true;
 		console_putc('^');
 		console_putc('C');
 		console_putc('\n');
@@ -122,12 +125,16 @@ int64_t tty_read(uint64_t ubuf, uint64_t n)
 	if (n > CHUNK)
 		n = CHUNK;      // at most a line's worth: the rest waits for the next read
 	spin_lock(&tty_lock);
-	uint64_t seen = interrupts;
 	while (k < n) {
 		if (r == w) {
 			if (k > 0)
 				break;
-			if (proc_killed() || interrupts != seen) {
+			if (proc_killed()) {
+				spin_unlock(&tty_lock);
+				return -EINTR;
+			}
+			if (interrupted) {
+				interrupted = false;
 				spin_unlock(&tty_lock);
 				return -EINTR;
 			}
@@ -177,6 +184,7 @@ int tty_set_foreground(int pgid)
 		return -EINVAL;
 	spin_lock(&tty_lock);
 	foreground = pgid;
+	interrupted = false;
 	spin_unlock(&tty_lock);
 	return 0;
 }
