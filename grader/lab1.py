@@ -311,7 +311,7 @@ def test_null(ctx):
 
 
 @test(10, "monitor: help, kerninfo, backtrace, errors, exit",
-      exercises=["print_number", "backtrace_walk", "ksym_lookup"], emulators=["qemu", "kvm"])
+      exercises=["print_number", "backtrace_walk", "ksym_lookup"])
 def test_monitor(ctx):
     word = "bogus" + ctx.token()
     boot = ctx.boot("monitor", stdin="help\nkerninfo\n%s\nbacktrace\nexit\n" % word)

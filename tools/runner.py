@@ -21,6 +21,7 @@ import socket
 import subprocess
 import sys
 import time
+import tty
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -230,14 +231,17 @@ def bochs_config(iso, log, smp, megs, com1_mode, com1_dev, cpu=None):
     return text
 
 
-def bochs_command(workdir, cmdline, smp, megs, interactive=False, cpu=None):
+def bochs_command(workdir, cmdline, smp, megs, interactive=False, cpu=None, com1_tty=None):
     """Write the ISO, bochsrc and debugger script for a Bochs run into
     workdir and return the command. Debian's Bochs has its debugger built
-    in: the script's "c" lets it run without stopping at a prompt."""
+    in: the script's "c" lets it run without stopping at a prompt. COM1 is
+    the terminal (interactive), the terminal device com1_tty, or a file."""
     iso = workdir / "kernel.iso"
     make_iso(cmdline, iso)
     if interactive and os.isatty(0):
-        com1_mode, com1_dev = "term", os.ttyname(0)
+        com1_tty = os.ttyname(0)
+    if com1_tty:
+        com1_mode, com1_dev = "term", com1_tty
     else:
         com1_mode, com1_dev = "file", workdir / "com1.log"
     (workdir / "bochsrc").write_text(
@@ -256,6 +260,8 @@ def run_interactive(emulator, cmdline, smp=1, megs=256, gdb_port=None, firmware=
     make gdb); returns how the run ended: ok, panic, reset or error."""
     workdir = BUILD / "run" / "interactive"
     workdir.mkdir(parents=True, exist_ok=True)
+    if not os.isatty(0) and gdb_port is None:
+        return run_piped(emulator, workdir, cmdline, smp, megs, firmware)
     if emulator == "bochs":
         if firmware != "bios":
             raise RuntimeError("Bochs boots by its BIOS only: UEFI boots run under QEMU")
@@ -281,10 +287,36 @@ def run_interactive(emulator, cmdline, smp=1, megs=256, gdb_port=None, firmware=
     return QEMU_EXIT_STATUS.get(subprocess.call(cmd), "error")
 
 
+# A run whose input is piped lasts until the kernel ends it.
+PIPED_RUN_TIMEOUT = 24 * 3600
+
+
+def first_prompt(cmdline):
+    """What the kernel prints when it is ready for input: the monitor's
+    prompt, the shell's, or the header of a self-test."""
+    run = dict(arg.split("=", 1) for arg in cmdline.split() if "=" in arg).get("run", "monitor")
+    return {"monitor": "K> ", "shell": "$ "}.get(run, "== run: ")
+
+
+def run_piped(emulator, workdir, cmdline, smp, megs, firmware):
+    """make run with input that is not a terminal (a script's pipe): the
+    output is shown as it comes, and the input is typed into COM1 once the
+    kernel is ready to read it. Typed any earlier, it would be lost: the
+    kernel clears the UART's FIFO when it sets the port up."""
+    result = run_captured(emulator, cmdline, workdir / "piped.log", timeout=PIPED_RUN_TIMEOUT,
+                          smp=smp, megs=megs, firmware=firmware,
+                          stdin_data=[(first_prompt(cmdline), sys.stdin.read())],
+                          echo=lambda s: (sys.stdout.write(s), sys.stdout.flush()))
+    if result.status not in ("ok", "panic"):
+        print(result.reason, file=sys.stderr)
+    return result.status
+
+
 def run_captured(emulator, cmdline, log_path, timeout=None, smp=1, megs=256,
                  stdin_data=None, stdin_after="K> ", echo=None, cpu=None, firmware="bios"):
     """Run to the end with the output captured; returns a RunResult.
-    stdin_data (QEMU only) is typed into the serial console once the
+    stdin_data is typed into the serial console (Bochs's through a
+    pseudo-terminal, paced: see Typist) once the
     output shows stdin_after (the monitor's prompt: what is typed earlier
     can be lost while the kernel sets up the UART); or, as a list of
     (cue, text) steps, each text once the output since the step before
@@ -299,11 +331,19 @@ def run_captured(emulator, cmdline, log_path, timeout=None, smp=1, megs=256,
     workdir = log_path.parent / (log_path.stem + ".run")
     shutil.rmtree(workdir, ignore_errors=True)
     workdir.mkdir(parents=True)
+    steps = stdin_data if isinstance(stdin_data, list) else [(stdin_after, stdin_data)]
+    steps = [s for s in steps if s[1]]
+    com1 = None
     try:
         if emulator == "bochs":
             if firmware != "bios":
                 raise RuntimeError("Bochs boots by its BIOS only: UEFI boots run under QEMU")
-            cmd = bochs_command(workdir, cmdline, smp, megs, cpu=cpu)
+            # Bochs's COM1 reads a terminal: a pseudo-terminal whose
+            # other side the typist writes. The output comes by port
+            # 0xE9 (stdout); what COM1 sends is read and dropped.
+            com1 = Pty() if steps else None
+            cmd = bochs_command(workdir, cmdline, smp, megs, cpu=cpu,
+                                com1_tty=com1.name if com1 else None)
         else:
             iso = None
             if firmware == "uefi":
@@ -321,9 +361,13 @@ def run_captured(emulator, cmdline, log_path, timeout=None, smp=1, megs=256,
     except OSError as e:
         result.reason = "cannot start %s: %s" % (cmd[0], e)
         return result
-    steps = stdin_data if isinstance(stdin_data, list) else [(stdin_after, stdin_data)]
-    typist = Typist(proc.stdin, [s for s in steps if s[1]] if emulator != "bochs" else [])
-    output, stderr, timed_out = collect_output(proc, start, timeout, echo, typist)
+    if com1:
+        proc.stdin.close()
+    typist = Typist(com1.writer() if com1 else proc.stdin, steps, paced=com1 is not None)
+    output, stderr, timed_out = collect_output(proc, start, timeout, echo, typist,
+                                               drain=com1.master if com1 else None)
+    if com1:
+        com1.close()
     result.seconds = time.monotonic() - start
     result.output = output.decode(errors="replace").replace("\r\n", "\n")
     result.exit_code = proc.returncode
@@ -335,31 +379,81 @@ def run_captured(emulator, cmdline, log_path, timeout=None, smp=1, megs=256,
     return result
 
 
-class Typist:
-    """Types into the emulator's stdin a step at a time: each step is
-    (cue, text), typed once the output since the previous step shows cue;
-    stdin is closed after the last."""
+class Pty:
+    """A pseudo-terminal in raw mode: the emulator opens name, the runner
+    writes and reads master."""
 
-    def __init__(self, stdin, steps):
+    def __init__(self):
+        self.master, self.slave = os.openpty()
+        tty.setraw(self.slave)
+        self.name = os.ttyname(self.slave)
+
+    def writer(self):
+        return os.fdopen(os.dup(self.master), "wb", buffering=0)
+
+    def close(self):
+        os.close(self.master)
+        os.close(self.slave)
+
+
+class Typist:
+    """Types into the emulator's input a step at a time: each step is
+    (cue, text), typed once the output since the previous step shows cue;
+    the input is closed after the last.
+
+    Paced typing is for a UART that drops what its 16-byte FIFO cannot
+    hold (Bochs's COM1 reads the terminal whether or not the guest keeps
+    up): one byte at a time, the next once the output has grown since
+    (the echo, most often) and GAP_SECONDS have passed, or after
+    PACE_SECONDS without output (a byte that echoes nothing, such as ^D).
+    The gap keeps a guest busy printing from receiving more than a few
+    bytes before it reads again."""
+
+    GAP_SECONDS = 0.02
+    PACE_SECONDS = 0.3
+
+    def __init__(self, stdin, steps, paced=False):
         self.stdin, self.steps, self.since = stdin, list(steps), 0
+        self.paced, self.pending = paced, b""
+        self.sent_at, self.output_len, self.grew = 0.0, 0, False
         if not self.steps:
             stdin.close()
 
     def saw(self, output):
+        """Called with the whole output so far, whenever it grew or the
+        time of wake_at() came."""
         while self.steps and self.steps[0][0] in output[self.since:]:
-            text = self.steps.pop(0)[1]
+            self.pending += self.steps.pop(0)[1].encode()
             self.since = len(output)
-            try:
-                self.stdin.write(text.encode())
-                self.stdin.flush()
-                if not self.steps:
-                    self.stdin.close()
-            except BrokenPipeError:
-                self.steps = []
+        if not self.pending:
+            return
+        self.grew = self.grew or len(output) > self.output_len
+        self.output_len = len(output)
+        if not self.paced:
+            self.type(self.pending)
+        elif time.monotonic() >= self.wake_at():
+            self.type(self.pending[:1])
+
+    def type(self, data):
+        try:
+            self.stdin.write(data)
+            self.stdin.flush()
+            self.pending = self.pending[len(data):]
+            self.sent_at, self.grew = time.monotonic(), False
+            if not self.steps and not self.pending:
+                self.stdin.close()
+        except BrokenPipeError:
+            self.steps, self.pending = [], b""
+
+    def wake_at(self):
+        """When saw() must be called even if no output came, or None."""
+        if not (self.paced and self.pending):
+            return None
+        return self.sent_at + (self.GAP_SECONDS if self.grew else self.PACE_SECONDS)
 
     def finish(self):
-        """The run is over: close stdin if some cue never came."""
-        self.steps = []
+        """The run is over: close the input if some cue never came."""
+        self.steps, self.pending = [], b""
         if not self.stdin.closed:
             try:
                 self.stdin.close()
@@ -367,25 +461,36 @@ class Typist:
                 pass
 
 
-def collect_output(proc, start, timeout, echo, typist):
+def collect_output(proc, start, timeout, echo, typist, drain=None):
     """Read stdout and stderr until the process exits, the time limit
-    passes, or the kernel's end marker is followed by no exit. Kills the
-    process group on the way out. Returns (stdout, stderr, timed_out)."""
+    passes, or the kernel's end marker is followed by no exit; read and
+    drop what arrives on the file descriptor drain. Kills the process
+    group on the way out. Returns (stdout, stderr, timed_out)."""
     out, err = bytearray(), bytearray()
     streams = {proc.stdout.fileno(): out, proc.stderr.fileno(): err}
+    if drain is not None:
+        streams[drain] = bytearray()
     end_seen_at = None
-    while streams:
+    while set(streams) - {drain}:
         now = time.monotonic()
         limit = start + timeout
         if end_seen_at is not None:
             limit = min(limit, end_seen_at + EXIT_GRACE_SECONDS)
         if now >= limit:
             break
-        ready, _, _ = select.select(list(streams), [], [], limit - now)
+        wake = min(limit, typist.wake_at() or limit)
+        ready, _, _ = select.select(list(streams), [], [], max(0, wake - now))
+        if not ready:
+            typist.saw(out.decode(errors="replace"))
         for fd in ready:
-            chunk = os.read(fd, 65536)
+            try:
+                chunk = os.read(fd, 65536)
+            except OSError:             # a pty whose other side closed
+                chunk = b""
             if not chunk:
                 del streams[fd]
+                continue
+            if fd == drain:
                 continue
             streams[fd].extend(chunk)
             if streams[fd] is out:
@@ -396,7 +501,7 @@ def collect_output(proc, start, timeout, echo, typist):
                 if end_seen_at is None and END_MARKER.search(text):
                     end_seen_at = time.monotonic()
     try:
-        proc.wait(timeout=0 if streams else EXIT_GRACE_SECONDS)
+        proc.wait(timeout=0 if set(streams) - {drain} else EXIT_GRACE_SECONDS)
     except subprocess.TimeoutExpired:
         pass
     typist.finish()
