@@ -4,7 +4,7 @@
 #include "console/console.h"
 #include "lib/errno.h"
 #include "lib/string.h"
-#include "mm/memlayout.h"
+#include "arch/memlayout.h"
 #include "mm/vm.h"
 #include "vmx/exits.h"
 #include "vmx/guest.h"

@@ -4,7 +4,7 @@
 #include "arch/x86.h"
 #include "console/console.h"
 #include "cpu/cpu.h"
-#include "cpu/gdt.h"
+#include "arch/gdt.h"
 #include "debug/panic.h"
 #include "lib/errno.h"
 #include "lib/string.h"

@@ -10,7 +10,7 @@
 #ifndef KERNEL_CPU_CPU_H
 #define KERNEL_CPU_CPU_H
 
-#include "cpu/gdt.h"
+#include "arch/gdt.h"
 
 #define MAX_CPUS 8
 

@@ -1,7 +1,7 @@
 #include "acpi/acpi.h"
 #include "cpu/ioapic.h"
 #include "lib/errno.h"
-#include "mm/memlayout.h"
+#include "arch/memlayout.h"
 
 // Registers, reached through an index register and a data window.
 #define IOREGSEL 0x00

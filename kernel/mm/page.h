@@ -19,7 +19,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "mm/memlayout.h"
+#include "arch/memlayout.h"
 
 #define PAGE_MAX_ORDER 10               // blocks of up to 2^10 pages (4 MiB)
 #define PAGE_ORDER_2M 9                 // a 2 MiB page

@@ -11,7 +11,7 @@
 #include "console/console.h"
 #include "lib/errno.h"
 #include "lib/string.h"
-#include "mm/memlayout.h"
+#include "arch/memlayout.h"
 #include "proc/proc.h"
 #include "proc/signal.h"
 #include "proc/uaccess.h"
