@@ -9,7 +9,7 @@
 #include "proc/programs.h"
 #include "proc/proc.h"
 #include "proc/signal.h"
-#include "syscall/sysnum.h"
+#include "lib/sysnum.h"
 
 // Writes len bytes to va of the address space pml4 (not the current one),
 // through the direct map. Returns 0 or -EFAULT if a page is missing.

@@ -23,7 +23,7 @@
 
 #include "mm/aspace.h"
 #include "sync/spinlock.h"
-#include "syscall/signum.h"
+#include "lib/signum.h"
 #include "trap/trap.h"
 
 #define USER_STACK_TOP  0x00007FFFFFF00000ul

@@ -15,7 +15,7 @@
 #include "proc/proc.h"
 #include "proc/signal.h"
 #include "proc/uaccess.h"
-#include "syscall/signum.h"
+#include "lib/signum.h"
 
 _Static_assert(sizeof(struct siginfo) == SIGINFO_SIZE, "signum.h: SIGINFO_SIZE");
 

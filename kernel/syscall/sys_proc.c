@@ -13,7 +13,7 @@
 #include "mm/page.h"
 #include "proc/proc.h"
 #include "syscall/syscall.h"
-#include "syscall/sysnum.h"
+#include "lib/sysnum.h"
 
 int64_t sys_exit(uint64_t status)
 {

@@ -7,7 +7,7 @@
 #include "lib/errno.h"
 #include "proc/proc.h"
 #include "syscall/syscall.h"
-#include "syscall/sysnum.h"
+#include "lib/sysnum.h"
 
 
 void syscall_init(void)

@@ -1,4 +1,4 @@
-// sigtest: user-level fault handlers (syscall/signum.h). A SIGSEGV
+// sigtest: user-level fault handlers (lib/signum.h). A SIGSEGV
 // handler opens a read-only page with mprotect, or maps a missing one, and
 // the faulting instruction is retried; SIGFPE, SIGILL and SIGTRAP handlers
 // step over the instruction by changing the saved rip; every register,
