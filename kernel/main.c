@@ -71,7 +71,7 @@ void bring_up(enum stage stage)
 void kmain(uint32_t magic, uint64_t info_pa)
 {
 	platform_detect();
-	console_init();
+	console_init(platform_is_bochs());
 	cpu_init(&cpus[0], 0);
 	trap_init();
 	bootmap_drop_identity();
