@@ -9,7 +9,6 @@
 #include "boot/cmdline.h"
 #include "console/console.h"
 #include "cpu/cpu.h"
-#include "cpu/smp.h"
 #include "debug/panic.h"
 #include "lib/string.h"
 #include "mm/bootmap.h"
@@ -17,6 +16,8 @@
 #include "mm/vm.h"
 #include "monitor/monitor.h"
 #include "platform/platform.h"
+#include "proc/proc.h"
+#include "smp/smp.h"
 #include "syscall/syscall.h"
 #include "test/ktest.h"
 #include "trap/trap.h"
@@ -37,6 +38,16 @@ static void print_boot_banner(void)
 		printk("kernel: console on COM1 only: no text screen (from %s)\n", s->source);
 }
 
+// The rest of another CPU's start (smp_start did the CPU's own state and
+// its local APIC): the IDT all CPUs share, the CPU's SYSCALL MSRs, then
+// the scheduler, which runs the work of smp_call_all between processes.
+static __attribute__((noreturn)) void ap_main(void)
+{
+	idt_load();
+	syscall_init();
+	scheduler(smp_run_calls);
+}
+
 static enum stage current_stage = STAGE_CONSOLE;
 
 void bring_up(enum stage stage)
@@ -53,7 +64,7 @@ void bring_up(enum stage stage)
 			syscall_init();
 			break;
 		case STAGE_SMP:
-			smp_start();
+			smp_start(ap_main);
 			break;
 		case STAGE_VMX:
 			if (vmx_init() < 0 || vmx_enable_all() < 0)

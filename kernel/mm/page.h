@@ -23,6 +23,7 @@
 
 #define PAGE_MAX_ORDER 10               // blocks of up to 2^10 pages (4 MiB)
 #define PAGE_ORDER_2M 9                 // a 2 MiB page
+#define KSTACK_ORDER 2                  // a kernel stack: 16 KiB (a process's, a CPU's)
 
 // struct page flags
 #define PAGE_RESERVED 0x1       // never allocated: firmware, the kernel image, modules

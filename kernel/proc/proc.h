@@ -30,7 +30,6 @@
 #define USER_STACK_PAGES 16
 #define USER_HEAP_MAX   0x0000700000000000ul
 #define PROC_NAME_MAX   16
-#define KSTACK_ORDER    2               // 16 KiB kernel stacks
 #define NPROC           64
 
 enum proc_state {

@@ -10,7 +10,7 @@
 #include "cpu/lapic.h"
 #include "cpu/pmu.h"
 #include "platform/platform.h"
-#include "cpu/smp.h"
+#include "smp/smp.h"
 #include "debug/panic.h"
 #include "lib/errno.h"
 #include "lib/string.h"
