@@ -39,6 +39,7 @@ struct __attribute__((packed)) tss {
 };
 
 struct proc;
+struct aspace;
 struct context;
 
 struct cpu {
@@ -52,6 +53,7 @@ struct cpu {
 	volatile uint64_t ticks;        // timer interrupts taken
 	uint64_t processes_run;         // times the scheduler ran a process here
 	struct proc *proc;      // the process running here, or NULL
+	struct aspace *as;      // the user address space loaded here (mm/aspace.h), or NULL
 	struct context *scheduler;      // where a process switches back to
 	int last_run;           // table index of the process run last (round robin)
 	struct tss tss;

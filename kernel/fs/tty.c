@@ -11,11 +11,13 @@
 
 #include <stdbool.h>
 
+#include "clock/clock.h"
 #include "console/console.h"
 #include "fs/tty.h"
 #include "lib/errno.h"
-#include "proc/proc.h"
-#include "proc/uaccess.h"
+#include "mm/aspace.h"
+#include "mm/uaccess.h"
+#include "sync/sched.h"
 #include "sync/spinlock.h"
 
 #define TTY_BUF 256
@@ -27,6 +29,7 @@ static char buf[TTY_BUF];
 static uint64_t r, w, e;
 static bool at_line_start = true;       // what readers took last ended a line
 static uint64_t interrupts;             // Ctrl-Cs so far
+static bool interrupt_pending;          // a Ctrl-C with no foreground group no read has seen
 static int foreground;                  // the process group Ctrl-C kills
 
 static void erase_one(void)
@@ -51,6 +54,8 @@ static void tty_input(int c)
 		console_putc('\n');
 		if (foreground != 0)
 			proc_kill_group(foreground);
+		else
+			interrupt_pending = true;       // for the read of the line it discarded
 		wakeup(&r);
 		break;
 	case CTRL('U'):
@@ -108,9 +113,7 @@ static void wait_for_input(void)
 	if (r != w)
 		return;
 	spin_unlock(&tty_lock);
-	spin_lock(&tick_lock);
-	sleep((void *)&ticks, &tick_lock);
-	spin_unlock(&tick_lock);
+	clock_wait(1);
 	spin_lock(&tty_lock);
 }
 
@@ -127,7 +130,8 @@ int64_t tty_read(uint64_t ubuf, uint64_t n)
 		if (r == w) {
 			if (k > 0)
 				break;
-			if (proc_killed() || interrupts != seen) {
+			if (proc_killed() || interrupts != seen || interrupt_pending) {
+				interrupt_pending = false;
 				spin_unlock(&tty_lock);
 				return -EINTR;
 			}
@@ -158,7 +162,7 @@ int64_t tty_write(uint64_t ubuf, uint64_t len)
 	char chunk[CHUNK];
 
 	// Check all of it first: a bad buffer writes nothing.
-	if (!user_range_ok(proc_current()->as->pml4, ubuf, len, false))
+	if (!user_range_ok(aspace_current()->pml4, ubuf, len, false))
 		return -EFAULT;
 	for (uint64_t done = 0; done < len;) {
 		uint64_t n = len - done < CHUNK ? len - done : CHUNK;

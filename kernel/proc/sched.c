@@ -11,17 +11,6 @@
 #include "debug/panic.h"
 #include "proc/proc.h"
 
-volatile uint64_t ticks;
-struct spinlock tick_lock = SPINLOCK_INIT("ticks");
-
-void clock_tick(void)
-{
-	spin_lock(&tick_lock);
-	ticks++;
-	wakeup((void *)&ticks);
-	spin_unlock(&tick_lock);
-}
-
 static uint64_t kstack_top(const struct proc *p)
 {
 	return (uint64_t)page_to_va(p->kstack) + (PAGE_SIZE << KSTACK_ORDER);

@@ -14,7 +14,7 @@
 #include "arch/memlayout.h"
 #include "proc/proc.h"
 #include "proc/signal.h"
-#include "proc/uaccess.h"
+#include "mm/uaccess.h"
 #include "lib/signum.h"
 
 _Static_assert(sizeof(struct siginfo) == SIGINFO_SIZE, "signum.h: SIGINFO_SIZE");

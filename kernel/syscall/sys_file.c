@@ -7,7 +7,7 @@
 #include "fs/tty.h"
 #include "lib/errno.h"
 #include "proc/proc.h"
-#include "proc/uaccess.h"
+#include "mm/uaccess.h"
 #include "syscall/syscall.h"
 
 static struct fdtable *files(void)

@@ -2,12 +2,13 @@
 // sleep, clock, setpgid; and ps, shutdown, programs.
 
 #include "arch/x86.h"
+#include "clock/clock.h"
 #include "console/console.h"
 #include "lib/errno.h"
 #include "platform/platform.h"
 #include "proc/exec.h"
 #include "proc/programs.h"
-#include "proc/uaccess.h"
+#include "mm/uaccess.h"
 #include "cpu/cpu.h"
 #include "cpu/lapic.h"
 #include "mm/page.h"
@@ -85,11 +86,7 @@ int64_t sys_yield(void)
 
 int64_t sys_sleep(uint64_t nticks)
 {
-	spin_lock(&tick_lock);
-	uint64_t end = ticks + nticks;
-	while (ticks < end)
-		sleep((void *)&ticks, &tick_lock);
-	spin_unlock(&tick_lock);
+	clock_wait(nticks);
 	return 0;
 }
 

@@ -2,7 +2,7 @@
 
 #include "lib/errno.h"
 #include "proc/proc.h"
-#include "proc/uaccess.h"
+#include "mm/uaccess.h"
 #include "syscall/syscall.h"
 
 int64_t sys_clone(uint64_t rip, uint64_t rsp, uint64_t arg)

@@ -78,7 +78,7 @@ bool syscall_dispatch(struct trapframe *tf)
 
 	tf->rax = syscall_invoke(tf->rax, args);
 	proc_exit_if_killed();
-	proc_check_return_address(tf, "system call");
+	trap_check_return_address(tf, "system call");
 	// SYSRET takes rip from %rcx and rflags from %r11.
 	return tf->rcx != tf->rip || tf->r11 != tf->rflags;
 }

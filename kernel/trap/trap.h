@@ -23,6 +23,15 @@ void trap_dispatch(struct trapframe *tf);
 // Says what a page fault tried ("write to a not-present page").
 void print_page_fault_cause(uint64_t error_code);
 
+// A user fault kills the current process with a message naming it, the
+// fault and the address; a breakpoint is reported and the process
+// continues.
+__attribute__((noreturn)) void trap_kill_for_fault(const struct trapframe *tf);
+void trap_report_breakpoint(const struct trapframe *tf);
+// Ends the current process if returning to it (after `what`) would jump
+// to a non-canonical address: SYSRET and IRET would fault in ring 0.
+void trap_check_return_address(const struct trapframe *tf, const char *what);
+
 #endif /* __ASSEMBLER__ */
 
 #endif
