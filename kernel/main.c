@@ -5,8 +5,8 @@
 #include <stdint.h>
 
 #include "boot/bootinfo.h"
-#include "init.h"
 #include "boot/cmdline.h"
+#include "boot/init.h"
 #include "console/console.h"
 #include "cpu/cpu.h"
 #include "debug/panic.h"

@@ -1,3 +1,4 @@
+#include "arch/trapframe.h"
 #include "arch/x86.h"
 #include "cpu/cpu.h"
 #include "cpu/ipi.h"
@@ -6,7 +7,6 @@
 #include "mm/aspace.h"
 #include "mm/cow.h"
 #include "mm/kmalloc.h"
-#include "trap/trap.h"
 
 // Pages unmapped between two shootdowns; beyond FLUSH_ALL_PAGES a CPU
 // reloads CR3 rather than invalidating page by page.

@@ -4,12 +4,12 @@
 
 #include "lib/errno.h"
 #include "lib/string.h"
+#include "lib/sysnum.h"
 #include "proc/elf.h"
 #include "proc/exec.h"
-#include "proc/programs.h"
 #include "proc/proc.h"
+#include "proc/programs.h"
 #include "proc/signal.h"
-#include "lib/sysnum.h"
 
 // Writes len bytes to va of the address space pml4 (not the current one),
 // through the direct map. Returns 0 or -EFAULT if a page is missing.

@@ -8,7 +8,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "trap/trap.h"
+#include "arch/trapframe.h"
 
 struct proc;
 

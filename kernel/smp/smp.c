@@ -7,10 +7,10 @@
 #include "cpu/cpu.h"
 #include "cpu/ioapic.h"
 #include "cpu/lapic.h"
-#include "smp/smp.h"
 #include "debug/panic.h"
 #include "lib/string.h"
 #include "mm/vm.h"
+#include "smp/smp.h"
 
 #define AP_START_TIMEOUT_US 1000000
 #define COM1_IRQ 4

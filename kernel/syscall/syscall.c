@@ -1,13 +1,13 @@
 #include <stdbool.h>
 
+#include "arch/gdt.h"
 #include "arch/regs.h"
 #include "arch/x86.h"
 #include "console/console.h"
-#include "arch/gdt.h"
 #include "lib/errno.h"
+#include "lib/sysnum.h"
 #include "proc/proc.h"
 #include "syscall/syscall.h"
-#include "lib/sysnum.h"
 
 
 void syscall_init(void)
