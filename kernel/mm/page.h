@@ -107,6 +107,9 @@ struct page_stats {
 	size_t free_blocks[PAGE_MAX_ORDER + 1];
 };
 void page_get_stats(struct page_stats *s);
+// The pages free now (page_get_stats's free): what a run or a test
+// compares before and after, to find pages it leaked.
+size_t page_free_count(void);
 
 // True if [pa, pa + len) overlaps memory the allocator must never hand
 // out (what page_init reserved).

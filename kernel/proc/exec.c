@@ -2,6 +2,8 @@
 // is built completely before the old one is given up, so a failing exec
 // returns an error to a process that is still whole.
 
+#include "console/console.h"
+#include "debug/panic.h"
 #include "lib/errno.h"
 #include "lib/string.h"
 #include "lib/sysnum.h"
@@ -115,4 +117,26 @@ struct proc *proc_spawn(const char *name, char *const argv[], int argc, int *err
 	p->tf->rdi = (uint64_t)argc;
 	p->tf->rsi = argv_va;
 	return p;
+}
+
+struct proc *proc_spawn_started(char *const argv[], int argc)
+{
+	int err;
+	struct proc *p = proc_spawn(argv[0], argv, argc, &err);
+
+	if (p == NULL)
+		panic("cannot start %s: %d (%s)", argv[0], err, strerror(err));
+	proc_start(p);
+	return p;
+}
+
+int proc_wait_report(struct proc *p)
+{
+	char name[PROC_NAME_MAX];
+	int pid = p->pid;
+
+	strlcpy(name, p->name, sizeof(name));
+	int status = proc_wait_kernel(p);
+	printk("process %s[%d] ended with status %d\n", name, pid, status);
+	return status;
 }
