@@ -3,6 +3,7 @@
 #include "arch/regs.h"
 #include "console/console.h"
 #include "lib/errno.h"
+#include "lib/image.h"
 #include "lib/string.h"
 #include "arch/memlayout.h"
 #include "mm/vm.h"
@@ -14,20 +15,9 @@
 #define SERIAL_LINE_STATUS 0x3FD
 #define LSR_TRANSMITTER_EMPTY 0x60
 
-struct guest_program {
-	const char *name;
-	const uint8_t *start, *end;
-};
-extern const struct guest_program guest_programs[];
-extern const uint64_t guest_program_count;
-
-static const struct guest_program *find_program(const char *name)
-{
-	for (uint64_t i = 0; i < guest_program_count; i++)
-		if (strcmp(guest_programs[i].name, name) == 0)
-			return &guest_programs[i];
-	return NULL;
-}
+// The test guests' flat binaries (vmx/Makefrag, lib/image.h).
+extern const struct image guest_programs[];
+extern const uint64_t guest_programs_count;
 
 // Page tables in guest memory mapping the first GiB of guest-physical
 // memory 1:1 with 2 MiB pages (only the first 2 MiB exist: touching the
@@ -67,7 +57,7 @@ static const struct vcpu_ops guest_ops = {
 
 int guest_create(struct guest *g, const char *name, struct vcpu_config *config)
 {
-	const struct guest_program *prog = find_program(name);
+	const struct image *prog = image_find(guest_programs, guest_programs_count, name);
 
 	if (prog == NULL)
 		return -ENOENT;

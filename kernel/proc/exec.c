@@ -58,7 +58,7 @@ static int push_arguments(pte_t *pml4, char *const argv[], int argc,
 int proc_exec(const char *name, char *const argv[], int argc)
 {
 	struct proc *p = proc_current();
-	const struct user_program *prog = user_program_find(name);
+	const struct image *prog = user_program_find(name);
 	uint64_t entry, end, sp, argv_va;
 	int err;
 
@@ -99,7 +99,7 @@ int proc_exec(const char *name, char *const argv[], int argc)
 
 struct proc *proc_spawn(const char *name, char *const argv[], int argc, int *error)
 {
-	const struct user_program *prog = user_program_find(name);
+	const struct image *prog = user_program_find(name);
 	uint64_t sp, argv_va;
 
 	if (prog == NULL) {

@@ -20,7 +20,7 @@
 // Runs one program with arg to its end; reports how it ended.
 static void run_program(const char *name, uint64_t arg)
 {
-	const struct user_program *prog = user_program_find(name);
+	const struct image *prog = user_program_find(name);
 	int err;
 
 	if (prog == NULL) {
@@ -69,7 +69,7 @@ static void lab3_run(void)
 KTEST(lab3_bad_elf, "lab3.bad_elf", STAGE_PROCESSES, "load broken ELF images: each must be refused");
 static void lab3_bad_elf(void)
 {
-	const struct user_program *hello = user_program_find("hello");
+	const struct image *hello = user_program_find("hello");
 	static uint8_t image[64 * 1024];
 	size_t size = hello->end - hello->start;
 	int err;
