@@ -1,5 +1,6 @@
 #include <stddef.h>
 
+#include "arch/ports.h"
 #include "arch/regs.h"
 #include "console/console.h"
 #include "lib/errno.h"
@@ -11,8 +12,6 @@
 #include "vmx/guest.h"
 #include "vmx/hypercall.h"
 
-#define SERIAL_DATA 0x3F8
-#define SERIAL_LINE_STATUS 0x3FD
 #define LSR_TRANSMITTER_EMPTY 0x60
 
 // The test guests' flat binaries (vmx/Makefrag, lib/image.h).
@@ -108,9 +107,9 @@ static void serial_out(struct vcpu *v, char c)
 // status always says "ready"; no other port has a device.
 static void guest_io(struct vcpu *v, const struct vcpu_io *io)
 {
-	if (!io->in && io->port == SERIAL_DATA)
+	if (!io->in && io->port == COM1_PORT)
 		serial_out(v, (char)v->regs.rax);
-	else if (io->in && io->port == SERIAL_LINE_STATUS)
+	else if (io->in && io->port == COM1_LSR)
 		vcpu_io_result(v, io, LSR_TRANSMITTER_EMPTY);
 }
 

@@ -23,6 +23,7 @@
 #include "boot/multiboot2.h"
 #include "arch/gdt.h"
 #include "arch/mmu.h"
+#include "arch/ports.h"
 #include "arch/memlayout.h"
 
 #define PHYS(sym) ((sym) - KERNBASE)
@@ -148,12 +149,12 @@ no_long_mode:
 	movw %ax, (%edi)
 	addl $2, %edi
 	movb %al, %bl
-	movw $0x3FD, %dx                // COM1 line status: wait for THR empty
+	movw $COM1_LSR, %dx             // wait until COM1 takes a character
 2:	inb %dx, %al
-	testb $0x20, %al
+	testb $COM1_LSR_THR_EMPTY, %al
 	jz 2b
 	movb %bl, %al
-	movw $0x3F8, %dx
+	movw $COM1_PORT, %dx
 	outb %al, %dx
 	jmp 1b
 3:	hlt

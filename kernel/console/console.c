@@ -1,13 +1,12 @@
 #include <stdbool.h>
 
+#include "arch/ports.h"
 #include "arch/regs.h"
 #include "arch/x86.h"
 #include "console/console.h"
 #include "console/serial.h"
 #include "console/vga.h"
 #include "lib/printfmt.h"
-
-#define BOCHS_E9_PORT 0xE9
 
 static bool e9_enabled;
 static bool locking;

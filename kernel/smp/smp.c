@@ -1,6 +1,7 @@
 #include <stdbool.h>
 
 #include "acpi/acpi.h"
+#include "arch/ports.h"
 #include "arch/regs.h"
 #include "arch/x86.h"
 #include "console/console.h"
@@ -13,7 +14,6 @@
 #include "smp/smp.h"
 
 #define AP_START_TIMEOUT_US 1000000
-#define COM1_IRQ 4
 
 extern char trampoline_start[], trampoline_end[];
 extern uint64_t trampoline_cr3, trampoline_stack, trampoline_entry;

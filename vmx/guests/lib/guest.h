@@ -8,6 +8,7 @@
 
 #include <stdint.h>
 
+#include "arch/ports.h"
 #include "arch/regs.h"
 #include "arch/x86.h"           // the kernel's wrappers: guests run in ring 0 too
 #include "vmx/hypercall.h"
