@@ -26,6 +26,7 @@
 #define RFLAGS_IF 0x00000200    // interrupts enabled
 #define RFLAGS_DF 0x00000400    // string direction
 #define RFLAGS_OF 0x00000800    // overflow
+#define RFLAGS_IOPL 0x00003000  // I/O privilege level (two bits)
 #define RFLAGS_NT 0x00004000    // nested task
 #define RFLAGS_RF 0x00010000    // resume (no instruction breakpoint)
 #define RFLAGS_AC 0x00040000    // alignment check
@@ -53,6 +54,7 @@
 #define MSR_FIXED_CTR0          0x309
 #define MSR_FIXED_CTR_CTRL      0x38D
 #define MSR_PERF_GLOBAL_CTRL    0x38F
+#define RDPMC_FIXED_CTR0        (1u << 30)      // rdpmc's index of fixed counter 0 (bit 30: the fixed ones)
 
 // VMX capability MSRs (SDM Vol. 3D Appendix A).
 #define MSR_FEATURE_CONTROL     0x03A
