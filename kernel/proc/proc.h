@@ -181,7 +181,9 @@ __attribute__((noreturn)) void scheduler(void (*idle_hook)(void));
 // Gives the CPU to another process (the timer calls it).
 void yield(void);
 
-// sleep and wakeup: sync/sched.h. wakeup with proc_lock already held:
+// sleep and wakeup are declared in sync/sched.h (for the layers below
+// proc/ too) and defined in sched.c. wakeup_locked is wakeup with
+// proc_lock already held.
 void wakeup_locked(void *chan);
 
 // Gives the CPU up from the current process, whose state the caller set

@@ -10,6 +10,7 @@
 #include "cpu/cpu.h"
 #include "debug/panic.h"
 #include "proc/proc.h"
+#include "sync/sched.h"           // sleep and wakeup, defined here
 
 static uint64_t kstack_top(const struct proc *p)
 {
