@@ -164,7 +164,7 @@ def test_badptr(ctx):
 def test_badsyscall(ctx):
     arg = ctx.rng.getrandbits(32)
     boot = run_programs(ctx, "badsyscall", arg)
-    nsyscalls = header_constant("kernel/syscall/sysnum.h", "NSYSCALLS")
+    nsyscalls = header_constant("kernel/lib/sysnum.h", "NSYSCALLS")
     numbers = [nsyscalls, nsyscalls + arg % 1000, (1 << 64) - 1, 1 << 63]
     boot.expect_lines(r"syscall ", ["syscall %d = -38" % n for n in numbers], "badsyscall")
 

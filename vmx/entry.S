@@ -8,7 +8,7 @@
 // vmx_enter returns 0. If the entry itself fails, the instruction falls
 // through with CF (VMfailInvalid) or ZF (VMfailValid) set.
 
-#include "trap/frame.h"
+#include "arch/frame.h"
 
 #define HOST_RSP 0x6C14
 

@@ -1,9 +1,9 @@
 #include <stddef.h>
 
+#include "debug/panic.h"
 #include "lib/errno.h"
 #include "mm/page.h"
 #include "mm/vm.h"
-#include "debug/panic.h"
 #include "vmx/ept.h"
 #include "vmx/vmx.h"
 

@@ -23,14 +23,6 @@ const char *exit_reason_name(uint32_t reason)
 	return "unknown exit reason";
 }
 
-void vcpu_inject_exception(struct vcpu *v, int vector, uint32_t error_code)
-{
-	(void)v;
-	vmcs_write32(ENTRY_INTERRUPTION_INFO, (uint32_t)vector | INTR_INFO_HARDWARE_EXCEPTION |
-		     INTR_INFO_DELIVER_ERROR_CODE | INTR_INFO_VALID);
-	vmcs_write32(ENTRY_EXCEPTION_ERROR_CODE, error_code);
-}
-
 // The host takes its own interrupts: with interrupts on for an instant,
 // the one that caused the exit (still pending at the local APIC) is
 // delivered through the host's IDT.
@@ -72,15 +64,6 @@ static void handle_hlt(struct vcpu *v)
 {
 	vcpu_skip_instruction(v);
 	vcpu_stop(v, "halted");
-}
-
-void vcpu_io_result(struct vcpu *v, const struct vcpu_io *io, uint32_t value)
-{
-	// IN to AL or AX keeps the rest of RAX; IN to EAX zero-extends into
-	// RAX, as any 32-bit register write in 64-bit mode (SDM Vol. 1 3.4.1.1).
-	uint64_t mask = io->size == 4 ? ~0ul : (1ul << (8 * io->size)) - 1;
-
-	v->regs.rax = (v->regs.rax & ~mask) | (value & mask);
 }
 
 // Port I/O: decoded here (IO_Q_* in vmx/exits.h), served by the owner.

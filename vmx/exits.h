@@ -49,24 +49,14 @@ enum exit_reason {
 #define EPT_Q_ALLOWED_X     (1u << 5)
 #define EPT_Q_LINEAR_VALID  (1u << 7)
 
-// VM-entry interruption information (SDM Vol. 3C 25.8.3): the vector in
-// bits 7:0, the type in bits 10:8, deliver an error code, valid.
-#define INTR_INFO_HARDWARE_EXCEPTION (3u << 8)
-#define INTR_INFO_DELIVER_ERROR_CODE (1u << 11)
-#define INTR_INFO_VALID              (1u << 31)
-
 // Handles the exit that just happened on v (its VMCS is current) and
 // returns its basic reason.
 enum exit_reason vmx_handle_exit(struct vcpu *v);
 // The SDM's name of an exit reason (the basic reason of `reason`).
 const char *exit_reason_name(uint32_t reason);
 
-// The value an IN instruction reads (its low io->size bytes), merged into
-// the guest's RAX as the CPU would.
-void vcpu_io_result(struct vcpu *v, const struct vcpu_io *io, uint32_t value);
-
-// Injects a hardware exception into the guest at the next VM entry (for
-// exit handlers: the guest sees the fault at the instruction that exited).
-void vcpu_inject_exception(struct vcpu *v, int vector, uint32_t error_code);
+// Prints the trace's pending run of identical exits, if any ("vmexit:
+// I/O instruction x12").
+void vcpu_trace_flush(struct vcpu *v);
 
 #endif

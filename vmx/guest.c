@@ -1,33 +1,22 @@
 #include <stddef.h>
 
+#include "arch/ports.h"
 #include "arch/regs.h"
 #include "console/console.h"
 #include "lib/errno.h"
+#include "lib/image.h"
 #include "lib/string.h"
-#include "mm/memlayout.h"
+#include "arch/memlayout.h"
 #include "mm/vm.h"
 #include "vmx/exits.h"
 #include "vmx/guest.h"
 #include "vmx/hypercall.h"
 
-#define SERIAL_DATA 0x3F8
-#define SERIAL_LINE_STATUS 0x3FD
 #define LSR_TRANSMITTER_EMPTY 0x60
 
-struct guest_program {
-	const char *name;
-	const uint8_t *start, *end;
-};
-extern const struct guest_program guest_programs[];
-extern const uint64_t guest_program_count;
-
-static const struct guest_program *find_program(const char *name)
-{
-	for (uint64_t i = 0; i < guest_program_count; i++)
-		if (strcmp(guest_programs[i].name, name) == 0)
-			return &guest_programs[i];
-	return NULL;
-}
+// The test guests' flat binaries (vmx/Makefrag, lib/image.h).
+extern const struct image guest_programs[];
+extern const uint64_t guest_programs_count;
 
 // Page tables in guest memory mapping the first GiB of guest-physical
 // memory 1:1 with 2 MiB pages (only the first 2 MiB exist: touching the
@@ -67,7 +56,7 @@ static const struct vcpu_ops guest_ops = {
 
 int guest_create(struct guest *g, const char *name, struct vcpu_config *config)
 {
-	const struct guest_program *prog = find_program(name);
+	const struct image *prog = image_find(guest_programs, guest_programs_count, name);
 
 	if (prog == NULL)
 		return -ENOENT;
@@ -118,9 +107,9 @@ static void serial_out(struct vcpu *v, char c)
 // status always says "ready"; no other port has a device.
 static void guest_io(struct vcpu *v, const struct vcpu_io *io)
 {
-	if (!io->in && io->port == SERIAL_DATA)
+	if (!io->in && io->port == COM1_PORT)
 		serial_out(v, (char)v->regs.rax);
-	else if (io->in && io->port == SERIAL_LINE_STATUS)
+	else if (io->in && io->port == COM1_LSR)
 		vcpu_io_result(v, io, LSR_TRANSMITTER_EMPTY);
 }
 

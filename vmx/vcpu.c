@@ -4,13 +4,12 @@
 #include "arch/x86.h"
 #include "console/console.h"
 #include "cpu/cpu.h"
-#include "cpu/gdt.h"
+#include "arch/gdt.h"
 #include "debug/panic.h"
 #include "lib/errno.h"
 #include "lib/string.h"
 #include "mm/kmalloc.h"
 #include "mm/page.h"
-#include "vmx/exits.h"
 #include "vmx/vcpu.h"
 #include "vmx/vmcs.h"
 #include "vmx/vmx.h"
@@ -264,55 +263,19 @@ void vcpu_skip_instruction(struct vcpu *v)
 	vmcs_writenat(GUEST_RIP, vmcs_readnat(GUEST_RIP) + vmcs_read32(EXIT_INSTRUCTION_LENGTH));
 }
 
-// Loads v on this CPU for a run: the host page tables at an exit are
-// the ones the run started on (a Dune process's own).
-static void load_here(struct vcpu *v)
+void vcpu_io_result(struct vcpu *v, const struct vcpu_io *io, uint32_t value)
 {
-	vcpu_load(v);
-	vmcs_writenat(HOST_CR3, read_cr3());
+	// IN to AL or AX keeps the rest of RAX; IN to EAX zero-extends into
+	// RAX, as any 32-bit register write in 64-bit mode (SDM Vol. 1 3.4.1.1).
+	uint64_t mask = io->size == 4 ? ~0ul : (1ul << (8 * io->size)) - 1;
+
+	v->regs.rax = (v->regs.rax & ~mask) | (value & mask);
 }
 
-// After a host interrupt: the owner may give up the CPU, with the vCPU
-// put, and the guest goes on wherever the owner comes back.
-static void reschedule(struct vcpu *v)
+void vcpu_inject_exception(struct vcpu *v, int vector, uint32_t error_code)
 {
-	bool go_on;
-
-	if (v->vm->ops->reschedule == NULL)
-		return;
-	vcpu_put(v);
-	sti();
-	go_on = v->vm->ops->reschedule(v);
-	cli();
-	load_here(v);
-	if (!go_on)
-		vcpu_stop(v, "stopped by its owner");
-}
-
-const char *vcpu_run(struct vcpu *v)
-{
-	bool interrupts_were_on = read_rflags() & RFLAGS_IF;
-
-	cli();
-	load_here(v);
-	v->stopped = false;
-	while (!v->stopped) {
-		int failed = vmx_enter(&v->regs, v->launched);
-		if (failed) {
-			uint32_t error = failed == 2 ? vmcs_read32(VM_INSTRUCTION_ERROR) : 0;
-			printk("vcpu %d: %s failed: %s\n", v->id, v->launched ? "VMRESUME" : "VMLAUNCH",
-			       failed == 1 ? "VMfailInvalid" : vm_instruction_error_name(error));
-			vmcs_dump();
-			vcpu_stop(v, "VM entry failed");
-			break;
-		}
-		v->launched = true;
-		v->exits++;
-		if (vmx_handle_exit(v) == EXIT_REASON_EXTERNAL_INTERRUPT && !v->stopped)
-			reschedule(v);
-	}
-	vcpu_trace_flush(v);
-	if (interrupts_were_on)
-		sti();
-	return v->stop_reason;
+	(void)v;
+	vmcs_write32(ENTRY_INTERRUPTION_INFO, (uint32_t)vector | INTR_INFO_HARDWARE_EXCEPTION |
+		     INTR_INFO_DELIVER_ERROR_CODE | INTR_INFO_VALID);
+	vmcs_write32(ENTRY_EXCEPTION_ERROR_CODE, error_code);
 }

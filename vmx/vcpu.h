@@ -59,15 +59,28 @@ void vcpu_put(struct vcpu *v);
 
 // Loads v here and runs the guest until an exit handler stops it;
 // returns its stop reason. The vCPU stays loaded on the CPU it ends on.
+// (vmx/run.c: the loop above the exit handlers.)
 const char *vcpu_run(struct vcpu *v);
 
 // Ends the run with reason (for exit handlers).
 void vcpu_stop(struct vcpu *v, const char *reason);
-// Prints the trace's pending run of identical exits, if any.
-void vcpu_trace_flush(struct vcpu *v);
 
 // Moves the guest past the instruction that exited.
 void vcpu_skip_instruction(struct vcpu *v);
+
+// The value an IN instruction reads (its low io->size bytes), merged into
+// the guest's RAX as the CPU would.
+void vcpu_io_result(struct vcpu *v, const struct vcpu_io *io, uint32_t value);
+
+// VM-entry interruption information (SDM Vol. 3C 25.8.3): the vector in
+// bits 7:0, the type in bits 10:8, deliver an error code, valid.
+#define INTR_INFO_HARDWARE_EXCEPTION (3u << 8)
+#define INTR_INFO_DELIVER_ERROR_CODE (1u << 11)
+#define INTR_INFO_VALID              (1u << 31)
+
+// Injects a hardware exception into the guest at the next VM entry (for
+// exit handlers: the guest sees the fault at the instruction that exited).
+void vcpu_inject_exception(struct vcpu *v, int vector, uint32_t error_code);
 
 // entry.S: enters the guest with regs (VMLAUNCH or, if launched,
 // VMRESUME). Returns 0 after a VM exit, 1 after VMfailInvalid, 2 after

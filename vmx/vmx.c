@@ -4,7 +4,7 @@
 #include "arch/x86.h"
 #include "console/console.h"
 #include "cpu/cpu.h"
-#include "cpu/smp.h"
+#include "smp/smp.h"
 #include "debug/panic.h"
 #include "lib/errno.h"
 #include "mm/page.h"

@@ -7,24 +7,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-// Capability MSRs (SDM Vol. 3D Appendix A).
-#define MSR_FEATURE_CONTROL     0x03A
-#define MSR_VMX_BASIC           0x480
-#define MSR_VMX_PINBASED        0x481
-#define MSR_VMX_PROCBASED       0x482
-#define MSR_VMX_EXIT            0x483
-#define MSR_VMX_ENTRY           0x484
-#define MSR_VMX_MISC            0x485
-#define MSR_VMX_CR0_FIXED0      0x486
-#define MSR_VMX_CR0_FIXED1      0x487
-#define MSR_VMX_CR4_FIXED0      0x488
-#define MSR_VMX_CR4_FIXED1      0x489
-#define MSR_VMX_PROCBASED2      0x48B
-#define MSR_VMX_EPT_VPID_CAP    0x48C
-#define MSR_VMX_TRUE_PINBASED   0x48D
-#define MSR_VMX_TRUE_PROCBASED  0x48E
-#define MSR_VMX_TRUE_EXIT       0x48F
-#define MSR_VMX_TRUE_ENTRY      0x490
+#include "arch/regs.h"
 
 // Pin-based controls (SDM Vol. 3C 25.6.1)
 #define PIN_EXTERNAL_INTERRUPT_EXITING (1u << 0)

@@ -5,7 +5,7 @@
 #include "console/console.h"
 #include "lib/errno.h"
 #include "lib/string.h"
-#include "mm/memlayout.h"
+#include "arch/memlayout.h"
 
 struct acpi_info acpi;
 

@@ -26,6 +26,7 @@
 #define RFLAGS_IF 0x00000200    // interrupts enabled
 #define RFLAGS_DF 0x00000400    // string direction
 #define RFLAGS_OF 0x00000800    // overflow
+#define RFLAGS_IOPL 0x00003000  // I/O privilege level (two bits)
 #define RFLAGS_NT 0x00004000    // nested task
 #define RFLAGS_RF 0x00010000    // resume (no instruction breakpoint)
 #define RFLAGS_AC 0x00040000    // alignment check
@@ -48,6 +49,31 @@
 #define MSR_STAR           0xC0000081
 #define MSR_LSTAR          0xC0000082
 #define MSR_FMASK          0xC0000084
+
+// Performance monitoring (SDM Vol. 3B 20.2.2, Vol. 4 Table 2-2).
+#define MSR_FIXED_CTR0          0x309
+#define MSR_FIXED_CTR_CTRL      0x38D
+#define MSR_PERF_GLOBAL_CTRL    0x38F
+#define RDPMC_FIXED_CTR0        (1u << 30)      // rdpmc's index of fixed counter 0 (bit 30: the fixed ones)
+
+// VMX capability MSRs (SDM Vol. 3D Appendix A).
+#define MSR_FEATURE_CONTROL     0x03A
+#define MSR_VMX_BASIC           0x480
+#define MSR_VMX_PINBASED        0x481
+#define MSR_VMX_PROCBASED       0x482
+#define MSR_VMX_EXIT            0x483
+#define MSR_VMX_ENTRY           0x484
+#define MSR_VMX_MISC            0x485
+#define MSR_VMX_CR0_FIXED0      0x486
+#define MSR_VMX_CR0_FIXED1      0x487
+#define MSR_VMX_CR4_FIXED0      0x488
+#define MSR_VMX_CR4_FIXED1      0x489
+#define MSR_VMX_PROCBASED2      0x48B
+#define MSR_VMX_EPT_VPID_CAP    0x48C
+#define MSR_VMX_TRUE_PINBASED   0x48D
+#define MSR_VMX_TRUE_PROCBASED  0x48E
+#define MSR_VMX_TRUE_EXIT       0x48F
+#define MSR_VMX_TRUE_ENTRY      0x490
 
 #define MSR_EFER 0xC0000080
 #define EFER_SCE 0x00000001     // SYSCALL/SYSRET

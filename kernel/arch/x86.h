@@ -60,6 +60,14 @@ static inline uint64_t rdtsc(void)
 	return ((uint64_t)hi << 32) | lo;
 }
 
+// Reads performance counter `counter` (ring 3 too, where CR4.PCE is set).
+static inline uint64_t rdpmc(uint32_t counter)
+{
+	uint32_t lo, hi;
+	asm volatile("rdpmc" : "=a"(lo), "=d"(hi) : "c"(counter));
+	return ((uint64_t)hi << 32) | lo;
+}
+
 #define DEFINE_READ_CR(n)						\
 	static inline uint64_t read_cr##n(void)				\
 	{								\

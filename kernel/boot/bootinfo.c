@@ -6,7 +6,7 @@
 #include "console/console.h"
 #include "debug/panic.h"
 #include "lib/string.h"
-#include "mm/memlayout.h"
+#include "arch/memlayout.h"
 
 struct bootinfo bootinfo;
 

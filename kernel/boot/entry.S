@@ -12,7 +12,7 @@
 //
 // Steps (SDM Vol. 3A 10.8.5 "Initializing IA-32e Mode"):
 //   1. check that the CPU has long mode, else print why and stop;
-//   2. build the boot page tables (see mm/memlayout.h);
+//   2. build the boot page tables (see arch/memlayout.h);
 //   3. CR4.PAE, CR3, EFER.LME (and NXE), then CR0.PG: long mode is active;
 //   4. load a GDT with a 64-bit code segment and far-jump into it;
 //   5. jump to the higher half, switch to the boot stack, call kmain.
@@ -21,14 +21,12 @@
 #include <multiboot/multiboot.h>
 #include "arch/regs.h"
 #include "boot/multiboot2.h"
-#include "cpu/gdt.h"
-#include "mm/memlayout.h"
+#include "arch/gdt.h"
+#include "arch/mmu.h"
+#include "arch/ports.h"
+#include "arch/memlayout.h"
 
 #define PHYS(sym) ((sym) - KERNBASE)
-
-#define PTE_P     0x1
-#define PTE_W     0x2
-#define PTE_PS    0x80
 
 #define MB_FLAGS (MULTIBOOT_PAGE_ALIGN | MULTIBOOT_MEMORY_INFO | MULTIBOOT_AOUT_KLUDGE)
 
@@ -151,12 +149,12 @@ no_long_mode:
 	movw %ax, (%edi)
 	addl $2, %edi
 	movb %al, %bl
-	movw $0x3FD, %dx                // COM1 line status: wait for THR empty
+	movw $COM1_LSR, %dx             // wait until COM1 takes a character
 2:	inb %dx, %al
-	testb $0x20, %al
+	testb $COM1_LSR_THR_EMPTY, %al
 	jz 2b
 	movb %bl, %al
-	movw $0x3F8, %dx
+	movw $COM1_PORT, %dx
 	outb %al, %dx
 	jmp 1b
 3:	hlt

@@ -1,29 +1,35 @@
 #include <stdbool.h>
 
+#include "arch/ports.h"
+#include "arch/regs.h"
 #include "arch/x86.h"
 #include "console/console.h"
 #include "console/serial.h"
 #include "console/vga.h"
 #include "lib/printfmt.h"
-#include "debug/panic.h"
-#include "platform/platform.h"
-#include "sync/spinlock.h"
-
-#define BOCHS_E9_PORT 0xE9
 
 static bool e9_enabled;
 static bool locking;
-static struct spinlock console_lock = SPINLOCK_INIT("console");
+static bool panicking;
+// The console lock. The console sits below sync/: a spinlock checks how
+// it is used and panics, and a panic prints, so printk cannot take one.
+// This is a bare test-and-set held with interrupts off, for one printk.
+static volatile uint32_t console_lock;
 
 void console_enable_locking(void)
 {
 	locking = true;
 }
 
-void console_init(void)
+void console_panic(void)
+{
+	panicking = true;
+}
+
+void console_init(bool bochs_e9)
 {
 	serial_init();
-	e9_enabled = platform_is_bochs();
+	e9_enabled = bochs_e9;
 }
 
 void console_attach_screen(uint64_t phys, int cols, int rows)
@@ -70,13 +76,22 @@ static void console_putch(int c, void *arg)
 // its report matters more than tidy lines.
 int vprintk(const char *fmt, va_list ap)
 {
-	bool lock = locking && !panic_in_progress();
+	bool lock = locking && !panicking;
+	uint64_t rflags = 0;
 
-	if (lock)
-		spin_lock(&console_lock);
+	if (lock) {
+		rflags = read_rflags();
+		cli();
+		// xchg is atomic and a full barrier (SDM Vol. 3A 9.1.2.2).
+		while (xchg32(&console_lock, 1) != 0)
+			pause();
+	}
 	int n = vprintfmt(console_putch, NULL, fmt, ap);
-	if (lock)
-		spin_unlock(&console_lock);
+	if (lock) {
+		xchg32(&console_lock, 0);
+		if (rflags & RFLAGS_IF)
+			sti();
+	}
 	return n;
 }
 

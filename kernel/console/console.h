@@ -10,13 +10,18 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-// COM1 (and port 0xE9 under Bochs) from the start; the text screen once
-// the boot information says where it is.
-void console_init(void);
+// COM1 (and port 0xE9 when bochs_e9: Bochs's port_e9_hack, found by
+// platform/platform.h) from the start; the text screen once the boot
+// information says where it is.
+void console_init(bool bochs_e9);
 void console_attach_screen(uint64_t phys, int cols, int rows);
 // From now on printk holds a lock, so that lines of different CPUs do not
 // mix (smp_start calls it once the other CPUs run).
 void console_enable_locking(void);
+// From now on printk takes no lock: the CPU that calls it is panicking
+// (debug/panic.c), may hold the lock itself (a fault inside printk), and
+// its report matters more than tidy lines.
+void console_panic(void);
 void console_putc(int c);
 // Returns the next input character, or -1 if none is waiting.
 int console_getc(void);

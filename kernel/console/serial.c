@@ -1,10 +1,11 @@
 // COM1 driver. Register offsets and bits from the 16550D datasheet
 // (National Semiconductor, "PC16550D UART", Table II).
 
+#include "arch/ports.h"
 #include "arch/x86.h"
 #include "console/serial.h"
 
-#define COM1 0x3F8
+#define COM1 COM1_PORT
 
 #define UART_DATA 0             // receive/transmit buffer (DLAB=0)
 #define UART_IER  1             // interrupt enable (DLAB=0)

@@ -7,7 +7,7 @@
 #include "arch/x86.h"
 #include "console/vga.h"
 #include "lib/string.h"
-#include "mm/memlayout.h"
+#include "arch/memlayout.h"
 
 #define ATTR_GRAY_ON_BLACK 0x0700
 

@@ -3,6 +3,7 @@
 #include "arch/regs.h"
 #include "arch/x86.h"
 #include "cpu/cpu.h"
+#include "debug/panic.h"
 #include "lib/string.h"
 
 
@@ -74,4 +75,26 @@ void cpu_set_kernel_stack(struct cpu *c, uint64_t rsp)
 {
 	c->tss.rsp[0] = rsp;
 	c->kernel_rsp = rsp;
+}
+
+void push_cli(void)
+{
+	bool on = read_rflags() & RFLAGS_IF;
+
+	cli();
+	struct cpu *c = this_cpu();
+	if (c->ncli++ == 0)
+		c->interrupts_were_on = on;
+}
+
+void pop_cli(void)
+{
+	struct cpu *c = this_cpu();
+
+	if (read_rflags() & RFLAGS_IF)
+		panic("pop_cli: interrupts are on inside a push_cli section");
+	if (c->ncli <= 0)
+		panic("pop_cli: cpu %d has no push_cli to undo", c->id);
+	if (--c->ncli == 0 && c->interrupts_were_on)
+		sti();
 }

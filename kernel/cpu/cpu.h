@@ -10,7 +10,7 @@
 #ifndef KERNEL_CPU_CPU_H
 #define KERNEL_CPU_CPU_H
 
-#include "cpu/gdt.h"
+#include "arch/gdt.h"
 
 #define MAX_CPUS 8
 
@@ -39,6 +39,7 @@ struct __attribute__((packed)) tss {
 };
 
 struct proc;
+struct aspace;
 struct context;
 
 struct cpu {
@@ -47,11 +48,12 @@ struct cpu {
 	uint64_t user_rsp;      // %gs:CPU_USER_RSP: the user's, saved by it
 	int id;
 	uint32_t apic_id;
-	int ncli;               // depth of push_cli (sync/spinlock.h)
+	int ncli;               // depth of push_cli
 	int interrupts_were_on; // IF before the outermost push_cli
 	volatile uint64_t ticks;        // timer interrupts taken
 	uint64_t processes_run;         // times the scheduler ran a process here
 	struct proc *proc;      // the process running here, or NULL
+	struct aspace *as;      // the user address space loaded here (mm/aspace.h), or NULL
 	struct context *scheduler;      // where a process switches back to
 	int last_run;           // table index of the process run last (round robin)
 	struct tss tss;
@@ -76,6 +78,13 @@ void cpu_init(struct cpu *c, int id);
 
 // The stack a trap or system call from user mode starts on.
 void cpu_set_kernel_stack(struct cpu *c, uint64_t rsp);
+
+// Nested interrupt disabling, per CPU: push_cli turns interrupts off; they
+// come back on at the matching outermost pop_cli if they were on before.
+// Spinlocks (sync/spinlock.h) nest them; so does any code that must stay
+// on this CPU for a while.
+void push_cli(void);
+void pop_cli(void);
 
 #endif
 #endif

@@ -1,7 +1,6 @@
-#include "acpi/acpi.h"
 #include "cpu/ioapic.h"
 #include "lib/errno.h"
-#include "mm/memlayout.h"
+#include "arch/memlayout.h"
 
 // Registers, reached through an index register and a data window.
 #define IOREGSEL 0x00
@@ -21,12 +20,21 @@ static void write_reg(volatile uint32_t *base, uint32_t reg, uint32_t v)
 	base[IOWIN / 4] = v;
 }
 
+static uint64_t ioapic_phys;    // 0: no I/O APIC
+static uint32_t ioapic_gsi_base;
+
+void ioapic_init(uint64_t phys, uint32_t gsi_base)
+{
+	ioapic_phys = phys;
+	ioapic_gsi_base = gsi_base;
+}
+
 int ioapic_route(uint32_t gsi, uint8_t vector, uint32_t apic_id)
 {
-	if (acpi.ioapic_base == 0 || gsi < acpi.ioapic_gsi_base)
+	if (ioapic_phys == 0 || gsi < ioapic_gsi_base)
 		return -ENOENT;
-	volatile uint32_t *base = P2V(acpi.ioapic_base);
-	uint32_t line = gsi - acpi.ioapic_gsi_base;
+	volatile uint32_t *base = P2V(ioapic_phys);
+	uint32_t line = gsi - ioapic_gsi_base;
 	uint32_t lines = ((read_reg(base, IOAPICVER) >> 16) & 0xFF) + 1;
 	if (line >= lines)
 		return -ENOENT;

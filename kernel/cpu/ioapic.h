@@ -7,6 +7,10 @@
 
 #include <stdint.h>
 
+// The I/O APIC's registers are at physical address phys (0: the machine
+// has none) and its first line is interrupt gsi_base (from the MADT).
+void ioapic_init(uint64_t phys, uint32_t gsi_base);
+
 // Sends interrupt line gsi (edge triggered, active high: an ISA IRQ) as
 // vector to the CPU with apic_id. Returns 0, or -ENOENT if the machine
 // has no I/O APIC for that line.

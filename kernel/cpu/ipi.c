@@ -5,7 +5,6 @@
 #include "cpu/ipi.h"
 #include "cpu/lapic.h"
 #include "debug/panic.h"
-#include "sync/spinlock.h"
 
 struct call {
 	void (*fn)(void *arg);

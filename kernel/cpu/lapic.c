@@ -3,7 +3,7 @@
 #include "arch/x86.h"
 #include "cpu/lapic.h"
 #include "debug/panic.h"
-#include "mm/memlayout.h"
+#include "arch/memlayout.h"
 
 // Register offsets (SDM Vol. 3A Table 11-1).
 #define LAPIC_ID        0x020

@@ -2,9 +2,6 @@
 #include "arch/x86.h"
 #include "cpu/pmu.h"
 
-#define MSR_FIXED_CTR0          0x309
-#define MSR_FIXED_CTR_CTRL      0x38D
-#define MSR_PERF_GLOBAL_CTRL    0x38F
 #define FIXED_CTR0_ALL_RINGS    0x3     // count in ring 0 and in ring 3
 #define GLOBAL_CTRL_FIXED0      (1ull << 32)
 

@@ -8,8 +8,8 @@
 
 #include <stdbool.h>
 
-// The rdpmc index of fixed counter 0 (bit 30 selects the fixed counters).
-#define PMU_INSTRUCTIONS_RETIRED ((1u << 30) | 0)
+// User code reads the counter with rdpmc(RDPMC_FIXED_CTR0) (arch/x86.h,
+// arch/regs.h).
 
 // Starts the counter on this CPU; returns false if the CPU has none.
 bool pmu_init(void);

@@ -3,7 +3,7 @@
 #include "console/console.h"
 #include "debug/backtrace.h"
 #include "debug/ksyms.h"
-#include "mm/memlayout.h"
+#include "arch/memlayout.h"
 
 void backtrace_print_frame(int depth, uint64_t rip, uint64_t rbp, bool is_return_address)
 {

@@ -18,12 +18,8 @@ void panic_begin(const char *file, int line)
 		printk("\nkernel panic at %s:%d while already panicking\n", file, line);
 		power_off(POWER_PANIC);
 	}
+	console_panic();
 	printk("\nkernel panic at %s:%d: ", file, line);
-}
-
-bool panic_in_progress(void)
-{
-	return panicking != 0;
 }
 
 void panic_end(void)

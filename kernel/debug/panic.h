@@ -24,7 +24,4 @@ void panic_at(const char *file, int line, const char *fmt, ...);
 void panic_begin(const char *file, int line);
 __attribute__((noreturn)) void panic_end(void);
 
-// True once any CPU has begun a panic report.
-bool panic_in_progress(void);
-
 #endif

@@ -2,8 +2,7 @@
 #include "fs/tty.h"
 #include "lib/errno.h"
 #include "mm/kmalloc.h"
-#include "proc/proc.h"
-#include "proc/uaccess.h"
+#include "mm/uaccess.h"
 #include "sync/spinlock.h"
 
 static struct spinlock files_lock = SPINLOCK_INIT("files");

@@ -6,8 +6,8 @@
 #include "fs/file.h"
 #include "lib/errno.h"
 #include "mm/kmalloc.h"
-#include "proc/proc.h"
-#include "proc/uaccess.h"
+#include "mm/uaccess.h"
+#include "sync/sched.h"
 #include "sync/spinlock.h"
 
 #define PIPE_SIZE 512

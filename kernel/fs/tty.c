@@ -11,11 +11,13 @@
 
 #include <stdbool.h>
 
+#include "clock/clock.h"
 #include "console/console.h"
 #include "fs/tty.h"
 #include "lib/errno.h"
-#include "proc/proc.h"
-#include "proc/uaccess.h"
+#include "mm/aspace.h"
+#include "mm/uaccess.h"
+#include "sync/sched.h"
 #include "sync/spinlock.h"
 
 #define TTY_BUF 256
@@ -111,9 +113,7 @@ static void wait_for_input(void)
 	if (r != w)
 		return;
 	spin_unlock(&tty_lock);
-	spin_lock(&tick_lock);
-	sleep((void *)&ticks, &tick_lock);
-	spin_unlock(&tick_lock);
+	clock_wait(1);
 	spin_lock(&tty_lock);
 }
 
@@ -165,7 +165,7 @@ int64_t tty_write(uint64_t ubuf, uint64_t len)
 	char chunk[CHUNK];
 
 	// Check all of it first: a bad buffer writes nothing.
-	if (!user_range_ok(proc_current()->as->pml4, ubuf, len, false))
+	if (!user_range_ok(aspace_current()->pml4, ubuf, len, false))
 		return -EFAULT;
 	for (uint64_t done = 0; done < len;) {
 		uint64_t n = len - done < CHUNK ? len - done : CHUNK;

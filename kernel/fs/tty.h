@@ -9,7 +9,9 @@
 //              the end of input: read returns 0
 //   Ctrl-C     discards the line, kills the foreground process group
 //              (tty_set_foreground) and makes a read waiting for a
-//              line return -EINTR
+//              line return -EINTR; with no foreground group, the next
+//              read too (the shell had printed its prompt but not yet
+//              begun to read the line the Ctrl-C discarded)
 
 #ifndef KERNEL_FS_TTY_H
 #define KERNEL_FS_TTY_H

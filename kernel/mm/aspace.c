@@ -1,3 +1,4 @@
+#include "arch/trapframe.h"
 #include "arch/x86.h"
 #include "cpu/cpu.h"
 #include "cpu/ipi.h"
@@ -6,7 +7,6 @@
 #include "mm/aspace.h"
 #include "mm/cow.h"
 #include "mm/kmalloc.h"
-#include "trap/trap.h"
 
 // Pages unmapped between two shootdowns; beyond FLUSH_ALL_PAGES a CPU
 // reloads CR3 rather than invalidating page by page.
@@ -55,11 +55,19 @@ void aspace_activate(struct aspace *as)
 	// cpus either sees this one, or this one walks the changed tables.
 	__atomic_fetch_or(&as->cpus, 1ul << this_cpu()->id, __ATOMIC_SEQ_CST);
 	vm_switch(as->pml4);
+	this_cpu()->as = as;
 }
 
 void aspace_deactivate(struct aspace *as)
 {
 	__atomic_fetch_and(&as->cpus, ~(1ul << this_cpu()->id), __ATOMIC_SEQ_CST);
+	if (this_cpu()->as == as)
+		this_cpu()->as = NULL;
+}
+
+struct aspace *aspace_current(void)
+{
+	return this_cpu()->as;
 }
 
 void aspace_lock(struct aspace *as)

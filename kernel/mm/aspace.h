@@ -81,6 +81,10 @@ void aspace_put(struct aspace *as);
 void aspace_activate(struct aspace *as);
 // Takes this CPU out of as->cpus; CR3 must already point elsewhere.
 void aspace_deactivate(struct aspace *as);
+// The address space loaded on this CPU (the current process's while it
+// runs, in a system call too), or NULL: the user memory that
+// mm/uaccess.h reaches.
+struct aspace *aspace_current(void);
 
 void aspace_lock(struct aspace *as);
 void aspace_unlock(struct aspace *as);

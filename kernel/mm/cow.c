@@ -1,8 +1,8 @@
+#include "arch/trapframe.h"
 #include "arch/x86.h"
 #include "lib/errno.h"
 #include "lib/string.h"
 #include "mm/cow.h"
-#include "trap/trap.h"
 
 #define USER_HALF_ENTRIES 256
 

@@ -258,3 +258,11 @@ void page_get_stats(struct page_stats *s)
 	}
 	spin_unlock(&page_lock);
 }
+
+size_t page_free_count(void)
+{
+	struct page_stats s;
+
+	page_get_stats(&s);
+	return s.free;
+}

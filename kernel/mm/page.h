@@ -19,10 +19,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "mm/memlayout.h"
+#include "arch/memlayout.h"
 
 #define PAGE_MAX_ORDER 10               // blocks of up to 2^10 pages (4 MiB)
 #define PAGE_ORDER_2M 9                 // a 2 MiB page
+#define KSTACK_ORDER 2                  // a kernel stack: 16 KiB (a process's, a CPU's)
 
 // struct page flags
 #define PAGE_RESERVED 0x1       // never allocated: firmware, the kernel image, modules
@@ -106,6 +107,9 @@ struct page_stats {
 	size_t free_blocks[PAGE_MAX_ORDER + 1];
 };
 void page_get_stats(struct page_stats *s);
+// The pages free now (page_get_stats's free): what a run or a test
+// compares before and after, to find pages it leaked.
+size_t page_free_count(void);
 
 // True if [pa, pa + len) overlaps memory the allocator must never hand
 // out (what page_init reserved).

@@ -16,23 +16,15 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "arch/mmu.h"
 #include "mm/page.h"
 
 typedef uint64_t pte_t;
 
-// Page-table entry bits (SDM Vol. 3A 4.5, Tables 4-15 to 4-20).
-#define PTE_P    0x001ul       // present
-#define PTE_W    0x002ul       // writable
-#define PTE_U    0x004ul       // user-accessible
-#define PTE_PWT  0x008ul       // write-through
-#define PTE_PCD  0x010ul       // cache disable
-#define PTE_A    0x020ul       // accessed
-#define PTE_D    0x040ul       // dirty
-#define PTE_PS   0x080ul       // large page (in a PDPT or PD entry)
-#define PTE_G    0x100ul       // global: survives CR3 reloads (CR4.PGE)
-#define PTE_NOREF 0x200ul      // software bit: the mapping holds no page reference
-#define PTE_COW  0x400ul        // software bit: copy on write (mm/cow.h)
-#define PTE_NX   (1ul << 63)   // no execute (EFER.NXE)
+// Software bits of a page-table entry, ignored by the CPU (the hardware
+// bits are in arch/mmu.h).
+#define PTE_NOREF 0x200ul      // the mapping holds no page reference
+#define PTE_COW  0x400ul        // copy on write (mm/cow.h)
 
 #define PTE_ADDR_MASK 0x000FFFFFFFFFF000ul
 #define PTE_ADDR(pte) ((pte) & PTE_ADDR_MASK)

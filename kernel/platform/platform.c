@@ -1,5 +1,6 @@
 #include <stdint.h>
 
+#include "arch/ports.h"
 #include "arch/regs.h"
 #include "arch/x86.h"
 #include "console/console.h"
@@ -13,8 +14,6 @@
 #define QEMU_DEBUG_EXIT_PORT 0xF4
 // Bochs: the "Shutdown" string on this port ends the simulation at once.
 #define BOCHS_SHUTDOWN_PORT 0x8900
-// Bochs's port 0xE9 hack reads back as 0xE9; unused ports read as 0xFF.
-#define BOCHS_E9_PORT 0xE9
 
 
 static enum platform platform = PLATFORM_HARDWARE;

@@ -2,14 +2,16 @@
 // is built completely before the old one is given up, so a failing exec
 // returns an error to a process that is still whole.
 
+#include "console/console.h"
+#include "debug/panic.h"
 #include "lib/errno.h"
 #include "lib/string.h"
+#include "lib/sysnum.h"
 #include "proc/elf.h"
 #include "proc/exec.h"
-#include "proc/programs.h"
 #include "proc/proc.h"
+#include "proc/programs.h"
 #include "proc/signal.h"
-#include "syscall/sysnum.h"
 
 // Writes len bytes to va of the address space pml4 (not the current one),
 // through the direct map. Returns 0 or -EFAULT if a page is missing.
@@ -56,7 +58,7 @@ static int push_arguments(pte_t *pml4, char *const argv[], int argc,
 int proc_exec(const char *name, char *const argv[], int argc)
 {
 	struct proc *p = proc_current();
-	const struct user_program *prog = user_program_find(name);
+	const struct image *prog = user_program_find(name);
 	uint64_t entry, end, sp, argv_va;
 	int err;
 
@@ -97,7 +99,7 @@ int proc_exec(const char *name, char *const argv[], int argc)
 
 struct proc *proc_spawn(const char *name, char *const argv[], int argc, int *error)
 {
-	const struct user_program *prog = user_program_find(name);
+	const struct image *prog = user_program_find(name);
 	uint64_t sp, argv_va;
 
 	if (prog == NULL) {
@@ -115,4 +117,26 @@ struct proc *proc_spawn(const char *name, char *const argv[], int argc, int *err
 	p->tf->rdi = (uint64_t)argc;
 	p->tf->rsi = argv_va;
 	return p;
+}
+
+struct proc *proc_spawn_started(char *const argv[], int argc)
+{
+	int err;
+	struct proc *p = proc_spawn(argv[0], argv, argc, &err);
+
+	if (p == NULL)
+		panic("cannot start %s: %d (%s)", argv[0], err, strerror(err));
+	proc_start(p);
+	return p;
+}
+
+int proc_wait_report(struct proc *p)
+{
+	char name[PROC_NAME_MAX];
+	int pid = p->pid;
+
+	strlcpy(name, p->name, sizeof(name));
+	int status = proc_wait_kernel(p);
+	printk("process %s[%d] ended with status %d\n", name, pid, status);
+	return status;
 }

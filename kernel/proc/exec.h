@@ -14,4 +14,11 @@ struct proc;
 // name with these arguments. Returns NULL and sets *error on failure.
 struct proc *proc_spawn(const char *name, char *const argv[], int argc, int *error);
 
+// For the kernel's own runs (kernel/main.c's programs, the self-tests):
+// proc_spawn_started starts argv[0] with the argc strings of argv, and
+// panics if it cannot; proc_wait_report waits for p to end, prints
+// "process NAME[PID] ended with status S" and returns S.
+struct proc *proc_spawn_started(char *const argv[], int argc);
+int proc_wait_report(struct proc *p);
+
 #endif

@@ -326,38 +326,3 @@ void proc_dump(void)
 	}
 	spin_unlock(&proc_lock);
 }
-
-void proc_kill_for_fault(const struct trapframe *tf)
-{
-	struct proc *p = proc_current();
-
-	if (p == NULL)
-		panic("a trap from user mode (vector %lu) with no process", tf->vector);
-	printk("process %s[%d] killed: %s (vector %lu) at rip 0x%lx", p->name, p->pid,
-	       trap_name(tf->vector), tf->vector, tf->rip);
-	if (tf->vector == T_PAGE_FAULT) {
-		printk(", address 0x%lx: ", read_cr2());
-		print_page_fault_cause(tf->error_code);
-	}
-	printk("\n");
-	trap_print_frame(tf);
-	proc_exit(128 + (int)tf->vector);
-}
-
-void proc_check_return_address(const struct trapframe *tf, const char *what)
-{
-	if (is_canonical(tf->rip))
-		return;
-	struct proc *p = proc_current();
-	printk("process %s[%d] killed: its %s would return to the non-canonical "
-	       "address 0x%lx\n", p->name, p->pid, what, tf->rip);
-	proc_exit(128 + T_GP);
-}
-
-void proc_report_breakpoint(const struct trapframe *tf)
-{
-	struct proc *p = proc_current();
-
-	printk("process %s[%d]: breakpoint at rip 0x%lx\n", p->name, p->pid, tf->rip);
-	trap_print_frame(tf);
-}

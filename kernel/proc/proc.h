@@ -21,16 +21,16 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "arch/trapframe.h"
+#include "lib/signum.h"
 #include "mm/aspace.h"
+#include "sync/sched.h"         // sleep, wakeup, proc_killed, proc_kill_group
 #include "sync/spinlock.h"
-#include "syscall/signum.h"
-#include "trap/trap.h"
 
 #define USER_STACK_TOP  0x00007FFFFFF00000ul
 #define USER_STACK_PAGES 16
 #define USER_HEAP_MAX   0x0000700000000000ul
 #define PROC_NAME_MAX   16
-#define KSTACK_ORDER    2               // 16 KiB kernel stacks
 #define NPROC           64
 
 enum proc_state {
@@ -81,12 +81,6 @@ struct proc {
 extern struct spinlock proc_lock;
 // The NPROC slots of the table.
 struct proc *proc_table(void);
-
-// Timer ticks (TIMER_HZ a second), counted by the boot CPU; sleeping on
-// &ticks with tick_lock wakes at the next tick.
-extern volatile uint64_t ticks;
-extern struct spinlock tick_lock;
-void clock_tick(void);
 
 void context_switch(struct context **save, struct context *next);
 
@@ -143,9 +137,9 @@ __attribute__((noreturn)) void proc_thread_exit(int value);
 // shell's job). A process starts in its parent's group; the first one
 // in a group of its own. proc_setpgid puts process pid (0: the caller),
 // the caller or a child of it, in group pgid (0: pid's own); returns 0,
-// -ESRCH or -EINVAL. proc_kill_group kills every process of group pgid.
+// -ESRCH or -EINVAL. proc_kill_group (sync/sched.h) kills every process
+// of group pgid.
 int proc_setpgid(int pid, int pgid);
-void proc_kill_group(int pgid);
 
 // fork: a copy of the current process (its memory shared copy-on-write).
 // Returns the child's pid, or -ENOMEM.
@@ -160,9 +154,6 @@ int proc_wait(int *status);
 void proc_kill(struct proc *p);
 // Exits the current process if it was killed (at a return to user mode).
 void proc_exit_if_killed(void);
-// True if the current process was killed: a loop that sleeps checks it
-// and gives up with -EINTR (the process then exits on its way out).
-bool proc_killed(void);
 
 // Prints the process table, one line per process (for ps).
 void proc_dump(void);
@@ -175,15 +166,6 @@ void proc_dump(void);
 struct proc *proc_alloc(const char *name);
 void proc_kill_threads_locked(struct proc *leader, struct proc *except);
 __attribute__((noreturn)) void proc_thread_end(struct proc *p, int value);
-
-// For trap.c: a user fault kills the process with a message naming it,
-// the fault and the address; a breakpoint is reported and the process
-// continues.
-__attribute__((noreturn)) void proc_kill_for_fault(const struct trapframe *tf);
-void proc_report_breakpoint(const struct trapframe *tf);
-// Ends the current process if returning to it (after `what`) would jump
-// to a non-canonical address: SYSRET and IRET would fault in ring 0.
-void proc_check_return_address(const struct trapframe *tf, const char *what);
 
 // -- the scheduler (proc/sched.c) --
 
@@ -199,11 +181,9 @@ __attribute__((noreturn)) void scheduler(void (*idle_hook)(void));
 // Gives the CPU to another process (the timer calls it).
 void yield(void);
 
-// Sleeps on chan, releasing lk while asleep (lk is held again on return).
-void sleep(void *chan, struct spinlock *lk);
-// Wakes every process sleeping on chan.
-void wakeup(void *chan);
-// wakeup with proc_lock already held.
+// sleep and wakeup are declared in sync/sched.h (for the layers below
+// proc/ too) and defined in sched.c. wakeup_locked is wakeup with
+// proc_lock already held.
 void wakeup_locked(void *chan);
 
 // Gives the CPU up from the current process, whose state the caller set

@@ -1,19 +1,13 @@
 // The user programs linked into the kernel image (kernel/user/Makefrag
-// makes the table).
+// makes the table with tools/mkimages.py; lib/image.h).
 
 #ifndef KERNEL_PROC_PROGRAMS_H
 #define KERNEL_PROC_PROGRAMS_H
 
-#include <stdint.h>
+#include "lib/image.h"
 
-struct user_program {
-	const char *name;
-	const uint8_t *start;   // the ELF image
-	const uint8_t *end;
-};
-
-// Returns the program called name, or NULL.
-const struct user_program *user_program_find(const char *name);
+// Returns the program called name (its ELF image), or NULL.
+const struct image *user_program_find(const char *name);
 // Prints the names of all programs on one line.
 void user_program_list(void);
 

@@ -10,17 +10,7 @@
 #include "cpu/cpu.h"
 #include "debug/panic.h"
 #include "proc/proc.h"
-
-volatile uint64_t ticks;
-struct spinlock tick_lock = SPINLOCK_INIT("ticks");
-
-void clock_tick(void)
-{
-	spin_lock(&tick_lock);
-	ticks++;
-	wakeup((void *)&ticks);
-	spin_unlock(&tick_lock);
-}
+#include "sync/sched.h"           // sleep and wakeup, defined here
 
 static uint64_t kstack_top(const struct proc *p)
 {

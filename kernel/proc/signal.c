@@ -7,15 +7,15 @@
 
 #include <stddef.h>
 
+#include "arch/memlayout.h"
 #include "arch/regs.h"
 #include "console/console.h"
 #include "lib/errno.h"
+#include "lib/signum.h"
 #include "lib/string.h"
-#include "mm/memlayout.h"
+#include "mm/uaccess.h"
 #include "proc/proc.h"
 #include "proc/signal.h"
-#include "proc/uaccess.h"
-#include "syscall/signum.h"
 
 _Static_assert(sizeof(struct siginfo) == SIGINFO_SIZE, "signum.h: SIGINFO_SIZE");
 

@@ -1,4 +1,4 @@
-// Signals of faults (the ABI: syscall/signum.h). A process has a handler
+// Signals of faults (the ABI: lib/signum.h). A process has a handler
 // per signal, kept in its leader; each thread has its set of blocked
 // signals, those whose handler it is running.
 
@@ -8,7 +8,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "trap/trap.h"
+#include "arch/trapframe.h"
 
 struct proc;
 

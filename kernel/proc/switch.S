@@ -7,7 +7,7 @@
 // The other registers need no saving: the C calling convention lets the
 // callee clobber them.
 
-#include "trap/frame.h"
+#include "arch/frame.h"
 
 	.text
 	.globl context_switch

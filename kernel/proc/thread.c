@@ -10,7 +10,7 @@
 #include "debug/panic.h"
 #include "fs/fdtable.h"
 #include "lib/errno.h"
-#include "mm/memlayout.h"
+#include "arch/memlayout.h"
 #include "proc/proc.h"
 
 int proc_clone(uint64_t rip, uint64_t rsp, uint64_t arg)

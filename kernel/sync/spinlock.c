@@ -63,25 +63,3 @@ void spin_unlock(struct spinlock *l)
 	xchg32(&l->locked, 0);
 	pop_cli();
 }
-
-void push_cli(void)
-{
-	bool on = read_rflags() & RFLAGS_IF;
-
-	cli();
-	struct cpu *c = this_cpu();
-	if (c->ncli++ == 0)
-		c->interrupts_were_on = on;
-}
-
-void pop_cli(void)
-{
-	struct cpu *c = this_cpu();
-
-	if (read_rflags() & RFLAGS_IF)
-		panic("pop_cli: interrupts are on inside a push_cli section");
-	if (c->ncli <= 0)
-		panic("pop_cli: cpu %d has no push_cli to undo", c->id);
-	if (--c->ncli == 0 && c->interrupts_were_on)
-		sti();
-}

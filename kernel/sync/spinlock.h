@@ -2,7 +2,7 @@
 // handlers) use.
 //
 // Rules: a CPU holds a spinlock with interrupts off (spin_lock disables
-// them, through push_cli, and they come back on with the last pop_cli),
+// them, through push_cli (cpu/cpu.h), and they come back on with the last pop_cli),
 // so an interrupt handler that takes the same lock cannot deadlock the
 // CPU; a CPU never takes a lock it already holds (spin_lock panics,
 // naming the lock and where it was taken); only the holder releases it.
@@ -12,6 +12,8 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+
+#include "cpu/cpu.h"             // push_cli, pop_cli: spin_lock nests them
 
 struct cpu;
 
@@ -32,10 +34,5 @@ void spin_lock(struct spinlock *l);
 void spin_lock_polling(struct spinlock *l, void (*poll)(void));
 void spin_unlock(struct spinlock *l);
 bool spin_holding(const struct spinlock *l);
-
-// Nested interrupt disabling: push_cli turns interrupts off; they come
-// back on at the matching outermost pop_cli if they were on before.
-void push_cli(void);
-void pop_cli(void);
 
 #endif

@@ -12,7 +12,7 @@
 // process instead.
 
 #include "cpu/cpu.h"
-#include "trap/frame.h"
+#include "arch/frame.h"
 #include "trap/trap.h"
 
 	.text

@@ -6,8 +6,8 @@
 #include "fs/fdtable.h"
 #include "fs/tty.h"
 #include "lib/errno.h"
+#include "mm/uaccess.h"
 #include "proc/proc.h"
-#include "proc/uaccess.h"
 #include "syscall/syscall.h"
 
 static struct fdtable *files(void)

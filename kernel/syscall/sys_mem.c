@@ -7,7 +7,7 @@
 #include "mm/page.h"
 #include "proc/proc.h"
 #include "syscall/syscall.h"
-#include "syscall/sysnum.h"
+#include "lib/sysnum.h"
 
 #define PAGE_ROUND_UP(x) (((x) + PAGE_SIZE - 1) & ~(uint64_t)(PAGE_SIZE - 1))
 

@@ -2,18 +2,19 @@
 // sleep, clock, setpgid; and ps, shutdown, programs.
 
 #include "arch/x86.h"
+#include "clock/clock.h"
 #include "console/console.h"
-#include "lib/errno.h"
-#include "platform/platform.h"
-#include "proc/exec.h"
-#include "proc/programs.h"
-#include "proc/uaccess.h"
 #include "cpu/cpu.h"
 #include "cpu/lapic.h"
+#include "lib/errno.h"
+#include "lib/sysnum.h"
 #include "mm/page.h"
+#include "mm/uaccess.h"
+#include "platform/platform.h"
+#include "proc/exec.h"
 #include "proc/proc.h"
+#include "proc/programs.h"
 #include "syscall/syscall.h"
-#include "syscall/sysnum.h"
 
 int64_t sys_exit(uint64_t status)
 {
@@ -85,11 +86,7 @@ int64_t sys_yield(void)
 
 int64_t sys_sleep(uint64_t nticks)
 {
-	spin_lock(&tick_lock);
-	uint64_t end = ticks + nticks;
-	while (ticks < end)
-		sleep((void *)&ticks, &tick_lock);
-	spin_unlock(&tick_lock);
+	clock_wait(nticks);
 	return 0;
 }
 

@@ -1,8 +1,8 @@
 // System calls about threads: clone, join, thread_exit (proc/thread.c).
 
 #include "lib/errno.h"
+#include "mm/uaccess.h"
 #include "proc/proc.h"
-#include "proc/uaccess.h"
 #include "syscall/syscall.h"
 
 int64_t sys_clone(uint64_t rip, uint64_t rsp, uint64_t arg)

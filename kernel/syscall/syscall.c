@@ -1,13 +1,13 @@
 #include <stdbool.h>
 
+#include "arch/gdt.h"
 #include "arch/regs.h"
 #include "arch/x86.h"
 #include "console/console.h"
-#include "cpu/gdt.h"
 #include "lib/errno.h"
+#include "lib/sysnum.h"
 #include "proc/proc.h"
 #include "syscall/syscall.h"
-#include "syscall/sysnum.h"
 
 
 void syscall_init(void)
@@ -17,7 +17,7 @@ void syscall_init(void)
 	wrmsr(MSR_EFER, rdmsr(MSR_EFER) | EFER_SCE);
 	// SYSCALL loads CS from STAR[47:32] (and SS = CS + 8); SYSRET to
 	// 64-bit code loads CS = STAR[63:48] + 16 and SS = STAR[63:48] + 8,
-	// with RPL 3: GDT_USER_CODE and GDT_USER_DATA (cpu/gdt.h).
+	// with RPL 3: GDT_USER_CODE and GDT_USER_DATA (arch/gdt.h).
 	wrmsr(MSR_STAR, ((uint64_t)GDT_KERNEL_DATA << 48) | ((uint64_t)GDT_KERNEL_CODE << 32));
 	wrmsr(MSR_LSTAR, (uint64_t)syscall_entry);
 	// NT too: a process could set it with popf, and an IRET with NT set
@@ -78,7 +78,7 @@ bool syscall_dispatch(struct trapframe *tf)
 
 	tf->rax = syscall_invoke(tf->rax, args);
 	proc_exit_if_killed();
-	proc_check_return_address(tf, "system call");
+	trap_check_return_address(tf, "system call");
 	// SYSRET takes rip from %rcx and rflags from %r11.
 	return tf->rcx != tf->rip || tf->r11 != tf->rflags;
 }

@@ -1,5 +1,5 @@
 // System calls: the entry (syscall/entry.S), the table of handlers, and
-// the handlers themselves (sys_*.c). Numbers and ABI: syscall/sysnum.h.
+// the handlers themselves (sys_*.c). Numbers and ABI: lib/sysnum.h.
 
 #ifndef KERNEL_SYSCALL_SYSCALL_H
 #define KERNEL_SYSCALL_SYSCALL_H

@@ -9,7 +9,7 @@
 #ifndef KERNEL_TEST_KTEST_H
 #define KERNEL_TEST_KTEST_H
 
-#include "init.h"
+#include "boot/init.h"
 
 struct ktest {
 	const char *name;

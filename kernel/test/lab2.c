@@ -34,14 +34,6 @@ static void print_stats(const char *when)
 	printk("pages marked free %s: %lu\n", when, marked);
 }
 
-static size_t free_pages(void)
-{
-	struct page_stats s;
-
-	page_get_stats(&s);
-	return s.free;
-}
-
 // Allocates order-0 pages until none is left, chaining them through their
 // first word; returns the chain and sets *n to how many it got.
 static uint64_t *take_every_page(size_t *n)
@@ -122,10 +114,10 @@ static void lab2_alloc(void)
 		page_free(live[--nlive]);
 	print_stats("after");
 
-	size_t before = free_pages();
+	size_t before = page_free_count();
 	size_t got = exhaust_memory();
 	printk("exhaust: %lu pages until page_alloc returned NULL; free before %lu after %lu\n",
-	       got, before, free_pages());
+	       got, before, page_free_count());
 }
 
 KTEST(lab2_double_free, "lab2.double_free", STAGE_PAGES, "free a page twice: the allocator must panic");
@@ -189,7 +181,7 @@ static void lab2_vm(void)
 {
 	uint64_t va = cmdline_get_u64("va", 0x400000);
 	uint64_t value = cmdline_get_u64("value", 0x1234);
-	size_t free_at_start = free_pages();
+	size_t free_at_start = page_free_count();
 
 	pte_t *as = vm_create();
 	struct page *p = page_alloc(0, true);
@@ -271,7 +263,7 @@ static void lab2_vm(void)
 
 	vm_destroy(as);
 	page_free(big);
-	printk("free pages: start %lu end %lu\n", free_at_start, free_pages());
+	printk("free pages: start %lu end %lu\n", free_at_start, page_free_count());
 }
 
 KTEST(lab2_free_mapped, "lab2.free_mapped", STAGE_MEMORY, "free a page that is still mapped: the allocator must panic");
@@ -321,7 +313,7 @@ static void lab2_kmalloc(void)
 	void *obj[KMALLOC_LIVE];
 	size_t size[KMALLOC_LIVE];
 	int nlive = 0, allocs = 0, frees = 0;
-	size_t free_at_start = free_pages();
+	size_t free_at_start = page_free_count();
 
 	prng_seed(&r, cmdline_get_u64("seed", 1));
 	for (int step = 0; step < KMALLOC_STEPS; step++) {
@@ -339,7 +331,7 @@ static void lab2_kmalloc(void)
 		size_t n = 1 + (v >> 16) % ((v >> 8) % 8 == 0 ? 3 * PAGE_SIZE : 300);
 		void *p = kmalloc(n);
 		if (p == NULL)
-			panic("kmalloc(%lu) returned NULL with %lu pages free", n, free_pages());
+			panic("kmalloc(%lu) returned NULL with %lu pages free", n, page_free_count());
 		if ((uintptr_t)p % (n >= 16 ? 16 : 1) != 0)
 			panic("kmalloc(%lu) returned %p, not 16-byte aligned", n, p);
 		fill(p, n);
@@ -354,7 +346,7 @@ static void lab2_kmalloc(void)
 		frees++;
 	}
 	printk("kmalloc: %d allocations, %d frees\n", allocs, frees);
-	printk("free pages: start %lu end %lu\n", free_at_start, free_pages());
+	printk("free pages: start %lu end %lu\n", free_at_start, page_free_count());
 }
 
 KTEST(lab2_kfree_twice, "lab2.kfree_twice", STAGE_PAGES, "kfree an object twice: the heap must panic");

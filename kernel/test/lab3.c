@@ -15,20 +15,12 @@
 #include "proc/programs.h"
 #include "test/ktest.h"
 
-static size_t free_pages(void)
-{
-	struct page_stats s;
-
-	page_get_stats(&s);
-	return s.free;
-}
-
 #define SUPERVISOR_PAGE 0x50000000ul   // kernel/user/programs/badptr.c
 
 // Runs one program with arg to its end; reports how it ended.
 static void run_program(const char *name, uint64_t arg)
 {
-	const struct user_program *prog = user_program_find(name);
+	const struct image *prog = user_program_find(name);
 	int err;
 
 	if (prog == NULL) {
@@ -64,20 +56,20 @@ static void lab3_run(void)
 
 	if (list == NULL)
 		panic("lab3.run: say which programs with prog=NAME[,NAME...]");
-	size_t before = free_pages();
+	size_t before = page_free_count();
 	while (*list != '\0') {
 		size_t n = strchr(list, ',') ? (size_t)(strchr(list, ',') - list) : strlen(list);
 		strlcpy(name, list, n + 1 < sizeof(name) ? n + 1 : sizeof(name));
 		run_program(name, arg);
 		list += n + (list[n] == ',');
 	}
-	printk("free pages: start %lu end %lu\n", before, free_pages());
+	printk("free pages: start %lu end %lu\n", before, page_free_count());
 }
 
 KTEST(lab3_bad_elf, "lab3.bad_elf", STAGE_PROCESSES, "load broken ELF images: each must be refused");
 static void lab3_bad_elf(void)
 {
-	const struct user_program *hello = user_program_find("hello");
+	const struct image *hello = user_program_find("hello");
 	static uint8_t image[64 * 1024];
 	size_t size = hello->end - hello->start;
 	int err;
@@ -96,7 +88,7 @@ static void lab3_bad_elf(void)
 		{ "truncated", 0, 0x7F, 100 },
 		{ "phoff", 0x20 + 5, 0x10, size },
 	};
-	size_t before = free_pages();
+	size_t before = page_free_count();
 	for (unsigned i = 0; i < sizeof(breaks) / sizeof(breaks[0]); i++) {
 		memcpy(image, hello->start, size);
 		image[breaks[i].offset] = breaks[i].value;
@@ -105,5 +97,5 @@ static void lab3_bad_elf(void)
 		if (p != NULL)
 			proc_free(p);
 	}
-	printk("free pages: start %lu end %lu\n", before, free_pages());
+	printk("free pages: start %lu end %lu\n", before, page_free_count());
 }

@@ -8,9 +8,7 @@
 #include "console/console.h"
 #include "cpu/cpu.h"
 #include "cpu/lapic.h"
-#include "cpu/pmu.h"
-#include "platform/platform.h"
-#include "cpu/smp.h"
+#include "smp/smp.h"
 #include "debug/panic.h"
 #include "lib/errno.h"
 #include "lib/string.h"
@@ -101,14 +99,6 @@ static void lab4_double_lock(void)
 #define MAX_ARGS 8
 #define ARG_MAX 64
 
-static size_t free_pages(void)
-{
-	struct page_stats s;
-
-	page_get_stats(&s);
-	return s.free;
-}
-
 // Splits a command "name:arg:arg" (from the command line, where spaces
 // cannot be) into argv; returns argc.
 static int split_command(const char *cmd, size_t len, char words[][ARG_MAX], char **argv)
@@ -127,27 +117,6 @@ static int split_command(const char *cmd, size_t len, char words[][ARG_MAX], cha
 	return argc;
 }
 
-static struct proc *spawn(char **argv, int argc)
-{
-	int err;
-	struct proc *p = proc_spawn(argv[0], argv, argc, &err);
-
-	if (p == NULL)
-		panic("cannot start %s: %d (%s)", argv[0], err, strerror(err));
-	proc_start(p);
-	return p;
-}
-
-static void wait_and_report(struct proc *p)
-{
-	char name[PROC_NAME_MAX];
-	int pid = p->pid;
-
-	strlcpy(name, p->name, sizeof(name));
-	int status = proc_wait_kernel(p);
-	printk("process %s[%d] ended with status %d\n", name, pid, status);
-}
-
 KTEST(lab4_run, "lab4.run", STAGE_SMP, "run cmds=name:arg:...,name:... one after another");
 static void lab4_run(void)
 {
@@ -156,17 +125,17 @@ static void lab4_run(void)
 
 	if (cmds == NULL)
 		panic("lab4.run: say what to run with cmds=name:arg,name:arg");
-	size_t before = free_pages();
+	size_t before = page_free_count();
 	while (*cmds != '\0') {
 		const char *comma = strchr(cmds, ',');
 		size_t len = comma ? (size_t)(comma - cmds) : strlen(cmds);
 		int argc = split_command(cmds, len, words, argv);
 		argv[argc] = NULL;
-		wait_and_report(spawn(argv, argc));
+		proc_wait_report(proc_spawn_started(argv, argc));
 		cmds += len + (comma != NULL);
 	}
 	proc_wait_all_kernel();
-	printk("free pages: start %lu end %lu\n", before, free_pages());
+	printk("free pages: start %lu end %lu\n", before, page_free_count());
 }
 
 KTEST(lab4_preempt, "lab4.preempt", STAGE_SMP, "a spinning process cannot keep echo (word=) from running");
@@ -174,56 +143,23 @@ static void lab4_preempt(void)
 {
 	char *spin_argv[] = { "spin", NULL };
 	char *echo_argv[] = { "echo", (char *)cmdline_get("word"), NULL };
-	size_t before = free_pages();
+	size_t before = page_free_count();
 
 	if (echo_argv[1] == NULL)
 		echo_argv[1] = "preempted";
 	// One spinner per CPU: every CPU is busy when echo arrives.
 	struct proc *spinners[MAX_CPUS];
 	for (int i = 0; i < ncpus; i++)
-		spinners[i] = spawn(spin_argv, 1);
-	wait_and_report(spawn(echo_argv, 2));
+		spinners[i] = proc_spawn_started(spin_argv, 1);
+	proc_wait_report(proc_spawn_started(echo_argv, 2));
 	for (int i = 0; i < ncpus; i++) {
 		proc_kill(spinners[i]);
-		wait_and_report(spinners[i]);
+		proc_wait_report(spinners[i]);
 	}
 	for (int i = 0; i < ncpus; i++)
 		printk("cpu %d: %s\n", i, cpus[i].processes_run ? "ran processes" : "ran no process");
 	proc_wait_all_kernel();
-	printk("free pages: start %lu end %lu\n", before, free_pages());
-}
-
-KTEST(lab4_shell, "shell", STAGE_SMP, "the shell, on the console (what make run shows)");
-static void lab4_shell(void)
-{
-	char *argv[] = { "sh", NULL };
-	size_t before = free_pages();
-
-	wait_and_report(spawn(argv, 1));
-	proc_wait_all_kernel();
-	printk("free pages: start %lu end %lu\n", before, free_pages());
-}
-
-KTEST(bench, "bench", STAGE_SMP, "native costs: system call, page fault, fork, context switch");
-static int counters_missing;
-
-// rdpmc is allowed per CPU (CR4.PCE): every CPU a process may run on.
-static void enable_counters(int cpu)
-{
-	(void)cpu;
-	if (!pmu_init())
-		__atomic_fetch_add(&counters_missing, 1, __ATOMIC_SEQ_CST);
-}
-
-static void bench(void)
-{
-	smp_call_all(enable_counters);
-	bool counters = counters_missing == 0;
-	char *argv[] = { "bench", counters ? "counters" : "cycles", NULL };
-
-	printk("bench: on %s, one CPU's view, TSC %lu kHz%s\n", platform_name(), tsc_per_ms,
-	       platform_is_bochs() ? " (Bochs: emulated cycles)" : "");
-	wait_and_report(spawn(argv, 2));
+	printk("free pages: start %lu end %lu\n", before, page_free_count());
 }
 
 KTEST(lab4_kill_sleeper, "lab4.kill_sleeper", STAGE_SMP, "kill prog= (cat, or waittest with mode=) while it sleeps");
@@ -232,7 +168,7 @@ static void lab4_kill_sleeper(void)
 	char *argv[] = { (char *)cmdline_get("prog"), (char *)cmdline_get("mode"), NULL };
 	if (argv[0] == NULL)
 		argv[0] = "cat";
-	struct proc *p = spawn(argv, argv[1] != NULL ? 2 : 1);
+	struct proc *p = proc_spawn_started(argv, argv[1] != NULL ? 2 : 1);
 
 	// Run the scheduler here until cat is asleep in read (nobody types).
 	spin_lock(&proc_lock);
@@ -247,7 +183,7 @@ static void lab4_kill_sleeper(void)
 	spin_unlock(&proc_lock);
 	printk("%s: %s\n", argv[0], asleep ? "asleep" : "never went to sleep");
 	proc_kill(p);
-	wait_and_report(p);
+	proc_wait_report(p);
 }
 
 // A notifier that prints what it is told: every unmap and protect, the
@@ -295,7 +231,7 @@ static void lab4_aspace(void)
 
 	if (args == NULL)
 		panic("lab4.aspace: say what mmtest does with args=BASE:PAGES:U0:U1:P0:P1:HEAP:W");
-	size_t before = free_pages();
+	size_t before = page_free_count();
 	strlcpy(words[0], "mmtest", ARG_MAX);
 	argv[0] = words[0];
 	int argc = 1 + split_command(args, strlen(args), words + 1, argv + 1);
@@ -309,9 +245,9 @@ static void lab4_aspace(void)
 		panic("lab4.aspace: cannot start mmtest: %d (%s)", err, strerror(err));
 	aspace_notifier_register(p->as, &notifier);
 	proc_start(p);
-	wait_and_report(p);
+	proc_wait_report(p);
 	proc_wait_all_kernel();
-	printk("free pages: start %lu end %lu\n", before, free_pages());
+	printk("free pages: start %lu end %lu\n", before, page_free_count());
 }
 
 KTEST(lab4_fuzz, "lab4.fuzz", STAGE_SMP, "fuzz: calls= system calls with random arguments from seed=");
@@ -321,10 +257,10 @@ static void lab4_fuzz(void)
 
 	if (argv[1] == NULL || argv[2] == NULL)
 		panic("lab4.fuzz: say how with seed=N calls=N");
-	size_t before = free_pages();
-	wait_and_report(spawn(argv, 3));
+	size_t before = page_free_count();
+	proc_wait_report(proc_spawn_started(argv, 3));
 	proc_wait_all_kernel();
-	printk("free pages: start %lu end %lu\n", before, free_pages());
+	printk("free pages: start %lu end %lu\n", before, page_free_count());
 }
 
 KTEST(lab4_threads, "lab4.threads", STAGE_SMP,
@@ -336,10 +272,10 @@ static void lab4_threads(void)
 
 	if (argv[1] == NULL || argv[2] == NULL)
 		panic("lab4.threads: say how many with threads=N increments=N");
-	size_t before = free_pages();
-	wait_and_report(spawn(argv, 3));
+	size_t before = page_free_count();
+	proc_wait_report(proc_spawn_started(argv, 3));
 	proc_wait_all_kernel();
-	printk("free pages: start %lu end %lu\n", before, free_pages());
+	printk("free pages: start %lu end %lu\n", before, page_free_count());
 }
 
 KTEST(lab4_signals, "lab4.signals", STAGE_SMP,
@@ -347,11 +283,11 @@ KTEST(lab4_signals, "lab4.signals", STAGE_SMP,
 static void lab4_signals(void)
 {
 	char *argv[] = { "sigtest", NULL };
-	size_t before = free_pages();
+	size_t before = page_free_count();
 
-	wait_and_report(spawn(argv, 1));
+	proc_wait_report(proc_spawn_started(argv, 1));
 	proc_wait_all_kernel();
-	printk("free pages: start %lu end %lu\n", before, free_pages());
+	printk("free pages: start %lu end %lu\n", before, page_free_count());
 }
 
 KTEST(lab4_clock, "lab4.clock", STAGE_SMP, "clocktest: the user clock increases, everywhere, at its rate");
@@ -359,6 +295,6 @@ static void lab4_clock(void)
 {
 	char *argv[] = { "clocktest", NULL };
 
-	wait_and_report(spawn(argv, 1));
+	proc_wait_report(proc_spawn_started(argv, 1));
 	proc_wait_all_kernel();
 }

@@ -5,7 +5,7 @@
 #include "boot/cmdline.h"
 #include "console/console.h"
 #include "cpu/cpu.h"
-#include "cpu/smp.h"
+#include "smp/smp.h"
 #include "debug/panic.h"
 #include "lib/errno.h"
 #include "test/ktest.h"

@@ -15,14 +15,6 @@
 #include "vmx/guest.h"
 #include "vmx/vcpu.h"
 
-static size_t free_pages(void)
-{
-	struct page_stats s;
-
-	page_get_stats(&s);
-	return s.free;
-}
-
 static void make_guest(struct guest *g, const char *name, struct vcpu_config *config)
 {
 	int err = guest_create(g, name, config);
@@ -47,13 +39,13 @@ static void lab6_demand(void)
 {
 	struct guest g = { .limit = 64ul << 20 };
 	struct vcpu_config config = { .rdi = cmdline_get_u64("pages", 8) };
-	size_t before = free_pages();
+	size_t before = page_free_count();
 
 	make_guest(&g, "demand", &config);
 	run_guest(&g, "demand", &config);
 	printk("ept: %lu pages mapped on demand\n", g.ndemand);
 	guest_destroy(&g);
-	printk("free pages: start %lu end %lu\n", before, free_pages());
+	printk("free pages: start %lu end %lu\n", before, page_free_count());
 }
 
 KTEST(lab6_probe, "lab6.probe", STAGE_VMX, "a guest with 2 MiB reads guest-physical address=");

@@ -2,6 +2,7 @@
 #include <stddef.h>
 
 #include "arch/x86.h"
+#include "clock/clock.h"
 #include "console/console.h"
 #include "cpu/cpu.h"
 #include "cpu/ipi.h"
@@ -69,57 +70,6 @@ void trap_init(void)
 	set_gate(T_MACHINE_CHECK, GATE_INTERRUPT_DPL0, IST_MACHINE_CHECK);
 	pic_disable();
 	idt_load();
-}
-
-const char *trap_name(uint64_t vector)
-{
-	static const char *const names[T_NUM_EXCEPTIONS] = {
-		[T_DIVIDE] = "divide error",
-		[T_DEBUG] = "debug",
-		[T_NMI] = "non-maskable interrupt",
-		[T_BREAKPOINT] = "breakpoint",
-		[T_OVERFLOW] = "overflow",
-		[T_BOUND] = "bound range exceeded",
-		[T_INVALID_OP] = "invalid opcode",
-		[T_DEVICE_NA] = "device not available",
-		[T_DOUBLE_FAULT] = "double fault",
-		[T_INVALID_TSS] = "invalid TSS",
-		[T_SEGMENT_NP] = "segment not present",
-		[T_STACK] = "stack-segment fault",
-		[T_GP] = "general protection",
-		[T_PAGE_FAULT] = "page fault",
-		[T_X87_FP] = "x87 floating-point error",
-		[T_ALIGNMENT] = "alignment check",
-		[T_MACHINE_CHECK] = "machine check",
-		[T_SIMD_FP] = "SIMD floating-point exception",
-		[T_VIRTUALIZATION] = "virtualization exception",
-		[T_CONTROL_PROTECTION] = "control protection",
-	};
-	if (vector < T_NUM_EXCEPTIONS && names[vector] != NULL)
-		return names[vector];
-	return "unknown trap";
-}
-
-void trap_print_frame(const struct trapframe *tf)
-{
-	printk("  rax 0x%016lx  rbx 0x%016lx  rcx 0x%016lx\n", tf->rax, tf->rbx, tf->rcx);
-	printk("  rdx 0x%016lx  rsi 0x%016lx  rdi 0x%016lx\n", tf->rdx, tf->rsi, tf->rdi);
-	printk("  rbp 0x%016lx  rsp 0x%016lx  r8  0x%016lx\n", tf->rbp, tf->rsp, tf->r8);
-	printk("  r9  0x%016lx  r10 0x%016lx  r11 0x%016lx\n", tf->r9, tf->r10, tf->r11);
-	printk("  r12 0x%016lx  r13 0x%016lx  r14 0x%016lx\n", tf->r12, tf->r13, tf->r14);
-	printk("  r15 0x%016lx  rip 0x%016lx  rflags 0x%lx\n", tf->r15, tf->rip, tf->rflags);
-	printk("  cs 0x%lx  ss 0x%lx  vector %lu  error 0x%lx  cr2 0x%016lx  cr3 0x%lx\n",
-	       tf->cs, tf->ss, tf->vector, tf->error_code, read_cr2(), read_cr3());
-}
-
-void print_page_fault_cause(uint64_t error_code)
-{
-	printk("%s %s page",
-	       error_code & PF_FETCH ? "instruction fetch from" :
-	       error_code & PF_WRITE ? "write to" : "read from",
-	       error_code & PF_PRESENT ? "a protected" : "a not-present");
-	if (error_code & PF_RSVD)
-		printk(" (reserved bit set in a page-table entry)");
 }
 
 // An exception in kernel code is a kernel bug: report it and stop.
@@ -197,9 +147,9 @@ void trap_dispatch(struct trapframe *tf)
 	if (signal_deliver(tf, addr))
 		return;
 	if (tf->vector == T_BREAKPOINT) {
-		proc_report_breakpoint(tf);
-		proc_check_return_address(tf, "breakpoint");
+		trap_report_breakpoint(tf);
+		trap_check_return_address(tf, "breakpoint");
 		return;
 	}
-	proc_kill_for_fault(tf);
+	trap_kill_for_fault(tf);
 }

@@ -8,7 +8,7 @@
 // A trap from user mode (CPL 3 in the saved CS) swaps GS to the kernel's
 // per-CPU base on the way in and back on the way out (cpu/cpu.h).
 
-#include "trap/frame.h"
+#include "arch/frame.h"
 
 #define TF_CS_FROM_VECTOR 24    // saved CS, seen from the vector slot
 

@@ -7,13 +7,13 @@ void main(void)
 	uint32_t a, b, c, d;
 	char name[13];
 
-	cpuid(0, &a, &b, &c, &d);
+	cpuid(0, 0, &a, &b, &c, &d);
 	*(uint32_t *)name = b, *(uint32_t *)(name + 4) = d, *(uint32_t *)(name + 8) = c;
 	name[12] = 0;
 	printf("cpuid 0: vendor %s\n", name);
-	cpuid(0x40000000, &a, &b, &c, &d);
+	cpuid(CPUID_HYPERVISOR_LEAF, 0, &a, &b, &c, &d);
 	*(uint32_t *)name = b, *(uint32_t *)(name + 4) = c, *(uint32_t *)(name + 8) = d;
 	printf("cpuid 0x40000000: %s value %x\n", name, a);
-	cpuid(1, &a, &b, &c, &d);
+	cpuid(1, 0, &a, &b, &c, &d);
 	printf("cpuid 1: vmx %u hypervisor %u\n", (c >> 5) & 1, c >> 31);
 }

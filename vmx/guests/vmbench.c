@@ -7,14 +7,6 @@
 #define FAULT_PAGES 64
 #define START (4ul << 20)
 
-static uint64_t rdtsc(void)
-{
-	uint32_t lo, hi;
-
-	asm volatile("rdtsc" : "=a"(lo), "=d"(hi));
-	return ((uint64_t)hi << 32) | lo;
-}
-
 void main(void)
 {
 	uint64_t t = rdtsc();

@@ -9,8 +9,8 @@
 
 #include "lib/errno.h"
 #include "lib/string.h"
-#include "syscall/signum.h"
-#include "syscall/sysnum.h"
+#include "lib/signum.h"
+#include "lib/sysnum.h"
 
 // Raw system call: number and up to three arguments.
 int64_t syscall3(uint64_t n, uint64_t a0, uint64_t a1, uint64_t a2);
@@ -52,7 +52,7 @@ __attribute__((noreturn)) void thread_exit(int value);
 // and ends with what fn returns; returns its id or an error.
 int thread_create(int (*fn)(void *), void *arg, void *stack, size_t size);
 
-// Signals (syscall/signum.h): sigaction installs handler for a fault's
+// Signals (lib/signum.h): sigaction installs handler for a fault's
 // signal (SIG_DFL: the default action again), with the library's
 // restorer; sigreturn continues at a context (the restorer calls it when
 // a handler returns; it returns only an error).

@@ -1,4 +1,4 @@
-// sigtest: user-level fault handlers (syscall/signum.h). A SIGSEGV
+// sigtest: user-level fault handlers (lib/signum.h). A SIGSEGV
 // handler opens a read-only page with mprotect, or maps a missing one, and
 // the faulting instruction is retried; SIGFPE, SIGILL and SIGTRAP handlers
 // step over the instruction by changing the saved rip; every register,
@@ -9,6 +9,7 @@
 // children, one each.
 #include <stdbool.h>
 
+#include "arch/regs.h"
 #include "ulib.h"
 
 #define PAGE 4096ul
@@ -254,7 +255,7 @@ static struct sigcontext made_context(void)
 {
 	return (struct sigcontext){
 		.rip = (uint64_t)land, .rsp = (uint64_t)&landing_stack[sizeof(landing_stack) - 8],
-		.rflags = 0x202, .rdi = 5,
+		.rflags = RFLAGS_IF | RFLAGS_RESERVED, .rdi = 5,
 	};
 }
 
@@ -269,9 +270,9 @@ static void forge(const char *what, void (*change)(struct sigcontext *))
 static void kernel_rip(struct sigcontext *c) { c->rip = 0xFFFFFFFF80100000ul; }
 static void non_canonical_rip(struct sigcontext *c) { c->rip = 0x0000800000000000ul; }
 static void non_canonical_rsp(struct sigcontext *c) { c->rsp = 0x8000000000000000ul; }
-static void iopl_3(struct sigcontext *c) { c->rflags |= 0x3000; }
-static void interrupts_off(struct sigcontext *c) { c->rflags &= ~0x200ul; }
-static void single_step(struct sigcontext *c) { c->rflags |= 0x100; }
+static void iopl_3(struct sigcontext *c) { c->rflags |= RFLAGS_IOPL; }
+static void interrupts_off(struct sigcontext *c) { c->rflags &= ~(uint64_t)RFLAGS_IF; }
+static void single_step(struct sigcontext *c) { c->rflags |= RFLAGS_TF; }
 static void bad_blocked(struct sigcontext *c) { c->blocked = 1ul << 9; }
 
 static void errors(void)

@@ -4,7 +4,7 @@
 static void serial_putch(int c, void *arg)
 {
 	(void)arg;
-	outb(0x3F8, (uint8_t)c);
+	outb(COM1_PORT, (uint8_t)c);
 }
 
 int printf(const char *fmt, ...)

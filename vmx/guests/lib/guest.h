@@ -8,17 +8,10 @@
 
 #include <stdint.h>
 
+#include "arch/ports.h"
+#include "arch/regs.h"
+#include "arch/x86.h"           // the kernel's wrappers: guests run in ring 0 too
 #include "vmx/hypercall.h"
-
-static inline void outb(uint16_t port, uint8_t v)
-{
-	asm volatile("outb %0, %1" : : "a"(v), "Nd"(port));
-}
-
-static inline void cpuid(uint32_t leaf, uint32_t *a, uint32_t *b, uint32_t *c, uint32_t *d)
-{
-	asm volatile("cpuid" : "=a"(*a), "=b"(*b), "=c"(*c), "=d"(*d) : "a"(leaf), "c"(0));
-}
 
 static inline uint64_t vmcall(uint64_t nr, uint64_t a, uint64_t b)
 {

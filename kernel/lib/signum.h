@@ -15,8 +15,8 @@
 // sigreturn(ctx), which continues the thread at the (perhaps changed)
 // context. A fault of a blocked signal is not delivered again: it kills.
 
-#ifndef KERNEL_SYSCALL_SIGNUM_H
-#define KERNEL_SYSCALL_SIGNUM_H
+#ifndef KERNEL_LIB_SIGNUM_H
+#define KERNEL_LIB_SIGNUM_H
 
 #define SIGILL   4      // invalid opcode
 #define SIGTRAP  5      // breakpoint (int3)

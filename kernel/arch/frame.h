@@ -5,8 +5,8 @@
 // code that leaves a C function's frame and comes back (proc/switch.S,
 // vmx/entry.S).
 
-#ifndef KERNEL_TRAP_FRAME_H
-#define KERNEL_TRAP_FRAME_H
+#ifndef KERNEL_ARCH_FRAME_H
+#define KERNEL_ARCH_FRAME_H
 
 #ifdef __ASSEMBLER__
 .macro save_general_registers

@@ -2,8 +2,8 @@
 // it. A self-test names the stage it needs (test/ktest.h), so that a lab's
 // tests do not run code of later labs: in a handout those are stubs.
 
-#ifndef KERNEL_INIT_H
-#define KERNEL_INIT_H
+#ifndef KERNEL_BOOT_INIT_H
+#define KERNEL_BOOT_INIT_H
 
 enum stage {
 	STAGE_CONSOLE = 1,      // console, GDT, exceptions, boot info (Lab 1)

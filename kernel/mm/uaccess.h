@@ -3,8 +3,8 @@
 // kernel touches it: a bad one is an error (-EFAULT) for the process,
 // never a fault in the kernel.
 
-#ifndef KERNEL_PROC_UACCESS_H
-#define KERNEL_PROC_UACCESS_H
+#ifndef KERNEL_MM_UACCESS_H
+#define KERNEL_MM_UACCESS_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -1,34 +1,30 @@
 #include <stdbool.h>
 
 #include "acpi/acpi.h"
+#include "arch/ports.h"
 #include "arch/regs.h"
 #include "arch/x86.h"
 #include "console/console.h"
 #include "cpu/cpu.h"
 #include "cpu/ioapic.h"
 #include "cpu/lapic.h"
-#include "cpu/smp.h"
 #include "debug/panic.h"
 #include "lib/string.h"
 #include "mm/vm.h"
-#include "proc/proc.h"
-#include "syscall/syscall.h"
-#include "trap/trap.h"
+#include "smp/smp.h"
 
 #define AP_START_TIMEOUT_US 1000000
-#define COM1_IRQ 4
 
 extern char trampoline_start[], trampoline_end[];
 extern uint64_t trampoline_cr3, trampoline_stack, trampoline_entry;
 
 static volatile int ap_started;
+static void (*ap_entry)(void);
 // Work for each CPU from smp_call_all, and how many have finished it.
 static void (*volatile calls[MAX_CPUS])(int cpu);
 static volatile int calls_done;
 
-// Runs the work smp_call_all left for this CPU, if any (the scheduler
-// calls it between processes).
-static void run_call(void)
+void smp_run_calls(void)
 {
 	struct cpu *c = this_cpu();
 	void (*fn)(int) = calls[c->id];
@@ -41,8 +37,11 @@ static void run_call(void)
 }
 
 // The first C code of another CPU, on its own stack, still on the
-// trampoline's page tables.
-static __attribute__((noreturn)) void ap_main(void)
+// trampoline's page tables: makes the CPU cpus[ncpus] with the kernel's
+// page tables and its own local APIC, tells the boot CPU, then runs the
+// caller's entry. Interrupts stay off until the entry turns them on, so
+// whatever arrives before it has loaded the IDT waits.
+static __attribute__((noreturn)) void ap_start(void)
 {
 	int id = ncpus;
 	struct cpu *c = &cpus[id];
@@ -50,12 +49,11 @@ static __attribute__((noreturn)) void ap_main(void)
 	vm_switch(kernel_pml4);
 	write_cr4(read_cr4() | CR4_PGE);
 	cpu_init(c, id);
-	idt_load();
-	syscall_init();
 	lapic_init();
 	c->apic_id = lapic_id();
 	__atomic_store_n(&ap_started, 1, __ATOMIC_SEQ_CST);
-	scheduler(run_call);
+	ap_entry();
+	panic("smp: the entry of cpu %d returned", id);
 }
 
 // Page tables for the trampoline's switch to long mode: the kernel half,
@@ -81,7 +79,7 @@ static bool start_cpu(uint32_t apic_id)
 	if (stack == NULL)
 		panic("smp: no memory for a stack for the CPU with APIC id %u", apic_id);
 	trampoline_stack = (uint64_t)page_to_va(stack) + (PAGE_SIZE << KSTACK_ORDER);
-	trampoline_entry = (uint64_t)ap_main;
+	trampoline_entry = (uint64_t)ap_start;
 	memcpy(P2V(TRAMPOLINE_PHYS), trampoline_start, trampoline_end - trampoline_start);
 
 	ap_started = 0;
@@ -100,10 +98,11 @@ static bool start_cpu(uint32_t apic_id)
 	return true;
 }
 
-void smp_start(void)
+void smp_start(void (*entry)(void))
 {
 	struct cpu *boot = &cpus[0];
 
+	ap_entry = entry;
 	acpi_init();
 	lapic_calibrate(acpi.lapic_base);
 	lapic_init();
@@ -118,6 +117,7 @@ void smp_start(void)
 	if (all_started)
 		vm_destroy(pml4);
 	console_enable_locking();
+	ioapic_init(acpi.ioapic_base, acpi.ioapic_gsi_base);
 	// Serial input by interrupt, to the boot CPU, where the machine has
 	// an I/O APIC (else the console keeps polling).
 	if (ioapic_route(COM1_IRQ, T_SERIAL, boot->apic_id) == 0)

@@ -6,8 +6,8 @@
 // data segment follows the kernel code segment, and the user code segment
 // follows the user data segment.
 
-#ifndef KERNEL_CPU_GDT_H
-#define KERNEL_CPU_GDT_H
+#ifndef KERNEL_ARCH_GDT_H
+#define KERNEL_ARCH_GDT_H
 
 #define GDT_KERNEL_CODE 0x08
 #define GDT_KERNEL_DATA 0x10

@@ -12,8 +12,8 @@
 // the first 4 GiB at DIRECTMAP_BASE with 2 MiB pages; the identity map the
 // 32-bit entry code runs on is dropped as soon as C starts (mm/bootmap.c).
 
-#ifndef KERNEL_MM_MEMLAYOUT_H
-#define KERNEL_MM_MEMLAYOUT_H
+#ifndef KERNEL_ARCH_MEMLAYOUT_H
+#define KERNEL_ARCH_MEMLAYOUT_H
 
 #define KERNBASE           0xFFFFFFFF80000000
 #define DIRECTMAP_BASE     0xFFFF800000000000

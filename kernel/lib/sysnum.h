@@ -6,8 +6,8 @@
 // %rax, a negative error code (lib/errno.h) on failure. %rcx and %r11 are
 // clobbered (the CPU keeps the return address and flags there).
 
-#ifndef KERNEL_SYSCALL_SYSNUM_H
-#define KERNEL_SYSCALL_SYSNUM_H
+#ifndef KERNEL_LIB_SYSNUM_H
+#define KERNEL_LIB_SYSNUM_H
 
 #define SYS_exit     0  // exit(status): does not return
 #define SYS_write    1  // write(fd, buf, len): bytes written
@@ -31,7 +31,7 @@
 #define SYS_clone   19  // clone(rip, rsp, arg): starts a thread; its id
 #define SYS_join    20  // join(tid, &value): waits for a thread to end
 #define SYS_thread_exit 21 // thread_exit(value): ends the calling thread
-#define SYS_sigaction 22 // sigaction(sig, handler, restorer): syscall/signum.h
+#define SYS_sigaction 22 // sigaction(sig, handler, restorer): lib/signum.h
 #define SYS_sigreturn 23 // sigreturn(ctx): back from a signal handler
 #define SYS_clock   24  // clock(&reading): the time, struct clock_reading
 #define SYS_setpgid 25  // setpgid(pid, pgid): puts a process in a process group

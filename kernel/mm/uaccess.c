@@ -1,9 +1,8 @@
+#include "arch/trapframe.h"
 #include "lib/errno.h"
 #include "lib/string.h"
 #include "mm/aspace.h"
-#include "proc/proc.h"
-#include "proc/uaccess.h"
-#include "trap/trap.h"
+#include "mm/uaccess.h"
 
 bool user_range_ok(pte_t *pml4, uint64_t va, size_t len, bool write)
 {
@@ -33,7 +32,7 @@ bool user_range_ok(pte_t *pml4, uint64_t va, size_t len, bool write)
 // CPU holds no stale translation of it.
 int copy_from_user(void *dst, uint64_t src, size_t len)
 {
-	struct aspace *as = proc_current()->as;
+	struct aspace *as = aspace_current();
 
 	aspace_lock(as);
 	bool ok = user_range_ok(as->pml4, src, len, false);
@@ -45,7 +44,7 @@ int copy_from_user(void *dst, uint64_t src, size_t len)
 
 int user_writable(uint64_t dst, size_t len)
 {
-	struct aspace *as = proc_current()->as;
+	struct aspace *as = aspace_current();
 
 	if (len == 0)
 		return 0;
@@ -62,7 +61,7 @@ int user_writable(uint64_t dst, size_t len)
 
 int copy_to_user(uint64_t dst, const void *src, size_t len)
 {
-	struct aspace *as = proc_current()->as;
+	struct aspace *as = aspace_current();
 
 	if (user_writable(dst, len) < 0)
 		return -EFAULT;
@@ -76,7 +75,7 @@ int copy_to_user(uint64_t dst, const void *src, size_t len)
 
 int64_t copy_string_from_user(char *dst, uint64_t src, size_t max)
 {
-	struct aspace *as = proc_current()->as;
+	struct aspace *as = aspace_current();
 	int64_t result = -E2BIG;
 
 	aspace_lock(as);

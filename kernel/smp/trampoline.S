@@ -3,12 +3,12 @@
 // smp.c copies this code to TRAMPOLINE_PHYS and fills in the three
 // quad words at its end before each start. The code goes to protected
 // mode, then to long mode (as boot/entry.S does for the first CPU),
-// and jumps to ap_main on its own stack in the higher half.
+// and jumps to smp.c's ap_start on its own stack in the higher half.
 //
 // Addresses are those of the copy: T(label).
 
 #include "arch/regs.h"
-#include "cpu/smp.h"
+#include "smp/smp.h"
 
 #define T(label) ((label) - trampoline_start + TRAMPOLINE_PHYS)
 
