@@ -8,6 +8,8 @@
 #define IOWIN    0x10
 #define IOAPICVER 0x01
 #define IOREDTBL(n) (0x10 + 2 * (n))    // low word; high word at +1
+#define IOREDTBL_ACTIVE_LOW 0x2000      // interrupt input pin polarity
+#define IOREDTBL_LEVEL      0x8000      // trigger mode
 
 static uint32_t read_reg(volatile uint32_t *base, uint32_t reg)
 {
@@ -23,6 +25,12 @@ static void write_reg(volatile uint32_t *base, uint32_t reg, uint32_t v)
 
 int ioapic_route(uint32_t gsi, uint8_t vector, uint32_t apic_id)
 {
+	return ioapic_route_line(gsi, vector, apic_id, false, false);
+}
+
+int ioapic_route_line(uint32_t gsi, uint8_t vector, uint32_t apic_id, bool level,
+		      bool active_low)
+{
 	if (acpi.ioapic_base == 0 || gsi < acpi.ioapic_gsi_base)
 		return -ENOENT;
 	volatile uint32_t *base = P2V(acpi.ioapic_base);
@@ -30,8 +38,9 @@ int ioapic_route(uint32_t gsi, uint8_t vector, uint32_t apic_id)
 	uint32_t lines = ((read_reg(base, IOAPICVER) >> 16) & 0xFF) + 1;
 	if (line >= lines)
 		return -ENOENT;
-	// Fixed delivery, physical destination, edge, active high, unmasked.
+	// Fixed delivery, physical destination, unmasked.
 	write_reg(base, IOREDTBL(line) + 1, apic_id << 24);
-	write_reg(base, IOREDTBL(line), vector);
+	write_reg(base, IOREDTBL(line), vector | (level ? IOREDTBL_LEVEL : 0) |
+		  (active_low ? IOREDTBL_ACTIVE_LOW : 0));
 	return 0;
 }

@@ -5,11 +5,17 @@
 #ifndef KERNEL_CPU_IOAPIC_H
 #define KERNEL_CPU_IOAPIC_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 // Sends interrupt line gsi (edge triggered, active high: an ISA IRQ) as
 // vector to the CPU with apic_id. Returns 0, or -ENOENT if the machine
 // has no I/O APIC for that line.
 int ioapic_route(uint32_t gsi, uint8_t vector, uint32_t apic_id);
+
+// The same for a line of the given trigger mode and polarity (a PCI
+// device's INTx line is level triggered, 82093AA datasheet 3.2.4).
+int ioapic_route_line(uint32_t gsi, uint8_t vector, uint32_t apic_id, bool level,
+		      bool active_low);
 
 #endif
