@@ -1,0 +1,76 @@
+// What the kernel does on the network: it answers ARP requests for its
+// own IPv4 address, ICMP echo requests (ping), and UDP datagrams to its
+// echo port, which it sends back as they came (one that says "quit" is
+// counted, so that whoever serves knows a client is done). Nothing else: no routing,
+// no ARP cache (a reply goes to the frame's sender), no fragments.
+//
+// Sources: RFC 826 (ARP), RFC 791 (IPv4), RFC 792 (ICMP), RFC 768 (UDP),
+// RFC 1071 (the Internet checksum); IEEE 802.3 for the Ethernet header.
+// Multi-byte fields on the wire are big-endian.
+
+#ifndef KERNEL_NET_NET_H
+#define KERNEL_NET_NET_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define ETH_ALEN 6
+#define ETH_HEADER_LEN 14
+#define ETH_MAX_FRAME 1514      // without the CRC
+#define ETH_TYPE_IPV4 0x0800
+#define ETH_TYPE_ARP 0x0806
+
+struct __attribute__((packed)) eth_header {
+	uint8_t dst[ETH_ALEN];
+	uint8_t src[ETH_ALEN];
+	uint16_t type;
+};
+
+struct net_stats {
+	uint64_t arp_replies;   // ARP requests for our address answered
+	uint64_t icmp_echoes;   // pings answered
+	uint64_t udp_echoes;    // datagrams echoed
+	uint64_t ignored;       // frames not for us or of no protocol we serve
+	uint64_t malformed;     // too short, a bad checksum or length
+	uint64_t send_failed;   // replies the NIC could not take
+	uint64_t quit_requests; // echoed datagrams that said exactly "quit"
+};
+
+extern struct net_stats net_stats;
+
+// Starts serving on this MAC and IPv4 address (host byte order), UDP
+// echo on echo_port; replies are sent with send(frame, len).
+void net_init(const uint8_t mac[ETH_ALEN], uint32_t ip, uint16_t echo_port,
+	      int (*send)(const void *frame, size_t len));
+// One received Ethernet frame (without its CRC).
+void net_input(const void *frame, size_t len);
+
+// "a.b.c.d" to a host-order address; 0 if malformed.
+uint32_t net_parse_ip(const char *s);
+
+// For arp.c and ip.c.
+struct net_iface {
+	uint8_t mac[ETH_ALEN];
+	uint32_t ip;
+	uint16_t echo_port;
+	int (*send)(const void *frame, size_t len);
+};
+extern struct net_iface net_iface;
+void arp_input(const uint8_t *frame, size_t len);
+void ip_input(const uint8_t *frame, size_t len);
+// Sends a frame built in place, its Ethernet header addressed back to
+// the sender of the frame that it answers.
+void net_reply(uint8_t *frame, size_t len);
+
+static inline uint16_t net_htons(uint16_t v) { return __builtin_bswap16(v); }
+static inline uint32_t net_htonl(uint32_t v) { return __builtin_bswap32(v); }
+#define net_ntohs net_htons
+#define net_ntohl net_htonl
+
+// RFC 1071: the ones' complement sum of 16-bit words, folded, added to
+// sum (a partial sum, e.g. of a pseudo-header); net_checksum_finish
+// complements it.
+uint32_t net_checksum_add(uint32_t sum, const void *data, size_t len);
+uint16_t net_checksum_finish(uint32_t sum);
+
+#endif
