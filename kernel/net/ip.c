@@ -5,25 +5,11 @@
 #include "net/net.h"
 
 #define IP_VERSION 4
-#define IP_PROTO_ICMP 1
-#define IP_PROTO_UDP 17
 #define IP_FLAG_MF 0x2000       // more fragments
 #define IP_FRAGMENT_OFFSET 0x1FFF
 #define IP_TTL 64
 #define ICMP_ECHO_REPLY 0
 #define ICMP_ECHO_REQUEST 8
-
-struct __attribute__((packed)) ip_header {
-	uint8_t version_ihl;    // version (4) and header length in dwords
-	uint8_t tos;
-	uint16_t total_length;
-	uint16_t id;
-	uint16_t flags_fragment;
-	uint8_t ttl;
-	uint8_t protocol;
-	uint16_t checksum;
-	uint32_t src, dst;
-};
 
 struct __attribute__((packed)) icmp_header {
 	uint8_t type, code;
@@ -40,18 +26,50 @@ struct __attribute__((packed)) udp_header {
 // Replies are built here: the bottom half runs on one CPU at a time.
 static uint8_t reply[ETH_MAX_FRAME];
 
-// The sum over the UDP pseudo-header (source, destination, protocol, UDP
-// length), the header and the data (RFC 768): a datagram whose checksum
-// is right sums to all ones.
-static uint32_t udp_sum(const struct ip_header *ip, const uint8_t *udp, size_t len)
+uint32_t ip_pseudo_sum(const struct ip_header *ip, uint8_t protocol, const void *data,
+		       size_t len)
 {
 	uint8_t pseudo[12];
 
 	memcpy(pseudo, &ip->src, 4);
 	memcpy(pseudo + 4, &ip->dst, 4);
-	pseudo[8] = 0, pseudo[9] = IP_PROTO_UDP;
+	pseudo[8] = 0, pseudo[9] = protocol;
 	pseudo[10] = len >> 8, pseudo[11] = len;
-	return net_checksum_add(net_checksum_add(0, pseudo, sizeof(pseudo)), udp, len);
+	return net_checksum_add(net_checksum_add(0, pseudo, sizeof(pseudo)), data, len);
+}
+
+// A datagram whose checksum is right sums to all ones with its
+// pseudo-header (RFC 768).
+static uint32_t udp_sum(const struct ip_header *ip, const uint8_t *udp, size_t len)
+{
+	return ip_pseudo_sum(ip, IP_PROTO_UDP, udp, len);
+}
+
+int ip_send(const uint8_t mac[ETH_ALEN], uint32_t dst, uint8_t protocol, const void *payload,
+	    size_t len)
+{
+	static uint8_t frame[ETH_MAX_FRAME];
+	static uint16_t next_id;
+	struct eth_header *eth = (struct eth_header *)frame;
+	struct ip_header *ip = (struct ip_header *)(frame + ETH_HEADER_LEN);
+
+	if (len > ETH_MAX_FRAME - ETH_HEADER_LEN - sizeof(*ip))
+		return -1;
+	memcpy(eth->dst, mac, ETH_ALEN);
+	memcpy(eth->src, net_iface.mac, ETH_ALEN);
+	eth->type = net_htons(ETH_TYPE_IPV4);
+	*ip = (struct ip_header){
+		.version_ihl = IP_VERSION << 4 | sizeof(*ip) / 4,
+		.total_length = net_htons(sizeof(*ip) + len),
+		.id = net_htons(next_id++),
+		.ttl = IP_TTL,
+		.protocol = protocol,
+		.src = net_htonl(net_iface.ip),
+		.dst = net_htonl(dst),
+	};
+	ip->checksum = net_htons(net_checksum_finish(net_checksum_add(0, ip, sizeof(*ip))));
+	memcpy(ip + 1, payload, len);
+	return net_iface.send(frame, ETH_HEADER_LEN + sizeof(*ip) + len);
 }
 
 // Turns the copy of the request in `reply` into its answer's IP header:
@@ -149,6 +167,9 @@ void ip_input(const uint8_t *frame, size_t len)
 		break;
 	case IP_PROTO_UDP:
 		udp_input(frame_len, ip, data, data_len);
+		break;
+	case IP_PROTO_TCP:
+		tcp_input(ip, data, data_len, ((const struct eth_header *)frame)->src);
 		break;
 	default:
 		net_stats.ignored++;

@@ -47,10 +47,13 @@ static void print_counters(void)
 	printk("net: arp replies %lu, icmp echoes %lu, udp echoes %lu, ignored %lu, "
 	       "malformed %lu, send failed %lu\n", net_stats.arp_replies, net_stats.icmp_echoes,
 	       net_stats.udp_echoes, net_stats.ignored, net_stats.malformed, net_stats.send_failed);
+	printk("net: tcp connections %lu, closed %lu, reset %lu, bytes echoed %lu, "
+	       "segments left unacknowledged %lu\n", net_stats.tcp_accepted, net_stats.tcp_closed,
+	       net_stats.tcp_reset, net_stats.tcp_bytes, net_stats.tcp_unacked);
 }
 
 KTEST(lab9_e1000, "lab9.e1000", STAGE_SMP,
-      "the e1000 up; ARP, ping and UDP echo at ip= port= until a 'quit' datagram or seconds= "
+      "the e1000 up; ARP, ping, UDP and TCP echo at ip= port= until a 'quit' datagram or seconds= "
       "(hold= ms: the receive ring held after the first datagram)");
 static void lab9_e1000(void)
 {
@@ -77,14 +80,15 @@ static void lab9_e1000(void)
 	else
 		printk("e1000: link down\n");
 	net_init(mac, ip, port, e1000_transmit);
-	printk("net: %u.%u.%u.%u answers ARP and ping, UDP echo on port %u\n", ip >> 24,
+	printk("net: %u.%u.%u.%u answers ARP and ping, UDP and TCP echo on port %u\n", ip >> 24,
 	       (ip >> 16) & 0xFF, (ip >> 8) & 0xFF, ip & 0xFF, port);
 
 	uint64_t deadline = rdtsc() + seconds * 1000 * tsc_per_ms;
 	uint64_t release_at = 0;
 	bool held = false;
 	while (net_stats.quit_requests == 0 && rdtsc() < deadline) {
-		if (hold_ms > 0 && release_at == 0 && net_stats.udp_echoes > 0) {
+		if (hold_ms > 0 && release_at == 0 &&
+		    net_stats.udp_echoes + net_stats.tcp_bytes > 0) {
 			e1000_hold_rx(true);
 			held = true;
 			release_at = rdtsc() + hold_ms * tsc_per_ms;
