@@ -56,6 +56,7 @@ struct net_stats {
 	uint64_t tcp_accepted;  // connections to the echo port
 	uint64_t tcp_closed;    // closed by FIN both ways
 	uint64_t tcp_reset;     // ended by a reset from the peer
+	uint64_t tcp_segments;  // sent
 	uint64_t tcp_bytes;     // echoed
 	uint64_t tcp_unacked;   // segments left unacknowledged (no room to echo, out of order)
 };

@@ -72,6 +72,8 @@ static int send_segment(uint8_t flags, const void *data, size_t len)
 	int r = ip_send(conn.peer_mac, conn.peer_ip, IP_PROTO_TCP, seg, sizeof(*t) + len);
 	if (r < 0)
 		net_stats.send_failed++;
+	else
+		net_stats.tcp_segments++;
 	return r;
 }
 

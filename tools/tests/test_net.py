@@ -1,0 +1,270 @@
+#!/usr/bin/env python3
+"""The e1000 and the kernel's network services, driven from this machine.
+
+Each test boots the kernel (run=lab9.pci or run=lab9.e1000) with an e1000
+on the emulator's restricted user network (tools/run --net PORT), talks to
+it through the forward of 127.0.0.1:PORT, and checks what comes back and
+the counters the kernel prints at the end. Nothing is sent anywhere but
+127.0.0.1.
+
+  python3 tools/tests/test_net.py [-k qemu]        (Bochs tests: -k bochs)
+
+Restricted slirp (QEMU's and Bochs's) drops every UDP datagram the guest
+sends but to its own DHCP and TFTP services: UDP goes in through the
+forward and its echoes never come back. So data round-trips by TCP, and
+the UDP tests check the kernel's counts of what it echoed (which also
+shows that the network is restricted).
+"""
+import os
+import queue
+import random
+import re
+import socket
+import sys
+import threading
+import time
+import unittest
+from pathlib import Path
+
+TOP = Path(__file__).resolve().parent.parent.parent
+sys.path.insert(0, str(TOP / "tools"))
+import runner  # noqa: E402
+
+PORT_BASE = 27000
+LOGS = runner.BUILD / "net-tests"
+# Frames the driver's receive ring holds: E1000_RX_RING (kernel/net/e1000.h)
+# less the one slot kept between tail and head.
+RX_RING_USABLE = 31
+# Guest seconds the kernel serves at most, and host seconds a run may take.
+SERVE_SECONDS = {"qemu": 30, "bochs": 60}
+RUN_TIMEOUT = {"qemu": 60, "bochs": 180}
+
+QEMU_PCI = [
+    "pci: 00:00.0 8086:1237 class 06.00.00 host bridge",
+    "pci: 00:01.0 8086:7000 class 06.01.00 ISA bridge",
+    "pci: 00:01.1 8086:7010 class 01.01.80 IDE controller",
+    "pci: 00:01.3 8086:7113 class 06.80.00 bridge",
+    "pci: 00:02.0 1234:1111 class 03.00.00 VGA controller",
+]
+QEMU_E1000 = "pci: 00:03.0 8086:100e class 02.00.00 Ethernet controller"
+
+
+def free_port():
+    """A port free for both TCP and UDP on 127.0.0.1, derived from the
+    user id (as the runner's user_port) and the first free one after it."""
+    start = PORT_BASE + os.getuid() % 5000
+    for port in range(start, start + 100):
+        try:
+            for kind in (socket.SOCK_STREAM, socket.SOCK_DGRAM):
+                with socket.socket(socket.AF_INET, kind) as s:
+                    s.bind(("127.0.0.1", port))
+            return port
+        except OSError:
+            continue
+    raise RuntimeError("no free port in %d-%d" % (start, start + 99))
+
+
+class Run:
+    """A run of the kernel in a thread; the test waits for lines of its
+    output as they come."""
+
+    def __init__(self, test, emulator, cmdline, net=True):
+        self.emulator = emulator
+        self.port = free_port() if net else None
+        self.lines = queue.Queue()
+        self.partial = ""
+        self.result = None
+        log = LOGS / ("%s-%s.log" % (test.id().split(".")[-1], emulator))
+        if self.port:
+            cmdline += " port=%d" % self.port
+        self.thread = threading.Thread(target=lambda: self.run(cmdline, log), daemon=True)
+        self.thread.start()
+
+    def run(self, cmdline, log):
+        self.result = runner.run_captured(self.emulator, cmdline, log,
+                                          timeout=RUN_TIMEOUT[self.emulator],
+                                          net_port=self.port, echo=self.echo)
+        self.lines.put(None)
+
+    def echo(self, chunk):
+        self.partial += chunk.replace("\r", "")
+        *complete, self.partial = self.partial.split("\n")
+        for line in complete:
+            self.lines.put(line)
+
+    def wait_for(self, pattern, timeout):
+        """The first line from now on that matches pattern (re.search)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                line = self.lines.get(timeout=max(0.1, deadline - time.monotonic()))
+            except queue.Empty:
+                line = ""
+            if line is None or time.monotonic() > deadline:
+                raise AssertionError("no line /%s/ from the kernel%s" % (pattern, self.tail()))
+            if re.search(pattern, line):
+                return line
+
+    def finish(self):
+        self.thread.join(RUN_TIMEOUT[self.emulator] + 10)
+        if self.result is None or self.result.status != "ok":
+            raise AssertionError("the run did not end ok: %s %s%s" % (
+                self.result.status if self.result else "still running",
+                self.result.reason if self.result else "", self.tail()))
+        return self.result.lines()
+
+    def tail(self):
+        if self.result is None:
+            return ""
+        return "\n  " + "\n  ".join(self.result.lines()[-15:])
+
+
+def counters(lines):
+    """name -> value for every 'name N' of the kernel's counter lines
+    (lab9.e1000's print_counters: "e1000: rx frames 5, tx frames 5, ...")."""
+    found = {}
+    for line in lines:
+        if not re.match(r"^(e1000|net): ", line) or "," not in line:
+            continue
+        for part in line.split(":", 1)[1].split(","):
+            m = re.match(r"^\s*([a-z ]+?) (\d+)\b", part)
+            if m:
+                found[m.group(1)] = int(m.group(2))
+    return found
+
+
+def tcp_echo(port, data, timeout=30):
+    """Sends data on a new connection, reads it back, closes; returns what came."""
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as c:
+        c.sendall(data)
+        got = b""
+        while len(got) < len(data):
+            chunk = c.recv(65536)
+            if not chunk:
+                break
+            got += chunk
+        c.shutdown(socket.SHUT_WR)
+        rest = c.recv(100)           # the server's FIN: end of stream
+    return got, rest
+
+
+class Pci(unittest.TestCase):
+    def test_qemu_without_nic(self):
+        run = Run(self, "qemu", "run=lab9.pci", net=False)
+        lines = run.finish()
+        self.assertEqual(QEMU_PCI, [l for l in lines if re.match(r"pci: \S+ \w{4}:\w{4} ", l)])
+        self.assertIn("pci: 5 functions, configuration by ports 0xCF8/0xCFC", lines)
+
+    def test_qemu_with_nic(self):
+        run = Run(self, "qemu", "run=lab9.pci")
+        lines = run.finish()
+        self.assertEqual(QEMU_PCI + [QEMU_E1000],
+                         [l for l in lines if re.match(r"pci: \S+ \w{4}:\w{4} ", l)])
+        bars = [re.sub(r"0x[0-9a-f]+", "ADDR", l) for l in lines if "00:03.0   bar" in l]
+        self.assertEqual(["pci: 00:03.0   bar 0: memory ADDR, 131072 bytes",
+                          "pci: 00:03.0   bar 1: ports ADDR, 64 bytes"], bars)
+
+
+class Echo:
+    """TCP round trips of random data, UDP that goes in and is counted,
+    and the counters at the end."""
+
+    def check_echo(self, emulator):
+        rng = random.Random()
+        run = Run(self, emulator, "run=lab9.e1000 seconds=%d" % SERVE_SECONDS[emulator])
+        run.wait_for(r"^net: .* echo on port", RUN_TIMEOUT[emulator])
+        messages = [os.urandom(rng.randint(1, 1400)) for _ in range(5)] + [os.urandom(50000)]
+        sent = 0
+        with socket.create_connection(("127.0.0.1", run.port), timeout=30) as c:
+            for m in messages:
+                c.sendall(m)
+                got = b""
+                while len(got) < len(m):
+                    chunk = c.recv(65536)
+                    self.assertTrue(chunk, "the connection closed after %d bytes" % sent)
+                    got += chunk
+                self.assertEqual(m, got, "the echo of %d bytes differs" % len(m))
+                sent += len(m)
+            c.shutdown(socket.SHUT_WR)
+            self.assertEqual(b"", c.recv(100), "no FIN after the echo")
+        datagrams = rng.randint(3, 8)
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as u:
+            u.settimeout(1)
+            for i in range(datagrams):
+                u.sendto(b"datagram %d" % i, ("127.0.0.1", run.port))
+                # Restricted: the kernel's echo never comes back.
+                with self.assertRaises(socket.timeout):
+                    u.recvfrom(2048)
+        got, rest = tcp_echo(run.port, b"quit")
+        self.assertEqual((b"quit", b""), (got, rest))
+        lines = run.finish()
+        self.assertIn("e1000: mac %s from the EEPROM" % runner.NET_MAC, lines)
+        self.assertIn("e1000: link up, 1000 Mb/s full duplex", lines)
+        c = counters(lines)
+        self.assertEqual(0, c["missed"], lines)
+        self.assertEqual(0, c["errors"])
+        self.assertEqual(0, c["tx ring full"])
+        self.assertEqual(0, c["malformed"])
+        self.assertEqual(datagrams, c["udp echoes"])
+        self.assertEqual(2, c["tcp connections"])
+        self.assertEqual(1, c["closed"])
+        self.assertEqual(sent + 4, c["bytes echoed"])
+        self.assertEqual(0, c["segments left unacknowledged"])
+        self.assertEqual(1, c["arp replies"])
+        # What the NIC stored the driver handed on, all of it (the quit
+        # ends the run: frames after it may wait in the ring).
+        self.assertLessEqual(c["rx frames"], c["received"])
+        self.assertGreaterEqual(c["rx frames"], c["received"] - 2)
+        self.assertEqual(c["tx frames"], c["sent"])
+        self.assertEqual(c["tx frames"], c["arp replies"] + c["udp echoes"] + c["icmp echoes"] +
+                         c["segments sent"])
+
+
+class Flood:
+    """More datagrams than the receive ring holds, while the driver holds
+    the ring: each is either echoed by the kernel or counted missed by the
+    NIC, and every frame the NIC stored reached the kernel."""
+
+    def check_flood(self, emulator, datagrams=100):
+        hold_ms = 2000
+        run = Run(self, emulator, "run=lab9.e1000 seconds=%d hold=%d"
+                  % (SERVE_SECONDS[emulator], hold_ms))
+        run.wait_for(r"^net: .* echo on port", RUN_TIMEOUT[emulator])
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as u:
+            u.sendto(b"first", ("127.0.0.1", run.port))
+            run.wait_for(r"^e1000: receive ring held", 30)
+            for i in range(datagrams):
+                u.sendto(b"flood %d" % i, ("127.0.0.1", run.port))
+            run.wait_for(r"^e1000: receive ring released", 60)
+            time.sleep(1)
+            u.sendto(b"quit", ("127.0.0.1", run.port))
+        lines = run.finish()
+        c = counters(lines)
+        offered = 1 + datagrams + 1
+        self.assertGreater(c["missed"], 0, "nothing was dropped: %s" % c)
+        self.assertEqual(offered, c["udp echoes"] + c["missed"],
+                         "echoed %d + missed %d != %d sent" % (c["udp echoes"], c["missed"],
+                                                                offered))
+        self.assertGreaterEqual(c["udp echoes"], 1 + RX_RING_USABLE + 1)
+        self.assertEqual(c["rx frames"], c["received"])
+        self.assertEqual(0, c["errors"])
+
+
+class Qemu(unittest.TestCase, Echo, Flood):
+    def test_qemu_echo(self):
+        self.check_echo("qemu")
+
+    def test_qemu_flood(self):
+        self.check_flood("qemu")
+
+
+class Bochs(unittest.TestCase, Echo, Flood):
+    def test_bochs_echo(self):
+        self.check_echo("bochs")
+
+    def test_bochs_flood(self):
+        self.check_flood("bochs")
+
+
+if __name__ == "__main__":
+    unittest.main()
