@@ -377,6 +377,19 @@ int e1000_poll(void)
 	return taken;
 }
 
+int e1000_rx_waiting(void)
+{
+	int n = 0;
+
+	spin_lock(&rx_lock);
+	while (n < E1000_RX_RING &&
+	       (__atomic_load_n(&nic.rx_ring[(nic.rx_next + n) % E1000_RX_RING].status,
+				__ATOMIC_ACQUIRE) & E1000_RXD_STAT_DD))
+		n++;
+	spin_unlock(&rx_lock);
+	return n;
+}
+
 void e1000_stats(struct e1000_stats *out)
 {
 	spin_lock(&stats_lock);

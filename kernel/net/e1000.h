@@ -72,6 +72,9 @@ int e1000_poll(void);
 // fills, so that the NIC drops and counts what comes next): for tests.
 void e1000_hold_rx(bool hold);
 
+// How many received frames wait in the ring for the bottom half.
+int e1000_rx_waiting(void);
+
 // Reads the statistics registers (clearing them) into the running sums
 // and copies the whole set to *out.
 void e1000_stats(struct e1000_stats *out);

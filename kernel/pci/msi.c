@@ -43,9 +43,12 @@ static uint32_t msi_address(uint32_t apic_id)
 	return MSI_ADDRESS_BASE | (apic_id & 0xFF) << MSI_ADDRESS_DEST_SHIFT;
 }
 
-static void intx_off(const struct pci_func *f)
+// A message is a memory write by the function: it needs bus mastering
+// (PCI 3.0 6.2.2, 6.8); its INTx line goes quiet.
+static void messages_on(const struct pci_func *f)
 {
-	pci_write16(f, PCI_COMMAND, pci_read16(f, PCI_COMMAND) | PCI_COMMAND_INTX_DISABLE);
+	pci_write16(f, PCI_COMMAND, pci_read16(f, PCI_COMMAND) | PCI_COMMAND_MASTER |
+		    PCI_COMMAND_INTX_DISABLE);
 }
 
 int pci_enable_msi(const struct pci_func *f, uint8_t vector, uint32_t apic_id)
@@ -62,7 +65,7 @@ int pci_enable_msi(const struct pci_func *f, uint8_t vector, uint32_t apic_id)
 	pci_write16(f, cap + (is64 ? MSI_DATA_64 : MSI_DATA_32), vector);
 	control &= ~MSI_CONTROL_MME_MASK;
 	pci_write16(f, cap + MSI_CONTROL, control | MSI_CONTROL_ENABLE);
-	intx_off(f);
+	messages_on(f);
 	return 0;
 }
 
@@ -91,6 +94,6 @@ int pci_enable_msix(const struct pci_func *f, uint8_t vector, uint32_t apic_id)
 	entry[MSIX_ENTRY_CONTROL] &= ~MSIX_ENTRY_MASKED;
 	pci_write16(f, cap + MSIX_CONTROL, (control | MSIX_CONTROL_ENABLE) &
 		    ~MSIX_CONTROL_FUNCTION_MASK);
-	intx_off(f);
+	messages_on(f);
 	return 0;
 }

@@ -7,6 +7,7 @@
 #include "cpu/lapic.h"
 #include "debug/panic.h"
 #include "lib/errno.h"
+#include "lib/string.h"
 #include "net/e1000.h"
 #include "net/net.h"
 #include "pci/pci.h"
@@ -96,15 +97,81 @@ static void lab9_e1000(void)
 			printk("e1000: receive ring held for %lu ms\n", hold_ms);
 		}
 		if (held && rdtsc() >= release_at) {
-			e1000_hold_rx(false);
-			held = false;
 			struct e1000_stats s;
 			e1000_stats(&s);
-			printk("e1000: receive ring released: missed %lu while held\n", s.missed);
+			int waiting = e1000_rx_waiting();
+			e1000_hold_rx(false);
+			held = false;
+			printk("e1000: receive ring released: %d of %d slots full, missed %lu while "
+			       "held\n", waiting, E1000_RX_RING - 1, s.missed);
 		}
 		wait_for_nic();
 		e1000_poll();
 	}
 	printk("net: %s\n", net_stats.quit_requests ? "quit received" : "time is up");
 	print_counters();
+}
+
+// QEMU's "edu" teaching device (QEMU's docs/specs/edu.rst): BAR 0 holds
+// an interrupt status register, and writing a value to "raise" sets its
+// bits and interrupts (by MSI once the function's MSI is on); writing
+// them to "acknowledge" clears them.
+#define EDU_VENDOR 0x1234
+#define EDU_DEVICE 0x11E8
+#define EDU_IRQ_STATUS 0x24
+#define EDU_IRQ_RAISE 0x60
+#define EDU_IRQ_ACK 0x64
+
+static volatile uint32_t *edu;
+static volatile uint32_t edu_status, edu_interrupts;
+
+static void edu_interrupt(void *arg)
+{
+	(void)arg;
+	uint32_t status = edu[EDU_IRQ_STATUS / 4];
+	if (status == 0)
+		return;                 // a shared INTx line: not this device
+	edu[EDU_IRQ_ACK / 4] = status;
+	edu_status = status;
+	__atomic_fetch_add(&edu_interrupts, 1, __ATOMIC_RELEASE);
+}
+
+KTEST(lab9_msi, "lab9.msi", STAGE_SMP,
+      "QEMU's edu device (-device edu) interrupts by MSI (irq=intx: by INTx) with values= ");
+static void lab9_msi(void)
+{
+	pci_init();
+	const struct pci_func *f = pci_find(EDU_VENDOR, EDU_DEVICE);
+	if (f == NULL)
+		panic("lab9.msi: no edu device (1234:11e8): run QEMU with -device edu");
+	pci_enable(f, false);
+	edu = (volatile uint32_t *)pci_map_bar(f, 0);
+	if (edu == NULL)
+		panic("lab9.msi: cannot map the edu device's BAR 0");
+	const char *irq = cmdline_get("irq");
+	int vector;
+	enum pci_irq_kind kind = pci_setup_interrupt(f, edu_interrupt, NULL,
+						     irq != NULL && strcmp(irq, "intx") == 0, &vector);
+	printk("msi: edu %02x:%02x.%x interrupts by %s\n", f->bus, f->dev, f->fn,
+	       pci_irq_kind_name(kind));
+	if (kind == PCI_IRQ_NONE)
+		panic("lab9.msi: the edu device has no interrupt");
+	const char *values = cmdline_get("values");
+	for (const char *v = values ? values : "1"; *v;) {
+		uint32_t value = 0;
+		for (; *v >= '0' && *v <= '9'; v++)
+			value = value * 10 + (*v - '0');
+		if (*v == ',')
+			v++;
+		uint32_t before = __atomic_load_n(&edu_interrupts, __ATOMIC_ACQUIRE);
+		edu[EDU_IRQ_RAISE / 4] = value;
+		uint64_t deadline = rdtsc() + 1000 * tsc_per_ms;
+		while (__atomic_load_n(&edu_interrupts, __ATOMIC_ACQUIRE) == before &&
+		       rdtsc() < deadline)
+			pause();
+		if (edu_interrupts == before)
+			printk("msi: no interrupt for %u\n", value);
+		else
+			printk("msi: interrupt with status %u\n", edu_status);
+	}
 }
