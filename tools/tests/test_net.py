@@ -189,7 +189,7 @@ class Pci(unittest.TestCase):
 
 class Msi(unittest.TestCase):
     """QEMU's edu device raises interrupts on demand: by MSI, and by its
-    INTx line through the I/O APIC when told to."""
+    INTx line through the I/O APIC when told to; its e1000e by MSI-X."""
 
     def check(self, irq, kind):
         values = [random.randrange(1, 1 << 30) for _ in range(3)]
@@ -207,6 +207,18 @@ class Msi(unittest.TestCase):
 
     def test_qemu_intx(self):
         self.check("intx", "INTx")
+
+    def test_qemu_msix(self):
+        """QEMU's e1000e has MSI-X, which the kernel prefers."""
+        times = random.randint(2, 6)
+        cmd = runner.qemu_command("qemu", "run=lab9.msix times=%d" % times, 1, 128) + \
+            ["-device", "e1000e"]
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
+        lines = proc.stdout.replace("\r", "").splitlines()
+        self.assertIn("== end: ok", lines, "\n".join(lines[-10:]))
+        self.assertEqual(["msix: e1000e 00:03.0 interrupts by MSI-X"] +
+                         ["msix: interrupt %d: link status change" % i for i in range(times)],
+                         [l for l in lines if l.startswith("msix: ")])
 
 
 class Echo:
