@@ -77,8 +77,8 @@ static bool wait_reg(uint32_t reg, uint32_t bit, uint32_t want, uint64_t us)
 	return true;
 }
 
-// A global reset (CTRL.RST, 13.4.1; 14.9 on what it clears): every
-// register goes back to its default; the NIC's interrupts stay masked
+// A global reset (CTRL.RST, 13.4.1): every register goes back to its
+// default; the NIC's interrupts stay masked
 // and the causes it had are read away.
 static int reset(void)
 {
@@ -102,7 +102,7 @@ static int eeprom_read(uint8_t word)
 }
 
 // The Ethernet address: EEPROM words 0-2 (5.6.1), else what the NIC
-// loaded into receive address 0 (RAL0/RAH0, 13.5.2) at power-on. It is
+// loaded into receive address 0 (RAL0/RAH0) at power-on. It is
 // written back to RAL0/RAH0, valid, so that the NIC accepts frames to it.
 static void read_mac(void)
 {

@@ -11,7 +11,7 @@
 // again at the unmask, and the bottom half always empties the ring up to
 // the first descriptor the NIC has not written: no frame is left behind.
 // When the ring is full the NIC itself drops the frame and counts it
-// (MPC, 8254x SDM 13.7.4), which e1000_stats() reports.
+// (MPC, 8254x SDM 13.7.5), which e1000_stats() reports.
 
 #ifndef KERNEL_NET_E1000_H
 #define KERNEL_NET_E1000_H

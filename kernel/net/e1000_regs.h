@@ -12,7 +12,8 @@
 #define E1000_VENDOR_INTEL 0x8086
 #define E1000_DEVICE_82540EM 0x100E
 
-// Register offsets in BAR 0 (8254x SDM Table 13-2).
+// Register offsets in BAR 0 (8254x SDM 13.3, the register summary; a
+// section number is given where it was checked).
 #define E1000_CTRL     0x0000   // device control (13.4.1)
 #define E1000_STATUS   0x0008   // device status (13.4.2)
 #define E1000_EERD     0x0014   // EEPROM read (13.4.4)
@@ -28,27 +29,27 @@
 #define E1000_RDLEN    0x2808   // ring length in bytes, a multiple of 128 (13.4.27)
 #define E1000_RDH      0x2810   // head: the next descriptor the NIC fills (13.4.28)
 #define E1000_RDT      0x2818   // tail: one past the last it may fill (13.4.29)
-#define E1000_RDTR     0x2820   // receive interrupt delay (13.4.30)
-#define E1000_RADV     0x282C   // receive absolute interrupt delay (13.4.31)
-#define E1000_TDBAL    0x3800   // transmit descriptor base (13.4.37-38)
+#define E1000_RDTR     0x2820   // receive interrupt delay
+#define E1000_RADV     0x282C   // receive absolute interrupt delay
+#define E1000_TDBAL    0x3800   // transmit descriptor base (13.4.36-37)
 #define E1000_TDBAH    0x3804
-#define E1000_TDLEN    0x3808   // (13.4.39)
-#define E1000_TDH      0x3810   // head: the next descriptor the NIC sends (13.4.40)
-#define E1000_TDT      0x3818   // tail: one past the last ready one (13.4.41)
-#define E1000_TIDV     0x3820   // transmit interrupt delay (13.4.42)
-#define E1000_MTA      0x5200   // multicast table, 128 dwords (13.5.1)
-#define E1000_RAL0     0x5400   // receive address 0, low and high (13.5.2-3)
+#define E1000_TDLEN    0x3808   // (13.4.38)
+#define E1000_TDH      0x3810   // head: the next descriptor the NIC sends (13.4.39)
+#define E1000_TDT      0x3818   // tail: one past the last ready one (13.4.40)
+#define E1000_TIDV     0x3820   // transmit interrupt delay (13.4.41)
+#define E1000_MTA      0x5200   // multicast table, 128 dwords
+#define E1000_RAL0     0x5400   // receive address 0, low and high
 #define E1000_RAH0     0x5404
 #define E1000_MTA_ENTRIES 128
 
 // Statistics (8254x SDM 13.7): 32-bit counters, cleared when read.
-#define E1000_CRCERRS  0x4000   // CRC errors (13.7.1)
-#define E1000_MPC      0x4010   // missed packets: no room in the receive ring (13.7.4)
-#define E1000_GPRC     0x4074   // good packets received (13.7.26)
-#define E1000_GPTC     0x4080   // good packets transmitted (13.7.28)
-#define E1000_RNBC     0x40A0   // receive no buffers (13.7.35)
-#define E1000_TPR      0x40D0   // total packets received (13.7.44)
-#define E1000_TPT      0x40D4   // total packets transmitted (13.7.45)
+#define E1000_CRCERRS  0x4000   // CRC errors
+#define E1000_MPC      0x4010   // missed packets: no room to store them (13.7.5)
+#define E1000_GPRC     0x4074   // good packets received
+#define E1000_GPTC     0x4080   // good packets transmitted (13.7.30)
+#define E1000_RNBC     0x40A0   // receive no buffers
+#define E1000_TPR      0x40D0   // total packets received
+#define E1000_TPT      0x40D4   // total packets transmitted
 
 // CTRL bits (13.4.1).
 #define E1000_CTRL_FD      (1u << 0)    // full duplex
@@ -90,19 +91,20 @@
 #define E1000_RCTL_BSIZE_2048 (0u << 16) // buffer size 2048 (BSEX clear)
 #define E1000_RCTL_SECRC     (1u << 26) // strip the Ethernet CRC
 
-// TCTL bits (13.4.33): enable, pad short packets, collision threshold
-// and distance (the values 14.5 recommends: 0x10 and 0x40 full duplex).
+// TCTL bits (13.4.33, Table 13-76): enable, pad short packets, collision
+// threshold and distance (the values recommended there: 0Fh, and 40h for
+// full duplex).
 #define E1000_TCTL_EN        (1u << 1)
 #define E1000_TCTL_PSP       (1u << 3)
 #define E1000_TCTL_CT_SHIFT  4
 #define E1000_TCTL_COLD_SHIFT 12
-#define E1000_TCTL_CT        0x10
+#define E1000_TCTL_CT        0x0F
 #define E1000_TCTL_COLD_FD   0x40
 
-// TIPG for the 82540EM on copper (13.4.34, Table 13-77): IPGT 10, IPGR1 8, IPGR2 6.
+// TIPG for the 82540EM on copper (13.4.34): IPGT 10, IPGR1 8, IPGR2 6.
 #define E1000_TIPG_82540EM   (10u | 8u << 10 | 6u << 20)
 
-// RAH (13.5.3): address valid.
+// RAH: address valid.
 #define E1000_RAH_AV         (1u << 31)
 
 // A receive descriptor (3.2.3, Table 3-1): the buffer, then what the NIC
