@@ -58,7 +58,7 @@ static void print_counters(void)
 
 KTEST(lab9_e1000, "lab9.e1000", STAGE_SMP,
       "the e1000 up; ARP, ping, UDP and TCP echo at ip= port= until a 'quit' datagram or seconds= "
-      "(hold= ms: the receive ring held after the first datagram)");
+      "(hold= ms: the receive ring held after the first UDP datagram)");
 static void lab9_e1000(void)
 {
 	const char *ip_text = cmdline_get("ip");
@@ -91,8 +91,7 @@ static void lab9_e1000(void)
 	uint64_t release_at = 0;
 	bool held = false;
 	while (net_stats.quit_requests == 0 && rdtsc() < deadline) {
-		if (hold_ms > 0 && release_at == 0 &&
-		    net_stats.udp_echoes + net_stats.tcp_bytes > 0) {
+		if (hold_ms > 0 && release_at == 0 && net_stats.udp_echoes > 0) {
 			e1000_hold_rx(true);
 			held = true;
 			release_at = rdtsc() + hold_ms * tsc_per_ms;

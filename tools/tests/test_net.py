@@ -149,19 +149,19 @@ def counters(lines):
     return found
 
 
-def tcp_echo(port, data, timeout=30):
-    """Sends data on a new connection, reads it back, closes; returns what came."""
+def tcp_quit(port, timeout=30):
+    """Sends "quit" on a new connection (the kernel's serving loop ends
+    once it has echoed it) and returns what came back; closes without
+    waiting for the kernel's FIN, which may never come."""
     with socket.create_connection(("127.0.0.1", port), timeout=timeout) as c:
-        c.sendall(data)
+        c.sendall(b"quit")
         got = b""
-        while len(got) < len(data):
-            chunk = c.recv(65536)
+        while len(got) < 4:
+            chunk = c.recv(100)
             if not chunk:
                 break
             got += chunk
-        c.shutdown(socket.SHUT_WR)
-        rest = c.recv(100)           # the server's FIN: end of stream
-    return got, rest
+    return got
 
 
 class Pci(unittest.TestCase):
@@ -398,8 +398,7 @@ class Echo:
                 # Restricted: the kernel's echo never comes back.
                 with self.assertRaises(socket.timeout):
                     u.recvfrom(2048)
-        got, rest = tcp_echo(run.port, b"quit")
-        self.assertEqual((b"quit", b""), (got, rest))
+        self.assertEqual(b"quit", tcp_quit(run.port))
         lines = run.finish()
         self.assertIn("e1000: mac %s from the EEPROM" % runner.NET_MAC, lines)
         self.assertIn("e1000: link up, 1000 Mb/s full duplex", lines)
@@ -410,7 +409,9 @@ class Echo:
         self.assertEqual(0, c["malformed"])
         self.assertEqual(datagrams, c["udp echoes"])
         self.assertEqual(2, c["tcp connections"])
-        self.assertEqual(1, c["closed"])
+        # The first by FIN both ways; the second ends the run, before or
+        # after the kernel has seen its FIN.
+        self.assertIn(c["closed"], (1, 2))
         self.assertEqual(sent + 4, c["bytes echoed"])
         self.assertEqual(0, c["segments left unacknowledged"])
         self.assertEqual(1, c["arp replies"])
@@ -436,6 +437,14 @@ class Flood:
         run = Run(self, emulator, "run=lab9.e1000 seconds=%d hold=%d"
                   % (SERVE_SECONDS[emulator], hold_ms))
         run.wait_for(r"^net: .* echo on port", RUN_TIMEOUT[emulator])
+        # slirp resolves the guest's address with ARP before its first
+        # frame to it, and may drop a datagram that waited for the answer;
+        # a TCP round trip (which slirp retries) gets it resolved first.
+        with socket.create_connection(("127.0.0.1", run.port), timeout=30) as c:
+            c.sendall(b"arp")
+            self.assertEqual(b"arp", c.recv(10))
+            c.shutdown(socket.SHUT_WR)
+            self.assertEqual(b"", c.recv(10))
         with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as u:
             u.sendto(b"first", ("127.0.0.1", run.port))
             run.wait_for(r"^e1000: receive ring held", 30)
