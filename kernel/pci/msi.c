@@ -1,16 +1,12 @@
 // Message signalled interrupts (PCI 3.0 6.8): the device writes a dword
 // (the data) to an address, and the address and data are those of the
-// local APIC's message format (SDM Vol. 3A 11.11.1, 11.11.2): address
-// 0xFEE00000 with the destination APIC id in bits 19:12 (physical
-// destination mode), data = the vector (fixed delivery, edge).
+// local APIC's message format (arch/regs.h: SDM Vol. 3A 11.11).
 
 #include <stddef.h>
 
+#include "arch/regs.h"
 #include "lib/errno.h"
 #include "pci/pci.h"
-
-#define MSI_ADDRESS_BASE 0xFEE00000u
-#define MSI_ADDRESS_DEST_SHIFT 12
 
 // MSI capability (PCI 3.0 6.8.1): message control at +2, the address at
 // +4, its upper half at +8 if 64-bit capable, then the data.
@@ -62,7 +58,7 @@ int pci_enable_msi(const struct pci_func *f, uint8_t vector, uint32_t apic_id)
 	pci_write32(f, cap + MSI_ADDRESS_LOW, msi_address(apic_id));
 	if (is64)
 		pci_write32(f, cap + MSI_ADDRESS_HIGH, 0);
-	pci_write16(f, cap + (is64 ? MSI_DATA_64 : MSI_DATA_32), vector);
+	pci_write16(f, cap + (is64 ? MSI_DATA_64 : MSI_DATA_32), vector & MSI_DATA_VECTOR_MASK);
 	control &= ~MSI_CONTROL_MME_MASK;
 	pci_write16(f, cap + MSI_CONTROL, control | MSI_CONTROL_ENABLE);
 	messages_on(f);
@@ -90,7 +86,7 @@ int pci_enable_msix(const struct pci_func *f, uint8_t vector, uint32_t apic_id)
 		    MSIX_CONTROL_FUNCTION_MASK);
 	entry[MSIX_ENTRY_ADDRESS_LOW] = msi_address(apic_id);
 	entry[MSIX_ENTRY_ADDRESS_HIGH] = 0;
-	entry[MSIX_ENTRY_DATA] = vector;
+	entry[MSIX_ENTRY_DATA] = vector & MSI_DATA_VECTOR_MASK;
 	entry[MSIX_ENTRY_CONTROL] &= ~MSIX_ENTRY_MASKED;
 	pci_write16(f, cap + MSIX_CONTROL, (control | MSIX_CONTROL_ENABLE) &
 		    ~MSIX_CONTROL_FUNCTION_MASK);

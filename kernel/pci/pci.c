@@ -255,8 +255,8 @@ int pci_init(void)
 		return pci_nfuncs;
 	pci_found = true;
 	find_ecam();
-	// A multi-function host bridge has a host bus per function (PCI-to-PCI
-	// Bridge Architecture 1.2 3.2.5.6 for how firmware numbers them).
+	// Where function 0 of 00:00 is a multi-function device, each of its
+	// functions is a host bridge, the root of the bus of its number.
 	struct pci_func host = { 0 };
 	if (pci_read8(&host, PCI_HEADER_TYPE) & PCI_HEADER_MULTIFUNCTION) {
 		for (uint8_t fn = 0; fn < PCI_MAX_FUNCTIONS; fn++) {
