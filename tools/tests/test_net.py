@@ -17,6 +17,7 @@ shows that the network is restricted). ARP, ping and UDP replies are
 checked byte by byte with frames made here (RawFrames), carried by QEMU's
 socket network between its e1000 and this test on 127.0.0.1.
 """
+import json
 import os
 import queue
 import random
@@ -247,7 +248,7 @@ class RawFrames(unittest.TestCase):
     datagrams on 127.0.0.1 (QEMU's socket network: no NAT, no other
     host, nothing reachable but this test's socket): ARP, ping and UDP
     echo answered exactly, what is not for the kernel ignored, a bad
-    checksum refused."""
+    checksum refused, the link's going down and up noticed."""
 
     HOST_MAC = mac_bytes("02:00:00:00:00:02")
     HOST_IP = "10.0.2.2"
@@ -265,9 +266,14 @@ class RawFrames(unittest.TestCase):
         cmd = runner.qemu_command("qemu", "run=lab9.e1000 seconds=30 port=%d" % echo_port, 1, 128)
         at = cmd.index("-nic")
         del cmd[at:at + 2]
+        LOGS.mkdir(parents=True, exist_ok=True)
+        self.qmp_path = LOGS / "raw-frames.qmp"
+        if self.qmp_path.exists():
+            self.qmp_path.unlink()
         cmd += ["-netdev", "socket,id=n0,udp=127.0.0.1:%d,localaddr=127.0.0.1:%d"
                 % (self.host_port, self.qemu_port),
-                "-device", "e1000,netdev=n0,mac=" + runner.NET_MAC]
+                "-device", "e1000,netdev=n0,mac=" + runner.NET_MAC,
+                "-qmp", "unix:%s,server=on,wait=off" % self.qmp_path]
         self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                      text=True)
         seen = []
@@ -276,6 +282,26 @@ class RawFrames(unittest.TestCase):
             if "echo on port" in line:
                 return
         self.fail("the kernel never served:\n" + "".join(seen[-10:]))
+
+    def set_link(self, up):
+        """QEMU's set_link through its QMP socket (a Unix socket): the NIC
+        sees its link go down or up and interrupts (LSC)."""
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as q:
+            q.settimeout(10)
+            q.connect(str(self.qmp_path))
+            f = q.makefile("rw")
+            f.readline()                                    # the greeting
+            for command in ({"execute": "qmp_capabilities"},
+                            {"execute": "set_link", "arguments": {"name": "n0", "up": up}}):
+                f.write(json.dumps(command) + "\n")
+                f.flush()
+                self.assertIn("return", json.loads(f.readline()))
+
+    def wait_line(self, pattern):
+        for line in self.proc.stdout:
+            if re.search(pattern, line):
+                return line
+        self.fail("no line /%s/ from the kernel" % pattern)
 
     def finish(self):
         out, _ = self.proc.communicate(timeout=60)
@@ -357,6 +383,11 @@ class RawFrames(unittest.TestCase):
                            dst=mac_bytes("02:00:00:00:00:09")))
         self.send(self.eth(0x0800, self.ip(17, self.udp(9, port ^ 1, b"x"))))
         self.send(self.eth(0x0800, self.ip(17, self.udp(9, port, b"x"), bad_checksum=True)))
+        # The link goes down and comes back: a link status change each time.
+        self.set_link(False)
+        self.wait_line(r"^e1000: link down")
+        self.set_link(True)
+        self.wait_line(r"^e1000: link up$")
         self.send(self.eth(0x0800, self.ip(17, self.udp(9, port, b"quit"))))
         self.assertEqual(b"quit", self.check_ip_reply(self.receive(), 17)[1][8:])
         lines = self.finish()
