@@ -195,6 +195,38 @@ static void e1000_interrupt(void *arg)
 	__atomic_fetch_add(&nic.stats.interrupts, 1, __ATOMIC_RELAXED);
 }
 
+// The registers, both rings and their buffers. Returns 0 or -ENOMEM.
+static int map_and_allocate(const struct pci_func *f)
+{
+	nic.regs = pci_map_bar(f, 0);
+	nic.rx_ring = alloc_block(E1000_RX_RING * sizeof(struct e1000_rx_desc));
+	nic.tx_ring = alloc_block(E1000_TX_RING * sizeof(struct e1000_tx_desc));
+	nic.rx_bufs = alloc_block(E1000_RX_RING * E1000_BUF_SIZE);
+	nic.tx_bufs = alloc_block(E1000_TX_RING * E1000_BUF_SIZE);
+	if (nic.regs == NULL || !nic.rx_ring || !nic.tx_ring || !nic.rx_bufs || !nic.tx_bufs)
+		return -ENOMEM;
+	return 0;
+}
+
+// The interrupt (e1000_irq=intx on the command line: the INTx line even
+// where the NIC could send messages), counters from zero, the causes
+// unmasked. Returns 0, or -ENODEV if the NIC cannot interrupt.
+static int start_interrupts(const struct pci_func *f)
+{
+	const char *irq = cmdline_get("e1000_irq");
+	bool prefer_intx = irq != NULL && strcmp(irq, "intx") == 0;
+
+	nic.irq_kind = pci_setup_interrupt(f, e1000_interrupt, NULL, prefer_intx, &nic.vector);
+	if (nic.irq_kind == PCI_IRQ_NONE)
+		return -ENODEV;
+	// The statistics registers clear on read.
+	struct e1000_stats ignored;
+	e1000_stats(&ignored);
+	memset(&nic.stats, 0, sizeof(nic.stats));
+	reg_write(E1000_IMS, IRQ_CAUSES);
+	return 0;
+}
+
 int e1000_init(void (*receiver)(const void *frame, size_t len))
 {
 	const struct pci_func *f = pci_find(E1000_VENDOR_INTEL, E1000_DEVICE_82540EM);
@@ -203,14 +235,9 @@ int e1000_init(void (*receiver)(const void *frame, size_t len))
 	nic.pci = f;
 	nic.receiver = receiver;
 	pci_enable(f, true);
-	nic.regs = pci_map_bar(f, 0);
-	nic.rx_ring = alloc_block(E1000_RX_RING * sizeof(struct e1000_rx_desc));
-	nic.tx_ring = alloc_block(E1000_TX_RING * sizeof(struct e1000_tx_desc));
-	nic.rx_bufs = alloc_block(E1000_RX_RING * E1000_BUF_SIZE);
-	nic.tx_bufs = alloc_block(E1000_TX_RING * E1000_BUF_SIZE);
-	if (nic.regs == NULL || !nic.rx_ring || !nic.tx_ring || !nic.rx_bufs || !nic.tx_bufs)
-		return -ENOMEM;
-	int r = reset();
+	int r = map_and_allocate(f);
+	if (r == 0)
+		r = reset();
 	if (r < 0)
 		return r;
 	// Link set up by the MAC's auto-speed detection (14.3): no link or
@@ -221,18 +248,9 @@ int e1000_init(void (*receiver)(const void *frame, size_t len))
 	read_mac();
 	rx_init();
 	tx_init();
-	// e1000_irq=intx on the command line: the INTx line even where the
-	// NIC could send MSIs.
-	const char *irq = cmdline_get("e1000_irq");
-	bool prefer_intx = irq != NULL && strcmp(irq, "intx") == 0;
-	nic.irq_kind = pci_setup_interrupt(f, e1000_interrupt, NULL, prefer_intx, &nic.vector);
-	if (nic.irq_kind == PCI_IRQ_NONE)
-		return -ENODEV;
-	// Counters start from zero; the statistics registers clear on read.
-	struct e1000_stats ignored;
-	e1000_stats(&ignored);
-	memset(&nic.stats, 0, sizeof(nic.stats));
-	reg_write(E1000_IMS, IRQ_CAUSES);
+	r = start_interrupts(f);
+	if (r < 0)
+		return r;
 	for (int ms = 0; ms < LINK_TIMEOUT_MS && !(reg_read(E1000_STATUS) & E1000_STATUS_LU); ms++)
 		udelay(1000);
 	nic.link_up = reg_read(E1000_STATUS) & E1000_STATUS_LU;

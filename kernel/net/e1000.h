@@ -41,7 +41,7 @@ struct e1000_stats {
 	uint64_t crc_errors;    // CRCERRS
 };
 
-// Finds the first 82540EM on PCI (pci_init must have run), resets it,
+// Once: finds the first 82540EM on PCI (pci_init must have run), resets it,
 // reads its MAC address, sets up both rings and its interrupt, turns the
 // receiver and transmitter on and waits up to a second for the link.
 // Frames received go to receiver(frame, length) from e1000_poll. Returns

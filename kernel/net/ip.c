@@ -1,6 +1,8 @@
 // IPv4 (RFC 791) to our address: ICMP echo requests (RFC 792) and UDP
-// datagrams to the echo port (RFC 768) are answered; the rest ignored.
+// datagrams to the echo port (RFC 768) are answered, TCP goes to tcp.c;
+// the rest is ignored.
 
+#include "lib/errno.h"
 #include "lib/string.h"
 #include "net/net.h"
 
@@ -23,7 +25,8 @@ struct __attribute__((packed)) udp_header {
 	uint16_t checksum;      // 0: none (IPv4 only)
 };
 
-// Replies are built here: the bottom half runs on one CPU at a time.
+// Replies are built here (and frames in ip_send): net_input runs for one
+// frame at a time (net/net.h).
 static uint8_t reply[ETH_MAX_FRAME];
 
 uint32_t ip_pseudo_sum(const struct ip_header *ip, uint8_t protocol, const void *data,
@@ -54,7 +57,7 @@ int ip_send(const uint8_t mac[ETH_ALEN], uint32_t dst, uint8_t protocol, const v
 	struct ip_header *ip = (struct ip_header *)(frame + ETH_HEADER_LEN);
 
 	if (len > ETH_MAX_FRAME - ETH_HEADER_LEN - sizeof(*ip))
-		return -1;
+		return -EINVAL;
 	memcpy(eth->dst, mac, ETH_ALEN);
 	memcpy(eth->src, net_iface.mac, ETH_ALEN);
 	eth->type = net_htons(ETH_TYPE_IPV4);

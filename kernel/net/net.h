@@ -67,7 +67,9 @@ extern struct net_stats net_stats;
 // echo on echo_port; replies are sent with send(frame, len).
 void net_init(const uint8_t mac[ETH_ALEN], uint32_t ip, uint16_t echo_port,
 	      int (*send)(const void *frame, size_t len));
-// One received Ethernet frame (without its CRC).
+// One received Ethernet frame (without its CRC). Called for one frame at
+// a time (the e1000's bottom half holds its receive lock): the services
+// build their replies in static buffers.
 void net_input(const void *frame, size_t len);
 
 // "a.b.c.d" to a host-order address; 0 if malformed.
@@ -92,7 +94,8 @@ void tcp_input(const struct ip_header *ip, const uint8_t *seg, size_t len,
 uint32_t ip_pseudo_sum(const struct ip_header *ip, uint8_t protocol, const void *data,
 		       size_t len);
 // Sends an IPv4 datagram of protocol with this payload to ip at mac.
-// Returns 0 or what the NIC's send returned.
+// Returns 0, -EINVAL if it does not fit a frame, or what the NIC's send
+// returned.
 int ip_send(const uint8_t mac[ETH_ALEN], uint32_t ip, uint8_t protocol, const void *payload,
 	    size_t len);
 // Sends a frame built in place, its Ethernet header addressed back to
