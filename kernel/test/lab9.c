@@ -57,8 +57,8 @@ static void print_counters(void)
 }
 
 KTEST(lab9_e1000, "lab9.e1000", STAGE_SMP,
-      "the e1000 up; ARP, ping, UDP and TCP echo at ip= port= until a 'quit' datagram or seconds= "
-      "(hold= ms: the receive ring held after the first UDP datagram)");
+      "the e1000 up; ARP, ping, UDP and TCP echo at ip= port= until 'quit', count= UDP echoes "
+      "or seconds= (hold= ms: the receive ring held after the first UDP datagram)");
 static void lab9_e1000(void)
 {
 	const char *ip_text = cmdline_get("ip");
@@ -66,6 +66,7 @@ static void lab9_e1000(void)
 	uint16_t port = cmdline_get_u64("port", 7);
 	uint64_t seconds = cmdline_get_u64("seconds", 20);
 	uint64_t hold_ms = cmdline_get_u64("hold", 0);
+	uint64_t count = cmdline_get_u64("count", 0);        // 0: no bound
 
 	if (ip == 0)
 		panic("lab9.e1000: ip=%s is not an IPv4 address", ip_text);
@@ -90,7 +91,8 @@ static void lab9_e1000(void)
 	uint64_t deadline = rdtsc() + seconds * 1000 * tsc_per_ms;
 	uint64_t release_at = 0;
 	bool held = false;
-	while (net_stats.quit_requests == 0 && rdtsc() < deadline) {
+	while (net_stats.quit_requests == 0 && rdtsc() < deadline &&
+	       (count == 0 || net_stats.udp_echoes < count)) {
 		if (hold_ms > 0 && release_at == 0 && net_stats.udp_echoes > 0) {
 			e1000_hold_rx(true);
 			held = true;
@@ -109,7 +111,8 @@ static void lab9_e1000(void)
 		wait_for_nic();
 		e1000_poll();
 	}
-	printk("net: %s\n", net_stats.quit_requests ? "quit received" : "time is up");
+	printk("net: %s\n", net_stats.quit_requests ? "quit received" :
+	       count && net_stats.udp_echoes >= count ? "all datagrams echoed" : "time is up");
 	print_counters();
 }
 

@@ -255,7 +255,7 @@ class RawFrames(unittest.TestCase):
     GUEST_MAC = mac_bytes(runner.NET_MAC)
     GUEST_IP = runner.NET_GUEST_IP
 
-    def start(self, echo_port):
+    def start(self, echo_port, extra=""):
         self.host_port = free_port()
         with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
             s.bind(("127.0.0.1", 0))
@@ -263,7 +263,8 @@ class RawFrames(unittest.TestCase):
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         self.sock.bind(("127.0.0.1", self.host_port))
         self.sock.settimeout(5)
-        cmd = runner.qemu_command("qemu", "run=lab9.e1000 seconds=30 port=%d" % echo_port, 1, 128)
+        cmd = runner.qemu_command("qemu", "run=lab9.e1000 seconds=30 port=%d %s"
+                                  % (echo_port, extra), 1, 128)
         at = cmd.index("-nic")
         del cmd[at:at + 2]
         LOGS.mkdir(parents=True, exist_ok=True)
@@ -397,6 +398,19 @@ class RawFrames(unittest.TestCase):
                           c["malformed"]), "\n".join(lines[-8:]))
         self.assertEqual(1 + pings + datagrams + 2 + 1, c["rx frames"])
         self.assertEqual(1 + pings + datagrams + 1, c["tx frames"])
+
+
+    def test_qemu_count(self):
+        """count=N: the kernel serves N UDP datagrams, then ends."""
+        n = random.randint(1, 6)
+        self.start(7, "count=%d" % n)
+        for i in range(n):
+            self.send(self.eth(0x0800, self.ip(17, self.udp(5000 + i, 7, b"%d" % i))))
+            self.assertEqual(b"%d" % i, self.check_ip_reply(self.receive(), 17)[1][8:])
+        lines = self.finish()
+        self.assertIn("net: all datagrams echoed", lines)
+        self.assertEqual(n, counters(lines)["udp echoes"])
+        self.assertIn("== end: ok", lines)
 
 
 class Echo:
