@@ -18,6 +18,7 @@
 #include "mm/bootmap.h"
 #include "mm/page.h"
 #include "mm/vm.h"
+#include "pci/pci.h"
 #include "monitor/monitor.h"
 #include "platform/platform.h"
 #include "proc/exec.h"
@@ -70,6 +71,9 @@ void bring_up(enum stage stage)
 			break;
 		case STAGE_SMP:
 			smp_start(ap_main);
+			// pci=list: find and list the PCI functions now.
+			if (cmdline_get("pci") != NULL)
+				pci_init();
 			break;
 		case STAGE_VMX:
 			if (vmx_init() < 0 || vmx_enable_all() < 0)

@@ -175,19 +175,44 @@ def ovmf_image():
                        "(tools/setup does)" % OVMF_IMAGES[0])
 
 
+# The NIC a run with a network gets: an e1000 (82540EM) with this MAC
+# address, on the emulator's user-mode network (QEMU's user networking,
+# Bochs's slirp), where the guest is 10.0.2.15 and the host 10.0.2.2.
+NET_MAC = "52:54:00:12:34:56"
+NET_GUEST_IP = "10.0.2.15"
+
+
+def qemu_net_args(net_port):
+    """No NIC at all without a port (QEMU's PC would otherwise get one on
+    an unrestricted network). With one: an e1000 on a restricted user
+    network (the guest reaches nothing beyond the emulator), and TCP
+    connections and UDP datagrams to 127.0.0.1:net_port on this machine
+    forwarded to the same port of the guest, on the loopback address only.
+    Restricted slirp drops every UDP datagram the guest sends but to its
+    own DHCP and TFTP services, replies to forwarded ones too: through
+    the forward, only TCP comes back."""
+    if net_port is None:
+        return ["-nic", "none"]
+    forwards = ",".join("hostfwd=%s:127.0.0.1:%d-:%d" % (proto, net_port, net_port)
+                        for proto in ("tcp", "udp"))
+    return ["-netdev", "user,id=n0,restrict=on," + forwards,
+            "-device", "e1000,netdev=n0,mac=" + NET_MAC]
+
+
 def qemu_command(emulator, cmdline, smp, megs, interactive=False, gdb_port=None, cpu=None,
-                 uefi_iso=None):
+                 uefi_iso=None, net_port=None):
     """The QEMU command line for a run (cpu: a -cpu model, else QEMU's own
     default, or the host's CPU under KVM). With uefi_iso, a PC of today
     (q35) whose UEFI firmware boots that ISO (its grub.cfg holds the
-    command line); else QEMU loads the kernel itself."""
+    command line); else QEMU loads the kernel itself. net_port: see
+    qemu_net_args."""
     if uefi_iso:
         boot = ["-machine", "q35", "-bios", str(ovmf_image()), "-cdrom", str(uefi_iso)]
     else:
         boot = ["-kernel", str(KERNEL_ELF), "-append", cmdline]
     cmd = ["qemu-system-x86_64"] + boot + ["-m", str(megs), "-smp", str(smp), "-no-reboot", "-display", "none",
            "-serial", "mon:stdio" if interactive else "stdio",
-           "-device", "isa-debug-exit,iobase=0xf4,iosize=4"]
+           "-device", "isa-debug-exit,iobase=0xf4,iosize=4"] + qemu_net_args(net_port)
     if emulator == "kvm":
         why = kvm_unusable_reason()
         if why:
@@ -222,22 +247,45 @@ def grub_config(cmdline):
             "\tmultiboot2 /boot/kernel.elf %s\n\tboot\n}\n" % cmdline)
 
 
-def bochs_config(iso, log, smp, megs, com1_mode, com1_dev, cpu=None):
+def bochs_config(iso, log, smp, megs, com1_mode, com1_dev, cpu=None, slirp_config=None):
+    """The bochsrc; with slirp_config (the path of bochs_slirp_config's
+    file), an e1000 on Bochs's slirp network."""
     text = BOCHSRC_TEMPLATE.read_text()
     for key, value in (("ISO", iso), ("LOG", log), ("CPUS", smp), ("MEGS", megs),
                        ("CPU_MODEL", cpu or BOCHS_CPU_MODEL),
                        ("COM1_MODE", com1_mode), ("COM1_DEV", com1_dev)):
         text = text.replace("@%s@" % key, str(value))
+    if slirp_config:
+        text += ("# The NIC: an e1000 on slirp (its configuration: %s).\n"
+                 "plugin_ctrl: e1000=1\n"
+                 "e1000: enabled=1, mac=%s, ethmod=slirp, script=%s\n"
+                 % (slirp_config, NET_MAC, slirp_config))
     return text
 
 
-def bochs_command(workdir, cmdline, smp, megs, interactive=False, cpu=None, com1_tty=None):
+def bochs_slirp_config(net_port):
+    """Bochs's slirp configuration (its first line must say so): restricted
+    (the guest reaches only slirp's own services), and TCP and UDP to
+    127.0.0.1:net_port forwarded to the same port of the guest."""
+    return ("# slirp config\n"
+            "restricted = 1\n"
+            "hostfwd = tcp:127.0.0.1:%d-:%d\n"
+            "hostfwd = udp:127.0.0.1:%d-:%d\n" % ((net_port,) * 4))
+
+
+def bochs_command(workdir, cmdline, smp, megs, interactive=False, cpu=None, com1_tty=None,
+                  net_port=None):
     """Write the ISO, bochsrc and debugger script for a Bochs run into
     workdir and return the command. Debian's Bochs has its debugger built
     in: the script's "c" lets it run without stopping at a prompt. COM1 is
-    the terminal (interactive), the terminal device com1_tty, or a file."""
+    the terminal (interactive), the terminal device com1_tty, or a file.
+    net_port: an e1000 whose port net_port is forwarded (bochs_slirp_config)."""
     iso = workdir / "kernel.iso"
     make_iso(cmdline, iso)
+    slirp = None
+    if net_port is not None:
+        slirp = workdir / "slirp.conf"
+        slirp.write_text(bochs_slirp_config(net_port))
     if interactive and os.isatty(0):
         com1_tty = os.ttyname(0)
     if com1_tty:
@@ -245,7 +293,7 @@ def bochs_command(workdir, cmdline, smp, megs, interactive=False, cpu=None, com1
     else:
         com1_mode, com1_dev = "file", workdir / "com1.log"
     (workdir / "bochsrc").write_text(
-        bochs_config(iso, workdir / "bochs.log", smp, megs, com1_mode, com1_dev, cpu))
+        bochs_config(iso, workdir / "bochs.log", smp, megs, com1_mode, com1_dev, cpu, slirp))
     (workdir / "bochs.rc").write_text("c\n")
     return ["bochs", "-q", "-f", str(workdir / "bochsrc"), "-rc", str(workdir / "bochs.rc")]
 
@@ -255,17 +303,18 @@ def bochs_command(workdir, cmdline, smp, megs, interactive=False, cpu=None, com1
 QEMU_EXIT_STATUS = {1: "ok", 3: "panic", 0: "reset"}
 
 
-def run_interactive(emulator, cmdline, smp=1, megs=256, gdb_port=None, firmware="bios"):
+def run_interactive(emulator, cmdline, smp=1, megs=256, gdb_port=None, firmware="bios",
+                    net_port=None):
     """Run with the terminal attached to the serial console (make run,
     make gdb); returns how the run ended: ok, panic, reset or error."""
     workdir = BUILD / "run" / "interactive"
     workdir.mkdir(parents=True, exist_ok=True)
     if not os.isatty(0) and gdb_port is None:
-        return run_piped(emulator, workdir, cmdline, smp, megs, firmware)
+        return run_piped(emulator, workdir, cmdline, smp, megs, firmware, net_port)
     if emulator == "bochs":
         if firmware != "bios":
             raise RuntimeError("Bochs boots by its BIOS only: UEFI boots run under QEMU")
-        cmd = bochs_command(workdir, cmdline, smp, megs, interactive=True)
+        cmd = bochs_command(workdir, cmdline, smp, megs, interactive=True, net_port=net_port)
         # COM1 is the terminal. Port 0xE9's copy of the output goes to a
         # file, whose end marker says how the run ended (Bochs exits with 1
         # after any shutdown request); Bochs's own messages are shown only
@@ -283,7 +332,7 @@ def run_interactive(emulator, cmdline, smp=1, megs=256, gdb_port=None, firmware=
         iso = workdir / "kernel.iso"
         make_iso(cmdline, iso)
     cmd = qemu_command(emulator, cmdline, smp, megs, interactive=True, gdb_port=gdb_port,
-                       uefi_iso=iso)
+                       uefi_iso=iso, net_port=net_port)
     return QEMU_EXIT_STATUS.get(subprocess.call(cmd), "error")
 
 
@@ -298,13 +347,13 @@ def first_prompt(cmdline):
     return {"monitor": "K> ", "shell": "$ "}.get(run, "== run: ")
 
 
-def run_piped(emulator, workdir, cmdline, smp, megs, firmware):
+def run_piped(emulator, workdir, cmdline, smp, megs, firmware, net_port=None):
     """make run with input that is not a terminal (a script's pipe): the
     output is shown as it comes, and the input is typed into COM1 once the
     kernel is ready to read it. Typed any earlier, it would be lost: the
     kernel clears the UART's FIFO when it sets the port up."""
     result = run_captured(emulator, cmdline, workdir / "piped.log", timeout=PIPED_RUN_TIMEOUT,
-                          smp=smp, megs=megs, firmware=firmware,
+                          smp=smp, megs=megs, firmware=firmware, net_port=net_port,
                           stdin_data=[(first_prompt(cmdline), sys.stdin.read())],
                           echo=lambda s: (sys.stdout.write(s), sys.stdout.flush()))
     if result.status not in ("ok", "panic"):
@@ -313,7 +362,8 @@ def run_piped(emulator, workdir, cmdline, smp, megs, firmware):
 
 
 def run_captured(emulator, cmdline, log_path, timeout=None, smp=1, megs=256,
-                 stdin_data=None, stdin_after="K> ", echo=None, cpu=None, firmware="bios"):
+                 stdin_data=None, stdin_after="K> ", echo=None, cpu=None, firmware="bios",
+                 net_port=None):
     """Run to the end with the output captured; returns a RunResult.
     stdin_data is typed into the serial console (Bochs's through a
     pseudo-terminal, paced: see Typist) once the
@@ -323,7 +373,9 @@ def run_captured(emulator, cmdline, log_path, timeout=None, smp=1, megs=256,
     shows its cue. echo, if given, is
     called with each chunk of output as it arrives. cpu names the CPU
     model (None: the default of qemu_command or BOCHS_CPU_MODEL); firmware
-    is one of FIRMWARES (UEFI under QEMU only)."""
+    is one of FIRMWARES (UEFI under QEMU only). net_port attaches an
+    e1000 whose UDP port net_port is forwarded from 127.0.0.1:net_port
+    (qemu_net_args, bochs_slirp_config)."""
     timeout = timeout or DEFAULT_TIMEOUT[emulator]
     log_path = Path(log_path)
     log_path.parent.mkdir(parents=True, exist_ok=True)
@@ -343,13 +395,14 @@ def run_captured(emulator, cmdline, log_path, timeout=None, smp=1, megs=256,
             # 0xE9 (stdout); what COM1 sends is read and dropped.
             com1 = Pty() if steps else None
             cmd = bochs_command(workdir, cmdline, smp, megs, cpu=cpu,
-                                com1_tty=com1.name if com1 else None)
+                                com1_tty=com1.name if com1 else None, net_port=net_port)
         else:
             iso = None
             if firmware == "uefi":
                 iso = workdir / "kernel.iso"
                 make_iso(cmdline, iso)
-            cmd = qemu_command(emulator, cmdline, smp, megs, cpu=cpu, uefi_iso=iso)
+            cmd = qemu_command(emulator, cmdline, smp, megs, cpu=cpu, uefi_iso=iso,
+                               net_port=net_port)
     except (RuntimeError, OSError) as e:
         result.reason = str(e)
         return result

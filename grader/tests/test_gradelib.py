@@ -239,6 +239,30 @@ class MachineOptions(unittest.TestCase):
         self.assertIn("cpu: model=%s," % runner.BOCHS_CPU_MODEL,
                       runner.bochs_config("k.iso", "b.log", 1, 512, "file", "c.log"))
 
+    def test_the_network_is_restricted_and_forwarded_from_loopback_only(self):
+        cmd = runner.qemu_command("qemu", "run=x", 1, 128)
+        self.assertEqual(cmd[cmd.index("-nic") + 1], "none")
+        cmd = runner.qemu_command("qemu", "run=x", 1, 128, net_port=12345)
+        self.assertNotIn("-nic", cmd)
+        netdev = cmd[cmd.index("-netdev") + 1].split(",")
+        self.assertIn("restrict=on", netdev)
+        self.assertEqual(["hostfwd=tcp:127.0.0.1:12345-:12345",
+                          "hostfwd=udp:127.0.0.1:12345-:12345"],
+                         [o for o in netdev if o.startswith("hostfwd")])
+        self.assertIn("e1000,netdev=n0,mac=" + runner.NET_MAC, cmd)
+        slirp = runner.bochs_slirp_config(12345).splitlines()
+        self.assertEqual("# slirp config", slirp[0])
+        self.assertIn("restricted = 1", slirp)
+        self.assertEqual(["hostfwd = tcp:127.0.0.1:12345-:12345",
+                          "hostfwd = udp:127.0.0.1:12345-:12345"],
+                         [l for l in slirp if l.startswith("hostfwd")])
+        self.assertNotIn("e1000", runner.bochs_config("k.iso", "b.log", 1, 512, "file", "c.log"))
+        config = runner.bochs_config("k.iso", "b.log", 1, 512, "file", "c.log",
+                                     slirp_config="s.conf")
+        self.assertIn("plugin_ctrl: e1000=1\n", config)
+        self.assertIn("e1000: enabled=1, mac=%s, ethmod=slirp, script=s.conf\n"
+                      % runner.NET_MAC, config)
+
     @unittest.skipUnless(runner.KERNEL_ELF.exists(), "needs the built kernel (make kernel)")
     def test_memory_map_beyond_the_pci_hole(self):
         """Lab 1's memory-map test passes on a machine with RAM above 4 GiB,

@@ -47,6 +47,7 @@ struct __attribute__((packed)) madt {
 
 #define MADT_LOCAL_APIC 0
 #define MADT_IO_APIC 1
+#define MADT_SOURCE_OVERRIDE 2
 #define MADT_LAPIC_ADDRESS_OVERRIDE 5
 #define MADT_LOCAL_X2APIC 9
 #define MADT_CPU_ENABLED 1
@@ -129,6 +130,24 @@ static void parse_madt(const struct madt *m)
 	}
 }
 
+// Interrupt Source Overrides (ACPI 6.4 5.2.12.5): bus 0 (ISA), the IRQ,
+// the GSI it arrives at, and its MPS INTI flags.
+static void parse_overrides(const struct madt *m)
+{
+	const uint8_t *e = m->entries, *end = (const uint8_t *)m + m->header.length;
+
+	for (int irq = 0; irq < 16; irq++)
+		acpi.isa_gsi[irq] = irq;
+	for (; e + 2 <= end && e[1] >= 2 && e + e[1] <= end; e += e[1]) {
+		if (e[0] != MADT_SOURCE_OVERRIDE || e[1] < 10 || e[2] != 0 || e[3] >= 16)
+			continue;
+		acpi.isa_gsi[e[3]] = *(const uint32_t *)(e + 4);
+		acpi.isa_flags[e[3]] = *(const uint16_t *)(e + 8);
+	}
+}
+
+static const struct rsdp *rsdp;
+
 // Returns the table with this signature listed by the RSDT or XSDT.
 static const struct sdt_header *find_table(const struct rsdp *r, const char *signature)
 {
@@ -155,7 +174,9 @@ static const struct sdt_header *find_table(const struct rsdp *r, const char *sig
 int acpi_init(void)
 {
 	acpi = (struct acpi_info){ .lapic_base = DEFAULT_LAPIC_BASE };
-	const struct rsdp *r = find_rsdp();
+	for (int irq = 0; irq < 16; irq++)
+		acpi.isa_gsi[irq] = irq;
+	const struct rsdp *r = rsdp = find_rsdp();
 	const struct sdt_header *madt = r ? find_table(r, "APIC") : NULL;
 
 	if (madt == NULL) {
@@ -164,10 +185,16 @@ int acpi_init(void)
 		return -ENOENT;
 	}
 	parse_madt((const struct madt *)madt);
+	parse_overrides((const struct madt *)madt);
 	if (acpi.cpus_ignored)
 		printk("acpi: %d more CPUs than this kernel's %d are left off\n",
 		       acpi.cpus_ignored, MAX_CPUS);
 	if (acpi.ncpus == 0)
 		acpi.ncpus = 1;
 	return 0;
+}
+
+const void *acpi_find_table(const char *signature)
+{
+	return rsdp ? find_table(rsdp, signature) : NULL;
 }

@@ -3,6 +3,11 @@
 //   0xFFFFFFFF80000000  KERNBASE: the kernel image, linked here and loaded
 //                       at physical KERNEL_LOAD_PHYS (the top 2 GiB, so the
 //                       compiler's -mcmodel=kernel can use 32-bit addresses).
+//   0xFFFFFF8000000000  MMIO_BASE: device registers mapped uncached
+//                       (vm_map_mmio), up to KERNBASE. It lies in the last
+//                       PML4 entry, the image's, which every address space
+//                       shares from vm_init on, so a mapping made later is
+//                       seen by all of them.
 //   0xFFFF800000000000  DIRECTMAP_BASE: all of physical memory, mapped 1:1
 //                       at this offset, so the kernel reaches any physical
 //                       page at P2V(pa).
@@ -18,6 +23,8 @@
 #define KERNBASE           0xFFFFFFFF80000000
 #define DIRECTMAP_BASE     0xFFFF800000000000
 #define KERNEL_LOAD_PHYS   0x100000
+#define MMIO_BASE          0xFFFFFF8000000000
+#define MMIO_END           KERNBASE
 #define BOOT_DIRECTMAP_GIB 4
 
 #define USER_TOP 0x0000800000000000ul   // the end of the user half

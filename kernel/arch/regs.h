@@ -81,6 +81,15 @@
 #define EFER_NXE 0x00000800     // no-execute bit in page tables
 #define EFER_LMA 0x00000400     // long mode active (set by the CPU; by VM entry for a guest)
 
+// The message a device sends for an interrupt (MSI, MSI-X) in the local
+// APIC's format (SDM Vol. 3A 11.11.1, 11.11.2): written to 0xFEE00000
+// with the destination APIC id in address bits 19:12 (physical
+// destination, no redirection hint); the data is the vector, with fixed
+// delivery and edge trigger (bits 10:8 and 15 zero).
+#define MSI_ADDRESS_BASE       0xFEE00000u
+#define MSI_ADDRESS_DEST_SHIFT 12
+#define MSI_DATA_VECTOR_MASK   0xFFu
+
 #ifdef __ASSEMBLER__
 // From 32-bit protected mode with paging off to long mode (SDM Vol. 3A
 // 10.8.5): PAE, the PML4 (its physical address in \\pml4, below 4 GiB),

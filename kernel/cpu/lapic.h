@@ -10,6 +10,8 @@
 
 #define T_TIMER 48              // the timer's vector, above the 8259s' 32-47
 #define T_SERIAL 52             // COM1 (ISA IRQ 4), through the I/O APIC
+#define T_DEVICE_FIRST 64       // device interrupts (trap_device_vector):
+#define T_DEVICE_LAST 95        // MSIs and PCI lines through the I/O APIC
 #define T_IPI_CALL 0xF0         // a cross-CPU call (cpu/ipi.h)
 #define T_APIC_ERROR 0xFE
 #define T_SPURIOUS 0xFF

@@ -19,6 +19,9 @@ const char *strerror(int error)
 	case EINVAL: return "invalid argument";
 	case EDEADLK: return "the wait would never end";
 	case ENOSYS: return "no such system call";
+	case ENODEV: return "no such device";
+	case ENOSPC: return "no space left";
+	case ETIMEDOUT: return "timed out";
 	default: return "unknown error";
 	}
 }

@@ -14,12 +14,15 @@
 #define EFAULT  14      // bad address
 #define EBUSY   16      // in use
 #define EEXIST  17      // already there
+#define ENODEV  19      // no such device
 #define EINVAL  22      // invalid argument
 #define EMFILE  24      // too many open files
+#define ENOSPC  28      // no room left (a table, a ring)
 #define EPIPE   32      // write to a pipe nobody reads
 #define E2BIG   7       // argument list or string too long
 #define EDEADLK 35      // the wait would never end
 #define ENOSYS  38      // no such system call
+#define ETIMEDOUT 110   // a device did not answer in time
 
 // A name for an error code, for messages: "out of memory".
 const char *strerror(int error);

@@ -1,9 +1,11 @@
+#include "arch/memlayout.h"
 #include "arch/regs.h"
 #include "arch/x86.h"
 #include "debug/panic.h"
 #include "lib/errno.h"
 #include "lib/string.h"
 #include "mm/vm.h"
+#include "sync/spinlock.h"
 
 pte_t *kernel_pml4;
 uint64_t vm_table_pages;
@@ -84,6 +86,30 @@ int vm_map_phys(pte_t *pml4, uint64_t va, uint64_t pa, uint64_t len, uint64_t pe
 		off += large ? LARGE_PAGE_SIZE : PAGE_SIZE;
 	}
 	return 0;
+}
+
+void *vm_map_mmio(uint64_t pa, uint64_t len)
+{
+	static struct spinlock lock = SPINLOCK_INIT("mmio");
+	static uint64_t next = MMIO_BASE;
+	uint64_t start = pa & ~(uint64_t)(PAGE_SIZE - 1);
+	uint64_t size = (pa + len - start + PAGE_SIZE - 1) & ~(uint64_t)(PAGE_SIZE - 1);
+
+	if (kernel_pml4 == NULL || len == 0)
+		return NULL;
+	spin_lock(&lock);
+	// Each range starts on a 2 MiB boundary, at the offset of pa within
+	// its 2 MiB page, so that large ranges get large pages.
+	uint64_t va = ((next + LARGE_PAGE_SIZE - 1) & ~(LARGE_PAGE_SIZE - 1)) +
+		      (start & (LARGE_PAGE_SIZE - 1));
+	bool fits = va + size <= MMIO_END && va + size > va;
+	if (fits)
+		next = va + size;
+	spin_unlock(&lock);
+	if (!fits || vm_map_phys(kernel_pml4, va, start, size,
+				 PTE_W | PTE_NX | PTE_G | PTE_PCD | PTE_PWT) < 0)
+		return NULL;
+	return (void *)(va + (pa - start));
 }
 
 struct page *vm_lookup(pte_t *pml4, uint64_t va, pte_t *pte_out)

@@ -70,6 +70,14 @@ int vm_map(pte_t *pml4, uint64_t va, struct page *p, uint64_t perm);
 // where va, pa and the length left allow it. Returns 0 or -ENOMEM.
 int vm_map_phys(pte_t *pml4, uint64_t va, uint64_t pa, uint64_t len, uint64_t perm);
 
+// Maps the device registers at physical [pa, pa + len) into the kernel's
+// MMIO window (mm/memlayout.h), writable, not executable and uncached
+// (PCD and PWT: memory type UC with the power-on PAT, SDM Vol. 3A 12.12.3),
+// so that every read and write reaches the device in order. Returns the
+// virtual address of pa, or NULL if the window or memory for page tables
+// is exhausted. Needs the kernel's own tables (vm_init); never unmapped.
+void *vm_map_mmio(uint64_t pa, uint64_t len);
+
 // Returns the page mapped at va (NULL if none or not allocator memory);
 // if pte is not NULL, *pte gets the entry (0 if none).
 struct page *vm_lookup(pte_t *pml4, uint64_t va, pte_t *pte);

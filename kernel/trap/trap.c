@@ -10,9 +10,11 @@
 #include "debug/backtrace.h"
 #include "debug/panic.h"
 #include "fs/tty.h"
+#include "lib/errno.h"
 #include "mm/aspace.h"
 #include "proc/proc.h"
 #include "proc/signal.h"
+#include "sync/spinlock.h"
 #include "trap/pic.h"
 #include "trap/trap.h"
 
@@ -89,6 +91,30 @@ static void trap_kernel_panic(const struct trapframe *tf)
 	panic_end();
 }
 
+struct device_handler {
+	void (*fn)(void *arg);
+	void *arg;
+};
+static struct device_handler device_handlers[T_DEVICE_LAST - T_DEVICE_FIRST + 1];
+static struct spinlock device_handlers_lock = SPINLOCK_INIT("device vectors");
+
+int trap_device_vector(void (*handler)(void *arg), void *arg)
+{
+	int vector = -ENOSPC;
+
+	spin_lock(&device_handlers_lock);
+	for (int i = 0; i <= T_DEVICE_LAST - T_DEVICE_FIRST; i++) {
+		if (device_handlers[i].fn == NULL) {
+			device_handlers[i].arg = arg;
+			__atomic_store_n(&device_handlers[i].fn, handler, __ATOMIC_RELEASE);
+			vector = T_DEVICE_FIRST + i;
+			break;
+		}
+	}
+	spin_unlock(&device_handlers_lock);
+	return vector;
+}
+
 // An interrupt, from user or kernel mode.
 static void interrupt(const struct trapframe *tf)
 {
@@ -111,6 +137,17 @@ static void interrupt(const struct trapframe *tf)
 		break;
 	case T_SPURIOUS:
 		break;                  // no EOI for a spurious interrupt (SDM Vol. 3A 11.9)
+	case T_DEVICE_FIRST ... T_DEVICE_LAST: {
+		struct device_handler *h = &device_handlers[tf->vector - T_DEVICE_FIRST];
+		void (*fn)(void *) = __atomic_load_n(&h->fn, __ATOMIC_ACQUIRE);
+		if (fn != NULL)
+			fn(h->arg);
+		else
+			printk("cpu %d: interrupt on vector %lu, which no device has\n",
+			       c->id, tf->vector);
+		lapic_eoi();
+		break;
+	}
 	default:
 		// The 8259s are masked, but may still raise a spurious IRQ 7
 		// or 15: ignore their vectors; anything else is reported.

@@ -20,6 +20,12 @@ const char *trap_name(uint64_t vector);
 void trap_print_frame(const struct trapframe *tf);
 void trap_dispatch(struct trapframe *tf);
 
+// Takes a free vector in [T_DEVICE_FIRST, T_DEVICE_LAST] (cpu/lapic.h)
+// for a device and has interrupts on it call handler(arg), on whatever
+// CPU they arrive, with interrupts off; the local APIC's EOI follows the
+// handler. Returns the vector, or -ENOSPC when none is left.
+int trap_device_vector(void (*handler)(void *arg), void *arg);
+
 // Says what a page fault tried ("write to a not-present page").
 void print_page_fault_cause(uint64_t error_code);
 
