@@ -59,6 +59,7 @@ class RunResult:
     log_path: Path = None
     emulator_log: str = ""      # Bochs's own log (VM-entry failures etc.)
     reason: str = ""            # for reset/timeout/error: what happened
+    places: list = field(default_factory=list)  # [CpuPlace]: where a stopped run's CPUs were
 
     def lines(self):
         return self.output.splitlines()
@@ -176,11 +177,13 @@ def ovmf_image():
 
 
 def qemu_command(emulator, cmdline, smp, megs, interactive=False, gdb_port=None, cpu=None,
-                 uefi_iso=None):
+                 uefi_iso=None, monitor=None):
     """The QEMU command line for a run (cpu: a -cpu model, else QEMU's own
     default, or the host's CPU under KVM). With uefi_iso, a PC of today
     (q35) whose UEFI firmware boots that ISO (its grub.cfg holds the
-    command line); else QEMU loads the kernel itself."""
+    command line); else QEMU loads the kernel itself. With monitor (a
+    path), QEMU's monitor listens on that unix socket, so that the runner
+    can ask where the CPUs are when a run hangs."""
     if uefi_iso:
         boot = ["-machine", "q35", "-bios", str(ovmf_image()), "-cdrom", str(uefi_iso)]
     else:
@@ -197,6 +200,9 @@ def qemu_command(emulator, cmdline, smp, megs, interactive=False, gdb_port=None,
         cmd += ["-cpu", cpu]
     if gdb_port is not None:
         cmd += ["-S", "-gdb", "tcp:127.0.0.1:%d" % gdb_port]
+    if monitor is not None:
+        # A comma in a QEMU option's value is written twice.
+        cmd += ["-monitor", "unix:%s,server=on,wait=off" % str(monitor).replace(",", ",,")]
     return cmd
 
 
@@ -333,7 +339,7 @@ def run_captured(emulator, cmdline, log_path, timeout=None, smp=1, megs=256,
     workdir.mkdir(parents=True)
     steps = stdin_data if isinstance(stdin_data, list) else [(stdin_after, stdin_data)]
     steps = [s for s in steps if s[1]]
-    com1 = None
+    com1 = monitor = None
     try:
         if emulator == "bochs":
             if firmware != "bios":
@@ -349,7 +355,9 @@ def run_captured(emulator, cmdline, log_path, timeout=None, smp=1, megs=256,
             if firmware == "uefi":
                 iso = workdir / "kernel.iso"
                 make_iso(cmdline, iso)
-            cmd = qemu_command(emulator, cmdline, smp, megs, cpu=cpu, uefi_iso=iso)
+            monitor = qemu_monitor_path(workdir)
+            cmd = qemu_command(emulator, cmdline, smp, megs, cpu=cpu, uefi_iso=iso,
+                               monitor=monitor)
     except (RuntimeError, OSError) as e:
         result.reason = str(e)
         return result
@@ -364,18 +372,25 @@ def run_captured(emulator, cmdline, log_path, timeout=None, smp=1, megs=256,
     if com1:
         proc.stdin.close()
     typist = Typist(com1.writer() if com1 else proc.stdin, steps, paced=com1 is not None)
-    output, stderr, timed_out = collect_output(proc, start, timeout, echo, typist,
-                                               drain=com1.master if com1 else None)
+    if emulator == "bochs":
+        locate = locate_bochs_cpus
+    else:
+        locate = lambda proc: (b"", locate_qemu_cpus(monitor))    # noqa: E731
+    got = collect_output(proc, start, timeout, echo, typist,
+                         drain=com1.master if com1 else None, locate=locate)
     if com1:
         com1.close()
+    if monitor is not None and monitor.parent != workdir:
+        shutil.rmtree(monitor.parent, ignore_errors=True)
     result.seconds = time.monotonic() - start
-    result.output = output.decode(errors="replace").replace("\r\n", "\n")
+    result.output = got.stdout.decode(errors="replace").replace("\r\n", "\n")
     result.exit_code = proc.returncode
+    result.places = got.places
     log_path.write_text(result.output)
     if emulator == "bochs":
         bochs_log = workdir / "bochs.log"
         result.emulator_log = bochs_log.read_text(errors="replace") if bochs_log.exists() else ""
-    classify(result, stderr.decode(errors="replace"), timed_out)
+    classify(result, got.stderr.decode(errors="replace"), got.timed_out, timeout)
     return result
 
 
@@ -461,11 +476,23 @@ class Typist:
                 pass
 
 
-def collect_output(proc, start, timeout, echo, typist, drain=None):
+@dataclass
+class Collected:
+    """What collect_output gathered, and why it stopped the run."""
+    stdout: bytes = b""
+    stderr: bytes = b""
+    timed_out: bool = False     # the time limit passed with no end marker
+    places: list = field(default_factory=list)     # [CpuPlace] when it stopped the run
+
+
+def collect_output(proc, start, timeout, echo, typist, drain=None, locate=None):
     """Read stdout and stderr until the process exits, the time limit
     passes, or the kernel's end marker is followed by no exit; read and
-    drop what arrives on the file descriptor drain. Kills the process
-    group on the way out. Returns (stdout, stderr, timed_out)."""
+    drop what arrives on the file descriptor drain. If the time limit
+    passes, locate(proc), if given, is asked where the CPUs are: it
+    returns (more stdout, [CpuPlace]). Kills the process group on the way
+    out. Returns a Collected."""
+    got = Collected()
     out, err = bytearray(), bytearray()
     streams = {proc.stdout.fileno(): out, proc.stderr.fileno(): err}
     if drain is not None:
@@ -505,24 +532,188 @@ def collect_output(proc, start, timeout, echo, typist, drain=None):
     except subprocess.TimeoutExpired:
         pass
     typist.finish()
-    timed_out = proc.poll() is None and end_seen_at is None
+    got.timed_out = proc.poll() is None and end_seen_at is None
+    if got.timed_out and locate is not None:
+        more, got.places = locate(proc)
+        out.extend(more)
     if proc.poll() is None:
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait()
     proc.stdout.close()
     proc.stderr.close()
-    return bytes(out), bytes(err), timed_out
+    got.stdout, got.stderr = bytes(out), bytes(err)
+    return got
 
 
-def classify(result, stderr, timed_out):
-    """Set result.status and result.reason from the output and the exit."""
+# ---- Where the CPUs were when a run was stopped ----
+#
+# A run that hangs or loops is stopped by the runner; before it kills the
+# emulator it asks where each CPU is (QEMU's monitor, Bochs's debugger),
+# and the verdict names the kernel function of each address.
+
+# How long the emulator may take to say where its CPUs are.
+LOCATE_SECONDS = 5
+# Where QEMU's monitor listens (in the run's directory, if the path fits
+# in a unix socket address: sun_path holds 108 bytes).
+QEMU_MONITOR_SOCKET = "qemu-monitor.sock"
+UNIX_PATH_MAX = 107
+
+
+@dataclass
+class CpuPlace:
+    """Where one CPU was: the address of its next instruction (RIP, or EIP
+    or IP outside long mode) and, where the emulator says, whether it was
+    halted (HLT, waiting for an interrupt)."""
+    cpu: int
+    address: int
+    halted: bool = False
+
+
+def qemu_monitor_path(workdir):
+    """A path for QEMU's monitor socket: in workdir if it fits in a socket
+    address, else in a new directory under the system's temporary one
+    (the caller removes its parent)."""
+    path = Path(workdir) / QEMU_MONITOR_SOCKET
+    if len(str(path)) <= UNIX_PATH_MAX:
+        return path
+    import tempfile
+    return Path(tempfile.mkdtemp(prefix="qemu-run-")) / QEMU_MONITOR_SOCKET
+
+
+def qemu_monitor_command(sock, command, deadline):
+    """Send a command to QEMU's human monitor and return what it printed
+    up to its next prompt."""
+    sock.settimeout(max(0.1, deadline - time.monotonic()))
+    if command:
+        sock.sendall(command.encode() + b"\n")
+    reply = b""
+    while not reply.endswith(b"(qemu) "):
+        chunk = sock.recv(65536)
+        if not chunk:
+            break
+        reply += chunk
+    return reply.decode(errors="replace")
+
+
+def locate_qemu_cpus(monitor):
+    """Ask QEMU's monitor (a unix socket path) where each CPU is: stop the
+    machine (so that the software CPU writes back its registers), then
+    `info registers -a`. Returns [CpuPlace], empty if QEMU did not
+    answer."""
+    deadline = time.monotonic() + LOCATE_SECONDS
+    try:
+        with socket.socket(socket.AF_UNIX) as sock:
+            sock.settimeout(LOCATE_SECONDS)
+            sock.connect(str(monitor))
+            qemu_monitor_command(sock, None, deadline)          # the greeting
+            qemu_monitor_command(sock, "stop", deadline)
+            return parse_qemu_registers(
+                qemu_monitor_command(sock, "info registers -a", deadline))
+    except OSError:
+        return []
+
+
+def parse_qemu_registers(text):
+    """[CpuPlace] from the output of QEMU's `info registers -a`: a block
+    per CPU, headed "CPU#n", with RIP= (EIP= outside long mode) and HLT=."""
+    places = []
+    for block in re.split(r"^CPU#", text, flags=re.M)[1:]:
+        number = re.match(r"(\d+)", block)
+        ip = re.search(r"\b[RE]IP=([0-9a-fA-F]+)", block)
+        if number and ip:
+            halted = re.search(r"\bHLT=1\b", block) is not None
+            places.append(CpuPlace(int(number.group(1)), int(ip.group(1), 16), halted))
+    return places
+
+
+# What Bochs's debugger prints when it stops (on SIGINT, as on Ctrl-C):
+# "Next at t=TICKS", then a line per CPU with its next instruction,
+# "(N) [0xPHYSICAL] CS:RIP (context): instruction ; bytes", then its
+# prompt "<bochs:N>". Its output shares stdout with port 0xE9's.
+BOCHS_STOPPED = "Next at t="
+BOCHS_CPU_LINE = re.compile(r"^\((\d+)\) \[0x[0-9a-fA-F]+\] [0-9a-fA-F]{4}:([0-9a-fA-F]+) ", re.M)
+BOCHS_PROMPT = "<bochs:"
+
+
+def locate_bochs_cpus(proc):
+    """Ask Bochs where each CPU is: SIGINT stops the simulation in its
+    debugger, which prints each CPU's next instruction, then reads
+    commands (from stdin; at its end Bochs quits). Returns (what the
+    kernel printed before the stop, [CpuPlace])."""
+    try:
+        proc.send_signal(signal.SIGINT)
+    except OSError:
+        return b"", []
+    deadline = time.monotonic() + LOCATE_SECONDS
+    text = b""
+    fd = proc.stdout.fileno()
+    while BOCHS_PROMPT.encode() not in text.partition(BOCHS_STOPPED.encode())[2]:
+        left = deadline - time.monotonic()
+        if left <= 0 or not select.select([fd], [], [], left)[0]:
+            break
+        chunk = os.read(fd, 65536)
+        if not chunk:
+            break
+        text += chunk
+    kernel, stopped, debugger = text.partition(BOCHS_STOPPED.encode())
+    return kernel, parse_bochs_stop(debugger.decode(errors="replace")) if stopped else []
+
+
+def parse_bochs_stop(text):
+    """[CpuPlace] from the lines Bochs's debugger prints after "Next at t="
+    (Bochs does not say which CPUs are halted)."""
+    return [CpuPlace(int(m.group(1)), int(m.group(2), 16))
+            for m in BOCHS_CPU_LINE.finditer(text)]
+
+
+def kernel_symbols():
+    """([(address, name)] sorted, end of text) of the kernel's functions,
+    from nm as the kernel's own symbol table is made (tools/mksyms.py);
+    ([], None) if the image cannot be read."""
+    import mksyms
+    try:
+        nm = subprocess.run(["nm", "-n", str(KERNEL_ELF)], capture_output=True, text=True,
+                            check=True).stdout
+    except (OSError, subprocess.CalledProcessError):
+        return [], None
+    return mksyms.function_symbols(nm.splitlines())
+
+
+def symbolize(address, symbols, etext):
+    """'function+0xoff' for an address in the kernel's text; else the
+    address itself (a guest's, the BIOS's, a user program's)."""
+    import bisect
+    i = bisect.bisect_right([start for start, _ in symbols], address) - 1
+    if i >= 0 and etext is not None and address < etext:
+        start, name = symbols[i]
+        return "%s+0x%x" % (name, address - start)
+    return "0x%x" % address
+
+
+def describe_places(places, symbols=None, etext=None):
+    """'cpu 0 in backtrace_walk+0x1c, cpu 1 at 0xfd09a (halted)'."""
+    if symbols is None:
+        symbols, etext = kernel_symbols()
+    said = []
+    for place in places:
+        where = symbolize(place.address, symbols, etext)
+        said.append("cpu %d %s %s%s" % (place.cpu, "at" if where.startswith("0x") else "in",
+                                        where, " (halted)" if place.halted else ""))
+    return ", ".join(said)
+
+
+def classify(result, stderr, timed_out, timeout=None):
+    """Set result.status and result.reason from the output and the exit;
+    timeout is the time limit in seconds (for the verdict)."""
     marker = END_MARKER.search(result.output)
     if marker:
         result.status = marker.group(1)
         return
     if timed_out:
         result.status = "timeout"
-        result.reason = "no end marker within the time limit (a hang?)"
+        result.reason = "no end marker within %s (a hang?)" % (
+            "%g s" % timeout if timeout else "the time limit")
+        result.reason += where_the_cpus_were(result.places)
         result.reason += emulator_explanation(result.emulator_log, stderr)
         return
     result.status = "reset"
@@ -531,14 +722,21 @@ def classify(result, stderr, timed_out):
     result.reason += emulator_explanation(result.emulator_log, stderr)
 
 
+def where_the_cpus_were(places):
+    """'; cpu 0 in f+0x1c, ...' for a verdict, or '' if nobody knows."""
+    return "; " + describe_places(places) if places else ""
+
+
 def emulator_explanation(emulator_log, stderr):
     """The lines of the emulator's own log (Bochs) or error output that say
     why a run went wrong: triple faults, panics, failed VM entries."""
     # Bochs log lines: "<time><level>[<device>] message", level e = error,
-    # p = panic; information lines (level i) only repeat the configuration.
+    # p = panic; information lines (level i, also on Bochs's stderr) only
+    # repeat the configuration.
     why = [line for line in emulator_log.splitlines()
            if re.match(r"^\d+[ep]\[", line) or re.search(r"VMENTER FAIL|VMFAIL", line)]
-    errors = [line for line in stderr.splitlines() if line.strip() and "ALSA" not in line]
+    errors = [line for line in stderr.splitlines() if line.strip() and "ALSA" not in line
+              and not re.match(r"^\d+i\[", line)]
     if why:
         return "\nemulator log:\n  " + "\n  ".join(why[-10:])
     if errors:

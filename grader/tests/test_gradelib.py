@@ -9,10 +9,12 @@ instead of waiting or passing.
 import contextlib
 import io
 import random
+import shutil
 import subprocess
 import sys
 import tempfile
 import unittest
+import unittest.mock
 from pathlib import Path
 
 GRADER = Path(__file__).resolve().parent.parent
@@ -40,6 +42,47 @@ class PureHelpers(unittest.TestCase):
         runner.classify(r, "", timed_out=False)
         self.assertEqual(r.status, "reset")
         self.assertIn("triple fault", r.reason)
+
+    def test_a_timeout_says_where_the_cpus_were(self):
+        r = runner.RunResult("qemu", "", output="booting\n",
+                             places=[runner.CpuPlace(0, 0xffffffff80100010),
+                                     runner.CpuPlace(1, 0xfd09a, halted=True)])
+        with unittest.mock.patch.object(runner, "kernel_symbols",
+                                        return_value=([(0xffffffff80100000, "kmain")],
+                                                      0xffffffff80200000)):
+            runner.classify(r, "", timed_out=True, timeout=30)
+        self.assertEqual(r.reason, "no end marker within 30 s (a hang?); "
+                                   "cpu 0 in kmain+0x10, cpu 1 at 0xfd09a (halted)")
+
+    def test_addresses_are_named_by_the_kernels_functions(self):
+        symbols, etext = [(0x1000, "backtrace_walk"), (0x1100, "sched_idle")], 0x1200
+        places = [runner.CpuPlace(0, 0x101c), runner.CpuPlace(1, 0x1105),
+                  runner.CpuPlace(2, 0x1200), runner.CpuPlace(3, 0xfff)]
+        self.assertEqual(runner.describe_places(places, symbols, etext),
+                         "cpu 0 in backtrace_walk+0x1c, cpu 1 in sched_idle+0x5, "
+                         "cpu 2 at 0x1200, cpu 3 at 0xfff")
+
+    def test_qemu_registers_are_read(self):
+        """What QEMU 7.2's monitor prints for `info registers -a`: a CPU in
+        long mode (RIP) and one that the BIOS left halted (EIP)."""
+        text = ("info registers -a\r\n\r\nCPU#0\r\n"
+                "RAX=00000000ffffffff RBX=0000000000000000 RCX=0000000000000193\r\n"
+                "RIP=ffffffff801077b2 RFL=00000086 [--S--P-] CPL=0 II=0 A20=1 SMM=0 HLT=0\r\n"
+                "ES =0010 0000000000000000 00000000 00009300 DPL=0 DS   [-WA]\r\n"
+                "\r\nCPU#1\r\nEAX=000f49f6 EBX=00000000 ECX=000002ff EDX=00000001\r\n"
+                "EIP=000fd09a EFL=00000002 [-------] CPL=0 II=0 A20=1 SMM=0 HLT=1\r\n(qemu) ")
+        self.assertEqual(runner.parse_qemu_registers(text),
+                         [runner.CpuPlace(0, 0xffffffff801077b2, False),
+                          runner.CpuPlace(1, 0xfd09a, True)])
+
+    def test_bochs_stop_is_read(self):
+        """What Bochs 2.7's debugger prints when SIGINT stops it (two CPUs)."""
+        text = ("Next at t=1533734038\n"
+                "(0) [0x000000109bce] 0008:ffffffff80109bce (unk. ctxt): cli        ; fa\n"
+                "(1) [0x0000fffffff0] f000:fff0 (unk. ctxt): jmpf 0xf000:e05b          ; ea5be\n"
+                "<bochs:1> ")
+        self.assertEqual(runner.parse_bochs_stop(text),
+                         [runner.CpuPlace(0, 0xffffffff80109bce), runner.CpuPlace(1, 0xfff0)])
 
     def test_line_diff_names_the_first_difference(self):
         diff = gradelib.line_diff(["a", "b", "c"], ["a", "x"])
@@ -308,8 +351,27 @@ class BrokenRuns(unittest.TestCase):
     def test_hang_is_a_timeout_with_the_last_lines(self):
         boot, message = self.boot_expecting_ok("monitor", timeout=3)
         self.assertEqual(boot.result.status, "timeout")
-        self.assertIn("timeout: no end marker within the time limit", message)
+        self.assertIn("timeout: no end marker within 3 s (a hang?); cpu 0 in ", message)
         self.assertIn("kernel monitor: type 'help' for the commands", message)
+
+    def test_hang_names_the_function_it_spins_in(self):
+        """QEMU's monitor says where each CPU was: the first spins in
+        lab1_hang_spin, the second was never started (the BIOS halted it)."""
+        boot, message = self.boot_expecting_ok("lab1.hang", timeout=3, smp=2)
+        self.assertEqual(boot.result.status, "timeout")
+        self.assertRegex(message, r"^timeout: no end marker within 3 s \(a hang\?\); "
+                                  r"cpu 0 in lab1_hang_spin\+0x[0-9a-f]+, "
+                                  r"cpu 1 at 0x[0-9a-f]+ \(halted\)\n")
+
+    @unittest.skipUnless(shutil.which("bochs"), "needs Bochs")
+    def test_hang_under_bochs_names_the_function(self):
+        """Bochs's debugger, stopped by SIGINT, says where the CPU was."""
+        self.ctx = gradelib.Context("bochs", Path(self.tmp.name), random.Random(1), echo=False)
+        boot, message = self.boot_expecting_ok("lab1.hang", timeout=10)
+        self.assertEqual(boot.result.status, "timeout")
+        self.assertRegex(message, r"^timeout: no end marker within 10 s \(a hang\?\); "
+                                  r"cpu 0 in lab1_hang_spin\+0x[0-9a-f]+\n")
+        self.assertNotIn("Next at t=", boot.lines[-1])
 
     def test_triple_fault_is_a_reset(self):
         boot, message = self.boot_expecting_ok("lab1.triple", timeout=30)
