@@ -209,3 +209,20 @@ static void lab1_hang(void)
 {
 	lab1_hang_spin();
 }
+
+// Prints one line of a cycle of lines= lines: its own function, so that a
+// loop's verdict can name it.
+__attribute__((noipa)) static void lab1_loop_print(uint64_t line, uint64_t lines)
+{
+	printk("lab1.loop: line %lu of %lu, again and again\n", line + 1, lines);
+}
+
+KTEST(lab1_loop, "lab1.loop", STAGE_CONSOLE, "print a cycle of lines= lines forever: a loop (for the grader's own tests)");
+static void lab1_loop(void)
+{
+	uint64_t lines = cmdline_get_u64("lines", 1);
+
+	for (;;)
+		for (uint64_t i = 0; i < lines; i++)
+			lab1_loop_print(i, lines);
+}
