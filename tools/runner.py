@@ -9,9 +9,15 @@ these ways (RunResult.status):
   reset    the machine stopped without an end marker (triple fault, or a
            failed emulator check: see the emulator log)
   timeout  nothing ended the run within the time limit
+  loop     the kernel printed the same line, or the same short cycle of
+           lines, LoopWatch.REPEATS times in a row: the run is stopped
+           there, well before the time limit, and its log stays short
   error    the emulator could not start or failed
+A run stopped by the runner (timeout, loop) says where each CPU was
+(RunResult.places), named by the kernel function ('cpu 0 in f+0x1c').
 """
 
+import collections
 import os
 import re
 import select
@@ -58,7 +64,7 @@ class RunResult:
     exit_code: int = None
     log_path: Path = None
     emulator_log: str = ""      # Bochs's own log (VM-entry failures etc.)
-    reason: str = ""            # for reset/timeout/error: what happened
+    reason: str = ""            # for reset/timeout/loop/error: what happened
     places: list = field(default_factory=list)  # [CpuPlace]: where a stopped run's CPUs were
 
     def lines(self):
@@ -390,7 +396,7 @@ def run_captured(emulator, cmdline, log_path, timeout=None, smp=1, megs=256,
     if emulator == "bochs":
         bochs_log = workdir / "bochs.log"
         result.emulator_log = bochs_log.read_text(errors="replace") if bochs_log.exists() else ""
-    classify(result, got.stderr.decode(errors="replace"), got.timed_out, timeout)
+    classify(result, got.stderr.decode(errors="replace"), got.timed_out, timeout, got.loop)
     return result
 
 
@@ -476,29 +482,95 @@ class Typist:
                 pass
 
 
+class LoopWatch:
+    """Watches the output for a loop: the same line, or the same cycle of
+    up to MAX_PERIOD lines, printed REPEATS times in a row. No test prints
+    anything like it (in the logs of Labs 1-4 no line or cycle comes more
+    than 3 times in a row), while a kernel stuck in a printing loop prints
+    thousands of copies a second, for the whole time limit, into a log of
+    megabytes."""
+
+    REPEATS = 1000
+    MAX_PERIOD = 8
+    # Output with no newline is cut into "lines" this long (so that a loop
+    # that prints no newline is seen too).
+    LONGEST_LINE = 4096
+
+    def __init__(self, repeats=REPEATS, max_period=MAX_PERIOD):
+        self.repeats, self.max_period = repeats, max_period
+        self.recent = collections.deque(maxlen=max_period)     # the last lines, newest last
+        # streak[p]: how many lines in a row have equalled the line p before them.
+        self.streak = [0] * (max_period + 1)
+        self.partial = b""      # the start of a line still being printed
+        self.seen = 0           # bytes of output in whole lines so far
+        self.found = None       # the loop's description, once seen
+        self.end = None         # where in the output the loop was seen (bytes)
+
+    def feed(self, chunk):
+        """Watch a chunk of output; returns the loop's description once
+        one is seen, else None."""
+        *lines, self.partial = (self.partial + chunk).split(b"\n")
+        # (line, its bytes in the output): whole lines, then pieces of a
+        # line too long to wait for.
+        pieces = [(line, len(line) + 1) for line in lines]
+        while len(self.partial) >= self.LONGEST_LINE:
+            piece, self.partial = self.partial[:self.LONGEST_LINE], self.partial[self.LONGEST_LINE:]
+            pieces.append((piece, len(piece)))
+        for line, size in pieces:
+            if self.found:
+                break
+            self.seen += size
+            self.add(line.rstrip(b"\r"))
+        return self.found
+
+    def add(self, line):
+        for period in range(1, self.max_period + 1):
+            same = len(self.recent) >= period and self.recent[-period] == line
+            self.streak[period] = self.streak[period] + 1 if same else 0
+        self.recent.append(line)
+        for period in range(1, self.max_period + 1):
+            # A cycle of p lines printed n times: after the first copy,
+            # (n - 1) * p lines each equal to the one p before.
+            if self.streak[period] >= (self.repeats - 1) * period:
+                self.found = self.describe(list(self.recent)[-period:])
+                self.end = self.seen
+                return
+
+    def describe(self, cycle):
+        def quote(line):
+            text = line.decode(errors="replace")
+            return "'%s'" % (text if len(text) <= 80 else text[:77] + "...")
+        what = (quote(cycle[0]) if len(cycle) == 1 else
+                "the %d lines %s" % (len(cycle), ", ".join(quote(line) for line in cycle)))
+        return "the kernel printed %s %d times in a row (a loop?)" % (what, self.repeats)
+
+
 @dataclass
 class Collected:
     """What collect_output gathered, and why it stopped the run."""
     stdout: bytes = b""
     stderr: bytes = b""
     timed_out: bool = False     # the time limit passed with no end marker
+    loop: str = None            # the output showed a loop (LoopWatch): what it was
     places: list = field(default_factory=list)     # [CpuPlace] when it stopped the run
 
 
 def collect_output(proc, start, timeout, echo, typist, drain=None, locate=None):
     """Read stdout and stderr until the process exits, the time limit
-    passes, or the kernel's end marker is followed by no exit; read and
-    drop what arrives on the file descriptor drain. If the time limit
-    passes, locate(proc), if given, is asked where the CPUs are: it
-    returns (more stdout, [CpuPlace]). Kills the process group on the way
-    out. Returns a Collected."""
+    passes, the kernel's end marker is followed by no exit, or the output
+    shows a loop (LoopWatch: the output is cut where it was seen); read
+    and drop what arrives on the file descriptor drain. If the runner
+    stops the run (time limit, loop), locate(proc), if given, is asked
+    where the CPUs are: it returns (more stdout, [CpuPlace]). Kills the
+    process group on the way out. Returns a Collected."""
     got = Collected()
     out, err = bytearray(), bytearray()
     streams = {proc.stdout.fileno(): out, proc.stderr.fileno(): err}
     if drain is not None:
         streams[drain] = bytearray()
+    watch = LoopWatch()
     end_seen_at = None
-    while set(streams) - {drain}:
+    while set(streams) - {drain} and not got.loop:
         now = time.monotonic()
         limit = start + timeout
         if end_seen_at is not None:
@@ -523,19 +595,25 @@ def collect_output(proc, start, timeout, echo, typist, drain=None, locate=None):
             if streams[fd] is out:
                 if echo:
                     echo(chunk.decode(errors="replace"))
+                if end_seen_at is None and watch.feed(chunk):
+                    got.loop = watch.found
+                    del out[watch.end:]
+                    break
                 text = out.decode(errors="replace")
                 typist.saw(text)
                 if end_seen_at is None and END_MARKER.search(text):
                     end_seen_at = time.monotonic()
-    try:
-        proc.wait(timeout=0 if set(streams) - {drain} else EXIT_GRACE_SECONDS)
-    except subprocess.TimeoutExpired:
-        pass
+    if not got.loop:
+        try:
+            proc.wait(timeout=0 if set(streams) - {drain} else EXIT_GRACE_SECONDS)
+        except subprocess.TimeoutExpired:
+            pass
     typist.finish()
-    got.timed_out = proc.poll() is None and end_seen_at is None
-    if got.timed_out and locate is not None:
+    got.timed_out = proc.poll() is None and end_seen_at is None and not got.loop
+    if (got.timed_out or got.loop) and proc.poll() is None and locate is not None:
         more, got.places = locate(proc)
-        out.extend(more)
+        if got.timed_out:
+            out.extend(more)
     if proc.poll() is None:
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait()
@@ -702,12 +780,17 @@ def describe_places(places, symbols=None, etext=None):
     return ", ".join(said)
 
 
-def classify(result, stderr, timed_out, timeout=None):
+def classify(result, stderr, timed_out, timeout=None, loop=None):
     """Set result.status and result.reason from the output and the exit;
-    timeout is the time limit in seconds (for the verdict)."""
+    timeout is the time limit in seconds (for the verdict), loop what
+    LoopWatch saw if the run was stopped for it."""
     marker = END_MARKER.search(result.output)
     if marker:
         result.status = marker.group(1)
+        return
+    if loop:
+        result.status = "loop"
+        result.reason = loop + where_the_cpus_were(result.places)
         return
     if timed_out:
         result.status = "timeout"

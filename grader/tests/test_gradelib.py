@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Tests of the grader and the runner: pure helpers, and real runs of the
 built kernel under QEMU for each way a run can go wrong (an unexpected
-panic, a hang, a triple fault), checking that the grader says so clearly
-instead of waiting or passing.
+panic, a hang, an endless loop of output, a triple fault), and a hang
+under Bochs, checking that the grader says so clearly (and where the CPUs
+were) instead of waiting or passing.
 
   python3 grader/tests/test_gradelib.py     (needs build/kernel/kernel.elf)
 """
@@ -83,6 +84,39 @@ class PureHelpers(unittest.TestCase):
                 "<bochs:1> ")
         self.assertEqual(runner.parse_bochs_stop(text),
                          [runner.CpuPlace(0, 0xffffffff80109bce), runner.CpuPlace(1, 0xfff0)])
+
+    def test_a_line_printed_a_thousand_times_is_a_loop(self):
+        watch = runner.LoopWatch(repeats=1000)
+        self.assertIsNone(watch.feed(b"== run: x\r\n" + b"same\r\n" * 999 + b"sa"))
+        found = watch.feed(b"me\r\nafter\n")
+        self.assertEqual(found, "the kernel printed 'same' 1000 times in a row (a loop?)")
+        self.assertEqual(watch.end, len(b"== run: x\r\n" + b"same\r\n" * 1000))
+
+    def test_a_short_cycle_of_lines_is_a_loop(self):
+        watch = runner.LoopWatch(repeats=10)
+        self.assertIsNone(watch.feed(b"a\nb\nc\n" * 9 + b"a\nb\n"))
+        self.assertEqual(watch.feed(b"c\n"), "the kernel printed the 3 lines 'a', 'b', 'c' "
+                                              "10 times in a row (a loop?)")
+
+    def test_lines_that_change_are_no_loop(self):
+        watch = runner.LoopWatch(repeats=10)
+        self.assertIsNone(watch.feed(b"".join(b"tick %d\n" % i for i in range(100))))
+        self.assertIsNone(watch.feed((b"x\n" * 9 + b"y\n") * 10))
+        # A cycle longer than MAX_PERIOD lines is not one the watch looks for.
+        long_cycle = b"".join(b"%d\n" % i for i in range(runner.LoopWatch.MAX_PERIOD + 1))
+        self.assertIsNone(watch.feed(long_cycle * 20))
+
+    def test_a_loop_without_newlines_is_seen_too(self):
+        watch = runner.LoopWatch(repeats=3)
+        self.assertIsNotNone(watch.feed(b"h" * runner.LoopWatch.LONGEST_LINE * 3))
+
+    def test_a_loop_says_where_the_cpus_were(self):
+        r = runner.RunResult("qemu", "", output="x\n" * 3, places=[runner.CpuPlace(0, 0x1004)])
+        with unittest.mock.patch.object(runner, "kernel_symbols",
+                                        return_value=([(0x1000, "printk")], 0x2000)):
+            runner.classify(r, "", timed_out=False, loop="the kernel printed 'x' 3 times")
+        self.assertEqual((r.status, r.reason), ("loop", "the kernel printed 'x' 3 times; "
+                                                        "cpu 0 in printk+0x4"))
 
     def test_line_diff_names_the_first_difference(self):
         diff = gradelib.line_diff(["a", "b", "c"], ["a", "x"])
@@ -372,6 +406,19 @@ class BrokenRuns(unittest.TestCase):
         self.assertRegex(message, r"^timeout: no end marker within 10 s \(a hang\?\); "
                                   r"cpu 0 in lab1_hang_spin\+0x[0-9a-f]+\n")
         self.assertNotIn("Next at t=", boot.lines[-1])
+
+    def test_endless_printing_is_stopped_early_as_a_loop(self):
+        """A kernel that prints the same lines forever is stopped once they
+        have come a thousand times, long before the time limit, with a
+        short log."""
+        boot, message = self.boot_expecting_ok("lab1.loop", timeout=30, lines=2)
+        self.assertEqual(boot.result.status, "loop")
+        self.assertLess(boot.result.seconds, 10)
+        self.assertRegex(message, r"^loop: the kernel printed the 2 lines "
+                                  r"'lab1\.loop: line 1 of 2, again and again', "
+                                  r"'lab1\.loop: line 2 of 2, again and again' "
+                                  r"1000 times in a row \(a loop\?\); cpu 0 in \w+\+0x")
+        self.assertEqual(len(boot.test_lines()), 2 * runner.LoopWatch.REPEATS)
 
     def test_triple_fault_is_a_reset(self):
         boot, message = self.boot_expecting_ok("lab1.triple", timeout=30)
