@@ -637,14 +637,43 @@ QEMU_MONITOR_SOCKET = "qemu-monitor.sock"
 UNIX_PATH_MAX = 107
 
 
+# How many callers of the function a CPU was in are named, at most.
+MAX_CALLERS = 12
+# The kernel's stacks lie in the upper half (the image at KERNBASE, the
+# direct map at DIRECTMAP_BASE: kernel/mm/memlayout.h).
+KERNEL_HALF = 0xFFFF800000000000
+
+
 @dataclass
 class CpuPlace:
     """Where one CPU was: the address of its next instruction (RIP, or EIP
-    or IP outside long mode) and, where the emulator says, whether it was
-    halted (HLT, waiting for an interrupt)."""
+    or IP outside long mode), where the emulator says whether it was
+    halted (HLT, waiting for an interrupt), its frame pointer (RBP), and
+    the return addresses of the frame chain from there (its callers)."""
     cpu: int
     address: int
     halted: bool = False
+    frame: int = None
+    callers: list = field(default_factory=list)
+
+
+def walk_frames(frame, read_frame):
+    """The return addresses of the frame chain from frame (an RBP), as the
+    kernel's backtrace walks it: read_frame(rbp) gives the saved RBP and
+    the return address, or None if the memory cannot be read. Stops at a
+    frame outside the kernel's half, out of order (a chain runs up the
+    stack), or after MAX_CALLERS."""
+    callers = []
+    while (frame is not None and frame >= KERNEL_HALF and frame % 8 == 0
+           and len(callers) < MAX_CALLERS):
+        words = read_frame(frame)
+        if words is None or words[1] == 0:
+            break
+        callers.append(words[1])
+        if words[0] <= frame:
+            break
+        frame = words[0]
+    return callers
 
 
 def qemu_monitor_path(workdir):
@@ -685,10 +714,24 @@ def locate_qemu_cpus(monitor):
             sock.connect(str(monitor))
             qemu_monitor_command(sock, None, deadline)          # the greeting
             qemu_monitor_command(sock, "stop", deadline)
-            return parse_qemu_registers(
+            places = parse_qemu_registers(
                 qemu_monitor_command(sock, "info registers -a", deadline))
+            for place in places:
+                # `x` reads memory through the page tables of the CPU
+                # chosen by `cpu`.
+                qemu_monitor_command(sock, "cpu %d" % place.cpu, deadline)
+                place.callers = walk_frames(place.frame, lambda rbp: parse_qemu_words(
+                    qemu_monitor_command(sock, "x /2gx 0x%x" % rbp, deadline)))
+            return places
     except OSError:
         return []
+
+
+def parse_qemu_words(text):
+    """The two words that QEMU's `x /2gx ADDR` printed
+    ("ADDR: 0xWORD 0xWORD"), or None ("ADDR: Cannot access memory")."""
+    m = re.search(r"^[0-9a-fA-F]+: 0x([0-9a-fA-F]+) 0x([0-9a-fA-F]+)\s*$", text, re.M)
+    return (int(m.group(1), 16), int(m.group(2), 16)) if m else None
 
 
 def parse_qemu_registers(text):
@@ -700,7 +743,9 @@ def parse_qemu_registers(text):
         ip = re.search(r"\b[RE]IP=([0-9a-fA-F]+)", block)
         if number and ip:
             halted = re.search(r"\bHLT=1\b", block) is not None
-            places.append(CpuPlace(int(number.group(1)), int(ip.group(1), 16), halted))
+            rbp = re.search(r"\bRBP=([0-9a-fA-F]+)", block)
+            places.append(CpuPlace(int(number.group(1)), int(ip.group(1), 16), halted,
+                                   int(rbp.group(1), 16) if rbp else None))
     return places
 
 
@@ -757,24 +802,31 @@ def kernel_symbols():
     return mksyms.function_symbols(nm.splitlines())
 
 
-def symbolize(address, symbols, etext):
+def symbolize(address, symbols, etext, return_address=False):
     """'function+0xoff' for an address in the kernel's text; else the
-    address itself (a guest's, the BIOS's, a user program's)."""
+    address itself (a guest's, the BIOS's, a user program's). A return
+    address is looked up one byte back, as the kernel's backtrace does (a
+    call at a function's end returns past it)."""
     import bisect
-    i = bisect.bisect_right([start for start, _ in symbols], address) - 1
-    if i >= 0 and etext is not None and address < etext:
+    lookup = address - 1 if return_address else address
+    i = bisect.bisect_right([start for start, _ in symbols], lookup) - 1
+    if i >= 0 and etext is not None and lookup < etext:
         start, name = symbols[i]
         return "%s+0x%x" % (name, address - start)
     return "0x%x" % address
 
 
 def describe_places(places, symbols=None, etext=None):
-    """'cpu 0 in backtrace_walk+0x1c, cpu 1 at 0xfd09a (halted)'."""
+    """'cpu 0 in vga_putc+0x62 < printk+0x4c < backtrace_walk+0x1c, cpu 1
+    at 0xfd09a (halted)': each CPU's function, then its callers."""
     if symbols is None:
         symbols, etext = kernel_symbols()
     said = []
     for place in places:
         where = symbolize(place.address, symbols, etext)
+        if not where.startswith("0x"):      # the callers of a kernel function
+            where += "".join(" < " + symbolize(ret, symbols, etext, return_address=True)
+                             for ret in place.callers)
         said.append("cpu %d %s %s%s" % (place.cpu, "at" if where.startswith("0x") else "in",
                                         where, " (halted)" if place.halted else ""))
     return ", ".join(said)

@@ -63,18 +63,49 @@ class PureHelpers(unittest.TestCase):
                          "cpu 0 in backtrace_walk+0x1c, cpu 1 in sched_idle+0x5, "
                          "cpu 2 at 0x1200, cpu 3 at 0xfff")
 
+    def test_callers_are_named_from_the_frame_chain(self):
+        symbols, etext = [(0x1000, "backtrace_walk"), (0x1100, "printk"), (0x1200, "f")], 0x1300
+        places = [runner.CpuPlace(0, 0x1104, callers=[0x1020, 0x1200]),
+                  runner.CpuPlace(1, 0xfff0, callers=[0x1020])]
+        # A return address at a function's start belongs to the one before
+        # (its call was the last instruction there).
+        self.assertEqual(runner.describe_places(places, symbols, etext),
+                         "cpu 0 in printk+0x4 < backtrace_walk+0x20 < printk+0x100, "
+                         "cpu 1 at 0xfff0")
+
+    def test_the_frame_walk_stops_where_the_chain_goes_wrong(self):
+        top = runner.KERNEL_HALF + 0x1000
+        memory = {top: (top + 0x20, 0xa1), top + 0x20: (top + 0x40, 0xa2),
+                  top + 0x40: (top + 0x20, 0xa3)}           # points back down: a cycle
+        self.assertEqual(runner.walk_frames(top, memory.get), [0xa1, 0xa2, 0xa3])
+        memory[top + 0x40] = (top + 0x60, 0xa3)             # then memory that cannot be read
+        self.assertEqual(runner.walk_frames(top, memory.get), [0xa1, 0xa2, 0xa3])
+        self.assertEqual(runner.walk_frames(0x7fff0000, memory.get), [])     # a user stack
+        self.assertEqual(runner.walk_frames(None, memory.get), [])
+        endless = lambda rbp: (rbp + 16, 0xa0)              # noqa: E731
+        self.assertEqual(len(runner.walk_frames(top, endless)), runner.MAX_CALLERS)
+
+    def test_qemu_memory_words_are_read(self):
+        self.assertEqual(runner.parse_qemu_words(
+            "x /2gx 0xffffffff8019ce40\x1b[K\r\nffffffff8019ce40: 0xffffffff8019ce60 "
+            "0xffffffff801028fe\r\n(qemu) "), (0xffffffff8019ce60, 0xffffffff801028fe))
+        self.assertIsNone(runner.parse_qemu_words(
+            "x /2gx 0xffffffff8019ce40\r\nffffffff8019ce40: Cannot access memory\r\n(qemu) "))
+
     def test_qemu_registers_are_read(self):
         """What QEMU 7.2's monitor prints for `info registers -a`: a CPU in
         long mode (RIP) and one that the BIOS left halted (EIP)."""
         text = ("info registers -a\r\n\r\nCPU#0\r\n"
                 "RAX=00000000ffffffff RBX=0000000000000000 RCX=0000000000000193\r\n"
+                "RSI=00000000000003d5 RDI=0000000000000000 RBP=ffffffff8019bfd0 "
+                "RSP=ffffffff8019bef0\r\n"
                 "RIP=ffffffff801077b2 RFL=00000086 [--S--P-] CPL=0 II=0 A20=1 SMM=0 HLT=0\r\n"
                 "ES =0010 0000000000000000 00000000 00009300 DPL=0 DS   [-WA]\r\n"
                 "\r\nCPU#1\r\nEAX=000f49f6 EBX=00000000 ECX=000002ff EDX=00000001\r\n"
                 "EIP=000fd09a EFL=00000002 [-------] CPL=0 II=0 A20=1 SMM=0 HLT=1\r\n(qemu) ")
         self.assertEqual(runner.parse_qemu_registers(text),
-                         [runner.CpuPlace(0, 0xffffffff801077b2, False),
-                          runner.CpuPlace(1, 0xfd09a, True)])
+                         [runner.CpuPlace(0, 0xffffffff801077b2, False, 0xffffffff8019bfd0),
+                          runner.CpuPlace(1, 0xfd09a, True, None)])
 
     def test_bochs_stop_is_read(self):
         """What Bochs 2.7's debugger prints when SIGINT stops it (two CPUs)."""
@@ -390,12 +421,13 @@ class BrokenRuns(unittest.TestCase):
 
     def test_hang_names_the_function_it_spins_in(self):
         """QEMU's monitor says where each CPU was: the first spins in
-        lab1_hang_spin, the second was never started (the BIOS halted it)."""
+        lab1_hang_spin, called by the self-test's runner; the second was
+        never started (the BIOS halted it)."""
         boot, message = self.boot_expecting_ok("lab1.hang", timeout=3, smp=2)
         self.assertEqual(boot.result.status, "timeout")
         self.assertRegex(message, r"^timeout: no end marker within 3 s \(a hang\?\); "
-                                  r"cpu 0 in lab1_hang_spin\+0x[0-9a-f]+, "
-                                  r"cpu 1 at 0x[0-9a-f]+ \(halted\)\n")
+                                  r"cpu 0 in lab1_hang_spin\+0x[0-9a-f]+ < ktest_run\+0x[0-9a-f]+ "
+                                  r"< .*, cpu 1 at 0x[0-9a-f]+ \(halted\)\n")
 
     @unittest.skipUnless(shutil.which("bochs"), "needs Bochs")
     def test_hang_under_bochs_names_the_function(self):
@@ -418,6 +450,7 @@ class BrokenRuns(unittest.TestCase):
                                   r"'lab1\.loop: line 1 of 2, again and again', "
                                   r"'lab1\.loop: line 2 of 2, again and again' "
                                   r"1000 times in a row \(a loop\?\); cpu 0 in \w+\+0x")
+        self.assertRegex(message.splitlines()[0], r" < lab1_loop_print\+0x[0-9a-f]+ < lab1_loop\+")
         self.assertEqual(len(boot.test_lines()), 2 * runner.LoopWatch.REPEATS)
 
     def test_triple_fault_is_a_reset(self):
