@@ -375,9 +375,13 @@ def run_captured(emulator, cmdline, log_path, timeout=None, smp=1, megs=256,
     except OSError as e:
         result.reason = "cannot start %s: %s" % (cmd[0], e)
         return result
-    if com1:
-        proc.stdin.close()
-    typist = Typist(com1.writer() if com1 else proc.stdin, steps, paced=com1 is not None)
+    if emulator == "bochs":
+        # Bochs's stdin is its debugger's (locate_bochs_cpus types there);
+        # the typist types into COM1, if at all.
+        typist = Typist(com1.writer() if com1 else open(os.devnull, "wb"), steps,
+                        paced=com1 is not None)
+    else:
+        typist = Typist(proc.stdin, steps)
     if emulator == "bochs":
         locate = locate_bochs_cpus
     else:
@@ -386,6 +390,8 @@ def run_captured(emulator, cmdline, log_path, timeout=None, smp=1, megs=256,
                          drain=com1.master if com1 else None, locate=locate)
     if com1:
         com1.close()
+    if not proc.stdin.closed:
+        proc.stdin.close()
     if monitor is not None and monitor.parent != workdir:
         shutil.rmtree(monitor.parent, ignore_errors=True)
     result.seconds = time.monotonic() - start
@@ -761,16 +767,36 @@ BOCHS_PROMPT = "<bochs:"
 def locate_bochs_cpus(proc):
     """Ask Bochs where each CPU is: SIGINT stops the simulation in its
     debugger, which prints each CPU's next instruction, then reads
-    commands (from stdin; at its end Bochs quits). Returns (what the
-    kernel printed before the stop, [CpuPlace])."""
+    commands from Bochs's stdin (proc.stdin, a pipe): for each CPU, its
+    registers (`r`) for RBP, then the frame chain (`x /2gx`). Returns
+    (what the kernel printed before the stop, [CpuPlace])."""
     try:
         proc.send_signal(signal.SIGINT)
     except OSError:
         return b"", []
     deadline = time.monotonic() + LOCATE_SECONDS
-    text = b""
+    text = read_until_bochs_prompt(proc, b"", deadline, after=BOCHS_STOPPED.encode())
+    kernel, stopped, debugger = text.partition(BOCHS_STOPPED.encode())
+    places = parse_bochs_stop(debugger.decode(errors="replace")) if stopped else []
+    try:
+        for place in places:
+            # `x` reads memory through the page tables of the CPU chosen
+            # by `set $cpu`.
+            place.frame = parse_bochs_rbp(
+                bochs_debugger_command(proc, "set $cpu = %d" % place.cpu, deadline)
+                + bochs_debugger_command(proc, "r", deadline))
+            place.callers = walk_frames(place.frame, lambda rbp: parse_bochs_words(
+                bochs_debugger_command(proc, "x /2gx 0x%x" % rbp, deadline)))
+    except (OSError, ValueError):       # Bochs has gone, or its stdin is not a pipe
+        pass
+    return kernel, places
+
+
+def read_until_bochs_prompt(proc, text, deadline, after=b""):
+    """Read Bochs's stdout onto text until its debugger's prompt comes
+    (after the bytes after, if given), it exits, or the deadline passes."""
     fd = proc.stdout.fileno()
-    while BOCHS_PROMPT.encode() not in text.partition(BOCHS_STOPPED.encode())[2]:
+    while BOCHS_PROMPT.encode() not in (text.partition(after)[2] if after else text):
         left = deadline - time.monotonic()
         if left <= 0 or not select.select([fd], [], [], left)[0]:
             break
@@ -778,8 +804,17 @@ def locate_bochs_cpus(proc):
         if not chunk:
             break
         text += chunk
-    kernel, stopped, debugger = text.partition(BOCHS_STOPPED.encode())
-    return kernel, parse_bochs_stop(debugger.decode(errors="replace")) if stopped else []
+    return text
+
+
+def bochs_debugger_command(proc, command, deadline):
+    """Type a command to Bochs's debugger; returns what it printed up to
+    its next prompt."""
+    if proc.stdin is None or proc.stdin.closed:
+        raise ValueError("Bochs's stdin is not the runner's")
+    proc.stdin.write(command.encode() + b"\n")
+    proc.stdin.flush()
+    return read_until_bochs_prompt(proc, b"", deadline).decode(errors="replace")
 
 
 def parse_bochs_stop(text):
@@ -787,6 +822,21 @@ def parse_bochs_stop(text):
     (Bochs does not say which CPUs are halted)."""
     return [CpuPlace(int(m.group(1)), int(m.group(2), 16))
             for m in BOCHS_CPU_LINE.finditer(text)]
+
+
+def parse_bochs_rbp(text):
+    """RBP from what Bochs's `r` printed ("rbp: ffffffff_8019cfb0"), or None."""
+    m = re.search(r"^rbp: ([0-9a-fA-F]{8})_([0-9a-fA-F]{8})\s*$", text, re.M)
+    return int(m.group(1) + m.group(2), 16) if m else None
+
+
+def parse_bochs_words(text):
+    """The two words that Bochs's `x /2gx ADDR` printed
+    ("0xADDR <bogus+ 0>:<tab>0xWORD<tab>0xWORD"), or None (an address with
+    no mapping: "physical address not available")."""
+    m = re.search(r"^0x[0-9a-fA-F]+ <[^>]*>:\s*0x([0-9a-fA-F]+)\s+0x([0-9a-fA-F]+)\s*$",
+                  text, re.M)
+    return (int(m.group(1), 16), int(m.group(2), 16)) if m else None
 
 
 def kernel_symbols():
@@ -824,9 +874,14 @@ def describe_places(places, symbols=None, etext=None):
     said = []
     for place in places:
         where = symbolize(place.address, symbols, etext)
-        if not where.startswith("0x"):      # the callers of a kernel function
-            where += "".join(" < " + symbolize(ret, symbols, etext, return_address=True)
-                             for ret in place.callers)
+        if not where.startswith("0x"):
+            # The callers of a kernel function, up to the first return
+            # address outside the kernel (the end of the chain, garbage).
+            for ret in place.callers:
+                caller = symbolize(ret, symbols, etext, return_address=True)
+                if caller.startswith("0x"):
+                    break
+                where += " < " + caller
         said.append("cpu %d %s %s%s" % (place.cpu, "at" if where.startswith("0x") else "in",
                                         where, " (halted)" if place.halted else ""))
     return ", ".join(said)

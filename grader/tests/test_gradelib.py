@@ -65,10 +65,11 @@ class PureHelpers(unittest.TestCase):
 
     def test_callers_are_named_from_the_frame_chain(self):
         symbols, etext = [(0x1000, "backtrace_walk"), (0x1100, "printk"), (0x1200, "f")], 0x1300
-        places = [runner.CpuPlace(0, 0x1104, callers=[0x1020, 0x1200]),
+        places = [runner.CpuPlace(0, 0x1104, callers=[0x1020, 0x1200, 0x3454445352, 0x1010]),
                   runner.CpuPlace(1, 0xfff0, callers=[0x1020])]
         # A return address at a function's start belongs to the one before
-        # (its call was the last instruction there).
+        # (its call was the last instruction there); one outside the
+        # kernel ends the chain.
         self.assertEqual(runner.describe_places(places, symbols, etext),
                          "cpu 0 in printk+0x4 < backtrace_walk+0x20 < printk+0x100, "
                          "cpu 1 at 0xfff0")
@@ -84,6 +85,19 @@ class PureHelpers(unittest.TestCase):
         self.assertEqual(runner.walk_frames(None, memory.get), [])
         endless = lambda rbp: (rbp + 16, 0xa0)              # noqa: E731
         self.assertEqual(len(runner.walk_frames(top, endless)), runner.MAX_CALLERS)
+
+    def test_bochs_registers_and_memory_are_read(self):
+        """What Bochs 2.7's debugger prints for `r` and `x /2gx`."""
+        self.assertEqual(runner.parse_bochs_rbp(
+            " r\nCPU0:\nrax: 00000000_00000001\nrsp: ffffffff_8019cfa8\n"
+            "rbp: ffffffff_8019cfb0\nrip: ffffffff_8010b3b2\n<bochs:2> "), 0xffffffff8019cfb0)
+        self.assertEqual(runner.parse_bochs_words(
+            " x /2gx 0xffffffff8019cfb0\n[bochs]:\n0xffffffff8019cfb0 <bogus+       0>:"
+            "\t0xffffffff8019cfd0\t0xffffffff8010b3a5\n<bochs:3> "),
+            (0xffffffff8019cfd0, 0xffffffff8010b3a5))
+        self.assertIsNone(runner.parse_bochs_words(
+            "[bochs]:\n0x0000007fff000000 <bogus+       0>:bx_dbg_read_linear: physical "
+            "address not available for linear 0x0000007fff000000\n<bochs:4> "))
 
     def test_qemu_memory_words_are_read(self):
         self.assertEqual(runner.parse_qemu_words(
@@ -431,12 +445,14 @@ class BrokenRuns(unittest.TestCase):
 
     @unittest.skipUnless(shutil.which("bochs"), "needs Bochs")
     def test_hang_under_bochs_names_the_function(self):
-        """Bochs's debugger, stopped by SIGINT, says where the CPU was."""
+        """Bochs's debugger, stopped by SIGINT, says where the CPU was and
+        reads its frame chain."""
         self.ctx = gradelib.Context("bochs", Path(self.tmp.name), random.Random(1), echo=False)
         boot, message = self.boot_expecting_ok("lab1.hang", timeout=10)
         self.assertEqual(boot.result.status, "timeout")
         self.assertRegex(message, r"^timeout: no end marker within 10 s \(a hang\?\); "
-                                  r"cpu 0 in lab1_hang_spin\+0x[0-9a-f]+\n")
+                                  r"cpu 0 in lab1_hang_spin\+0x[0-9a-f]+ < ktest_run\+0x[0-9a-f]+ "
+                                  r"< .*higher_half_entry\+0x[0-9a-f]+\n")
         self.assertNotIn("Next at t=", boot.lines[-1])
 
     def test_endless_printing_is_stopped_early_as_a_loop(self):
