@@ -66,6 +66,7 @@ class RunResult:
     emulator_log: str = ""      # Bochs's own log (VM-entry failures etc.)
     reason: str = ""            # for reset/timeout/loop/error: what happened
     places: list = field(default_factory=list)  # [CpuPlace]: where a stopped run's CPUs were
+    loop_cycle: list = None     # for a loop: the lines that repeated (LoopWatch.REPEATS times)
 
     def lines(self):
         return self.output.splitlines()
@@ -398,6 +399,7 @@ def run_captured(emulator, cmdline, log_path, timeout=None, smp=1, megs=256,
     result.output = got.stdout.decode(errors="replace").replace("\r\n", "\n")
     result.exit_code = proc.returncode
     result.places = got.places
+    result.loop_cycle = got.loop_cycle
     log_path.write_text(result.output)
     if emulator == "bochs":
         bochs_log = workdir / "bochs.log"
@@ -510,6 +512,7 @@ class LoopWatch:
         self.partial = b""      # the start of a line still being printed
         self.seen = 0           # bytes of output in whole lines so far
         self.found = None       # the loop's description, once seen
+        self.cycle = None       # and its lines
         self.end = None         # where in the output the loop was seen (bytes)
 
     def feed(self, chunk):
@@ -538,13 +541,13 @@ class LoopWatch:
             # A cycle of p lines printed n times: after the first copy,
             # (n - 1) * p lines each equal to the one p before.
             if self.streak[period] >= (self.repeats - 1) * period:
-                self.found = self.describe(list(self.recent)[-period:])
+                self.cycle = [line.decode(errors="replace") for line in list(self.recent)[-period:]]
+                self.found = self.describe(self.cycle)
                 self.end = self.seen
                 return
 
     def describe(self, cycle):
-        def quote(line):
-            text = line.decode(errors="replace")
+        def quote(text):
             return "'%s'" % (text if len(text) <= 80 else text[:77] + "...")
         what = (quote(cycle[0]) if len(cycle) == 1 else
                 "the %d lines %s" % (len(cycle), ", ".join(quote(line) for line in cycle)))
@@ -558,6 +561,7 @@ class Collected:
     stderr: bytes = b""
     timed_out: bool = False     # the time limit passed with no end marker
     loop: str = None            # the output showed a loop (LoopWatch): what it was
+    loop_cycle: list = None     # and the lines that repeated
     places: list = field(default_factory=list)     # [CpuPlace] when it stopped the run
 
 
@@ -602,7 +606,7 @@ def collect_output(proc, start, timeout, echo, typist, drain=None, locate=None):
                 if echo:
                     echo(chunk.decode(errors="replace"))
                 if end_seen_at is None and watch.feed(chunk):
-                    got.loop = watch.found
+                    got.loop, got.loop_cycle = watch.found, watch.cycle
                     del out[watch.end:]
                     break
                 text = out.decode(errors="replace")

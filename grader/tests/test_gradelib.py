@@ -468,6 +468,11 @@ class BrokenRuns(unittest.TestCase):
                                   r"1000 times in a row \(a loop\?\); cpu 0 in \w+\+0x")
         self.assertRegex(message.splitlines()[0], r" < lab1_loop_print\+0x[0-9a-f]+ < lab1_loop\+")
         self.assertEqual(len(boot.test_lines()), 2 * runner.LoopWatch.REPEATS)
+        # The verdict shows the lines before the loop, and the loop once.
+        self.assertIn("\nlast lines of output, with the loop's lines once:\n    kernel: ", message)
+        self.assertRegex(message, r"\n    == run: lab1\.loop \(token \w+\)\n"
+                                  r"    lab1\.loop: line 1 of 2, again and again\n"
+                                  r"    lab1\.loop: line 2 of 2, again and again$")
 
     def test_triple_fault_is_a_reset(self):
         boot, message = self.boot_expecting_ok("lab1.triple", timeout=30)
