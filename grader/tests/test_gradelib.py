@@ -99,6 +99,18 @@ class PureHelpers(unittest.TestCase):
             "[bochs]:\n0x0000007fff000000 <bogus+       0>:bx_dbg_read_linear: physical "
             "address not available for linear 0x0000007fff000000\n<bochs:4> "))
 
+    def test_the_monitor_socket_fits_in_a_socket_address(self):
+        short = Path("/tmp/lab1.run")
+        self.assertEqual(runner.qemu_monitor_path(short), short / runner.QEMU_MONITOR_SOCKET)
+        cmd = runner.qemu_command("qemu", "run=x", 1, 128, monitor=Path("/a,b/m.sock"))
+        self.assertEqual(cmd[cmd.index("-monitor") + 1], "unix:/a,,b/m.sock,server=on,wait=off")
+        path = runner.qemu_monitor_path(Path("/tmp") / ("d" * 120))
+        try:
+            self.assertLessEqual(len(str(path)), runner.UNIX_PATH_MAX)
+            self.assertTrue(path.parent.is_dir())
+        finally:
+            shutil.rmtree(path.parent)
+
     def test_qemu_memory_words_are_read(self):
         self.assertEqual(runner.parse_qemu_words(
             "x /2gx 0xffffffff8019ce40\x1b[K\r\nffffffff8019ce40: 0xffffffff8019ce60 "
