@@ -367,6 +367,7 @@ def run_captured(emulator, cmdline, log_path, timeout=None, smp=1, megs=256,
                                monitor=monitor)
     except (RuntimeError, OSError) as e:
         result.reason = str(e)
+        remove_monitor_dir(monitor, workdir)
         return result
 
     start = time.monotonic()
@@ -375,17 +376,16 @@ def run_captured(emulator, cmdline, log_path, timeout=None, smp=1, megs=256,
                                 stderr=subprocess.PIPE, start_new_session=True)
     except OSError as e:
         result.reason = "cannot start %s: %s" % (cmd[0], e)
+        remove_monitor_dir(monitor, workdir)
         return result
     if emulator == "bochs":
         # Bochs's stdin is its debugger's (locate_bochs_cpus types there);
         # the typist types into COM1, if at all.
         typist = Typist(com1.writer() if com1 else open(os.devnull, "wb"), steps,
                         paced=com1 is not None)
-    else:
-        typist = Typist(proc.stdin, steps)
-    if emulator == "bochs":
         locate = locate_bochs_cpus
     else:
+        typist = Typist(proc.stdin, steps)
         locate = lambda proc: (b"", locate_qemu_cpus(monitor))    # noqa: E731
     got = collect_output(proc, start, timeout, echo, typist,
                          drain=com1.master if com1 else None, locate=locate)
@@ -393,8 +393,7 @@ def run_captured(emulator, cmdline, log_path, timeout=None, smp=1, megs=256,
         com1.close()
     if not proc.stdin.closed:
         proc.stdin.close()
-    if monitor is not None and monitor.parent != workdir:
-        shutil.rmtree(monitor.parent, ignore_errors=True)
+    remove_monitor_dir(monitor, workdir)
     result.seconds = time.monotonic() - start
     result.output = got.stdout.decode(errors="replace").replace("\r\n", "\n")
     result.exit_code = proc.returncode
@@ -695,6 +694,12 @@ def qemu_monitor_path(workdir):
         return path
     import tempfile
     return Path(tempfile.mkdtemp(prefix="qemu-run-")) / QEMU_MONITOR_SOCKET
+
+
+def remove_monitor_dir(monitor, workdir):
+    """Remove the directory qemu_monitor_path made outside workdir, if any."""
+    if monitor is not None and monitor.parent != Path(workdir):
+        shutil.rmtree(monitor.parent, ignore_errors=True)
 
 
 def qemu_monitor_command(sock, command, deadline):
