@@ -367,7 +367,7 @@ def run_captured(emulator, cmdline, log_path, timeout=None, smp=1, megs=256,
                                monitor=monitor)
     except (RuntimeError, OSError) as e:
         result.reason = str(e)
-        remove_monitor_dir(monitor, workdir)
+        remove_monitor(monitor, workdir)
         return result
 
     start = time.monotonic()
@@ -376,7 +376,7 @@ def run_captured(emulator, cmdline, log_path, timeout=None, smp=1, megs=256,
                                 stderr=subprocess.PIPE, start_new_session=True)
     except OSError as e:
         result.reason = "cannot start %s: %s" % (cmd[0], e)
-        remove_monitor_dir(monitor, workdir)
+        remove_monitor(monitor, workdir)
         return result
     if emulator == "bochs":
         # Bochs's stdin is its debugger's (locate_bochs_cpus types there);
@@ -393,7 +393,7 @@ def run_captured(emulator, cmdline, log_path, timeout=None, smp=1, megs=256,
         com1.close()
     if not proc.stdin.closed:
         proc.stdin.close()
-    remove_monitor_dir(monitor, workdir)
+    remove_monitor(monitor, workdir)
     result.seconds = time.monotonic() - start
     result.output = got.stdout.decode(errors="replace").replace("\r\n", "\n")
     result.exit_code = proc.returncode
@@ -696,9 +696,17 @@ def qemu_monitor_path(workdir):
     return Path(tempfile.mkdtemp(prefix="qemu-run-")) / QEMU_MONITOR_SOCKET
 
 
-def remove_monitor_dir(monitor, workdir):
-    """Remove the directory qemu_monitor_path made outside workdir, if any."""
-    if monitor is not None and monitor.parent != Path(workdir):
+def remove_monitor(monitor, workdir):
+    """Remove QEMU's monitor socket once QEMU has gone (a socket left in
+    the build tree stops a copy of the tree: tools/mutants), and the
+    directory qemu_monitor_path made for it outside workdir, if any."""
+    if monitor is None:
+        return
+    try:
+        monitor.unlink()
+    except OSError:
+        pass
+    if monitor.parent != Path(workdir):
         shutil.rmtree(monitor.parent, ignore_errors=True)
 
 
