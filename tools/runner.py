@@ -728,8 +728,8 @@ def qemu_monitor_command(sock, command, deadline):
 def locate_qemu_cpus(monitor):
     """Ask QEMU's monitor (a unix socket path) where each CPU is: stop the
     machine (so that the software CPU writes back its registers), then
-    `info registers -a`. Returns [CpuPlace], empty if QEMU did not
-    answer."""
+    `info registers -a`, then each CPU's frame chain (`x /2gx`). Returns
+    [CpuPlace], empty if QEMU did not answer."""
     deadline = time.monotonic() + LOCATE_SECONDS
     try:
         with socket.socket(socket.AF_UNIX) as sock:
