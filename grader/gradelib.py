@@ -139,8 +139,13 @@ def describe_unexpected_end(result, wanted):
         return "the kernel panicked:\n" + indent(report)
     if result.status == "ok":
         return "the run ended normally, but a %s was expected" % wanted
-    return "%s: %s\nlast lines of output:\n%s" % (
-        result.status, result.reason, indent(result.lines()[-LOG_TAIL_LINES:]))
+    lines, what = result.lines(), "last lines of output"
+    if result.status == "loop" and result.loop_cycle:
+        # The lines that led into the loop, and one copy of it.
+        lines = lines[:len(lines) - len(result.loop_cycle) * (runner.LoopWatch.REPEATS - 1)]
+        what = "last lines of output, with the loop's lines once"
+    return "%s: %s\n%s:\n%s" % (result.status, result.reason, what,
+                                  indent(lines[-LOG_TAIL_LINES:]))
 
 
 def indent(lines):

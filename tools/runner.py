@@ -9,9 +9,15 @@ these ways (RunResult.status):
   reset    the machine stopped without an end marker (triple fault, or a
            failed emulator check: see the emulator log)
   timeout  nothing ended the run within the time limit
+  loop     the kernel printed the same line, or the same short cycle of
+           lines, LoopWatch.REPEATS times in a row: the run is stopped
+           there, well before the time limit, and its log stays short
   error    the emulator could not start or failed
+A run stopped by the runner (timeout, loop) says where each CPU was
+(RunResult.places), named by the kernel function ('cpu 0 in f+0x1c').
 """
 
+import collections
 import os
 import re
 import select
@@ -58,7 +64,9 @@ class RunResult:
     exit_code: int = None
     log_path: Path = None
     emulator_log: str = ""      # Bochs's own log (VM-entry failures etc.)
-    reason: str = ""            # for reset/timeout/error: what happened
+    reason: str = ""            # for reset/timeout/loop/error: what happened
+    places: list = field(default_factory=list)  # [CpuPlace]: where a stopped run's CPUs were
+    loop_cycle: list = None     # for a loop: the lines that repeated (LoopWatch.REPEATS times)
 
     def lines(self):
         return self.output.splitlines()
@@ -200,12 +208,14 @@ def qemu_net_args(net_port):
 
 
 def qemu_command(emulator, cmdline, smp, megs, interactive=False, gdb_port=None, cpu=None,
-                 uefi_iso=None, net_port=None):
+                 uefi_iso=None, net_port=None, monitor=None):
     """The QEMU command line for a run (cpu: a -cpu model, else QEMU's own
     default, or the host's CPU under KVM). With uefi_iso, a PC of today
     (q35) whose UEFI firmware boots that ISO (its grub.cfg holds the
     command line); else QEMU loads the kernel itself. net_port: see
-    qemu_net_args."""
+    qemu_net_args. With monitor (a path), QEMU's monitor listens on that
+    unix socket, so that the runner can ask where the CPUs are when a run
+    hangs."""
     if uefi_iso:
         boot = ["-machine", "q35", "-bios", str(ovmf_image()), "-cdrom", str(uefi_iso)]
     else:
@@ -222,6 +232,9 @@ def qemu_command(emulator, cmdline, smp, megs, interactive=False, gdb_port=None,
         cmd += ["-cpu", cpu]
     if gdb_port is not None:
         cmd += ["-S", "-gdb", "tcp:127.0.0.1:%d" % gdb_port]
+    if monitor is not None:
+        # A comma in a QEMU option's value is written twice.
+        cmd += ["-monitor", "unix:%s,server=on,wait=off" % str(monitor).replace(",", ",,")]
     return cmd
 
 
@@ -385,7 +398,7 @@ def run_captured(emulator, cmdline, log_path, timeout=None, smp=1, megs=256,
     workdir.mkdir(parents=True)
     steps = stdin_data if isinstance(stdin_data, list) else [(stdin_after, stdin_data)]
     steps = [s for s in steps if s[1]]
-    com1 = None
+    com1 = monitor = None
     try:
         if emulator == "bochs":
             if firmware != "bios":
@@ -401,10 +414,12 @@ def run_captured(emulator, cmdline, log_path, timeout=None, smp=1, megs=256,
             if firmware == "uefi":
                 iso = workdir / "kernel.iso"
                 make_iso(cmdline, iso)
+            monitor = qemu_monitor_path(workdir)
             cmd = qemu_command(emulator, cmdline, smp, megs, cpu=cpu, uefi_iso=iso,
-                               net_port=net_port)
+                               net_port=net_port, monitor=monitor)
     except (RuntimeError, OSError) as e:
         result.reason = str(e)
+        remove_monitor(monitor, workdir)
         return result
 
     start = time.monotonic()
@@ -413,22 +428,34 @@ def run_captured(emulator, cmdline, log_path, timeout=None, smp=1, megs=256,
                                 stderr=subprocess.PIPE, start_new_session=True)
     except OSError as e:
         result.reason = "cannot start %s: %s" % (cmd[0], e)
+        remove_monitor(monitor, workdir)
         return result
-    if com1:
-        proc.stdin.close()
-    typist = Typist(com1.writer() if com1 else proc.stdin, steps, paced=com1 is not None)
-    output, stderr, timed_out = collect_output(proc, start, timeout, echo, typist,
-                                               drain=com1.master if com1 else None)
+    if emulator == "bochs":
+        # Bochs's stdin is its debugger's (locate_bochs_cpus types there);
+        # the typist types into COM1, if at all.
+        typist = Typist(com1.writer() if com1 else open(os.devnull, "wb"), steps,
+                        paced=com1 is not None)
+        locate = locate_bochs_cpus
+    else:
+        typist = Typist(proc.stdin, steps)
+        locate = lambda proc: (b"", locate_qemu_cpus(monitor))    # noqa: E731
+    got = collect_output(proc, start, timeout, echo, typist,
+                         drain=com1.master if com1 else None, locate=locate)
     if com1:
         com1.close()
+    if not proc.stdin.closed:
+        proc.stdin.close()
+    remove_monitor(monitor, workdir)
     result.seconds = time.monotonic() - start
-    result.output = output.decode(errors="replace").replace("\r\n", "\n")
+    result.output = got.stdout.decode(errors="replace").replace("\r\n", "\n")
     result.exit_code = proc.returncode
+    result.places = got.places
+    result.loop_cycle = got.loop_cycle
     log_path.write_text(result.output)
     if emulator == "bochs":
         bochs_log = workdir / "bochs.log"
         result.emulator_log = bochs_log.read_text(errors="replace") if bochs_log.exists() else ""
-    classify(result, stderr.decode(errors="replace"), timed_out)
+    classify(result, got.stderr.decode(errors="replace"), got.timed_out, timeout, got.loop)
     return result
 
 
@@ -514,17 +541,97 @@ class Typist:
                 pass
 
 
-def collect_output(proc, start, timeout, echo, typist, drain=None):
+class LoopWatch:
+    """Watches the output for a loop: the same line, or the same cycle of
+    up to MAX_PERIOD lines, printed REPEATS times in a row. No test prints
+    anything like it (in the logs of Labs 1-4 no line or cycle comes more
+    than 3 times in a row), while a kernel stuck in a printing loop prints
+    thousands of copies a second, for the whole time limit, into a log of
+    megabytes."""
+
+    REPEATS = 1000
+    MAX_PERIOD = 8
+    # Output with no newline is cut into "lines" this long (so that a loop
+    # that prints no newline is seen too).
+    LONGEST_LINE = 4096
+
+    def __init__(self, repeats=REPEATS, max_period=MAX_PERIOD):
+        self.repeats, self.max_period = repeats, max_period
+        self.recent = collections.deque(maxlen=max_period)     # the last lines, newest last
+        # streak[p]: how many lines in a row have equalled the line p before them.
+        self.streak = [0] * (max_period + 1)
+        self.partial = b""      # the start of a line still being printed
+        self.seen = 0           # bytes of output in whole lines so far
+        self.found = None       # the loop's description, once seen
+        self.cycle = None       # and its lines
+        self.end = None         # where in the output the loop was seen (bytes)
+
+    def feed(self, chunk):
+        """Watch a chunk of output; returns the loop's description once
+        one is seen, else None."""
+        *lines, self.partial = (self.partial + chunk).split(b"\n")
+        # (line, its bytes in the output): whole lines, then pieces of a
+        # line too long to wait for.
+        pieces = [(line, len(line) + 1) for line in lines]
+        while len(self.partial) >= self.LONGEST_LINE:
+            piece, self.partial = self.partial[:self.LONGEST_LINE], self.partial[self.LONGEST_LINE:]
+            pieces.append((piece, len(piece)))
+        for line, size in pieces:
+            if self.found:
+                break
+            self.seen += size
+            self.add(line.rstrip(b"\r"))
+        return self.found
+
+    def add(self, line):
+        for period in range(1, self.max_period + 1):
+            same = len(self.recent) >= period and self.recent[-period] == line
+            self.streak[period] = self.streak[period] + 1 if same else 0
+        self.recent.append(line)
+        for period in range(1, self.max_period + 1):
+            # A cycle of p lines printed n times: after the first copy,
+            # (n - 1) * p lines each equal to the one p before.
+            if self.streak[period] >= (self.repeats - 1) * period:
+                self.cycle = [line.decode(errors="replace") for line in list(self.recent)[-period:]]
+                self.found = self.describe(self.cycle)
+                self.end = self.seen
+                return
+
+    def describe(self, cycle):
+        def quote(text):
+            return "'%s'" % (text if len(text) <= 80 else text[:77] + "...")
+        what = (quote(cycle[0]) if len(cycle) == 1 else
+                "the %d lines %s" % (len(cycle), ", ".join(quote(line) for line in cycle)))
+        return "the kernel printed %s %d times in a row (a loop?)" % (what, self.repeats)
+
+
+@dataclass
+class Collected:
+    """What collect_output gathered, and why it stopped the run."""
+    stdout: bytes = b""
+    stderr: bytes = b""
+    timed_out: bool = False     # the time limit passed with no end marker
+    loop: str = None            # the output showed a loop (LoopWatch): what it was
+    loop_cycle: list = None     # and the lines that repeated
+    places: list = field(default_factory=list)     # [CpuPlace] when it stopped the run
+
+
+def collect_output(proc, start, timeout, echo, typist, drain=None, locate=None):
     """Read stdout and stderr until the process exits, the time limit
-    passes, or the kernel's end marker is followed by no exit; read and
-    drop what arrives on the file descriptor drain. Kills the process
-    group on the way out. Returns (stdout, stderr, timed_out)."""
+    passes, the kernel's end marker is followed by no exit, or the output
+    shows a loop (LoopWatch: the output is cut where it was seen); read
+    and drop what arrives on the file descriptor drain. If the runner
+    stops the run (time limit, loop), locate(proc), if given, is asked
+    where the CPUs are: it returns (more stdout, [CpuPlace]). Kills the
+    process group on the way out. Returns a Collected."""
+    got = Collected()
     out, err = bytearray(), bytearray()
     streams = {proc.stdout.fileno(): out, proc.stderr.fileno(): err}
     if drain is not None:
         streams[drain] = bytearray()
+    watch = LoopWatch()
     end_seen_at = None
-    while set(streams) - {drain}:
+    while set(streams) - {drain} and not got.loop:
         now = time.monotonic()
         limit = start + timeout
         if end_seen_at is not None:
@@ -549,33 +656,323 @@ def collect_output(proc, start, timeout, echo, typist, drain=None):
             if streams[fd] is out:
                 if echo:
                     echo(chunk.decode(errors="replace"))
+                if end_seen_at is None and watch.feed(chunk):
+                    got.loop, got.loop_cycle = watch.found, watch.cycle
+                    del out[watch.end:]
+                    break
                 text = out.decode(errors="replace")
                 typist.saw(text)
                 if end_seen_at is None and END_MARKER.search(text):
                     end_seen_at = time.monotonic()
-    try:
-        proc.wait(timeout=0 if set(streams) - {drain} else EXIT_GRACE_SECONDS)
-    except subprocess.TimeoutExpired:
-        pass
+    if not got.loop:
+        try:
+            proc.wait(timeout=0 if set(streams) - {drain} else EXIT_GRACE_SECONDS)
+        except subprocess.TimeoutExpired:
+            pass
     typist.finish()
-    timed_out = proc.poll() is None and end_seen_at is None
+    got.timed_out = proc.poll() is None and end_seen_at is None and not got.loop
+    if (got.timed_out or got.loop) and proc.poll() is None and locate is not None:
+        more, got.places = locate(proc)
+        if got.timed_out:
+            out.extend(more)
     if proc.poll() is None:
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait()
     proc.stdout.close()
     proc.stderr.close()
-    return bytes(out), bytes(err), timed_out
+    got.stdout, got.stderr = bytes(out), bytes(err)
+    return got
 
 
-def classify(result, stderr, timed_out):
-    """Set result.status and result.reason from the output and the exit."""
+# ---- Where the CPUs were when a run was stopped ----
+#
+# A run that hangs or loops is stopped by the runner; before it kills the
+# emulator it asks where each CPU is (QEMU's monitor, Bochs's debugger),
+# and the verdict names the kernel function of each address.
+
+# How long the emulator may take to say where its CPUs are.
+LOCATE_SECONDS = 5
+# Where QEMU's monitor listens (in the run's directory, if the path fits
+# in a unix socket address: sun_path holds 108 bytes).
+QEMU_MONITOR_SOCKET = "qemu-monitor.sock"
+UNIX_PATH_MAX = 107
+
+
+# How many callers of the function a CPU was in are named, at most.
+MAX_CALLERS = 12
+# The kernel's stacks lie in the upper half (the image at KERNBASE, the
+# direct map at DIRECTMAP_BASE: kernel/mm/memlayout.h).
+KERNEL_HALF = 0xFFFF800000000000
+
+
+@dataclass
+class CpuPlace:
+    """Where one CPU was: the address of its next instruction (RIP, or EIP
+    or IP outside long mode), where the emulator says whether it was
+    halted (HLT, waiting for an interrupt), its frame pointer (RBP), and
+    the return addresses of the frame chain from there (its callers)."""
+    cpu: int
+    address: int
+    halted: bool = False
+    frame: int = None
+    callers: list = field(default_factory=list)
+
+
+def walk_frames(frame, read_frame):
+    """The return addresses of the frame chain from frame (an RBP), as the
+    kernel's backtrace walks it: read_frame(rbp) gives the saved RBP and
+    the return address, or None if the memory cannot be read. Stops at a
+    frame outside the kernel's half, out of order (a chain runs up the
+    stack), or after MAX_CALLERS."""
+    callers = []
+    while (frame is not None and frame >= KERNEL_HALF and frame % 8 == 0
+           and len(callers) < MAX_CALLERS):
+        words = read_frame(frame)
+        if words is None or words[1] == 0:
+            break
+        callers.append(words[1])
+        if words[0] <= frame:
+            break
+        frame = words[0]
+    return callers
+
+
+def qemu_monitor_path(workdir):
+    """A path for QEMU's monitor socket: in workdir if it fits in a socket
+    address, else in a new directory under the system's temporary one
+    (the caller removes its parent)."""
+    path = Path(workdir) / QEMU_MONITOR_SOCKET
+    if len(str(path)) <= UNIX_PATH_MAX:
+        return path
+    import tempfile
+    return Path(tempfile.mkdtemp(prefix="qemu-run-")) / QEMU_MONITOR_SOCKET
+
+
+def remove_monitor(monitor, workdir):
+    """Remove QEMU's monitor socket once QEMU has gone (a socket left in
+    the build tree stops a copy of the tree: tools/mutants), and the
+    directory qemu_monitor_path made for it outside workdir, if any."""
+    if monitor is None:
+        return
+    try:
+        monitor.unlink()
+    except OSError:
+        pass
+    if monitor.parent != Path(workdir):
+        shutil.rmtree(monitor.parent, ignore_errors=True)
+
+
+def qemu_monitor_command(sock, command, deadline):
+    """Send a command to QEMU's human monitor and return what it printed
+    up to its next prompt."""
+    sock.settimeout(max(0.1, deadline - time.monotonic()))
+    if command:
+        sock.sendall(command.encode() + b"\n")
+    reply = b""
+    while not reply.endswith(b"(qemu) "):
+        chunk = sock.recv(65536)
+        if not chunk:
+            break
+        reply += chunk
+    return reply.decode(errors="replace")
+
+
+def locate_qemu_cpus(monitor):
+    """Ask QEMU's monitor (a unix socket path) where each CPU is: stop the
+    machine (so that the software CPU writes back its registers), then
+    `info registers -a`, then each CPU's frame chain (`x /2gx`). Returns
+    [CpuPlace], empty if QEMU did not answer."""
+    deadline = time.monotonic() + LOCATE_SECONDS
+    try:
+        with socket.socket(socket.AF_UNIX) as sock:
+            sock.settimeout(LOCATE_SECONDS)
+            sock.connect(str(monitor))
+            qemu_monitor_command(sock, None, deadline)          # the greeting
+            qemu_monitor_command(sock, "stop", deadline)
+            places = parse_qemu_registers(
+                qemu_monitor_command(sock, "info registers -a", deadline))
+            for place in places:
+                # `x` reads memory through the page tables of the CPU
+                # chosen by `cpu`.
+                qemu_monitor_command(sock, "cpu %d" % place.cpu, deadline)
+                place.callers = walk_frames(place.frame, lambda rbp: parse_qemu_words(
+                    qemu_monitor_command(sock, "x /2gx 0x%x" % rbp, deadline)))
+            return places
+    except OSError:
+        return []
+
+
+def parse_qemu_words(text):
+    """The two words that QEMU's `x /2gx ADDR` printed
+    ("ADDR: 0xWORD 0xWORD"), or None ("ADDR: Cannot access memory")."""
+    m = re.search(r"^[0-9a-fA-F]+: 0x([0-9a-fA-F]+) 0x([0-9a-fA-F]+)\s*$", text, re.M)
+    return (int(m.group(1), 16), int(m.group(2), 16)) if m else None
+
+
+def parse_qemu_registers(text):
+    """[CpuPlace] from the output of QEMU's `info registers -a`: a block
+    per CPU, headed "CPU#n", with RIP= (EIP= outside long mode) and HLT=."""
+    places = []
+    for block in re.split(r"^CPU#", text, flags=re.M)[1:]:
+        number = re.match(r"(\d+)", block)
+        ip = re.search(r"\b[RE]IP=([0-9a-fA-F]+)", block)
+        if number and ip:
+            halted = re.search(r"\bHLT=1\b", block) is not None
+            rbp = re.search(r"\bRBP=([0-9a-fA-F]+)", block)
+            places.append(CpuPlace(int(number.group(1)), int(ip.group(1), 16), halted,
+                                   int(rbp.group(1), 16) if rbp else None))
+    return places
+
+
+# What Bochs's debugger prints when it stops (on SIGINT, as on Ctrl-C):
+# "Next at t=TICKS", then a line per CPU with its next instruction,
+# "(N) [0xPHYSICAL] CS:RIP (context): instruction ; bytes", then its
+# prompt "<bochs:N>". Its output shares stdout with port 0xE9's.
+BOCHS_STOPPED = "Next at t="
+BOCHS_CPU_LINE = re.compile(r"^\((\d+)\) \[0x[0-9a-fA-F]+\] [0-9a-fA-F]{4}:([0-9a-fA-F]+) ", re.M)
+BOCHS_PROMPT = "<bochs:"
+
+
+def locate_bochs_cpus(proc):
+    """Ask Bochs where each CPU is: SIGINT stops the simulation in its
+    debugger, which prints each CPU's next instruction, then reads
+    commands from Bochs's stdin (proc.stdin, a pipe): for each CPU, its
+    registers (`r`) for RBP, then the frame chain (`x /2gx`). Returns
+    (what the kernel printed before the stop, [CpuPlace])."""
+    try:
+        proc.send_signal(signal.SIGINT)
+    except OSError:
+        return b"", []
+    deadline = time.monotonic() + LOCATE_SECONDS
+    text = read_until_bochs_prompt(proc, b"", deadline, after=BOCHS_STOPPED.encode())
+    kernel, stopped, debugger = text.partition(BOCHS_STOPPED.encode())
+    places = parse_bochs_stop(debugger.decode(errors="replace")) if stopped else []
+    try:
+        for place in places:
+            # `x` reads memory through the page tables of the CPU chosen
+            # by `set $cpu`.
+            place.frame = parse_bochs_rbp(
+                bochs_debugger_command(proc, "set $cpu = %d" % place.cpu, deadline)
+                + bochs_debugger_command(proc, "r", deadline))
+            place.callers = walk_frames(place.frame, lambda rbp: parse_bochs_words(
+                bochs_debugger_command(proc, "x /2gx 0x%x" % rbp, deadline)))
+    except (OSError, ValueError):       # Bochs has gone, or its stdin is not a pipe
+        pass
+    return kernel, places
+
+
+def read_until_bochs_prompt(proc, text, deadline, after=b""):
+    """Read Bochs's stdout onto text until its debugger's prompt comes
+    (after the bytes after, if given), it exits, or the deadline passes."""
+    fd = proc.stdout.fileno()
+    while BOCHS_PROMPT.encode() not in (text.partition(after)[2] if after else text):
+        left = deadline - time.monotonic()
+        if left <= 0 or not select.select([fd], [], [], left)[0]:
+            break
+        chunk = os.read(fd, 65536)
+        if not chunk:
+            break
+        text += chunk
+    return text
+
+
+def bochs_debugger_command(proc, command, deadline):
+    """Type a command to Bochs's debugger; returns what it printed up to
+    its next prompt."""
+    if proc.stdin is None or proc.stdin.closed:
+        raise ValueError("Bochs's stdin is not the runner's")
+    proc.stdin.write(command.encode() + b"\n")
+    proc.stdin.flush()
+    return read_until_bochs_prompt(proc, b"", deadline).decode(errors="replace")
+
+
+def parse_bochs_stop(text):
+    """[CpuPlace] from the lines Bochs's debugger prints after "Next at t="
+    (Bochs does not say which CPUs are halted)."""
+    return [CpuPlace(int(m.group(1)), int(m.group(2), 16))
+            for m in BOCHS_CPU_LINE.finditer(text)]
+
+
+def parse_bochs_rbp(text):
+    """RBP from what Bochs's `r` printed ("rbp: ffffffff_8019cfb0"), or None."""
+    m = re.search(r"^rbp: ([0-9a-fA-F]{8})_([0-9a-fA-F]{8})\s*$", text, re.M)
+    return int(m.group(1) + m.group(2), 16) if m else None
+
+
+def parse_bochs_words(text):
+    """The two words that Bochs's `x /2gx ADDR` printed
+    ("0xADDR <bogus+ 0>:<tab>0xWORD<tab>0xWORD"), or None (an address with
+    no mapping: "physical address not available")."""
+    m = re.search(r"^0x[0-9a-fA-F]+ <[^>]*>:\s*0x([0-9a-fA-F]+)\s+0x([0-9a-fA-F]+)\s*$",
+                  text, re.M)
+    return (int(m.group(1), 16), int(m.group(2), 16)) if m else None
+
+
+def kernel_symbols():
+    """([(address, name)] sorted, end of text) of the kernel's functions,
+    from nm as the kernel's own symbol table is made (tools/mksyms.py);
+    ([], None) if the image cannot be read."""
+    import mksyms
+    try:
+        nm = subprocess.run(["nm", "-n", str(KERNEL_ELF)], capture_output=True, text=True,
+                            check=True).stdout
+    except (OSError, subprocess.CalledProcessError):
+        return [], None
+    return mksyms.function_symbols(nm.splitlines())
+
+
+def symbolize(address, symbols, etext, return_address=False):
+    """'function+0xoff' for an address in the kernel's text; else the
+    address itself (a guest's, the BIOS's, a user program's). A return
+    address is looked up one byte back, as the kernel's backtrace does (a
+    call at a function's end returns past it)."""
+    import bisect
+    lookup = address - 1 if return_address else address
+    i = bisect.bisect_right([start for start, _ in symbols], lookup) - 1
+    if i >= 0 and etext is not None and lookup < etext:
+        start, name = symbols[i]
+        return "%s+0x%x" % (name, address - start)
+    return "0x%x" % address
+
+
+def describe_places(places, symbols=None, etext=None):
+    """'cpu 0 in vga_putc+0x62 < printk+0x4c < backtrace_walk+0x1c, cpu 1
+    at 0xfd09a (halted)': each CPU's function, then its callers."""
+    if symbols is None:
+        symbols, etext = kernel_symbols()
+    said = []
+    for place in places:
+        where = symbolize(place.address, symbols, etext)
+        if not where.startswith("0x"):
+            # The callers of a kernel function, up to the first return
+            # address outside the kernel (the end of the chain, garbage).
+            for ret in place.callers:
+                caller = symbolize(ret, symbols, etext, return_address=True)
+                if caller.startswith("0x"):
+                    break
+                where += " < " + caller
+        said.append("cpu %d %s %s%s" % (place.cpu, "at" if where.startswith("0x") else "in",
+                                        where, " (halted)" if place.halted else ""))
+    return ", ".join(said)
+
+
+def classify(result, stderr, timed_out, timeout=None, loop=None):
+    """Set result.status and result.reason from the output and the exit;
+    timeout is the time limit in seconds (for the verdict), loop what
+    LoopWatch saw if the run was stopped for it."""
     marker = END_MARKER.search(result.output)
     if marker:
         result.status = marker.group(1)
         return
+    if loop:
+        result.status = "loop"
+        result.reason = loop + where_the_cpus_were(result.places)
+        return
     if timed_out:
         result.status = "timeout"
-        result.reason = "no end marker within the time limit (a hang?)"
+        result.reason = "no end marker within %s (a hang?)" % (
+            "%g s" % timeout if timeout else "the time limit")
+        result.reason += where_the_cpus_were(result.places)
         result.reason += emulator_explanation(result.emulator_log, stderr)
         return
     result.status = "reset"
@@ -584,14 +981,21 @@ def classify(result, stderr, timed_out):
     result.reason += emulator_explanation(result.emulator_log, stderr)
 
 
+def where_the_cpus_were(places):
+    """'; cpu 0 in f+0x1c, ...' for a verdict, or '' if nobody knows."""
+    return "; " + describe_places(places) if places else ""
+
+
 def emulator_explanation(emulator_log, stderr):
     """The lines of the emulator's own log (Bochs) or error output that say
     why a run went wrong: triple faults, panics, failed VM entries."""
     # Bochs log lines: "<time><level>[<device>] message", level e = error,
-    # p = panic; information lines (level i) only repeat the configuration.
+    # p = panic; information lines (level i, also on Bochs's stderr) only
+    # repeat the configuration.
     why = [line for line in emulator_log.splitlines()
            if re.match(r"^\d+[ep]\[", line) or re.search(r"VMENTER FAIL|VMFAIL", line)]
-    errors = [line for line in stderr.splitlines() if line.strip() and "ALSA" not in line]
+    errors = [line for line in stderr.splitlines() if line.strip() and "ALSA" not in line
+              and not re.match(r"^\d+i\[", line)]
     if why:
         return "\nemulator log:\n  " + "\n  ".join(why[-10:])
     if errors:

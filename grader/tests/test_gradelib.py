@@ -1,18 +1,21 @@
 #!/usr/bin/env python3
 """Tests of the grader and the runner: pure helpers, and real runs of the
 built kernel under QEMU for each way a run can go wrong (an unexpected
-panic, a hang, a triple fault), checking that the grader says so clearly
-instead of waiting or passing.
+panic, a hang, an endless loop of output, a triple fault), and a hang
+under Bochs, checking that the grader says so clearly (and where the CPUs
+were) instead of waiting or passing.
 
   python3 grader/tests/test_gradelib.py     (needs build/kernel/kernel.elf)
 """
 import contextlib
 import io
 import random
+import shutil
 import subprocess
 import sys
 import tempfile
 import unittest
+import unittest.mock
 from pathlib import Path
 
 GRADER = Path(__file__).resolve().parent.parent
@@ -40,6 +43,137 @@ class PureHelpers(unittest.TestCase):
         runner.classify(r, "", timed_out=False)
         self.assertEqual(r.status, "reset")
         self.assertIn("triple fault", r.reason)
+
+    def test_a_timeout_says_where_the_cpus_were(self):
+        r = runner.RunResult("qemu", "", output="booting\n",
+                             places=[runner.CpuPlace(0, 0xffffffff80100010),
+                                     runner.CpuPlace(1, 0xfd09a, halted=True)])
+        with unittest.mock.patch.object(runner, "kernel_symbols",
+                                        return_value=([(0xffffffff80100000, "kmain")],
+                                                      0xffffffff80200000)):
+            runner.classify(r, "", timed_out=True, timeout=30)
+        self.assertEqual(r.reason, "no end marker within 30 s (a hang?); "
+                                   "cpu 0 in kmain+0x10, cpu 1 at 0xfd09a (halted)")
+
+    def test_addresses_are_named_by_the_kernels_functions(self):
+        symbols, etext = [(0x1000, "backtrace_walk"), (0x1100, "sched_idle")], 0x1200
+        places = [runner.CpuPlace(0, 0x101c), runner.CpuPlace(1, 0x1105),
+                  runner.CpuPlace(2, 0x1200), runner.CpuPlace(3, 0xfff)]
+        self.assertEqual(runner.describe_places(places, symbols, etext),
+                         "cpu 0 in backtrace_walk+0x1c, cpu 1 in sched_idle+0x5, "
+                         "cpu 2 at 0x1200, cpu 3 at 0xfff")
+
+    def test_callers_are_named_from_the_frame_chain(self):
+        symbols, etext = [(0x1000, "backtrace_walk"), (0x1100, "printk"), (0x1200, "f")], 0x1300
+        places = [runner.CpuPlace(0, 0x1104, callers=[0x1020, 0x1200, 0x3454445352, 0x1010]),
+                  runner.CpuPlace(1, 0xfff0, callers=[0x1020])]
+        # A return address at a function's start belongs to the one before
+        # (its call was the last instruction there); one outside the
+        # kernel ends the chain.
+        self.assertEqual(runner.describe_places(places, symbols, etext),
+                         "cpu 0 in printk+0x4 < backtrace_walk+0x20 < printk+0x100, "
+                         "cpu 1 at 0xfff0")
+
+    def test_the_frame_walk_stops_where_the_chain_goes_wrong(self):
+        top = runner.KERNEL_HALF + 0x1000
+        memory = {top: (top + 0x20, 0xa1), top + 0x20: (top + 0x40, 0xa2),
+                  top + 0x40: (top + 0x20, 0xa3)}           # points back down: a cycle
+        self.assertEqual(runner.walk_frames(top, memory.get), [0xa1, 0xa2, 0xa3])
+        memory[top + 0x40] = (top + 0x60, 0xa3)             # then memory that cannot be read
+        self.assertEqual(runner.walk_frames(top, memory.get), [0xa1, 0xa2, 0xa3])
+        self.assertEqual(runner.walk_frames(0x7fff0000, memory.get), [])     # a user stack
+        self.assertEqual(runner.walk_frames(None, memory.get), [])
+        endless = lambda rbp: (rbp + 16, 0xa0)              # noqa: E731
+        self.assertEqual(len(runner.walk_frames(top, endless)), runner.MAX_CALLERS)
+
+    def test_bochs_registers_and_memory_are_read(self):
+        """What Bochs 2.7's debugger prints for `r` and `x /2gx`."""
+        self.assertEqual(runner.parse_bochs_rbp(
+            " r\nCPU0:\nrax: 00000000_00000001\nrsp: ffffffff_8019cfa8\n"
+            "rbp: ffffffff_8019cfb0\nrip: ffffffff_8010b3b2\n<bochs:2> "), 0xffffffff8019cfb0)
+        self.assertEqual(runner.parse_bochs_words(
+            " x /2gx 0xffffffff8019cfb0\n[bochs]:\n0xffffffff8019cfb0 <bogus+       0>:"
+            "\t0xffffffff8019cfd0\t0xffffffff8010b3a5\n<bochs:3> "),
+            (0xffffffff8019cfd0, 0xffffffff8010b3a5))
+        self.assertIsNone(runner.parse_bochs_words(
+            "[bochs]:\n0x0000007fff000000 <bogus+       0>:bx_dbg_read_linear: physical "
+            "address not available for linear 0x0000007fff000000\n<bochs:4> "))
+
+    def test_the_monitor_socket_fits_in_a_socket_address(self):
+        short = Path("/tmp/lab1.run")
+        self.assertEqual(runner.qemu_monitor_path(short), short / runner.QEMU_MONITOR_SOCKET)
+        cmd = runner.qemu_command("qemu", "run=x", 1, 128, monitor=Path("/a,b/m.sock"))
+        self.assertEqual(cmd[cmd.index("-monitor") + 1], "unix:/a,,b/m.sock,server=on,wait=off")
+        path = runner.qemu_monitor_path(Path("/tmp") / ("d" * 120))
+        try:
+            self.assertLessEqual(len(str(path)), runner.UNIX_PATH_MAX)
+            self.assertTrue(path.parent.is_dir())
+        finally:
+            shutil.rmtree(path.parent)
+
+    def test_qemu_memory_words_are_read(self):
+        self.assertEqual(runner.parse_qemu_words(
+            "x /2gx 0xffffffff8019ce40\x1b[K\r\nffffffff8019ce40: 0xffffffff8019ce60 "
+            "0xffffffff801028fe\r\n(qemu) "), (0xffffffff8019ce60, 0xffffffff801028fe))
+        self.assertIsNone(runner.parse_qemu_words(
+            "x /2gx 0xffffffff8019ce40\r\nffffffff8019ce40: Cannot access memory\r\n(qemu) "))
+
+    def test_qemu_registers_are_read(self):
+        """What QEMU 7.2's monitor prints for `info registers -a`: a CPU in
+        long mode (RIP) and one that the BIOS left halted (EIP)."""
+        text = ("info registers -a\r\n\r\nCPU#0\r\n"
+                "RAX=00000000ffffffff RBX=0000000000000000 RCX=0000000000000193\r\n"
+                "RSI=00000000000003d5 RDI=0000000000000000 RBP=ffffffff8019bfd0 "
+                "RSP=ffffffff8019bef0\r\n"
+                "RIP=ffffffff801077b2 RFL=00000086 [--S--P-] CPL=0 II=0 A20=1 SMM=0 HLT=0\r\n"
+                "ES =0010 0000000000000000 00000000 00009300 DPL=0 DS   [-WA]\r\n"
+                "\r\nCPU#1\r\nEAX=000f49f6 EBX=00000000 ECX=000002ff EDX=00000001\r\n"
+                "EIP=000fd09a EFL=00000002 [-------] CPL=0 II=0 A20=1 SMM=0 HLT=1\r\n(qemu) ")
+        self.assertEqual(runner.parse_qemu_registers(text),
+                         [runner.CpuPlace(0, 0xffffffff801077b2, False, 0xffffffff8019bfd0),
+                          runner.CpuPlace(1, 0xfd09a, True, None)])
+
+    def test_bochs_stop_is_read(self):
+        """What Bochs 2.7's debugger prints when SIGINT stops it (two CPUs)."""
+        text = ("Next at t=1533734038\n"
+                "(0) [0x000000109bce] 0008:ffffffff80109bce (unk. ctxt): cli        ; fa\n"
+                "(1) [0x0000fffffff0] f000:fff0 (unk. ctxt): jmpf 0xf000:e05b          ; ea5be\n"
+                "<bochs:1> ")
+        self.assertEqual(runner.parse_bochs_stop(text),
+                         [runner.CpuPlace(0, 0xffffffff80109bce), runner.CpuPlace(1, 0xfff0)])
+
+    def test_a_line_printed_a_thousand_times_is_a_loop(self):
+        watch = runner.LoopWatch(repeats=1000)
+        self.assertIsNone(watch.feed(b"== run: x\r\n" + b"same\r\n" * 999 + b"sa"))
+        found = watch.feed(b"me\r\nafter\n")
+        self.assertEqual(found, "the kernel printed 'same' 1000 times in a row (a loop?)")
+        self.assertEqual(watch.end, len(b"== run: x\r\n" + b"same\r\n" * 1000))
+
+    def test_a_short_cycle_of_lines_is_a_loop(self):
+        watch = runner.LoopWatch(repeats=10)
+        self.assertIsNone(watch.feed(b"a\nb\nc\n" * 9 + b"a\nb\n"))
+        self.assertEqual(watch.feed(b"c\n"), "the kernel printed the 3 lines 'a', 'b', 'c' "
+                                              "10 times in a row (a loop?)")
+
+    def test_lines_that_change_are_no_loop(self):
+        watch = runner.LoopWatch(repeats=10)
+        self.assertIsNone(watch.feed(b"".join(b"tick %d\n" % i for i in range(100))))
+        self.assertIsNone(watch.feed((b"x\n" * 9 + b"y\n") * 10))
+        # A cycle longer than MAX_PERIOD lines is not one the watch looks for.
+        long_cycle = b"".join(b"%d\n" % i for i in range(runner.LoopWatch.MAX_PERIOD + 1))
+        self.assertIsNone(watch.feed(long_cycle * 20))
+
+    def test_a_loop_without_newlines_is_seen_too(self):
+        watch = runner.LoopWatch(repeats=3)
+        self.assertIsNotNone(watch.feed(b"h" * runner.LoopWatch.LONGEST_LINE * 3))
+
+    def test_a_loop_says_where_the_cpus_were(self):
+        r = runner.RunResult("qemu", "", output="x\n" * 3, places=[runner.CpuPlace(0, 0x1004)])
+        with unittest.mock.patch.object(runner, "kernel_symbols",
+                                        return_value=([(0x1000, "printk")], 0x2000)):
+            runner.classify(r, "", timed_out=False, loop="the kernel printed 'x' 3 times")
+        self.assertEqual((r.status, r.reason), ("loop", "the kernel printed 'x' 3 times; "
+                                                        "cpu 0 in printk+0x4"))
 
     def test_line_diff_names_the_first_difference(self):
         diff = gradelib.line_diff(["a", "b", "c"], ["a", "x"])
@@ -332,8 +466,49 @@ class BrokenRuns(unittest.TestCase):
     def test_hang_is_a_timeout_with_the_last_lines(self):
         boot, message = self.boot_expecting_ok("monitor", timeout=3)
         self.assertEqual(boot.result.status, "timeout")
-        self.assertIn("timeout: no end marker within the time limit", message)
+        self.assertIn("timeout: no end marker within 3 s (a hang?); cpu 0 in ", message)
         self.assertIn("kernel monitor: type 'help' for the commands", message)
+
+    def test_hang_names_the_function_it_spins_in(self):
+        """QEMU's monitor says where each CPU was: the first spins in
+        lab1_hang_spin, called by the self-test's runner; the second was
+        never started (the BIOS halted it)."""
+        boot, message = self.boot_expecting_ok("lab1.hang", timeout=3, smp=2)
+        self.assertEqual(boot.result.status, "timeout")
+        self.assertRegex(message, r"^timeout: no end marker within 3 s \(a hang\?\); "
+                                  r"cpu 0 in lab1_hang_spin\+0x[0-9a-f]+ < ktest_run\+0x[0-9a-f]+ "
+                                  r"< .*, cpu 1 at 0x[0-9a-f]+ \(halted\)\n")
+
+    @unittest.skipUnless(shutil.which("bochs"), "needs Bochs")
+    def test_hang_under_bochs_names_the_function(self):
+        """Bochs's debugger, stopped by SIGINT, says where the CPU was and
+        reads its frame chain."""
+        self.ctx = gradelib.Context("bochs", Path(self.tmp.name), random.Random(1), echo=False)
+        boot, message = self.boot_expecting_ok("lab1.hang", timeout=10)
+        self.assertEqual(boot.result.status, "timeout")
+        self.assertRegex(message, r"^timeout: no end marker within 10 s \(a hang\?\); "
+                                  r"cpu 0 in lab1_hang_spin\+0x[0-9a-f]+ < ktest_run\+0x[0-9a-f]+ "
+                                  r"< .*higher_half_entry\+0x[0-9a-f]+\n")
+        self.assertNotIn("Next at t=", boot.lines[-1])
+
+    def test_endless_printing_is_stopped_early_as_a_loop(self):
+        """A kernel that prints the same lines forever is stopped once they
+        have come a thousand times, long before the time limit, with a
+        short log."""
+        boot, message = self.boot_expecting_ok("lab1.loop", timeout=30, lines=2)
+        self.assertEqual(boot.result.status, "loop")
+        self.assertLess(boot.result.seconds, 10)
+        self.assertRegex(message, r"^loop: the kernel printed the 2 lines "
+                                  r"'lab1\.loop: line 1 of 2, again and again', "
+                                  r"'lab1\.loop: line 2 of 2, again and again' "
+                                  r"1000 times in a row \(a loop\?\); cpu 0 in \w+\+0x")
+        self.assertRegex(message.splitlines()[0], r" < lab1_loop_print\+0x[0-9a-f]+ < lab1_loop\+")
+        self.assertEqual(len(boot.test_lines()), 2 * runner.LoopWatch.REPEATS)
+        # The verdict shows the lines before the loop, and the loop once.
+        self.assertIn("\nlast lines of output, with the loop's lines once:\n    kernel: ", message)
+        self.assertRegex(message, r"\n    == run: lab1\.loop \(token \w+\)\n"
+                                  r"    lab1\.loop: line 1 of 2, again and again\n"
+                                  r"    lab1\.loop: line 2 of 2, again and again$")
 
     def test_triple_fault_is_a_reset(self):
         boot, message = self.boot_expecting_ok("lab1.triple", timeout=30)

@@ -5,6 +5,7 @@
 
 #include <stdint.h>
 
+#include "arch/x86.h"
 #include "boot/bootinfo.h"
 #include "boot/cmdline.h"
 #include "console/console.h"
@@ -192,4 +193,36 @@ static void lab1_triple_fault(void)
 	// "Interrupt 8").
 	asm volatile("lidt %0; int3" : : "m"(empty_idt));
 	printk("lab1.triple: the CPU survived a trap with an empty IDT\n");
+}
+
+// Spins forever without printing: the grader's own tests (grader/tests)
+// check that a hang's verdict names this function. noipa keeps it a
+// function of its own.
+__attribute__((noipa)) static void lab1_hang_spin(void)
+{
+	for (;;)
+		pause();
+}
+
+KTEST(lab1_hang, "lab1.hang", STAGE_CONSOLE, "spin forever in lab1_hang_spin: a hang (for the grader's own tests)");
+static void lab1_hang(void)
+{
+	lab1_hang_spin();
+}
+
+// Prints one line of a cycle of lines= lines: its own function, so that a
+// loop's verdict can name it.
+__attribute__((noipa)) static void lab1_loop_print(uint64_t line, uint64_t lines)
+{
+	printk("lab1.loop: line %lu of %lu, again and again\n", line + 1, lines);
+}
+
+KTEST(lab1_loop, "lab1.loop", STAGE_CONSOLE, "print a cycle of lines= lines forever: a loop (for the grader's own tests)");
+static void lab1_loop(void)
+{
+	uint64_t lines = cmdline_get_u64("lines", 1);
+
+	for (;;)
+		for (uint64_t i = 0; i < lines; i++)
+			lab1_loop_print(i, lines);
 }
