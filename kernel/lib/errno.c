@@ -16,6 +16,7 @@ const char *strerror(int error)
 	case EFAULT: return "bad address";
 	case EBUSY: return "busy";
 	case EEXIST: return "already exists";
+	case ENODEV: return "no such device";
 	case EINVAL: return "invalid argument";
 	case EDEADLK: return "the wait would never end";
 	case ENOSYS: return "no such system call";

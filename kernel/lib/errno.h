@@ -14,6 +14,7 @@
 #define EFAULT  14      // bad address
 #define EBUSY   16      // in use
 #define EEXIST  17      // already there
+#define ENODEV  19      // no such device (a CPU feature the call needs is missing)
 #define EINVAL  22      // invalid argument
 #define EMFILE  24      // too many open files
 #define EPIPE   32      // write to a pipe nobody reads
