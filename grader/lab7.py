@@ -1,0 +1,226 @@
+"""Lab 7 tests: Dune process mode (VT-x under Bochs, or KVM with nested
+VMX). A user program, dunetest, enters VMX non-root ring 0 with page
+tables, a GDT and an IDT of its own (kernel/user/dune) and checks what
+it sees there; the kernel reports how each process ended and whether
+its pages came back. Tokens, words, counts and addresses are chosen
+here."""
+
+import re
+import subprocess
+
+from gradelib import TestFailure, expect_equal_lists, expect_no_leak, image_symbol, runner, test
+
+KERNBASE = 0xFFFFFFFF80000000
+ENOSYS, EFAULT, EINVAL, EBUSY = 38, 14, 22, 16
+DUNE_KILLED_STATUS = 128 + 13
+KILLED_STATUS = 128 + 9
+
+
+def run(ctx, *args, **kw):
+    boot = ctx.boot("lab7.run", args=":".join(str(a) for a in args), **kw)
+    boot.expect_status("ok")
+    return boot
+
+
+def dunetest_lines(boot):
+    return boot.matching(r"dunetest: ")
+
+
+def expect_dunetest(boot, want, what):
+    expect_equal_lists(want, dunetest_lines(boot), what)
+
+
+def ended(boot, status, name="dunetest"):
+    lines = boot.matching(r"process %s\[\d+\] ended with status" % name)
+    if [re.sub(r"\[\d+\]", "", l) for l in lines] != ["process %s ended with status %d" % (name, status)]:
+        raise TestFailure("expected 'process %s[N] ended with status %d', got %s"
+                          % (name, status, lines))
+
+
+def program_symbol(name):
+    """(start, end) of a symbol of dunetest."""
+    elf = runner.BUILD / "user" / "dunetest.elf"
+    out = subprocess.run(["nm", "-S", str(elf)], capture_output=True, text=True, check=True).stdout
+    for line in out.splitlines():
+        parts = line.split()
+        if len(parts) == 4 and parts[3] == name:
+            return int(parts[0], 16), int(parts[0], 16) + int(parts[1], 16)
+    raise TestFailure("dunetest has no symbol %s" % name)
+
+
+@test(10, "bad start states are refused with their errors")
+def test_bad_states(ctx):
+    boot = run(ctx, "bad")
+    expect_dunetest(boot, [
+        "dunetest: config NULL: -%d" % EFAULT,
+        "dunetest: config in the kernel: -%d" % EFAULT,
+        "dunetest: flags 1: -%d" % EINVAL,
+        "dunetest: rip non-canonical: -%d" % EINVAL,
+        "dunetest: rsp non-canonical: -%d" % EINVAL,
+        "dunetest: rsp unaligned: -%d" % EINVAL,
+        "dunetest: cr3 unaligned: -%d" % EFAULT,
+        "dunetest: cr3 page 0: -%d" % EFAULT,
+        "dunetest: cr3 unmapped: -%d" % EFAULT,
+        "dunetest: cr3 beyond guest-physical memory: -%d" % EFAULT,
+        "dunetest: cr3 kernel address: -%d" % EFAULT], "the errors of dune_enter")
+    ended(boot, 0)
+    expect_no_leak(boot)
+
+
+@test(15, "in ring 0: the same pid and memory, output and exit by VMCALL")
+def test_hello(ctx):
+    token = ctx.rng.getrandbits(40) | 1
+    boot = run(ctx, "hello", "0x%x" % token)
+    pid = int(re.search(r"\[(\d+)\]", (boot.matching(r"process dunetest\[") or ["[0]"])[0]).group(1))
+    expect_dunetest(boot, [
+        "dunetest: ring 0, token %x, shared %x" % (token, token ^ 0x5555),
+        "dunetest: getpid %d, native %d" % (pid, pid)], "what ring 0 saw")
+    ended(boot, token & 0x7F)
+    expect_no_leak(boot)
+
+
+@test(15, "ring 3 under the process's own ring 0: syscall reaches its handler, a supervisor page faults")
+def test_user(ctx):
+    token = ctx.rng.getrandbits(40)
+    boot = run(ctx, "user", "0x%x" % token)
+    pid = int(re.search(r"\[(\d+)\]", (boot.matching(r"process dunetest\[") or ["[0]"])[0]).group(1))
+    expect_dunetest(boot, [
+        "dunetest: ring 3: printf, token %x" % token,
+        "dunetest: ring 3 getpid %d" % pid,
+        "dunetest: ring-0 handler: exception 14 from ring 3, error 0x5, cr2 0x3fe00008",
+        "dunetest: system calls through the ring-0 handler: 3"], "ring 3 and its handler")
+    ended(boot, 0)
+    expect_no_leak(boot)
+
+
+@test(15, "isolation: another process's memory and the kernel's are out of reach")
+def test_isolation(ctx):
+    secret = ctx.rng.getrandbits(48) | (1 << 47)
+    text = image_symbol("_text") - KERNBASE
+    address = text + ctx.rng.randrange(0, 0x1000, 8)
+    boot = ctx.boot("lab7.isolation", secret="0x%x" % secret, address="0x%x" % address)
+    boot.expect_status("ok")
+    if any(("%x" % secret) in line for line in boot.test_lines()):
+        raise TestFailure("the secret 0x%x shows in the output" % secret)
+    where = boot.matching(r"isolation: the secret lies at host-physical")
+    m = where and re.match(r"isolation: the secret lies at host-physical 0x(\w+) \(process \d+'s "
+                           r"0x(\w+)\) and 0x(\w+)", where[0])
+    if not m:
+        raise TestFailure("the test did not say where the secret lies")
+    other_pa, other_va, kernel_pa = (int(x, 16) for x in m.groups())
+    probes = dunetest_lines(boot)
+    if len(probes) != 4:
+        raise TestFailure("expected 4 probe lines, got %s" % probes)
+    # Kernel memory, by its physical address: the process has nothing at
+    # that guest-physical address (its own host-virtual one).
+    want = "dunetest: probe 0x%x: page fault, error 0x0" % address
+    if probes[3] != want:
+        raise TestFailure("kernel text at 0x%x: expected '%s', got '%s'" % (address, want, probes[3]))
+    for line, pa in ((probes[0], other_pa), (probes[2], kernel_pa)):
+        if not line.startswith("dunetest: probe 0x%x: " % pa):
+            raise TestFailure("expected a probe of 0x%x, got '%s'" % (pa, line))
+    gpa = other_va - (0x800000000000 - (1 << 30)) + (1 << 36) - (1 << 30)
+    if not probes[1].startswith("dunetest: probe 0x%x: read 0x" % gpa):
+        raise TestFailure("the process's own page at 0x%x (guest-physical 0x%x): expected a read, "
+                          "got '%s'" % (other_va, gpa, probes[1]))
+    ended(boot, 0)
+    expect_no_leak(boot)
+
+
+@test(10, "a triple fault ends only that process, with the exit reason, qualification, RIP and CR3")
+def test_crash(ctx):
+    boot = run(ctx, "crash")
+    lines = boot.matching(r"process dunetest\[\d+\] killed: ")
+    m = lines and re.match(r"process dunetest\[\d+\] killed: Dune mode: triple fault: exit reason 2 "
+                           r"\(triple fault\), qualification 0x0, guest rip 0x(\w+), cr3 0x(\w+)$",
+                           lines[0])
+    if not m:
+        raise TestFailure("expected 'process dunetest[N] killed: Dune mode: triple fault: exit reason 2 "
+                          "(triple fault), qualification 0x0, guest rip 0x..., cr3 0x...', got %s" % lines)
+    start, end = program_symbol("crash")
+    if not start <= int(m.group(1), 16) < end:
+        raise TestFailure("the guest rip 0x%s is not in dunetest's crash [0x%x, 0x%x)"
+                          % (m.group(1), start, end))
+    pml4 = program_symbol("pml4")[0]
+    if int(m.group(2), 16) != pml4:
+        raise TestFailure("cr3 0x%s is not the process's page table 0x%x" % (m.group(2), pml4))
+    ended(boot, DUNE_KILLED_STATUS)
+    expect_no_leak(boot)
+
+
+@test(10, "VMCALL: unknown numbers, dune_enter again, bad pointers; the vCPU's own MSRs")
+def test_calls(ctx):
+    boot = run(ctx, "calls")
+    expect_dunetest(boot, [
+        "dunetest: vmcall 1000: -%d" % ENOSYS,
+        "dunetest: vmcall -1: -%d" % ENOSYS,
+        "dunetest: dune_enter again: -%d" % EBUSY,
+        "dunetest: write of a kernel address: -%d" % EFAULT,
+        "dunetest: lstar is the ring-0 handler: 1",
+        "dunetest: exception 13 at the rdmsr, error 0x0"], "the answers")
+    ended(boot, 0)
+    expect_no_leak(boot)
+
+
+@test(15, "the EPT follows munmap, map, sbrk, copy on write after fork, mprotect")
+def test_coherence(ctx):
+    token = ctx.rng.getrandbits(40) | 0x100
+    boot = run(ctx, "coherence", "0x%x" % token)
+    lines = dunetest_lines(boot)
+    # Where the heap's page lies depends on the program's size: any address.
+    shrink = [l for l in lines if l.startswith("dunetest: heap after shrink: ")]
+    if not shrink or not re.match(r"dunetest: heap after shrink: page fault at 0x\w+, error 0x0$",
+                                  shrink[0]):
+        raise TestFailure("after sbrk shrank the heap, its page did not fault: %s" % shrink)
+    expect_equal_lists([
+        "dunetest: scratch: read 0x%x" % token,
+        "dunetest: munmap: 0",
+        "dunetest: scratch after munmap: page fault at 0x30000000, error 0x0",
+        "dunetest: map: 0",
+        "dunetest: scratch mapped again: read 0x0",
+        "dunetest: heap: read 0x%x" % (token + 1),
+        shrink[0],
+        "dunetest: child in ring 0 wrote 0x%x" % (token + 2),
+        "dunetest: wait: child found, status 7; the parent's copy 0x%x" % token,
+        "dunetest: mprotect: 0",
+        "dunetest: scratch read-only: read 0x0",
+        "dunetest: write fault at 0x30000000, error 0x3"], lines, "what Dune mode saw")
+    ended(boot, 0)
+    expect_no_leak(boot)
+
+
+@test(10, "fork in Dune mode gives a child in Dune mode; exec leaves it")
+def test_fork_exec(ctx):
+    word = "w%x" % ctx.rng.getrandbits(32)
+    boot = run(ctx, "fork", word)
+    expect_dunetest(boot, [
+        "dunetest: child: ring 0, fork returned 0",
+        "dunetest: parent: ring 0, child waited for, status 0"], "parent and child")
+    if word not in boot.test_lines():
+        raise TestFailure("the child's exec of echo %s printed nothing" % word)
+    ended(boot, 0)
+    expect_no_leak(boot)
+
+
+@test(10, "threads enter Dune mode on two CPUs, one vCPU each, one memory")
+def test_threads(ctx):
+    n, increments = ctx.rng.randint(2, 4), ctx.rng.randrange(2000, 20000)
+    boot = run(ctx, "threads", n, increments, smp=2)
+    expect_dunetest(boot, ["dunetest: thread %d: join 0, value %d" % (i, 100 + i) for i in range(n)]
+                    + ["dunetest: counter %d" % (n * increments)], "the threads' sums")
+    ended(boot, 0)
+    expect_no_leak(boot)
+
+
+@test(10, "the timer preempts a process spinning in ring 0; kill ends it")
+def test_preempt(ctx):
+    word = "p%x" % ctx.rng.getrandbits(32)
+    boot = ctx.boot("lab7.preempt", word=word)
+    boot.expect_status("ok")
+    if word not in boot.test_lines():
+        raise TestFailure("echo %s never ran beside the spinning process" % word)
+    lines = [re.sub(r"\[\d+\]", "", l) for l in boot.matching(r"process \S+\[\d+\] ended")]
+    expect_equal_lists(["process echo ended with status 0",
+                        "process dunetest ended with status %d" % KILLED_STATUS], lines,
+                       "how the processes ended")
+    expect_no_leak(boot)
