@@ -148,7 +148,21 @@ def test_crash(ctx):
     expect_no_leak(boot)
 
 
-@test(10, "VMCALL: unknown numbers, dune_enter again, bad pointers; the vCPU's own MSRs")
+@test(5, "an exit the kernel does not serve (a CR4 write it keeps) ends only that process, named")
+def test_unhandled_exit(ctx):
+    boot = run(ctx, "crash", 1)
+    lines = boot.matching(r"process dunetest\[\d+\] killed: ")
+    if not lines or not re.match(r"process dunetest\[\d+\] killed: Dune mode: unhandled exit: exit "
+                                 r"reason 28 \(control-register access\), qualification 0x4, "
+                                 r"guest rip 0x\w+, cr3 0x\w+$", lines[0]):
+        raise TestFailure("expected 'process dunetest[N] killed: Dune mode: unhandled exit: exit "
+                          "reason 28 (control-register access), qualification 0x4, ...', got %s"
+                          % lines)
+    ended(boot, DUNE_KILLED_STATUS)
+    expect_no_leak(boot)
+
+
+@test(10, "VMCALL: unknown numbers, dune_enter again, bad pointers; the vCPU's own MSRs, kept")
 def test_calls(ctx):
     boot = run(ctx, "calls")
     expect_dunetest(boot, [
@@ -157,6 +171,7 @@ def test_calls(ctx):
         "dunetest: dune_enter again: -%d" % EBUSY,
         "dunetest: write of a kernel address: -%d" % EFAULT,
         "dunetest: lstar is the ring-0 handler: 1",
+        "dunetest: after swapgs and a sleep: gs base 1, kernel gs base 1, fs base 1",
         "dunetest: exception 13 at the rdmsr, error 0x0"], "the answers")
     ended(boot, 0)
     expect_no_leak(boot)

@@ -115,11 +115,6 @@ int ring0_cpl(void)
 	return cs & 3;
 }
 
-static void wrmsr(uint32_t msr, uint64_t value)
-{
-	asm volatile("wrmsr" : : "c"(msr), "a"((uint32_t)value), "d"((uint32_t)(value >> 32)));
-}
-
 static uint64_t table_pa(const void *table)
 {
 	return dune_va_to_pa((uint64_t)table);
@@ -175,9 +170,9 @@ __attribute__((noreturn)) void ring0_main(int (*fn)(uint64_t), uint64_t arg, uin
 		asm volatile("ltr %w0" : : "r"(RING0_TSS));
 	asm volatile("lidt %0" : : "m"(i));
 	// SYSRET: CS = STAR[63:48] + 16, SS = STAR[63:48] + 8 (RPL 3).
-	wrmsr(MSR_STAR, (uint64_t)RING0_KERNEL_DS << 48 | (uint64_t)RING0_KERNEL_CS << 32);
-	wrmsr(MSR_LSTAR, (uint64_t)ring0_syscall_entry);
-	wrmsr(MSR_FMASK, RFLAGS_TF | RFLAGS_IF | RFLAGS_DF);
+	ring0_wrmsr(MSR_STAR, (uint64_t)RING0_KERNEL_DS << 48 | (uint64_t)RING0_KERNEL_CS << 32);
+	ring0_wrmsr(MSR_LSTAR, (uint64_t)ring0_syscall_entry);
+	ring0_wrmsr(MSR_FMASK, RFLAGS_TF | RFLAGS_IF | RFLAGS_DF);
 	ring0_exit(fn(arg));
 }
 

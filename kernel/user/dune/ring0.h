@@ -77,6 +77,20 @@ uint64_t ring0_probe(uint64_t gpa, uint64_t *value);
 uint64_t ring0_read64(uint64_t address);
 extern char ring0_read64_done[];
 
+static inline uint64_t ring0_rdmsr(uint32_t msr)
+{
+	uint32_t lo, hi;
+
+	asm volatile("rdmsr" : "=a"(lo), "=d"(hi) : "c"(msr) : "memory");
+	return (uint64_t)hi << 32 | lo;
+}
+
+static inline void ring0_wrmsr(uint32_t msr, uint64_t value)
+{
+	asm volatile("wrmsr" : : "c"(msr), "a"((uint32_t)value), "d"((uint32_t)(value >> 32))
+		     : "memory");
+}
+
 // The current privilege level.
 int ring0_cpl(void);
 

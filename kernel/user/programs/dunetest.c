@@ -7,7 +7,8 @@
 //   user TOKEN            ring 3 under its own ring 0: `syscall` reaches the
 //                         ring-0 handler, which forwards it; a supervisor page faults
 //   probe ADDR...         read each guest-physical ADDR: its own memory or a page fault
-//   crash                 a triple fault: the process is killed, named
+//   crash [1|2]           a triple fault (CR4.VMXE set, HLT): the process is
+//                         killed, the exit named
 //   calls                 VMCALL with a bad number, dune_enter again, a bad MSR
 //   coherence             munmap, mprotect, sbrk and copy-on-write seen from Dune mode
 //   spin                  spin in ring 0 until killed
@@ -143,12 +144,22 @@ static int probe(uint64_t arg)
 
 // -- crash --
 
+// arg 0: a triple fault; 1: CR4.VMXE set, which the kernel keeps (an
+// exit it does not serve); 2: HLT.
 static int crash(uint64_t arg)
 {
 	struct __attribute__((packed)) { uint16_t limit; uint64_t base; } none = { 0, 0 };
 
-	ring0_printf("dunetest: loading an empty IDT, then ud2\n");
-	asm volatile("lidt %0; ud2" : : "m"(none));
+	if (arg == 1) {
+		ring0_printf("dunetest: setting CR4.VMXE\n");
+		asm volatile("mov %%cr4, %%rax; or $0x2000, %%rax; mov %%rax, %%cr4" ::: "rax");
+	} else if (arg == 2) {
+		ring0_printf("dunetest: hlt\n");
+		asm volatile("hlt");
+	} else {
+		ring0_printf("dunetest: loading an empty IDT, then ud2\n");
+		asm volatile("lidt %0; ud2" : : "m"(none));
+	}
 	return 0;
 }
 
@@ -159,6 +170,13 @@ static void gp_handler(struct ring0_frame *f)
 	ring0_printf("dunetest: exception %lu at the rdmsr, error 0x%lx\n", f->vector, f->error_code);
 	f->rip += 2;    // past rdmsr
 }
+
+#define MSR_LSTAR 0xC0000082
+#define MSR_FS_BASE 0xC0000100
+#define MSR_GS_BASE 0xC0000101
+#define MSR_KERNEL_GS_BASE 0xC0000102
+#define KGS_VALUE 0x0000123456789000ul
+#define FS_VALUE  0x00007F0000001000ul
 
 static int calls(uint64_t arg)
 {
@@ -172,10 +190,18 @@ static int calls(uint64_t arg)
 	ring0_printf("dunetest: write of a kernel address: %ld\n",
 		     ring0_call(SYS_write, 1, 0xFFFFFFFF80100000ul, 16));
 	// LSTAR is the vCPU's own: it reads back what ring0_main wrote.
-	asm volatile("rdmsr" : "=a"(lo), "=d"(hi) : "c"(0xC0000082));
 	extern char ring0_syscall_entry[];
 	ring0_printf("dunetest: lstar is the ring-0 handler: %d\n",
-		     ((uint64_t)hi << 32 | lo) == (uint64_t)ring0_syscall_entry);
+		     ring0_rdmsr(MSR_LSTAR) == (uint64_t)ring0_syscall_entry);
+	// SWAPGS changes KERNEL_GS_BASE in the CPU, without an exit; the
+	// kernel keeps it (and FS base) while other processes run.
+	ring0_wrmsr(MSR_KERNEL_GS_BASE, KGS_VALUE);
+	ring0_wrmsr(MSR_FS_BASE, FS_VALUE);
+	asm volatile("swapgs" ::: "memory");
+	ring0_call(SYS_sleep, 2, 0, 0);
+	ring0_printf("dunetest: after swapgs and a sleep: gs base %d, kernel gs base %d, fs base %d\n",
+		     ring0_rdmsr(MSR_GS_BASE) == KGS_VALUE, ring0_rdmsr(MSR_KERNEL_GS_BASE) == 0,
+		     ring0_rdmsr(MSR_FS_BASE) == FS_VALUE);
 	ring0_trap_handler = gp_handler;
 	asm volatile("rdmsr" : "=a"(lo), "=d"(hi) : "c"(0x1B) : "memory");  // IA32_APIC_BASE
 	ring0_trap_handler = NULL;
@@ -365,7 +391,7 @@ int main(int argc, char **argv)
 		probe_args = argv + 2, probe_count = argc - 2;
 		fn = probe;
 	} else if (strcmp(mode, "crash") == 0) {
-		fn = crash;
+		fn = crash, arg = token;
 	} else if (strcmp(mode, "calls") == 0) {
 		fn = calls;
 	} else if (strcmp(mode, "coherence") == 0) {
