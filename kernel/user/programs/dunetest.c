@@ -13,7 +13,8 @@
 //   coherence             munmap, mprotect, sbrk and copy-on-write seen from Dune mode
 //   spin                  spin in ring 0 until killed
 //   fork WORD             fork in Dune mode, the child execs echo WORD
-//   threads N INCREMENTS  N threads enter Dune mode and add to one counter
+//   threads N INCREMENTS  N threads enter Dune mode and add to one counter;
+//                         then munmap while a thread on another vCPU reads
 #include <stdbool.h>
 
 #include "ring0.h"
@@ -331,6 +332,8 @@ static uint8_t thread_stacks[MAX_THREADS][4 * PAGE] __attribute__((aligned(16)))
 static uint8_t ring0_stacks[MAX_THREADS][4 * PAGE] __attribute__((aligned(16)));
 static volatile uint64_t counter, increments;
 
+static int (*thread_fn)(uint64_t i);
+
 static int add(uint64_t i)
 {
 	for (uint64_t n = 0; n < increments; n++)
@@ -343,15 +346,36 @@ static int add(uint64_t i)
 // and enters Dune mode itself, with a vCPU of its own.
 static void thread_main(uint64_t i)
 {
-	int err = ring0_enter_thread(add, i, ring0_stacks[i], sizeof(ring0_stacks[i]));
+	int err = ring0_enter_thread(thread_fn, i, ring0_stacks[i], sizeof(ring0_stacks[i]));
 	printf("dunetest: thread %lu: dune_enter failed: %d\n", i, err);
 	thread_exit(1);
+}
+
+// A thread that reads the scratch page until it faults: once munmap has
+// returned (unmapped), no read may succeed, whichever CPU it runs on.
+static volatile int reader_running, unmapped;
+
+static int reader(uint64_t i)
+{
+	ring0_trap_handler = expect_fault;
+	reader_running = 1;
+	for (;;) {
+		int after = unmapped;
+		fault_error = 0;
+		ring0_read64(SCRATCH);
+		if (fault_error)
+			ring0_call(SYS_thread_exit, 1, 0, 0);
+		if (after)
+			ring0_call(SYS_thread_exit, 2, 0, 0);   // a stale translation
+	}
+	return 0;
 }
 
 static int threads(uint64_t n)
 {
 	int64_t tids[MAX_THREADS];
 
+	thread_fn = add;
 	for (uint64_t i = 0; i < n; i++)
 		tids[i] = ring0_call(SYS_clone, (uint64_t)thread_main,
 				     (uint64_t)thread_stacks[i] + sizeof(thread_stacks[i]) - 8, i);
@@ -361,6 +385,21 @@ static int threads(uint64_t n)
 		ring0_printf("dunetest: thread %lu: join %ld, value %d\n", i, err, value);
 	}
 	ring0_printf("dunetest: counter %lu\n", counter);
+
+	thread_fn = reader;
+	int64_t tid = ring0_call(SYS_clone, (uint64_t)thread_main,
+				 (uint64_t)thread_stacks[0] + sizeof(thread_stacks[0]) - 8, 0);
+	while (!reader_running)
+		asm volatile("pause");
+	for (int i = 0; i < 100000; i++)
+		asm volatile("pause");
+	int64_t err = ring0_call(SYS_munmap, SCRATCH, PAGE, 0);
+	unmapped = 1;
+	int value = -1;
+	ring0_call(SYS_join, (uint64_t)tid, (uint64_t)&value, 0);
+	ring0_printf("dunetest: munmap %ld under a reader: %s\n", err,
+		     value == 1 ? "it faulted, no read after munmap returned" :
+		     value == 2 ? "it read the page after munmap returned" : "it did not end");
 	return 0;
 }
 
@@ -379,6 +418,9 @@ int main(int argc, char **argv)
 		return usage();
 	const char *mode = argv[1];
 	token = argc > 2 ? number(argv[2]) : 0;
+	if ((strcmp(mode, "coherence") == 0 || strcmp(mode, "threads") == 0) &&
+	    map((void *)SCRATCH, PAGE, PROT_READ | PROT_WRITE) < 0)
+		return 3;
 	if (strcmp(mode, "bad") == 0) {
 		bad_states();
 		return 0;
@@ -395,8 +437,6 @@ int main(int argc, char **argv)
 	} else if (strcmp(mode, "calls") == 0) {
 		fn = calls;
 	} else if (strcmp(mode, "coherence") == 0) {
-		if (map((void *)SCRATCH, PAGE, PROT_READ | PROT_WRITE) < 0)
-			return 3;
 		fn = coherence;
 	} else if (strcmp(mode, "spin") == 0) {
 		fn = spin;
