@@ -38,13 +38,15 @@ def ended(boot, status, name="dunetest"):
 
 
 def program_symbol(name):
-    """(start, end) of a symbol of dunetest."""
+    """(start, end) of a symbol of dunetest (end = start for a symbol without size)."""
     elf = runner.BUILD / "user" / "dunetest.elf"
     out = subprocess.run(["nm", "-S", str(elf)], capture_output=True, text=True, check=True).stdout
     for line in out.splitlines():
         parts = line.split()
         if len(parts) == 4 and parts[3] == name:
             return int(parts[0], 16), int(parts[0], 16) + int(parts[1], 16)
+        if len(parts) == 3 and parts[2] == name:
+            return int(parts[0], 16), int(parts[0], 16)
     raise TestFailure("dunetest has no symbol %s" % name)
 
 
@@ -127,38 +129,42 @@ def test_isolation(ctx):
     expect_no_leak(boot)
 
 
-@test(10, "a triple fault ends only that process, with the exit reason, qualification, RIP and CR3")
+def killed_lines(boot):
+    return [re.sub(r"\[\d+\]", "[N]", l) for l in boot.matching(r"process dunetest\[\d+\] killed: ")]
+
+
+@test(15, "unexpected exits end only that process, naming the exit reason, qualification, RIP and CR3")
 def test_crash(ctx):
-    boot = run(ctx, "crash")
-    lines = boot.matching(r"process dunetest\[\d+\] killed: ")
-    m = lines and re.match(r"process dunetest\[\d+\] killed: Dune mode: triple fault: exit reason 2 "
-                           r"\(triple fault\), qualification 0x0, guest rip 0x(\w+), cr3 0x(\w+)$",
-                           lines[0])
-    if not m:
-        raise TestFailure("expected 'process dunetest[N] killed: Dune mode: triple fault: exit reason 2 "
-                          "(triple fault), qualification 0x0, guest rip 0x..., cr3 0x...', got %s" % lines)
+    boot = run(ctx, "crash,crash:1,crash:3")
+    pml4 = program_symbol("ring0_pml4")[0]
     start, end = program_symbol("crash")
-    if not start <= int(m.group(1), 16) < end:
-        raise TestFailure("the guest rip 0x%s is not in dunetest's crash [0x%x, 0x%x)"
-                          % (m.group(1), start, end))
-    pml4 = program_symbol("pml4")[0]
-    if int(m.group(2), 16) != pml4:
-        raise TestFailure("cr3 0x%s is not the process's page table 0x%x" % (m.group(2), pml4))
-    ended(boot, DUNE_KILLED_STATUS)
-    expect_no_leak(boot)
-
-
-@test(5, "an exit the kernel does not serve (a CR4 write it keeps) ends only that process, named")
-def test_unhandled_exit(ctx):
-    boot = run(ctx, "crash", 1)
-    lines = boot.matching(r"process dunetest\[\d+\] killed: ")
-    if not lines or not re.match(r"process dunetest\[\d+\] killed: Dune mode: unhandled exit: exit "
-                                 r"reason 28 \(control-register access\), qualification 0x4, "
-                                 r"guest rip 0x\w+, cr3 0x\w+$", lines[0]):
-        raise TestFailure("expected 'process dunetest[N] killed: Dune mode: unhandled exit: exit "
-                          "reason 28 (control-register access), qualification 0x4, ...', got %s"
-                          % lines)
-    ended(boot, DUNE_KILLED_STATUS)
+    read_start, read_end = program_symbol("ring0_read64")[0], program_symbol("ring0_read64_done")[0]
+    kinds = [
+        (r"triple fault: exit reason 2 \(triple fault\), qualification 0x0", (start, end),
+         "a triple fault"),
+        (r"unhandled exit: exit reason 28 \(control-register access\), qualification 0x4",
+         (start, end), "a CR4 write the kernel keeps to itself (an exit with no handler)"),
+        (r"EPT violation: exit reason 48 \(EPT violation\), qualification 0x\w+",
+         (read_start, read_end), "a page table outside the process's memory"),
+    ]
+    lines = killed_lines(boot)
+    if len(lines) != len(kinds):
+        raise TestFailure("expected %d processes killed, got %s" % (len(kinds), lines))
+    for line, (what, (lo, hi), title) in zip(lines, kinds):
+        m = re.match(r"process dunetest\[N\] killed: Dune mode: %s, guest rip 0x(\w+), cr3 0x(\w+)$"
+                     % what, line)
+        if not m:
+            raise TestFailure("%s: expected 'process dunetest[N] killed: Dune mode: %s, guest rip "
+                              "0x..., cr3 0x...', got '%s'" % (title, what.replace("\\", ""), line))
+        if not lo <= int(m.group(1), 16) < hi:
+            raise TestFailure("%s: the guest rip 0x%s is not in [0x%x, 0x%x)"
+                              % (title, m.group(1), lo, hi))
+        if int(m.group(2), 16) != pml4:
+            raise TestFailure("%s: cr3 0x%s is not the process's page table 0x%x"
+                              % (title, m.group(2), pml4))
+    ended_all = [re.sub(r"\[\d+\]", "", l) for l in boot.matching(r"process dunetest\[\d+\] ended")]
+    expect_equal_lists(["process dunetest ended with status %d" % DUNE_KILLED_STATUS] * 3,
+                       ended_all, "how the processes ended")
     expect_no_leak(boot)
 
 
@@ -204,15 +210,16 @@ def test_coherence(ctx):
     expect_no_leak(boot)
 
 
-@test(10, "fork in Dune mode gives a child in Dune mode; exec leaves it")
+@test(10, "fork in Dune mode gives a child in Dune mode; exec leaves it (a failed exec does not)")
 def test_fork_exec(ctx):
     word = "w%x" % ctx.rng.getrandbits(32)
     boot = run(ctx, "fork", word)
     expect_dunetest(boot, [
         "dunetest: child: ring 0, fork returned 0",
-        "dunetest: parent: ring 0, child waited for, status 0"], "parent and child")
-    if word not in boot.test_lines():
-        raise TestFailure("the child's exec of echo %s printed nothing" % word)
+        "dunetest: parent: ring 0, child waited for, status 0",
+        "dunetest: parent: exec of nosuch: -2"], "parent and child")
+    expect_equal_lists([word, word + " again"], boot.matching(r"%s" % word),
+                       "the output of echo, run by exec from Dune mode in the child, then the parent")
     ended(boot, 0)
     expect_no_leak(boot)
 

@@ -66,16 +66,24 @@ static void wait_and_report(struct proc *p)
 	printk("process %s[%d] ended with status %d\n", name, pid, status);
 }
 
-KTEST(lab7_run, "lab7.run", STAGE_VMX, "run dunetest with args=MODE:ARG:... (Dune mode)");
+KTEST(lab7_run, "lab7.run", STAGE_VMX,
+      "run dunetest with args=MODE:ARG:...[,MODE:ARG...] (Dune mode), one run after another");
 static void lab7_run(void)
 {
 	char words[MAX_ARGS + 1][ARG_MAX], *argv[MAX_ARGS + 2];
+	char command[MAX_ARGS * ARG_MAX];
+	const char *args = cmdline_get("args");
 	size_t before = free_pages();
 
-	strlcpy(words[0], "dunetest", ARG_MAX);
-	argv[0] = words[0];
-	int argc = split(cmdline_get("args"), words, argv, 1);
-	wait_and_report(spawn(argv, argc, true));
+	while (args != NULL && *args != '\0') {
+		const char *comma = strchr(args, ',');
+		size_t n = comma ? (size_t)(comma - args) : strlen(args);
+		strlcpy(command, args, n + 1 < sizeof(command) ? n + 1 : sizeof(command));
+		strlcpy(words[0], "dunetest", ARG_MAX);
+		argv[0] = words[0];
+		wait_and_report(spawn(argv, split(command, words, argv, 1), true));
+		args = comma ? comma + 1 : NULL;
+	}
 	proc_wait_all_kernel();
 	printk("free pages: start %lu end %lu\n", before, free_pages());
 }

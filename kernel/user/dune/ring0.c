@@ -43,7 +43,7 @@ struct __attribute__((packed)) table_register {
 };
 
 // Page tables: the first GiB (pd_low) and the top GiB (pd_high).
-static uint64_t pml4[512] __attribute__((aligned(4096)));
+uint64_t ring0_pml4[512] __attribute__((aligned(4096)));
 static uint64_t pdpt_low[512] __attribute__((aligned(4096)));
 static uint64_t pd_low[512] __attribute__((aligned(4096)));
 static uint64_t pdpt_high[512] __attribute__((aligned(4096)));
@@ -124,14 +124,14 @@ static void build_page_tables(void)
 {
 	const uint64_t table = PTE_P | PTE_W | PTE_U;
 
-	pml4[0] = table_pa(pdpt_low) | table;
+	ring0_pml4[0] = table_pa(pdpt_low) | table;
 	pdpt_low[0] = table_pa(pd_low) | table;
 	for (uint64_t i = 0; i < 512; i++)
 		pd_low[i] = i * LARGE | PTE_P | PTE_W | PTE_U | PTE_PS;
 	pd_low[RING0_SUPERVISOR_VA / LARGE] = 0x400000 | PTE_P | PTE_W | PTE_PS;
 	pd_low[RING0_PROBE_VA / LARGE] = 0;
 	// The top GiB of the user half: PML4 entry 255, PDPT entry 511.
-	pml4[255] = table_pa(pdpt_high) | table;
+	ring0_pml4[255] = table_pa(pdpt_high) | table;
 	pdpt_high[511] = table_pa(pd_high) | table;
 	for (uint64_t i = 0; i < 512; i++)
 		pd_high[i] = (DUNE_GPA_STACK + i * LARGE) | PTE_P | PTE_W | PTE_U | PTE_PS;
@@ -202,7 +202,7 @@ int ring0_enter(int (*fn)(uint64_t arg), uint64_t arg)
 	struct dune_config c = {
 		.rip = (uint64_t)ring0_start,
 		.rsp = (uint64_t)ring0_stack + RING0_STACK_SIZE,
-		.cr3 = table_pa(pml4),
+		.cr3 = table_pa(ring0_pml4),
 		.rdi = (uint64_t)fn, .rsi = arg, .rax = 0,
 	};
 	return dune_enter(&c);
@@ -213,7 +213,7 @@ int ring0_enter_thread(int (*fn)(uint64_t arg), uint64_t arg, void *stack, size_
 	struct dune_config c = {
 		.rip = (uint64_t)ring0_start,
 		.rsp = ((uint64_t)stack + size) & ~15ul,
-		.cr3 = table_pa(pml4),
+		.cr3 = table_pa(ring0_pml4),
 		.rdi = (uint64_t)fn, .rsi = arg, .rax = 1,
 	};
 	return dune_enter(&c);

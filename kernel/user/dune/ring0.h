@@ -40,6 +40,9 @@ struct ring0_frame {
 	uint64_t rip, cs, rflags, rsp, ss;
 };
 
+// The PML4 of the page tables above (guest-virtual = host-virtual).
+extern uint64_t ring0_pml4[512];
+
 // The exception handler: returns to continue at frame->rip (which it may
 // change). Default (NULL): print the exception and exit with 128 + vector.
 extern void (*ring0_trap_handler)(struct ring0_frame *frame);

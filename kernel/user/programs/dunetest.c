@@ -7,8 +7,8 @@
 //   user TOKEN            ring 3 under its own ring 0: `syscall` reaches the
 //                         ring-0 handler, which forwards it; a supervisor page faults
 //   probe ADDR...         read each guest-physical ADDR: its own memory or a page fault
-//   crash [1|2]           a triple fault (CR4.VMXE set, HLT): the process is
-//                         killed, the exit named
+//   crash [1|2|3]         a triple fault (CR4.VMXE set, HLT, a page table outside
+//                         its memory): the process is killed, the exit named
 //   calls                 VMCALL with a bad number, dune_enter again, a bad MSR
 //   coherence             munmap, mprotect, sbrk and copy-on-write seen from Dune mode
 //   spin                  spin in ring 0 until killed
@@ -146,7 +146,7 @@ static int probe(uint64_t arg)
 // -- crash --
 
 // arg 0: a triple fault; 1: CR4.VMXE set, which the kernel keeps (an
-// exit it does not serve); 2: HLT.
+// exit it does not serve); 2: HLT; 3: a page table outside its memory.
 static int crash(uint64_t arg)
 {
 	struct __attribute__((packed)) { uint16_t limit; uint64_t base; } none = { 0, 0 };
@@ -157,6 +157,12 @@ static int crash(uint64_t arg)
 	} else if (arg == 2) {
 		ring0_printf("dunetest: hlt\n");
 		asm volatile("hlt");
+	} else if (arg == 3) {
+		// A page table the process does not have: the CPU's own walk
+		// meets an EPT violation, which is no fault of a page.
+		ring0_printf("dunetest: a page table at guest-physical 0x100000\n");
+		ring0_pml4[1] = 0x100000 | 7;
+		ring0_read64(0x8000000000ul);
 	} else {
 		ring0_printf("dunetest: loading an empty IDT, then ud2\n");
 		asm volatile("lidt %0; ud2" : : "m"(none));
@@ -322,7 +328,14 @@ static int fork_exec(uint64_t arg)
 	int64_t waited = ring0_call(SYS_wait, (uint64_t)&status, 0, 0);
 	ring0_printf("dunetest: parent: ring %d, child %s, status %d\n", ring0_cpl(),
 		     waited == pid && pid > 0 ? "waited for" : "missing", status);
-	return 0;
+	// exec of a program that does not exist fails and stays in Dune mode;
+	// then the parent leaves Dune mode by exec too.
+	char *argv[] = { "echo", fork_word, "again", NULL };
+	ring0_printf("dunetest: parent: exec of nosuch: %ld\n",
+		     ring0_call(SYS_exec, (uint64_t)"nosuch", (uint64_t)argv, 0));
+	int64_t err = ring0_call(SYS_exec, (uint64_t)"echo", (uint64_t)argv, 0);
+	ring0_printf("dunetest: parent: exec failed: %ld\n", err);
+	return 1;
 }
 
 // -- threads --
