@@ -22,6 +22,37 @@ def run(ctx, *args, **kw):
     return boot
 
 
+class RunView:
+    """The lines of one program's run in a boot that ran several, one
+    after another (lab7.run args=A,B,...): up to and with the line that
+    says how it ended."""
+
+    def __init__(self, lines):
+        self.lines = lines
+
+    def test_lines(self):
+        return self.lines
+
+    def matching(self, regex):
+        pattern = re.compile(regex)
+        return [line for line in self.lines if pattern.match(line)]
+
+
+ENDED = re.compile(r"process \S+\[\d+\] ended with status")
+
+
+def split_runs(boot, count):
+    views, current = [], []
+    for line in boot.test_lines():
+        current.append(line)
+        if ENDED.match(line):
+            views.append(RunView(current))
+            current = []
+    if len(views) != count:
+        raise TestFailure("expected %d runs of dunetest, one after another; %d ended" % (count, len(views)))
+    return views
+
+
 def dunetest_lines(boot):
     return boot.matching(r"dunetest: ")
 
@@ -50,10 +81,34 @@ def program_symbol(name):
     raise TestFailure("dunetest has no symbol %s" % name)
 
 
-@test(10, "bad start states are refused with their errors")
-def test_bad_states(ctx):
-    boot = run(ctx, "bad")
-    expect_dunetest(boot, [
+# One boot runs these one after another; a child test checks each run.
+BASICS = ("bad", "hello", "user", "calls", "coherence", "fork")
+
+
+@test(5, "six programs enter Dune mode one after another; every page comes back")
+def test_basics(ctx):
+    c = {"hello": ctx.rng.getrandbits(40) | 1, "user": ctx.rng.getrandbits(40),
+         "coherence": ctx.rng.getrandbits(40) | 0x100, "word": "w%x" % ctx.rng.getrandbits(32)}
+    boot = ctx.boot("lab7.run", args=",".join((
+        "bad", "hello:0x%x" % c["hello"], "user:0x%x" % c["user"], "calls",
+        "coherence:0x%x" % c["coherence"], "fork:%s" % c["word"])))
+    boot.choices = c
+    boot.views = None
+    boot.expect_status("ok")
+    boot.views = dict(zip(BASICS, split_runs(boot, len(BASICS))))
+    expect_no_leak(boot, "the six programs")
+
+
+def view(boot, mode):
+    if getattr(boot, "views", None) is None:
+        boot.views = dict(zip(BASICS, split_runs(boot, len(BASICS))))
+    return boot.views[mode]
+
+
+@test(10, "bad start states are refused with their errors", parent=test_basics)
+def test_bad_states(ctx, boot):
+    v = view(boot, "bad")
+    expect_dunetest(v, [
         "dunetest: config NULL: -%d" % EFAULT,
         "dunetest: config in the kernel: -%d" % EFAULT,
         "dunetest: flags 1: -%d" % EINVAL,
@@ -65,34 +120,86 @@ def test_bad_states(ctx):
         "dunetest: cr3 unmapped: -%d" % EFAULT,
         "dunetest: cr3 beyond guest-physical memory: -%d" % EFAULT,
         "dunetest: cr3 kernel address: -%d" % EFAULT], "the errors of dune_enter")
-    ended(boot, 0)
-    expect_no_leak(boot)
+    ended(v, 0)
 
 
-@test(15, "in ring 0: the same pid and memory, output and exit by VMCALL")
-def test_hello(ctx):
-    token = ctx.rng.getrandbits(40) | 1
-    boot = run(ctx, "hello", "0x%x" % token)
-    pid = int(re.search(r"\[(\d+)\]", (boot.matching(r"process dunetest\[") or ["[0]"])[0]).group(1))
-    expect_dunetest(boot, [
+def pid_of(v):
+    return int(re.search(r"\[(\d+)\]", (v.matching(r"process dunetest\[") or ["[0]"])[0]).group(1))
+
+
+@test(10, "in ring 0: the same pid and memory, output and exit by VMCALL", parent=test_basics)
+def test_hello(ctx, boot):
+    v, token = view(boot, "hello"), boot.choices["hello"]
+    pid = pid_of(v)
+    expect_dunetest(v, [
         "dunetest: ring 0, token %x, shared %x" % (token, token ^ 0x5555),
         "dunetest: getpid %d, native %d" % (pid, pid)], "what ring 0 saw")
-    ended(boot, token & 0x7F)
-    expect_no_leak(boot)
+    ended(v, token & 0x7F)
 
 
-@test(15, "ring 3 under the process's own ring 0: syscall reaches its handler, a supervisor page faults")
-def test_user(ctx):
-    token = ctx.rng.getrandbits(40)
-    boot = run(ctx, "user", "0x%x" % token)
-    pid = int(re.search(r"\[(\d+)\]", (boot.matching(r"process dunetest\[") or ["[0]"])[0]).group(1))
-    expect_dunetest(boot, [
+@test(15, "ring 3 under the process's own ring 0: syscall reaches its handler, a supervisor page faults",
+      parent=test_basics)
+def test_user(ctx, boot):
+    v, token = view(boot, "user"), boot.choices["user"]
+    expect_dunetest(v, [
         "dunetest: ring 3: printf, token %x" % token,
-        "dunetest: ring 3 getpid %d" % pid,
+        "dunetest: ring 3 getpid %d" % pid_of(v),
         "dunetest: ring-0 handler: exception 14 from ring 3, error 0x5, cr2 0x3fe00008",
         "dunetest: system calls through the ring-0 handler: 3"], "ring 3 and its handler")
-    ended(boot, 0)
-    expect_no_leak(boot)
+    ended(v, 0)
+
+
+@test(10, "VMCALL: unknown numbers, dune_enter again, bad pointers; the vCPU's own MSRs, kept",
+      parent=test_basics)
+def test_calls(ctx, boot):
+    v = view(boot, "calls")
+    expect_dunetest(v, [
+        "dunetest: vmcall 1000: -%d" % ENOSYS,
+        "dunetest: vmcall -1: -%d" % ENOSYS,
+        "dunetest: dune_enter again: -%d" % EBUSY,
+        "dunetest: write of a kernel address: -%d" % EFAULT,
+        "dunetest: lstar is the ring-0 handler: 1",
+        "dunetest: after swapgs and a sleep: gs base 1, kernel gs base 1, fs base 1",
+        "dunetest: exception 13 at the rdmsr, error 0x0"], "the answers")
+    ended(v, 0)
+
+
+@test(15, "the EPT follows munmap, map, sbrk, copy on write after fork, mprotect", parent=test_basics)
+def test_coherence(ctx, boot):
+    v, token = view(boot, "coherence"), boot.choices["coherence"]
+    lines = dunetest_lines(v)
+    # Where the heap's page lies depends on the program's size: any address.
+    shrink = [l for l in lines if l.startswith("dunetest: heap after shrink: ")]
+    if not shrink or not re.match(r"dunetest: heap after shrink: page fault at 0x\w+, error 0x0$",
+                                  shrink[0]):
+        raise TestFailure("after sbrk shrank the heap, its page did not fault: %s" % shrink)
+    expect_equal_lists([
+        "dunetest: scratch: read 0x%x" % token,
+        "dunetest: munmap: 0",
+        "dunetest: scratch after munmap: page fault at 0x30000000, error 0x0",
+        "dunetest: map: 0",
+        "dunetest: scratch mapped again: read 0x0",
+        "dunetest: heap: read 0x%x" % (token + 1),
+        shrink[0],
+        "dunetest: child in ring 0 wrote 0x%x" % (token + 2),
+        "dunetest: wait: child found, status 7; the parent's copy 0x%x" % token,
+        "dunetest: mprotect: 0",
+        "dunetest: scratch read-only: read 0x0",
+        "dunetest: write fault at 0x30000000, error 0x3"], lines, "what Dune mode saw")
+    ended(v, 0)
+
+
+@test(10, "fork in Dune mode gives a child in Dune mode; exec leaves it (a failed exec does not)",
+      parent=test_basics)
+def test_fork_exec(ctx, boot):
+    v, word = view(boot, "fork"), boot.choices["word"]
+    expect_dunetest(v, [
+        "dunetest: child: ring 0, fork returned 0",
+        "dunetest: parent: ring 0, child waited for, status 0",
+        "dunetest: parent: exec of nosuch: -2"], "parent and child")
+    expect_equal_lists([word, word + " again"], v.matching(r"%s" % word),
+                       "the output of echo, run by exec from Dune mode in the child, then the parent")
+    ended(v, 0)
 
 
 @test(15, "isolation: another process's memory and the kernel's are out of reach")
@@ -165,62 +272,6 @@ def test_crash(ctx):
     ended_all = [re.sub(r"\[\d+\]", "", l) for l in boot.matching(r"process dunetest\[\d+\] ended")]
     expect_equal_lists(["process dunetest ended with status %d" % DUNE_KILLED_STATUS] * 3,
                        ended_all, "how the processes ended")
-    expect_no_leak(boot)
-
-
-@test(10, "VMCALL: unknown numbers, dune_enter again, bad pointers; the vCPU's own MSRs, kept")
-def test_calls(ctx):
-    boot = run(ctx, "calls")
-    expect_dunetest(boot, [
-        "dunetest: vmcall 1000: -%d" % ENOSYS,
-        "dunetest: vmcall -1: -%d" % ENOSYS,
-        "dunetest: dune_enter again: -%d" % EBUSY,
-        "dunetest: write of a kernel address: -%d" % EFAULT,
-        "dunetest: lstar is the ring-0 handler: 1",
-        "dunetest: after swapgs and a sleep: gs base 1, kernel gs base 1, fs base 1",
-        "dunetest: exception 13 at the rdmsr, error 0x0"], "the answers")
-    ended(boot, 0)
-    expect_no_leak(boot)
-
-
-@test(15, "the EPT follows munmap, map, sbrk, copy on write after fork, mprotect")
-def test_coherence(ctx):
-    token = ctx.rng.getrandbits(40) | 0x100
-    boot = run(ctx, "coherence", "0x%x" % token)
-    lines = dunetest_lines(boot)
-    # Where the heap's page lies depends on the program's size: any address.
-    shrink = [l for l in lines if l.startswith("dunetest: heap after shrink: ")]
-    if not shrink or not re.match(r"dunetest: heap after shrink: page fault at 0x\w+, error 0x0$",
-                                  shrink[0]):
-        raise TestFailure("after sbrk shrank the heap, its page did not fault: %s" % shrink)
-    expect_equal_lists([
-        "dunetest: scratch: read 0x%x" % token,
-        "dunetest: munmap: 0",
-        "dunetest: scratch after munmap: page fault at 0x30000000, error 0x0",
-        "dunetest: map: 0",
-        "dunetest: scratch mapped again: read 0x0",
-        "dunetest: heap: read 0x%x" % (token + 1),
-        shrink[0],
-        "dunetest: child in ring 0 wrote 0x%x" % (token + 2),
-        "dunetest: wait: child found, status 7; the parent's copy 0x%x" % token,
-        "dunetest: mprotect: 0",
-        "dunetest: scratch read-only: read 0x0",
-        "dunetest: write fault at 0x30000000, error 0x3"], lines, "what Dune mode saw")
-    ended(boot, 0)
-    expect_no_leak(boot)
-
-
-@test(10, "fork in Dune mode gives a child in Dune mode; exec leaves it (a failed exec does not)")
-def test_fork_exec(ctx):
-    word = "w%x" % ctx.rng.getrandbits(32)
-    boot = run(ctx, "fork", word)
-    expect_dunetest(boot, [
-        "dunetest: child: ring 0, fork returned 0",
-        "dunetest: parent: ring 0, child waited for, status 0",
-        "dunetest: parent: exec of nosuch: -2"], "parent and child")
-    expect_equal_lists([word, word + " again"], boot.matching(r"%s" % word),
-                       "the output of echo, run by exec from Dune mode in the child, then the parent")
-    ended(boot, 0)
     expect_no_leak(boot)
 
 
