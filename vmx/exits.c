@@ -254,6 +254,30 @@ static void trace_exit(struct vcpu *v, uint32_t reason)
 	v->traced_count++;
 }
 
+// An exit in the middle of delivering an event to the guest (an EPT
+// violation on the stack its IDT gate switches to, say) leaves the event
+// in the IDT-vectoring information (SDM Vol. 3C 28.2.4); once the handler
+// resolved the exit, it is injected again at the next entry, unless the
+// handler injected another.
+static void redeliver_event(struct vcpu *v)
+{
+	uint32_t info = vmcs_read32(IDT_VECTORING_INFO);
+	uint32_t type = (info >> 8) & 7;
+
+	if (!(info & INTR_INFO_VALID) || (vmcs_read32(ENTRY_INTERRUPTION_INFO) & INTR_INFO_VALID))
+		return;
+	// Bits 30:12 of the VM-entry field are reserved (bit 12 of this one
+	// is undefined).
+	vmcs_write32(ENTRY_INTERRUPTION_INFO, info & (INTR_INFO_VALID | INTR_INFO_DELIVER_ERROR_CODE |
+						      0x7FF));
+	if (info & INTR_INFO_DELIVER_ERROR_CODE)
+		vmcs_write32(ENTRY_EXCEPTION_ERROR_CODE, vmcs_read32(IDT_VECTORING_ERROR_CODE));
+	// A software interrupt or exception (INT n, INT3, INTO; type 4, 5 or
+	// 6) is injected with the length of its instruction.
+	if (type >= 4 && type <= 6)
+		vmcs_write32(ENTRY_INSTRUCTION_LENGTH, vmcs_read32(EXIT_INSTRUCTION_LENGTH));
+}
+
 typedef void (*exit_handler)(struct vcpu *v);
 
 static const exit_handler handlers[NR_EXIT_REASONS] = {
@@ -289,6 +313,8 @@ enum exit_reason vmx_handle_exit(struct vcpu *v)
 		handlers[basic](v);
 		if (v->stopped)
 			vcpu_trace_flush(v);
+		else
+			redeliver_event(v);
 		return basic;
 	}
 	vcpu_trace_flush(v);
