@@ -82,21 +82,21 @@ def program_symbol(name):
 
 
 # One boot runs these one after another; a child test checks each run.
-BASICS = ("bad", "hello", "user", "calls", "coherence", "fork")
+BASICS = ("bad", "hello", "user", "step", "calls", "coherence", "fork")
 
 
-@test(5, "six programs enter Dune mode one after another; every page comes back")
+@test(5, "seven programs enter Dune mode one after another; every page comes back")
 def test_basics(ctx):
     c = {"hello": ctx.rng.getrandbits(40) | 1, "user": ctx.rng.getrandbits(40),
          "coherence": ctx.rng.getrandbits(40) | 0x100, "word": "w%x" % ctx.rng.getrandbits(32)}
     boot = ctx.boot("lab7.run", args=",".join((
-        "bad", "hello:0x%x" % c["hello"], "user:0x%x" % c["user"], "calls",
+        "bad", "hello:0x%x" % c["hello"], "user:0x%x" % c["user"], "step", "calls",
         "coherence:0x%x" % c["coherence"], "fork:%s" % c["word"])))
     boot.choices = c
     boot.views = None
     boot.expect_status("ok")
     boot.views = dict(zip(BASICS, split_runs(boot, len(BASICS))))
-    expect_no_leak(boot, "the six programs")
+    expect_no_leak(boot, "the seven programs")
 
 
 def view(boot, mode):
@@ -146,6 +146,15 @@ def test_user(ctx, boot):
         "dunetest: ring 3 getpid %d" % pid_of(v),
         "dunetest: ring-0 handler: exception 14 from ring 3, error 0x5, cr2 0x3fe00008",
         "dunetest: system calls through the ring-0 handler: 3"], "ring 3 and its handler")
+    ended(v, 0)
+
+
+@test(10, "an exception whose delivery the kernel interrupts (an EPT fill) still arrives, once",
+      parent=test_basics)
+def test_step(ctx, boot):
+    v = view(boot, "step")
+    expect_dunetest(v, ["dunetest: step: exception 1 from ring 3 at the second nop"],
+                    "the debug trap after the first instruction past POPF")
     ended(v, 0)
 
 

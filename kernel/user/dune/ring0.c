@@ -229,6 +229,11 @@ void ring0_to_user(void (*fn)(uint64_t), uint64_t arg, void *stack, size_t size)
 	__builtin_unreachable();
 }
 
+void ring0_set_trap_stack(void *top)
+{
+	tss.rsp[0] = (uint64_t)top;
+}
+
 static volatile uint64_t probe_error;
 
 static void probe_handler(struct ring0_frame *f)

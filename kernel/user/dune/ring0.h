@@ -69,6 +69,10 @@ __attribute__((noreturn)) void ring0_exit(int status);
 __attribute__((noreturn)) void ring0_to_user(void (*fn)(uint64_t), uint64_t arg, void *stack,
 					     size_t size);
 
+// The stack an exception from ring 3 switches to (the TSS's rsp0);
+// ring0_enter sets it to the top of the first thread's ring-0 stack.
+void ring0_set_trap_stack(void *top);
+
 // Maps RING0_PROBE_VA to the 2 MiB of guest-physical memory around gpa
 // and reads the 8 bytes at gpa there. Returns 0 and sets *value, or the
 // page-fault error code + 1 if the read faulted (ring0_probe installs its

@@ -6,6 +6,8 @@
 //   hello TOKEN           ring 0: same pid and memory, output by VMCALL, exit status
 //   user TOKEN            ring 3 under its own ring 0: `syscall` reaches the
 //                         ring-0 handler, which forwards it; a supervisor page faults
+//   step                  a debug trap from ring 3 whose delivery the kernel
+//                         interrupts (its stack is not in the EPT yet)
 //   probe ADDR...         read each guest-physical ADDR: its own memory or a page fault
 //   crash [1|2|3]         a triple fault (CR4.VMXE set, HLT, a page table outside
 //                         its memory): the process is killed, the exit named
@@ -123,6 +125,35 @@ static int user(uint64_t arg)
 {
 	ring0_trap_handler = user_fault;
 	ring0_to_user(user_main, arg, user_stack, sizeof(user_stack));
+}
+
+// -- step --
+
+// Ring 3 sets TF: the debug trap comes after the instruction that
+// follows POPF (SDM Vol. 3A 18.3.1.4), on a trap stack the process never
+// touched, whose EPT entry the delivery itself makes the kernel fill: the
+// trap must still arrive there, not one instruction later.
+asm(".text\n"
+    "step_user: pushfq; orq $0x100, (%rsp); popfq\n"
+    "step_first: nop\n"
+    "step_second: nop\n"
+    "step_third: ud2\n");
+extern char step_user[], step_second[], step_third[];
+static uint8_t trap_stack[4 * PAGE] __attribute__((aligned(16)));
+
+static void step_handler(struct ring0_frame *f)
+{
+	ring0_printf("dunetest: step: exception %lu from ring %lu at %s\n", f->vector, f->cs & 3,
+		     f->rip == (uint64_t)step_second ? "the second nop" :
+		     f->rip == (uint64_t)step_third ? "the ud2" : "somewhere else");
+	ring0_exit(0);
+}
+
+static int step(uint64_t arg)
+{
+	ring0_set_trap_stack(trap_stack + sizeof(trap_stack));
+	ring0_trap_handler = step_handler;
+	ring0_to_user((void (*)(uint64_t))step_user, 0, user_stack, sizeof(user_stack));
 }
 
 // -- probe --
@@ -442,6 +473,8 @@ int main(int argc, char **argv)
 		fn = hello, arg = (uint64_t)getpid();
 	} else if (strcmp(mode, "user") == 0) {
 		fn = user, arg = token;
+	} else if (strcmp(mode, "step") == 0) {
+		fn = step;
 	} else if (strcmp(mode, "probe") == 0) {
 		probe_args = argv + 2, probe_count = argc - 2;
 		fn = probe;
