@@ -43,7 +43,10 @@
 // page does not allow) is delivered to the thread as a page fault (#PF,
 // vector 14) at the guest-linear address, with CR2 set to it and the
 // error code of a native fault (bit 0 set if the page exists, bit 1 for
-// a write, bit 2 from ring 3, bit 4 for an instruction fetch).
+// a write, bit 2 from ring 3, bit 4 for an instruction fetch). If the
+// access was the CPU's own, to the thread's page tables, or came while
+// an exception was being delivered, there is no fault to give: the
+// process ends as for an unexpected exit (an EPT violation).
 //
 // System calls. In Dune mode `syscall` goes to the thread's own handler
 // (its LSTAR, in its ring 0). The thread asks the kernel with VMCALL: the
