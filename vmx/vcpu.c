@@ -112,7 +112,7 @@ static int setup_controls(struct vcpu *v, const struct vcpu_config *config)
 	int missing = 0;
 	uint32_t pin = PIN_EXTERNAL_INTERRUPT_EXITING | PIN_NMI_EXITING;
 
-	if (config->quantum != 0) {
+	if (config->quantum != 0 && vmx_caps.preemption_timer) {
 		// Counted down from this value at every entry (SDM Vol. 3C
 		// 26.5.1): each entry has the whole quantum.
 		uint64_t ticks = config->quantum >> vmx_caps.preemption_timer_shift;

@@ -43,7 +43,8 @@ struct vcpu_config {
 	bool guest_msrs;        // the guest has its own STAR, LSTAR, FMASK, KERNEL_GS_BASE, FS and
 				// GS base, and may change EFER's SCE and NXE (else: #GP)
 	uint64_t quantum;       // the VMX-preemption timer: the guest exits after this many TSC
-				// cycles in a row at most, as for a host interrupt (0: no timer)
+				// cycles in a row at most, as for a host interrupt (0, or a CPU
+				// without the timer: none)
 	bool trace;             // print every exit (but host interrupts)
 };
 

@@ -65,7 +65,8 @@ struct vmx_caps {
 	uint64_t ept_vpid;              // IA32_VMX_EPT_VPID_CAP (0 without EPT)
 	bool ept, vpid, unrestricted_guest;
 	uint64_t cr0_fixed0, cr0_fixed1, cr4_fixed0, cr4_fixed1;
-	int preemption_timer_shift;     // the timer counts down every 2^shift TSC cycles
+	bool preemption_timer;          // the VMX-preemption timer exists
+	int preemption_timer_shift;     // it counts down every 2^shift TSC cycles
 };
 
 extern struct vmx_caps vmx_caps;
