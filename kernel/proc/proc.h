@@ -81,6 +81,10 @@ struct proc {
 	// returns): a Dune process's child continues in VMX non-root mode.
 	void (*kernel_start)(struct proc *p);
 	struct dune_thread *dune;       // its Dune mode (vmx/dune/), or NULL
+	// If set, sched() calls it on the CPU the thread is leaving, before
+	// the switch (proc_lock held): Dune mode puts the thread's vCPU there,
+	// which its system calls keep loaded otherwise.
+	void (*switch_out)(struct proc *p);
 };
 
 // Guards the process table: every state, parent and chan.

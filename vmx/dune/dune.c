@@ -8,8 +8,9 @@
 //   sys_dune_enter -> dune_run: vcpu_run ... exit ... vcpu_run ...
 //
 // vcpu_run returns for what needs the thread's kernel context: a VMCALL
-// (a system call, served with the vCPU put and the same table as native
-// ones, syscall_invoke, so it may sleep and go on on another CPU), and
+// (a system call, served with the same table as native ones,
+// syscall_invoke; it may sleep and go on on another CPU, and sched() then
+// puts the vCPU through the thread's switch_out), and
 // the end of the run (a kill, or an exit the kernel does not serve, which
 // ends the process with a message). A host interrupt (the timer) exits
 // too; the core then calls dune_reschedule with the vCPU put, which gives
@@ -69,6 +70,15 @@ static const struct vcpu_ops dune_ops = {
 	.reschedule = dune_reschedule,
 };
 
+// The thread leaves this CPU (sched): its vCPU, which stays loaded while
+// the kernel serves its system calls, must be put here, so that the
+// thread may go on on any CPU.
+static void dune_switch_out(struct proc *p)
+{
+	if (p->dune != NULL && p->dune->vcpu->cpu == this_cpu()->id)
+		vcpu_put(p->dune->vcpu);
+}
+
 // A vCPU of as's VM for config, put. NULL if memory is short.
 static struct dune_thread *thread_create(struct aspace *as, const struct vcpu_config *config)
 {
@@ -85,12 +95,20 @@ static struct dune_thread *thread_create(struct aspace *as, const struct vcpu_co
 	return d;
 }
 
+// Puts p in Dune mode with d.
+static void thread_start(struct proc *p, struct dune_thread *d)
+{
+	p->dune = d;
+	p->switch_out = dune_switch_out;
+}
+
 // Takes p out of Dune mode: its vCPU and VMCS are freed (the VM lives as
 // long as the address space).
 static void thread_free(struct proc *p)
 {
 	struct dune_thread *d = p->dune;
 
+	p->switch_out = NULL;
 	vcpu_destroy(d->vcpu);
 	kfree(d);
 	p->dune = NULL;
@@ -134,12 +152,13 @@ static int fork_prepare(struct proc *child, void *arg)
 	vcpu_put(d->vcpu);
 	vcpu_put(parent->vcpu);
 	d->vcpu->regs.rax = 0;          // fork returns 0 in the child
-	child->dune = d;
+	thread_start(child, d);
 	child->kernel_start = dune_resume;
 	return 0;
 }
 
-// Serves the system call the thread asked for with VMCALL (vCPU put).
+// Serves the system call the thread asked for with VMCALL (its vCPU
+// loaded on this CPU, or put if the thread slept meanwhile).
 // Returns true if it left Dune mode (exec).
 static bool serve_syscall(struct proc *p)
 {
@@ -186,8 +205,10 @@ static void dune_run(struct proc *p)
 		const char *why = vcpu_run(d->vcpu);
 		dune_vm_ran_here(d->dvm);
 		if (d->syscall) {
+			// Served with the vCPU still loaded here: the next entry
+			// is as cheap as after any exit, unless the thread leaves
+			// the CPU meanwhile (dune_switch_out puts it).
 			d->syscall = false;
-			vcpu_put(d->vcpu);
 			if (serve_syscall(p))
 				return;
 			continue;
@@ -242,8 +263,10 @@ int64_t sys_dune_enter(uint64_t config)
 		.rax = c.rax, .rdi = c.rdi, .rsi = c.rsi,
 		.efer = EFER_SCE | EFER_NXE, .guest_msrs = true, .quantum = DUNE_QUANTUM_MS * tsc_per_ms,
 	};
-	if ((p->dune = thread_create(p->as, &vc)) == NULL)
+	struct dune_thread *d = thread_create(p->as, &vc);
+	if (d == NULL)
 		return -ENOMEM;
+	thread_start(p, d);
 	dune_run(p);
 	return 0;               // after exec
 }
