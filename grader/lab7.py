@@ -82,21 +82,21 @@ def program_symbol(name):
 
 
 # One boot runs these one after another; a child test checks each run.
-BASICS = ("bad", "hello", "user", "step", "calls", "coherence", "fork")
+BASICS = ("bad", "hello", "user", "step", "calls", "coherence", "fork", "bench")
 
 
-@test(5, "seven programs enter Dune mode one after another; every page comes back")
+@test(5, "eight programs enter Dune mode one after another; every page comes back")
 def test_basics(ctx):
     c = {"hello": ctx.rng.getrandbits(40) | 1, "user": ctx.rng.getrandbits(40),
          "coherence": ctx.rng.getrandbits(40) | 0x100, "word": "w%x" % ctx.rng.getrandbits(32)}
     boot = ctx.boot("lab7.run", args=",".join((
         "bad", "hello:0x%x" % c["hello"], "user:0x%x" % c["user"], "step", "calls",
-        "coherence:0x%x" % c["coherence"], "fork:%s" % c["word"])))
+        "coherence:0x%x" % c["coherence"], "fork:%s" % c["word"], "bench:500")))
     boot.choices = c
     boot.views = None
     boot.expect_status("ok")
     boot.views = dict(zip(BASICS, split_runs(boot, len(BASICS))))
-    expect_no_leak(boot, "the seven programs")
+    expect_no_leak(boot, "the eight programs")
 
 
 def view(boot, mode):
@@ -208,6 +208,14 @@ def test_fork_exec(ctx, boot):
         "dunetest: parent: exec of nosuch: -2"], "parent and child")
     expect_equal_lists([word, word + " again"], v.matching(r"%s" % word),
                        "the output of echo, run by exec from Dune mode in the child, then the parent")
+    ended(v, 0)
+
+
+@test(5, "benchmark: a system call by VMCALL (printed, never judged)", parent=test_basics)
+def test_bench(ctx, boot):
+    v = view(boot, "bench")
+    if not v.matching(r"dunetest: bench: getpid by VMCALL \d+ cycles$"):
+        raise TestFailure("no line 'dunetest: bench: getpid by VMCALL N cycles'")
     ended(v, 0)
 
 

@@ -13,6 +13,7 @@
 //                         its memory): the process is killed, the exit named
 //   calls                 VMCALL with a bad number, dune_enter again, a bad MSR
 //   coherence             munmap, mprotect, sbrk and copy-on-write seen from Dune mode
+//   bench [N]             the cost of a system call by VMCALL (printed)
 //   spin                  spin in ring 0 until killed
 //   fork WORD             fork in Dune mode, the child execs echo WORD
 //   threads N INCREMENTS  N threads enter Dune mode and add to one counter;
@@ -330,6 +331,23 @@ static int coherence(uint64_t arg)
 	return 1;
 }
 
+// -- bench --
+
+static int bench(uint64_t n)
+{
+	uint64_t start, end;
+
+	if (n == 0)
+		n = 1000;
+	ring0_call(SYS_getpid, 0, 0, 0);
+	asm volatile("rdtsc; shl $32, %%rdx; or %%rdx, %%rax" : "=a"(start) : : "rdx");
+	for (uint64_t i = 0; i < n; i++)
+		ring0_call(SYS_getpid, 0, 0, 0);
+	asm volatile("rdtsc; shl $32, %%rdx; or %%rdx, %%rax" : "=a"(end) : : "rdx");
+	ring0_printf("dunetest: bench: getpid by VMCALL %lu cycles\n", (end - start) / n);
+	return 0;
+}
+
 // -- spin --
 
 static int spin(uint64_t arg)
@@ -484,6 +502,8 @@ int main(int argc, char **argv)
 		fn = calls;
 	} else if (strcmp(mode, "coherence") == 0) {
 		fn = coherence;
+	} else if (strcmp(mode, "bench") == 0) {
+		fn = bench, arg = token;
 	} else if (strcmp(mode, "spin") == 0) {
 		fn = spin;
 	} else if (strcmp(mode, "fork") == 0) {
