@@ -294,7 +294,7 @@ def test_crash(ctx):
 
 @test(10, "threads enter Dune mode on two CPUs, one vCPU each, one memory; munmap reaches them")
 def test_threads(ctx):
-    n, increments = ctx.rng.randint(2, 4), ctx.rng.randrange(2000, 20000)
+    n, increments = ctx.rng.randint(2, 4), ctx.rng.randrange(1000, 5000)
     boot = run(ctx, "threads", n, increments, smp=2)
     expect_dunetest(boot, ["dunetest: thread %d: join 0, value %d" % (i, 100 + i) for i in range(n)]
                     + ["dunetest: counter %d" % (n * increments),

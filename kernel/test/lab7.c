@@ -127,12 +127,14 @@ static void lab7_isolation(void)
 	printk("free pages: start %lu end %lu\n", before, free_pages());
 }
 
-// Runs processes on this CPU too until each of ps[0..n) is in Dune mode.
+// Runs processes on this CPU too until each of ps[0..n) is in Dune mode
+// (or has ended: it could not enter).
 static void run_until_dune(struct proc **ps, int n)
 {
 	spin_lock(&proc_lock);
 	for (int i = 0; i < n;) {
-		if (__atomic_load_n(&ps[i]->dune, __ATOMIC_SEQ_CST) != NULL) {
+		if (__atomic_load_n(&ps[i]->dune, __ATOMIC_SEQ_CST) != NULL ||
+		    ps[i]->state == PROC_ZOMBIE) {
 			i++;
 		} else if (!schedule_once()) {
 			spin_unlock(&proc_lock);
