@@ -2,7 +2,7 @@
 //
 // vmx_enter(regs, launched) saves the host's callee-saved registers,
 // records its stack pointer as HOST_RSP, loads the guest's general
-// registers from regs and executes VMLAUNCH or VMRESUME. A VM exit
+// registers and CR2 from regs and executes VMLAUNCH or VMRESUME. A VM exit
 // lands at vmx_exit (HOST_RIP) on that same stack, with the guest's
 // registers still in the CPU: they are stored back into regs, and
 // vmx_enter returns 0. If the entry itself fails, the instruction falls
@@ -27,6 +27,7 @@
 #define R_R13 96
 #define R_R14 104
 #define R_R15 112
+#define R_CR2 120
 
 	.text
 	.globl vmx_enter, vmx_exit
@@ -35,6 +36,8 @@ vmx_enter:
 	pushq %rdi                      // regs, for vmx_exit
 	movq $HOST_RSP, %rax
 	vmwrite %rsp, %rax
+	movq R_CR2(%rdi), %rax          // the guest's CR2 (before the test: MOV to CR changes flags)
+	movq %rax, %cr2
 	testl %esi, %esi                // launched? (the moves below keep the flags)
 	movq R_RAX(%rdi), %rax
 	movq R_RBX(%rdi), %rbx
@@ -79,6 +82,8 @@ vmx_exit:
 	movq %r13, R_R13(%rdi)
 	movq %r14, R_R14(%rdi)
 	movq %r15, R_R15(%rdi)
+	movq %cr2, %rax
+	movq %rax, R_CR2(%rdi)
 	popq R_RDI(%rdi)
 	addq $8, %rsp                   // regs
 	xorl %eax, %eax

@@ -139,6 +139,33 @@ uint64_t ept_unmap(struct ept *e, uint64_t gpa)
 	return hpa;
 }
 
+// The leaves of table (at level, covering from base) that lie in
+// [start, end): narrowed to keep, or cleared.
+static void narrow_level(uint64_t *table, int level, uint64_t base, uint64_t start,
+			 uint64_t end, uint64_t keep)
+{
+	uint64_t span = (uint64_t)PAGE_SIZE << (9 * level);
+
+	for (int i = 0; i < PT_ENTRIES; i++) {
+		uint64_t lo = base + i * span;
+		uint64_t *entry = &table[i];
+		if (lo + span <= start || lo >= end || !(*entry & EPT_RWX))
+			continue;
+		if (level == 0 || (*entry & EPT_LARGE)) {
+			bool whole = level == 0 || (start <= lo && lo + span <= end);
+			*entry = keep != 0 && whole ? *entry & ~(EPT_RWX & ~keep) : 0;
+			continue;
+		}
+		narrow_level(P2V(*entry & EPT_ADDR_MASK), level - 1, lo, start, end, keep);
+	}
+}
+
+void ept_narrow_range(struct ept *e, uint64_t gpa, uint64_t len, uint64_t keep)
+{
+	if (len > 0)
+		narrow_level(e->pml4, EPT_LEVELS - 1, 0, gpa, gpa + len, keep & EPT_RWX);
+}
+
 void ept_invalidate(const struct ept *e)
 {
 	struct { uint64_t eptp, reserved; } descriptor = { e->eptp, 0 };

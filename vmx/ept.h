@@ -44,6 +44,12 @@ uint64_t *ept_walk(struct ept *e, uint64_t gpa, int level, bool create);
 int ept_protect(struct ept *e, uint64_t gpa, uint64_t perm);
 // Removes the 4 KiB leaf at gpa; returns its host-physical address, or -1.
 uint64_t ept_unmap(struct ept *e, uint64_t gpa);
+// Narrows every leaf in [gpa, gpa + len) to the permissions keep (a
+// subset of EPT_RWX; 0 removes the leaves), skipping missing tables, so
+// that a range of terabytes costs what is mapped in it. A 2 MiB leaf
+// that the range only partly covers is removed whole. No INVEPT: the
+// caller flushes once (vm_flush_ept, ept_invalidate).
+void ept_narrow_range(struct ept *e, uint64_t gpa, uint64_t len, uint64_t keep);
 // Makes every CPU forget the translations of this EPT (INVEPT): needed
 // after a permission is reduced or a mapping removed (SDM Vol. 3C 29.4.3).
 void ept_invalidate(const struct ept *e);

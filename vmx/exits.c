@@ -32,6 +32,16 @@ static void handle_external_interrupt(struct vcpu *v)
 	asm volatile("sti; nop; cli" ::: "memory");
 }
 
+// The guest's quantum (vcpu_config.quantum) ran out: as after a host
+// interrupt, the owner may give the CPU to someone else. Interrupts on
+// for an instant too: Bochs 2.7 holds a host interrupt pending without
+// an exit while the guest runs with IF 0, and delivers it here.
+static void handle_preemption_timer(struct vcpu *v)
+{
+	(void)v;
+	asm volatile("sti; nop; cli" ::: "memory");
+}
+
 static void handle_triple_fault(struct vcpu *v)
 {
 	printk("vcpu %d: the guest triple-faulted at rip 0x%lx\n", v->id, vmcs_readnat(GUEST_RIP));
@@ -103,27 +113,82 @@ static void handle_vmcall(struct vcpu *v)
 		v->regs.rax = (uint64_t)-ENOSYS;
 }
 
-// MSRs: the guest may read the TSC; any other MSR access gets a #GP, as
-// on a CPU without that MSR.
+// The VMCS field that holds the guest's value of msr, for a guest with
+// MSRs of its own; 0 if none.
+static enum vmcs_field msr_field(struct vcpu *v, uint32_t msr)
+{
+	if (v->msr_areas == NULL)
+		return 0;
+	return msr == MSR_FS_BASE ? GUEST_FS_BASE : msr == MSR_GS_BASE ? GUEST_GS_BASE :
+	       msr == MSR_EFER ? GUEST_IA32_EFER : 0;
+}
+
+// MSRs: the guest may read the TSC, and a guest with MSRs of its own
+// (vcpu_config.guest_msrs) those; any other MSR access gets a #GP, as on
+// a CPU without that MSR.
 static void handle_rdmsr(struct vcpu *v)
 {
 	uint32_t msr = (uint32_t)v->regs.rcx;
+	uint64_t *own = vcpu_guest_msr(v, msr);
+	enum vmcs_field field = msr_field(v, msr);
+	uint64_t value;
 
-	if (msr != MSR_TSC) {
+	if (own != NULL) {
+		value = *own;
+	} else if (field == GUEST_IA32_EFER) {
+		value = vmcs_read64(field);
+	} else if (field != 0) {
+		value = vmcs_readnat(field);
+	} else if (msr == MSR_TSC) {
+		value = rdtsc();
+	} else {
 		printk("vcpu %d: rdmsr 0x%x: no such MSR for guests, #GP\n", v->id, msr);
 		vcpu_inject_exception(v, T_GP, 0);
 		return;
 	}
-	uint64_t value = rdtsc();
 	v->regs.rax = (uint32_t)value;
 	v->regs.rdx = value >> 32;
 	vcpu_skip_instruction(v);
 }
 
+// A write the CPU itself would refuse with a #GP: a non-canonical base
+// or handler address, or an EFER change other than SCE and NXE (LME and
+// LMA must stay: the guest is a 64-bit one).
+static bool bad_msr_value(uint32_t msr, uint64_t value, uint64_t old)
+{
+	if (msr == MSR_EFER)
+		return ((value ^ old) & ~(uint64_t)(EFER_SCE | EFER_NXE)) != 0;
+	if (msr == MSR_STAR)
+		return false;
+	if (msr == MSR_FMASK)
+		return value >> 32 != 0;
+	return !is_canonical(value);
+}
+
 static void handle_wrmsr(struct vcpu *v)
 {
-	printk("vcpu %d: wrmsr 0x%x: guests may not write MSRs, #GP\n", v->id, (uint32_t)v->regs.rcx);
-	vcpu_inject_exception(v, T_GP, 0);
+	uint32_t msr = (uint32_t)v->regs.rcx;
+	uint64_t value = (v->regs.rdx << 32) | (uint32_t)v->regs.rax;
+	uint64_t *own = vcpu_guest_msr(v, msr);
+	enum vmcs_field field = msr_field(v, msr);
+
+	if (own == NULL && field == 0) {
+		printk("vcpu %d: wrmsr 0x%x: guests may not write MSRs, #GP\n", v->id, msr);
+		vcpu_inject_exception(v, T_GP, 0);
+		return;
+	}
+	uint64_t old = own != NULL ? *own : field == GUEST_IA32_EFER ? vmcs_read64(field) : 0;
+	if (bad_msr_value(msr, value, old)) {
+		vcpu_inject_exception(v, T_GP, 0);
+		return;
+	}
+	if (own != NULL)
+		*own = value;
+	else if (field == GUEST_IA32_EFER)
+		vmcs_write64(field, value);
+	else
+		vmcs_writenat(field, value);
+	vcpu_skip_instruction(v);
 }
 
 // An EPT violation is the owner's first; one it does not resolve stops
@@ -172,11 +237,36 @@ static void trace_exit(struct vcpu *v, uint32_t reason)
 	v->traced_count++;
 }
 
+// An exit in the middle of delivering an event to the guest (an EPT
+// violation on the stack its IDT gate switches to, say) leaves the event
+// in the IDT-vectoring information (SDM Vol. 3C 28.2.4); once the handler
+// resolved the exit, it is injected again at the next entry, unless the
+// handler injected another.
+static void redeliver_event(struct vcpu *v)
+{
+	uint32_t info = vmcs_read32(IDT_VECTORING_INFO);
+	uint32_t type = (info >> 8) & 7;
+
+	if (!(info & INTR_INFO_VALID) || (vmcs_read32(ENTRY_INTERRUPTION_INFO) & INTR_INFO_VALID))
+		return;
+	// Bits 30:12 of the VM-entry field are reserved (bit 12 of this one
+	// is undefined).
+	vmcs_write32(ENTRY_INTERRUPTION_INFO, info & (INTR_INFO_VALID | INTR_INFO_DELIVER_ERROR_CODE |
+						      0x7FF));
+	if (info & INTR_INFO_DELIVER_ERROR_CODE)
+		vmcs_write32(ENTRY_EXCEPTION_ERROR_CODE, vmcs_read32(IDT_VECTORING_ERROR_CODE));
+	// A software interrupt or exception (INT n, INT3, INTO; type 4, 5 or
+	// 6) is injected with the length of its instruction.
+	if (type >= 4 && type <= 6)
+		vmcs_write32(ENTRY_INSTRUCTION_LENGTH, vmcs_read32(EXIT_INSTRUCTION_LENGTH));
+}
+
 typedef void (*exit_handler)(struct vcpu *v);
 
 static const exit_handler handlers[NR_EXIT_REASONS] = {
 	[EXIT_REASON_EXTERNAL_INTERRUPT] = handle_external_interrupt,
 	[EXIT_REASON_TRIPLE_FAULT] = handle_triple_fault,
+	[EXIT_REASON_PREEMPTION_TIMER] = handle_preemption_timer,
 	[EXIT_REASON_CPUID] = handle_cpuid,
 	[EXIT_REASON_HLT] = handle_hlt,
 	[EXIT_REASON_VMCALL] = handle_vmcall,
@@ -200,12 +290,14 @@ enum exit_reason vmx_handle_exit(struct vcpu *v)
 		vcpu_stop(v, "VM entry failed");
 		return basic;
 	}
-	if (v->trace && basic != EXIT_REASON_EXTERNAL_INTERRUPT)
+	if (v->trace && basic != EXIT_REASON_EXTERNAL_INTERRUPT && basic != EXIT_REASON_PREEMPTION_TIMER)
 		trace_exit(v, basic);
 	if (basic < NR_EXIT_REASONS && handlers[basic] != NULL) {
 		handlers[basic](v);
 		if (v->stopped)
 			vcpu_trace_flush(v);
+		else
+			redeliver_event(v);
 		return basic;
 	}
 	vcpu_trace_flush(v);

@@ -7,6 +7,7 @@
 #include "arch/regs.h"
 #include "arch/x86.h"
 #include "console/console.h"
+#include "vmx/ept.h"
 #include "vmx/exits.h"
 #include "vmx/vcpu.h"
 #include "vmx/vmcs.h"
@@ -44,6 +45,13 @@ const char *vcpu_run(struct vcpu *v)
 	load_here(v);
 	v->stopped = false;
 	while (!v->stopped) {
+		// The EPT changed since this CPU last forgot its translations
+		// (vm_flush_ept on another CPU).
+		uint64_t flushes = __atomic_load_n(&v->vm->ept_flushes, __ATOMIC_SEQ_CST);
+		if (flushes != v->ept_flushes_seen) {
+			v->ept_flushes_seen = flushes;
+			ept_invalidate(&v->vm->ept);
+		}
 		int failed = vmx_enter(&v->regs, v->launched);
 		if (failed) {
 			uint32_t error = failed == 2 ? vmcs_read32(VM_INSTRUCTION_ERROR) : 0;
@@ -55,7 +63,9 @@ const char *vcpu_run(struct vcpu *v)
 		}
 		v->launched = true;
 		v->exits++;
-		if (vmx_handle_exit(v) == EXIT_REASON_EXTERNAL_INTERRUPT && !v->stopped)
+		enum exit_reason reason = vmx_handle_exit(v);
+		if ((reason == EXIT_REASON_EXTERNAL_INTERRUPT ||
+		     reason == EXIT_REASON_PREEMPTION_TIMER) && !v->stopped)
 			reschedule(v);
 	}
 	vcpu_trace_flush(v);

@@ -25,6 +25,7 @@
 
 static const char *const pin_names[32] = {
 	[0] = "external-interrupt exiting", [3] = "NMI exiting",
+	[6] = "activate VMX-preemption timer",
 };
 static const char *const proc_names[32] = {
 	[7] = "HLT exiting", [24] = "unconditional I/O exiting",
@@ -63,15 +64,63 @@ static void invvpid_single(uint16_t vpid)
 		panic("invvpid: type %lu for VPID %u failed", type, vpid);
 }
 
+static const uint32_t guest_msr_indexes[VCPU_GUEST_MSRS] = {
+	MSR_STAR, MSR_LSTAR, MSR_FMASK, MSR_KERNEL_GS_BASE,
+};
+
+static struct vcpu_msr *guest_msrs(struct vcpu *v)
+{
+	return page_to_va(v->msr_areas);
+}
+
+static struct vcpu_msr *host_msrs(struct vcpu *v)
+{
+	return guest_msrs(v) + VCPU_GUEST_MSRS;
+}
+
+// The guest's MSRs (if it has its own) are loaded at entry and stored at
+// exit from one area; the host's are loaded at exit from another
+// (setup_host_state fills it).
+static void setup_msr_areas(struct vcpu *v)
+{
+	uint32_t n = v->msr_areas != NULL ? VCPU_GUEST_MSRS : 0;
+
+	vmcs_write32(EXIT_MSR_STORE_COUNT, n);
+	vmcs_write32(EXIT_MSR_LOAD_COUNT, n);
+	vmcs_write32(ENTRY_MSR_LOAD_COUNT, n);
+	if (n > 0) {
+		uint64_t pa = page_to_pa(v->msr_areas);
+		vmcs_write64(EXIT_MSR_STORE_ADDR, pa);
+		vmcs_write64(ENTRY_MSR_LOAD_ADDR, pa);
+		vmcs_write64(EXIT_MSR_LOAD_ADDR, pa + VCPU_GUEST_MSRS * sizeof(struct vcpu_msr));
+	}
+}
+
+uint64_t *vcpu_guest_msr(struct vcpu *v, uint32_t msr)
+{
+	for (int i = 0; v->msr_areas != NULL && i < VCPU_GUEST_MSRS; i++)
+		if (guest_msrs(v)[i].index == msr)
+			return &guest_msrs(v)[i].value;
+	return NULL;
+}
+
 // Every control the hypervisor relies on; a CPU without one of them
 // cannot run its guests (the message names what is missing).
-static int setup_controls(struct vcpu *v)
+static int setup_controls(struct vcpu *v, const struct vcpu_config *config)
 {
 	int missing = 0;
+	uint32_t pin = PIN_EXTERNAL_INTERRUPT_EXITING | PIN_NMI_EXITING;
 
+	if (config->quantum != 0 && vmx_caps.preemption_timer) {
+		// Counted down from this value at every entry (SDM Vol. 3C
+		// 26.5.1): each entry has the whole quantum.
+		uint64_t ticks = config->quantum >> vmx_caps.preemption_timer_shift;
+		pin |= PIN_PREEMPTION_TIMER;
+		vmcs_write32(VMX_PREEMPTION_TIMER_VALUE, ticks > 0xFFFFFFFF ? 0xFFFFFFFF :
+			     ticks == 0 ? 1 : (uint32_t)ticks);
+	}
 	vmcs_write32(PIN_BASED_CONTROLS, vmx_adjust_controls("pin-based",
-		MSR_VMX_PINBASED, MSR_VMX_TRUE_PINBASED,
-		PIN_EXTERNAL_INTERRUPT_EXITING | PIN_NMI_EXITING, pin_names, &missing));
+		MSR_VMX_PINBASED, MSR_VMX_TRUE_PINBASED, pin, pin_names, &missing));
 	vmcs_write32(PROC_BASED_CONTROLS, vmx_adjust_controls("processor-based",
 		MSR_VMX_PROCBASED, MSR_VMX_TRUE_PROCBASED,
 		PROC_HLT_EXITING | PROC_UNCONDITIONAL_IO_EXITING | PROC_SECONDARY_CONTROLS,
@@ -89,9 +138,7 @@ static int setup_controls(struct vcpu *v)
 
 	vmcs_write32(EXCEPTION_BITMAP, 0);      // the guest's exceptions stay in the guest
 	vmcs_write32(CR3_TARGET_COUNT, 0);
-	vmcs_write32(EXIT_MSR_STORE_COUNT, 0);
-	vmcs_write32(EXIT_MSR_LOAD_COUNT, 0);
-	vmcs_write32(ENTRY_MSR_LOAD_COUNT, 0);
+	setup_msr_areas(v);
 	vmcs_write32(ENTRY_INTERRUPTION_INFO, 0);
 	vmcs_write64(EPT_POINTER, v->vm->ept.eptp);
 	if (vmx_caps.vpid)
@@ -104,9 +151,10 @@ static int setup_controls(struct vcpu *v)
 }
 
 // The state the CPU returns to at a VM exit: this CPU's, as it is now
-// (SDM Vol. 3C 25.5). HOST_CR3 is written at each run (load_here),
-// HOST_RSP by entry.S at each entry.
-static void setup_host_state(void)
+// (SDM Vol. 3C 25.5). HOST_CR3 is written at each run (vmx/run.c),
+// HOST_RSP by entry.S at each entry; the host's values of the MSRs the
+// guest has its own of, as they are on this CPU now.
+static void setup_host_state(struct vcpu *v)
 {
 	extern char vmx_exit[];
 	struct cpu *c = this_cpu();
@@ -132,6 +180,8 @@ static void setup_host_state(void)
 	vmcs_writenat(HOST_SYSENTER_EIP, 0);
 	vmcs_write64(HOST_IA32_EFER, rdmsr(MSR_EFER));
 	vmcs_writenat(HOST_RIP, (uint64_t)vmx_exit);
+	for (int i = 0; v->msr_areas != NULL && i < VCPU_GUEST_MSRS; i++)
+		host_msrs(v)[i].value = rdmsr(host_msrs(v)[i].index);
 }
 
 static void set_guest_segment(enum vmcs_field selector, uint16_t value, uint32_t access)
@@ -154,7 +204,7 @@ static void setup_guest_state(const struct vcpu_config *cfg)
 	vmcs_writenat(GUEST_CR0, (CR0_PE | CR0_PG | CR0_NE | vmx_caps.cr0_fixed0) & vmx_caps.cr0_fixed1);
 	vmcs_writenat(GUEST_CR3, cfg->cr3);
 	vmcs_writenat(GUEST_CR4, (CR4_PAE | CR4_VMXE | vmx_caps.cr4_fixed0) & vmx_caps.cr4_fixed1);
-	vmcs_write64(GUEST_IA32_EFER, EFER_LME | EFER_LMA);
+	vmcs_write64(GUEST_IA32_EFER, EFER_LME | EFER_LMA | (cfg->efer & (EFER_SCE | EFER_NXE)));
 	set_guest_segment(GUEST_CS_SELECTOR, 0x08, AR_CODE64);
 	set_guest_segment(GUEST_SS_SELECTOR, 0x10, AR_DATA);
 	set_guest_segment(GUEST_DS_SELECTOR, 0x10, AR_DATA);
@@ -186,8 +236,11 @@ struct vcpu *vcpu_create(struct vm *vm, const struct vcpu_config *config)
 {
 	struct vcpu *v = kzalloc(sizeof(*v));
 
-	if (v == NULL || (v->vmcs = page_alloc(0, true)) == NULL) {
+	if (v == NULL || (v->vmcs = page_alloc(0, true)) == NULL ||
+	    (config->guest_msrs && (v->msr_areas = page_alloc(0, true)) == NULL)) {
 		printk("vcpu: no memory for a vCPU and its VMCS\n");
+		if (v != NULL && v->vmcs != NULL)
+			page_free(v->vmcs);
 		kfree(v);
 		return NULL;
 	}
@@ -197,10 +250,15 @@ struct vcpu *vcpu_create(struct vm *vm, const struct vcpu_config *config)
 	v->cpu = VCPU_NOT_LOADED;
 	v->regs.rdi = config->rdi;
 	v->regs.rsi = config->rsi;
+	v->regs.rax = config->rax;
+	for (int i = 0; v->msr_areas != NULL && i < VCPU_GUEST_MSRS; i++) {
+		guest_msrs(v)[i] = (struct vcpu_msr){ .index = guest_msr_indexes[i] };
+		host_msrs(v)[i] = (struct vcpu_msr){ .index = guest_msr_indexes[i] };
+	}
 	*(uint32_t *)page_to_va(v->vmcs) = vmx_caps.revision;
 	vmcs_clear(page_to_pa(v->vmcs));
 	vcpu_load(v);
-	if (setup_controls(v) < 0) {
+	if (setup_controls(v, config) < 0) {
 		vcpu_destroy(v);
 		return NULL;
 	}
@@ -212,7 +270,29 @@ void vcpu_destroy(struct vcpu *v)
 {
 	vcpu_put(v);
 	page_free(v->vmcs);
+	if (v->msr_areas != NULL)
+		page_free(v->msr_areas);
 	kfree(v);
+}
+
+void vcpu_copy_state(struct vcpu *dst, struct vcpu *src)
+{
+	static uint64_t values[MAX_CPUS][VMCS_MAX_FIELDS];
+	uint64_t *mine = values[this_cpu()->id];
+	bool interrupts_were_on = read_rflags() & RFLAGS_IF;
+
+	cli();          // one CPU for the loads and the buffer
+	vcpu_load(src);
+	vmcs_save_guest_state(mine);
+	vcpu_load(dst);
+	vmcs_restore_guest_state(mine);
+	dst->regs = src->regs;
+	for (int i = 0; i < VCPU_GUEST_MSRS && dst->msr_areas != NULL; i++) {
+		uint64_t *value = vcpu_guest_msr(src, guest_msr_indexes[i]);
+		guest_msrs(dst)[i].value = value != NULL ? *value : 0;
+	}
+	if (interrupts_were_on)
+		sti();
 }
 
 void vcpu_load(struct vcpu *v)
@@ -229,11 +309,12 @@ void vcpu_load(struct vcpu *v)
 	if (v->cpu == here)
 		return;         // still active here since it last ran: state kept
 	v->cpu = here;
-	setup_host_state();
+	setup_host_state(v);
 	// This CPU may hold translations from the vCPU's last run here,
 	// stale since (SDM Vol. 3C 29.4.3: they are tagged by VPID and EPT).
 	if (vmx_caps.vpid)
 		invvpid_single(vcpu_vpid(v));
+	v->ept_flushes_seen = __atomic_load_n(&v->vm->ept_flushes, __ATOMIC_SEQ_CST);
 	ept_invalidate(&v->vm->ept);
 }
 

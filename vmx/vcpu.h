@@ -12,9 +12,25 @@
 #include "vmx/vm.h"
 
 // The guest registers the VMCS does not hold (offsets used by entry.S).
+// CR2 is not in the VMCS either: the CPU has one, which the host's own
+// page faults change between two entries, so it is kept here too.
 struct vcpu_regs {
 	uint64_t rax, rbx, rcx, rdx, rsi, rdi, rbp;
 	uint64_t r8, r9, r10, r11, r12, r13, r14, r15;
+	uint64_t cr2;
+};
+
+// The MSRs a guest with its own (vcpu_config.guest_msrs) may read and
+// write: those of SYSCALL (SDM Vol. 3A 5.8.8) and SWAPGS. The CPU loads
+// the guest's values at each VM entry and stores them at each exit, then
+// loads the host's again (the VM-entry MSR-load and VM-exit MSR-store and
+// MSR-load areas, SDM Vol. 3C 25.7.2, 25.8.2); FS and GS base are in the
+// VMCS's guest state.
+#define VCPU_GUEST_MSRS 4
+struct vcpu_msr {
+	uint32_t index;
+	uint32_t reserved;
+	uint64_t value;
 };
 
 // What a 64-bit guest starts with.
@@ -22,6 +38,13 @@ struct vcpu_config {
 	uint64_t rip, rsp;
 	uint64_t cr3;           // guest-physical address of its PML4
 	uint64_t rdi, rsi;      // its first two arguments
+	uint64_t rax;           // and RAX
+	uint64_t efer;          // EFER bits besides LME and LMA (EFER_SCE, EFER_NXE)
+	bool guest_msrs;        // the guest has its own STAR, LSTAR, FMASK, KERNEL_GS_BASE, FS and
+				// GS base, and may change EFER's SCE and NXE (else: #GP)
+	uint64_t quantum;       // the VMX-preemption timer: the guest exits after this many TSC
+				// cycles in a row at most, as for a host interrupt (0, or a CPU
+				// without the timer: none)
 	bool trace;             // print every exit (but host interrupts)
 };
 
@@ -40,6 +63,8 @@ struct vcpu {
 	uint64_t exits;                 // exits handled (host interrupts too)
 	uint32_t traced_reason;         // the trace's run of identical exits
 	uint64_t traced_count;
+	struct page *msr_areas;         // config.guest_msrs: the guest's, then the host's
+	uint64_t ept_flushes_seen;      // vm->ept_flushes at its last INVEPT on its CPU
 };
 
 // A vCPU of vm for a 64-bit guest, loaded on this CPU (vcpu_load).
@@ -61,6 +86,15 @@ void vcpu_put(struct vcpu *v);
 // returns its stop reason. The vCPU stays loaded on the CPU it ends on.
 // (vmx/run.c: the loop above the exit handlers.)
 const char *vcpu_run(struct vcpu *v);
+
+// Copies src's guest state (the VMCS's guest-state fields, registers and
+// MSRs) into dst (fork of a Dune process). Both must be put, or loaded on
+// this CPU; both are loaded here afterwards.
+void vcpu_copy_state(struct vcpu *dst, struct vcpu *src);
+
+// The guest's own value of msr (config.guest_msrs), or NULL if it has
+// none of it.
+uint64_t *vcpu_guest_msr(struct vcpu *v, uint32_t msr);
 
 // Ends the run with reason (for exit handlers).
 void vcpu_stop(struct vcpu *v, const char *reason);

@@ -60,11 +60,19 @@ struct vm {
 	struct ept ept;                 // guest-physical -> host-physical
 	const struct vcpu_ops *ops;     // never NULL (vmx_vm_init)
 	void *owner;                    // the policy's own state
+	uint64_t ept_flushes;           // atomic: vm_flush_ept calls
 };
 
 // An empty VM (an EPT mapping nothing) whose exits go to ops (NULL: every
 // default) with owner. Returns 0 or -ENOMEM.
 int vmx_vm_init(struct vm *vm, const struct vcpu_ops *ops, void *owner);
+// After the EPT lost or narrowed entries: INVEPT on this CPU, and every
+// vCPU of vm INVEPTs on its CPU before it next enters the guest (SDM
+// Vol. 3C 29.4.3.1). A vCPU that is in the guest now keeps its stale
+// translations until it exits: the caller makes it exit (an
+// interprocessor interrupt, such as an address space's shootdown) before
+// it frees a page the EPT mapped.
+void vm_flush_ept(struct vm *vm);
 // Frees the EPT's tables (not the memory they map; that is the owner's).
 // The VM's vCPUs must be destroyed first.
 void vmx_vm_free(struct vm *vm);

@@ -135,6 +135,31 @@ void vmcs_load(uint64_t pa)
 	fail_vmx(invalid, valid, "vmptrld", "");
 }
 
+// Guest-state fields: type 2 in encoding bits 11:10 (SDM Vol. 3C 25.11.2).
+static bool is_guest_state(enum vmcs_field field)
+{
+	return ((field >> 10) & 3) == 2;
+}
+
+int vmcs_save_guest_state(uint64_t values[VMCS_MAX_FIELDS])
+{
+	int n = 0;
+
+	for (unsigned i = 0; i < NFIELDS; i++)
+		if (is_guest_state(fields[i].field))
+			values[n++] = vmread(fields[i].field);
+	return n;
+}
+
+void vmcs_restore_guest_state(const uint64_t values[VMCS_MAX_FIELDS])
+{
+	int n = 0;
+
+	for (unsigned i = 0; i < NFIELDS; i++)
+		if (is_guest_state(fields[i].field))
+			vmwrite(fields[i].field, values[n++]);
+}
+
 void vmcs_dump(void)
 {
 	printk("VMCS:\n");

@@ -39,6 +39,13 @@ void vmcs_load(uint64_t pa);
 // The SDM's name of a VM-instruction error number (Vol. 3C 31.4).
 const char *vm_instruction_error_name(uint32_t error);
 
+// The guest-state fields of the current VMCS (every one vmcs_fields.h
+// lists), read into values / written from values, in one fixed order: a
+// copy of a guest's state for another VMCS (fork of a Dune process).
+#define VMCS_MAX_FIELDS 128
+int vmcs_save_guest_state(uint64_t values[VMCS_MAX_FIELDS]);
+void vmcs_restore_guest_state(const uint64_t values[VMCS_MAX_FIELDS]);
+
 // Prints every field of the current VMCS, grouped as vmcs_fields.h.
 void vmcs_dump(void);
 

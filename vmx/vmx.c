@@ -60,6 +60,11 @@ int vmx_init(void)
 	vmx_caps.cr0_fixed1 = rdmsr(MSR_VMX_CR0_FIXED1);
 	vmx_caps.cr4_fixed0 = rdmsr(MSR_VMX_CR4_FIXED0);
 	vmx_caps.cr4_fixed1 = rdmsr(MSR_VMX_CR4_FIXED1);
+	// The pin-based control's allowed 1-setting (SDM Vol. 3D A.3.1); the
+	// rate in IA32_VMX_MISC bits 4:0 (A.6).
+	vmx_caps.preemption_timer = (rdmsr(vmx_caps.true_controls ? MSR_VMX_TRUE_PINBASED :
+					   MSR_VMX_PINBASED) >> 32) & PIN_PREEMPTION_TIMER;
+	vmx_caps.preemption_timer_shift = (int)(rdmsr(MSR_VMX_MISC) & 0x1F);
 
 	uint32_t proc_may = (uint32_t)(rdmsr(MSR_VMX_PROCBASED) >> 32);
 	if (proc_may & PROC_SECONDARY_CONTROLS) {
@@ -147,10 +152,13 @@ static void enable_on(int cpu)
 		__atomic_fetch_add(&enable_failures, 1, __ATOMIC_SEQ_CST);
 }
 
+bool vmx_running;
+
 int vmx_enable_all(void)
 {
 	enable_failures = 0;
 	smp_call_all(enable_on);
+	vmx_running = enable_failures == 0;
 	return enable_failures ? -ENOSYS : 0;
 }
 
@@ -162,5 +170,6 @@ static void disable_on(int cpu)
 
 void vmx_disable_all(void)
 {
+	vmx_running = false;
 	smp_call_all(disable_on);
 }

@@ -12,6 +12,7 @@
 // Pin-based controls (SDM Vol. 3C 25.6.1)
 #define PIN_EXTERNAL_INTERRUPT_EXITING (1u << 0)
 #define PIN_NMI_EXITING                (1u << 3)
+#define PIN_PREEMPTION_TIMER           (1u << 6)
 // Primary processor-based controls (25.6.2)
 #define PROC_HLT_EXITING               (1u << 7)
 #define PROC_CR3_LOAD_EXITING          (1u << 15)
@@ -47,6 +48,8 @@ struct vmx_caps {
 	uint64_t ept_vpid;              // IA32_VMX_EPT_VPID_CAP (0 without EPT)
 	bool ept, vpid, unrestricted_guest;
 	uint64_t cr0_fixed0, cr0_fixed1, cr4_fixed0, cr4_fixed1;
+	bool preemption_timer;          // the VMX-preemption timer exists
+	int preemption_timer_shift;     // it counts down every 2^shift TSC cycles
 };
 
 extern struct vmx_caps vmx_caps;
@@ -66,6 +69,9 @@ void vmx_disable_cpu(void);
 int vmx_enable_all(void);
 // VMXOFF on every running CPU.
 void vmx_disable_all(void);
+// True between a vmx_enable_all that succeeded and vmx_disable_all: a
+// vCPU may run on any CPU.
+extern bool vmx_running;
 
 // The value of a VMX control field: `wanted` adjusted by the capability
 // MSR (the TRUE_ one where it exists): bits the CPU requires are added;

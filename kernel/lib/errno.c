@@ -16,10 +16,10 @@ const char *strerror(int error)
 	case EFAULT: return "bad address";
 	case EBUSY: return "busy";
 	case EEXIST: return "already exists";
+	case ENODEV: return "no such device";
 	case EINVAL: return "invalid argument";
 	case EDEADLK: return "the wait would never end";
 	case ENOSYS: return "no such system call";
-	case ENODEV: return "no such device";
 	case ENOSPC: return "no space left";
 	case ETIMEDOUT: return "timed out";
 	default: return "unknown error";

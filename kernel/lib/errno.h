@@ -14,7 +14,7 @@
 #define EFAULT  14      // bad address
 #define EBUSY   16      // in use
 #define EEXIST  17      // already there
-#define ENODEV  19      // no such device
+#define ENODEV  19      // no such device, or a CPU feature the call needs
 #define EINVAL  22      // invalid argument
 #define EMFILE  24      // too many open files
 #define ENOSPC  28      // no room left (a table, a ring)

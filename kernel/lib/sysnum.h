@@ -36,7 +36,8 @@
 #define SYS_clock   24  // clock(&reading): the time, struct clock_reading
 #define SYS_setpgid 25  // setpgid(pid, pgid): puts a process in a process group
 #define SYS_tcsetpgrp 26 // tcsetpgrp(pgid): the group the console's Ctrl-C kills
-#define NSYSCALLS   27
+#define SYS_dune_enter 27 // dune_enter(&config): Dune mode (vmx/dune/dune.h); returns only on error
+#define NSYSCALLS   28
 
 // prot bits of SYS_map and SYS_mprotect
 #define PROT_NONE  0

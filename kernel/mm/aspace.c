@@ -299,3 +299,19 @@ void aspace_notifier_unregister(struct aspace *as, struct aspace_notifier *n)
 	}
 	aspace_unlock(as);
 }
+
+struct aspace_notifier *aspace_notifier_register_once(struct aspace *as,
+						      struct aspace_notifier *n)
+{
+	struct aspace_notifier *found;
+
+	aspace_lock(as);
+	for (found = as->notifiers; found != NULL && found->ops != n->ops; found = found->next)
+		;
+	if (found == NULL) {
+		n->next = as->notifiers;
+		as->notifiers = found = n;
+	}
+	aspace_unlock(as);
+	return found;
+}

@@ -114,5 +114,10 @@ struct aspace *aspace_fork(struct aspace *src);
 // Subscribes n to the changes of as / ends the subscription.
 void aspace_notifier_register(struct aspace *as, struct aspace_notifier *n);
 void aspace_notifier_unregister(struct aspace *as, struct aspace_notifier *n);
+// Subscribes n unless a notifier with the same ops is subscribed already;
+// returns the one that is (n, or that other one). For a mirror that must
+// exist once per address space whichever thread makes it first.
+struct aspace_notifier *aspace_notifier_register_once(struct aspace *as,
+						      struct aspace_notifier *n);
 
 #endif

@@ -43,7 +43,14 @@ static uint64_t kstack_top(const struct proc *p)
 // whose address lies above it on the stack, and so into user mode.
 static void forkret(void)
 {
+	struct proc *p = proc_current();
+
 	spin_unlock(&proc_lock);
+	if (p->kernel_start != NULL) {
+		void (*start)(struct proc *p) = p->kernel_start;
+		p->kernel_start = NULL;
+		start(p);
+	}
 }
 
 // Claims a slot and a kernel stack for a process of one thread. The
@@ -153,8 +160,14 @@ void proc_start(struct proc *p)
 
 int proc_fork(void)
 {
+	return proc_fork_with(NULL, NULL);
+}
+
+int proc_fork_with(int (*prepare)(struct proc *child, void *arg), void *arg)
+{
 	struct proc *parent = proc_current();
 	struct proc *child = proc_alloc(parent->name);
+	int err;
 
 	if (child == NULL)
 		return -ENOMEM;
@@ -167,6 +180,10 @@ int proc_fork(void)
 	*child->tf = *parent->tf;
 	signal_fork(child, parent);
 	child->tf->rax = 0;             // fork returns 0 in the child
+	if (prepare != NULL && (err = prepare(child, arg)) < 0) {
+		proc_free(child);
+		return err;
+	}
 	int pid = child->pid;
 	spin_lock(&proc_lock);
 	child->parent = parent->leader;

@@ -48,6 +48,7 @@ struct context {
 };
 
 struct fdtable;
+struct dune_thread;
 
 // A thread of a process. A process is the threads that share one address
 // space and one file table; its first thread, the leader, stands for it:
@@ -75,6 +76,15 @@ struct proc {
 		uint64_t fn, restorer;
 	} sig[NSIG];            // proc_lock; in the leader: the handlers (proc/signal.h)
 	uint64_t sig_blocked;   // the signals whose handler this thread runs
+	// If set, a new thread (of fork) starts with kernel_start(p) before it
+	// returns to user mode through its trapframe (when kernel_start
+	// returns): a Dune process's child continues in VMX non-root mode.
+	void (*kernel_start)(struct proc *p);
+	struct dune_thread *dune;       // its Dune mode (vmx/dune/), or NULL
+	// If set, sched() calls it on the CPU the thread is leaving, before
+	// the switch (proc_lock held): Dune mode puts the thread's vCPU there,
+	// which its system calls keep loaded otherwise.
+	void (*switch_out)(struct proc *p);
 };
 
 // Guards the process table: every state, parent and chan.
@@ -144,6 +154,10 @@ int proc_setpgid(int pid, int pgid);
 // fork: a copy of the current process (its memory shared copy-on-write).
 // Returns the child's pid, or -ENOMEM.
 int proc_fork(void);
+// fork with a hook: prepare(child, arg) runs once the child's memory and
+// files are copied, before it may run; an error it returns undoes the
+// fork and is returned.
+int proc_fork_with(int (*prepare)(struct proc *child, void *arg), void *arg);
 
 // Waits for a child to exit; returns its pid and sets *status, or
 // -ECHILD if the process has no children.

@@ -149,6 +149,8 @@ void sched(void)
 	// Whether interrupts come back on belongs to this process, not to the
 	// CPU: it may continue on another one.
 	int interrupts_were_on = c->interrupts_were_on;
+	if (p->switch_out != NULL)
+		p->switch_out(p);
 	context_switch(&p->context, c->scheduler);
 	this_cpu()->interrupts_were_on = interrupts_were_on;
 }

@@ -63,6 +63,7 @@ static const struct {
 	SYSCALL(clock),
 	SYSCALL(setpgid),
 	SYSCALL(tcsetpgrp),
+	SYSCALL(dune_enter),
 };
 
 int64_t syscall_invoke(uint64_t nr, const uint64_t args[SYSCALL_ARGS])

@@ -59,5 +59,7 @@ int64_t sys_close(uint64_t fd);
 int64_t sys_dup(uint64_t fd);
 int64_t sys_pipe(uint64_t fds);
 int64_t sys_tcsetpgrp(uint64_t pgid);
+// vmx/dune/dune.c
+int64_t sys_dune_enter(uint64_t config);
 
 #endif

@@ -1,0 +1,169 @@
+// Lab 7 self-tests: Dune process mode (vmx/dune/). A user program,
+// dunetest, enters Dune mode and runs in ring 0 of a vCPU on the
+// runtime of kernel/user/dune; the kernel reports how each process
+// ended and whether memory came back, so grader/lab7.py can check every
+// line.
+
+#include "boot/cmdline.h"
+#include "console/console.h"
+#include "cpu/cpu.h"
+#include "debug/panic.h"
+#include "lib/errno.h"
+#include "lib/printfmt.h"
+#include "lib/string.h"
+#include "mm/page.h"
+#include "proc/exec.h"
+#include "proc/proc.h"
+#include "test/ktest.h"
+#include "vmx/dune/dune.h"
+
+#define MAX_ARGS 10
+#define ARG_MAX 64
+
+static size_t free_pages(void)
+{
+	struct page_stats s;
+
+	page_get_stats(&s);
+	return s.free;
+}
+
+// Splits "a:b:c" (the command line has no spaces) into argv after the
+// words already there; returns the new argc.
+static int split(const char *s, char words[][ARG_MAX], char **argv, int argc)
+{
+	while (s != NULL && *s != '\0' && argc < MAX_ARGS) {
+		const char *colon = strchr(s, ':');
+		size_t n = colon ? (size_t)(colon - s) : strlen(s);
+		strlcpy(words[argc], s, n + 1 < ARG_MAX ? n + 1 : ARG_MAX);
+		argv[argc] = words[argc];
+		argc++;
+		s = colon ? colon + 1 : NULL;
+	}
+	argv[argc] = NULL;
+	return argc;
+}
+
+static struct proc *spawn(char **argv, int argc, bool start)
+{
+	int err;
+	struct proc *p = proc_spawn(argv[0], argv, argc, &err);
+
+	if (p == NULL)
+		panic("cannot start %s: %d (%s)", argv[0], err, strerror(err));
+	if (start)
+		proc_start(p);
+	return p;
+}
+
+static void wait_and_report(struct proc *p)
+{
+	char name[PROC_NAME_MAX];
+	int pid = p->pid;
+
+	strlcpy(name, p->name, sizeof(name));
+	int status = proc_wait_kernel(p);
+	printk("process %s[%d] ended with status %d\n", name, pid, status);
+}
+
+KTEST(lab7_run, "lab7.run", STAGE_VMX,
+      "run dunetest with args=MODE:ARG:...[,MODE:ARG...] (Dune mode), one run after another");
+static void lab7_run(void)
+{
+	char words[MAX_ARGS + 1][ARG_MAX], *argv[MAX_ARGS + 2];
+	char command[MAX_ARGS * ARG_MAX];
+	const char *args = cmdline_get("args");
+	size_t before = free_pages();
+
+	while (args != NULL && *args != '\0') {
+		const char *comma = strchr(args, ',');
+		size_t n = comma ? (size_t)(comma - args) : strlen(args);
+		strlcpy(command, args, n + 1 < sizeof(command) ? n + 1 : sizeof(command));
+		strlcpy(words[0], "dunetest", ARG_MAX);
+		argv[0] = words[0];
+		wait_and_report(spawn(argv, split(command, words, argv, 1), true));
+		args = comma ? comma + 1 : NULL;
+	}
+	proc_wait_all_kernel();
+	printk("free pages: start %lu end %lu\n", before, free_pages());
+}
+
+KTEST(lab7_isolation, "lab7.isolation", STAGE_VMX,
+      "a Dune process reads where another process's secret (secret=) and a kernel page lie, "
+      "and address=");
+static void lab7_isolation(void)
+{
+	char words[MAX_ARGS + 1][ARG_MAX], *argv[MAX_ARGS + 2];
+	uint64_t secret = cmdline_get_u64("secret", 0x5ec7e7);
+	const char *address = cmdline_get("address");
+	size_t before = free_pages();
+
+	// Another process, which never runs, with the secret in its stack.
+	strlcpy(words[0], "dunetest", ARG_MAX);
+	argv[0] = words[0];
+	struct proc *other = spawn(argv, split("hello:0", words, argv, 1), false);
+	uint64_t va = USER_STACK_TOP - PAGE_SIZE + 0x800;
+	struct page *pg = vm_lookup(other->as->pml4, va, NULL);
+	if (pg == NULL)
+		panic("lab7.isolation: the other process has no page at 0x%lx", va);
+	*(uint64_t *)((char *)page_to_va(pg) + 0x800) = secret;
+	uint64_t other_pa = page_to_pa(pg) + 0x800;
+	// And in a page of the kernel's.
+	struct page *kpage = page_alloc(0, true);
+	if (kpage == NULL)
+		panic("lab7.isolation: no page");
+	*(uint64_t *)((char *)page_to_va(kpage) + 0x100) = secret;
+	uint64_t kernel_pa = page_to_pa(kpage) + 0x100;
+	printk("isolation: the secret lies at host-physical 0x%lx (process %d's 0x%lx) "
+	       "and 0x%lx (the kernel's)\n", other_pa, other->pid, va, kernel_pa);
+
+	char probes[ARG_MAX * 4];
+	snprintf(probes, sizeof(probes), "probe:0x%lx:0x%lx:0x%lx%s%s", other_pa,
+		 dune_va_to_pa(va), kernel_pa, address ? ":" : "", address ? address : "");
+	wait_and_report(spawn(argv, split(probes, words, argv, 1), true));
+	proc_free(other);
+	page_free(kpage);
+	proc_wait_all_kernel();
+	printk("free pages: start %lu end %lu\n", before, free_pages());
+}
+
+// Runs processes on this CPU too until each of ps[0..n) is in Dune mode
+// (or has ended: it could not enter).
+static void run_until_dune(struct proc **ps, int n)
+{
+	spin_lock(&proc_lock);
+	for (int i = 0; i < n;) {
+		if (__atomic_load_n(&ps[i]->dune, __ATOMIC_SEQ_CST) != NULL ||
+		    ps[i]->state == PROC_ZOMBIE) {
+			i++;
+		} else if (!schedule_once()) {
+			spin_unlock(&proc_lock);
+			asm volatile("sti; hlt; cli" ::: "memory");
+			spin_lock(&proc_lock);
+		}
+	}
+	spin_unlock(&proc_lock);
+}
+
+KTEST(lab7_preempt, "lab7.preempt", STAGE_VMX,
+      "processes spinning in Dune mode on every CPU cannot keep echo (word=) from running; then killed");
+static void lab7_preempt(void)
+{
+	char *spin_argv[] = { "dunetest", "spin", NULL };
+	char *echo_argv[] = { "echo", (char *)cmdline_get("word"), NULL };
+	size_t before = free_pages();
+	struct proc *spinners[MAX_CPUS];
+
+	if (echo_argv[1] == NULL)
+		echo_argv[1] = "preempted";
+	for (int i = 0; i < ncpus; i++)
+		spinners[i] = spawn(spin_argv, 2, true);
+	run_until_dune(spinners, ncpus);
+	wait_and_report(spawn(echo_argv, 2, true));
+	for (int i = 0; i < ncpus; i++) {
+		proc_kill(spinners[i]);
+		wait_and_report(spinners[i]);
+	}
+	proc_wait_all_kernel();
+	printk("free pages: start %lu end %lu\n", before, free_pages());
+}

@@ -1,0 +1,195 @@
+// The memory of a Dune process: one VM per address space, whose EPT
+// mirrors the process's page tables. Guest-physical addresses are
+// host-virtual ones (in the two windows of vmx/dune/dune.h), so an EPT
+// entry is a copy of a page-table entry: the same physical page, with
+// read, write and execute as the entry allows. The EPT starts empty and
+// is filled at EPT violations; the address space's notifier drops or
+// narrows entries whenever the page tables lose or narrow theirs (munmap,
+// sbrk, mprotect, copy-on-write after fork and its breaks), under the
+// address space's lock, before any page is freed. The shootdown that
+// follows each such change reaches every CPU that runs a thread of the
+// process (they have its address space loaded), so a vCPU in the guest
+// exits and INVEPTs (vm_flush_ept) before it enters again.
+
+#include <stddef.h>
+
+#include "cpu/cpu.h"
+#include "cpu/ipi.h"
+#include "console/console.h"
+#include "mm/kmalloc.h"
+#include "mm/vm.h"
+#include "trap/trap.h"
+#include "vmx/dune/dune.h"
+#include "vmx/dune/internal.h"
+#include "vmx/exits.h"
+#include "vmx/vmcs.h"
+
+// Exit qualification of an EPT violation (SDM Vol. 3C 28.2.1, Table
+// 28-7): bit 8, with bit 7, says the access was the translation of the
+// guest-linear address, not one to the guest's own paging structures.
+#define EPT_Q_LINEAR_TRANSLATION (1u << 8)
+// VM-exit interruption and IDT-vectoring information: valid (SDM Vol. 3C
+// 25.9.2, 25.9.3).
+#define VECTORING_VALID (1u << 31)
+
+#define PAGE_MASK (~(uint64_t)(PAGE_SIZE - 1))
+
+static const struct aspace_notifier_ops mirror_ops;
+
+struct dune_vm *dune_vm_get(struct aspace *as, const struct vcpu_ops *ops)
+{
+	struct dune_vm *d = kzalloc(sizeof(*d));
+
+	if (d == NULL)
+		return NULL;
+	if (vmx_vm_init(&d->vm, ops, d) < 0) {
+		kfree(d);
+		return NULL;
+	}
+	d->as = as;
+	d->notifier.ops = &mirror_ops;
+	struct aspace_notifier *n = aspace_notifier_register_once(as, &d->notifier);
+	if (n != &d->notifier) {
+		// Another thread made it first.
+		vmx_vm_free(&d->vm);
+		kfree(d);
+		d = (struct dune_vm *)((char *)n - offsetof(struct dune_vm, notifier));
+	}
+	return d;
+}
+
+void dune_vm_ran_here(struct dune_vm *d)
+{
+	__atomic_fetch_or(&d->cpus, 1ul << this_cpu()->id, __ATOMIC_SEQ_CST);
+}
+
+// The EPT permissions of a page-table entry: none without user access.
+static uint64_t ept_perm(pte_t e)
+{
+	if (!(e & PTE_P) || !(e & PTE_U))
+		return 0;
+	return EPT_R | (e & PTE_W ? EPT_W : 0) | (e & PTE_NX ? 0 : EPT_X);
+}
+
+// Maps guest-physical gpa (page-aligned) from the page table of host-
+// virtual va if it allows the access, as->lock held. Returns true if it
+// did; *present says whether the page exists for the process at all.
+static bool fill_locked(struct dune_vm *d, uint64_t va, uint64_t gpa, uint64_t q, bool *present)
+{
+	pte_t *pte = pt_walk(d->as->pml4, va, false);
+	pte_t e = pte != NULL ? *pte : 0;
+	uint64_t perm = ept_perm(e);
+
+	*present = perm != 0;
+	if (perm == 0 || (e & PTE_PS) || ((q & EPT_Q_WRITE) && !(perm & EPT_W)) ||
+	    ((q & EPT_Q_FETCH) && !(perm & EPT_X)))
+		return false;
+	return ept_map(&d->vm.ept, gpa, PTE_ADDR(e), PAGE_SIZE, perm) == 0;
+}
+
+// Fills the EPT entry of gpa from the page tables. Returns true if the
+// guest may retry the access.
+static bool fill(struct dune_vm *d, uint64_t gpa, uint64_t q, bool *present)
+{
+	uint64_t va = dune_pa_to_va(gpa);
+	bool ok;
+
+	*present = false;
+	if (va == DUNE_NO_GPA)
+		return false;
+	aspace_lock(d->as);
+	ok = fill_locked(d, va, gpa, q, present);
+	aspace_unlock(d->as);
+	if (ok || !*present || !(q & EPT_Q_WRITE))
+		return ok;
+	// A write to a copy-on-write page: the process gets its own copy,
+	// as at a native write fault (the notifier drops the old entry).
+	if (!aspace_fault(d->as, va, PF_PRESENT | PF_WRITE | PF_USER))
+		return false;
+	aspace_lock(d->as);
+	ok = fill_locked(d, va, gpa, q, present);
+	aspace_unlock(d->as);
+	return ok;
+}
+
+bool dune_ept_fault(struct vcpu *v, uint64_t gpa, uint64_t q)
+{
+	struct dune_vm *d = v->vm->owner;
+	bool present;
+
+	if (fill(d, gpa & PAGE_MASK, q, &present))
+		return true;
+	// A page fault for the thread, if the access was one the guest's own
+	// page tables allowed and no event was being delivered; else the
+	// core reports the violation and the run ends.
+	if ((q & (EPT_Q_LINEAR_VALID | EPT_Q_LINEAR_TRANSLATION)) !=
+	    (EPT_Q_LINEAR_VALID | EPT_Q_LINEAR_TRANSLATION) ||
+	    (vmcs_read32(IDT_VECTORING_INFO) & VECTORING_VALID))
+		return false;
+	uint32_t cpl = (vmcs_read32(GUEST_SS_ACCESS_RIGHTS) >> 5) & 3;
+	uint32_t error = (present ? PF_PRESENT : 0) | (q & EPT_Q_WRITE ? PF_WRITE : 0) |
+			 (cpl == 3 ? PF_USER : 0) | (q & EPT_Q_FETCH ? PF_FETCH : 0);
+	v->regs.cr2 = vmcs_readnat(GUEST_LINEAR_ADDRESS);
+	vcpu_inject_exception(v, T_PAGE_FAULT, error);
+	return true;
+}
+
+// Narrows the EPT entries of host-virtual [va, va + len) to keep, in both
+// windows, and makes every vCPU forget the old ones.
+static void narrow(struct dune_vm *d, uint64_t va, uint64_t len, uint64_t keep)
+{
+	uint64_t end = va + len;
+	uint64_t lo = va, hi = end < DUNE_LOW_END ? end : DUNE_LOW_END;
+
+	if (lo < hi)
+		ept_narrow_range(&d->vm.ept, lo, hi - lo, keep);
+	lo = va > DUNE_STACK_VA ? va : DUNE_STACK_VA;
+	hi = end < DUNE_USER_TOP ? end : DUNE_USER_TOP;
+	if (lo < hi)
+		ept_narrow_range(&d->vm.ept, dune_va_to_pa(lo), hi - lo, keep);
+	vm_flush_ept(&d->vm);
+}
+
+static struct dune_vm *of(struct aspace_notifier *n)
+{
+	return (struct dune_vm *)((char *)n - offsetof(struct dune_vm, notifier));
+}
+
+static void mirror_unmap(struct aspace_notifier *n, uint64_t va, uint64_t len)
+{
+	narrow(of(n), va, len, 0);
+}
+
+static void mirror_protect(struct aspace_notifier *n, uint64_t va, uint64_t len, uint64_t perm)
+{
+	narrow(of(n), va, len, ept_perm(perm | PTE_P));
+}
+
+static void mirror_cow_break(struct aspace_notifier *n, uint64_t va)
+{
+	narrow(of(n), va & PAGE_MASK, PAGE_SIZE, 0);
+}
+
+static void invept_here(void *arg)
+{
+	ept_invalidate(arg);
+}
+
+// The address space is gone, and with it every thread and vCPU: no CPU
+// that ran one may keep a translation of this EPT (a later one may get
+// the same root page).
+static void mirror_release(struct aspace_notifier *n)
+{
+	struct dune_vm *d = of(n);
+
+	ipi_call(__atomic_load_n(&d->cpus, __ATOMIC_SEQ_CST), invept_here, &d->vm.ept);
+	vmx_vm_free(&d->vm);
+	kfree(d);
+}
+
+static const struct aspace_notifier_ops mirror_ops = {
+	.unmap = mirror_unmap,
+	.protect = mirror_protect,
+	.cow_break = mirror_cow_break,
+	.release = mirror_release,
+};
