@@ -138,6 +138,14 @@ static void lab4_run(void)
 	printk("free pages: start %lu end %lu\n", before, page_free_count());
 }
 
+static bool every_cpu_ran_a_process(void)
+{
+	for (int i = 0; i < ncpus; i++)
+		if (__atomic_load_n(&cpus[i].processes_run, __ATOMIC_RELAXED) == 0)
+			return false;
+	return true;
+}
+
 KTEST(lab4_preempt, "lab4.preempt", STAGE_SMP, "a spinning process cannot keep echo (word=) from running");
 static void lab4_preempt(void)
 {
@@ -152,6 +160,17 @@ static void lab4_preempt(void)
 	for (int i = 0; i < ncpus; i++)
 		spinners[i] = proc_spawn_started(spin_argv, 1);
 	proc_wait_report(proc_spawn_started(echo_argv, 2));
+	// A CPU whose host thread the emulator starved may not have run yet:
+	// give each up to 3 s (300 ticks) before saying it ran no process.
+	spin_lock(&proc_lock);
+	for (int rounds = 0; !every_cpu_ran_a_process() && rounds < 300; rounds++) {
+		if (!schedule_once()) {
+			spin_unlock(&proc_lock);
+			asm volatile("sti; hlt; cli" ::: "memory");
+			spin_lock(&proc_lock);
+		}
+	}
+	spin_unlock(&proc_lock);
 	for (int i = 0; i < ncpus; i++) {
 		proc_kill(spinners[i]);
 		proc_wait_report(spinners[i]);
