@@ -381,7 +381,7 @@ def header_constant(path, name):
     for line in (runner.TOP / path).read_text().splitlines():
         m = re.match(r"#define %s\s+(\w+)" % name, line)
         if m:
-            return int(m.group(1), 0)
+            return int(m.group(1).rstrip("uUlL"), 0)   # 0x...ul: no C suffix
     raise TestFailure("no #define %s in %s" % (name, path))
 
 

@@ -208,3 +208,35 @@ def test_bad_elf(ctx):
                                     ("magic", "class", "machine", "truncated", "phoff")],
                       "refused images")
     expect_no_leak(boot)
+
+
+@test(10, "user_range_ok: ranges ending at USER_TOP, read-only pages written",
+      exercises=["user_range_ok"])
+def test_uaccess(ctx):
+    n = ctx.rng.randint(1, 4096)
+    boot = ctx.boot("lab3.uaccess", len=n)
+    boot.expect_status("ok")
+    user_top = header_constant("kernel/arch/memlayout.h", "USER_TOP")
+    read_only, writable = 0x60000000, 0x60001000
+
+    def line(what, va, length, write, ok):
+        return "uaccess: %s [0x%x, +0x%x) %s: %s" % (what, va, length, "write" if write else "read",
+                                                    "ok" if ok else "refused")
+    want = [line("last bytes", user_top - n, n, False, True),
+            line("last bytes", user_top - n, n, True, True),
+            line("one past the end", user_top - n, n + 1, False, False),
+            line("read-only page", writable - n, n, False, True),
+            line("read-only page", writable - n, n, True, False),
+            line("writable page", writable, n, True, True),
+            line("both pages", writable - n, 2 * n, False, True),
+            line("both pages", writable - n, 2 * n, True, False)]
+    got = boot.matching(r"uaccess: ")
+    for w, g in zip(want, got):
+        if w != g and w.startswith("uaccess: last bytes"):
+            raise TestFailure("a range that ends exactly at USER_TOP (0x%x) is all user "
+                              "memory: expected '%s', got '%s'" % (user_top, w, g))
+        if w != g and "write" in w and "refused" in w:
+            raise TestFailure("a write to a page without PTE_W must be refused: expected "
+                              "'%s', got '%s'" % (w, g))
+    boot.expect_lines(r"uaccess: ", want, "user_range_ok's answers")
+    expect_no_leak(boot)

@@ -94,6 +94,29 @@ def word(ctx):
     return "w%06x" % ctx.rng.getrandbits(24)
 
 
+@test(10, "copy on write on made-up page tables: copies while shared, in place when alone",
+      exercises=["cow_fault"])
+def test_cow_tables(ctx):
+    v = ctx.rng.getrandbits(40) << 8
+    boot = ctx.boot("lab4.cow", value="0x%x" % v)
+    boot.expect_status("ok")
+    want = ["cow: c writes to the page 3 share: done, a copy holding 0x%x, entry P W U NX" % v,
+            "cow: b writes to the page 2 share: done, a copy holding 0x%x, entry P W U NX" % v,
+            "cow: a writes to the page 1 share: done, the page holding 0x%x, entry P W U NX" % v,
+            "cow: a reads 0x%x" % (v + 3), "cow: b reads 0x%x" % (v + 2),
+            "cow: c reads 0x%x" % (v + 1)]
+    got = boot.matching(r"cow: ")
+    if len(got) > 1 and got[1] != want[1] and "the page" in got[1]:
+        raise TestFailure("a page two processes share was written in place: only the last "
+                          "holder (refcount 1) may write to it; got '%s'" % got[1])
+    if any(l.endswith("COW") or "COW NX" in l for l in got[:3]):
+        raise TestFailure("the entry made writable still has PTE_COW: a later write fault on "
+                          "it (after a protect, say) would be taken for copy on write\n"
+                          "    got: %s" % "\n         ".join(got[:3]))
+    boot.expect_lines(r"cow: ", want, "cow_fault on a page shared by three")
+    expect_no_leak(boot, "the page tables")
+
+
 @test(0, "processes: the self-test runs")
 def test_run(ctx):
     boot_args = {

@@ -63,16 +63,52 @@ def test_cpuid(ctx):
       exercises=["adjust_controls", "io_exit", "hypercall"])
 def test_hypercall(ctx):
     a, b = ctx.rng.getrandbits(40), ctx.rng.getrandbits(40)
-    boot = run_guest(ctx, "hypercall", a=a, b=b)
+    # The page at SPLIT (vmx/guests/hypercall.c) lies apart from the rest
+    # of the guest's memory.
+    split = 0x81000
+    boot = run_guest(ctx, "hypercall", a=a, b=b, remap="0x%x" % split)
     add = "add %d + %d = %d" % (a, b, a + b)
+    across = "across 0x%x: %x, %x" % (split, a, b)
     want = ["vmexit: VMCALL", io_exits(add), "guest: " + add, "vmexit: VMCALL",
-            "guest: printed by the host from guest memory", "vmexit: VMCALL",
-            io_exits("unknown hypercall: -38"), "guest: unknown hypercall: -38",
+            "guest: printed by the host from guest memory",
+            "vmexit: VMCALL", "guest: " + across,
+            "vmexit: VMCALL", io_exits("print(unmapped) = -14"), "guest: print(unmapped) = -14",
+            "vmexit: VMCALL", io_exits("unknown hypercall: -38"), "guest: unknown hypercall: -38",
             "vmexit: VMCALL"]
-    if trace(boot) != want:
+    got = trace(boot)
+    printed = [l for l in got if l.startswith("guest: across ")]
+    if printed and printed != ["guest: " + across]:
+        raise TestFailure("HC_PRINT of a line that crosses from guest-physical 0x%x into 0x%x, "
+                          "a page the EPT maps elsewhere: each byte's address must be "
+                          "translated, not only the first one's\n      expected: %s\n"
+                          "      got:      %s" % (split - 16, split, "guest: " + across,
+                                                  printed[0]))
+    if "guest: print(unmapped) = -14" not in got and any("print(unmapped)" in l for l in got):
+        raise TestFailure("HC_PRINT of guest-physical 0x40000000, where the guest has no "
+                          "memory, must return -EFAULT (-14): got %s"
+                          % [l for l in got if "print(unmapped)" in l])
+    if got != want:
         raise TestFailure("exits and output differ:\n      expected: %s\n      got:      %s"
-                          % (want, trace(boot)))
+                          % (want, got))
     stopped(boot, "hypercall", "exited by hypercall", a ^ b)
+
+
+@test(10, "IN of each size from a port without a device: all ones, the rest of RAX kept",
+      exercises=["adjust_controls", "io_exit"])
+def test_ports(ctx):
+    pattern = ctx.rng.getrandbits(64) | 1 << 63
+    boot = run_guest(ctx, "ports", a="0x%x" % pattern)
+    want = ["guest: ports: inb 0x%x" % (pattern & ~0xFF | 0xFF),
+            "guest: ports: inw 0x%x" % (pattern & ~0xFFFF | 0xFFFF),
+            "guest: ports: inl 0xffffffff",
+            "guest: ports: line status 0x%x" % (pattern & ~0xFF | 0x60)]
+    got = [l for l in trace(boot) if l.startswith("guest: ")]
+    if got != want:
+        raise TestFailure("RAX was 0x%x before each IN; a byte IN sets AL only, a word IN AX, "
+                          "a doubleword IN all of EAX, zero-extended (is the access size "
+                          "decoded from bits 2:0 of the exit qualification as size - 1?)"
+                          "\n      expected: %s\n      got:      %s" % (pattern, want, got))
+    stopped(boot, "ports", "halted")
 
 
 def guest_function_range(guest, name):
@@ -111,6 +147,62 @@ def test_msr(ctx):
                           % (want, trace(boot)))
     if "vcpu 0: rdmsr 0xc0000080: no such MSR for guests, #GP" not in boot.test_lines():
         raise TestFailure("the refused RDMSR is not reported")
+
+
+def control_value(caps, wanted):
+    """What vmx_control_value returns for a capability MSR value, and the
+    wanted bits the CPU cannot set."""
+    must_be_one, may_be_one = caps & 0xFFFFFFFF, caps >> 32
+    cannot = [bit for bit in range(32) if wanted & ~may_be_one & (1 << bit)]
+    return (wanted | must_be_one) & may_be_one, cannot
+
+
+@test(10, "controls adjusted to made-up capability MSRs: required bits added, missing ones "
+      "named and counted", exercises=["adjust_controls"])
+def test_controls(ctx):
+    rng = ctx.rng
+    cases = []
+    for i in range(3):
+        may_be_one = rng.getrandbits(32)
+        if i == 0:
+            may_be_one &= ~(1 << 31)    # the last bit cannot be set, and is wanted
+        if i == 1:
+            may_be_one &= ~(1 << 29)    # a control without a name
+        must_be_one = rng.getrandbits(32) & may_be_one
+        wanted = rng.getrandbits(32)
+        wanted |= {0: 1 << 31, 1: 1 << 29}.get(i, 0)
+        if i == 2:
+            wanted &= may_be_one        # nothing missing
+        cases.append((may_be_one << 32 | must_be_one, wanted))
+    args = {}
+    for i, (caps, wanted) in enumerate(cases):
+        args["caps%d" % i], args["wanted%d" % i] = "0x%x" % caps, "0x%x" % wanted
+    boot = ctx.boot("lab5.controls", **args)
+    boot.expect_status("ok")
+    want = []
+    for i, (caps, wanted) in enumerate(cases):
+        value, cannot = control_value(caps, wanted)
+        lines = ["vmx: this CPU cannot set the test%d control %s (bit %d)"
+                 % (i, "?" if bit == 29 else "ctl%d" % bit, bit) for bit in cannot]
+        result = "controls %d: value 0x%x, missing %d" % (i, value, len(cannot))
+        got = boot.matching(r"(vmx: this CPU cannot set the test%d |controls %d:)" % (i, i))
+        what = "capability MSR 0x%016x, wanted 0x%08x" % (caps, wanted)
+        if got[-1:] != [result] and got[-1:]:
+            m = re.match(r"controls \d+: value 0x(\w+), missing (\d+)$", got[-1])
+            if m and int(m.group(1), 16) & ~(caps >> 32):
+                raise TestFailure("%s: the value 0x%s sets bits the CPU cannot set (a 0 in "
+                                  "bits 63:32 of the MSR): expected '%s'"
+                                  % (what, m.group(1), result))
+            if m and int(m.group(2)) != len(cannot):
+                raise TestFailure("%s: %s controls the CPU cannot set, but *missing counted %s "
+                                  "(bits %s)" % (what, len(cannot), m.group(2), cannot))
+        if got[:-1] != lines and 31 in cannot:
+            raise TestFailure("%s: bit 31 is wanted and the CPU cannot set it: is every bit, "
+                              "0 to 31, checked?\n    expected: %s\n    got:      %s"
+                              % (what, lines, got[:-1]))
+        want += lines + [result]
+    boot.expect_lines(r"(vmx: this CPU cannot set the test|controls \d)", want,
+                      "the adjusted controls")
 
 
 @test(10, "a failed VM entry is reported with its reason and the VMCS",

@@ -5,7 +5,7 @@ addresses and masks are chosen here."""
 
 import re
 
-from gradelib import TestFailure, image_symbol, test
+from gradelib import TestFailure, expect_equal_lists, image_symbol, test
 
 KERNBASE = 0xFFFFFFFF80000000
 
@@ -71,15 +71,70 @@ def test_two_guests(ctx):
         raise TestFailure("guest B neither read its own zeroed page nor was stopped")
 
 
-@test(15, "write protection: each first write faults once, then goes through",
+@test(15, "write protection: each first write faults once, then goes through; "
+      "protected again, a page faults again",
       exercises=["ept_protect", "ept_fault"])
 def test_wprotect(ctx):
     pages = ctx.rng.randint(1, 60)
     boot = ctx.boot("lab6.wprotect", pages=pages)
     boot.expect_status("ok")
     boot.expect_lines(r"guest: wprotect", ["guest: wprotect: %d pages written, sum %d"
-                                           % (pages, pages * (pages + 1) // 2)], "the writes")
-    boot.expect_lines(r"ept: ", ["ept: %d write faults let through" % pages], "write faults")
+                                           % (pages, pages * (pages + 1) // 2),
+                                           "guest: wprotect: the first page holds 2"],
+                      "the writes")
+    want = ["ept: %d write faults let through" % n for n in (pages, pages + 1)]
+    got = boot.matching(r"ept: ")
+    if got[:1] == want[:1] and got[1:] == [want[0]]:
+        raise TestFailure("the first page, write-protected again after the guest wrote to it, "
+                          "took the guest's next write without a fault: the CPU still held "
+                          "the old translation (no INVEPT after a permission changed?)")
+    boot.expect_lines(r"ept: ", want, "write faults")
+
+
+@test(15, "the fault policy and ept_protect called directly: the limit's edges, zeroed "
+      "pages, no memory, a full demand table, permissions taken and given back",
+      exercises=["ept_fault", "ept_protect"])
+def test_policy(ctx):
+    limit = ctx.rng.randrange(8 << 20, 64 << 20, 4096)
+    boot = ctx.boot("lab6.policy", limit="0x%x" % limit)
+    boot.expect_status("ok")
+    got = [l for l in boot.test_lines() if l.startswith(("fault ", "ept: ", "demand ", "protect "))]
+    page = limit - 4096
+    want = ["fault at the last byte 0x%x: mapped, 0 nonzero bytes" % (limit - 1),
+            "ept: guest read at guest-physical 0x%x, outside its 0x%x bytes: stopped"
+            % (limit, limit),
+            "fault at the limit 0x%x: refused" % limit,
+            "fault with one free page and a table to make: refused, free pages 1 then 1",
+            "demand pages: 255 more mapped, then refused; 256 in the table",
+            "protect 0x%x r: 0, entry bits 0x31" % page,
+            "protect 0x%x none: 0, entry bits 0x30" % page,
+            "protect 0x%x rwx: 0, entry bits 0x37" % page,
+            "protect 0x%x r (not mapped): -2, entry bits 0x0" % (limit + 0x400000),
+            "protect 0x1000 r (in a 2 MiB leaf): -16, entry bits 0xb7"]
+    hints = [
+        "guest-physical 0x%x is the last byte of a guest of 0x%x bytes: inside, mapped on "
+        "demand, and the new page must be zeroed (page_alloc(0, true))" % (limit - 1, limit),
+        None,
+        "guest-physical 0x%x is the first byte past the guest's 0x%x bytes: it must be refused "
+        "(gpa >= limit)" % (limit, limit),
+        "with one free page, the page is allocated but the EPT table it needs is not: the "
+        "fault must be refused and the page freed again",
+        "the demand table holds GUEST_MAX_DEMAND_PAGES (256) pages: one already there, 255 "
+        "more, then a fault must be refused",
+        "ept_protect changes only the permission bits (2:0): the memory type (bits 5:3) and "
+        "the others must stay",
+        None,
+        "a page kept with no access (perm 0) must be able to get access back",
+    ]
+    for i, w in enumerate(want):
+        g = got[i] if i < len(got) else "(nothing)"
+        if g != w and i < len(hints) and hints[i]:
+            raise TestFailure("%s\n      expected: %s\n      got:      %s" % (hints[i], w, g))
+    expect_equal_lists(want, got, "the policy's answers")
+    start, end = re.match(r"free pages: start (\d+) end (\d+)",
+                          boot.matching(r"free pages")[0]).groups()
+    if start != end:
+        raise TestFailure("%s pages free before the test, %s after" % (start, end))
 
 
 @test(10, "EPT dirty bits show exactly the pages the guest wrote")

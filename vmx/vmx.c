@@ -21,10 +21,17 @@ static struct page *vmxon_regions[MAX_CPUS];
 uint32_t vmx_adjust_controls(const char *what, uint32_t msr, uint32_t true_msr,
 			     uint32_t wanted, const char *const names[32], int *missing)
 {
-	// Bits 31:0 are the allowed 0-settings (a 1 there: the bit must be
-	// 1); bits 63:32 the allowed 1-settings (a 0 there: must be 0).
-	// SDM Vol. 3D A.3.
 	uint64_t caps = rdmsr(vmx_caps.true_controls && true_msr ? true_msr : msr);
+
+	return vmx_control_value(what, caps, wanted, names, missing);
+}
+
+uint32_t vmx_control_value(const char *what, uint64_t caps, uint32_t wanted,
+			   const char *const names[32], int *missing)
+{
+	// Bits 31:0 of caps are the allowed 0-settings (a 1 there: the bit
+	// must be 1); bits 63:32 the allowed 1-settings (a 0 there: must be
+	// 0). SDM Vol. 3D A.3.
 
 	// BEGIN LAB 5 SOLUTION: adjust_controls
 	uint32_t must_be_one = (uint32_t)caps, may_be_one = (uint32_t)(caps >> 32);

@@ -79,5 +79,9 @@ extern bool vmx_running;
 // (indexed by bit) and counted in *missing.
 uint32_t vmx_adjust_controls(const char *what, uint32_t msr, uint32_t true_msr,
 			     uint32_t wanted, const char *const names[32], int *missing);
+// The same from the capability MSR's value caps (bits 31:0 the allowed
+// 0-settings, 63:32 the allowed 1-settings), whatever CPU it came from.
+uint32_t vmx_control_value(const char *what, uint64_t caps, uint32_t wanted,
+			   const char *const names[32], int *missing);
 
 #endif

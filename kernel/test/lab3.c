@@ -4,12 +4,14 @@
 // faulting process dies alone, that nothing leaks, and that the kernel
 // goes on.
 
+#include "arch/memlayout.h"
 #include "boot/cmdline.h"
 #include "console/console.h"
 #include "debug/panic.h"
 #include "lib/errno.h"
 #include "lib/string.h"
 #include "mm/page.h"
+#include "mm/uaccess.h"
 #include "mm/vm.h"
 #include "proc/proc.h"
 #include "proc/programs.h"
@@ -97,5 +99,49 @@ static void lab3_bad_elf(void)
 		if (p != NULL)
 			proc_free(p);
 	}
+	printk("free pages: start %lu end %lu\n", before, page_free_count());
+}
+
+// Pages of made-up page tables for lab3.uaccess: one only the user may
+// read, one it may write, and the last page of the user half.
+#define UACCESS_READ_ONLY 0x60000000ul
+#define UACCESS_WRITABLE  (UACCESS_READ_ONLY + PAGE_SIZE)
+#define UACCESS_LAST      (USER_TOP - PAGE_SIZE)
+
+static void check_range(pte_t *pml4, const char *what, uint64_t va, size_t len, bool write)
+{
+	printk("uaccess: %s [0x%lx, +0x%lx) %s: %s\n", what, va, len, write ? "write" : "read",
+	       user_range_ok(pml4, va, len, write) ? "ok" : "refused");
+}
+
+KTEST(lab3_uaccess, "lab3.uaccess", STAGE_PROCESSES,
+      "user_range_ok on made-up page tables: the end of the user half (len= bytes), read-only pages");
+static void lab3_uaccess(void)
+{
+	uint64_t len = cmdline_get_u64("len", 16);
+	size_t before = page_free_count();
+	pte_t *pml4 = vm_create();
+	struct page *pages[3];
+
+	if (pml4 == NULL || len == 0 || len > PAGE_SIZE)
+		panic("lab3.uaccess: no page tables, or len=%lu is not in 1..4096", len);
+	const uint64_t where[3] = { UACCESS_READ_ONLY, UACCESS_WRITABLE, UACCESS_LAST };
+	const uint64_t perm[3] = { PTE_U | PTE_NX, PTE_U | PTE_W | PTE_NX, PTE_U | PTE_W | PTE_NX };
+	for (int i = 0; i < 3; i++) {
+		if ((pages[i] = page_alloc(0, true)) == NULL || vm_map(pml4, where[i], pages[i], perm[i]) < 0)
+			panic("lab3.uaccess: no memory");
+		page_put(pages[i]);
+	}
+	// A range may end exactly at USER_TOP, not one byte later.
+	check_range(pml4, "last bytes", USER_TOP - len, len, false);
+	check_range(pml4, "last bytes", USER_TOP - len, len, true);
+	check_range(pml4, "one past the end", USER_TOP - len, len + 1, false);
+	// Read-only pages can be read, not written, alone or with a writable one.
+	check_range(pml4, "read-only page", UACCESS_READ_ONLY + PAGE_SIZE - len, len, false);
+	check_range(pml4, "read-only page", UACCESS_READ_ONLY + PAGE_SIZE - len, len, true);
+	check_range(pml4, "writable page", UACCESS_WRITABLE, len, true);
+	check_range(pml4, "both pages", UACCESS_WRITABLE - len, 2 * len, false);
+	check_range(pml4, "both pages", UACCESS_WRITABLE - len, 2 * len, true);
+	vm_destroy(pml4);
 	printk("free pages: start %lu end %lu\n", before, page_free_count());
 }

@@ -3,6 +3,7 @@
 
 #include "acpi/acpi.h"
 #include "arch/regs.h"
+#include "arch/trapframe.h"
 #include "arch/x86.h"
 #include "boot/cmdline.h"
 #include "console/console.h"
@@ -11,8 +12,10 @@
 #include "smp/smp.h"
 #include "debug/panic.h"
 #include "lib/errno.h"
+#include "lib/printfmt.h"
 #include "lib/string.h"
 #include "mm/aspace.h"
+#include "mm/cow.h"
 #include "mm/page.h"
 #include "proc/exec.h"
 #include "proc/proc.h"
@@ -316,4 +319,60 @@ static void lab4_clock(void)
 
 	proc_wait_report(proc_spawn_started(argv, 1));
 	proc_wait_all_kernel();
+}
+
+// The bits of a page table entry that copy on write changes, by name.
+static const char *pte_bits(pte_t e, char *buf, size_t size)
+{
+	static const struct { pte_t bit; const char *name; } bits[] = {
+		{ PTE_P, "P" }, { PTE_W, "W" }, { PTE_U, "U" }, { PTE_COW, "COW" }, { PTE_NX, "NX" },
+	};
+	size_t n = 0;
+
+	buf[0] = '\0';
+	for (unsigned i = 0; i < sizeof(bits) / sizeof(bits[0]); i++)
+		if (e & bits[i].bit)
+			n += snprintf(buf + n, size - n, "%s%s", n ? " " : "", bits[i].name);
+	return buf;
+}
+
+#define COW_PAGE 0x40000000ul
+
+KTEST(lab4_cow, "lab4.cow", STAGE_SMP,
+      "cow_fault on made-up page tables: a page three share (holding value=) written by each in turn");
+static void lab4_cow(void)
+{
+	uint64_t value = cmdline_get_u64("value", 1);
+	size_t before = page_free_count();
+	pte_t *pml4[3] = { vm_create(), vm_create(), vm_create() };
+	const char *names[3] = { "a", "b", "c" };
+	struct page *original = page_alloc(0, true);
+	char buf[32];
+
+	if (!pml4[0] || !pml4[1] || !pml4[2] || original == NULL ||
+	    vm_map(pml4[0], COW_PAGE, original, PTE_U | PTE_W | PTE_NX) < 0)
+		panic("lab4.cow: no memory");
+	page_put(original);
+	*(uint64_t *)page_to_va(original) = value;
+	if (vm_copy_cow(pml4[1], pml4[0]) < 0 || vm_copy_cow(pml4[2], pml4[0]) < 0)
+		panic("lab4.cow: no memory to share the page");
+	// c, then b, then a write to it: the first two get copies, the last
+	// one (alone with the page by then) writes to it in place.
+	for (int i = 2; i >= 0; i--) {
+		int shared_by = original->refcount;
+		bool done = cow_fault(pml4[i], COW_PAGE + 8, PF_PRESENT | PF_WRITE | PF_USER);
+		pte_t *pte = pt_walk(pml4[i], COW_PAGE, false);
+		uint64_t *word = P2V(PTE_ADDR(*pte));
+		printk("cow: %s writes to the page %d share: %s, %s holding 0x%lx, entry %s\n",
+		       names[i], shared_by, done ? "done" : "refused",
+		       PTE_ADDR(*pte) == page_to_pa(original) ? "the page" : "a copy", *word,
+		       pte_bits(*pte, buf, sizeof(buf)));
+		*word = value + 3 - (uint64_t)i;       // the write, once allowed
+	}
+	for (int i = 0; i < 3; i++) {
+		pte_t *pte = pt_walk(pml4[i], COW_PAGE, false);
+		printk("cow: %s reads 0x%lx\n", names[i], *(uint64_t *)P2V(PTE_ADDR(*pte)));
+		vm_destroy(pml4[i]);
+	}
+	printk("free pages: start %lu end %lu\n", before, page_free_count());
 }

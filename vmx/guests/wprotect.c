@@ -1,6 +1,9 @@
 // Writes twice to each of `pages` pages that the host write-protected:
 // the first write to a page faults (the host then lets it write), the
-// second does not. Every write must land.
+// second does not. Every write must land. Then it halts; when it runs
+// again (the host having taken the write permission of the first page
+// away again), it writes to the first page once more: that write must
+// fault, though the guest wrote there a moment ago.
 #include "guest.h"
 
 #define BASE 0x100000ul
@@ -16,4 +19,7 @@ void main(uint64_t pages)
 		sum += *p;
 	}
 	printf("wprotect: %lu pages written, sum %lu\n", pages, sum);
+	asm volatile("hlt");
+	*(volatile uint64_t *)BASE += 1;
+	printf("wprotect: the first page holds %lu\n", *(volatile uint64_t *)BASE);
 }
