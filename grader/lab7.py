@@ -105,7 +105,8 @@ def view(boot, mode):
     return boot.views[mode]
 
 
-@test(10, "bad start states are refused with their errors", parent=test_basics)
+@test(10, "bad start states are refused with their errors", parent=test_basics,
+      exercises=["dune_enter_checks"])
 def test_bad_states(ctx, boot):
     v = view(boot, "bad")
     expect_dunetest(v, [
@@ -127,7 +128,8 @@ def pid_of(v):
     return int(re.search(r"\[(\d+)\]", (v.matching(r"process dunetest\[") or ["[0]"])[0]).group(1))
 
 
-@test(10, "in ring 0: the same pid and memory, output and exit by VMCALL", parent=test_basics)
+@test(10, "in ring 0: the same pid and memory, output and exit by VMCALL", parent=test_basics,
+      exercises=["dune_ept_fill", "dune_vmcall"])
 def test_hello(ctx, boot):
     v, token = view(boot, "hello"), boot.choices["hello"]
     pid = pid_of(v)
@@ -138,7 +140,7 @@ def test_hello(ctx, boot):
 
 
 @test(15, "ring 3 under the process's own ring 0: syscall reaches its handler, a supervisor page faults",
-      parent=test_basics)
+      parent=test_basics, exercises=["dune_ept_fill", "dune_fault_reflect", "dune_vmcall"])
 def test_user(ctx, boot):
     v, token = view(boot, "user"), boot.choices["user"]
     expect_dunetest(v, [
@@ -150,7 +152,7 @@ def test_user(ctx, boot):
 
 
 @test(10, "an exception whose delivery the kernel interrupts (an EPT fill) still arrives, once",
-      parent=test_basics)
+      parent=test_basics, exercises=["dune_ept_fill", "dune_vmcall"])
 def test_step(ctx, boot):
     v = view(boot, "step")
     expect_dunetest(v, ["dunetest: step: exception 1 from ring 3 at the second nop"],
@@ -159,7 +161,7 @@ def test_step(ctx, boot):
 
 
 @test(10, "VMCALL: unknown numbers, dune_enter again, bad pointers; the vCPU's own MSRs, kept",
-      parent=test_basics)
+      parent=test_basics, exercises=["dune_ept_fill", "dune_vmcall"])
 def test_calls(ctx, boot):
     v = view(boot, "calls")
     expect_dunetest(v, [
@@ -173,7 +175,8 @@ def test_calls(ctx, boot):
     ended(v, 0)
 
 
-@test(15, "the EPT follows munmap, map, sbrk, copy on write after fork, mprotect", parent=test_basics)
+@test(15, "the EPT follows munmap, map, sbrk, copy on write after fork, mprotect", parent=test_basics,
+      exercises=["dune_ept_fill", "dune_fault_reflect", "dune_mirror", "dune_vmcall"])
 def test_coherence(ctx, boot):
     v, token = view(boot, "coherence"), boot.choices["coherence"]
     lines = dunetest_lines(v)
@@ -199,7 +202,7 @@ def test_coherence(ctx, boot):
 
 
 @test(10, "fork in Dune mode gives a child in Dune mode; exec leaves it (a failed exec does not)",
-      parent=test_basics)
+      parent=test_basics, exercises=["dune_ept_fill", "dune_vmcall"])
 def test_fork_exec(ctx, boot):
     v, word = view(boot, "fork"), boot.choices["word"]
     expect_dunetest(v, [
@@ -211,7 +214,8 @@ def test_fork_exec(ctx, boot):
     ended(v, 0)
 
 
-@test(5, "benchmark: a system call by VMCALL (printed, never judged)", parent=test_basics)
+@test(5, "benchmark: a system call by VMCALL (printed, never judged)", parent=test_basics,
+      exercises=["dune_ept_fill", "dune_vmcall"])
 def test_bench(ctx, boot):
     v = view(boot, "bench")
     if not v.matching(r"dunetest: bench: getpid by VMCALL \d+ cycles$"):
@@ -219,7 +223,8 @@ def test_bench(ctx, boot):
     ended(v, 0)
 
 
-@test(15, "isolation: another process's memory and the kernel's are out of reach")
+@test(15, "isolation: another process's memory and the kernel's are out of reach",
+      exercises=["dune_ept_fill", "dune_fault_reflect", "dune_vmcall"])
 def test_isolation(ctx):
     secret = ctx.rng.getrandbits(48) | (1 << 47)
     text = image_symbol("_text") - KERNBASE
@@ -257,7 +262,8 @@ def killed_lines(boot):
     return [re.sub(r"\[\d+\]", "[N]", l) for l in boot.matching(r"process dunetest\[\d+\] killed: ")]
 
 
-@test(15, "unexpected exits end only that process, naming the exit reason, qualification, RIP and CR3")
+@test(15, "unexpected exits end only that process, naming the exit reason, qualification, RIP and CR3",
+      exercises=["dune_ept_fill", "dune_fault_reflect"])
 def test_crash(ctx):
     boot = run(ctx, "crash,crash:1,crash:3")
     pml4 = program_symbol("ring0_pml4")[0]
@@ -292,7 +298,9 @@ def test_crash(ctx):
     expect_no_leak(boot)
 
 
-@test(10, "threads enter Dune mode on two CPUs, one vCPU each, one memory; munmap reaches them")
+@test(10, "threads enter Dune mode on two CPUs, one vCPU each, one memory; munmap reaches them",
+      exercises=["dune_ept_fill", "dune_fault_reflect", "dune_mirror", "dune_vmcall",
+                 "dune_migrate"])
 def test_threads(ctx):
     n, increments = ctx.rng.randint(2, 4), ctx.rng.randrange(1000, 5000)
     boot = run(ctx, "threads", n, increments, smp=2)
@@ -304,7 +312,8 @@ def test_threads(ctx):
     expect_no_leak(boot)
 
 
-@test(10, "the timer preempts a process spinning in ring 0; kill ends it")
+@test(10, "the timer preempts a process spinning in ring 0; kill ends it",
+      exercises=["dune_ept_fill", "dune_migrate"])
 def test_preempt(ctx):
     word = "p%x" % ctx.rng.getrandbits(32)
     boot = ctx.boot("lab7.preempt", word=word)
