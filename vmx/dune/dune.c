@@ -48,20 +48,30 @@ static void dune_hypercall(struct vcpu *v)
 	vcpu_stop(v, "system call");
 }
 
-// After a host interrupt or the end of a quantum, with the vCPU put: the
-// timer preempts a thread in Dune mode as it preempts a native one (once
-// per tick of this CPU); a killed thread stops.
+// After a host interrupt or the end of a quantum, with the vCPU put
+// (interrupts on): the timer preempts a thread in Dune mode as it
+// preempts a native one, once per tick of this CPU (this_cpu()->ticks,
+// against d->ticks_seen), with yield(), after which the thread may go on
+// on another CPU. Notes first that the VM ran here. Returns whether the
+// guest goes on: not if the thread was killed (proc_killed).
 static bool dune_reschedule(struct vcpu *v)
 {
+	// BEGIN LAB 7 SOLUTION: dune_migrate
 	struct dune_thread *d = proc_current()->dune;
 	uint64_t ticks = this_cpu()->ticks;
 
+	(void)v;
 	dune_vm_ran_here(d->dvm);
 	if (ticks != d->ticks_seen) {
 		d->ticks_seen = ticks;
 		yield();
 	}
 	return !proc_killed();
+	// STUB:
+	// (void)v;
+	// printk("dune_reschedule: LAB 7: the thread never gives up its CPU: stopped\n");
+	// return false;
+	// END LAB 7
 }
 
 static const struct vcpu_ops dune_ops = {
@@ -71,8 +81,8 @@ static const struct vcpu_ops dune_ops = {
 };
 
 // The thread leaves this CPU (sched): its vCPU, which stays loaded while
-// the kernel serves its system calls, must be put here (VMCLEAR, SDM
-// Vol. 3C 24.11.1), so that the thread may go on on any CPU. A thread
+// the kernel serves its system calls, must be put here (VMCLEAR: SDM
+// Vol. 3C 25.11.1), so that the thread may go on on any CPU. A thread
 // that is not in Dune mode (any more), or whose vCPU is put already, has
 // nothing to put.
 static void dune_switch_out(struct proc *p)
@@ -221,8 +231,15 @@ static bool serve_syscall(struct proc *p)
 
 // Runs the current thread p in Dune mode until it leaves it by exec
 // (returns) or ends (does not return). Interrupts off.
+// Each turn: a killed thread leaves Dune mode and ends; else the vCPU
+// runs (vcpu_run) until it stops, and the VM is noted as having run
+// here. A stop at a VMCALL (d->syscall) is served (serve_syscall) with
+// the vCPU still loaded; any other stop of a killed thread puts the vCPU
+// and goes round (to end it); anything else is an exit the kernel does
+// not serve (kill_for_exit, with the reason vcpu_run gave).
 static void dune_run(struct proc *p)
 {
+	// BEGIN LAB 7 SOLUTION: dune_enter
 	struct dune_thread *d = p->dune;
 
 	for (;;) {
@@ -247,6 +264,12 @@ static void dune_run(struct proc *p)
 		}
 		kill_for_exit(p, why);
 	}
+	// STUB:
+	// printk("process %s[%d] killed: Dune mode: LAB 7: no run loop\n", p->name, p->pid);
+	// (void)serve_syscall, (void)kill_for_exit;
+	// thread_free(p);
+	// proc_exit(DUNE_KILLED_STATUS);
+	// END LAB 7
 }
 
 // The child of a fork from Dune mode starts here (forkret), then returns
@@ -263,7 +286,7 @@ static void dune_resume(struct proc *p)
 // as (pt_walk under the address space's lock).
 static int check_config(struct aspace *as, const struct dune_config *c)
 {
-	// BEGIN LAB 7 SOLUTION: dune_enter_checks
+	// BEGIN LAB 7 SOLUTION: dune_enter
 	if (c->flags != 0 || !is_canonical(c->rip) || !is_canonical(c->rsp) || c->rsp % 16 != 0)
 		return -EINVAL;
 	uint64_t va = dune_pa_to_va(c->cr3);
@@ -280,6 +303,11 @@ static int check_config(struct aspace *as, const struct dune_config *c)
 	// END LAB 7
 }
 
+// The system call (dune.h): after the checks that need no memory of
+// the process, the start state's (check_config); then the thread gets a
+// vCPU of its address space's VM (thread_create, with the registers,
+// EFER.SCE and NXE, MSRs of its own and the quantum) and runs in Dune
+// mode (thread_start, dune_run) until it leaves by exec.
 int64_t sys_dune_enter(uint64_t config)
 {
 	struct proc *p = proc_current();
@@ -291,6 +319,7 @@ int64_t sys_dune_enter(uint64_t config)
 		return -EBUSY;
 	if (copy_from_user(&c, config, sizeof(c)) < 0)
 		return -EFAULT;
+	// BEGIN LAB 7 SOLUTION: dune_enter
 	int err = check_config(p->as, &c);
 	if (err < 0)
 		return err;
@@ -305,4 +334,8 @@ int64_t sys_dune_enter(uint64_t config)
 	thread_start(p, d);
 	dune_run(p);
 	return 0;               // after exec
+	// STUB:
+	// (void)c, (void)check_config, (void)thread_create, (void)thread_start;
+	// return -ENOSYS;
+	// END LAB 7
 }
