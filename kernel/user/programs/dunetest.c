@@ -16,7 +16,8 @@
 //   bench [N]             the cost of a system call by VMCALL (printed)
 //   spin                  spin in ring 0 until killed
 //   fork WORD             fork in Dune mode, the child execs echo WORD
-//   threads N INCREMENTS  N threads enter Dune mode and add to one counter;
+//   threads N INCREMENTS  N threads enter Dune mode and add to one counter,
+//                         sleeping between rounds (moving between CPUs);
 //                         then munmap while a thread on another vCPU reads
 #include <stdbool.h>
 
@@ -428,10 +429,18 @@ static volatile uint64_t counter, increments;
 
 static int (*thread_fn)(uint64_t i);
 
+// Adds in rounds, sleeping a tick after each: a thread asleep in a
+// system call may wake on the other CPU, its vCPU with it.
+#define ROUNDS 10
+
 static int add(uint64_t i)
 {
-	for (uint64_t n = 0; n < increments; n++)
-		__atomic_fetch_add(&counter, 1, __ATOMIC_RELAXED);
+	for (uint64_t round = 0; round < ROUNDS; round++) {
+		uint64_t n = increments / ROUNDS + (round < increments % ROUNDS ? 1 : 0);
+		while (n-- > 0)
+			__atomic_fetch_add(&counter, 1, __ATOMIC_RELAXED);
+		ring0_call(SYS_sleep, 1, 0, 0);
+	}
 	ring0_call(SYS_thread_exit, 100 + i, 0, 0);
 	return 0;
 }
