@@ -14,6 +14,12 @@ KERNBASE = 0xFFFFFFFF80000000
 ENOSYS, EFAULT, EINVAL, EBUSY = 38, 14, 22, 16
 DUNE_KILLED_STATUS = 128 + 13
 KILLED_STATUS = 128 + 9
+SUPERVISOR_VA = 0x3E000000      # kernel/test/lab7.c: LAB7_SUPERVISOR_VA
+HIGH = 0x800000000000 - (1 << 30) + 0x100000   # dunetest.c: a page in the stack window
+# The exercises of every test that runs a thread in Dune mode: entering
+# and the run loop, the EPT's fill, and rescheduling (a thread that cannot
+# be preempted stops at its first quantum).
+RUN = ["dune_enter", "dune_ept_fill", "dune_migrate"]
 
 
 def run(ctx, *args, **kw):
@@ -105,7 +111,8 @@ def view(boot, mode):
     return boot.views[mode]
 
 
-@test(10, "bad start states are refused with their errors", parent=test_basics)
+@test(10, "bad start states are refused with their errors", parent=test_basics,
+      exercises=["dune_enter"])
 def test_bad_states(ctx, boot):
     v = view(boot, "bad")
     expect_dunetest(v, [
@@ -119,7 +126,9 @@ def test_bad_states(ctx, boot):
         "dunetest: cr3 page 0: -%d" % EFAULT,
         "dunetest: cr3 unmapped: -%d" % EFAULT,
         "dunetest: cr3 beyond guest-physical memory: -%d" % EFAULT,
-        "dunetest: cr3 kernel address: -%d" % EFAULT], "the errors of dune_enter")
+        "dunetest: cr3 kernel address: -%d" % EFAULT,
+        "dunetest: cr3 a supervisor page: -%d" % EFAULT,
+        "dunetest: cr3 the stack's host-virtual address: -%d" % EFAULT], "the errors of dune_enter")
     ended(v, 0)
 
 
@@ -127,7 +136,8 @@ def pid_of(v):
     return int(re.search(r"\[(\d+)\]", (v.matching(r"process dunetest\[") or ["[0]"])[0]).group(1))
 
 
-@test(10, "in ring 0: the same pid and memory, output and exit by VMCALL", parent=test_basics)
+@test(10, "in ring 0: the same pid and memory, output and exit by VMCALL", parent=test_basics,
+      exercises=RUN + ["dune_vmcall"])
 def test_hello(ctx, boot):
     v, token = view(boot, "hello"), boot.choices["hello"]
     pid = pid_of(v)
@@ -138,7 +148,7 @@ def test_hello(ctx, boot):
 
 
 @test(15, "ring 3 under the process's own ring 0: syscall reaches its handler, a supervisor page faults",
-      parent=test_basics)
+      parent=test_basics, exercises=RUN + ["dune_fault_reflect", "dune_vmcall"])
 def test_user(ctx, boot):
     v, token = view(boot, "user"), boot.choices["user"]
     expect_dunetest(v, [
@@ -150,7 +160,7 @@ def test_user(ctx, boot):
 
 
 @test(10, "an exception whose delivery the kernel interrupts (an EPT fill) still arrives, once",
-      parent=test_basics)
+      parent=test_basics, exercises=RUN + ["dune_vmcall"])
 def test_step(ctx, boot):
     v = view(boot, "step")
     expect_dunetest(v, ["dunetest: step: exception 1 from ring 3 at the second nop"],
@@ -159,7 +169,7 @@ def test_step(ctx, boot):
 
 
 @test(10, "VMCALL: unknown numbers, dune_enter again, bad pointers; the vCPU's own MSRs, kept",
-      parent=test_basics)
+      parent=test_basics, exercises=RUN + ["dune_vmcall"])
 def test_calls(ctx, boot):
     v = view(boot, "calls")
     expect_dunetest(v, [
@@ -173,7 +183,8 @@ def test_calls(ctx, boot):
     ended(v, 0)
 
 
-@test(15, "the EPT follows munmap, map, sbrk, copy on write after fork, mprotect", parent=test_basics)
+@test(15, "the EPT follows munmap, map, sbrk, the stack window, copy on write after fork, mprotect",
+      parent=test_basics, exercises=RUN + ["dune_fault_reflect", "dune_mirror", "dune_vmcall"])
 def test_coherence(ctx, boot):
     v, token = view(boot, "coherence"), boot.choices["coherence"]
     lines = dunetest_lines(v)
@@ -190,6 +201,11 @@ def test_coherence(ctx, boot):
         "dunetest: scratch mapped again: read 0x0",
         "dunetest: heap: read 0x%x" % (token + 1),
         shrink[0],
+        "dunetest: high map: 0",
+        "dunetest: high: read 0x%x" % (token + 3),
+        "dunetest: high munmap: 0",
+        "dunetest: high after munmap: page fault at 0x%x, error 0x0" % HIGH,
+        "dunetest: a page the kernel wrote through copy on write: read 0x%x" % (token + 5),
         "dunetest: child in ring 0 wrote 0x%x" % (token + 2),
         "dunetest: wait: child found, status 7; the parent's copy 0x%x" % token,
         "dunetest: mprotect: 0",
@@ -199,7 +215,7 @@ def test_coherence(ctx, boot):
 
 
 @test(10, "fork in Dune mode gives a child in Dune mode; exec leaves it (a failed exec does not)",
-      parent=test_basics)
+      parent=test_basics, exercises=RUN + ["dune_vmcall"])
 def test_fork_exec(ctx, boot):
     v, word = view(boot, "fork"), boot.choices["word"]
     expect_dunetest(v, [
@@ -211,7 +227,8 @@ def test_fork_exec(ctx, boot):
     ended(v, 0)
 
 
-@test(5, "benchmark: a system call by VMCALL (printed, never judged)", parent=test_basics)
+@test(5, "benchmark: a system call by VMCALL (printed, never judged)", parent=test_basics,
+      exercises=RUN + ["dune_vmcall"])
 def test_bench(ctx, boot):
     v = view(boot, "bench")
     if not v.matching(r"dunetest: bench: getpid by VMCALL \d+ cycles$"):
@@ -219,7 +236,8 @@ def test_bench(ctx, boot):
     ended(v, 0)
 
 
-@test(15, "isolation: another process's memory and the kernel's are out of reach")
+@test(15, "isolation: another process's memory and the kernel's are out of reach",
+      exercises=RUN + ["dune_fault_reflect", "dune_vmcall"])
 def test_isolation(ctx):
     secret = ctx.rng.getrandbits(48) | (1 << 47)
     text = image_symbol("_text") - KERNBASE
@@ -235,8 +253,14 @@ def test_isolation(ctx):
         raise TestFailure("the test did not say where the secret lies")
     other_pa, other_va, kernel_pa = (int(x, 16) for x in m.groups())
     probes = dunetest_lines(boot)
-    if len(probes) != 4:
-        raise TestFailure("expected 4 probe lines, got %s" % probes)
+    if len(probes) != 5:
+        raise TestFailure("expected 5 probe lines, got %s" % probes)
+    # A page of the process's own user half without user access (the
+    # kernel's): no EPT entry, whatever the page tables say.
+    want = "dunetest: probe 0x%x: page fault, error 0x0" % (SUPERVISOR_VA + 0x100)
+    if probes[4] != want:
+        raise TestFailure("a supervisor page of the process: expected '%s', got '%s'"
+                          % (want, probes[4]))
     # Kernel memory, by its physical address: the process has nothing at
     # that guest-physical address (its own host-virtual one).
     want = "dunetest: probe 0x%x: page fault, error 0x0" % address
@@ -257,7 +281,8 @@ def killed_lines(boot):
     return [re.sub(r"\[\d+\]", "[N]", l) for l in boot.matching(r"process dunetest\[\d+\] killed: ")]
 
 
-@test(15, "unexpected exits end only that process, naming the exit reason, qualification, RIP and CR3")
+@test(15, "unexpected exits end only that process, naming the exit reason, qualification, RIP and CR3",
+      exercises=RUN + ["dune_fault_reflect"])
 def test_crash(ctx):
     boot = run(ctx, "crash,crash:1,crash:3")
     pml4 = program_symbol("ring0_pml4")[0]
@@ -292,7 +317,8 @@ def test_crash(ctx):
     expect_no_leak(boot)
 
 
-@test(10, "threads enter Dune mode on two CPUs, one vCPU each, one memory; munmap reaches them")
+@test(10, "threads enter Dune mode on two CPUs, one vCPU each, one memory; munmap reaches them",
+      exercises=RUN + ["dune_fault_reflect", "dune_mirror", "dune_vmcall"])
 def test_threads(ctx):
     n, increments = ctx.rng.randint(2, 4), ctx.rng.randrange(1000, 5000)
     boot = run(ctx, "threads", n, increments, smp=2)
@@ -304,7 +330,8 @@ def test_threads(ctx):
     expect_no_leak(boot)
 
 
-@test(10, "the timer preempts a process spinning in ring 0; kill ends it")
+@test(10, "the timer preempts a process spinning in ring 0; kill ends it",
+      exercises=RUN)
 def test_preempt(ctx):
     word = "p%x" % ctx.rng.getrandbits(32)
     boot = ctx.boot("lab7.preempt", word=word)

@@ -18,6 +18,10 @@
 #include "vmx/dune/dune.h"
 
 #define MAX_ARGS 10
+// A page of each dunetest's user half without PTE_U (the kernel's), in
+// the first GiB that the ring-0 runtime maps: Dune mode must not reach
+// it (lab7.isolation probes it), nor take it as a page table (bad).
+#define LAB7_SUPERVISOR_VA 0x3E000000ul
 #define ARG_MAX 64
 
 static size_t free_pages(void)
@@ -56,6 +60,21 @@ static struct proc *spawn(char **argv, int argc, bool start)
 	return p;
 }
 
+// Maps at LAB7_SUPERVISOR_VA of p (made, not started) a zeroed page that
+// only the kernel may touch (no PTE_U), holding value at offset 0x100;
+// then starts p.
+static void start_with_supervisor_page(struct proc *p, uint64_t value)
+{
+	struct page *supervisor = page_alloc(0, true);
+
+	if (supervisor == NULL ||
+	    vm_map(p->as->pml4, LAB7_SUPERVISOR_VA, supervisor, PTE_W | PTE_NX) < 0)
+		panic("lab7: no memory for the supervisor page of %s[%d]", p->name, p->pid);
+	*(uint64_t *)((char *)page_to_va(supervisor) + 0x100) = value;
+	page_put(supervisor);
+	proc_start(p);
+}
+
 static void wait_and_report(struct proc *p)
 {
 	char name[PROC_NAME_MAX];
@@ -81,7 +100,9 @@ static void lab7_run(void)
 		strlcpy(command, args, n + 1 < sizeof(command) ? n + 1 : sizeof(command));
 		strlcpy(words[0], "dunetest", ARG_MAX);
 		argv[0] = words[0];
-		wait_and_report(spawn(argv, split(command, words, argv, 1), true));
+		struct proc *p = spawn(argv, split(command, words, argv, 1), false);
+		start_with_supervisor_page(p, 0);
+		wait_and_report(p);
 		args = comma ? comma + 1 : NULL;
 	}
 	proc_wait_all_kernel();
@@ -90,7 +111,7 @@ static void lab7_run(void)
 
 KTEST(lab7_isolation, "lab7.isolation", STAGE_VMX,
       "a Dune process reads where another process's secret (secret=) and a kernel page lie, "
-      "and address=");
+      "address=, and a supervisor page of its own");
 static void lab7_isolation(void)
 {
 	char words[MAX_ARGS + 1][ARG_MAX], *argv[MAX_ARGS + 2];
@@ -118,9 +139,14 @@ static void lab7_isolation(void)
 	       "and 0x%lx (the kernel's)\n", other_pa, other->pid, va, kernel_pa);
 
 	char probes[ARG_MAX * 4];
-	snprintf(probes, sizeof(probes), "probe:0x%lx:0x%lx:0x%lx%s%s", other_pa,
-		 dune_va_to_pa(va), kernel_pa, address ? ":" : "", address ? address : "");
-	wait_and_report(spawn(argv, split(probes, words, argv, 1), true));
+	snprintf(probes, sizeof(probes), "probe:0x%lx:0x%lx:0x%lx%s%s:0x%lx", other_pa,
+		 dune_va_to_pa(va), kernel_pa, address ? ":" : "", address ? address : "",
+		 LAB7_SUPERVISOR_VA + 0x100);
+	// And in a page of the prober's own user half that only the kernel
+	// may touch (no PTE_U): Dune mode must not reach it either.
+	struct proc *prober = spawn(argv, split(probes, words, argv, 1), false);
+	start_with_supervisor_page(prober, secret);
+	wait_and_report(prober);
 	proc_free(other);
 	page_free(kpage);
 	proc_wait_all_kernel();

@@ -48,20 +48,30 @@ static void dune_hypercall(struct vcpu *v)
 	vcpu_stop(v, "system call");
 }
 
-// After a host interrupt or the end of a quantum, with the vCPU put: the
-// timer preempts a thread in Dune mode as it preempts a native one (once
-// per tick of this CPU); a killed thread stops.
+// After a host interrupt or the end of a quantum, with the vCPU put
+// (interrupts on): the timer preempts a thread in Dune mode as it
+// preempts a native one, once per tick of this CPU (this_cpu()->ticks,
+// against d->ticks_seen), with yield(), after which the thread may go on
+// on another CPU. Notes first that the VM ran here. Returns whether the
+// guest goes on: not if the thread was killed (proc_killed).
 static bool dune_reschedule(struct vcpu *v)
 {
+	// BEGIN LAB 7 SOLUTION: dune_migrate
 	struct dune_thread *d = proc_current()->dune;
 	uint64_t ticks = this_cpu()->ticks;
 
+	(void)v;
 	dune_vm_ran_here(d->dvm);
 	if (ticks != d->ticks_seen) {
 		d->ticks_seen = ticks;
 		yield();
 	}
 	return !proc_killed();
+	// STUB:
+	// (void)v;
+	// printk("dune_reschedule: LAB 7: the thread never gives up its CPU: stopped\n");
+	// return false;
+	// END LAB 7
 }
 
 static const struct vcpu_ops dune_ops = {
@@ -71,12 +81,18 @@ static const struct vcpu_ops dune_ops = {
 };
 
 // The thread leaves this CPU (sched): its vCPU, which stays loaded while
-// the kernel serves its system calls, must be put here, so that the
-// thread may go on on any CPU.
+// the kernel serves its system calls, must be put here (VMCLEAR: SDM
+// Vol. 3C 25.11.1), so that the thread may go on on any CPU. A thread
+// that is not in Dune mode (any more), or whose vCPU is put already, has
+// nothing to put.
 static void dune_switch_out(struct proc *p)
 {
+	// BEGIN LAB 7 SOLUTION: dune_migrate
 	if (p->dune != NULL && p->dune->vcpu->cpu == this_cpu()->id)
 		vcpu_put(p->dune->vcpu);
+	// STUB:
+	// (void)p;
+	// END LAB 7
 }
 
 // A vCPU of as's VM for config, put. NULL if memory is short.
@@ -138,10 +154,14 @@ __attribute__((noreturn)) static void kill_for_exit(struct proc *p, const char *
 
 static void dune_resume(struct proc *p);
 
-// fork from Dune mode: the child's thread continues in Dune mode with a
-// copy of the caller's vCPU state, on an EPT of its own address space.
+// fork from Dune mode (proc_fork_with calls it with the child made, not
+// yet running): the child's thread continues in Dune mode with a copy of
+// the caller's vCPU state (vcpu_copy_state, which leaves both loaded
+// here: put them), on an EPT of its own address space, with RAX 0; it
+// starts in dune_resume. 0, or -ENOMEM.
 static int fork_prepare(struct proc *child, void *arg)
 {
+	// BEGIN LAB 7 SOLUTION: dune_vmcall
 	struct dune_thread *parent = arg;
 	struct vcpu_config config = { .guest_msrs = true, .quantum = DUNE_QUANTUM_MS * tsc_per_ms };
 	struct dune_thread *d = thread_create(child->as, &config);
@@ -155,13 +175,24 @@ static int fork_prepare(struct proc *child, void *arg)
 	thread_start(child, d);
 	child->kernel_start = dune_resume;
 	return 0;
+	// STUB:
+	// (void)child, (void)arg, (void)dune_resume;
+	// return -ENOSYS;
+	// END LAB 7
 }
 
 // Serves the system call the thread asked for with VMCALL (its vCPU
-// loaded on this CPU, or put if the thread slept meanwhile).
+// loaded on this CPU, or put if the thread slept meanwhile): the number
+// in the guest's RAX, the arguments in RDI, RSI, RDX, R10, R8, R9, the
+// result back in RAX (syscall_invoke, the table of native calls, gives
+// -ENOSYS for an unknown number). exit and thread_exit leave Dune mode
+// first (thread_free: they do not return); fork makes a child in Dune
+// mode (proc_fork_with, fork_prepare); an exec that succeeds leaves Dune
+// mode, the new program starting as after a native exec.
 // Returns true if it left Dune mode (exec).
 static bool serve_syscall(struct proc *p)
 {
+	// BEGIN LAB 7 SOLUTION: dune_vmcall
 	struct vcpu_regs *r = &p->dune->vcpu->regs;
 	const uint64_t args[SYSCALL_ARGS] = { r->rdi, r->rsi, r->rdx, r->r10, r->r8, r->r9 };
 	int64_t result;
@@ -189,12 +220,26 @@ static bool serve_syscall(struct proc *p)
 		break;
 	}
 	return false;
+	// STUB:
+	// printk("process %s[%d] killed: Dune mode: LAB 7: system call %lu not forwarded\n",
+	//        p->name, p->pid, p->dune->vcpu->regs.rax);
+	// (void)fork_prepare;
+	// thread_free(p);
+	// proc_exit(DUNE_KILLED_STATUS);
+	// END LAB 7
 }
 
 // Runs the current thread p in Dune mode until it leaves it by exec
 // (returns) or ends (does not return). Interrupts off.
+// Each turn: a killed thread leaves Dune mode and ends; else the vCPU
+// runs (vcpu_run) until it stops, and the VM is noted as having run
+// here. A stop at a VMCALL (d->syscall) is served (serve_syscall) with
+// the vCPU still loaded; any other stop of a killed thread puts the vCPU
+// and goes round (to end it); anything else is an exit the kernel does
+// not serve (kill_for_exit, with the reason vcpu_run gave).
 static void dune_run(struct proc *p)
 {
+	// BEGIN LAB 7 SOLUTION: dune_enter
 	struct dune_thread *d = p->dune;
 
 	for (;;) {
@@ -219,6 +264,12 @@ static void dune_run(struct proc *p)
 		}
 		kill_for_exit(p, why);
 	}
+	// STUB:
+	// printk("process %s[%d] killed: Dune mode: LAB 7: no run loop\n", p->name, p->pid);
+	// (void)serve_syscall, (void)kill_for_exit;
+	// thread_free(p);
+	// proc_exit(DUNE_KILLED_STATUS);
+	// END LAB 7
 }
 
 // The child of a fork from Dune mode starts here (forkret), then returns
@@ -229,9 +280,13 @@ static void dune_resume(struct proc *p)
 	dune_run(p);
 }
 
-// The checks of dune.h on a start state, in order; 0 or an error.
+// The checks of dune.h on a start state, in order; 0 or an error. CR3
+// is a guest-physical address: the page it names must be in a window
+// (dune_pa_to_va) and mapped, present and user, in the page tables of
+// as (pt_walk under the address space's lock).
 static int check_config(struct aspace *as, const struct dune_config *c)
 {
+	// BEGIN LAB 7 SOLUTION: dune_enter
 	if (c->flags != 0 || !is_canonical(c->rip) || !is_canonical(c->rsp) || c->rsp % 16 != 0)
 		return -EINVAL;
 	uint64_t va = dune_pa_to_va(c->cr3);
@@ -242,8 +297,17 @@ static int check_config(struct aspace *as, const struct dune_config *c)
 	bool mapped = pte != NULL && (*pte & (PTE_P | PTE_U)) == (PTE_P | PTE_U);
 	aspace_unlock(as);
 	return mapped ? 0 : -EFAULT;
+	// STUB:
+	// (void)as, (void)c;
+	// return 0;
+	// END LAB 7
 }
 
+// The system call (dune.h): after the checks that need no memory of
+// the process, the start state's (check_config); then the thread gets a
+// vCPU of its address space's VM (thread_create, with the registers,
+// EFER.SCE and NXE, MSRs of its own and the quantum) and runs in Dune
+// mode (thread_start, dune_run) until it leaves by exec.
 int64_t sys_dune_enter(uint64_t config)
 {
 	struct proc *p = proc_current();
@@ -255,6 +319,7 @@ int64_t sys_dune_enter(uint64_t config)
 		return -EBUSY;
 	if (copy_from_user(&c, config, sizeof(c)) < 0)
 		return -EFAULT;
+	// BEGIN LAB 7 SOLUTION: dune_enter
 	int err = check_config(p->as, &c);
 	if (err < 0)
 		return err;
@@ -269,4 +334,8 @@ int64_t sys_dune_enter(uint64_t config)
 	thread_start(p, d);
 	dune_run(p);
 	return 0;               // after exec
+	// STUB:
+	// (void)c, (void)check_config, (void)thread_create, (void)thread_start;
+	// return -ENOSYS;
+	// END LAB 7
 }

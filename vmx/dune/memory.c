@@ -58,24 +58,41 @@ struct dune_vm *dune_vm_get(struct aspace *as, const struct vcpu_ops *ops)
 	return d;
 }
 
+// Records this CPU in d->cpus: it may cache translations of d's EPT
+// until an INVEPT here (mirror_release sends one to every such CPU).
 void dune_vm_ran_here(struct dune_vm *d)
 {
+	// BEGIN LAB 7 SOLUTION: dune_migrate
 	__atomic_fetch_or(&d->cpus, 1ul << this_cpu()->id, __ATOMIC_SEQ_CST);
+	// STUB:
+	// (void)d;
+	// END LAB 7
 }
 
-// The EPT permissions of a page-table entry: none without user access.
+// The EPT permissions of a page-table entry: none without user access
+// (PTE_P and PTE_U); else read, write if PTE_W, execute unless PTE_NX.
 static uint64_t ept_perm(pte_t e)
 {
+	// BEGIN LAB 7 SOLUTION: dune_ept_fill
 	if (!(e & PTE_P) || !(e & PTE_U))
 		return 0;
 	return EPT_R | (e & PTE_W ? EPT_W : 0) | (e & PTE_NX ? 0 : EPT_X);
+	// STUB:
+	// (void)e;
+	// return 0;
+	// END LAB 7
 }
 
 // Maps guest-physical gpa (page-aligned) from the page table of host-
 // virtual va if it allows the access, as->lock held. Returns true if it
-// did; *present says whether the page exists for the process at all.
+// did; *present says whether the page exists for the process at all
+// (ept_perm of its entry is not 0). The page tables' entry (pt_walk,
+// without creating tables) gives the physical page (PTE_ADDR); a large
+// page (PTE_PS) is not mirrored; a write (EPT_Q_WRITE) needs EPT_W, an
+// instruction fetch (EPT_Q_FETCH) needs EPT_X.
 static bool fill_locked(struct dune_vm *d, uint64_t va, uint64_t gpa, uint64_t q, bool *present)
 {
+	// BEGIN LAB 7 SOLUTION: dune_ept_fill
 	pte_t *pte = pt_walk(d->as->pml4, va, false);
 	pte_t e = pte != NULL ? *pte : 0;
 	uint64_t perm = ept_perm(e);
@@ -85,12 +102,22 @@ static bool fill_locked(struct dune_vm *d, uint64_t va, uint64_t gpa, uint64_t q
 	    ((q & EPT_Q_FETCH) && !(perm & EPT_X)))
 		return false;
 	return ept_map(&d->vm.ept, gpa, PTE_ADDR(e), PAGE_SIZE, perm) == 0;
+	// STUB:
+	// (void)d, (void)va, (void)gpa, (void)q, (void)ept_perm;
+	// *present = false;
+	// return false;
+	// END LAB 7
 }
 
 // Fills the EPT entry of gpa from the page tables. Returns true if the
-// guest may retry the access.
+// guest may retry the access. gpa must be in one of the two windows
+// (dune_pa_to_va); the page tables are read under the address space's
+// lock. A write to a page that is there but read-only may be one to a
+// copy-on-write page: aspace_fault breaks it as a native write fault
+// would (it takes the lock itself), and the fill is tried once more.
 static bool fill(struct dune_vm *d, uint64_t gpa, uint64_t q, bool *present)
 {
+	// BEGIN LAB 7 SOLUTION: dune_ept_fill
 	uint64_t va = dune_pa_to_va(gpa);
 	bool ok;
 
@@ -110,6 +137,11 @@ static bool fill(struct dune_vm *d, uint64_t gpa, uint64_t q, bool *present)
 	ok = fill_locked(d, va, gpa, q, present);
 	aspace_unlock(d->as);
 	return ok;
+	// STUB:
+	// (void)d, (void)gpa, (void)q, (void)fill_locked;
+	// *present = false;
+	// return false;
+	// END LAB 7
 }
 
 bool dune_ept_fault(struct vcpu *v, uint64_t gpa, uint64_t q)
@@ -119,6 +151,7 @@ bool dune_ept_fault(struct vcpu *v, uint64_t gpa, uint64_t q)
 
 	if (fill(d, gpa & PAGE_MASK, q, &present))
 		return true;
+	// BEGIN LAB 7 SOLUTION: dune_fault_reflect
 	// A page fault for the thread, if the access was one the guest's own
 	// page tables allowed and no event was being delivered; else the
 	// core reports the violation and the run ends.
@@ -132,12 +165,20 @@ bool dune_ept_fault(struct vcpu *v, uint64_t gpa, uint64_t q)
 	v->regs.cr2 = vmcs_readnat(GUEST_LINEAR_ADDRESS);
 	vcpu_inject_exception(v, T_PAGE_FAULT, error);
 	return true;
+	// STUB:
+	// printk("dune_ept_fault: LAB 7: no page fault given for guest-physical 0x%lx\n", gpa);
+	// return false;
+	// END LAB 7
 }
 
 // Narrows the EPT entries of host-virtual [va, va + len) to keep, in both
-// windows, and makes every vCPU forget the old ones.
+// windows, and makes every vCPU forget the old ones. The range may cover
+// parts of both windows, or neither: each part that lies in a window is
+// narrowed at its guest-physical address (ept_narrow_range); then one
+// vm_flush_ept, which every vCPU of the VM sees before its next entry.
 static void narrow(struct dune_vm *d, uint64_t va, uint64_t len, uint64_t keep)
 {
+	// BEGIN LAB 7 SOLUTION: dune_mirror
 	uint64_t end = va + len;
 	uint64_t lo = va, hi = end < DUNE_LOW_END ? end : DUNE_LOW_END;
 
@@ -148,6 +189,9 @@ static void narrow(struct dune_vm *d, uint64_t va, uint64_t len, uint64_t keep)
 	if (lo < hi)
 		ept_narrow_range(&d->vm.ept, dune_va_to_pa(lo), hi - lo, keep);
 	vm_flush_ept(&d->vm);
+	// STUB:
+	// (void)d, (void)va, (void)len, (void)keep;
+	// END LAB 7
 }
 
 static struct dune_vm *of(struct aspace_notifier *n)
@@ -155,19 +199,36 @@ static struct dune_vm *of(struct aspace_notifier *n)
 	return (struct dune_vm *)((char *)n - offsetof(struct dune_vm, notifier));
 }
 
+// The notifier (mm/aspace.h): [va, va + len) loses its pages.
 static void mirror_unmap(struct aspace_notifier *n, uint64_t va, uint64_t len)
 {
+	// BEGIN LAB 7 SOLUTION: dune_mirror
 	narrow(of(n), va, len, 0);
+	// STUB:
+	// (void)n, (void)va, (void)len;
+	// END LAB 7
 }
 
+// [va, va + len) keeps its pages with the page-table permissions perm
+// (PTE_U, PTE_W, PTE_NX bits; without PTE_P).
 static void mirror_protect(struct aspace_notifier *n, uint64_t va, uint64_t len, uint64_t perm)
 {
+	// BEGIN LAB 7 SOLUTION: dune_mirror
 	narrow(of(n), va, len, ept_perm(perm | PTE_P));
+	// STUB:
+	// (void)n, (void)va, (void)len, (void)perm;
+	// END LAB 7
 }
 
+// The copy-on-write page at va (any address in it) is now private and
+// writable: the physical page behind va may have changed.
 static void mirror_cow_break(struct aspace_notifier *n, uint64_t va)
 {
+	// BEGIN LAB 7 SOLUTION: dune_mirror
 	narrow(of(n), va & PAGE_MASK, PAGE_SIZE, 0);
+	// STUB:
+	// (void)n, (void)va, (void)narrow;
+	// END LAB 7
 }
 
 static void invept_here(void *arg)
@@ -182,7 +243,11 @@ static void mirror_release(struct aspace_notifier *n)
 {
 	struct dune_vm *d = of(n);
 
+	// BEGIN LAB 7 SOLUTION: dune_migrate
 	ipi_call(__atomic_load_n(&d->cpus, __ATOMIC_SEQ_CST), invept_here, &d->vm.ept);
+	// STUB:
+	// (void)invept_here;
+	// END LAB 7
 	vmx_vm_free(&d->vm);
 	kfree(d);
 }

@@ -16,7 +16,8 @@
 //   bench [N]             the cost of a system call by VMCALL (printed)
 //   spin                  spin in ring 0 until killed
 //   fork WORD             fork in Dune mode, the child execs echo WORD
-//   threads N INCREMENTS  N threads enter Dune mode and add to one counter;
+//   threads N INCREMENTS  N threads enter Dune mode and add to one counter,
+//                         sleeping between rounds (moving between CPUs);
 //                         then munmap while a thread on another vCPU reads
 #include <stdbool.h>
 
@@ -24,6 +25,7 @@
 
 #define PAGE 4096ul
 #define SCRATCH 0x30000000ul     // inside the first GiB, which ring0.h maps
+#define HIGH (DUNE_STACK_VA + 0x100000ul)   // in the top GiB, far below the stack
 
 static uint64_t token;
 static volatile uint64_t shared_value;
@@ -80,6 +82,14 @@ static void bad_states(void)
 	try("cr3 beyond guest-physical memory", &c);
 	c = good, c.cr3 = 0xFFFFFFFF80000000ul;
 	try("cr3 kernel address", &c);
+	// The kernel's page in the user half (kernel/test/lab7.c): present,
+	// but not the process's.
+	c = good, c.cr3 = 0x3E000000ul;
+	try("cr3 a supervisor page", &c);
+	// A mapped page of the stack, named by its host-virtual address: as
+	// a guest-physical one it lies beyond 64 GiB.
+	c = good, c.cr3 = (uint64_t)&c & ~(PAGE - 1);
+	try("cr3 the stack's host-virtual address", &c);
 }
 
 // -- hello --
@@ -310,14 +320,37 @@ static int coherence(uint64_t arg)
 	ring0_call(SYS_sbrk, -(2 * PAGE), 0, 0);
 	read_at("heap after shrink", page);
 
+	// The stack window: a page of the top GiB, whose guest-physical
+	// address is not its host-virtual one.
+	ring0_printf("dunetest: high map: %ld\n", ring0_call(SYS_map, HIGH, PAGE, PROT_READ | PROT_WRITE));
+	*(volatile uint64_t *)HIGH = token + 3;
+	read_at("high", HIGH);
+	ring0_printf("dunetest: high munmap: %ld\n", ring0_call(SYS_munmap, HIGH, PAGE, 0));
+	read_at("high after munmap", HIGH);
+
 	// copy on write: a child writes its copy; the parent keeps its own.
+	// The child waits on a pipe meanwhile, so that the page below stays
+	// shared until the kernel writes it for the parent (a read from a
+	// pipe): the parent's EPT must then show the parent's new copy.
+	static volatile uint64_t kernel_written;
+	static int hold[2], pass[2];
+	kernel_written = token + 4;
+	ring0_call(SYS_pipe, (uint64_t)hold, 0, 0);
+	ring0_call(SYS_pipe, (uint64_t)pass, 0, 0);
 	shared_value = token;
 	int64_t pid = ring0_call(SYS_fork, 0, 0, 0);
 	if (pid == 0) {
+		char c;
+		ring0_call(SYS_read, (uint64_t)hold[0], (uint64_t)&c, 1);
 		shared_value = token + 2;
 		ring0_printf("dunetest: child in ring %d wrote 0x%lx\n", ring0_cpl(), shared_value);
 		ring0_exit(7);
 	}
+	uint64_t value = token + 5;
+	ring0_call(SYS_write, (uint64_t)pass[1], (uint64_t)&value, sizeof(value));
+	ring0_call(SYS_read, (uint64_t)pass[0], (uint64_t)&kernel_written, sizeof(value));
+	read_at("a page the kernel wrote through copy on write", (uint64_t)&kernel_written);
+	ring0_call(SYS_write, (uint64_t)hold[1], (uint64_t)"x", 1);
 	int status = -1;
 	int64_t waited = ring0_call(SYS_wait, (uint64_t)&status, 0, 0);
 	ring0_printf("dunetest: wait: child %s, status %d; the parent's copy 0x%lx\n",
@@ -396,10 +429,18 @@ static volatile uint64_t counter, increments;
 
 static int (*thread_fn)(uint64_t i);
 
+// Adds in rounds, sleeping a tick after each: a thread asleep in a
+// system call may wake on the other CPU, its vCPU with it.
+#define ROUNDS 10
+
 static int add(uint64_t i)
 {
-	for (uint64_t n = 0; n < increments; n++)
-		__atomic_fetch_add(&counter, 1, __ATOMIC_RELAXED);
+	for (uint64_t round = 0; round < ROUNDS; round++) {
+		uint64_t n = increments / ROUNDS + (round < increments % ROUNDS ? 1 : 0);
+		while (n-- > 0)
+			__atomic_fetch_add(&counter, 1, __ATOMIC_RELAXED);
+		ring0_call(SYS_sleep, 1, 0, 0);
+	}
 	ring0_call(SYS_thread_exit, 100 + i, 0, 0);
 	return 0;
 }
