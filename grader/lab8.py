@@ -114,3 +114,39 @@ def test_user(ctx, boot):
         "1 passed through" % (1000 + (t & 0x7F))], v.matching(r"libdunetest: "),
         "ring 3 and the library's handlers")
     ended(v, 0, "libdunetest")
+
+
+BENCH_ROWS = ("getpid", "page fault", "page walk", "trap", "appel1", "appel2",
+              "sthread create vs fork")
+
+
+@test(15, "bench.dune: native and Dune costs in one run; a system call dearer in Dune, a trap cheaper")
+def test_bench(ctx):
+    boot = ctx.boot("bench.dune")
+    boot.expect_status("ok")
+    header = boot.matching(r"bench\.dune: on \w+, one CPU's view, TSC \d+ kHz")
+    if not header:
+        raise TestFailure("no header line 'bench.dune: on EMULATOR, one CPU's view, TSC N kHz'")
+    if ctx.emulator == "bochs" and "the TSC counts instructions" not in header[0]:
+        raise TestFailure("under Bochs the header must say that the TSC counts instructions: %s"
+                          % header[0])
+    costs = {}
+    for row in BENCH_ROWS:
+        lines = boot.matching(r"bench\.dune: %s +native +(\d+) cycles.*, dune +(\d+) cycles"
+                              % re.escape(row))
+        if len(lines) != 1:
+            raise TestFailure("expected one row 'bench.dune: %s native N cycles..., dune N "
+                              "cycles...', got %s" % (row, lines))
+        m = re.search(r"native +(\d+) cycles.*, dune +(\d+) cycles", lines[0])
+        costs[row] = int(m.group(1)), int(m.group(2))
+    native, dune = costs["getpid"]
+    if not dune > native:
+        raise TestFailure("getpid: %d cycles in Dune mode, %d natively: a VMCALL must cost more"
+                          % (dune, native))
+    native, dune = costs["trap"]
+    if not dune < native:
+        raise TestFailure("trap: %d cycles in Dune mode, %d natively: the process's own handler "
+                          "must cost less than a signal" % (dune, native))
+    ended = [re.sub(r"\[\d+\]", "", l) for l in boot.matching(r"process dunebench\[\d+\]")]
+    if ended != ["process dunebench ended with status 0"]:
+        raise TestFailure("dunebench did not end with status 0: %s" % ended)
