@@ -150,3 +150,115 @@ def test_bench(ctx):
     ended = [re.sub(r"\[\d+\]", "", l) for l in boot.matching(r"process dunebench\[\d+\]")]
     if ended != ["process dunebench ended with status 0"]:
         raise TestFailure("dunebench did not end with status 0: %s" % ended)
+
+
+# -- the apps: one boot runs them one after another --
+
+APPS = ("echo", "forktest", "peek", "sthreads", "gc")
+SANDBOX_BASE = 0x10000000
+
+
+@test(5, "the apps run from the kernel's programs, one after another; every page comes back")
+def test_apps(ctx):
+    c = {"words": ["w%x" % ctx.rng.getrandbits(24), "v%x" % ctx.rng.getrandbits(24)],
+         "peek": SANDBOX_BASE + ctx.rng.randrange(0, 0x1000, 8),
+         "sthreads": ctx.rng.getrandbits(24) | 0x100, "gc": ctx.rng.getrandbits(40)}
+    boot = ctx.boot("lab8.run", args=",".join((
+        "sandbox:echo:%s:%s" % tuple(c["words"]), "sandbox:forktest:2",
+        "sandbox:peek:0x%x" % c["peek"], "sthreads:0x%x:10" % c["sthreads"],
+        "gc:0x%x" % c["gc"])))
+    boot.choices = c
+    boot.expect_status("ok")
+    boot.views = split_runs(boot, APPS)
+    expect_no_leak(boot, "the apps")
+
+
+def app_view(boot, name):
+    if getattr(boot, "views", None) is None:
+        boot.views = split_runs(boot, APPS)
+    return boot.views[name]
+
+
+@test(10, "sandbox: an unmodified program runs in ring 3; its allowed calls pass", parent=test_apps)
+def test_sandbox_allows(ctx, boot):
+    v, words = app_view(boot, "echo"), boot.choices["words"]
+    expect_equal_lists(["sandbox: running echo in ring 3", " ".join(words),
+                        "sandbox: echo ended with status 0; system calls: 3 allowed, 0 denied, "
+                        "0 rewritten"], [l for l in v.lines if not ENDED.match(l)],
+                       "echo in the sandbox")
+    ended(v, 0, "sandbox")
+
+
+@test(10, "sandbox: a call the policy denies is refused with an error and logged", parent=test_apps)
+def test_sandbox_denies(ctx, boot):
+    v = app_view(boot, "forktest")
+    expect_equal_lists([
+        "sandbox: running forktest in ring 3",
+        "sandbox: denied fork(0x0, 0x0, 0x0) from forktest: not in the policy, -1",
+        "forktest: fork 0 failed: -1",
+        "sandbox: forktest ended with status 1; system calls: 1 allowed, 1 denied, 0 rewritten"],
+        [l for l in v.lines if not ENDED.match(l)], "forktest in the sandbox")
+    ended(v, 1, "sandbox")
+
+
+@test(10, "sandbox: the sandboxed program cannot read the sandbox's memory", parent=test_apps)
+def test_sandbox_memory(ctx, boot):
+    v, addr = app_view(boot, "peek"), boot.choices["peek"]
+    lines = [l for l in v.lines if not ENDED.match(l)]
+    if len(lines) != 4 or not re.match(r"sandbox: peek: page fault at 0x%x, error 0x5, rip 0x\w+: "
+                                       r"stopped$" % addr, lines[2]):
+        raise TestFailure("expected a page fault of peek at 0x%x (error 0x5: a user read of a "
+                          "supervisor page), got %s" % (addr, lines))
+    expect_equal_lists([
+        "sandbox: running peek in ring 3", "peek: reading 0x%x" % addr, lines[2],
+        "sandbox: peek ended with status 142; system calls: 1 allowed, 0 denied, 0 rewritten"],
+        lines, "peek in the sandbox")
+    ended(v, 142, "sandbox")
+
+
+@test(15, "sthreads: a tagged policy (shared, copy on write, read-only, hidden) and creation "
+      "faster than fork", parent=test_apps)
+def test_sthreads(ctx, boot):
+    v, t = app_view(boot, "sthreads"), boot.choices["sthreads"]
+    lines = v.matching(r"sthreads: ")
+    timing = [l for l in lines if re.match(r"sthreads: 10 sthreads created", l)]
+    secret = [l for l in lines if l.startswith("sthreads: sthread: page fault at 0x4")]
+    m = timing and re.match(r"sthreads: 10 sthreads created, run and ended: (\d+) cycles each; "
+                            r"fork \+ exit \+ wait: (\d+) cycles each: sthreads faster$", timing[0])
+    if not m:
+        raise TestFailure("expected 'sthreads: 10 sthreads created, run and ended: N cycles each; "
+                          "fork + exit + wait: N cycles each: sthreads faster', got %s" % timing)
+    if not secret or not re.match(r"sthreads: sthread: page fault at 0x\w+, error 0x5: stopped$",
+                                  secret[0]):
+        raise TestFailure("the snooper's read of the secret did not fault: %s" % secret)
+    expect_equal_lists([
+        "sthreads: policy: tag 0 shared read-write, tag 1 copy on write, tag 2 read-only; "
+        "the rest hidden",
+        "sthreads: sthread: tag 0 now 0x%x, tag 1 (its copy) 0x%x, tag 2 reads 0x%x"
+        % (t, t << 4, t ^ 2),
+        "sthreads: writer ended 0 after 1 copy-on-write fault; the parent sees tag 0 0x%x, "
+        "tag 1 0x%x" % (t, t ^ 1),
+        "sthreads: sthread: reading the untagged secret", secret[0],
+        "sthreads: snooper ended -14; the secret is still 0x%x" % (t ^ 0x5ec7e7),
+        "sthreads: sthread: writing the read-only tag",
+        "sthreads: sthread: page fault at 0x3f002000, error 0x7: stopped",
+        "sthreads: scribbler ended -14; tag 2 still 0x%x" % (t ^ 2),
+        timing[0],
+        "sthreads: pool pages in use: 1 more than before (the page table at REGION)"],
+        lines, "the sthreads")
+    ended(v, 0, "sthreads")
+
+
+@test(15, "gc: written pages found by mprotect natively, by page-table protections and by dirty "
+      "bits in Dune mode; the Appel-Li primitives timed both ways", parent=test_apps)
+def test_gc(ctx, boot):
+    v, t = app_view(boot, "gc"), boot.choices["gc"]
+    pages = [i for i in range(64) if (t >> (i % 37)) & 1]
+    found = "%d pages written:%s" % (len(pages), "".join(" %d" % i for i in pages))
+    expect_equal_lists(["gc: %s: %s" % (how, found) for how in ("native", "dune-prot",
+                                                                  "dune-dirty")],
+                       v.matching(r"gc: [\w-]+: \d+ pages written"), "the pages each way found")
+    for prim in ("prot1", "trap", "unprot", "protN", "appel1", "appel2"):
+        if not v.matching(r"gc: %s +native +\d+ cycles, dune +\d+ cycles$" % prim):
+            raise TestFailure("no line 'gc: %s native N cycles, dune N cycles'" % prim)
+    ended(v, 0, "gc")
