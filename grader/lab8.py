@@ -262,3 +262,21 @@ def test_gc(ctx, boot):
         if not v.matching(r"gc: %s +native +\d+ cycles, dune +\d+ cycles$" % prim):
             raise TestFailure("no line 'gc: %s native N cycles, dune N cycles'" % prim)
     ended(v, 0, "gc")
+
+
+@test(10, "the apps run from the shell (run=shell.dune): sandbox, sthreads, gc")
+def test_shell(ctx):
+    word = "s%x" % ctx.rng.getrandbits(24)
+    typed = ["sandbox echo %s" % word, "sandbox ps", "sthreads 0x120 3", "gc 0x3", "exit"]
+    boot = ctx.boot("shell.dune", stdin=[("$ ", t + "\n") for t in typed])
+    boot.expect_status("ok")
+    text = boot.lines
+    for want in (word, "sandbox: echo ended with status 0; system calls: 2 allowed, 0 denied, "
+                 "0 rewritten",
+                 "sandbox: denied ps(0x0, 0x0, 0x0) from ps: not in the policy, -1",
+                 "sthreads: writer ended 0 after 1 copy-on-write fault; the parent sees tag 0 "
+                 "0x120, tag 1 0x121",
+                 "gc: dune-dirty: 4 pages written: 0 1 37 38"):
+        if want not in text:
+            raise TestFailure("missing in the shell's output: '%s'" % want)
+    expect_no_leak(boot)

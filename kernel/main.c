@@ -149,6 +149,8 @@ static const struct program_run {
 	void (*run)(void);
 } programs_to_run[] = {
 	{ "shell", "the shell, on the console (what make run shows)", STAGE_SMP, run_shell },
+	{ "shell.dune", "the shell with VT-x on: Dune programs (sandbox, sthreads, gc, dunetest) "
+	  "run from it", STAGE_VMX, run_shell },
 	{ "bench", "native costs: system call, page fault, fork, context switch", STAGE_SMP,
 	  run_bench },
 	{ "bench.dune", "native and Dune costs: getpid, page fault and walk, trap, Appel-Li, "
