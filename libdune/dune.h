@@ -8,10 +8,10 @@
 // program owns its page tables (pgroot, dune_vm_*), its exceptions
 // (dune_register_*_handler) and ring 3 (dune_jump_to_user).
 //
-// Memory: guest-virtual = guest-physical = host-virtual over both windows
-// of dune.h (the first 63 GiB and the top GiB of the user half), in 2 MiB
-// pages, which the dune_vm_* calls split into 4 KiB pages where a call
-// needs it. Page-table pages and dune_page_alloc's pages come from a pool
+// Memory: guest-virtual = host-virtual over both windows of dune.h (the
+// first 63 GiB and the top GiB of the user half), each page at its
+// guest-physical address (dune_va_to_pa), in 2 MiB pages, which the
+// dune_vm_* calls split into 4 KiB pages where a call needs it. Page-table pages and dune_page_alloc's pages come from a pool
 // the library maps at DUNE_POOL_BASE.
 //
 // System calls: in ring 0, `syscall` reaches the library's stub, which
