@@ -75,7 +75,7 @@ def view(boot, name):
 
 
 @test(20, "page tables: map, lookup, walk, mprotect with a fault the handler serves, dirty bits, "
-      "clone, unmap", parent=test_libdune)
+      "clone, unmap, 2 MiB pages", parent=test_libdune)
 def test_vm(ctx, boot):
     v, t = view(boot, "vm"), boot.choices["vm"]
     va = 0x100000000000
@@ -92,7 +92,9 @@ def test_vm(ctx, boot):
         "libdunetest: unmap: read 0xdead, 1 fault at 0x%x, error 0x0; lookup 0, entry 0x0"
         % (va + 0x1000),
         "libdunetest: lookup without a table: -%d" % ENOENT,
-        "libdunetest: after unmap: 0 pages; pool: 3 pages more in use than at the start "
+        "libdunetest: 2 MiB page: 0, 1 leaf (1 of 2 MiB), reads the program 1; after unmapping "
+        "4 KiB of it: 511 leaves (0 of 2 MiB)",
+        "libdunetest: after unmap: 0 pages; pool: 5 pages more in use than at the start "
         "(the tables made)"], v.matching(r"libdunetest: "), "what the page tables did")
     ended(v, 0, "libdunetest")
 

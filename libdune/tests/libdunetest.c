@@ -2,8 +2,9 @@
 // grader/lab8.py check every line "libdunetest: ...").
 //
 //   vm TOKEN     page tables: map, lookup, page walk, mprotect with a page
-//                fault the registered handler serves, dirty bits, unmap,
-//                clone; the pool gets its pages back
+//                fault the registered handler serves, dirty bits, clone,
+//                unmap, a 2 MiB page split by an unmap; the pool gets its
+//                pages back (but the tables made)
 //   user TOKEN   ring 3: a system call the handler answers, one passed
 //                through, a page fault, a privileged instruction and exit,
 //                each back in the library; `syscall` in ring 0
@@ -70,6 +71,16 @@ static int count_page(const void *arg, ptent_t *pte, void *va)
 	uint64_t *offsets = (uint64_t *)arg;
 
 	offsets[1 + offsets[0]++] = (uint64_t)va - VA_TEST;
+	return 0;
+}
+
+// Counts leaves in arg[0], 2 MiB ones in arg[1].
+static int count_leaf(const void *arg, ptent_t *pte, void *va)
+{
+	uint64_t *count = (uint64_t *)arg;
+
+	count[0]++;
+	count[1] += !!(*pte & PTE_PS);
 	return 0;
 }
 
@@ -141,6 +152,21 @@ static int vm(void)
 		    "lookup %d, entry 0x%lx\n", value, faults, fault_addr, fault_error, err, *pte);
 	err = dune_vm_lookup(pgroot, (void *)(VA_TEST + (1ul << 30)), CREATE_NONE, &pte);
 	dune_printf("libdunetest: lookup without a table: %d\n", err);
+
+	// A 2 MiB page: one leaf; unmapping a 4 KiB page of it splits it.
+	uintptr_t big = VA_TEST + (1ul << 30);
+	err = dune_vm_map_phys(pgroot, (void *)big, BIG_PGSIZE, (void *)0x400000,
+			       PERM_R | PERM_X | PERM_BIG);
+	uint64_t leaves[2] = { 0 };
+	dune_vm_page_walk(pgroot, (void *)big, (void *)(big + BIG_PGSIZE - 1), count_leaf, leaves);
+	int same = *(volatile uint64_t *)(big + 0x1008) == *(volatile uint64_t *)0x401008;
+	dune_vm_unmap(pgroot, (void *)(big + PGSIZE), PGSIZE);
+	uint64_t split[2] = { 0 };
+	dune_vm_page_walk(pgroot, (void *)big, (void *)(big + BIG_PGSIZE - 1), count_leaf, split);
+	dune_printf("libdunetest: 2 MiB page: %d, %lu leaf (%lu of 2 MiB), reads the program %d; "
+		    "after unmapping 4 KiB of it: %lu leaves (%lu of 2 MiB)\n", err, leaves[0],
+		    leaves[1], same, split[0], split[1]);
+	dune_vm_unmap(pgroot, (void *)big, BIG_PGSIZE);
 
 	dune_vm_unmap(pgroot, (void *)VA_TEST, 4 * PGSIZE);
 	offsets[0] = 0;
