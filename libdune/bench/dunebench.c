@@ -11,14 +11,15 @@
 //                 handler and back: SIGSEGV natively, its own IDT in Dune mode
 //   appel1        prot1 + trap + unprot (Appel and Li, ASPLOS 1991)
 //   appel2        protN + trap + unprot for each of the N pages
-//   sthread       a new address space: fork + exit + wait natively; in
-//                 Dune mode a copy of a compartment's page tables
-//                 (dune_vm_clone) and its end (dune_vm_free)
+//   sthread       a new address space that runs and ends: fork + exit +
+//                 wait natively; in Dune mode an sthread created from a
+//                 policy, run to its exit and ended (libdune/apps/sthread.h)
 // Cycles from the TSC; instructions from performance counter 0 when the
 // kernel says every CPU has one ("counters"). Printed only: timings are
 // not for tests to assert, only the direction (docs/libdune.md).
 #include "arch/regs.h"
 #include "arch/x86.h"
+#include "libdune/apps/sthread.h"
 #include "libdune/dune.h"
 #include "ulib.h"
 
@@ -241,28 +242,24 @@ static void bench_appel_li(int mode)
 
 // -- a new address space --
 
-// An sthread's page tables (libdune/apps/sthreads.c): only the memory
-// its policy names, here the program's 2 MiB around its code and data
-// and the 2 MiB around the stack, in 2 MiB pages.
-static ptent_t *compartment_template(void)
+static void nothing(uint64_t arg)
 {
-	struct page *pg = dune_page_alloc();
-	ptent_t *root = pg ? (ptent_t *)dune_page2pa(pg) : NULL;
-	uintptr_t code = 0x400000 & ~(BIG_PGSIZE - 1), sp = (uintptr_t)&root & ~(BIG_PGSIZE - 1);
-
-	if (root != NULL)
-		memset(root, 0, PGSIZE);
-	if (root == NULL ||
-	    dune_vm_map_pages(root, (void *)code, BIG_PGSIZE, PERM_R | PERM_W | PERM_X | PERM_BIG) ||
-	    dune_vm_map_pages(root, (void *)sp, BIG_PGSIZE, PERM_R | PERM_W | PERM_BIG))
-		return NULL;
-	return root;
+	exit(0);
 }
 
 static void bench_sthread(int mode)
 {
+	static const enum sthread_tag_mode modes[1] = { TAG_COW };
+	struct sthread tpl, c;
 	int status;
-	ptent_t *template = mode == 1 ? compartment_template() : NULL;
+
+	if (mode == 1) {
+		sthread_init();
+		if (sthread_tag_new(0) == 0 || sthread_policy(&tpl, modes, 1)) {
+			dune_printf("bench.dune: no memory for an sthread\n");
+			return;
+		}
+	}
 	struct sample s = now();
 
 	for (int i = 0; i < FORKS; i++) {
@@ -271,17 +268,19 @@ static void bench_sthread(int mode)
 				exit(0);
 			wait(&status);
 		} else {
-			ptent_t *copy = template ? dune_vm_clone(template) : NULL;
-			if (copy == NULL) {
-				dune_printf("bench.dune: no memory for a copy of the page tables\n");
+			if (sthread_create(&c, &tpl)) {
+				dune_printf("bench.dune: no memory for an sthread\n");
 				return;
 			}
-			dune_vm_free(copy);
+			sthread_run(&c, nothing, 0);
+			sthread_free(&c);
 		}
 	}
 	results[mode][STHREAD] = per(s, now(), FORKS);
-	if (template != NULL)
-		dune_vm_free(template);
+	if (mode == 1) {
+		sthread_free(&tpl);
+		sthread_tags_free(1);
+	}
 }
 
 static void run_all(int mode)
