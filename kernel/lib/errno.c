@@ -3,6 +3,7 @@
 const char *strerror(int error)
 {
 	switch (error < 0 ? -error : error) {
+	case EPERM: return "not permitted";
 	case ENOENT: return "no such entry";
 	case ESRCH: return "no such process";
 	case EINTR: return "interrupted";

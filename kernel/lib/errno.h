@@ -4,6 +4,7 @@
 #ifndef KERNEL_LIB_ERRNO_H
 #define KERNEL_LIB_ERRNO_H
 
+#define EPERM   1       // not permitted (a policy said no: libdune's sandbox)
 #define ENOENT  2       // no such thing
 #define ESRCH   3       // no such process or thread
 #define EINTR   4       // interrupted: the process was killed while it waited

@@ -1,6 +1,6 @@
 // Lab 7 self-tests: Dune process mode (vmx/dune/). A user program,
-// dunetest, enters Dune mode and runs in ring 0 of a vCPU on the
-// runtime of kernel/user/dune; the kernel reports how each process
+// dunetest, enters Dune mode and runs in ring 0 of a vCPU on
+// libdune (libdune/dune.h); the kernel reports how each process
 // ended and whether memory came back, so grader/lab7.py can check every
 // line.
 

@@ -137,7 +137,7 @@ int tcsetpgrp(int pgid)
 	return (int)syscall3(SYS_tcsetpgrp, (uint64_t)pgid, 0, 0);
 }
 
-int dune_enter(const struct dune_config *config)
+int dune_enter_config(const struct dune_config *config)
 {
 	return (int)syscall3(SYS_dune_enter, (uint64_t)config, 0, 0);
 }

@@ -64,9 +64,10 @@ int64_t sigreturn(const struct sigcontext *ctx);
 int clock(struct clock_reading *reading);
 
 // Dune mode (vmx/dune/dune.h): the calling thread continues in VMX
-// non-root ring 0 as config says; returns only an error.
+// non-root ring 0 as config says; returns only an error. (Programs on
+// libdune call its dune_enter instead: libdune/dune.h.)
 struct dune_config;
-int dune_enter(const struct dune_config *config);
+int dune_enter_config(const struct dune_config *config);
 
 // printf to the console (fd 1); returns the number of characters.
 int printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -1,5 +1,5 @@
-// dunetest MODE ARGS: a process in Dune mode (vmx/dune/dune.h), on the
-// ring-0 runtime of kernel/user/dune/ring0.h. Each mode prints lines
+// dunetest MODE ARGS: a process in Dune mode (vmx/dune/dune.h), on
+// libdune (libdune/dune.h). Each mode prints lines
 // "dunetest: ..." that grader/lab7.py checks exactly.
 //
 //   bad                   start states the kernel must refuse, with their errors
@@ -21,11 +21,58 @@
 //                         then munmap while a thread on another vCPU reads
 #include <stdbool.h>
 
-#include "ring0.h"
+#include "libdune/dune.h"
+#include "ulib.h"
 
 #define PAGE 4096ul
-#define SCRATCH 0x30000000ul     // inside the first GiB, which ring0.h maps
+#define SCRATCH 0x30000000ul     // inside the first GiB, which libdune maps
 #define HIGH (DUNE_STACK_VA + 0x100000ul)   // in the top GiB, far below the stack
+#define SUPERVISOR_VA 0x3FE00000ul      // an alias of the program's first page, ring 0 only
+#define PROBE_VA      0x3FC00000ul      // where probe maps the page it reads
+#define MSR_GS_BASE 0xC0000101
+
+static __attribute__((noreturn)) void quit(int status)
+{
+	dune_vmcall(SYS_exit, (uint64_t)status, 0, 0);
+	for (;;)
+		;
+}
+
+// ring0_read64(address): the 8 bytes at address; a handler that catches
+// a fault of the read (its rip is ring0_read64) may continue at
+// ring0_read64_done.
+uint64_t ring0_read64(uint64_t address);
+extern char ring0_read64_done[];
+asm(".text\n"
+    ".globl ring0_read64, ring0_read64_done\n"
+    "ring0_read64: movq (%rdi), %rax\n"
+    "ring0_read64_done: ret\n");
+
+static uint64_t rdmsr64(uint32_t msr)
+{
+	uint32_t lo, hi;
+
+	asm volatile("rdmsr" : "=a"(lo), "=d"(hi) : "c"(msr) : "memory");
+	return (uint64_t)hi << 32 | lo;
+}
+
+static void wrmsr64(uint32_t msr, uint64_t value)
+{
+	asm volatile("wrmsr" : : "c"(msr), "a"((uint32_t)value), "d"((uint32_t)(value >> 32))
+		     : "memory");
+}
+
+// Continues in ring 3 at fn(arg) on the stack [stack, stack + size).
+static __attribute__((noreturn)) void to_user(void (*fn)(uint64_t), uint64_t arg, void *stack,
+					      size_t size)
+{
+	struct dune_tf tf = {
+		.rip = (uint64_t)fn, .rdi = arg,
+		.rsp = (((uint64_t)stack + size) & ~15ul) - 8,     // as after a call
+	};
+	dune_jump_to_user(&tf);
+	quit(98);
+}
 
 static uint64_t token;
 static volatile uint64_t shared_value;
@@ -49,7 +96,7 @@ static uint64_t number(const char *s)
 
 static void try(const char *what, struct dune_config *c)
 {
-	printf("dunetest: %s: %d\n", what, dune_enter(c));
+	printf("dunetest: %s: %d\n", what, dune_enter_config(c));
 }
 
 static void bad_states(void)
@@ -61,9 +108,9 @@ static void bad_states(void)
 	};
 	struct dune_config c;
 
-	printf("dunetest: config NULL: %d\n", dune_enter(NULL));
+	printf("dunetest: config NULL: %d\n", dune_enter_config(NULL));
 	printf("dunetest: config in the kernel: %d\n",
-	       dune_enter((struct dune_config *)0xFFFFFFFF80100000ul));
+	       dune_enter_config((struct dune_config *)0xFFFFFFFF80100000ul));
 	c = good, c.flags = 1;
 	try("flags 1", &c);
 	c = good, c.rip = 0x0000800000000000ul;
@@ -96,9 +143,9 @@ static void bad_states(void)
 
 static int hello(uint64_t native_pid)
 {
-	ring0_printf("dunetest: ring %d, token %lx, shared %lx\n", ring0_cpl(), token,
+	dune_printf("dunetest: ring %d, token %lx, shared %lx\n", dune_cpl(), token,
 		     shared_value);
-	ring0_printf("dunetest: getpid %ld, native %lu\n", ring0_call(SYS_getpid, 0, 0, 0),
+	dune_printf("dunetest: getpid %ld, native %lu\n", dune_vmcall(SYS_getpid, 0, 0, 0),
 		     native_pid);
 	return (int)(token & 0x7F);
 }
@@ -107,15 +154,20 @@ static int hello(uint64_t native_pid)
 
 static volatile uint64_t user_faults;
 
-static void user_fault(struct ring0_frame *f)
-{
-	uint64_t cr2;
+static volatile uint64_t user_syscalls;
 
-	asm volatile("mov %%cr2, %0" : "=r"(cr2));
-	ring0_printf("dunetest: ring-0 handler: exception %lu from ring %lu, error 0x%lx, "
-		     "cr2 0x%lx\n", f->vector, f->cs & 3, f->error_code, cr2);
-	ring0_printf("dunetest: system calls through the ring-0 handler: %lu\n", ring0_syscalls);
-	ring0_exit(0);
+static void user_fault(uintptr_t addr, uint64_t fec, struct dune_tf *tf)
+{
+	dune_printf("dunetest: ring-0 handler: exception %lu from ring %d, error 0x%lx, "
+		    "cr2 0x%lx\n", tf->vector, dune_tf_ring(tf), fec, addr);
+	dune_printf("dunetest: system calls through the ring-0 handler: %lu\n", user_syscalls);
+	quit(0);
+}
+
+static void count_syscall(struct dune_tf *tf)
+{
+	user_syscalls++;
+	dune_passthrough_syscall(tf);
 }
 
 static void user_main(uint64_t arg)
@@ -127,22 +179,25 @@ static void user_main(uint64_t arg)
 	printf("dunetest: ring 3 getpid %d\n", getpid());
 	// A page of the process mapped for ring 0 only: a page fault for
 	// ring 3, handled in ring 0.
-	uint64_t value = *(volatile uint64_t *)(RING0_SUPERVISOR_VA + 8);
+	uint64_t value = *(volatile uint64_t *)(SUPERVISOR_VA + 8);
 	printf("dunetest: ring 3 read a supervisor page: 0x%lx\n", value);
 	exit(1);
 }
 
 static int user(uint64_t arg)
 {
-	ring0_trap_handler = user_fault;
-	ring0_to_user(user_main, arg, user_stack, sizeof(user_stack));
+	// The program's first page again, for ring 0 only.
+	dune_vm_map_phys(pgroot, (void *)SUPERVISOR_VA, PAGE, (void *)0x400000, PERM_R | PERM_W);
+	dune_register_pgflt_handler(user_fault);
+	dune_register_syscall_handler(count_syscall);
+	to_user(user_main, arg, user_stack, sizeof(user_stack));
 }
 
 // -- step --
 
 // Ring 3 sets TF: the debug trap comes after the instruction that
-// follows POPF (SDM Vol. 3A 18.3.1.4), on a trap stack the process never
-// touched, whose EPT entry the delivery itself makes the kernel fill: the
+// follows POPF (SDM Vol. 3A 18.3.1.4), on the exception stack libdune
+// gave the thread, which the process never touched, whose EPT entry the delivery itself makes the kernel fill: the
 // trap must still arrive there, not one instruction later.
 asm(".text\n"
     "step_user: pushfq; orq $0x100, (%rsp); popfq\n"
@@ -150,21 +205,20 @@ asm(".text\n"
     "step_second: nop\n"
     "step_third: ud2\n");
 extern char step_user[], step_second[], step_third[];
-static uint8_t trap_stack[4 * PAGE] __attribute__((aligned(16)));
 
-static void step_handler(struct ring0_frame *f)
+static void step_handler(struct dune_tf *tf)
 {
-	ring0_printf("dunetest: step: exception %lu from ring %lu at %s\n", f->vector, f->cs & 3,
-		     f->rip == (uint64_t)step_second ? "the second nop" :
-		     f->rip == (uint64_t)step_third ? "the ud2" : "somewhere else");
-	ring0_exit(0);
+	dune_printf("dunetest: step: exception %lu from ring %d at %s\n", tf->vector,
+		    dune_tf_ring(tf), tf->rip == (uint64_t)step_second ? "the second nop" :
+		    tf->rip == (uint64_t)step_third ? "the ud2" : "somewhere else");
+	quit(0);
 }
 
 static int step(uint64_t arg)
 {
-	ring0_set_trap_stack(trap_stack + sizeof(trap_stack));
-	ring0_trap_handler = step_handler;
-	ring0_to_user((void (*)(uint64_t))step_user, 0, user_stack, sizeof(user_stack));
+	dune_register_intr_handler(1, step_handler);
+	dune_register_intr_handler(6, step_handler);
+	to_user((void (*)(uint64_t))step_user, 0, user_stack, sizeof(user_stack));
 }
 
 // -- probe --
@@ -172,15 +226,39 @@ static int step(uint64_t arg)
 static char **probe_args;
 static int probe_count;
 
+static volatile uint64_t probe_error;
+
+static void probe_fault(uintptr_t addr, uint64_t fec, struct dune_tf *tf)
+{
+	if (tf->rip != (uint64_t)ring0_read64) {
+		dune_printf("dunetest: unexpected page fault at 0x%lx, rip 0x%lx\n", addr, tf->rip);
+		quit(99);
+	}
+	probe_error = fec + 1;
+	tf->rip = (uint64_t)ring0_read64_done;
+}
+
+// Maps PROBE_VA to the page of guest-physical gpa and reads the 8 bytes
+// at gpa there. Returns 0 and sets *value, or the page-fault error code + 1.
+static uint64_t probe_one(uint64_t gpa, uint64_t *value)
+{
+	dune_vm_map_phys(pgroot, (void *)PROBE_VA, PAGE, (void *)(gpa & ~(PAGE - 1)), PERM_R);
+	probe_error = 0;
+	*value = ring0_read64(PROBE_VA + (gpa & (PAGE - 1)));
+	dune_vm_unmap(pgroot, (void *)PROBE_VA, PAGE);
+	return probe_error;
+}
+
 static int probe(uint64_t arg)
 {
+	dune_register_pgflt_handler(probe_fault);
 	for (int i = 0; i < probe_count; i++) {
 		uint64_t gpa = number(probe_args[i]), value = 0;
-		uint64_t error = ring0_probe(gpa, &value);
+		uint64_t error = probe_one(gpa, &value);
 		if (error)
-			ring0_printf("dunetest: probe 0x%lx: page fault, error 0x%lx\n", gpa, error - 1);
+			dune_printf("dunetest: probe 0x%lx: page fault, error 0x%lx\n", gpa, error - 1);
 		else
-			ring0_printf("dunetest: probe 0x%lx: read 0x%lx\n", gpa, value);
+			dune_printf("dunetest: probe 0x%lx: read 0x%lx\n", gpa, value);
 	}
 	return 0;
 }
@@ -193,20 +271,21 @@ static int crash(uint64_t arg)
 {
 	struct __attribute__((packed)) { uint16_t limit; uint64_t base; } none = { 0, 0 };
 
+	dune_printf("dunetest: page tables at 0x%lx\n", dune_va_to_pa((uint64_t)pgroot));
 	if (arg == 1) {
-		ring0_printf("dunetest: setting CR4.VMXE\n");
+		dune_printf("dunetest: setting CR4.VMXE\n");
 		asm volatile("mov %%cr4, %%rax; or $0x2000, %%rax; mov %%rax, %%cr4" ::: "rax");
 	} else if (arg == 2) {
-		ring0_printf("dunetest: hlt\n");
+		dune_printf("dunetest: hlt\n");
 		asm volatile("hlt");
 	} else if (arg == 3) {
 		// A page table the process does not have: the CPU's own walk
 		// meets an EPT violation, which is no fault of a page.
-		ring0_printf("dunetest: a page table at guest-physical 0x100000\n");
-		ring0_pml4[1] = 0x100000 | 7;
+		dune_printf("dunetest: a page table at guest-physical 0x100000\n");
+		pgroot[1] = 0x100000 | 7;
 		ring0_read64(0x8000000000ul);
 	} else {
-		ring0_printf("dunetest: loading an empty IDT, then ud2\n");
+		dune_printf("dunetest: loading an empty IDT, then ud2\n");
 		asm volatile("lidt %0; ud2" : : "m"(none));
 	}
 	return 0;
@@ -214,15 +293,14 @@ static int crash(uint64_t arg)
 
 // -- calls --
 
-static void gp_handler(struct ring0_frame *f)
+static void gp_handler(struct dune_tf *tf)
 {
-	ring0_printf("dunetest: exception %lu at the rdmsr, error 0x%lx\n", f->vector, f->error_code);
-	f->rip += 2;    // past rdmsr
+	dune_printf("dunetest: exception %lu at the rdmsr, error 0x%lx\n", tf->vector, tf->err);
+	tf->rip += 2;   // past rdmsr
 }
 
 #define MSR_LSTAR 0xC0000082
 #define MSR_FS_BASE 0xC0000100
-#define MSR_GS_BASE 0xC0000101
 #define MSR_KERNEL_GS_BASE 0xC0000102
 #define KGS_VALUE 0x0000123456789000ul
 #define FS_VALUE  0x00007F0000001000ul
@@ -232,28 +310,31 @@ static int calls(uint64_t arg)
 	struct dune_config c = { 0 };
 	uint32_t lo, hi;
 
-	ring0_printf("dunetest: vmcall 1000: %ld\n", ring0_call(1000, 0, 0, 0));
-	ring0_printf("dunetest: vmcall -1: %ld\n", ring0_call(-1ul, 0, 0, 0));
-	ring0_printf("dunetest: dune_enter again: %ld\n",
-		     ring0_call(SYS_dune_enter, (uint64_t)&c, 0, 0));
-	ring0_printf("dunetest: write of a kernel address: %ld\n",
-		     ring0_call(SYS_write, 1, 0xFFFFFFFF80100000ul, 16));
-	// LSTAR is the vCPU's own: it reads back what ring0_main wrote.
-	extern char ring0_syscall_entry[];
-	ring0_printf("dunetest: lstar is the ring-0 handler: %d\n",
-		     ring0_rdmsr(MSR_LSTAR) == (uint64_t)ring0_syscall_entry);
+	dune_printf("dunetest: vmcall 1000: %ld\n", dune_vmcall(1000, 0, 0, 0));
+	dune_printf("dunetest: vmcall -1: %ld\n", dune_vmcall(-1ul, 0, 0, 0));
+	dune_printf("dunetest: dune_enter again: %ld\n",
+		     dune_vmcall(SYS_dune_enter, (uint64_t)&c, 0, 0));
+	dune_printf("dunetest: write of a kernel address: %ld\n",
+		     dune_vmcall(SYS_write, 1, 0xFFFFFFFF80100000ul, 16));
+	// LSTAR is the vCPU's own: it reads back what libdune wrote.
+	extern char dune_syscall_entry[];
+	dune_printf("dunetest: lstar is the ring-0 handler: %d\n",
+		    rdmsr64(MSR_LSTAR) == (uint64_t)dune_syscall_entry);
 	// SWAPGS changes KERNEL_GS_BASE in the CPU, without an exit; the
-	// kernel keeps it (and FS base) while other processes run.
-	ring0_wrmsr(MSR_KERNEL_GS_BASE, KGS_VALUE);
-	ring0_wrmsr(MSR_FS_BASE, FS_VALUE);
+	// kernel keeps it (and FS base) while other processes run. (GS base
+	// is libdune's: swapped back after.)
+	uint64_t gs = rdmsr64(MSR_GS_BASE);
+	wrmsr64(MSR_KERNEL_GS_BASE, KGS_VALUE);
+	wrmsr64(MSR_FS_BASE, FS_VALUE);
 	asm volatile("swapgs" ::: "memory");
-	ring0_call(SYS_sleep, 2, 0, 0);
-	ring0_printf("dunetest: after swapgs and a sleep: gs base %d, kernel gs base %d, fs base %d\n",
-		     ring0_rdmsr(MSR_GS_BASE) == KGS_VALUE, ring0_rdmsr(MSR_KERNEL_GS_BASE) == 0,
-		     ring0_rdmsr(MSR_FS_BASE) == FS_VALUE);
-	ring0_trap_handler = gp_handler;
+	dune_vmcall(SYS_sleep, 2, 0, 0);
+	dune_printf("dunetest: after swapgs and a sleep: gs base %d, kernel gs base %d, fs base %d\n",
+		    rdmsr64(MSR_GS_BASE) == KGS_VALUE, rdmsr64(MSR_KERNEL_GS_BASE) == gs,
+		    rdmsr64(MSR_FS_BASE) == FS_VALUE);
+	asm volatile("swapgs" ::: "memory");
+	dune_register_intr_handler(13, gp_handler);
 	asm volatile("rdmsr" : "=a"(lo), "=d"(hi) : "c"(0x1B) : "memory");  // IA32_APIC_BASE
-	ring0_trap_handler = NULL;
+	dune_register_intr_handler(13, NULL);
 	return 0;
 }
 
@@ -261,18 +342,15 @@ static int calls(uint64_t arg)
 
 static volatile uint64_t fault_error, fault_address;
 
-static void expect_fault(struct ring0_frame *f)
+static void expect_fault(uintptr_t addr, uint64_t fec, struct dune_tf *tf)
 {
-	uint64_t cr2;
-
-	asm volatile("mov %%cr2, %0" : "=r"(cr2));
-	if (f->vector != 14 || f->rip != (uint64_t)ring0_read64) {
-		ring0_printf("dunetest: unexpected exception %lu at 0x%lx\n", f->vector, f->rip);
-		ring0_exit(99);
+	if (tf->rip != (uint64_t)ring0_read64) {
+		dune_printf("dunetest: unexpected exception %lu at 0x%lx\n", tf->vector, tf->rip);
+		quit(99);
 	}
-	fault_error = f->error_code + 1;
-	fault_address = cr2;
-	f->rip = (uint64_t)ring0_read64_done;
+	fault_error = fec + 1;
+	fault_address = addr;
+	tf->rip = (uint64_t)ring0_read64_done;
 }
 
 // Reads va from ring 0; prints what came.
@@ -281,51 +359,48 @@ static void read_at(const char *what, uint64_t va)
 	fault_error = 0;
 	uint64_t value = ring0_read64(va);
 	if (fault_error)
-		ring0_printf("dunetest: %s: page fault at 0x%lx, error 0x%lx\n", what,
+		dune_printf("dunetest: %s: page fault at 0x%lx, error 0x%lx\n", what,
 			     fault_address, fault_error - 1);
 	else
-		ring0_printf("dunetest: %s: read 0x%lx\n", what, value);
+		dune_printf("dunetest: %s: read 0x%lx\n", what, value);
 }
 
 static void write_at(const char *what, uint64_t va, uint64_t value)
 {
 	*(volatile uint64_t *)va = value;
-	ring0_printf("dunetest: %s: wrote 0x%lx\n", what, value);
+	dune_printf("dunetest: %s: wrote 0x%lx\n", what, value);
 }
 
-static void wp_handler(struct ring0_frame *f)
+static void wp_handler(uintptr_t addr, uint64_t fec, struct dune_tf *tf)
 {
-	uint64_t cr2;
-
-	asm volatile("mov %%cr2, %0" : "=r"(cr2));
-	ring0_printf("dunetest: write fault at 0x%lx, error 0x%lx\n", cr2, f->error_code);
-	ring0_exit(0);
+	dune_printf("dunetest: write fault at 0x%lx, error 0x%lx\n", addr, fec);
+	quit(0);
 }
 
 static int coherence(uint64_t arg)
 {
-	ring0_trap_handler = expect_fault;
+	dune_register_pgflt_handler(expect_fault);
 	*(volatile uint64_t *)SCRATCH = token;
 	read_at("scratch", SCRATCH);
-	ring0_printf("dunetest: munmap: %ld\n", ring0_call(SYS_munmap, SCRATCH, PAGE, 0));
+	dune_printf("dunetest: munmap: %ld\n", dune_vmcall(SYS_munmap, SCRATCH, PAGE, 0));
 	read_at("scratch after munmap", SCRATCH);
-	ring0_printf("dunetest: map: %ld\n", ring0_call(SYS_map, SCRATCH, PAGE, PROT_READ | PROT_WRITE));
+	dune_printf("dunetest: map: %ld\n", dune_vmcall(SYS_map, SCRATCH, PAGE, PROT_READ | PROT_WRITE));
 	read_at("scratch mapped again", SCRATCH);
 
 	// sbrk: grow, write, shrink: the pages are gone.
-	uint64_t old = (uint64_t)ring0_call(SYS_sbrk, 2 * PAGE, 0, 0);
+	uint64_t old = (uint64_t)dune_vmcall(SYS_sbrk, 2 * PAGE, 0, 0);
 	uint64_t page = (old + PAGE - 1) & ~(PAGE - 1);
 	*(volatile uint64_t *)page = token + 1;
 	read_at("heap", page);
-	ring0_call(SYS_sbrk, -(2 * PAGE), 0, 0);
+	dune_vmcall(SYS_sbrk, -(2 * PAGE), 0, 0);
 	read_at("heap after shrink", page);
 
 	// The stack window: a page of the top GiB, whose guest-physical
 	// address is not its host-virtual one.
-	ring0_printf("dunetest: high map: %ld\n", ring0_call(SYS_map, HIGH, PAGE, PROT_READ | PROT_WRITE));
+	dune_printf("dunetest: high map: %ld\n", dune_vmcall(SYS_map, HIGH, PAGE, PROT_READ | PROT_WRITE));
 	*(volatile uint64_t *)HIGH = token + 3;
 	read_at("high", HIGH);
-	ring0_printf("dunetest: high munmap: %ld\n", ring0_call(SYS_munmap, HIGH, PAGE, 0));
+	dune_printf("dunetest: high munmap: %ld\n", dune_vmcall(SYS_munmap, HIGH, PAGE, 0));
 	read_at("high after munmap", HIGH);
 
 	// copy on write: a child writes its copy; the parent keeps its own.
@@ -335,31 +410,31 @@ static int coherence(uint64_t arg)
 	static volatile uint64_t kernel_written;
 	static int hold[2], pass[2];
 	kernel_written = token + 4;
-	ring0_call(SYS_pipe, (uint64_t)hold, 0, 0);
-	ring0_call(SYS_pipe, (uint64_t)pass, 0, 0);
+	dune_vmcall(SYS_pipe, (uint64_t)hold, 0, 0);
+	dune_vmcall(SYS_pipe, (uint64_t)pass, 0, 0);
 	shared_value = token;
-	int64_t pid = ring0_call(SYS_fork, 0, 0, 0);
+	int64_t pid = dune_vmcall(SYS_fork, 0, 0, 0);
 	if (pid == 0) {
 		char c;
-		ring0_call(SYS_read, (uint64_t)hold[0], (uint64_t)&c, 1);
+		dune_vmcall(SYS_read, (uint64_t)hold[0], (uint64_t)&c, 1);
 		shared_value = token + 2;
-		ring0_printf("dunetest: child in ring %d wrote 0x%lx\n", ring0_cpl(), shared_value);
-		ring0_exit(7);
+		dune_printf("dunetest: child in ring %d wrote 0x%lx\n", dune_cpl(), shared_value);
+		quit(7);
 	}
 	uint64_t value = token + 5;
-	ring0_call(SYS_write, (uint64_t)pass[1], (uint64_t)&value, sizeof(value));
-	ring0_call(SYS_read, (uint64_t)pass[0], (uint64_t)&kernel_written, sizeof(value));
+	dune_vmcall(SYS_write, (uint64_t)pass[1], (uint64_t)&value, sizeof(value));
+	dune_vmcall(SYS_read, (uint64_t)pass[0], (uint64_t)&kernel_written, sizeof(value));
 	read_at("a page the kernel wrote through copy on write", (uint64_t)&kernel_written);
-	ring0_call(SYS_write, (uint64_t)hold[1], (uint64_t)"x", 1);
+	dune_vmcall(SYS_write, (uint64_t)hold[1], (uint64_t)"x", 1);
 	int status = -1;
-	int64_t waited = ring0_call(SYS_wait, (uint64_t)&status, 0, 0);
-	ring0_printf("dunetest: wait: child %s, status %d; the parent's copy 0x%lx\n",
+	int64_t waited = dune_vmcall(SYS_wait, (uint64_t)&status, 0, 0);
+	dune_printf("dunetest: wait: child %s, status %d; the parent's copy 0x%lx\n",
 		     waited == pid ? "found" : "missing", status, shared_value);
 
 	// mprotect: read-only now, then a write faults.
-	ring0_printf("dunetest: mprotect: %ld\n", ring0_call(SYS_mprotect, SCRATCH, PAGE, PROT_READ));
+	dune_printf("dunetest: mprotect: %ld\n", dune_vmcall(SYS_mprotect, SCRATCH, PAGE, PROT_READ));
 	read_at("scratch read-only", SCRATCH);
-	ring0_trap_handler = wp_handler;
+	dune_register_pgflt_handler(wp_handler);
 	write_at("scratch read-only", SCRATCH, token);
 	return 1;
 }
@@ -372,12 +447,12 @@ static int bench(uint64_t n)
 
 	if (n == 0)
 		n = 1000;
-	ring0_call(SYS_getpid, 0, 0, 0);
+	dune_vmcall(SYS_getpid, 0, 0, 0);
 	asm volatile("rdtsc; shl $32, %%rdx; or %%rdx, %%rax" : "=a"(start) : : "rdx");
 	for (uint64_t i = 0; i < n; i++)
-		ring0_call(SYS_getpid, 0, 0, 0);
+		dune_vmcall(SYS_getpid, 0, 0, 0);
 	asm volatile("rdtsc; shl $32, %%rdx; or %%rdx, %%rax" : "=a"(end) : : "rdx");
-	ring0_printf("dunetest: bench: getpid by VMCALL %lu cycles\n", (end - start) / n);
+	dune_printf("dunetest: bench: getpid by VMCALL %lu cycles\n", (end - start) / n);
 	return 0;
 }
 
@@ -385,7 +460,7 @@ static int bench(uint64_t n)
 
 static int spin(uint64_t arg)
 {
-	ring0_printf("dunetest: spinning in ring 0\n");
+	dune_printf("dunetest: spinning in ring 0\n");
 	for (;;)
 		asm volatile("pause");
 	return 0;
@@ -397,26 +472,26 @@ static char *fork_word;
 
 static int fork_exec(uint64_t arg)
 {
-	int64_t pid = ring0_call(SYS_fork, 0, 0, 0);
+	int64_t pid = dune_vmcall(SYS_fork, 0, 0, 0);
 
 	if (pid == 0) {
-		ring0_printf("dunetest: child: ring %d, fork returned 0\n", ring0_cpl());
+		dune_printf("dunetest: child: ring %d, fork returned 0\n", dune_cpl());
 		char *argv[] = { "echo", fork_word, NULL };
-		int64_t err = ring0_call(SYS_exec, (uint64_t)"echo", (uint64_t)argv, 0);
-		ring0_printf("dunetest: child: exec failed: %ld\n", err);
-		ring0_exit(1);
+		int64_t err = dune_vmcall(SYS_exec, (uint64_t)"echo", (uint64_t)argv, 0);
+		dune_printf("dunetest: child: exec failed: %ld\n", err);
+		quit(1);
 	}
 	int status = -1;
-	int64_t waited = ring0_call(SYS_wait, (uint64_t)&status, 0, 0);
-	ring0_printf("dunetest: parent: ring %d, child %s, status %d\n", ring0_cpl(),
+	int64_t waited = dune_vmcall(SYS_wait, (uint64_t)&status, 0, 0);
+	dune_printf("dunetest: parent: ring %d, child %s, status %d\n", dune_cpl(),
 		     waited == pid && pid > 0 ? "waited for" : "missing", status);
 	// exec of a program that does not exist fails and stays in Dune mode;
 	// then the parent leaves Dune mode by exec too.
 	char *argv[] = { "echo", fork_word, "again", NULL };
-	ring0_printf("dunetest: parent: exec of nosuch: %ld\n",
-		     ring0_call(SYS_exec, (uint64_t)"nosuch", (uint64_t)argv, 0));
-	int64_t err = ring0_call(SYS_exec, (uint64_t)"echo", (uint64_t)argv, 0);
-	ring0_printf("dunetest: parent: exec failed: %ld\n", err);
+	dune_printf("dunetest: parent: exec of nosuch: %ld\n",
+		     dune_vmcall(SYS_exec, (uint64_t)"nosuch", (uint64_t)argv, 0));
+	int64_t err = dune_vmcall(SYS_exec, (uint64_t)"echo", (uint64_t)argv, 0);
+	dune_printf("dunetest: parent: exec failed: %ld\n", err);
 	return 1;
 }
 
@@ -424,7 +499,6 @@ static int fork_exec(uint64_t arg)
 
 #define MAX_THREADS 4
 static uint8_t thread_stacks[MAX_THREADS][4 * PAGE] __attribute__((aligned(16)));
-static uint8_t ring0_stacks[MAX_THREADS][4 * PAGE] __attribute__((aligned(16)));
 static volatile uint64_t counter, increments;
 
 static int (*thread_fn)(uint64_t i);
@@ -439,9 +513,9 @@ static int add(uint64_t i)
 		uint64_t n = increments / ROUNDS + (round < increments % ROUNDS ? 1 : 0);
 		while (n-- > 0)
 			__atomic_fetch_add(&counter, 1, __ATOMIC_RELAXED);
-		ring0_call(SYS_sleep, 1, 0, 0);
+		dune_vmcall(SYS_sleep, 1, 0, 0);
 	}
-	ring0_call(SYS_thread_exit, 100 + i, 0, 0);
+	dune_vmcall(SYS_thread_exit, 100 + i, 0, 0);
 	return 0;
 }
 
@@ -449,9 +523,12 @@ static int add(uint64_t i)
 // and enters Dune mode itself, with a vCPU of its own.
 static void thread_main(uint64_t i)
 {
-	int err = ring0_enter_thread(thread_fn, i, ring0_stacks[i], sizeof(ring0_stacks[i]));
-	printf("dunetest: thread %lu: dune_enter failed: %d\n", i, err);
-	thread_exit(1);
+	int err = dune_enter();
+	if (err) {
+		printf("dunetest: thread %lu: dune_enter failed: %d\n", i, err);
+		thread_exit(1);
+	}
+	quit(thread_fn(i));
 }
 
 // A thread that reads the scratch page until it faults: once munmap has
@@ -460,16 +537,16 @@ static volatile int reader_running, unmapped;
 
 static int reader(uint64_t i)
 {
-	ring0_trap_handler = expect_fault;
+	dune_register_pgflt_handler(expect_fault);
 	reader_running = 1;
 	for (;;) {
 		int after = unmapped;
 		fault_error = 0;
 		ring0_read64(SCRATCH);
 		if (fault_error)
-			ring0_call(SYS_thread_exit, 1, 0, 0);
+			dune_vmcall(SYS_thread_exit, 1, 0, 0);
 		if (after)
-			ring0_call(SYS_thread_exit, 2, 0, 0);   // a stale translation
+			dune_vmcall(SYS_thread_exit, 2, 0, 0);   // a stale translation
 	}
 	return 0;
 }
@@ -480,27 +557,27 @@ static int threads(uint64_t n)
 
 	thread_fn = add;
 	for (uint64_t i = 0; i < n; i++)
-		tids[i] = ring0_call(SYS_clone, (uint64_t)thread_main,
+		tids[i] = dune_vmcall(SYS_clone, (uint64_t)thread_main,
 				     (uint64_t)thread_stacks[i] + sizeof(thread_stacks[i]) - 8, i);
 	for (uint64_t i = 0; i < n; i++) {
 		int value = -1;
-		int64_t err = ring0_call(SYS_join, (uint64_t)tids[i], (uint64_t)&value, 0);
-		ring0_printf("dunetest: thread %lu: join %ld, value %d\n", i, err, value);
+		int64_t err = dune_vmcall(SYS_join, (uint64_t)tids[i], (uint64_t)&value, 0);
+		dune_printf("dunetest: thread %lu: join %ld, value %d\n", i, err, value);
 	}
-	ring0_printf("dunetest: counter %lu\n", counter);
+	dune_printf("dunetest: counter %lu\n", counter);
 
 	thread_fn = reader;
-	int64_t tid = ring0_call(SYS_clone, (uint64_t)thread_main,
+	int64_t tid = dune_vmcall(SYS_clone, (uint64_t)thread_main,
 				 (uint64_t)thread_stacks[0] + sizeof(thread_stacks[0]) - 8, 0);
 	while (!reader_running)
 		asm volatile("pause");
 	for (int i = 0; i < 100000; i++)
 		asm volatile("pause");
-	int64_t err = ring0_call(SYS_munmap, SCRATCH, PAGE, 0);
+	int64_t err = dune_vmcall(SYS_munmap, SCRATCH, PAGE, 0);
 	unmapped = 1;
 	int value = -1;
-	ring0_call(SYS_join, (uint64_t)tid, (uint64_t)&value, 0);
-	ring0_printf("dunetest: munmap %ld under a reader: %s\n", err,
+	dune_vmcall(SYS_join, (uint64_t)tid, (uint64_t)&value, 0);
+	dune_printf("dunetest: munmap %ld under a reader: %s\n", err,
 		     value == 1 ? "it faulted, no read after munmap returned" :
 		     value == 2 ? "it read the page after munmap returned" : "it did not end");
 	return 0;
@@ -557,7 +634,12 @@ int main(int argc, char **argv)
 	} else {
 		return usage();
 	}
-	int err = ring0_enter(fn, arg);
-	printf("dunetest: dune_enter failed: %d\n", err);
-	return 1;
+	int err = dune_init(true);
+	if (!err)
+		err = dune_enter();
+	if (err) {
+		printf("dunetest: dune_enter failed: %d\n", err);
+		return 1;
+	}
+	quit(fn(arg));
 }

@@ -1,0 +1,280 @@
+// gc TOKEN: what a garbage collector asks of the memory system (Appel and
+// Li, ASPLOS 1991), natively and with libdune, as in the Dune paper:
+// which pages of its heap did the mutator write since the last
+// collection? Three ways, each reporting the same pages:
+//   native      mprotect the heap read-only; SIGSEGV on each first write,
+//               the handler records the page and unprotects it
+//   dune-prot   the same with the process's own page tables
+//               (dune_vm_mprotect) and its own page-fault handler
+//   dune-dirty  no faults at all: clear the dirty bits of the heap's
+//               page-table entries, and read them back after (a page walk)
+// The mutator writes page i of HEAP_PAGES when bit i % 37 of TOKEN is
+// set. Then the Appel-Li primitives, timed both ways: prot1, trap,
+// unprot, protN, appel1, appel2.
+#include "arch/x86.h"
+#include "lib/printfmt.h"
+#include "libdune/dune.h"
+#include "ulib.h"
+
+#define HEAP_VA     0x60000000ul
+#define HEAP_PAGES  64
+#define ROUNDS      200
+#define STORE_LENGTH 3  // movq %rax, (%rdi)
+
+static uint64_t token;
+static volatile char *const heap = (volatile char *)HEAP_VA;
+static bool dirty[HEAP_PAGES];
+static int next_to_protect;
+
+void write_and_skip(volatile char *p);
+asm(".text\n"
+    "write_and_skip:\n"
+    "	movq %rax, (%rdi)\n"
+    "	ret\n");
+
+static bool in_dune(void)
+{
+	return dune_cpl() == 0;
+}
+
+static void protect(uintptr_t va, size_t len, bool writable)
+{
+	if (in_dune())
+		dune_vm_mprotect(pgroot, (void *)va, len, PERM_R | (writable ? PERM_W : 0));
+	else
+		mprotect((void *)va, len, PROT_READ | (writable ? PROT_WRITE : 0));
+}
+
+// -- the write barrier by protection --
+
+static void record(uintptr_t addr)
+{
+	uintptr_t page = PGADDR(addr);
+
+	dirty[(page - HEAP_VA) / PGSIZE] = true;
+	protect(page, PGSIZE, true);
+}
+
+static void native_record(int sig, struct siginfo *info, struct sigcontext *ctx)
+{
+	record(info->addr);
+}
+
+static void dune_record(uintptr_t addr, uint64_t fec, struct dune_tf *tf)
+{
+	record(addr);
+}
+
+static void mutate(void)
+{
+	for (int i = 0; i < HEAP_PAGES; i++)
+		if ((token >> (i % 37)) & 1)
+			heap[i * PGSIZE + 8] = (char)i;
+	for (int i = 0; i < HEAP_PAGES; i++)      // reads never count
+		(void)heap[i * PGSIZE];
+}
+
+static void report(const char *how, uint64_t cycles)
+{
+	char line[400];
+	int n = 0, count = 0;
+
+	for (int i = 0; i < HEAP_PAGES; i++)
+		count += dirty[i];
+	n += snprintf(line + n, sizeof(line) - n, "gc: %s: %d pages written:", how, count);
+	for (int i = 0; i < HEAP_PAGES && n < (int)sizeof(line) - 4; i++)
+		if (dirty[i])
+			n += snprintf(line + n, sizeof(line) - n, " %d", i);
+	if (in_dune())
+		dune_printf("%s\n", line);
+	else
+		printf("%s\n", line);
+	if (in_dune())
+		dune_printf("gc: %s: %lu cycles for the collection's write barrier\n", how, cycles);
+	else
+		printf("gc: %s: %lu cycles for the collection's write barrier\n", how, cycles);
+}
+
+static void by_protection(const char *how)
+{
+	memset(dirty, 0, sizeof(dirty));
+	uint64_t start = rdtsc();
+	protect(HEAP_VA, HEAP_PAGES * PGSIZE, false);
+	if (in_dune())
+		dune_register_pgflt_handler(dune_record);
+	else
+		sigaction(SIGSEGV, native_record);
+	mutate();
+	uint64_t end = rdtsc();
+	report(how, end - start);
+}
+
+// -- the write barrier by dirty bits --
+
+static int clear_dirty(const void *arg, ptent_t *pte, void *va)
+{
+	*pte &= ~PTE_D;
+	dune_flush_tlb_one((uintptr_t)va);
+	return 0;
+}
+
+static int collect_dirty(const void *arg, ptent_t *pte, void *va)
+{
+	if (*pte & PTE_D)
+		dirty[((uintptr_t)va - HEAP_VA) / PGSIZE] = true;
+	return 0;
+}
+
+static void by_dirty_bits(void)
+{
+	void *end_va = (void *)(HEAP_VA + HEAP_PAGES * PGSIZE - 1);
+
+	memset(dirty, 0, sizeof(dirty));
+	dune_register_pgflt_handler(NULL);
+	protect(HEAP_VA, HEAP_PAGES * PGSIZE, true);    // 4 KiB entries, each with its bit
+	uint64_t start = rdtsc();
+	dune_vm_page_walk(pgroot, (void *)HEAP_VA, end_va, clear_dirty, NULL);
+	mutate();
+	dune_vm_page_walk(pgroot, (void *)HEAP_VA, end_va, collect_dirty, NULL);
+	uint64_t end = rdtsc();
+	report("dune-dirty", end - start);
+}
+
+// -- the Appel-Li primitives --
+
+enum { PROT1, TRAP, UNPROT, PROTN, APPEL1, APPEL2, PRIMS };
+static const char *const prim_names[PRIMS] = { "prot1", "trap", "unprot", "protN", "appel1",
+					       "appel2" };
+static uint64_t prims[2][PRIMS];
+
+static void native_skip(int sig, struct siginfo *info, struct sigcontext *ctx)
+{
+	ctx->rip += STORE_LENGTH;
+}
+
+static void dune_skip(uintptr_t addr, uint64_t fec, struct dune_tf *tf)
+{
+	tf->rip += STORE_LENGTH;
+}
+
+static void unprotect_and_protect(uintptr_t addr)
+{
+	protect(PGADDR(addr), PGSIZE, true);
+	protect(HEAP_VA + next_to_protect * PGSIZE, PGSIZE, false);
+	next_to_protect = (next_to_protect + 1) % HEAP_PAGES;
+}
+
+static void native_appel1(int sig, struct siginfo *info, struct sigcontext *ctx)
+{
+	unprotect_and_protect(info->addr);
+}
+
+static void dune_appel1(uintptr_t addr, uint64_t fec, struct dune_tf *tf)
+{
+	unprotect_and_protect(addr);
+}
+
+static void native_unprotect(int sig, struct siginfo *info, struct sigcontext *ctx)
+{
+	protect(PGADDR(info->addr), PGSIZE, true);
+}
+
+static void dune_unprotect(uintptr_t addr, uint64_t fec, struct dune_tf *tf)
+{
+	protect(PGADDR(addr), PGSIZE, true);
+}
+
+static void on_fault(sighandler_t native, dune_pgflt_cb dune)
+{
+	if (in_dune())
+		dune_register_pgflt_handler(dune);
+	else
+		sigaction(SIGSEGV, native);
+}
+
+static void primitives(int mode)
+{
+	uint64_t *p = prims[mode], t;
+
+	protect(HEAP_VA, HEAP_PAGES * PGSIZE, true);
+	for (int i = 0; i < ROUNDS; i++) {
+		uint64_t a = rdtsc();
+		protect(HEAP_VA, PGSIZE, false);
+		uint64_t b = rdtsc();
+		protect(HEAP_VA, PGSIZE, true);
+		p[PROT1] += b - a, p[UNPROT] += rdtsc() - b;
+	}
+	p[PROT1] /= ROUNDS, p[UNPROT] /= ROUNDS;
+	for (int i = 0; i < ROUNDS / 10; i++) {
+		uint64_t a = rdtsc();
+		protect(HEAP_VA, HEAP_PAGES * PGSIZE, false);
+		p[PROTN] += rdtsc() - a;
+		protect(HEAP_VA, HEAP_PAGES * PGSIZE, true);
+	}
+	p[PROTN] /= ROUNDS / 10;
+	protect(HEAP_VA, PGSIZE, false);
+	on_fault(native_skip, dune_skip);
+	t = rdtsc();
+	for (int i = 0; i < ROUNDS; i++)
+		write_and_skip(heap);
+	p[TRAP] = (rdtsc() - t) / ROUNDS;
+	protect(HEAP_VA, PGSIZE, true);
+
+	protect(HEAP_VA, PGSIZE, false);
+	next_to_protect = 1;
+	on_fault(native_appel1, dune_appel1);
+	t = rdtsc();
+	for (int i = 0; i < ROUNDS; i++)
+		heap[(i % HEAP_PAGES) * PGSIZE] = 1;
+	p[APPEL1] = (rdtsc() - t) / ROUNDS;
+
+	protect(HEAP_VA, HEAP_PAGES * PGSIZE, true);
+	on_fault(native_unprotect, dune_unprotect);
+	t = rdtsc();
+	for (int round = 0; round < ROUNDS / HEAP_PAGES + 1; round++) {
+		protect(HEAP_VA, HEAP_PAGES * PGSIZE, false);
+		for (int i = 0; i < HEAP_PAGES; i++)
+			heap[i * PGSIZE] = 1;
+	}
+	p[APPEL2] = (rdtsc() - t) / ((ROUNDS / HEAP_PAGES + 1) * HEAP_PAGES);
+	protect(HEAP_VA, HEAP_PAGES * PGSIZE, true);
+}
+
+static uint64_t number(const char *s)
+{
+	uint64_t n = 0;
+	int base = 10;
+
+	if (s[0] == '0' && s[1] == 'x')
+		s += 2, base = 16;
+	for (; *s; s++)
+		n = n * base + (uint64_t)(*s >= 'a' ? *s - 'a' + 10 : *s - '0');
+	return n;
+}
+
+int main(int argc, char **argv)
+{
+	token = argc > 1 ? number(argv[1]) : 0x123456789ul;
+	if (map((void *)HEAP_VA, HEAP_PAGES * PGSIZE, PROT_READ | PROT_WRITE) < 0) {
+		printf("gc: no memory for the heap\n");
+		return 1;
+	}
+	by_protection("native");
+	primitives(0);
+	sigaction(SIGSEGV, SIG_DFL);
+
+	int err = dune_init(false);
+	if (!err)
+		err = dune_enter();
+	if (err) {
+		printf("gc: dune_init or dune_enter failed: %d\n", err);
+		return 1;
+	}
+	by_protection("dune-prot");
+	by_dirty_bits();
+	primitives(1);
+	for (int i = 0; i < PRIMS; i++)
+		dune_printf("gc: %-7s native %7lu cycles, dune %7lu cycles\n", prim_names[i],
+			    prims[0][i], prims[1][i]);
+	return 0;
+}

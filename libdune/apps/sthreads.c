@@ -1,0 +1,140 @@
+// sthreads [TOKEN [N]]: Wedge's sthreads (Bittau et al., NSDI 2008) on
+// libdune, as in the Dune paper (sthread.h): three tags, a policy (tag 0
+// shared read-write, tag 1 copy on write, tag 2 read-only, the rest of the
+// process hidden), and sthreads that write them, read a secret of the
+// process, write the read-only tag. Then N sthreads created, run and
+// ended, timed against N fork + exit + wait.
+#include "arch/x86.h"
+#include "lib/printfmt.h"
+#include "libdune/dune.h"
+#include "sthread.h"
+#include "ulib.h"
+
+#define REGION STHREAD_REGION
+
+uint64_t secret;                        // untagged: no sthread may read it
+
+// -- what the sthreads do (ring 3) --
+
+static void say(const char *s)
+{
+	write(1, s, strlen(s));
+}
+
+static void writer(uint64_t value)
+{
+	char line[128];
+
+	*(volatile uint64_t *)(REGION + 0 * PGSIZE) = value;            // tag 0: shared
+	*(volatile uint64_t *)(REGION + 1 * PGSIZE) = value << 4;       // tag 1: copy on write
+	snprintf(line, sizeof(line), "sthreads: sthread: tag 0 now 0x%lx, tag 1 (its copy) 0x%lx, "
+		 "tag 2 reads 0x%lx\n", *(volatile uint64_t *)REGION,
+		 *(volatile uint64_t *)(REGION + PGSIZE), *(volatile uint64_t *)(REGION + 2 * PGSIZE));
+	say(line);
+	exit(0);
+}
+
+static void snooper(uint64_t arg)
+{
+	say("sthreads: sthread: reading the untagged secret\n");
+	uint64_t v = *(volatile uint64_t *)&secret;
+	exit((int)v);
+}
+
+static void scribbler(uint64_t arg)
+{
+	say("sthreads: sthread: writing the read-only tag\n");
+	*(volatile uint64_t *)(REGION + 2 * PGSIZE) = arg;
+	exit(3);
+}
+
+static void nothing(uint64_t arg)
+{
+	exit(0);
+}
+
+static uint64_t number(const char *s)
+{
+	uint64_t n = 0;
+	int base = 10;
+
+	if (s[0] == '0' && s[1] == 'x')
+		s += 2, base = 16;
+	for (; *s; s++)
+		n = n * base + (uint64_t)(*s >= 'a' ? *s - 'a' + 10 : *s - '0');
+	return n;
+}
+
+int main(int argc, char **argv)
+{
+	uint64_t token = argc > 1 ? number(argv[1]) : 0x1234;
+	int n = argc > 2 ? (int)number(argv[2]) : 20;
+	int status;
+
+	// fork + exit + wait, natively, first.
+	uint64_t start = rdtsc();
+	for (int i = 0; i < n; i++) {
+		if (fork() == 0)
+			exit(0);
+		wait(&status);
+	}
+	uint64_t fork_cycles = (rdtsc() - start) / (uint64_t)n;
+
+	secret = token ^ 0x5ec7e7;
+	int err = dune_init(false);
+	if (!err)
+		err = dune_enter();
+	if (err) {
+		printf("sthreads: dune_init or dune_enter failed: %d\n", err);
+		return 1;
+	}
+	size_t pool_before = dune_page_count();
+	sthread_init();
+	static const enum sthread_tag_mode modes[3] = { TAG_RW, TAG_COW, TAG_RO };
+	for (int i = 0; i < 3; i++)
+		if (sthread_tag_new(i) == 0) {
+			dune_printf("sthreads: no memory for the tags\n");
+			return 1;
+		}
+	*(volatile uint64_t *)(REGION + 1 * PGSIZE) = token ^ 1;
+	*(volatile uint64_t *)(REGION + 2 * PGSIZE) = token ^ 2;
+	struct sthread tpl, c;
+	if (sthread_policy(&tpl, modes, 3)) {
+		dune_printf("sthreads: no memory for the template\n");
+		return 1;
+	}
+	dune_printf("sthreads: policy: tag 0 shared read-write, tag 1 copy on write, tag 2 "
+		    "read-only; the rest hidden\n");
+
+	sthread_create(&c, &tpl);
+	int ret = sthread_run(&c, writer, token);
+	sthread_free(&c);
+	dune_printf("sthreads: writer ended %d after %lu copy-on-write fault; the parent sees tag 0 "
+		    "0x%lx, tag 1 0x%lx\n", ret, sthread_cow_faults, *(volatile uint64_t *)REGION,
+		    *(volatile uint64_t *)(REGION + PGSIZE));
+	sthread_create(&c, &tpl);
+	ret = sthread_run(&c, snooper, 0);
+	sthread_free(&c);
+	dune_printf("sthreads: snooper ended %d; the secret is still 0x%lx\n", ret, secret);
+	sthread_create(&c, &tpl);
+	ret = sthread_run(&c, scribbler, token);
+	sthread_free(&c);
+	dune_printf("sthreads: scribbler ended %d; tag 2 still 0x%lx\n", ret,
+		    *(volatile uint64_t *)(REGION + 2 * PGSIZE));
+
+	start = rdtsc();
+	for (int i = 0; i < n; i++) {
+		sthread_create(&c, &tpl);
+		sthread_run(&c, nothing, 0);
+		sthread_free(&c);
+	}
+	uint64_t sthread_cycles = (rdtsc() - start) / (uint64_t)n;
+	dune_printf("sthreads: %d sthreads created, run and ended: %lu cycles each; fork + exit + "
+		    "wait: %lu cycles each: sthreads %s\n", n, sthread_cycles, fork_cycles,
+		    sthread_cycles < fork_cycles ? "faster" : "slower");
+	sthread_free(&tpl);
+	sthread_tags_free(3);
+	dune_printf("sthreads: pool pages in use: %ld more than before (the page table at REGION)\n",
+		    (long)(dune_page_count() - pool_before));
+	return 0;
+}
