@@ -322,10 +322,12 @@ def test_crash(ctx):
 @test(10, "threads enter Dune mode on two CPUs, one vCPU each, one memory; munmap reaches them",
       exercises=RUN + ["dune_fault_reflect", "dune_mirror", "dune_vmcall"])
 def test_threads(ctx):
-    n, increments = ctx.rng.randint(2, 4), ctx.rng.randrange(1000, 5000)
+    # More threads than CPUs, so that each moves between them as it yields.
+    n, increments = ctx.rng.randint(3, 4), ctx.rng.randrange(1000, 5000)
     boot = run(ctx, "threads", n, increments, smp=2)
     expect_dunetest(boot, ["dunetest: thread %d: join 0, value %d" % (i, 100 + i) for i in range(n)]
                     + ["dunetest: counter %d" % (n * increments),
+                       "dunetest: a thread ran on two CPUs: yes",
                        "dunetest: munmap 0 under a reader: it faulted, no read after munmap returned"],
                     "the threads' sums, and a shootdown that reached another vCPU")
     ended(boot, 0)

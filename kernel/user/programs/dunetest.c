@@ -17,7 +17,7 @@
 //   spin                  spin in ring 0 until killed
 //   fork WORD             fork in Dune mode, the child execs echo WORD
 //   threads N INCREMENTS  N threads enter Dune mode and add to one counter,
-//                         sleeping between rounds (moving between CPUs);
+//                         yielding between rounds (moving between CPUs);
 //                         then munmap while a thread on another vCPU reads
 #include <stdbool.h>
 
@@ -503,17 +503,44 @@ static volatile uint64_t counter, increments;
 
 static int (*thread_fn)(uint64_t i);
 
-// Adds in rounds, sleeping a tick after each: a thread asleep in a
-// system call may wake on the other CPU, its vCPU with it.
-#define ROUNDS 10
+// Adds in rounds and yields after each: with more threads than CPUs,
+// the scheduler's round robin (proc/sched.c) gives a thread that yielded
+// to whichever CPU comes first, and its vCPU moves with it. The threads
+// go on yielding (up to MAX_ROUNDS) until one of them has run on two
+// CPUs (some may keep to one: the round robin can settle in a cycle).
+#define ROUNDS 20
+#define MAX_ROUNDS 2000
+static volatile uint64_t cpus_seen[MAX_THREADS];
+static volatile int moved;
+
+// The APIC ID of the CPU this vCPU runs on: CPUID exits, and the kernel
+// answers with the host CPU's leaf 1 (EBX bits 31:24).
+static uint32_t apic_id(void)
+{
+	uint32_t a = 1, b, c = 0, d;
+
+	asm volatile("cpuid" : "+a"(a), "=b"(b), "+c"(c), "=d"(d));
+	return b >> 24;
+}
+
+static bool two_or_more(uint64_t mask)
+{
+	return (mask & (mask - 1)) != 0;
+}
 
 static int add(uint64_t i)
 {
-	for (uint64_t round = 0; round < ROUNDS; round++) {
-		uint64_t n = increments / ROUNDS + (round < increments % ROUNDS ? 1 : 0);
+	for (uint64_t round = 0; round < MAX_ROUNDS; round++) {
+		cpus_seen[i] |= 1ul << (apic_id() & 63);
+		if (two_or_more(cpus_seen[i]))
+			moved = 1;
+		if (round >= ROUNDS && moved)
+			break;
+		uint64_t n = round >= ROUNDS ? 0 :
+			     increments / ROUNDS + (round < increments % ROUNDS ? 1 : 0);
 		while (n-- > 0)
 			__atomic_fetch_add(&counter, 1, __ATOMIC_RELAXED);
-		dune_vmcall(SYS_sleep, 1, 0, 0);
+		dune_vmcall(SYS_yield, 0, 0, 0);
 	}
 	dune_vmcall(SYS_thread_exit, 100 + i, 0, 0);
 	return 0;
@@ -565,6 +592,7 @@ static int threads(uint64_t n)
 		dune_printf("dunetest: thread %lu: join %ld, value %d\n", i, err, value);
 	}
 	dune_printf("dunetest: counter %lu\n", counter);
+	dune_printf("dunetest: a thread ran on two CPUs: %s\n", moved ? "yes" : "no");
 
 	thread_fn = reader;
 	int64_t tid = dune_vmcall(SYS_clone, (uint64_t)thread_main,
