@@ -9,6 +9,8 @@
 #ifndef KERNEL_TEST_KTEST_H
 #define KERNEL_TEST_KTEST_H
 
+#include <stdbool.h>
+
 #include "boot/init.h"
 
 struct ktest {
@@ -31,5 +33,21 @@ void ktest_list(void);
 // Prints the run header, brings the kernel up to t's stage, runs t, and
 // ends the run with "== end: ok".
 __attribute__((noreturn)) void ktest_run(const struct ktest *t);
+
+// Self-tests that run programs take them from the command line, which
+// cannot hold spaces: "name:arg:arg,name:arg" is a list of commands.
+#define KTEST_MAX_ARGS 10
+#define KTEST_ARG_MAX 64
+
+struct ktest_command {
+	char words[KTEST_MAX_ARGS][KTEST_ARG_MAX];
+	char *argv[KTEST_MAX_ARGS + 1];
+	int argc;
+};
+
+// Takes the first command of *list into c, its words after those of
+// first (a program name, or NULL for none), and advances *list past it.
+// Returns false when the list is empty.
+bool ktest_next_command(const char **list, const char *first, struct ktest_command *c);
 
 #endif

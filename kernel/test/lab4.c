@@ -99,44 +99,17 @@ static void lab4_double_lock(void)
 	printk("lab4.double_lock: the second spin_lock passed unnoticed\n");
 }
 
-#define MAX_ARGS 8
-#define ARG_MAX 64
-
-// Splits a command "name:arg:arg" (from the command line, where spaces
-// cannot be) into argv; returns argc.
-static int split_command(const char *cmd, size_t len, char words[][ARG_MAX], char **argv)
-{
-	int argc = 0;
-
-	for (size_t i = 0; i <= len && argc < MAX_ARGS;) {
-		size_t n = 0;
-		while (i + n < len && cmd[i + n] != ':')
-			n++;
-		strlcpy(words[argc], cmd + i, n + 1 < ARG_MAX ? n + 1 : ARG_MAX);
-		argv[argc] = words[argc];
-		argc++;
-		i += n + 1;
-	}
-	return argc;
-}
-
 KTEST(lab4_run, "lab4.run", STAGE_SMP, "run cmds=name:arg:...,name:... one after another");
 static void lab4_run(void)
 {
 	const char *cmds = cmdline_get("cmds");
-	char words[MAX_ARGS][ARG_MAX], *argv[MAX_ARGS + 1];
+	struct ktest_command c;
 
 	if (cmds == NULL)
 		panic("lab4.run: say what to run with cmds=name:arg,name:arg");
 	size_t before = page_free_count();
-	while (*cmds != '\0') {
-		const char *comma = strchr(cmds, ',');
-		size_t len = comma ? (size_t)(comma - cmds) : strlen(cmds);
-		int argc = split_command(cmds, len, words, argv);
-		argv[argc] = NULL;
-		proc_wait_report(proc_spawn_started(argv, argc));
-		cmds += len + (comma != NULL);
-	}
+	while (ktest_next_command(&cmds, NULL, &c))
+		proc_wait_report(proc_spawn_started(c.argv, c.argc));
 	proc_wait_all_kernel();
 	printk("free pages: start %lu end %lu\n", before, page_free_count());
 }
@@ -248,21 +221,18 @@ KTEST(lab4_aspace, "lab4.aspace", STAGE_SMP,
 static void lab4_aspace(void)
 {
 	const char *args = cmdline_get("args");
-	char words[MAX_ARGS + 1][ARG_MAX], *argv[MAX_ARGS + 2];
+	struct ktest_command c;
 	static struct aspace_notifier notifier = { .ops = &printing_ops };
 
 	if (args == NULL)
 		panic("lab4.aspace: say what mmtest does with args=BASE:PAGES:U0:U1:P0:P1:HEAP:W");
 	size_t before = page_free_count();
-	strlcpy(words[0], "mmtest", ARG_MAX);
-	argv[0] = words[0];
-	int argc = 1 + split_command(args, strlen(args), words + 1, argv + 1);
-	argv[argc] = NULL;
-	window_start = strtoul(words[1], NULL, 0);
-	window_end = window_start + strtoul(words[2], NULL, 0) * PAGE_SIZE;
+	ktest_next_command(&args, "mmtest", &c);
+	window_start = strtoul(c.words[1], NULL, 0);
+	window_end = window_start + strtoul(c.words[2], NULL, 0) * PAGE_SIZE;
 
 	int err;
-	struct proc *p = proc_spawn(argv[0], argv, argc, &err);
+	struct proc *p = proc_spawn(c.argv[0], c.argv, c.argc, &err);
 	if (p == NULL)
 		panic("lab4.aspace: cannot start mmtest: %d (%s)", err, strerror(err));
 	aspace_notifier_register(p->as, &notifier);

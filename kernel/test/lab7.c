@@ -17,46 +17,19 @@
 #include "test/ktest.h"
 #include "vmx/dune/dune.h"
 
-#define MAX_ARGS 10
 // A page of each dunetest's user half without PTE_U (the kernel's), in
 // the first GiB that the ring-0 runtime maps: Dune mode must not reach
 // it (lab7.isolation probes it), nor take it as a page table (bad).
 #define LAB7_SUPERVISOR_VA 0x3E000000ul
-#define ARG_MAX 64
 
-static size_t free_pages(void)
-{
-	struct page_stats s;
-
-	page_get_stats(&s);
-	return s.free;
-}
-
-// Splits "a:b:c" (the command line has no spaces) into argv after the
-// words already there; returns the new argc.
-static int split(const char *s, char words[][ARG_MAX], char **argv, int argc)
-{
-	while (s != NULL && *s != '\0' && argc < MAX_ARGS) {
-		const char *colon = strchr(s, ':');
-		size_t n = colon ? (size_t)(colon - s) : strlen(s);
-		strlcpy(words[argc], s, n + 1 < ARG_MAX ? n + 1 : ARG_MAX);
-		argv[argc] = words[argc];
-		argc++;
-		s = colon ? colon + 1 : NULL;
-	}
-	argv[argc] = NULL;
-	return argc;
-}
-
-static struct proc *spawn(char **argv, int argc, bool start)
+// Makes a process of c's command, not started yet.
+static struct proc *make(const struct ktest_command *c)
 {
 	int err;
-	struct proc *p = proc_spawn(argv[0], argv, argc, &err);
+	struct proc *p = proc_spawn(c->argv[0], c->argv, c->argc, &err);
 
 	if (p == NULL)
-		panic("cannot start %s: %d (%s)", argv[0], err, strerror(err));
-	if (start)
-		proc_start(p);
+		panic("cannot start %s: %d (%s)", c->argv[0], err, strerror(err));
 	return p;
 }
 
@@ -75,38 +48,21 @@ static void start_with_supervisor_page(struct proc *p, uint64_t value)
 	proc_start(p);
 }
 
-static void wait_and_report(struct proc *p)
-{
-	char name[PROC_NAME_MAX];
-	int pid = p->pid;
-
-	strlcpy(name, p->name, sizeof(name));
-	int status = proc_wait_kernel(p);
-	printk("process %s[%d] ended with status %d\n", name, pid, status);
-}
-
 KTEST(lab7_run, "lab7.run", STAGE_VMX,
       "run dunetest with args=MODE:ARG:...[,MODE:ARG...] (Dune mode), one run after another");
 static void lab7_run(void)
 {
-	char words[MAX_ARGS + 1][ARG_MAX], *argv[MAX_ARGS + 2];
-	char command[MAX_ARGS * ARG_MAX];
 	const char *args = cmdline_get("args");
-	size_t before = free_pages();
+	size_t before = page_free_count();
+	struct ktest_command c;
 
-	while (args != NULL && *args != '\0') {
-		const char *comma = strchr(args, ',');
-		size_t n = comma ? (size_t)(comma - args) : strlen(args);
-		strlcpy(command, args, n + 1 < sizeof(command) ? n + 1 : sizeof(command));
-		strlcpy(words[0], "dunetest", ARG_MAX);
-		argv[0] = words[0];
-		struct proc *p = spawn(argv, split(command, words, argv, 1), false);
+	while (ktest_next_command(&args, "dunetest", &c)) {
+		struct proc *p = make(&c);
 		start_with_supervisor_page(p, 0);
-		wait_and_report(p);
-		args = comma ? comma + 1 : NULL;
+		proc_wait_report(p);
 	}
 	proc_wait_all_kernel();
-	printk("free pages: start %lu end %lu\n", before, free_pages());
+	printk("free pages: start %lu end %lu\n", before, page_free_count());
 }
 
 KTEST(lab7_isolation, "lab7.isolation", STAGE_VMX,
@@ -114,15 +70,15 @@ KTEST(lab7_isolation, "lab7.isolation", STAGE_VMX,
       "address=, and a supervisor page of its own");
 static void lab7_isolation(void)
 {
-	char words[MAX_ARGS + 1][ARG_MAX], *argv[MAX_ARGS + 2];
 	uint64_t secret = cmdline_get_u64("secret", 0x5ec7e7);
 	const char *address = cmdline_get("address");
-	size_t before = free_pages();
+	size_t before = page_free_count();
+	struct ktest_command c;
 
 	// Another process, which never runs, with the secret in its stack.
-	strlcpy(words[0], "dunetest", ARG_MAX);
-	argv[0] = words[0];
-	struct proc *other = spawn(argv, split("hello:0", words, argv, 1), false);
+	const char *other_args = "hello:0";
+	ktest_next_command(&other_args, "dunetest", &c);
+	struct proc *other = make(&c);
 	uint64_t va = USER_STACK_TOP - PAGE_SIZE + 0x800;
 	struct page *pg = vm_lookup(other->as->pml4, va, NULL);
 	if (pg == NULL)
@@ -138,19 +94,21 @@ static void lab7_isolation(void)
 	printk("isolation: the secret lies at host-physical 0x%lx (process %d's 0x%lx) "
 	       "and 0x%lx (the kernel's)\n", other_pa, other->pid, va, kernel_pa);
 
-	char probes[ARG_MAX * 4];
+	char probes[KTEST_ARG_MAX * 4];
 	snprintf(probes, sizeof(probes), "probe:0x%lx:0x%lx:0x%lx%s%s:0x%lx", other_pa,
 		 dune_va_to_pa(va), kernel_pa, address ? ":" : "", address ? address : "",
 		 LAB7_SUPERVISOR_VA + 0x100);
 	// And in a page of the prober's own user half that only the kernel
 	// may touch (no PTE_U): Dune mode must not reach it either.
-	struct proc *prober = spawn(argv, split(probes, words, argv, 1), false);
+	const char *probe_args = probes;
+	ktest_next_command(&probe_args, "dunetest", &c);
+	struct proc *prober = make(&c);
 	start_with_supervisor_page(prober, secret);
-	wait_and_report(prober);
+	proc_wait_report(prober);
 	proc_free(other);
 	page_free(kpage);
 	proc_wait_all_kernel();
-	printk("free pages: start %lu end %lu\n", before, free_pages());
+	printk("free pages: start %lu end %lu\n", before, page_free_count());
 }
 
 // Runs processes on this CPU too until each of ps[0..n) is in Dune mode
@@ -177,19 +135,19 @@ static void lab7_preempt(void)
 {
 	char *spin_argv[] = { "dunetest", "spin", NULL };
 	char *echo_argv[] = { "echo", (char *)cmdline_get("word"), NULL };
-	size_t before = free_pages();
+	size_t before = page_free_count();
 	struct proc *spinners[MAX_CPUS];
 
 	if (echo_argv[1] == NULL)
 		echo_argv[1] = "preempted";
 	for (int i = 0; i < ncpus; i++)
-		spinners[i] = spawn(spin_argv, 2, true);
+		spinners[i] = proc_spawn_started(spin_argv, 2);
 	run_until_dune(spinners, ncpus);
-	wait_and_report(spawn(echo_argv, 2, true));
+	proc_wait_report(proc_spawn_started(echo_argv, 2));
 	for (int i = 0; i < ncpus; i++) {
 		proc_kill(spinners[i]);
-		wait_and_report(spinners[i]);
+		proc_wait_report(spinners[i]);
 	}
 	proc_wait_all_kernel();
-	printk("free pages: start %lu end %lu\n", before, free_pages());
+	printk("free pages: start %lu end %lu\n", before, page_free_count());
 }

@@ -240,21 +240,9 @@ static void primitives(int mode)
 	protect(HEAP_VA, HEAP_PAGES * PGSIZE, true);
 }
 
-static uint64_t number(const char *s)
-{
-	uint64_t n = 0;
-	int base = 10;
-
-	if (s[0] == '0' && s[1] == 'x')
-		s += 2, base = 16;
-	for (; *s; s++)
-		n = n * base + (uint64_t)(*s >= 'a' ? *s - 'a' + 10 : *s - '0');
-	return n;
-}
-
 int main(int argc, char **argv)
 {
-	token = argc > 1 ? number(argv[1]) : 0x123456789ul;
+	token = argc > 1 ? strtoul(argv[1], NULL, 0) : 0x123456789ul;
 	if (map((void *)HEAP_VA, HEAP_PAGES * PGSIZE, PROT_READ | PROT_WRITE) < 0) {
 		printf("gc: no memory for the heap\n");
 		return 1;

@@ -53,22 +53,10 @@ static void nothing(uint64_t arg)
 	exit(0);
 }
 
-static uint64_t number(const char *s)
-{
-	uint64_t n = 0;
-	int base = 10;
-
-	if (s[0] == '0' && s[1] == 'x')
-		s += 2, base = 16;
-	for (; *s; s++)
-		n = n * base + (uint64_t)(*s >= 'a' ? *s - 'a' + 10 : *s - '0');
-	return n;
-}
-
 int main(int argc, char **argv)
 {
-	uint64_t token = argc > 1 ? number(argv[1]) : 0x1234;
-	int n = argc > 2 ? (int)number(argv[2]) : 20;
+	uint64_t token = argc > 1 ? strtoul(argv[1], NULL, 0) : 0x1234;
+	int n = argc > 2 ? (int)strtoul(argv[2], NULL, 0) : 20;
 	int status;
 
 	// fork + exit + wait, natively, first.

@@ -16,18 +16,6 @@
 
 static uint64_t token;
 
-static uint64_t number(const char *s)
-{
-	uint64_t n = 0;
-	int base = 10;
-
-	if (s[0] == '0' && s[1] == 'x')
-		s += 2, base = 16;
-	for (; *s; s++)
-		n = n * base + (uint64_t)(*s >= 'a' ? *s - 'a' + 10 : *s - '0');
-	return n;
-}
-
 static __attribute__((noreturn)) void quit(int status)
 {
 	dune_vmcall(SYS_exit, (uint64_t)status, 0, 0);
@@ -274,7 +262,7 @@ int main(int argc, char **argv)
 		printf("usage: libdunetest vm|user TOKEN\n");
 		return 2;
 	}
-	token = argc > 2 ? number(argv[2]) : 0x1234;
+	token = argc > 2 ? strtoul(argv[2], NULL, 0) : 0x1234;
 	int err = dune_init(true);
 	if (!err)
 		err = dune_enter();

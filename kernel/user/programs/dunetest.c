@@ -78,20 +78,6 @@ static uint64_t token;
 static volatile uint64_t shared_value;
 static uint8_t user_stack[4 * PAGE] __attribute__((aligned(16)));
 
-static uint64_t number(const char *s)
-{
-	uint64_t n = 0;
-	int base = 10;
-
-	if (s[0] == '0' && s[1] == 'x')
-		s += 2, base = 16;
-	for (; *s; s++) {
-		int d = *s >= 'a' ? *s - 'a' + 10 : *s - '0';
-		n = n * base + (uint64_t)d;
-	}
-	return n;
-}
-
 // -- bad --
 
 static void try(const char *what, struct dune_config *c)
@@ -253,7 +239,7 @@ static int probe(uint64_t arg)
 {
 	dune_register_pgflt_handler(probe_fault);
 	for (int i = 0; i < probe_count; i++) {
-		uint64_t gpa = number(probe_args[i]), value = 0;
+		uint64_t gpa = strtoul(probe_args[i], NULL, 0), value = 0;
 		uint64_t error = probe_one(gpa, &value);
 		if (error)
 			dune_printf("dunetest: probe 0x%lx: page fault, error 0x%lx\n", gpa, error - 1);
@@ -625,7 +611,7 @@ int main(int argc, char **argv)
 	if (argc < 2)
 		return usage();
 	const char *mode = argv[1];
-	token = argc > 2 ? number(argv[2]) : 0;
+	token = argc > 2 ? strtoul(argv[2], NULL, 0) : 0;
 	if ((strcmp(mode, "coherence") == 0 || strcmp(mode, "threads") == 0) &&
 	    map((void *)SCRATCH, PAGE, PROT_READ | PROT_WRITE) < 0)
 		return 3;
@@ -657,7 +643,7 @@ int main(int argc, char **argv)
 		fn = fork_exec;
 	} else if (strcmp(mode, "threads") == 0) {
 		arg = token < MAX_THREADS ? token : MAX_THREADS;
-		increments = argc > 3 ? number(argv[3]) : 1000;
+		increments = argc > 3 ? strtoul(argv[3], NULL, 0) : 1000;
 		fn = threads;
 	} else {
 		return usage();
