@@ -78,6 +78,40 @@ def test(points, title, parent=None, exercises=(), emulators=None):
     return register
 
 
+class RunView:
+    """The lines of one program's run in a boot that ran several, one
+    after another (a self-test's args=A,B,...): up to and with the line
+    that says how it ended."""
+
+    def __init__(self, lines):
+        self.lines = lines
+
+    def test_lines(self):
+        return self.lines
+
+    def matching(self, regex):
+        pattern = re.compile(regex)
+        return [line for line in self.lines if pattern.match(line)]
+
+
+ENDED = re.compile(r"process \S+\[\d+\] ended with status")
+
+
+def split_runs(boot, names):
+    """The runs of a boot that ran one program after another, a RunView
+    for each of names, in order."""
+    views, current = [], []
+    for line in boot.test_lines():
+        current.append(line)
+        if ENDED.match(line):
+            views.append(RunView(current))
+            current = []
+    if len(views) != len(names):
+        raise TestFailure("expected %d programs run one after another (%s); %d ended"
+                          % (len(names), ", ".join(names), len(views)))
+    return dict(zip(names, views))
+
+
 class Boot:
     """One run of the kernel and what it printed."""
 

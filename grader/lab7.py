@@ -8,7 +8,8 @@ here."""
 import re
 import subprocess
 
-from gradelib import TestFailure, expect_equal_lists, expect_no_leak, image_symbol, runner, test
+from gradelib import (TestFailure, expect_equal_lists, expect_no_leak, image_symbol, runner,
+                     split_runs, test)
 
 KERNBASE = 0xFFFFFFFF80000000
 ENOSYS, EFAULT, EINVAL, EBUSY = 38, 14, 22, 16
@@ -26,37 +27,6 @@ def run(ctx, *args, **kw):
     boot = ctx.boot("lab7.run", args=":".join(str(a) for a in args), **kw)
     boot.expect_status("ok")
     return boot
-
-
-class RunView:
-    """The lines of one program's run in a boot that ran several, one
-    after another (lab7.run args=A,B,...): up to and with the line that
-    says how it ended."""
-
-    def __init__(self, lines):
-        self.lines = lines
-
-    def test_lines(self):
-        return self.lines
-
-    def matching(self, regex):
-        pattern = re.compile(regex)
-        return [line for line in self.lines if pattern.match(line)]
-
-
-ENDED = re.compile(r"process \S+\[\d+\] ended with status")
-
-
-def split_runs(boot, count):
-    views, current = [], []
-    for line in boot.test_lines():
-        current.append(line)
-        if ENDED.match(line):
-            views.append(RunView(current))
-            current = []
-    if len(views) != count:
-        raise TestFailure("expected %d runs of dunetest, one after another; %d ended" % (count, len(views)))
-    return views
 
 
 def dunetest_lines(boot):
@@ -101,13 +71,13 @@ def test_basics(ctx):
     boot.choices = c
     boot.views = None
     boot.expect_status("ok")
-    boot.views = dict(zip(BASICS, split_runs(boot, len(BASICS))))
+    boot.views = split_runs(boot, BASICS)
     expect_no_leak(boot, "the eight programs")
 
 
 def view(boot, mode):
     if getattr(boot, "views", None) is None:
-        boot.views = dict(zip(BASICS, split_runs(boot, len(BASICS))))
+        boot.views = split_runs(boot, BASICS)
     return boot.views[mode]
 
 

@@ -7,38 +7,9 @@ Tokens are chosen here."""
 
 import re
 
-from gradelib import TestFailure, expect_equal_lists, expect_no_leak, test
+from gradelib import ENDED, TestFailure, expect_equal_lists, expect_no_leak, split_runs, test
 
 ENOMEM, ENOENT = 12, 2
-ENDED = re.compile(r"process \S+\[\d+\] ended with status")
-
-
-class RunView:
-    """The lines of one program's run in a boot that ran several (lab8.run
-    args=A,B,...): up to and with the line that says how it ended."""
-
-    def __init__(self, lines):
-        self.lines = lines
-
-    def test_lines(self):
-        return self.lines
-
-    def matching(self, regex):
-        pattern = re.compile(regex)
-        return [line for line in self.lines if pattern.match(line)]
-
-
-def split_runs(boot, names):
-    views, current = [], []
-    for line in boot.test_lines():
-        current.append(line)
-        if ENDED.match(line):
-            views.append(RunView(current))
-            current = []
-    if len(views) != len(names):
-        raise TestFailure("expected %d programs run one after another; %d ended"
-                          % (len(names), len(views)))
-    return dict(zip(names, views))
 
 
 def ended(view, status, name):
