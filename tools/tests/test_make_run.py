@@ -6,6 +6,8 @@ show the shell's output, end with status 0 and leave make's exit status 0.
 
   python3 tools/tests/test_make_run.py
 """
+import os
+import signal
 import subprocess
 import unittest
 from pathlib import Path
@@ -16,10 +18,18 @@ TYPED = "ls\necho piped input\nexit\n"
 
 class MakeRun(unittest.TestCase):
     def make_run(self, emu):
-        proc = subprocess.run(["make", "-s", "run", "EMU=" + emu], cwd=TOP, input=TYPED,
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                              timeout=120)
-        lines = [line.rstrip("\r") for line in proc.stdout.splitlines()]
+        # A session of its own: a run past the limit is ended with the
+        # emulator that make started, not make alone.
+        proc = subprocess.Popen(["make", "-s", "run", "EMU=" + emu], cwd=TOP,
+                                stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                stderr=subprocess.STDOUT, text=True, start_new_session=True)
+        try:
+            output, _ = proc.communicate(TYPED, timeout=120)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            output, _ = proc.communicate()
+            self.fail("make run EMU=%s did not end within 120 s:\n%s" % (emu, output[-2000:]))
+        lines = [line.rstrip("\r") for line in output.splitlines()]
         self.assertEqual(proc.returncode, 0, "make run EMU=%s: exit status %d\n%s"
                          % (emu, proc.returncode, "\n".join(lines[-15:])))
         self.assertTrue(any("hello divzero breakpoint" in line for line in lines),
