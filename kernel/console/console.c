@@ -72,27 +72,49 @@ static void console_putch(int c, void *arg)
 	console_putc(c);
 }
 
-// A panicking CPU prints without the lock: it may hold it already, and
-// its report matters more than tidy lines.
-int vprintk(const char *fmt, va_list ap)
+// Takes the lock that keeps lines of different CPUs apart, if printing
+// is locked; returns what console_unlock needs. A panicking CPU prints
+// without it: it may hold it already, and its report matters more than
+// tidy lines.
+static uint64_t console_lock_take(bool *locked)
 {
-	bool lock = locking && !panicking;
-	uint64_t rflags = 0;
+	uint64_t rflags = read_rflags();
 
-	if (lock) {
-		rflags = read_rflags();
+	*locked = locking && !panicking;
+	if (*locked) {
 		cli();
 		// xchg is atomic and a full barrier (SDM Vol. 3A 9.1.2.2).
 		while (xchg32(&console_lock, 1) != 0)
 			pause();
 	}
-	int n = vprintfmt(console_putch, NULL, fmt, ap);
-	if (lock) {
+	return rflags;
+}
+
+static void console_lock_give(bool locked, uint64_t rflags)
+{
+	if (locked) {
 		xchg32(&console_lock, 0);
 		if (rflags & RFLAGS_IF)
 			sti();
 	}
+}
+
+int vprintk(const char *fmt, va_list ap)
+{
+	bool locked;
+	uint64_t rflags = console_lock_take(&locked);
+	int n = vprintfmt(console_putch, NULL, fmt, ap);
+	console_lock_give(locked, rflags);
 	return n;
+}
+
+void console_write(const char *buf, size_t n)
+{
+	bool locked;
+	uint64_t rflags = console_lock_take(&locked);
+	for (size_t i = 0; i < n; i++)
+		console_putc(buf[i]);
+	console_lock_give(locked, rflags);
 }
 
 int printk(const char *fmt, ...)

@@ -7,6 +7,7 @@
 #define KERNEL_CONSOLE_CONSOLE_H
 
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -23,6 +24,9 @@ void console_enable_locking(void);
 // its report matters more than tidy lines.
 void console_panic(void);
 void console_putc(int c);
+// Writes n bytes as one piece: no other CPU's printing comes between
+// them (a process's write, fs/tty.c).
+void console_write(const char *buf, size_t n);
 // Returns the next input character, or -1 if none is waiting.
 int console_getc(void);
 

@@ -171,8 +171,7 @@ int64_t tty_write(uint64_t ubuf, uint64_t len)
 		uint64_t n = len - done < CHUNK ? len - done : CHUNK;
 		if (copy_from_user(chunk, ubuf + done, n) < 0)
 			return -EFAULT;
-		for (uint64_t i = 0; i < n; i++)
-			console_putc(chunk[i]);
+		console_write(chunk, n);
 		done += n;
 	}
 	return (int64_t)len;
