@@ -112,6 +112,14 @@ def split_runs(boot, names):
     return dict(zip(names, views))
 
 
+def run_view(boot, names, name):
+    """The RunView of name in a boot that ran names one after another,
+    split once and kept on the boot for its child tests."""
+    if getattr(boot, "views", None) is None:
+        boot.views = split_runs(boot, names)
+    return boot.views[name]
+
+
 class Boot:
     """One run of the kernel and what it printed."""
 

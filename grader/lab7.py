@@ -9,7 +9,7 @@ import re
 import subprocess
 
 from gradelib import (TestFailure, expect_equal_lists, expect_no_leak, image_symbol, runner,
-                     split_runs, test)
+                     run_view, test)
 
 KERNBASE = 0xFFFFFFFF80000000
 ENOSYS, EFAULT, EINVAL, EBUSY = 38, 14, 22, 16
@@ -69,16 +69,13 @@ def test_basics(ctx):
         "bad", "hello:0x%x" % c["hello"], "user:0x%x" % c["user"], "step", "calls",
         "coherence:0x%x" % c["coherence"], "fork:%s" % c["word"], "bench:500")))
     boot.choices = c
-    boot.views = None
     boot.expect_status("ok")
-    boot.views = split_runs(boot, BASICS)
+    view(boot, "bad")     # every run ended, in order
     expect_no_leak(boot, "the eight programs")
 
 
 def view(boot, mode):
-    if getattr(boot, "views", None) is None:
-        boot.views = split_runs(boot, BASICS)
-    return boot.views[mode]
+    return run_view(boot, BASICS, mode)
 
 
 @test(10, "bad start states are refused with their errors", parent=test_basics,
