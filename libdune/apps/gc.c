@@ -13,36 +13,21 @@
 // unprot, protN, appel1, appel2.
 #include "arch/x86.h"
 #include "lib/printfmt.h"
+#include "libdune/apps/vmprim.h"
 #include "libdune/dune.h"
 #include "ulib.h"
 
 #define HEAP_VA     0x60000000ul
 #define HEAP_PAGES  64
 #define ROUNDS      200
-#define STORE_LENGTH 3  // movq %rax, (%rdi)
 
 static uint64_t token;
 static volatile char *const heap = (volatile char *)HEAP_VA;
 static bool dirty[HEAP_PAGES];
-static int next_to_protect;
-
-void write_and_skip(volatile char *p);
-asm(".text\n"
-    "write_and_skip:\n"
-    "	movq %rax, (%rdi)\n"
-    "	ret\n");
-
-static bool in_dune(void)
-{
-	return dune_cpl() == 0;
-}
 
 static void protect(uintptr_t va, size_t len, bool writable)
 {
-	if (in_dune())
-		dune_vm_mprotect(pgroot, (void *)va, len, PERM_R | (writable ? PERM_W : 0));
-	else
-		mprotect((void *)va, len, PROT_READ | (writable ? PROT_WRITE : 0));
+	vmprim_protect((void *)va, len, writable);
 }
 
 // -- the write barrier by protection --
@@ -85,11 +70,11 @@ static void report(const char *how, uint64_t cycles)
 	for (int i = 0; i < HEAP_PAGES && n < (int)sizeof(line) - 4; i++)
 		if (dirty[i])
 			n += snprintf(line + n, sizeof(line) - n, " %d", i);
-	if (in_dune())
+	if (vmprim_in_dune())
 		dune_printf("%s\n", line);
 	else
 		printf("%s\n", line);
-	if (in_dune())
+	if (vmprim_in_dune())
 		dune_printf("gc: %s: %lu cycles for the collection's write barrier\n", how, cycles);
 	else
 		printf("gc: %s: %lu cycles for the collection's write barrier\n", how, cycles);
@@ -100,7 +85,7 @@ static void by_protection(const char *how)
 	memset(dirty, 0, sizeof(dirty));
 	uint64_t start = rdtsc();
 	protect(HEAP_VA, HEAP_PAGES * PGSIZE, false);
-	if (in_dune())
+	if (vmprim_in_dune())
 		dune_register_pgflt_handler(dune_record);
 	else
 		sigaction(SIGSEGV, native_record);
@@ -147,51 +132,6 @@ static const char *const prim_names[PRIMS] = { "prot1", "trap", "unprot", "protN
 					       "appel2" };
 static uint64_t prims[2][PRIMS];
 
-static void native_skip(int sig, struct siginfo *info, struct sigcontext *ctx)
-{
-	ctx->rip += STORE_LENGTH;
-}
-
-static void dune_skip(uintptr_t addr, uint64_t fec, struct dune_tf *tf)
-{
-	tf->rip += STORE_LENGTH;
-}
-
-static void unprotect_and_protect(uintptr_t addr)
-{
-	protect(PGADDR(addr), PGSIZE, true);
-	protect(HEAP_VA + next_to_protect * PGSIZE, PGSIZE, false);
-	next_to_protect = (next_to_protect + 1) % HEAP_PAGES;
-}
-
-static void native_appel1(int sig, struct siginfo *info, struct sigcontext *ctx)
-{
-	unprotect_and_protect(info->addr);
-}
-
-static void dune_appel1(uintptr_t addr, uint64_t fec, struct dune_tf *tf)
-{
-	unprotect_and_protect(addr);
-}
-
-static void native_unprotect(int sig, struct siginfo *info, struct sigcontext *ctx)
-{
-	protect(PGADDR(info->addr), PGSIZE, true);
-}
-
-static void dune_unprotect(uintptr_t addr, uint64_t fec, struct dune_tf *tf)
-{
-	protect(PGADDR(addr), PGSIZE, true);
-}
-
-static void on_fault(sighandler_t native, dune_pgflt_cb dune)
-{
-	if (in_dune())
-		dune_register_pgflt_handler(dune);
-	else
-		sigaction(SIGSEGV, native);
-}
-
 static void primitives(int mode)
 {
 	uint64_t *p = prims[mode], t;
@@ -213,7 +153,7 @@ static void primitives(int mode)
 	}
 	p[PROTN] /= ROUNDS / 10;
 	protect(HEAP_VA, PGSIZE, false);
-	on_fault(native_skip, dune_skip);
+	vmprim_on_fault(VMPRIM_SKIP);
 	t = rdtsc();
 	for (int i = 0; i < ROUNDS; i++)
 		write_and_skip(heap);
@@ -221,15 +161,15 @@ static void primitives(int mode)
 	protect(HEAP_VA, PGSIZE, true);
 
 	protect(HEAP_VA, PGSIZE, false);
-	next_to_protect = 1;
-	on_fault(native_appel1, dune_appel1);
+	vmprim_region(heap, HEAP_PAGES, 1);
+	vmprim_on_fault(VMPRIM_UNPROTECT_NEXT);
 	t = rdtsc();
 	for (int i = 0; i < ROUNDS; i++)
 		heap[(i % HEAP_PAGES) * PGSIZE] = 1;
 	p[APPEL1] = (rdtsc() - t) / ROUNDS;
 
 	protect(HEAP_VA, HEAP_PAGES * PGSIZE, true);
-	on_fault(native_unprotect, dune_unprotect);
+	vmprim_on_fault(VMPRIM_UNPROTECT);
 	t = rdtsc();
 	for (int round = 0; round < ROUNDS / HEAP_PAGES + 1; round++) {
 		protect(HEAP_VA, HEAP_PAGES * PGSIZE, false);

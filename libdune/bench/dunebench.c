@@ -20,6 +20,7 @@
 #include "arch/regs.h"
 #include "arch/x86.h"
 #include "libdune/apps/sthread.h"
+#include "libdune/apps/vmprim.h"
 #include "libdune/dune.h"
 #include "ulib.h"
 
@@ -28,7 +29,6 @@
 #define WALK_PAGES 1024
 #define FORKS 20
 #define PROT_N 100
-#define STORE_LENGTH 3  // movq %rax, (%rdi): REX.W 89 /r
 #define PROT_BASE 0x70000000ul
 #define WALK_BASE 0x78000000ul
 
@@ -53,11 +53,6 @@ static struct sample now(void)
 static struct sample per(struct sample a, struct sample b, uint64_t n)
 {
 	return (struct sample){ (b.cycles - a.cycles) / n, (b.instructions - a.instructions) / n };
-}
-
-static bool in_dune(void)
-{
-	return dune_cpl() == 0;
 }
 
 // -- getpid --
@@ -135,71 +130,10 @@ static void bench_page_walk(int mode)
 // -- the Appel-Li primitives --
 
 static volatile char *const prot_pages = (volatile char *)PROT_BASE;
-static int next_to_protect;
 
-void write_and_skip(volatile char *p);
-asm(".text\n"
-    "write_and_skip:\n"
-    "	movq %rax, (%rdi)\n"
-    "	ret\n");
-
-// Protections: mprotect natively, the page tables in Dune mode.
-static void protect(void *va, size_t len, bool writable)
+static void protect(volatile char *va, size_t len, bool writable)
 {
-	if (in_dune())
-		dune_vm_mprotect(pgroot, va, len, PERM_R | (writable ? PERM_W : 0));
-	else
-		mprotect(va, len, PROT_READ | (writable ? PROT_WRITE : 0));
-}
-
-static void native_skip(int sig, struct siginfo *info, struct sigcontext *ctx)
-{
-	ctx->rip += STORE_LENGTH;
-}
-
-static void dune_skip(uintptr_t addr, uint64_t fec, struct dune_tf *tf)
-{
-	tf->rip += STORE_LENGTH;
-}
-
-static void unprotect_faulting(uintptr_t addr)
-{
-	protect((void *)PGADDR(addr), PGSIZE, true);
-}
-
-static void unprotect_and_protect(uintptr_t addr)
-{
-	unprotect_faulting(addr);
-	protect((void *)&prot_pages[next_to_protect * PGSIZE], PGSIZE, false);
-	next_to_protect = (next_to_protect + 1) % PROT_N;
-}
-
-static void native_appel1(int sig, struct siginfo *info, struct sigcontext *ctx)
-{
-	unprotect_and_protect(info->addr);
-}
-
-static void dune_appel1(uintptr_t addr, uint64_t fec, struct dune_tf *tf)
-{
-	unprotect_and_protect(addr);
-}
-
-static void native_appel2(int sig, struct siginfo *info, struct sigcontext *ctx)
-{
-	unprotect_faulting(info->addr);
-}
-
-static void dune_appel2(uintptr_t addr, uint64_t fec, struct dune_tf *tf)
-{
-	unprotect_faulting(addr);
-}
-
-static void on_fault(sighandler_t native, dune_pgflt_cb dune)
-{
-	if (in_dune())
-		dune_register_pgflt_handler(dune);
-	else
-		sigaction(SIGSEGV, native);
+	vmprim_protect((void *)va, len, writable);
 }
 
 static void bench_appel_li(int mode)
@@ -208,36 +142,33 @@ static void bench_appel_li(int mode)
 	// the 2 MiB page), so that each row measures only its own work.
 	for (int i = 0; i < PROT_N; i++)
 		prot_pages[i * PGSIZE] = 0;
-	protect((void *)prot_pages, PROT_N * PGSIZE, true);
-	protect((void *)prot_pages, PGSIZE, false);
-	on_fault(native_skip, dune_skip);
+	protect(prot_pages, PROT_N * PGSIZE, true);
+	protect(prot_pages, PGSIZE, false);
+	vmprim_on_fault(VMPRIM_SKIP);
 	struct sample s = now();
 	for (int i = 0; i < ROUNDS; i++)
 		write_and_skip(prot_pages);
 	results[mode][TRAP] = per(s, now(), ROUNDS);
 
-	protect((void *)prot_pages, PROT_N * PGSIZE, true);
-	protect((void *)prot_pages, PGSIZE, false);
-	next_to_protect = 1;
-	on_fault(native_appel1, dune_appel1);
+	protect(prot_pages, PROT_N * PGSIZE, true);
+	protect(prot_pages, PGSIZE, false);
+	vmprim_region(prot_pages, PROT_N, 1);
+	vmprim_on_fault(VMPRIM_UNPROTECT_NEXT);
 	s = now();
 	for (int i = 0; i < ROUNDS; i++)
 		prot_pages[(i % PROT_N) * PGSIZE] = 1;
 	results[mode][APPEL1] = per(s, now(), ROUNDS);
 
-	on_fault(native_appel2, dune_appel2);
+	vmprim_on_fault(VMPRIM_UNPROTECT);
 	s = now();
 	for (int round = 0; round < ROUNDS / PROT_N; round++) {
-		protect((void *)prot_pages, PROT_N * PGSIZE, false);
+		protect(prot_pages, PROT_N * PGSIZE, false);
 		for (int i = 0; i < PROT_N; i++)
 			prot_pages[i * PGSIZE] = 1;
 	}
 	results[mode][APPEL2] = per(s, now(), ROUNDS / PROT_N * PROT_N);
-	protect((void *)prot_pages, PROT_N * PGSIZE, true);
-	if (in_dune())
-		dune_register_pgflt_handler(NULL);
-	else
-		sigaction(SIGSEGV, SIG_DFL);
+	protect(prot_pages, PROT_N * PGSIZE, true);
+	vmprim_on_fault(VMPRIM_DEFAULT);
 }
 
 // -- a new address space --
