@@ -37,7 +37,10 @@
 #define SYS_setpgid 25  // setpgid(pid, pgid): puts a process in a process group
 #define SYS_tcsetpgrp 26 // tcsetpgrp(pgid): the group the console's Ctrl-C kills
 #define SYS_dune_enter 27 // dune_enter(&config): Dune mode (vmx/dune/dune.h); returns only on error
-#define NSYSCALLS   28
+#define SYS_dma_alloc 28 // dma_alloc(len, &bus): pinned memory a device may reach; its address
+#define SYS_nic_open 29 // nic_open(port, &info): the 82599's registers (struct nic_info)
+#define SYS_nic_wait 30 // nic_wait(port, ticks): waits for the port's interrupt; its causes
+#define NSYSCALLS   31
 
 // prot bits of SYS_map and SYS_mprotect
 #define PROT_NONE  0
@@ -54,6 +57,20 @@ struct clock_reading {
 	uint64_t cycles;
 	uint64_t ns;
 	uint64_t cycles_per_ms; // the rate the kernel measured at boot
+};
+#endif
+
+#ifndef __ASSEMBLER__
+// What SYS_nic_open fills in. The same call serves a real 82599 (its
+// BAR 0 mapped uncached) and the emulated one (vmx/dev: its registers
+// trapped at the same address); a driver need not know which it has.
+struct nic_info {
+	uint64_t regs;          // the address of BAR 0 in the caller
+	uint64_t regs_len;
+	uint16_t vendor, device;        // from PCI configuration space
+	uint16_t msix_vectors;          // MSI-X table size
+	uint8_t emulated;               // 1: vmx/dev's model (for messages only)
+	uint8_t port;
 };
 #endif
 
