@@ -1,0 +1,22 @@
+// The system calls a user-space driver reaches the NIC with
+// (lib/sysnum.h: SYS_dma_alloc, SYS_nic_open, SYS_nic_wait), until the
+// user library has their wrappers.
+
+#ifndef IX_DRIVERS_NICSYS_H
+#define IX_DRIVERS_NICSYS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lib/sysnum.h"
+
+// len bytes of pinned, physically contiguous memory, and its bus address
+// in *bus; NULL if there is none.
+void *dma_alloc(size_t len, uint64_t *bus);
+// Maps port's registers: 0 and *info, or a negative error.
+int nic_open(int port, struct nic_info *info);
+// Sleeps until port interrupts or ticks pass: the causes (EICR bits), or
+// a negative error.
+int64_t nic_wait(int port, uint64_t ticks);
+
+#endif

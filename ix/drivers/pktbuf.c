@@ -1,0 +1,68 @@
+// Packet buffer pools (pktbuf.h).
+
+#include "ix/drivers/pktbuf.h"
+
+#include "ix/drivers/nicsys.h"
+#include "ulib.h"
+
+// Buffers are taken from DMA regions of this many: each region is
+// physically contiguous, so a buffer's bus address is the region's
+// plus its offset; small regions ask the kernel for less contiguous
+// memory at a time.
+#define PKTBUF_REGION_BUFS 64
+
+int pktbuf_pool_init(struct pktbuf_pool *pool, uint32_t nbufs)
+{
+	pool->bufs = malloc(nbufs * sizeof(*pool->bufs));
+	pool->free = malloc(nbufs * sizeof(*pool->free));
+	if (pool->bufs == NULL || pool->free == NULL) {
+		printf("pktbuf_pool_init: no memory for %u buffer records\n", nbufs);
+		return -ENOMEM;
+	}
+	pool->nbufs = nbufs;
+	for (uint32_t first = 0; first < nbufs; first += PKTBUF_REGION_BUFS) {
+		uint32_t n = nbufs - first < PKTBUF_REGION_BUFS ? nbufs - first : PKTBUF_REGION_BUFS;
+		uint64_t bus;
+		uint8_t *region = dma_alloc(n * PKTBUF_SIZE, &bus);
+		if (region == NULL) {
+			printf("pktbuf_pool_init: dma_alloc of %u bytes failed (%u buffers of %u)\n",
+			       n * PKTBUF_SIZE, n, nbufs);
+			return -ENOMEM;
+		}
+		for (uint32_t i = 0; i < n; i++) {
+			struct pktbuf *b = &pool->bufs[first + i];
+			b->data = region + i * PKTBUF_SIZE;
+			b->bus = bus + i * PKTBUF_SIZE;
+			b->pool = pool;
+		}
+	}
+	pktbuf_pool_reset(pool);
+	return 0;
+}
+
+void pktbuf_pool_reset(struct pktbuf_pool *pool)
+{
+	for (uint32_t i = 0; i < pool->nbufs; i++)
+		pool->free[i] = &pool->bufs[i];
+	pool->nfree = pool->nbufs;
+}
+
+struct pktbuf *pktbuf_alloc(struct pktbuf_pool *pool)
+{
+	if (pool->nfree == 0)
+		return NULL;
+	struct pktbuf *b = pool->free[--pool->nfree];
+	b->len = 0;
+	return b;
+}
+
+void pktbuf_free(struct pktbuf *b)
+{
+	struct pktbuf_pool *pool = b->pool;
+
+	if (pool->nfree >= pool->nbufs)
+		printf("pktbuf_free: buffer %p freed twice (pool of %u has all free)\n",
+		       (void *)b, pool->nbufs);
+	else
+		pool->free[pool->nfree++] = b;
+}
