@@ -1,5 +1,7 @@
 // Lab 9 self-tests: PCI enumeration, and the e1000 serving ARP, ICMP echo
-// and UDP echo (driven from the host by tools/tests/test_net.py).
+// and UDP echo (driven from the host by tools/tests/test_net.py); the
+// ixgbe driver (ix/drivers) on the emulated 82599 (lab9.ixgbe, whose
+// lines tools/tests/test_ixgbe.py checks).
 
 #include "arch/x86.h"
 #include "boot/cmdline.h"
@@ -7,12 +9,13 @@
 #include "cpu/lapic.h"
 #include "debug/panic.h"
 #include "lib/errno.h"
+#include "lib/printfmt.h"
 #include "lib/string.h"
 #include "net/e1000.h"
 #include "net/e1000_regs.h"
-#include "net/e1000_regs.h"
 #include "net/net.h"
 #include "pci/pci.h"
+#include "proc/exec.h"
 #include "test/ktest.h"
 
 KTEST(lab9_pci, "lab9.pci", STAGE_SMP, "list every PCI function with its class and BARs");
@@ -243,4 +246,21 @@ static void lab9_msix(void)
 			printk("msix: interrupt %lu: %s\n", i,
 			       (e1000e_causes & E1000E_ICR_LSC) ? "link status change" : "other");
 	}
+}
+
+KTEST(lab9_ixgbe, "lab9.ixgbe", STAGE_SMP,
+      "nictest: the ixgbe driver on the emulated 82599's two ports, with seed=, queues= "
+      "(4) and ring= (128 descriptors); a failed subtest panics");
+static void lab9_ixgbe(void)
+{
+	char seed[24], queues[24], ring[24];
+
+	snprintf(seed, sizeof(seed), "%lu", cmdline_get_u64("seed", 1));
+	snprintf(queues, sizeof(queues), "%lu", cmdline_get_u64("queues", 4));
+	snprintf(ring, sizeof(ring), "%lu", cmdline_get_u64("ring", 128));
+	char *argv[] = { "nictest", seed, queues, ring };
+	int status = proc_wait_report(proc_spawn_started(argv, 4));
+	if (status != 0)
+		panic("lab9.ixgbe: nictest ended with status %d: %s", status,
+		      status == 100 ? "a port did not come up" : "that many subtests failed");
 }
