@@ -55,11 +55,11 @@ static int ixgbe_alloc_queues(struct ixgbe_dev *dev)
 
 	for (int q = 0; q < dev->nqueues; q++) {
 		struct ixgbe_queue *queue = &dev->queues[q];
-		void *rx = dma_alloc(ring_bytes, &queue->rx.ring_bus);
-		void *tx = dma_alloc(ring_bytes, &queue->tx.ring_bus);
+		int64_t rx = dma_alloc(ring_bytes, &queue->rx.ring_bus);
+		int64_t tx = dma_alloc(ring_bytes, &queue->tx.ring_bus);
 		queue->rx.bufs = malloc(dev->ring_size * sizeof(struct pktbuf *));
 		queue->tx.bufs = malloc(dev->ring_size * sizeof(struct pktbuf *));
-		if (rx == NULL || tx == NULL || queue->rx.bufs == NULL || queue->tx.bufs == NULL) {
+		if (rx < 0 || tx < 0 || queue->rx.bufs == NULL || queue->tx.bufs == NULL) {
 			printf("ixgbe: port %d: no memory for queue %d's rings (%lu bytes each)\n",
 			       dev->port, q, ring_bytes);
 			return -ENOMEM;
@@ -70,8 +70,8 @@ static int ixgbe_alloc_queues(struct ixgbe_dev *dev)
 			       "aligned\n", dev->port, queue->rx.ring_bus, queue->tx.ring_bus);
 			return -EINVAL;
 		}
-		queue->rx.ring = rx;
-		queue->tx.ring = tx;
+		queue->rx.ring = (volatile union ixgbe_adv_rx_desc *)rx;
+		queue->tx.ring = (volatile union ixgbe_adv_tx_desc *)tx;
 		int r = pktbuf_pool_init(&queue->pool, 3 * dev->ring_size);
 		if (r < 0)
 			return r;

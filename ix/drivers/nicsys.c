@@ -2,10 +2,9 @@
 
 #include "ulib.h"
 
-void *dma_alloc(size_t len, uint64_t *bus)
+int64_t dma_alloc(size_t len, uint64_t *bus)
 {
-	int64_t r = syscall3(SYS_dma_alloc, len, (uint64_t)bus, 0);
-	return r < 0 ? NULL : (void *)r;
+	return syscall3(SYS_dma_alloc, len, (uint64_t)bus, 0);
 }
 
 int nic_open(int port, struct nic_info *info)

@@ -10,13 +10,8 @@
 
 #include "lib/sysnum.h"
 
-// len bytes of pinned, physically contiguous memory, and its bus address
-// in *bus; NULL if there is none.
-void *dma_alloc(size_t len, uint64_t *bus);
-// Maps port's registers: 0 and *info, or a negative error.
+int64_t dma_alloc(size_t len, uint64_t *bus);
 int nic_open(int port, struct nic_info *info);
-// Sleeps until port interrupts or ticks pass: the causes (EICR bits), or
-// a negative error.
 int64_t nic_wait(int port, uint64_t ticks);
 
 #endif

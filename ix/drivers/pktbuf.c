@@ -23,15 +23,15 @@ int pktbuf_pool_init(struct pktbuf_pool *pool, uint32_t nbufs)
 	for (uint32_t first = 0; first < nbufs; first += PKTBUF_REGION_BUFS) {
 		uint32_t n = nbufs - first < PKTBUF_REGION_BUFS ? nbufs - first : PKTBUF_REGION_BUFS;
 		uint64_t bus;
-		uint8_t *region = dma_alloc(n * PKTBUF_SIZE, &bus);
-		if (region == NULL) {
-			printf("pktbuf_pool_init: dma_alloc of %u bytes failed (%u buffers of %u)\n",
-			       n * PKTBUF_SIZE, n, nbufs);
-			return -ENOMEM;
+		int64_t region = dma_alloc(n * PKTBUF_SIZE, &bus);
+		if (region < 0) {
+			printf("pktbuf_pool_init: dma_alloc of %u bytes (%u buffers of %u): %s\n",
+			       n * PKTBUF_SIZE, n, nbufs, strerror(region));
+			return region;
 		}
 		for (uint32_t i = 0; i < n; i++) {
 			struct pktbuf *b = &pool->bufs[first + i];
-			b->data = region + i * PKTBUF_SIZE;
+			b->data = (uint8_t *)region + i * PKTBUF_SIZE;
 			b->bus = bus + i * PKTBUF_SIZE;
 			b->pool = pool;
 		}

@@ -34,7 +34,8 @@ struct pktbuf_pool {
 };
 
 // Makes pool's nbufs buffers, all free, in DMA memory (SYS_dma_alloc).
-// Returns 0, or -ENOMEM (with a message saying how much was asked).
+// Returns 0, or dma_alloc's error or -ENOMEM after a line that says how
+// much was asked.
 int pktbuf_pool_init(struct pktbuf_pool *pool, uint32_t nbufs);
 // Makes every buffer of pool free again (a re-initialized NIC owns none
 // of them, and the caller must hold none).
