@@ -164,10 +164,11 @@ static void ixgbe_rx_refill(struct ixgbe_dev *dev, int q)
 }
 
 // 4.6.7, per queue: the ring's address and length, advanced one-buffer
-// descriptors with 2 KiB buffers, drop when the ring is full (so one
-// full queue does not stall the others behind it in the packet
-// buffer), enable and wait for it, then fill the ring (RDT =
-// ring_size - 1).
+// descriptors with 2 KiB buffers, a frame dropped (and counted in
+// QPRDC) when the ring has no free descriptor, rather than held in the
+// packet buffer where it would stall the other queues' frames behind
+// it (SRRCTL.DROP_EN); enable and wait for it, then fill the ring
+// (RDT = ring_size - 1).
 static int ixgbe_rx_queue_init(struct ixgbe_dev *dev, int q)
 {
 	struct ixgbe_rxq *rxq = &dev->queues[q].rx;
@@ -251,24 +252,35 @@ static void ixgbe_rss_setup(struct ixgbe_dev *dev)
 
 // 4.6.6: MSI-X mode; queue q's receive and transmit causes on vector q
 // (IVAR(n) holds four entries: receive and transmit of queue 2n, then of
-// queue 2n + 1), cleared automatically when their interrupt
-// is sent (EIAC); then unmasked.
+// queue 2n + 1); then unmasked. Neither auto-clear (EIAC) nor auto-mask
+// (GPIE.EIAME): a cause stays in EICR until it is read, which is what
+// nic_wait does, so a driver that slept learns which queues have work.
 static void ixgbe_irq_setup(struct ixgbe_dev *dev)
 {
-	uint32_t queues = (1u << dev->nqueues) - 1;
-
-	ixgbe_write(dev, IXGBE_GPIE, IXGBE_GPIE_MSIX_MODE | IXGBE_GPIE_EIAME |
-		    IXGBE_GPIE_PBA_SUPPORT);
+	ixgbe_write(dev, IXGBE_GPIE, IXGBE_GPIE_MSIX_MODE | IXGBE_GPIE_PBA_SUPPORT);
 	for (int q = 0; q < dev->nqueues; q += 2) {
 		uint32_t ivar = 0;
 		for (int j = 0; j < 2 && q + j < dev->nqueues; j++) {
 			uint32_t entry = (uint32_t)(q + j) | IXGBE_IVAR_VALID;
-			ivar |= (entry | entry << 8) << (16 * j);
+			ivar |= entry << IXGBE_IVAR_SHIFT(q + j, 0) | entry << IXGBE_IVAR_SHIFT(q + j, 1);
 		}
 		ixgbe_write(dev, IXGBE_IVAR(q / 2), ivar);
 	}
-	ixgbe_write(dev, IXGBE_EIAC, queues);
-	ixgbe_write(dev, IXGBE_EIMS, queues);
+	ixgbe_write(dev, IXGBE_EIMS, (1u << dev->nqueues) - 1);
+}
+
+// Queue q's packets counted in statistics counter q (QPRC, QPTC,
+// QPRDC): after a reset every queue counts in counter 0 (RQSMR, TQSM,
+// 8.2.3.23). Four queues per register, a byte each.
+static void ixgbe_stats_setup(struct ixgbe_dev *dev)
+{
+	for (int q = 0; q < dev->nqueues; q += 4) {
+		uint32_t map = 0;
+		for (int j = 0; j < 4 && q + j < dev->nqueues; j++)
+			map |= (uint32_t)(q + j) << (8 * j);
+		ixgbe_write(dev, IXGBE_RQSMR(q / 4), map);
+		ixgbe_write(dev, IXGBE_TQSM(q / 4), map);
+	}
 }
 
 // The read-to-clear counters, added to dev->stats.
@@ -285,9 +297,10 @@ static void ixgbe_collect_stats(struct ixgbe_dev *dev)
 	s->crc_errors += ixgbe_read(dev, IXGBE_CRCERRS);
 	for (int i = 0; i < 8; i++)
 		s->rx_missed += ixgbe_read(dev, IXGBE_MPC(i));
-	for (int q = 0; q < IXGBE_MAX_QUEUES; q++) {
+	for (int q = 0; q < dev->nqueues; q++) {
 		s->queue_rx[q] += ixgbe_read(dev, IXGBE_QPRC(q));
 		s->queue_tx[q] += ixgbe_read(dev, IXGBE_QPTC(q));
+		s->queue_drop[q] += ixgbe_read(dev, IXGBE_QPRDC(q));
 	}
 }
 
@@ -357,6 +370,7 @@ int ixgbe_init(struct ixgbe_dev *dev, int port, int nqueues, uint32_t ring_size)
 	if (r < 0 || (r = ixgbe_reset(dev)) < 0)
 		return r;
 	ixgbe_link_setup(dev);
+	ixgbe_stats_setup(dev);
 	for (int q = 0; q < nqueues; q++)
 		pktbuf_pool_reset(&dev->queues[q].pool);
 	if ((r = ixgbe_rx_init(dev)) < 0 || (r = ixgbe_tx_init(dev)) < 0)

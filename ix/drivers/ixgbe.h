@@ -68,10 +68,11 @@ struct ixgbe_queue {
 struct ixgbe_stats {
 	uint64_t rx_packets, rx_bytes;  // GPRC, GORC: good frames received
 	uint64_t tx_packets, tx_bytes;  // GPTC, GOTC
-	uint64_t rx_missed;             // MPC: no descriptor free when a frame came
+	uint64_t rx_missed;             // MPC: the packet buffer had no room
 	uint64_t crc_errors;            // CRCERRS
 	uint64_t queue_rx[IXGBE_MAX_QUEUES];    // QPRC
 	uint64_t queue_tx[IXGBE_MAX_QUEUES];    // QPTC
+	uint64_t queue_drop[IXGBE_MAX_QUEUES];  // QPRDC: the ring had no free descriptor
 	uint64_t rx_no_buffer;          // driver: a refill found its pool empty
 	uint64_t rx_split;              // driver: frames in more than one buffer, dropped
 };
