@@ -2,7 +2,8 @@
 // on ports 0 and 1 of the 82599, which the emulated NIC joins with a
 // wire. Each subtest prints one line "nictest: NAME: ... ok" (or
 // "FAILED") with exact numbers; the last line counts the subtests that
-// passed, and the exit status is the number that failed.
+// passed, and the exit status is the number that failed (100: the
+// arguments are wrong or a port did not come up).
 //
 // Frames are IPv4 UDP or TCP between chosen addresses and ports (a
 // flow), of lengths 62-1514 drawn from SEED; the receiver rebuilds each
@@ -44,6 +45,7 @@ struct tally {
 
 static struct ixgbe_dev ports[2];
 static struct flow flows[MAX_FLOWS];
+static uint64_t frames_sent[2], bytes_sent[2];  // per port, as the NIC counts (with the CRC)
 static uint64_t seed;
 static int nqueues;
 static uint32_t ring_size;
@@ -242,6 +244,9 @@ static uint32_t send(int f, int q, uint32_t first, uint32_t count, int batch, ui
 			lens[n] = build_frame(bufs[n]->data, f, tag_of(subtest, f), first + sent + n);
 		}
 		int k = ixgbe_tx_burst(dev, q, bufs, lens, n);
+		for (int i = 0; i < k; i++)
+			bytes_sent[dev->port] += lens[i] + 4;
+		frames_sent[dev->port] += k;
 		for (int i = k; i < n; i++)
 			pktbuf_free(bufs[i]);
 		sent += k;
@@ -464,6 +469,35 @@ static void test_bad_dma(void)
 	       good.bad + again.bad, stray);
 }
 
+// The NIC's counters, accumulated by the driver across the resets of
+// the subtests, against what nictest sent: every frame one port sent
+// reached the other's memory but those dropped for want of a
+// descriptor; the per-queue counters add up to the port's.
+static void test_stats(void)
+{
+	struct ixgbe_stats s[2];
+	bool ok = true;
+
+	for (int p = 0; p < 2; p++)
+		ixgbe_stats(&ports[p], &s[p]);
+	for (int p = 0; p < 2; p++) {
+		uint64_t queue_rx = 0, queue_tx = 0, drops = 0;
+		for (int q = 0; q < nqueues; q++) {
+			queue_rx += s[p].queue_rx[q];
+			queue_tx += s[p].queue_tx[q];
+			drops += s[p].queue_drop[q];
+		}
+		ok = ok && s[p].tx_packets == frames_sent[p] && s[p].tx_bytes == bytes_sent[p] &&
+		     s[p].rx_packets == frames_sent[1 - p] - drops && queue_rx == s[p].rx_packets &&
+		     queue_tx == s[p].tx_packets && s[p].rx_missed == 0 && s[p].crc_errors == 0;
+		printf("nictest: stats of port %d: sent %lu frames, %lu bytes; received %lu frames, "
+		       "%lu bytes; dropped %lu, missed %lu\n", p, s[p].tx_packets, s[p].tx_bytes,
+		       s[p].rx_packets, s[p].rx_bytes, drops, s[p].rx_missed);
+	}
+	report(ok, "stats: port 0 sent %lu frames, %lu bytes, port 1 %lu frames, %lu bytes",
+	       frames_sent[0], bytes_sent[0], frames_sent[1], bytes_sent[1]);
+}
+
 static void print_port(const struct ixgbe_dev *dev)
 {
 	const uint8_t *m = dev->mac;
@@ -480,6 +514,12 @@ int main(int argc, char **argv)
 	nqueues = argc > 2 ? (int)strtoul(argv[2], NULL, 0) : 4;
 	ring_size = argc > 3 ? strtoul(argv[3], NULL, 0) : 128;
 	printf("nictest: seed %lu\n", seed);
+	// A ring must hold a whole burst, and one frame of every RSS flow.
+	if (nqueues < 1 || nqueues > IXGBE_MAX_QUEUES || ring_size < 2 * BATCH_MAX) {
+		printf("nictest: %d queues of %u descriptors: want 1-%d queues of at least %d\n",
+		       nqueues, ring_size, IXGBE_MAX_QUEUES, 2 * BATCH_MAX);
+		return 100;
+	}
 	for (int p = 0; p < 2; p++) {
 		int r = ixgbe_init(&ports[p], p, nqueues, ring_size);
 		if (r < 0) {
@@ -497,6 +537,7 @@ int main(int argc, char **argv)
 	test_interrupt();
 	test_reset();
 	test_bad_dma();
+	test_stats();
 	printf("nictest: %d of %d subtests passed\n", passed, passed + failed);
 	return failed;
 }
