@@ -7,6 +7,7 @@
 #include "ulib.h"
 
 #define IXGBE_RESET_MS 100              // CTRL.RST, EEC.ARD, RDRXCTL.DMAIDONE
+#define IXGBE_RESET_SETTLE_MS 10
 #define IXGBE_LINK_MS 2000              // an SFP+ link comes up in well under a second
 #define IXGBE_QUEUE_ENABLE_MS 100       // RXDCTL/TXDCTL.ENABLE reads back
 
@@ -23,6 +24,15 @@ static uint64_t now_ms(void)
 
 	clock(&c);
 	return c.ns / 1000000;
+}
+
+// Sleeps at least ms milliseconds.
+static void ixgbe_delay_ms(uint32_t ms)
+{
+	uint64_t until = now_ms() + ms;
+
+	while (now_ms() < until)
+		sleep(1);
 }
 
 // Polls reg until (reg & mask) == want, for at most ms milliseconds
@@ -80,9 +90,10 @@ static int ixgbe_alloc_queues(struct ixgbe_dev *dev)
 }
 
 // 4.6.3.1-2: interrupts off, a global reset, interrupts off again (the
-// reset turned nothing on, but a cause may have come in between), then
-// what the NIC does after a reset: the EEPROM auto-read (which loads the
-// MAC address into RAL(0)/RAH(0)) and the DMA init.
+// reset turned nothing on, but a cause may have come in between), the
+// 10 ms the datasheet asks after a reset, then what the NIC does after
+// one: the EEPROM auto-read (which loads the MAC address into
+// RAL(0)/RAH(0)) and the DMA init.
 static int ixgbe_reset(struct ixgbe_dev *dev)
 {
 	int r;
@@ -92,6 +103,7 @@ static int ixgbe_reset(struct ixgbe_dev *dev)
 	if ((r = ixgbe_wait_reg(dev, IXGBE_CTRL, IXGBE_CTRL_RST, 0, IXGBE_RESET_MS,
 				"reset (CTRL.RST did not clear)")) < 0)
 		return r;
+	ixgbe_delay_ms(IXGBE_RESET_SETTLE_MS);
 	ixgbe_write(dev, IXGBE_EIMC, 0x7FFFFFFF);
 	if ((r = ixgbe_wait_reg(dev, IXGBE_EEC, IXGBE_EEC_ARD, IXGBE_EEC_ARD, IXGBE_RESET_MS,
 				"EEPROM auto-read (EEC.ARD)")) < 0)
