@@ -254,7 +254,7 @@ static uint32_t send(int f, int q, uint32_t first, uint32_t count, int batch, ui
 			idle_since = now_ms();
 	}
 	if (sent < count)
-		printf("nictest: port %d queue %d took %u of %u frames\n", dev->port, q, sent, count);
+		printf("nictest: send: port %d queue %d took %u of %u frames\n", dev->port, q, sent, count);
 	return sent;
 }
 
