@@ -274,7 +274,8 @@ static void ixgbe_irq_setup(struct ixgbe_dev *dev)
 		uint32_t ivar = 0;
 		for (int j = 0; j < 2 && q + j < dev->nqueues; j++) {
 			uint32_t entry = (uint32_t)(q + j) | IXGBE_IVAR_VALID;
-			ivar |= entry << IXGBE_IVAR_SHIFT(q + j, 0) | entry << IXGBE_IVAR_SHIFT(q + j, 1);
+			ivar |= entry << IXGBE_IVAR_SHIFT(q + j, 0) |
+				entry << IXGBE_IVAR_SHIFT(q + j, 1);
 		}
 		ixgbe_write(dev, IXGBE_IVAR(q / 2), ivar);
 	}

@@ -21,7 +21,9 @@ int pktbuf_pool_init(struct pktbuf_pool *pool, uint32_t nbufs)
 	}
 	pool->nbufs = nbufs;
 	for (uint32_t first = 0; first < nbufs; first += PKTBUF_REGION_BUFS) {
-		uint32_t n = nbufs - first < PKTBUF_REGION_BUFS ? nbufs - first : PKTBUF_REGION_BUFS;
+		uint32_t n = nbufs - first;
+		if (n > PKTBUF_REGION_BUFS)
+			n = PKTBUF_REGION_BUFS;
 		uint64_t bus;
 		int64_t region = dma_alloc(n * PKTBUF_SIZE, &bus);
 		if (region < 0) {

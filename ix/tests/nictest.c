@@ -93,7 +93,9 @@ static void make_flow(int f, int from, int to, uint8_t proto, uint64_t n)
 
 static uint16_t frame_len(uint32_t tag, uint32_t seq)
 {
-	return FRAME_MIN + mix(seed ^ (uint64_t)tag << 32 ^ seq) % (IXGBE_FRAME_MAX - FRAME_MIN + 1);
+	uint64_t r = mix(seed ^ (uint64_t)tag << 32 ^ seq);
+
+	return FRAME_MIN + r % (IXGBE_FRAME_MAX - FRAME_MIN + 1);
 }
 
 static uint16_t ip_checksum(const uint8_t *h)
@@ -142,7 +144,8 @@ static uint16_t build_frame(uint8_t *out, int f, uint32_t tag, uint32_t seq)
 	put32(out + TAG_OFFSET, tag);
 	put32(out + TAG_OFFSET + 4, seq);
 	for (uint16_t i = TAG_OFFSET + 8; i < len; i++)
-		out[i] = mix(seed ^ (uint64_t)tag << 40 ^ (uint64_t)seq << 16 ^ (i / 8)) >> (8 * (i % 8));
+		out[i] = mix(seed ^ (uint64_t)tag << 40 ^ (uint64_t)seq << 16 ^ (i / 8)) >>
+			 (8 * (i % 8));
 	return len;
 }
 
@@ -241,7 +244,8 @@ static uint32_t send(int f, int q, uint32_t first, uint32_t count, int batch, ui
 		for (; n < batch && sent + n < count; n++) {
 			if ((bufs[n] = ixgbe_alloc(dev, q)) == NULL)
 				break;
-			lens[n] = build_frame(bufs[n]->data, f, tag_of(subtest, f), first + sent + n);
+			lens[n] = build_frame(bufs[n]->data, f, tag_of(subtest, f),
+					      first + sent + n);
 		}
 		int k = ixgbe_tx_burst(dev, q, bufs, lens, n);
 		for (int i = 0; i < k; i++)
@@ -254,7 +258,8 @@ static uint32_t send(int f, int q, uint32_t first, uint32_t count, int batch, ui
 			idle_since = now_ms();
 	}
 	if (sent < count)
-		printf("nictest: send: port %d queue %d took %u of %u frames\n", dev->port, q, sent, count);
+		printf("nictest: send: port %d queue %d took %u of %u frames\n", dev->port, q,
+		       sent, count);
 	return sent;
 }
 
@@ -355,7 +360,8 @@ static void test_rss(void)
 	receive(1, -1, MAX_FLOWS, BATCH_MAX, subtest, &t);
 	for (int q = 0; q < nqueues; q++) {
 		size_t used = strlen(counts);
-		snprintf(counts + used, sizeof(counts) - used, "%s%u", q ? " " : "", t.per_queue[q]);
+		snprintf(counts + used, sizeof(counts) - used, "%s%u", q ? " " : "",
+			 t.per_queue[q]);
 		spread_ok = spread_ok && t.per_queue[q] == predicted[q];
 	}
 	uint32_t stray = discard_all(0) + discard_all(1);
@@ -490,9 +496,9 @@ static void test_stats(void)
 		ok = ok && s[p].tx_packets == frames_sent[p] && s[p].tx_bytes == bytes_sent[p] &&
 		     s[p].rx_packets == frames_sent[1 - p] - drops && queue_rx == s[p].rx_packets &&
 		     queue_tx == s[p].tx_packets && s[p].rx_missed == 0 && s[p].crc_errors == 0;
-		printf("nictest: stats of port %d: sent %lu frames, %lu bytes; received %lu frames, "
-		       "%lu bytes; dropped %lu, missed %lu\n", p, s[p].tx_packets, s[p].tx_bytes,
-		       s[p].rx_packets, s[p].rx_bytes, drops, s[p].rx_missed);
+		printf("nictest: stats of port %d: sent %lu frames, %lu bytes; received %lu "
+		       "frames, %lu bytes; dropped %lu, missed %lu\n", p, s[p].tx_packets,
+		       s[p].tx_bytes, s[p].rx_packets, s[p].rx_bytes, drops, s[p].rx_missed);
 	}
 	report(ok, "stats: port 0 sent %lu frames, %lu bytes, port 1 %lu frames, %lu bytes",
 	       frames_sent[0], bytes_sent[0], frames_sent[1], bytes_sent[1]);
