@@ -518,7 +518,12 @@ int ixgbe_stopped_queues(struct ixgbe_dev *dev)
 	return stopped;
 }
 
+// nic_wait returns the causes of the emulated NIC (it read EICR), but
+// only bit 0 for a real one (whose vector 0 woke it): reading EICR as
+// well gives the real causes, and for the model those that came since.
 int64_t ixgbe_wait(struct ixgbe_dev *dev, uint64_t ticks)
 {
-	return nic_wait(dev->port, ticks);
+	int64_t woke = nic_wait(dev->port, ticks);
+
+	return woke < 0 ? woke : woke | ixgbe_read(dev, IXGBE_EICR);
 }

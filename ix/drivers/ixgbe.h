@@ -128,10 +128,11 @@ int ixgbe_init(struct ixgbe_dev *dev, int port, int nqueues, uint32_t ring_size)
 int ixgbe_rx_burst(struct ixgbe_dev *dev, int q, struct pktbuf *bufs[], int max);
 
 // Sends frames[i], lens[i] bytes, i < n, on queue q. The buffers are the
-// NIC's from then on and go back to their pools once sent. Returns how
-// many were queued, from the first: fewer than n when the ring is full
-// (or a length is out of range, with a message); the caller keeps the
-// rest.
+// NIC's from then on and go back to their pools once sent, in groups of
+// IXGBE_TX_RS_THRESH (the last frames of a burst wait for the next
+// bursts to fill their group). Returns how many were queued, from the
+// first: fewer than n when the ring is full (or a length is out of
+// range, with a message); the caller keeps the rest.
 int ixgbe_tx_burst(struct ixgbe_dev *dev, int q, struct pktbuf *const frames[],
 		   const uint16_t lens[], int n);
 
