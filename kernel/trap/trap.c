@@ -12,9 +12,12 @@
 #include "fs/tty.h"
 #include "lib/errno.h"
 #include "mm/aspace.h"
+#include "mm/devmem.h"
+#include "mm/uaccess.h"
 #include "proc/proc.h"
 #include "proc/signal.h"
 #include "sync/spinlock.h"
+#include "trap/mmio.h"
 #include "trap/pic.h"
 #include "trap/trap.h"
 
@@ -159,6 +162,63 @@ static void interrupt(const struct trapframe *tf)
 	}
 }
 
+// Copies up to MMIO_INSN_MAX bytes of user code at rip into code, as
+// far as they are readable (a fetch that faults is no instruction).
+// Returns how many.
+static size_t fetch_code(uint64_t rip, uint8_t code[MMIO_INSN_MAX])
+{
+	size_t first = PAGE_SIZE - rip % PAGE_SIZE;
+
+	if (first >= MMIO_INSN_MAX)
+		return copy_from_user(code, rip, MMIO_INSN_MAX) == 0 ? MMIO_INSN_MAX : 0;
+	if (copy_from_user(code, rip, first) < 0)
+		return 0;
+	if (copy_from_user(code + first, rip + first, MMIO_INSN_MAX - first) < 0)
+		return first;
+	return MMIO_INSN_MAX;
+}
+
+// A not-present fault at addr in an MMIO region (mm/devmem.h): decodes
+// the instruction (trap/mmio.h), has the device do the access, and steps
+// the process past it. Returns false if addr is in no region, or, with a
+// message naming the address and the bytes, if the instruction is not
+// one the decoder knows: then it is the process's fault.
+static bool emulate_mmio(struct trapframe *tf, uint64_t addr)
+{
+	struct mmio_region r;
+	struct mmio_insn insn;
+	uint8_t code[MMIO_INSN_MAX];
+	uint64_t regs[16];
+
+	if ((tf->error_code & (PF_PRESENT | PF_FETCH)) ||
+	    !aspace_find_mmio(proc_current()->as, addr, &r))
+		return false;
+	size_t n = fetch_code(tf->rip, code);
+	bool write = tf->error_code & PF_WRITE;
+	if (n == 0)
+		return false;
+	// The width check: an access must not run past the region's end.
+	if (mmio_decode(code, n, &insn) < 0 || insn.write != write ||
+	    addr - r.va > r.len - insn.width) {
+		struct proc *p = proc_current();
+		printk("process %s[%d]: %s of device registers at 0x%lx by rip 0x%lx: "
+		       "instruction not emulated:", p->name, p->pid, write ? "write" : "read",
+		       addr, tf->rip);
+		for (size_t i = 0; i < n; i++)
+			printk(" %02x", code[i]);
+		printk("\n");
+		return false;
+	}
+	mmio_regs_from_trapframe(tf, regs);
+	if (insn.write)
+		r.ops->write(r.dev, addr - r.va, insn.width, mmio_store_value(&insn, regs));
+	else
+		mmio_load_value(&insn, regs, r.ops->read(r.dev, addr - r.va, insn.width));
+	mmio_regs_to_trapframe(regs, tf);
+	tf->rip += insn.len;
+	return true;
+}
+
 void trap_dispatch(struct trapframe *tf)
 {
 	bool from_user = (tf->cs & 3) != 0;
@@ -178,7 +238,8 @@ void trap_dispatch(struct trapframe *tf)
 	    tf->vector == T_MACHINE_CHECK)
 		trap_kernel_panic(tf);
 	uint64_t addr = read_cr2();
-	if (tf->vector == T_PAGE_FAULT && aspace_fault(proc_current()->as, addr, tf->error_code))
+	if (tf->vector == T_PAGE_FAULT &&
+	    (aspace_fault(proc_current()->as, addr, tf->error_code) || emulate_mmio(tf, addr)))
 		return;
 	// The process's handler, if it has one; else the default action.
 	if (signal_deliver(tf, addr))
