@@ -1,5 +1,6 @@
-// Lab 9 self-tests: PCI enumeration, and the e1000 serving ARP, ICMP echo
-// and UDP echo (driven from the host by tools/tests/test_net.py).
+// Lab 9 self-tests: PCI enumeration, the e1000 serving ARP, ICMP echo
+// and UDP echo (driven from the host by tools/tests/test_net.py), and
+// the 82599 as a user-space driver reaches it (mmiotest).
 
 #include "arch/x86.h"
 #include "boot/cmdline.h"
@@ -8,11 +9,13 @@
 #include "debug/panic.h"
 #include "lib/errno.h"
 #include "lib/string.h"
+#include "mm/page.h"
 #include "net/e1000.h"
-#include "net/e1000_regs.h"
 #include "net/e1000_regs.h"
 #include "net/net.h"
 #include "pci/pci.h"
+#include "proc/exec.h"
+#include "proc/proc.h"
 #include "test/ktest.h"
 
 KTEST(lab9_pci, "lab9.pci", STAGE_SMP, "list every PCI function with its class and BARs");
@@ -243,4 +246,18 @@ static void lab9_msix(void)
 			printk("msix: interrupt %lu: %s\n", i,
 			       (e1000e_causes & E1000E_ICR_LSC) ? "link status change" : "other");
 	}
+}
+
+KTEST(lab9_mmio, "lab9.mmio", STAGE_SMP,
+      "mmiotest [value=N]: the 82599's registers trapped and decoded, dma_alloc, nic_wait, "
+      "a child killed for an instruction the decoder refuses");
+static void lab9_mmio(void)
+{
+	const char *value = cmdline_get("value");
+	char *argv[] = { "mmiotest", (char *)value, NULL };
+	size_t before = page_free_count();
+
+	proc_wait_report(proc_spawn_started(argv, value != NULL ? 2 : 1));
+	proc_wait_all_kernel();
+	printk("free pages: start %lu end %lu\n", before, page_free_count());
 }

@@ -1,0 +1,213 @@
+// mmiotest [VALUE]: the 82599 as a user-space driver sees it (vmx/dev/
+// nic.h), on the emulated NIC, whose registers are trapped and decoded
+// (trap/mmio.h).
+//
+//   1. A child opens port 0 and adds to a register (an instruction the
+//      decoder refuses): the kernel names it and the child dies of a
+//      page fault; its end frees the NIC.
+//   2. Ports 0 and 1 opened; their STATUS and EEC printed.
+//   3. RDBAL(0)/RDBAH(0) and RAL(0) written and read back with 8-, 16-,
+//      32- and 64-bit MOVs, MOVZX and MOV of an immediate, through
+//      registers up to r15 and base + index addressing; the values come
+//      from VALUE (the grader's token).
+//   4. A child of the owner cannot open the NIC, and has no DMA memory.
+//   5. dma_alloc: bus addresses of contiguous blocks (aligned to their
+//      size), zeroed memory, bad arguments refused; munmap and map of
+//      the windows refused.
+//   6. nic_wait: a timeout, and a thread woken by a cause the main
+//      thread sets (EIMS, then EICS).
+//
+// Each check prints "mmiotest: ok: WHAT" or "mmiotest: FAIL: WHAT ...";
+// the exit status is the number of failures.
+
+#include <stdbool.h>
+
+#include "ix/hw/ixgbe_hw.h"
+#include "ulib.h"
+
+#define PAGE 4096ul
+
+static int failures;
+
+static void check(bool ok, const char *what, uint64_t got, uint64_t want)
+{
+	if (ok)
+		printf("mmiotest: ok: %s\n", what);
+	else
+		printf("mmiotest: FAIL: %s: got 0x%lx, want 0x%lx\n", what, got, want);
+	failures += !ok;
+}
+
+static void check_eq(const char *what, uint64_t got, uint64_t want)
+{
+	check(got == want, what, got, want);
+}
+
+// A child runs fn and should die of it (status 128 + 14, a page fault).
+static void child_dies(const char *what, void (*fn)(volatile uint8_t *), volatile uint8_t *arg)
+{
+	int status = 0;
+
+	if (fork() == 0) {
+		fn(arg);
+		exit(0);
+	}
+	wait(&status);
+	check_eq(what, (uint64_t)status, 128 + 14);
+}
+
+static void add_to_status(volatile uint8_t *unused)
+{
+	struct nic_info info;
+
+	if (nic_open(0, &info) < 0)
+		exit(1);
+	// addl $1, STATUS: a read-modify-write the decoder does not know.
+	asm volatile("addl $1, %0" : "+m"(*(volatile uint32_t *)(info.regs + IXGBE_STATUS)));
+}
+
+static void read_byte(volatile uint8_t *p)
+{
+	printf("mmiotest: child read 0x%x\n", *p);
+}
+
+static uint32_t reg32(const struct nic_info *n, uint32_t off)
+{
+	return *(volatile uint32_t *)(n->regs + off);
+}
+
+// Writes and reads RDBAL(0)/RDBAH(0) as one 64-bit register and as two
+// 32-bit ones, with the operands in registers the REX prefix names.
+static void rdba(const struct nic_info *n, uint64_t value)
+{
+	uint64_t want = value & ~0x7Ful;        // the ring's base is 128-byte aligned
+	register uint64_t v asm("r14") = want;
+	register uint64_t base asm("r11") = n->regs + IXGBE_RDBAL(0);
+	register uint64_t lo asm("r9"), hi asm("rbx"), both asm("r15");
+	register uint64_t index asm("r12") = 1;
+
+	asm volatile("movq %1, (%0)" : : "r"(base), "r"(v) : "memory");
+	asm volatile("movl (%1), %k0" : "=r"(lo) : "r"(base) : "memory");
+	asm volatile("movl (%1,%2,4), %k0" : "=r"(hi) : "r"(base), "r"(index) : "memory");
+	asm volatile("movq 0x0(%1), %0" : "=r"(both) : "r"(base) : "memory");
+	check_eq("RDBAL(0) by movq %r14 to (%r11)", both, want);
+	check_eq("RDBAL(0) by movl into %r9d", lo, want & 0xFFFFFFFF);
+	check_eq("RDBAH(0) by movl (%r11,%r12,4) into %ebx", hi, want >> 32);
+}
+
+// RAL(0) a byte and a half-word at a time, and read back in parts.
+static void ral(const struct nic_info *n, uint32_t value)
+{
+	register uint64_t base asm("r13") = n->regs + IXGBE_RAL(0);
+	register uint64_t b1 asm("rsi") = (value >> 8) & 0xFF;
+	register uint64_t h1 asm("r10") = value >> 16;
+	register uint64_t r8 asm("r8") = 0x1111111111111111ul;
+	uint64_t zx8, zx16, word;
+
+	asm volatile("movl $0x5a5a5a5a, (%0)" : : "r"(base) : "memory");
+	asm volatile("movb %b1, 1(%0)" : : "r"(base), "r"(b1) : "memory");
+	asm volatile("movw %w1, 2(%0)" : : "r"(base), "r"(h1) : "memory");
+	asm volatile("movb $0, (%0)" : : "r"(base) : "memory");
+	word = reg32(n, IXGBE_RAL(0));
+	asm volatile("movzbl 1(%1), %k0" : "=r"(zx8) : "r"(base) : "memory");
+	asm volatile("movzwq 2(%1), %0" : "=r"(zx16) : "r"(base) : "memory");
+	asm volatile("movb 1(%1), %b0" : "+r"(r8) : "r"(base) : "memory");
+	check_eq("RAL(0) after movl $imm, movb %sil, movw %r10w, movb $0", word, value & 0xFFFFFF00);
+	check_eq("RAL(0) byte 1 by movzbl", zx8, (value >> 8) & 0xFF);
+	check_eq("RAL(0) bytes 2-3 by movzwq from (%r13)", zx16, value >> 16);
+	check_eq("RAL(0) byte 1 into %r8b keeps r8's other bits", r8,
+		 0x1111111111111100ul | ((value >> 8) & 0xFF));
+}
+
+static void owner_child(volatile uint8_t *dma)
+{
+	struct nic_info info;
+
+	exit(nic_open(1, &info) == -EBUSY ? 0 : 1);
+}
+
+static void dma(void)
+{
+	uint64_t bus = 0, bus4 = 0;
+	int64_t a = dma_alloc(3 * PAGE, &bus);
+
+	check(a > 0 && a % PAGE == 0, "dma_alloc(3 pages) gives a page-aligned address", a, 0);
+	check(bus != 0 && bus % (4 * PAGE) == 0, "its bus address is a block of 4 pages", bus, 0);
+	if (a <= 0)
+		return;
+	volatile uint64_t *m = (volatile uint64_t *)a;
+	check_eq("DMA memory is zeroed", m[3 * PAGE / 8 - 1] | m[0], 0);
+	m[0] = bus;
+	check_eq("DMA memory is writable", m[0], bus);
+
+	int64_t b = dma_alloc(4ul << 20, &bus4);
+	check(b > 0 && bus4 % (4ul << 20) == 0, "dma_alloc(4 MiB): one block aligned to 4 MiB",
+	      bus4, 0);
+	check(b != a, "a second allocation lies elsewhere", b, a);
+
+	check_eq("dma_alloc(0)", dma_alloc(0, &bus), -EINVAL);
+	check_eq("dma_alloc(4 MiB + 1)", dma_alloc((4ul << 20) + 1, &bus), -EINVAL);
+	check_eq("dma_alloc(bus = NULL)", dma_alloc(PAGE, NULL), -EFAULT);
+	check_eq("dma_alloc(bus in the kernel)", dma_alloc(PAGE, (uint64_t *)0xFFFF800000000000ul),
+		 -EFAULT);
+	check_eq("dma_alloc(bus read-only)", dma_alloc(PAGE, (uint64_t *)(uint64_t)&dma), -EFAULT);
+	check_eq("munmap(DMA memory)", munmap((void *)a, PAGE), -EINVAL);
+	check_eq("map(in the DMA window)", map((void *)(a + (64ul << 20)), PAGE, PROT_READ), -EINVAL);
+	child_dies("a child reading its parent's DMA memory dies", read_byte, (volatile uint8_t *)a);
+}
+
+static struct nic_info ports[2];
+
+static int wait_port1(void *arg)
+{
+	return (int)nic_wait(1, 500);
+}
+
+static void waits(void)
+{
+	static char stack[8192] __attribute__((aligned(16)));
+	int value = -1;
+
+	check_eq("nic_wait(0, 2 ticks) times out", nic_wait(0, 2), 0);
+	check_eq("nic_wait(2, ...)", nic_wait(2, 1), -EINVAL);
+	*(volatile uint32_t *)(ports[1].regs + IXGBE_EIMS) = 1;
+	int tid = thread_create(wait_port1, NULL, stack, sizeof(stack));
+	sleep(3);
+	*(volatile uint32_t *)(ports[1].regs + IXGBE_EICS) = 1;
+	join(tid, &value);
+	check_eq("a thread in nic_wait(1) is woken by EICS with cause 1", (uint64_t)value, 1);
+}
+
+int main(int argc, char **argv)
+{
+	uint64_t value = argc > 1 ? strtoul(argv[1], NULL, 0) : 0x0123456789ABCDEFul;
+
+	child_dies("a child adding to STATUS dies", add_to_status, NULL);
+	for (int i = 0; i < 2; i++) {
+		int err = nic_open(i, &ports[i]);
+		check_eq(i == 0 ? "nic_open(0) once the child is gone" : "nic_open(1)", err, 0);
+		if (err < 0)
+			return 1 + failures;
+		printf("mmiotest: port %d: registers at 0x%lx, %lu bytes, %04x:%04x, %s\n", i,
+		       ports[i].regs, ports[i].regs_len, ports[i].vendor, ports[i].device,
+		       ports[i].emulated ? "emulated" : "real");
+		printf("mmiotest: port %d: STATUS 0x%08x EEC 0x%08x\n", i,
+		       reg32(&ports[i], IXGBE_STATUS), reg32(&ports[i], IXGBE_EEC));
+	}
+	check_eq("nic_open(0) again", nic_open(0, &ports[0]), -EBUSY);
+	check_eq("nic_open(2)", nic_open(2, &ports[0]), -EINVAL);
+	check_eq("nic_open(1, info = NULL)", nic_open(1, NULL), -EFAULT);
+	check_eq("map(over the registers)", map((void *)ports[0].regs, PAGE, PROT_READ), -EINVAL);
+
+	rdba(&ports[0], value);
+	ral(&ports[0], (uint32_t)value);
+	int status = -1;
+	if (fork() == 0)
+		owner_child(NULL);
+	wait(&status);
+	check_eq("a child of the owner gets -EBUSY from nic_open", (uint64_t)status, 0);
+	dma();
+	waits();
+	printf("mmiotest: value 0x%lx: %d failed\n", value, failures);
+	return failures;
+}
