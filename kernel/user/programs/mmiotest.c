@@ -16,6 +16,9 @@
 //      the windows refused.
 //   6. nic_wait: a timeout, and a thread woken by a cause the main
 //      thread sets (EIMS, then EICS).
+//   7. munmap of port 1's first page drops its MMIO region: a read there
+//      is an ordinary page fault, which a SIGSEGV handler catches; the
+//      handler ends the program.
 //
 // Each check prints "mmiotest: ok: WHAT" or "mmiotest: FAIL: WHAT ...";
 // the exit status is the number of failures.
@@ -178,9 +181,27 @@ static void waits(void)
 	check_eq("a thread in nic_wait(1) is woken by EICS with cause 1", (uint64_t)value, 1);
 }
 
+static uint64_t value;
+
+static void unmapped_fault(int sig, struct siginfo *info, struct sigcontext *ctx)
+{
+	check_eq("after munmap, a read of port 1's registers is a page fault there",
+		 info->addr, ports[1].regs + IXGBE_STATUS);
+	printf("mmiotest: value 0x%lx: %d failed\n", value, failures);
+	exit(failures);
+}
+
+static void unmap_registers(void)
+{
+	check_eq("munmap(port 1's first page)", munmap((void *)ports[1].regs, PAGE), 0);
+	sigaction(SIGSEGV, unmapped_fault);
+	reg32(&ports[1], IXGBE_STATUS);
+	check(false, "the read after munmap came back", 0, 0);
+}
+
 int main(int argc, char **argv)
 {
-	uint64_t value = argc > 1 ? strtoul(argv[1], NULL, 0) : 0x0123456789ABCDEFul;
+	value = argc > 1 ? strtoul(argv[1], NULL, 0) : 0x0123456789ABCDEFul;
 
 	child_dies("a child adding to STATUS dies", add_to_status, NULL);
 	for (int i = 0; i < 2; i++) {
@@ -208,6 +229,6 @@ int main(int argc, char **argv)
 	check_eq("a child of the owner gets -EBUSY from nic_open", (uint64_t)status, 0);
 	dma();
 	waits();
-	printf("mmiotest: value 0x%lx: %d failed\n", value, failures);
+	unmap_registers();
 	return failures;
 }
