@@ -72,7 +72,7 @@ bool aspace_find_mmio(struct aspace *as, uint64_t va, struct mmio_region *r);
 
 // Maps the registers at physical [pa, pa + len) (page-aligned) uncached
 // and writable for user code at an address the kernel picks (*va).
-// Returns 0 or -ENOMEM.
+// Returns 0, -EINVAL (len 0, pa not page-aligned) or -ENOMEM.
 int aspace_map_device(struct aspace *as, uint64_t pa, uint64_t len, uint64_t *va);
 
 // Maps len bytes (rounded up to pages) of zeroed DMA memory; sets *va

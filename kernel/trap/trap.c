@@ -10,6 +10,7 @@
 #include "debug/backtrace.h"
 #include "debug/panic.h"
 #include "fs/tty.h"
+#include "lib/printfmt.h"
 #include "lib/errno.h"
 #include "mm/aspace.h"
 #include "mm/devmem.h"
@@ -193,20 +194,20 @@ static bool emulate_mmio(struct trapframe *tf, uint64_t addr)
 	if ((tf->error_code & (PF_PRESENT | PF_FETCH)) ||
 	    !aspace_find_mmio(proc_current()->as, addr, &r))
 		return false;
-	size_t n = fetch_code(tf->rip, code);
 	bool write = tf->error_code & PF_WRITE;
+	size_t n = fetch_code(tf->rip, code);
 	if (n == 0)
 		return false;
-	// The width check: an access must not run past the region's end.
+	// The last check: an access must not run past the region's end.
 	if (mmio_decode(code, n, &insn) < 0 || insn.write != write ||
 	    addr - r.va > r.len - insn.width) {
 		struct proc *p = proc_current();
-		printk("process %s[%d]: %s of device registers at 0x%lx by rip 0x%lx: "
-		       "instruction not emulated:", p->name, p->pid, write ? "write" : "read",
-		       addr, tf->rip);
+		char bytes[3 * MMIO_INSN_MAX + 1] = "";
 		for (size_t i = 0; i < n; i++)
-			printk(" %02x", code[i]);
-		printk("\n");
+			snprintf(bytes + 3 * i, sizeof(bytes) - 3 * i, " %02x", code[i]);
+		printk("process %s[%d]: %s of device registers at 0x%lx by rip 0x%lx: "
+		       "instruction not emulated:%s\n", p->name, p->pid, write ? "write" : "read",
+		       addr, tf->rip, bytes);
 		return false;
 	}
 	mmio_regs_from_trapframe(tf, regs);
