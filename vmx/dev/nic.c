@@ -158,6 +158,20 @@ static int map_registers(struct aspace *as, struct nic_port *port, struct nic_in
 	return aspace_map_device(as, bar->base, bar->size, &info->regs);
 }
 
+// Fills in what PCI says of port (the model's answers are those of a
+// real 82599's function).
+static void describe(const struct nic_port *port, struct nic_info *info)
+{
+	const struct pci_func *f = port->pci;
+	uint8_t msix = f != NULL ? pci_find_capability(f, PCI_CAP_MSIX) : 0;
+
+	info->vendor = f != NULL ? f->vendor : IXGBE_VENDOR_INTEL;
+	info->device = f != NULL ? f->device : IXGBE_DEVICE_82599_SFP;
+	// MSI-X Message Control, bits 10:0: the table size - 1 (PCI 3.0 6.8.2.3).
+	info->msix_vectors = msix != 0 ? (pci_read16(f, msix + 2) & 0x7FF) + 1 : IXGBE_MSIX_VECTORS;
+	info->emulated = f == NULL;
+}
+
 int64_t sys_nic_open(uint64_t index, uint64_t info_out)
 {
 	struct aspace *as = proc_current()->as;
@@ -183,10 +197,7 @@ int64_t sys_nic_open(uint64_t index, uint64_t info_out)
 		spin_unlock(&nic.lock);
 		return err;
 	}
-	info.vendor = IXGBE_VENDOR_INTEL;
-	info.device = IXGBE_DEVICE_82599_SFP;
-	info.msix_vectors = IXGBE_MSIX_VECTORS;
-	info.emulated = nic.model != NULL;
+	describe(port, &info);
 	return copy_to_user(info_out, &info, sizeof(info));
 }
 
