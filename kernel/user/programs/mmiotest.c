@@ -16,7 +16,11 @@
 //      the windows refused.
 //   6. nic_wait: a timeout, and a thread woken by a cause the main
 //      thread sets (EIMS, then EICS).
-//   7. munmap of port 1's first page drops its MMIO region: a read there
+//   7. The internal wire: port 0 sends a frame from DMA memory, port 1
+//      receives it into DMA memory (the descriptors written back, the
+//      receive interrupt wakes nic_wait); a transmit ring at a bus
+//      address that is not the process's DMA memory stops its queue.
+//   8. munmap of port 1's first page drops its MMIO region: a read there
 //      is an ordinary page fault, which a SIGSEGV handler catches; the
 //      handler ends the program.
 //
@@ -181,6 +185,85 @@ static void waits(void)
 	check_eq("a thread in nic_wait(1) is woken by EICS with cause 1", (uint64_t)value, 1);
 }
 
+static void wr32(const struct nic_info *n, uint32_t off, uint32_t v)
+{
+	*(volatile uint32_t *)(n->regs + off) = v;
+}
+
+// Places ring q of a port at bus (8 descriptors, 128 bytes): the base,
+// head and tail registers given (RDBAL or TDBAL and its neighbours).
+static void ring(const struct nic_info *n, uint32_t bal, uint32_t len, uint32_t head,
+		 uint32_t tail, uint64_t bus)
+{
+	wr32(n, bal, (uint32_t)bus);
+	wr32(n, bal + 4, (uint32_t)(bus >> 32));
+	wr32(n, len, 8 * sizeof(union ixgbe_adv_rx_desc));
+	wr32(n, head, 0);
+	wr32(n, tail, 0);
+}
+
+#define FRAME_LEN 64
+
+static void wire(uint64_t token)
+{
+	const struct nic_info *tx = &ports[0], *rx = &ports[1];
+	uint64_t bus = 0;
+	int64_t va = dma_alloc(4 * PAGE, &bus);
+
+	check(va > 0, "dma_alloc for the rings and buffers", va, 0);
+	if (va <= 0)
+		return;
+	union ixgbe_adv_tx_desc *txd = (void *)va;
+	union ixgbe_adv_rx_desc *rxd = (void *)(va + 256);
+	uint8_t *frame = (uint8_t *)(va + PAGE), *rxbuf = (uint8_t *)(va + 2 * PAGE);
+
+	// Port 1 receives everything into queue 0; its receive cause is
+	// vector 1 (IVAR), which EIMS lets through.
+	ring(rx, IXGBE_RDBAL(0), IXGBE_RDLEN(0), IXGBE_RDH(0), IXGBE_RDT(0), bus + 256);
+	wr32(rx, IXGBE_SRRCTL(0), IXGBE_SRRCTL_DESCTYPE_ADV | 2);      // 2 KiB buffers
+	for (int i = 0; i < 2; i++)
+		rxd[i].read.pkt_addr = bus + 2 * PAGE + (uint64_t)i * 2048;
+	wr32(rx, IXGBE_RXDCTL(0), IXGBE_RXDCTL_ENABLE);
+	wr32(rx, IXGBE_RDT(0), 2);
+	wr32(rx, IXGBE_FCTRL, IXGBE_FCTRL_BAM | IXGBE_FCTRL_UPE | IXGBE_FCTRL_MPE);
+	wr32(rx, IXGBE_IVAR(0), IXGBE_IVAR_VALID | 1);
+	wr32(rx, IXGBE_EIMS, 1u << 1);
+	wr32(rx, IXGBE_RXCTRL, IXGBE_RXCTRL_RXEN);
+
+	// A broadcast frame whose payload is the token.
+	for (int i = 0; i < 6; i++)
+		frame[i] = 0xFF;
+	for (int i = 6; i < FRAME_LEN; i++)
+		frame[i] = (uint8_t)(token >> (8 * (i % 8))) ^ (uint8_t)i;
+	txd[0].read.buffer_addr = bus + PAGE;
+	txd[0].read.cmd_type_len = FRAME_LEN | IXGBE_TXD_DTYP_DATA | IXGBE_TXD_CMD_DEXT |
+				   IXGBE_TXD_CMD_IFCS | IXGBE_TXD_CMD_EOP | IXGBE_TXD_CMD_RS;
+	txd[0].read.olinfo_status = FRAME_LEN << IXGBE_TXD_PAYLEN_SHIFT;
+	ring(tx, IXGBE_TDBAL(0), IXGBE_TDLEN(0), IXGBE_TDH(0), IXGBE_TDT(0), bus);
+	wr32(tx, IXGBE_TXDCTL(0), IXGBE_TXDCTL_ENABLE);
+	wr32(tx, IXGBE_DMATXCTL, IXGBE_DMATXCTL_TE);
+	wr32(tx, IXGBE_TDT(0), 1);
+
+	check_eq("the sent descriptor is written back (DD)", txd[0].wb.status & IXGBE_TXD_STAT_DD,
+		 IXGBE_TXD_STAT_DD);
+	check_eq("the received descriptor: DD and EOP",
+		 rxd[0].wb.status_error & (IXGBE_RXD_STAT_DD | IXGBE_RXD_STAT_EOP),
+		 IXGBE_RXD_STAT_DD | IXGBE_RXD_STAT_EOP);
+	check_eq("the received length", rxd[0].wb.length, FRAME_LEN);
+	int same = 0;
+	for (int i = 0; i < FRAME_LEN; i++)
+		same += rxbuf[i] == frame[i];
+	check_eq("the received bytes are the sent ones", same, FRAME_LEN);
+	check_eq("nic_wait(1) returns the receive cause", nic_wait(1, 100), 1u << 1);
+
+	// Queue 1's ring at bus 0x1000: memory the process was never given.
+	ring(tx, IXGBE_TDBAL(1), IXGBE_TDLEN(1), IXGBE_TDH(1), IXGBE_TDT(1), 0x1000);
+	wr32(tx, IXGBE_TXDCTL(1), IXGBE_TXDCTL_ENABLE);
+	wr32(tx, IXGBE_TDT(1), 1);
+	check_eq("a ring outside the DMA memory stops its queue",
+		 reg32(tx, IXGBE_TXDCTL(1)) & IXGBE_TXDCTL_ENABLE, 0);
+}
+
 static uint64_t value;
 
 static void unmapped_fault(int sig, struct siginfo *info, struct sigcontext *ctx)
@@ -229,6 +312,7 @@ int main(int argc, char **argv)
 	check_eq("a child of the owner gets -EBUSY from nic_open", (uint64_t)status, 0);
 	dma();
 	waits();
+	wire(value);
 	unmap_registers();
 	return failures;
 }
