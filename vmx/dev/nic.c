@@ -239,6 +239,9 @@ int64_t sys_nic_wait(uint64_t index, uint64_t nticks)
 
 // -- finding the NIC --
 
+// A real NIC's MSI-X vector 0 of a port. It takes no lock, so its
+// wakeup may fall between a waiter's check and its sleep: the next tick
+// wakes that waiter (it sleeps on the ticks' channel), not later.
 static void real_interrupt(void *arg)
 {
 	struct nic_port *port = arg;
