@@ -12,8 +12,8 @@
 //      from VALUE (the grader's token).
 //   4. A child of the owner cannot open the NIC, and has no DMA memory.
 //   5. dma_alloc: bus addresses of contiguous blocks (aligned to their
-//      size), zeroed memory, bad arguments refused; munmap and map of
-//      the windows refused.
+//      size), zeroed memory, the limit of a process, bad arguments
+//      refused; munmap and map of the windows refused.
 //   6. nic_wait: a timeout, and a thread woken by a cause the main
 //      thread sets (EIMS, then EICS).
 //   7. The internal wire: port 0 sends a frame from DMA memory, port 1
@@ -151,6 +151,15 @@ static void dma(void)
 	check(b > 0 && bus4 % (4ul << 20) == 0, "dma_alloc(4 MiB): one block aligned to 4 MiB",
 	      bus4, 0);
 	check(b != a, "a second allocation lies elsewhere", b, a);
+
+	// What the process holds now: 4 MiB and a block of 4 pages; the
+	// limit (64 MiB of blocks) leaves room for 14 blocks more of 4 MiB.
+	int64_t r = 0;
+	int blocks = 0;
+	while (blocks < 64 && (r = dma_alloc(4ul << 20, &bus4)) > 0)
+		blocks++;
+	check_eq("dma_alloc(4 MiB) past a process's 64 MiB", r, -ENOMEM);
+	check_eq("blocks of 4 MiB that fit below the limit", blocks, 14);
 
 	check_eq("dma_alloc(0)", dma_alloc(0, &bus), -EINVAL);
 	check_eq("dma_alloc(4 MiB + 1)", dma_alloc((4ul << 20) + 1, &bus), -EINVAL);
