@@ -1,0 +1,1197 @@
+// The emulated Intel 82599 (vmx/dev/82599.h says what it does and does
+// not do). Sections cited are those of the Intel 82599 10 GbE Controller
+// Datasheet; ix/hw/ixgbe_hw.h holds the register map.
+//
+// Reading order: the state (struct port), the register decoder
+// (reg_read, reg_write: one switch each, grouped as the datasheet groups
+// the registers in 8.2.3), then the three engines the registers drive:
+// interrupts (raise), transmit (tx_process), receive (port_receive).
+//
+// Choices the datasheet leaves to an implementation, or that the model
+// makes simpler:
+// - Everything happens at once: a TDT write sends every complete frame
+//   up to the tail before it returns; a frame from the wire is in host
+//   memory, or dropped, before i82599_receive returns. There is no packet
+//   buffer, so a frame that finds no free descriptor is dropped at once:
+//   counted in QPRDC if its queue has SRRCTL.DROP_EN (as the 82599 does),
+//   else in MPC[0] (what the 82599 counts once its packet buffer fills).
+// - A received frame larger than the queue's buffer (SRRCTL.BSIZEPACKET)
+//   spans several descriptors, as on the 82599 (7.1.6): DD on each, EOP
+//   on the last; the length, RSS type and hash are in each. If fewer free
+//   descriptors than the frame needs are left, the frame is dropped.
+// - The model strips nothing and adds nothing: frames carry no CRC, and
+//   statistics count 4 bytes of CRC per frame as the 82599 does.
+// - Multicast frames are accepted only with FCTRL.MPE (the multicast
+//   table, MTA, is not emulated), VLANs are not filtered or stripped,
+//   only queue vectors 0-15 are raised (the EICR_EX causes of vectors
+//   16-63 are not emulated), EITR is stored and does not throttle.
+
+#include "vmx/dev/82599.h"
+#include "ix/hw/rss.h"
+
+#define DESC_SIZE 16                    // RX and TX descriptors alike
+#define ETH_HLEN 14
+#define ETH_FCS_LEN 4
+#define ETHERTYPE_IPV4 0x0800
+#define IPPROTO_TCP 6
+#define IPPROTO_UDP 17
+#define EEPROM_WORDS 64
+#define TX_FRAME_DESCS 64               // descriptors one frame may take, at most
+#define REPORTED_MAX 64                 // unimplemented registers reported by offset
+
+// Complaints about a queue, each made once until the queue is enabled
+// again or the port reset (bits of rx_queue.told and tx_queue.told).
+enum {
+	TOLD_FAULT = 1 << 0,    // DMA refused: the queue stopped
+	TOLD_RING = 1 << 1,     // RDLEN/TDLEN, head or tail out of range
+	TOLD_BSIZE = 1 << 2,    // SRRCTL.BSIZEPACKET is 0
+	TOLD_DESCTYPE = 1 << 3, // SRRCTL.DESCTYPE is not advanced one-buffer
+	TOLD_OVERSIZE = 1 << 4, // a frame to send is larger than I82599_FRAME_MAX
+	TOLD_VECTOR = 1 << 5,   // IVAR points at a vector above 15
+};
+
+struct rx_queue {
+	uint32_t rdbal, rdbah, rdlen, rdh, rdt, srrctl, rxdctl;
+	uint8_t told;
+};
+
+struct tx_queue {
+	uint32_t tdbal, tdbah, tdlen, tdh, tdt, txdctl;
+	uint8_t told;
+};
+
+// Statistics (8.2.3.23): read-to-clear; 32-bit counters stick at their
+// maximum. The octet counters are read low half first: reading the low
+// half clears the counter and keeps the high half for the next read.
+struct stats {
+	uint32_t crcerrs, gprc, gptc, tpr, tpt;
+	uint32_t mpc[8];
+	uint64_t gorc, gotc;
+	uint32_t gorch, gotch;          // high halves kept by the read of the low ones
+	uint32_t qprc[16], qprdc[16], qptc[16];
+};
+
+// One port: a PCI function and its BAR 0. What reads back as written is
+// stored as written; what the model computes (STATUS, LINKS, EEC) is not
+// stored.
+struct port {
+	int id;
+	// General, EEPROM, link (8.2.3.1, 8.2.3.2, 8.2.3.22).
+	uint32_t ctrl, ctrl_ext, eerd, autoc, hlreg0;
+	// Interrupts (8.2.3.5).
+	uint32_t eicr, eims, eiac, eiam, gpie, ivar_misc;
+	uint32_t ivar[64], eitr[24];
+	// Receive filters, RSS, receive and transmit DMA (8.2.3.7-9).
+	uint32_t rxctrl, fctrl, rxcsum, rdrxctl, mrqc, dmatxctl, rttdcs;
+	uint32_t ral[16], rah[16], rssrk[10], reta[32], rqsmr[4], tqsm[4];
+	struct rx_queue rx[IXGBE_MAX_QUEUES];
+	struct tx_queue tx[IXGBE_MAX_QUEUES];
+	struct stats stats;
+	bool vector_told;                       // TOLD_VECTOR, for the whole port
+	uint8_t frame[I82599_FRAME_MAX];        // a frame to send, gathered from its descriptors
+};
+
+struct i82599 {
+	const struct i82599_ops *ops;
+	void *ctx;
+	struct port port[I82599_PORTS];
+	uint16_t eeprom[EEPROM_WORDS];
+	unsigned loss_every;                    // the internal wire loses every loss_every-th frame
+	unsigned wire_frames;                   // frames put on the internal wire since set_loss
+	uint64_t unimplemented;
+	uint32_t reported[REPORTED_MAX];        // offsets of unimplemented registers already reported
+	unsigned nreported;
+};
+
+// ---------------------------------------------------------------------
+// Lines for ops->log, without a C library.
+
+struct line {
+	char buf[160];
+	size_t n;
+};
+
+static void put(struct line *l, const char *s)
+{
+	while (*s && l->n < sizeof(l->buf) - 1)
+		l->buf[l->n++] = *s++;
+	l->buf[l->n] = 0;
+}
+
+static void put_num(struct line *l, uint64_t v, unsigned base)
+{
+	char digits[24];
+	int n = 0;
+
+	if (base == 16)
+		put(l, "0x");
+	do {
+		digits[n++] = "0123456789abcdef"[v % base];
+		v /= base;
+	} while (v);
+	while (n > 0 && l->n < sizeof(l->buf) - 1)
+		l->buf[l->n++] = digits[--n];
+	l->buf[l->n] = 0;
+}
+
+// Starts a line about port p: "82599 port N: ".
+static void start(struct line *l, const struct port *p)
+{
+	l->n = 0;
+	put(l, "82599 port ");
+	put_num(l, p->id, 10);
+	put(l, ": ");
+}
+
+static void say(struct i82599 *nic, const struct line *l)
+{
+	if (nic->ops->log)
+		nic->ops->log(nic->ctx, l->buf);
+}
+
+// True the first time it is asked about bit in *told.
+static bool first_time(uint8_t *told, uint8_t bit)
+{
+	bool first = !(*told & bit);
+
+	*told |= bit;
+	return first;
+}
+
+// Says "82599 port N: RX queue Q: what" once per what (a TOLD_ bit).
+static void queue_complaint(struct i82599 *nic, struct port *p, int q, bool tx, uint8_t what,
+			    const char *text, uint64_t value)
+{
+	struct line l;
+
+	if (!first_time(tx ? &p->tx[q].told : &p->rx[q].told, what))
+		return;
+	start(&l, p);
+	put(&l, tx ? "TX queue " : "RX queue ");
+	put_num(&l, q, 10);
+	put(&l, ": ");
+	put(&l, text);
+	put_num(&l, value, 16);
+	say(nic, &l);
+}
+
+// ---------------------------------------------------------------------
+// Power-on state.
+
+// The address of port `id` from the EEPROM image (see i82599_reset).
+static void eeprom_mac(const struct i82599 *nic, int id, uint8_t mac[6])
+{
+	for (int i = 0; i < 3; i++) {
+		uint16_t word = nic->eeprom[3 * id + i];
+		mac[2 * i] = word & 0xFF;
+		mac[2 * i + 1] = word >> 8;
+	}
+}
+
+// A port's registers at power-on and after CTRL.RST (4.6.3): the EEPROM
+// auto-read has put the port's address in RAL/RAH[0] (valid), DMA
+// initialisation is done, the link is up at 10 Gb/s; queues, interrupts
+// and receive are off; statistics are zero.
+static void port_reset(struct i82599 *nic, struct port *p)
+{
+	int id = p->id;
+	uint8_t mac[6];
+
+	__builtin_memset(p, 0, sizeof(*p));
+	p->id = id;
+	// HLREG0: CRC insertion and stripping, and short-frame padding, are on
+	// at power-on (8.2.3.22.8).
+	p->hlreg0 = IXGBE_HLREG0_TXCRCEN | IXGBE_HLREG0_RXCRCSTRP | (1u << 10);
+	// SRRCTL: 2 KiB packet buffers and legacy descriptors until the
+	// driver says otherwise (8.2.3.8.7).
+	for (int q = 0; q < IXGBE_MAX_QUEUES; q++)
+		p->rx[q].srrctl = 2u;
+	eeprom_mac(nic, id, mac);
+	p->ral[0] = mac[0] | mac[1] << 8 | mac[2] << 16 | (uint32_t)mac[3] << 24;
+	p->rah[0] = mac[4] | mac[5] << 8 | IXGBE_RAH_AV;
+}
+
+// ---------------------------------------------------------------------
+// Interrupts (7.3). A cause sets its bit in EICR; if EIMS enables the
+// bit, the interrupt is sent at once (EITR does not delay it). In MSI-X
+// mode (GPIE.MSIX_MODE) bit n < 16 is MSI-X vector n, the TCP timer (bit
+// 30) and the other causes use the vectors of IVAR_MISC; otherwise every
+// cause is the one vector 0 (MSI).
+
+// The vector of EICR bit `bit`, or -1 if none is allocated.
+static int cause_vector(const struct port *p, int bit)
+{
+	uint32_t entry;
+
+	if (!(p->gpie & IXGBE_GPIE_MSIX_MODE))
+		return 0;
+	if (bit < 16)
+		return bit;
+	entry = bit == 30 ? p->ivar_misc & 0xFF : (p->ivar_misc >> 8) & 0xFF;
+	return entry & IXGBE_IVAR_VALID ? (int)(entry & IXGBE_IVAR_VECTOR_MASK) : -1;
+}
+
+// Sends the interrupts of the causes in `bits` that EIMS enables. After
+// each MSI-X message, its EICR bit clears if EIAC has it (auto-clear,
+// 7.3.1), and its EIMS bit clears if GPIE.EIAME is set and EIAM has it
+// (auto-mask, 7.3.1), which is what lets a driver skip the EIMC write.
+static void send_interrupts(struct i82599 *nic, struct port *p, uint32_t bits)
+{
+	bool msix = p->gpie & IXGBE_GPIE_MSIX_MODE;
+
+	if (!msix) {
+		if ((bits & p->eims) && nic->ops->interrupt)
+			nic->ops->interrupt(nic->ctx, p->id, 0);
+		return;
+	}
+	for (int bit = 0; bit < 32; bit++) {
+		uint32_t mask = 1u << bit;
+		int vector;
+
+		// An interrupt handler called below may have masked the rest.
+		if (!(bits & mask) || !(p->eims & mask))
+			continue;
+		vector = cause_vector(p, bit);
+		p->eicr &= ~(mask & p->eiac);
+		if (p->gpie & IXGBE_GPIE_EIAME)
+			p->eims &= ~(mask & p->eiam);
+		if (vector >= 0 && nic->ops->interrupt)
+			nic->ops->interrupt(nic->ctx, p->id, vector);
+	}
+}
+
+static void raise_causes(struct i82599 *nic, struct port *p, uint32_t causes)
+{
+	p->eicr |= causes;
+	send_interrupts(nic, p, causes);
+}
+
+// The cause of queue q's receive (tx false) or transmit: the EICR bit of
+// the vector its IVAR entry allocates, if the entry is valid (8.2.3.5).
+static void queue_interrupt(struct i82599 *nic, struct port *p, int q, bool tx)
+{
+	uint32_t entry = (p->ivar[q / 2] >> IXGBE_IVAR_SHIFT(q, tx)) & 0xFF;
+	unsigned vector = entry & IXGBE_IVAR_VECTOR_MASK;
+
+	if (!(entry & IXGBE_IVAR_VALID))
+		return;
+	if (vector >= 16) {
+		if (!p->vector_told) {
+			struct line l;
+			p->vector_told = true;
+			start(&l, p);
+			put(&l, "IVAR gives a queue vector ");
+			put_num(&l, vector, 10);
+			put(&l, "; vectors above 15 (EICR_EX) are not emulated");
+			say(nic, &l);
+		}
+		return;
+	}
+	raise_causes(nic, p, 1u << vector);
+}
+
+// ---------------------------------------------------------------------
+// Statistics.
+
+static void count(uint32_t *counter, uint32_t n)
+{
+	*counter = *counter > UINT32_MAX - n ? UINT32_MAX : *counter + n;
+}
+
+// Returns *counter and clears it, unless peek (a read without side
+// effects, for a partial write's merge).
+static uint32_t take(uint32_t *counter, bool peek)
+{
+	uint32_t v = *counter;
+
+	if (!peek)
+		*counter = 0;
+	return v;
+}
+
+// The low half of a 64-bit octet counter: clears it, keeping the high
+// half for the read of the high register.
+static uint32_t take_low(uint64_t *counter, uint32_t *high, bool peek)
+{
+	uint64_t v = *counter;
+
+	if (!peek) {
+		*high = v >> 32;
+		*counter = 0;
+	}
+	return (uint32_t)v;
+}
+
+// The statistics counter (0-15) of queue q, as RQSMR or TQSM map it.
+static int stat_index(const uint32_t map[4], int q)
+{
+	return (map[q / 4] >> (8 * (q % 4))) & IXGBE_QSM_MASK;
+}
+
+// ---------------------------------------------------------------------
+// The register decoder. reg_read and reg_write take a 4-byte aligned
+// offset and return false for a register the model does not implement.
+
+// The offset of the register an alias names (8.2: a few registers keep
+// the 82598's address as a second one, which drivers still use).
+static uint32_t canonical(uint32_t off)
+{
+	if (off >= IXGBE_RAL_ALIAS(0) && off < IXGBE_RAL_ALIAS(16))
+		return off - IXGBE_RAL_ALIAS(0) + IXGBE_RAL(0);
+	if (off >= IXGBE_SRRCTL_ALIAS(0) && off < IXGBE_SRRCTL_ALIAS(16))
+		return IXGBE_SRRCTL((off - IXGBE_SRRCTL_ALIAS(0)) / 4);
+	if (off >= IXGBE_QPTC_ALIAS(0) && off < IXGBE_QPTC_ALIAS(16) &&
+	    (off - IXGBE_QPTC_ALIAS(0)) % 0x40 == 0)
+		return IXGBE_QPTC((off - IXGBE_QPTC_ALIAS(0)) / 0x40);
+	if (off == IXGBE_MRQC_ALIAS)
+		return IXGBE_MRQC;
+	if (off >= IXGBE_RETA_ALIAS(0) && off < IXGBE_RETA_ALIAS(32))
+		return off - IXGBE_RETA_ALIAS(0) + IXGBE_RETA(0);
+	if (off >= IXGBE_RSSRK_ALIAS(0) && off < IXGBE_RSSRK_ALIAS(10))
+		return off - IXGBE_RSSRK_ALIAS(0) + IXGBE_RSSRK(0);
+	return off;
+}
+
+// If off is in the array of n registers at base, stride apart, sets *i.
+static bool in_array(uint32_t off, uint32_t base, unsigned n, uint32_t stride, unsigned *i)
+{
+	if (off < base || off >= base + n * stride || (off - base) % stride)
+		return false;
+	*i = (off - base) / stride;
+	return true;
+}
+
+static void tx_process(struct i82599 *nic, struct port *p, int q);
+
+// RX queue registers: q < 16, reg the offset in the queue's 0x40 bytes
+// (8.2.3.8.1-6, and QPRC at 0x30, 8.2.3.23).
+static bool rx_queue_read(struct port *p, int q, uint32_t reg, bool peek, uint32_t *v)
+{
+	struct rx_queue *rq = &p->rx[q];
+
+	switch (reg) {
+	case 0x00: *v = rq->rdbal; return true;
+	case 0x04: *v = rq->rdbah; return true;
+	case 0x08: *v = rq->rdlen; return true;
+	case 0x10: *v = rq->rdh; return true;
+	case 0x14: *v = rq->srrctl; return true;
+	case 0x18: *v = rq->rdt; return true;
+	case 0x28: *v = rq->rxdctl; return true;
+	case 0x30: *v = take(&p->stats.qprc[q], peek); return true;
+	}
+	return false;
+}
+
+static bool rx_queue_write(struct port *p, int q, uint32_t reg, uint32_t v)
+{
+	struct rx_queue *rq = &p->rx[q];
+
+	switch (reg) {
+	case 0x00: rq->rdbal = v & ~0x7Fu; return true;  // 128-byte aligned (8.2.3.8.1)
+	case 0x04: rq->rdbah = v; return true;
+	case 0x08: rq->rdlen = v & 0xFFF80u; return true; // a multiple of 128 (8.2.3.8.3)
+	case 0x10: rq->rdh = v & 0xFFFF; return true;
+	case 0x14: rq->srrctl = v; return true;
+	case 0x18: rq->rdt = v & 0xFFFF; return true;
+	case 0x28:
+		if ((v & IXGBE_RXDCTL_ENABLE) && !(rq->rxdctl & IXGBE_RXDCTL_ENABLE))
+			rq->told = 0;
+		rq->rxdctl = v;
+		return true;
+	case 0x30: return true;                         // QPRC: read-only
+	}
+	return false;
+}
+
+// TX queue registers (8.2.3.9.5-10).
+static bool tx_queue_read(struct port *p, int q, uint32_t reg, uint32_t *v)
+{
+	struct tx_queue *tq = &p->tx[q];
+
+	switch (reg) {
+	case 0x00: *v = tq->tdbal; return true;
+	case 0x04: *v = tq->tdbah; return true;
+	case 0x08: *v = tq->tdlen; return true;
+	case 0x10: *v = tq->tdh; return true;
+	case 0x18: *v = tq->tdt; return true;
+	case 0x28: *v = tq->txdctl; return true;
+	}
+	return false;
+}
+
+static bool tx_queue_write(struct i82599 *nic, struct port *p, int q, uint32_t reg, uint32_t v)
+{
+	struct tx_queue *tq = &p->tx[q];
+
+	switch (reg) {
+	case 0x00: tq->tdbal = v & ~0x7Fu; return true;
+	case 0x04: tq->tdbah = v; return true;
+	case 0x08: tq->tdlen = v & 0xFFF80u; return true;
+	case 0x10: tq->tdh = v & 0xFFFF; return true;
+	case 0x18:
+		// The driver hands descriptors up to the tail to the NIC (7.2).
+		tq->tdt = v & 0xFFFF;
+		tx_process(nic, p, q);
+		return true;
+	case 0x28:
+		if ((v & IXGBE_TXDCTL_ENABLE) && !(tq->txdctl & IXGBE_TXDCTL_ENABLE))
+			tq->told = 0;
+		tq->txdctl = v;
+		tx_process(nic, p, q);
+		return true;
+	}
+	return false;
+}
+
+// Arrays of registers outside the queue blocks.
+static bool array_read(struct port *p, uint32_t off, bool peek, uint32_t *v)
+{
+	unsigned i;
+
+	if (in_array(off, IXGBE_RAL(0), 16, 8, &i)) *v = p->ral[i];
+	else if (in_array(off, IXGBE_RAH(0), 16, 8, &i)) *v = p->rah[i];
+	else if (in_array(off, IXGBE_RSSRK(0), 10, 4, &i)) *v = p->rssrk[i];
+	else if (in_array(off, IXGBE_RETA(0), 32, 4, &i)) *v = p->reta[i];
+	else if (in_array(off, IXGBE_IVAR(0), 64, 4, &i)) *v = p->ivar[i];
+	else if (in_array(off, IXGBE_EITR(0), 24, 4, &i)) *v = p->eitr[i];
+	else if (in_array(off, IXGBE_RQSMR(0), 4, 4, &i)) *v = p->rqsmr[i];
+	else if (in_array(off, IXGBE_TQSM(0), 4, 4, &i)) *v = p->tqsm[i];
+	else if (in_array(off, IXGBE_MPC(0), 8, 4, &i)) *v = take(&p->stats.mpc[i], peek);
+	else if (in_array(off, IXGBE_QPRDC(0), 16, 0x40, &i)) *v = take(&p->stats.qprdc[i], peek);
+	else if (in_array(off, IXGBE_QPTC(0), 16, 4, &i)) *v = take(&p->stats.qptc[i], peek);
+	else return false;
+	return true;
+}
+
+static bool array_write(struct port *p, uint32_t off, uint32_t v)
+{
+	unsigned i;
+
+	if (in_array(off, IXGBE_RAL(0), 16, 8, &i)) p->ral[i] = v;
+	else if (in_array(off, IXGBE_RAH(0), 16, 8, &i)) p->rah[i] = v & (0xFFFF | IXGBE_RAH_AV);
+	else if (in_array(off, IXGBE_RSSRK(0), 10, 4, &i)) p->rssrk[i] = v;
+	else if (in_array(off, IXGBE_RETA(0), 32, 4, &i)) p->reta[i] = v;
+	else if (in_array(off, IXGBE_IVAR(0), 64, 4, &i)) p->ivar[i] = v;
+	else if (in_array(off, IXGBE_EITR(0), 24, 4, &i)) p->eitr[i] = v;
+	else if (in_array(off, IXGBE_RQSMR(0), 4, 4, &i)) p->rqsmr[i] = v;
+	else if (in_array(off, IXGBE_TQSM(0), 4, 4, &i)) p->tqsm[i] = v;
+	else if (in_array(off, IXGBE_MPC(0), 8, 4, &i)) ;              // statistics: read-only
+	else if (in_array(off, IXGBE_QPRDC(0), 16, 0x40, &i)) ;
+	else if (in_array(off, IXGBE_QPTC(0), 16, 4, &i)) ;
+	else return false;
+	return true;
+}
+
+static bool reg_read(struct i82599 *nic, struct port *p, uint32_t off, bool peek, uint32_t *v)
+{
+	uint32_t clear;
+
+	off = canonical(off);
+	if (off >= IXGBE_RDBAL(0) && off < IXGBE_RDBAL(IXGBE_MAX_QUEUES))
+		return rx_queue_read(p, (off - IXGBE_RDBAL(0)) / 0x40, off % 0x40, peek, v);
+	if (off >= IXGBE_TDBAL(0) && off < IXGBE_TDBAL(IXGBE_MAX_QUEUES))
+		return tx_queue_read(p, (off - IXGBE_TDBAL(0)) / 0x40, off % 0x40, v);
+	if (array_read(p, off, peek, v))
+		return true;
+	switch (off) {
+	// General control and status (8.2.3.1).
+	case IXGBE_CTRL: *v = p->ctrl; return true;
+	case IXGBE_STATUS:
+		// The LAN ID is the port; the PCIe master stays enabled until
+		// CTRL.GIO_DIS asks it to stop (8.2.3.1.2).
+		*v = (uint32_t)p->id << IXGBE_STATUS_LAN_ID_SHIFT | IXGBE_STATUS_LINKUP;
+		if (!(p->ctrl & IXGBE_CTRL_GIO_DIS))
+			*v |= IXGBE_STATUS_GIO;
+		return true;
+	case IXGBE_CTRL_EXT: *v = p->ctrl_ext; return true;
+	// EEPROM (8.2.3.2): present, and its auto-read done since reset.
+	case IXGBE_EEC: *v = IXGBE_EEC_PRES | IXGBE_EEC_ARD; return true;
+	case IXGBE_EERD: *v = p->eerd; return true;
+	// Interrupts (8.2.3.5). Reading EICR clears it, but for the other
+	// causes (bits 29:16) when GPIE.OCD is set; reading EICS returns EICR
+	// and clears nothing.
+	case IXGBE_EICR:
+		*v = p->eicr;
+		clear = p->gpie & IXGBE_GPIE_OCD ? ~0x3FFF0000u : ~0u;
+		if (!peek)
+			p->eicr &= ~clear;
+		return true;
+	case IXGBE_EICS: *v = p->eicr; return true;
+	case IXGBE_EIMS: *v = p->eims; return true;
+	case IXGBE_EIMC: *v = 0; return true;
+	case IXGBE_EIAC: *v = p->eiac; return true;
+	case IXGBE_EIAM: *v = p->eiam; return true;
+	case IXGBE_GPIE: *v = p->gpie; return true;
+	case IXGBE_IVAR_MISC: *v = p->ivar_misc; return true;
+	// Receive (8.2.3.7, 8.2.3.8): DMA initialisation is done at once.
+	case IXGBE_RDRXCTL: *v = p->rdrxctl | IXGBE_RDRXCTL_DMAIDONE; return true;
+	case IXGBE_RXCTRL: *v = p->rxctrl; return true;
+	case IXGBE_FCTRL: *v = p->fctrl; return true;
+	case IXGBE_RXCSUM: *v = p->rxcsum; return true;
+	case IXGBE_HLREG0: *v = p->hlreg0; return true;
+	case IXGBE_MRQC: *v = p->mrqc; return true;
+	// Transmit (8.2.3.9, 8.2.3.10).
+	case IXGBE_DMATXCTL: *v = p->dmatxctl; return true;
+	case IXGBE_RTTDCS: *v = p->rttdcs; return true;
+	// Link (8.2.3.22): always up, at 10 Gb/s.
+	case IXGBE_AUTOC: *v = p->autoc; return true;
+	case IXGBE_LINKS: *v = IXGBE_LINKS_UP | IXGBE_LINKS_SPEED_10G; return true;
+	// Statistics (8.2.3.23).
+	case IXGBE_CRCERRS: *v = take(&p->stats.crcerrs, peek); return true;
+	case IXGBE_GPRC: *v = take(&p->stats.gprc, peek); return true;
+	case IXGBE_GPTC: *v = take(&p->stats.gptc, peek); return true;
+	case IXGBE_TPR: *v = take(&p->stats.tpr, peek); return true;
+	case IXGBE_TPT: *v = take(&p->stats.tpt, peek); return true;
+	case IXGBE_GORCL: *v = take_low(&p->stats.gorc, &p->stats.gorch, peek); return true;
+	case IXGBE_GORCH: *v = take(&p->stats.gorch, peek); return true;
+	case IXGBE_GOTCL: *v = take_low(&p->stats.gotc, &p->stats.gotch, peek); return true;
+	case IXGBE_GOTCH: *v = take(&p->stats.gotch, peek); return true;
+	}
+	return false;
+}
+
+// EERD (8.2.3.2.2): a write with START reads the word at ADDR; the model
+// answers at once, DONE with the data in bits 31:16.
+static void eeprom_read(struct i82599 *nic, struct port *p, uint32_t v)
+{
+	uint32_t addr = (v >> IXGBE_EERD_ADDR_SHIFT) & 0x3FFF;
+	uint16_t data = addr < EEPROM_WORDS ? nic->eeprom[addr] : 0;
+
+	if (!(v & IXGBE_EERD_START))
+		return;
+	p->eerd = (uint32_t)data << IXGBE_EERD_DATA_SHIFT | addr << IXGBE_EERD_ADDR_SHIFT |
+		  IXGBE_EERD_DONE;
+}
+
+static bool reg_write(struct i82599 *nic, struct port *p, uint32_t off, uint32_t v)
+{
+	uint32_t pending;
+
+	off = canonical(off);
+	if (off >= IXGBE_RDBAL(0) && off < IXGBE_RDBAL(IXGBE_MAX_QUEUES))
+		return rx_queue_write(p, (off - IXGBE_RDBAL(0)) / 0x40, off % 0x40, v);
+	if (off >= IXGBE_TDBAL(0) && off < IXGBE_TDBAL(IXGBE_MAX_QUEUES))
+		return tx_queue_write(nic, p, (off - IXGBE_TDBAL(0)) / 0x40, off % 0x40, v);
+	if (array_write(p, off, v))
+		return true;
+	switch (off) {
+	case IXGBE_CTRL:
+		// RST resets the port and clears itself; LRST (a link reset)
+		// clears itself and leaves the link up (8.2.3.1.1).
+		if (v & IXGBE_CTRL_RST) {
+			port_reset(nic, p);
+			return true;
+		}
+		p->ctrl = v & ~(IXGBE_CTRL_RST | IXGBE_CTRL_LRST);
+		return true;
+	case IXGBE_STATUS: return true;
+	case IXGBE_CTRL_EXT: p->ctrl_ext = v; return true;
+	case IXGBE_EEC: return true;
+	case IXGBE_EERD: eeprom_read(nic, p, v); return true;
+	// Interrupts (8.2.3.5): EICR bits written 1 clear, EICS bits written
+	// 1 raise their cause, EIMS bits written 1 enable (a pending cause is
+	// then sent), EIMC bits written 1 disable.
+	case IXGBE_EICR: p->eicr &= ~v; return true;
+	case IXGBE_EICS: raise_causes(nic, p, v); return true;
+	case IXGBE_EIMS:
+		pending = v & ~p->eims & p->eicr;
+		p->eims |= v;
+		send_interrupts(nic, p, pending);
+		return true;
+	case IXGBE_EIMC: p->eims &= ~v; return true;
+	case IXGBE_EIAC: p->eiac = v; return true;
+	case IXGBE_EIAM: p->eiam = v; return true;
+	case IXGBE_GPIE: p->gpie = v; return true;
+	case IXGBE_IVAR_MISC: p->ivar_misc = v; return true;
+	// Receive.
+	case IXGBE_RDRXCTL: p->rdrxctl = v & ~IXGBE_RDRXCTL_DMAIDONE; return true;
+	case IXGBE_RXCTRL: p->rxctrl = v; return true;
+	case IXGBE_FCTRL: p->fctrl = v; return true;
+	case IXGBE_RXCSUM: p->rxcsum = v; return true;
+	case IXGBE_HLREG0: p->hlreg0 = v; return true;
+	case IXGBE_MRQC: p->mrqc = v; return true;
+	// Transmit: TE starts the queues that have work.
+	case IXGBE_DMATXCTL:
+		p->dmatxctl = v;
+		for (int q = 0; q < IXGBE_MAX_QUEUES; q++)
+			tx_process(nic, p, q);
+		return true;
+	case IXGBE_RTTDCS: p->rttdcs = v; return true;
+	// Link.
+	case IXGBE_AUTOC: p->autoc = v & ~IXGBE_AUTOC_RESTART_AN; return true;
+	case IXGBE_LINKS: return true;
+	// Statistics are read-only.
+	case IXGBE_CRCERRS: case IXGBE_GPRC: case IXGBE_GPTC: case IXGBE_TPR: case IXGBE_TPT:
+	case IXGBE_GORCL: case IXGBE_GORCH: case IXGBE_GOTCL: case IXGBE_GOTCH:
+		return true;
+	}
+	return false;
+}
+
+// Registers a driver may touch that the model does not implement, named
+// in the report (8.2).
+static const struct {
+	uint32_t base;
+	unsigned n;
+	uint32_t stride;
+	const char *name;
+} unmodeled[] = {
+	{ 0x0100C, 64, 0x40, "DCA_RXCTRL" },
+	{ 0x0600C, 128, 0x40, "DCA_TXCTRL" },
+	{ 0x03C00, 8, 4, "RXPBSIZE" },
+	{ 0x0CC00, 8, 4, "TXPBSIZE" },
+	{ 0x03260, 8, 4, "FCRTH" },
+	{ 0x03D00, 1, 4, "FCCFG" },
+	{ 0x04294, 1, 4, "MFLCN" },
+	{ 0x04268, 1, 4, "MAXFRS" },
+	{ 0x05200, 128, 4, "MTA" },
+	{ 0x0A000, 128, 4, "VFTA" },
+	{ 0x0A600, 256, 4, "MPSAR" },
+	{ 0x0EA00, 64, 4, "PSRTYPE" },
+	{ 0x08100, 1, 4, "DTXMXSZRQ" },
+	{ 0x08120, 1, 4, "MTQC" },
+	{ 0x08D00, 1, 4, "SECRXCTRL" },
+	{ 0x10140, 1, 4, "SWSM" },
+	{ 0x10160, 1, 4, "SW_FW_SYNC" },
+};
+
+// Counts an access to a register the model does not implement and
+// reports each such offset once (the first REPORTED_MAX of them).
+static void unimplemented(struct i82599 *nic, struct port *p, uint32_t off, bool write)
+{
+	struct line l;
+	unsigned i;
+
+	nic->unimplemented++;
+	for (i = 0; i < nic->nreported; i++)
+		if (nic->reported[i] == off)
+			return;
+	if (nic->nreported == REPORTED_MAX)
+		return;
+	nic->reported[nic->nreported++] = off;
+	start(&l, p);
+	put(&l, "register ");
+	for (unsigned k = 0; k < sizeof(unmodeled) / sizeof(unmodeled[0]); k++) {
+		if (in_array(off, unmodeled[k].base, unmodeled[k].n, unmodeled[k].stride, &i)) {
+			put(&l, unmodeled[k].name);
+			put(&l, " ");
+			break;
+		}
+	}
+	put_num(&l, off, 16);
+	put(&l, write ? " written" : " read");
+	put(&l, ", not emulated (reads 0, writes ignored)");
+	if (nic->nreported == REPORTED_MAX)
+		put(&l, "; no more such reports");
+	say(nic, &l);
+}
+
+static uint32_t read32(struct i82599 *nic, struct port *p, uint32_t off)
+{
+	uint32_t v;
+
+	if (off < IXGBE_BAR0_SIZE && reg_read(nic, p, off, false, &v))
+		return v;
+	unimplemented(nic, p, off, false);
+	return 0;
+}
+
+static void write32(struct i82599 *nic, struct port *p, uint32_t off, uint32_t v)
+{
+	if (off < IXGBE_BAR0_SIZE && reg_write(nic, p, off, v))
+		return;
+	unimplemented(nic, p, off, true);
+}
+
+// A 1- or 2-byte write changes part of a register: for the registers
+// whose written 1 bits act (clear, set, mask), the other bytes are
+// written 0; for the others they keep their value.
+static void write_part(struct i82599 *nic, struct port *p, uint32_t off, int width, uint32_t v)
+{
+	uint32_t reg = off & ~3u, shift = 8 * (off & 3);
+	uint32_t mask = (width == 1 ? 0xFFu : 0xFFFFu) << shift, old = 0;
+	uint32_t c = canonical(reg);
+	bool acts = c == IXGBE_EICR || c == IXGBE_EICS || c == IXGBE_EIMS || c == IXGBE_EIMC;
+
+	if (!acts && !(reg < IXGBE_BAR0_SIZE && reg_read(nic, p, reg, true, &old))) {
+		unimplemented(nic, p, reg, true);
+		return;
+	}
+	write32(nic, p, reg, (old & ~mask) | ((v << shift) & mask));
+}
+
+uint64_t i82599_read(struct i82599 *nic, int port, uint32_t offset, int width)
+{
+	struct port *p = &nic->port[port];
+	uint32_t shift = 8 * (offset & 3);
+
+	if (port < 0 || port >= I82599_PORTS)
+		return 0;
+
+	switch (width) {
+	case 1:
+		return (read32(nic, p, offset & ~3u) >> shift) & 0xFF;
+	case 2:
+		if ((offset & 3) == 3)
+			break;
+		return (read32(nic, p, offset & ~3u) >> shift) & 0xFFFF;
+	case 4:
+		if (offset & 3)
+			break;
+		return read32(nic, p, offset);
+	case 8:
+		if (offset & 3)
+			break;
+		// The low half first: the order the octet counters want.
+		return read32(nic, p, offset) | (uint64_t)read32(nic, p, offset + 4) << 32;
+	}
+	unimplemented(nic, p, offset, false);
+	return 0;
+}
+
+void i82599_write(struct i82599 *nic, int port, uint32_t offset, int width, uint64_t value)
+{
+	struct port *p = &nic->port[port];
+
+	if (port < 0 || port >= I82599_PORTS)
+		return;
+
+	switch (width) {
+	case 1:
+		write_part(nic, p, offset, 1, (uint32_t)value);
+		return;
+	case 2:
+		if ((offset & 3) == 3)
+			break;
+		write_part(nic, p, offset, 2, (uint32_t)value);
+		return;
+	case 4:
+		if (offset & 3)
+			break;
+		write32(nic, p, offset, (uint32_t)value);
+		return;
+	case 8:
+		if (offset & 3)
+			break;
+		write32(nic, p, offset, (uint32_t)value);
+		write32(nic, p, offset + 4, (uint32_t)(value >> 32));
+		return;
+	}
+	unimplemented(nic, p, offset, true);
+}
+
+// ---------------------------------------------------------------------
+// Transmit (7.2). The queue's descriptors from TDH up to TDT belong to
+// the NIC; each frame is one or more data descriptors, the last with
+// EOP. The model gathers a frame's buffers, writes DD back into each of
+// its descriptors that asked (RS), moves TDH past it, and sends it.
+
+static void wire_send(struct i82599 *nic, struct port *p, const void *frame, size_t len);
+
+static bool tx_enabled(const struct port *p, const struct tx_queue *tq)
+{
+	return (tq->txdctl & IXGBE_TXDCTL_ENABLE) && (p->dmatxctl & IXGBE_DMATXCTL_TE);
+}
+
+// A DMA the owner refused: the queue stops, as after a real DMA error
+// the driver must reset it.
+static void queue_fault(struct i82599 *nic, struct port *p, int q, bool tx, const char *what,
+			uint64_t bus)
+{
+	if (tx)
+		p->tx[q].txdctl &= ~IXGBE_TXDCTL_ENABLE;
+	else
+		p->rx[q].rxdctl &= ~IXGBE_RXDCTL_ENABLE;
+	queue_complaint(nic, p, q, tx, TOLD_FAULT, what, bus);
+}
+
+// Sends the frame that starts at TDH. Returns 1 if it was sent (or
+// dropped, too large) and TDH moved past it, 0 if its EOP is not yet
+// before TDT (it waits for the driver), -1 if the queue stopped.
+static int tx_frame(struct i82599 *nic, struct port *p, int q, bool *wrote_back)
+{
+	struct tx_queue *tq = &p->tx[q];
+	uint32_t ndesc = tq->tdlen / DESC_SIZE, i = tq->tdh, used = 0, rs[TX_FRAME_DESCS];
+	uint64_t base = (uint64_t)tq->tdbah << 32 | tq->tdbal;
+	size_t len = 0, nrs = 0;
+	bool eop = false, oversize = false;
+
+	while (!eop) {
+		union ixgbe_adv_tx_desc d;
+		uint64_t at = base + (uint64_t)i * DESC_SIZE;
+		uint32_t cmd, n;
+
+		if (i == tq->tdt)
+			return 0;
+		if (used == TX_FRAME_DESCS) {
+			queue_complaint(nic, p, q, true, TOLD_RING,
+					"no EOP within 64 descriptors; stopped at descriptor ", i);
+			tq->txdctl &= ~IXGBE_TXDCTL_ENABLE;
+			return -1;
+		}
+		if (nic->ops->dma_read(nic->ctx, at, &d, sizeof(d)) != 0) {
+			queue_fault(nic, p, q, true, "stopped: DMA refused the descriptor at bus ", at);
+			return -1;
+		}
+		cmd = d.read.cmd_type_len;
+		// A context descriptor (DEXT, DTYP 0010b) carries offload
+		// parameters and no data (7.2.3.2). A legacy descriptor
+		// (DEXT 0) has its length, EOP and RS where an advanced data
+		// descriptor has them (7.2.3.2).
+		bool context = (cmd & IXGBE_TXD_CMD_DEXT) &&
+			       (cmd & IXGBE_TXD_DTYP_MASK) == IXGBE_TXD_DTYP_CTXT;
+		n = context ? 0 : cmd & IXGBE_TXD_DTALEN_MASK;
+		if (oversize || len + n > I82599_FRAME_MAX) {
+			oversize = true;
+		} else if (n && nic->ops->dma_read(nic->ctx, d.read.buffer_addr, p->frame + len, n) != 0) {
+			queue_fault(nic, p, q, true, "stopped: DMA refused the buffer at bus ",
+				    d.read.buffer_addr);
+			return -1;
+		} else {
+			len += n;
+		}
+		if (cmd & IXGBE_TXD_CMD_RS)
+			rs[nrs++] = i;
+		eop = !context && (cmd & IXGBE_TXD_CMD_EOP);
+		used++;
+		i = (i + 1) % ndesc;
+	}
+	// Write DD back into the status of each descriptor that asked
+	// (7.2.3.2: the write-back format; its other bits are reserved).
+	for (size_t k = 0; k < nrs; k++) {
+		uint64_t at = base + (uint64_t)rs[k] * DESC_SIZE + 12;
+		uint32_t status = IXGBE_TXD_STAT_DD;
+		if (nic->ops->dma_write(nic->ctx, at, &status, sizeof(status)) != 0) {
+			queue_fault(nic, p, q, true, "stopped: DMA refused the write-back at bus ", at);
+			return -1;
+		}
+		*wrote_back = true;
+	}
+	tq->tdh = i;
+	if (oversize) {
+		queue_complaint(nic, p, q, true, TOLD_OVERSIZE,
+				"frame larger than the model's maximum dropped, maximum ",
+				I82599_FRAME_MAX);
+		return 1;
+	}
+	if (len == 0)
+		return 1;
+	count(&p->stats.gptc, 1);
+	count(&p->stats.tpt, 1);
+	count(&p->stats.qptc[stat_index(p->tqsm, q)], 1);
+	p->stats.gotc += len + ETH_FCS_LEN;
+	wire_send(nic, p, p->frame, len);
+	return 1;
+}
+
+// Sends every complete frame between TDH and TDT of queue q, if the
+// queue and DMATXCTL.TE are enabled, then raises the queue's transmit
+// cause if a descriptor was written back.
+static void tx_process(struct i82599 *nic, struct port *p, int q)
+{
+	struct tx_queue *tq = &p->tx[q];
+	bool wrote_back = false;
+
+	if (!tx_enabled(p, tq) || tq->tdh == tq->tdt)
+		return;
+	if (tq->tdlen == 0 || tq->tdh >= tq->tdlen / DESC_SIZE || tq->tdt >= tq->tdlen / DESC_SIZE) {
+		queue_complaint(nic, p, q, true, TOLD_RING,
+				"TDH or TDT beyond the ring (TDLEN bytes): ", tq->tdlen);
+		return;
+	}
+	// The loop reads the queue's state again each time: the frame just
+	// sent may have reached an interrupt handler that reset the port.
+	while (tx_enabled(p, tq) && tq->tdh != tq->tdt)
+		if (tx_frame(nic, p, q, &wrote_back) <= 0)
+			break;
+	if (wrote_back)
+		queue_interrupt(nic, p, q, true);
+}
+
+static bool port_receive(struct i82599 *nic, struct port *p, const uint8_t *frame, size_t len);
+
+// A frame port p sent: to the owner, or over the internal wire to the
+// other port, which loses one frame in every loss_every.
+static void wire_send(struct i82599 *nic, struct port *p, const void *frame, size_t len)
+{
+	if (nic->ops->transmit) {
+		nic->ops->transmit(nic->ctx, p->id, frame, len);
+		return;
+	}
+	nic->wire_frames++;
+	if (nic->loss_every && nic->wire_frames % nic->loss_every == 0)
+		return;
+	port_receive(nic, &nic->port[1 - p->id], frame, len);
+}
+
+// ---------------------------------------------------------------------
+// Receive (7.1): the L2 filters, the queue (RSS), the descriptors.
+
+static uint16_t be16(const uint8_t *b)
+{
+	return (uint16_t)(b[0] << 8 | b[1]);
+}
+
+static uint32_t be32(const uint8_t *b)
+{
+	return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
+}
+
+// The L2 filter (7.1.1.1): broadcast with FCTRL.BAM, multicast with
+// FCTRL.MPE, unicast that matches a valid RAL/RAH or with FCTRL.UPE.
+static bool accepted(const struct port *p, const uint8_t *dst)
+{
+	static const uint8_t broadcast[6] = { 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF };
+
+	if (__builtin_memcmp(dst, broadcast, 6) == 0)
+		return p->fctrl & IXGBE_FCTRL_BAM;
+	if (dst[0] & 1)
+		return p->fctrl & IXGBE_FCTRL_MPE;
+	if (p->fctrl & IXGBE_FCTRL_UPE)
+		return true;
+	uint32_t lo = dst[0] | dst[1] << 8 | dst[2] << 16 | (uint32_t)dst[3] << 24;
+	uint32_t hi = dst[4] | dst[5] << 8;
+	for (int n = 0; n < 16; n++) {
+		if ((p->rah[n] & IXGBE_RAH_AV) && p->ral[n] == lo && (p->rah[n] & 0xFFFF) == hi)
+			return true;
+	}
+	return false;
+}
+
+// What the parser found, and the queue RSS chose.
+struct rx_class {
+	int queue;
+	uint32_t info;          // RSS type and packet type, the write-back's first dword
+	uint32_t hash;
+};
+
+// RSS (7.1.2.8). With MRQC.MRQE = RSS, an IPv4 packet is hashed over its
+// addresses and, for TCP or UDP when MRQC enables that type and the
+// packet is not a fragment, its ports; the 7 low bits of the hash index
+// RETA, whose entry is the queue. A packet not hashed goes to queue 0.
+static void classify(const struct port *p, const uint8_t *f, size_t len, struct rx_class *c)
+{
+	const uint8_t *ip = f + ETH_HLEN;
+	uint8_t key[RSS_KEY_SIZE], input[RSS_IPV4_INPUT_SIZE];
+	size_t ihl, n = 0;
+	bool ports;
+	uint32_t entry, type = IXGBE_RXD_RSSTYPE_NONE;
+
+	c->queue = 0;
+	c->info = 0;
+	c->hash = 0;
+	if (len < ETH_HLEN + 20 || be16(f + 12) != ETHERTYPE_IPV4 || ip[0] >> 4 != 4)
+		return;
+	ihl = (ip[0] & 0xF) * 4;
+	if (ihl < 20 || ETH_HLEN + ihl > len)
+		return;
+	c->info = IXGBE_RXD_PKTTYPE_IPV4;
+	// Ports only in the first fragment's header: no MF, offset 0.
+	ports = (be16(ip + 6) & 0x3FFF) == 0 && ETH_HLEN + ihl + 4 <= len;
+	if (ports && ip[9] == IPPROTO_TCP)
+		c->info |= IXGBE_RXD_PKTTYPE_TCP;
+	if (ports && ip[9] == IPPROTO_UDP)
+		c->info |= IXGBE_RXD_PKTTYPE_UDP;
+	if ((p->mrqc & IXGBE_MRQC_MRQE_MASK) != IXGBE_MRQC_RSSEN)
+		return;
+	rss_ipv4_input(input, be32(ip + 12), be32(ip + 16), ports ? be16(ip + ihl) : 0,
+		       ports ? be16(ip + ihl + 2) : 0);
+	if ((c->info & IXGBE_RXD_PKTTYPE_TCP) && (p->mrqc & IXGBE_MRQC_RSS_TCPIPV4)) {
+		type = IXGBE_RXD_RSSTYPE_IPV4_TCP;
+		n = RSS_IPV4_INPUT_SIZE;
+	} else if ((c->info & IXGBE_RXD_PKTTYPE_UDP) && (p->mrqc & IXGBE_MRQC_RSS_UDPIPV4)) {
+		type = IXGBE_RXD_RSSTYPE_IPV4_UDP;
+		n = RSS_IPV4_INPUT_SIZE;
+	} else if (p->mrqc & IXGBE_MRQC_RSS_IPV4) {
+		type = IXGBE_RXD_RSSTYPE_IPV4;
+		n = RSS_IPV4_ADDRS_SIZE;
+	} else {
+		return;
+	}
+	// RSSRK[i] holds key bytes 4i..4i+3, the first in bits 7:0.
+	for (int i = 0; i < RSS_KEY_SIZE; i++)
+		key[i] = p->rssrk[i / 4] >> (8 * (i % 4));
+	c->hash = rss_toeplitz(key, input, n);
+	c->info |= type;
+	entry = c->hash & (IXGBE_RETA_ENTRIES - 1);
+	c->queue = (p->reta[entry / 4] >> (8 * (entry % 4))) & IXGBE_RETA_QUEUE_MASK;
+}
+
+// A frame for queue q that found no free descriptor, or a disabled
+// queue: dropped and counted (see the top of this file).
+static void missed(struct port *p, int q)
+{
+	if (p->rx[q].srrctl & IXGBE_SRRCTL_DROP_EN)
+		count(&p->stats.qprdc[stat_index(p->rqsmr, q)], 1);
+	else
+		count(&p->stats.mpc[0], 1);
+}
+
+// Puts the frame into queue q's buffers, one or more descriptors from
+// RDH, each written back in the advanced format (7.1.6). Returns false
+// if it was dropped.
+static bool rx_frame(struct i82599 *nic, struct port *p, int q, const uint8_t *frame, size_t len,
+		     const struct rx_class *c)
+{
+	struct rx_queue *rq = &p->rx[q];
+	uint32_t ndesc = rq->rdlen / DESC_SIZE, bsize, need, avail;
+	uint64_t base = (uint64_t)rq->rdbah << 32 | rq->rdbal;
+
+	if (!(rq->rxdctl & IXGBE_RXDCTL_ENABLE)) {
+		missed(p, q);
+		return false;
+	}
+	if (ndesc == 0 || rq->rdh >= ndesc || rq->rdt >= ndesc) {
+		queue_complaint(nic, p, q, false, TOLD_RING,
+				"RDH or RDT beyond the ring; frames dropped (RDLEN bytes): ", rq->rdlen);
+		return false;
+	}
+	if ((rq->srrctl & IXGBE_SRRCTL_DESCTYPE_MASK) != IXGBE_SRRCTL_DESCTYPE_ADV) {
+		queue_complaint(nic, p, q, false, TOLD_DESCTYPE,
+				"SRRCTL.DESCTYPE is not advanced one-buffer; frames dropped. SRRCTL ",
+				rq->srrctl);
+		return false;
+	}
+	bsize = (rq->srrctl & IXGBE_SRRCTL_BSIZEPKT_MASK) << IXGBE_SRRCTL_BSIZEPKT_SHIFT;
+	if (bsize == 0) {
+		queue_complaint(nic, p, q, false, TOLD_BSIZE,
+				"SRRCTL.BSIZEPACKET is 0; frames dropped. SRRCTL ", rq->srrctl);
+		return false;
+	}
+	// The free descriptors are RDH up to, not including, RDT (7.1).
+	need = (len + bsize - 1) / bsize;
+	avail = (rq->rdt + ndesc - rq->rdh) % ndesc;
+	if (avail < need) {
+		missed(p, q);
+		return false;
+	}
+	for (size_t off = 0; off < len; ) {
+		union ixgbe_adv_rx_desc d;
+		uint64_t at = base + (uint64_t)rq->rdh * DESC_SIZE;
+		uint32_t chunk = len - off < bsize ? len - off : bsize;
+
+		if (nic->ops->dma_read(nic->ctx, at, &d, sizeof(d)) != 0) {
+			queue_fault(nic, p, q, false, "stopped: DMA refused the descriptor at bus ", at);
+			return false;
+		}
+		if (nic->ops->dma_write(nic->ctx, d.read.pkt_addr, frame + off, chunk) != 0) {
+			queue_fault(nic, p, q, false, "stopped: DMA refused the buffer at bus ",
+				    d.read.pkt_addr);
+			return false;
+		}
+		off += chunk;
+		d.wb.info = c->info;
+		d.wb.rss_hash = c->hash;
+		d.wb.status_error = IXGBE_RXD_STAT_DD | (off == len ? IXGBE_RXD_STAT_EOP : 0);
+		d.wb.length = chunk;
+		d.wb.vlan = 0;
+		if (nic->ops->dma_write(nic->ctx, at, &d, sizeof(d)) != 0) {
+			queue_fault(nic, p, q, false, "stopped: DMA refused the write-back at bus ", at);
+			return false;
+		}
+		rq->rdh = (rq->rdh + 1) % ndesc;
+	}
+	return true;
+}
+
+// A frame arrives at port p. Nothing is counted while the receiver is
+// off (RXCTRL.RXEN); TPR counts what passes the filter, and broadcasts
+// the filter rejects (8.2.3.23); GPRC and GORC what reaches memory.
+static bool port_receive(struct i82599 *nic, struct port *p, const uint8_t *frame, size_t len)
+{
+	static const uint8_t broadcast[6] = { 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF };
+	struct rx_class c;
+	bool pass;
+
+	if (!(p->rxctrl & IXGBE_RXCTRL_RXEN) || len < ETH_HLEN || len > I82599_FRAME_MAX)
+		return false;
+	pass = accepted(p, frame);
+	if (pass || __builtin_memcmp(frame, broadcast, 6) == 0)
+		count(&p->stats.tpr, 1);
+	if (!pass)
+		return false;
+	classify(p, frame, len, &c);
+	if (!rx_frame(nic, p, c.queue, frame, len, &c))
+		return false;
+	count(&p->stats.gprc, 1);
+	count(&p->stats.qprc[stat_index(p->rqsmr, c.queue)], 1);
+	p->stats.gorc += len + ETH_FCS_LEN;
+	queue_interrupt(nic, p, c.queue, false);
+	return true;
+}
+
+// ---------------------------------------------------------------------
+// The interface (vmx/dev/82599.h).
+
+size_t i82599_size(void)
+{
+	return sizeof(struct i82599);
+}
+
+struct i82599 *i82599_init(void *mem, const struct i82599_ops *ops, void *ctx)
+{
+	static const uint8_t zero[6];
+	struct i82599 *nic = mem;
+
+	__builtin_memset(nic, 0, sizeof(*nic));
+	nic->ops = ops;
+	nic->ctx = ctx;
+	for (int i = 0; i < I82599_PORTS; i++)
+		nic->port[i].id = i;
+	i82599_reset(nic, zero);
+	return nic;
+}
+
+struct i82599 *i82599_create(const struct i82599_ops *ops, void *ctx)
+{
+	void *mem = i82599_zalloc(i82599_size());
+
+	return mem ? i82599_init(mem, ops, ctx) : NULL;
+}
+
+void i82599_destroy(struct i82599 *nic)
+{
+	i82599_free(nic);
+}
+
+void i82599_reset(struct i82599 *nic, const uint8_t base_mac[6])
+{
+	uint8_t mac[6];
+
+	__builtin_memcpy(mac, base_mac, 6);
+	__builtin_memset(nic->eeprom, 0, sizeof(nic->eeprom));
+	for (int id = 0; id < I82599_PORTS; id++) {
+		for (int i = 0; i < 3; i++)
+			nic->eeprom[3 * id + i] = mac[2 * i] | mac[2 * i + 1] << 8;
+		// The next port's address is this one plus 1, carried.
+		for (int b = 5; b >= 0 && ++mac[b] == 0; b--)
+			;
+	}
+	for (int id = 0; id < I82599_PORTS; id++)
+		port_reset(nic, &nic->port[id]);
+}
+
+bool i82599_receive(struct i82599 *nic, int port, const void *frame, size_t len)
+{
+	return port_receive(nic, &nic->port[port], frame, len);
+}
+
+void i82599_set_loss(struct i82599 *nic, unsigned loss_every)
+{
+	nic->loss_every = loss_every;
+	nic->wire_frames = 0;
+}
+
+uint32_t i82599_take_causes(struct i82599 *nic, int port)
+{
+	struct port *p = &nic->port[port];
+	uint32_t causes = p->eicr & p->eims;
+
+	p->eicr &= ~causes;
+	return causes;
+}
+
+uint64_t i82599_unimplemented(const struct i82599 *nic)
+{
+	return nic->unimplemented;
+}
