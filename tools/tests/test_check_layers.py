@@ -120,7 +120,7 @@ class RealTree(unittest.TestCase):
     def test_planted_wrong_way_include_is_caught(self):
         with tempfile.TemporaryDirectory() as d:
             root = Path(d)
-            for folder in ("kernel", "vmx", "libdune"):
+            for folder in ("kernel", "vmx", "libdune", "ix"):
                 shutil.copytree(TOP / folder, root / folder)
             write(root, "tools/layers.txt", (TOP / "tools" / "layers.txt").read_text())
             # The wrong way round: the console (low) reaching for the

@@ -158,9 +158,10 @@ static bool first_time(uint8_t *told, uint8_t bit)
 	return first;
 }
 
-// Says "82599 port N: RX queue Q: what" once per what (a TOLD_ bit).
+// Says "82599 port N: RX queue Q: text value" once per what (a TOLD_
+// bit), value in hex if base is 16, else in decimal.
 static void queue_complaint(struct i82599 *nic, struct port *p, int q, bool tx, uint8_t what,
-			    const char *text, uint64_t value)
+			    const char *text, uint64_t value, unsigned base)
 {
 	struct line l;
 
@@ -171,7 +172,7 @@ static void queue_complaint(struct i82599 *nic, struct port *p, int q, bool tx, 
 	put_num(&l, q, 10);
 	put(&l, ": ");
 	put(&l, text);
-	put_num(&l, value, 16);
+	put_num(&l, value, base);
 	say(nic, &l);
 }
 
@@ -218,13 +219,11 @@ static void port_reset(struct i82599 *nic, struct port *p)
 // 30) and the other causes use the vectors of IVAR_MISC; otherwise every
 // cause is the one vector 0 (MSI).
 
-// The vector of EICR bit `bit`, or -1 if none is allocated.
+// The MSI-X vector of EICR bit `bit`, or -1 if none is allocated.
 static int cause_vector(const struct port *p, int bit)
 {
 	uint32_t entry;
 
-	if (!(p->gpie & IXGBE_GPIE_MSIX_MODE))
-		return 0;
 	if (bit < 16)
 		return bit;
 	entry = bit == 30 ? p->ivar_misc & 0xFF : (p->ivar_misc >> 8) & 0xFF;
@@ -482,7 +481,7 @@ static bool array_write(struct port *p, uint32_t off, uint32_t v)
 	return true;
 }
 
-static bool reg_read(struct i82599 *nic, struct port *p, uint32_t off, bool peek, uint32_t *v)
+static bool reg_read(struct port *p, uint32_t off, bool peek, uint32_t *v)
 {
 	uint32_t clear;
 
@@ -690,7 +689,7 @@ static uint32_t read32(struct i82599 *nic, struct port *p, uint32_t off)
 {
 	uint32_t v;
 
-	if (off < IXGBE_BAR0_SIZE && reg_read(nic, p, off, false, &v))
+	if (off < IXGBE_BAR0_SIZE && reg_read(p, off, false, &v))
 		return v;
 	unimplemented(nic, p, off, false);
 	return 0;
@@ -713,7 +712,7 @@ static void write_part(struct i82599 *nic, struct port *p, uint32_t off, int wid
 	uint32_t c = canonical(reg);
 	bool acts = c == IXGBE_EICR || c == IXGBE_EICS || c == IXGBE_EIMS || c == IXGBE_EIMC;
 
-	if (!acts && !(reg < IXGBE_BAR0_SIZE && reg_read(nic, p, reg, true, &old))) {
+	if (!acts && !(reg < IXGBE_BAR0_SIZE && reg_read(p, reg, true, &old))) {
 		unimplemented(nic, p, reg, true);
 		return;
 	}
@@ -722,11 +721,12 @@ static void write_part(struct i82599 *nic, struct port *p, uint32_t off, int wid
 
 uint64_t i82599_read(struct i82599 *nic, int port, uint32_t offset, int width)
 {
-	struct port *p = &nic->port[port];
 	uint32_t shift = 8 * (offset & 3);
+	struct port *p;
 
 	if (port < 0 || port >= I82599_PORTS)
 		return 0;
+	p = &nic->port[port];
 
 	switch (width) {
 	case 1:
@@ -751,10 +751,11 @@ uint64_t i82599_read(struct i82599 *nic, int port, uint32_t offset, int width)
 
 void i82599_write(struct i82599 *nic, int port, uint32_t offset, int width, uint64_t value)
 {
-	struct port *p = &nic->port[port];
+	struct port *p;
 
 	if (port < 0 || port >= I82599_PORTS)
 		return;
+	p = &nic->port[port];
 
 	switch (width) {
 	case 1:
@@ -802,7 +803,7 @@ static void queue_fault(struct i82599 *nic, struct port *p, int q, bool tx, cons
 		p->tx[q].txdctl &= ~IXGBE_TXDCTL_ENABLE;
 	else
 		p->rx[q].rxdctl &= ~IXGBE_RXDCTL_ENABLE;
-	queue_complaint(nic, p, q, tx, TOLD_FAULT, what, bus);
+	queue_complaint(nic, p, q, tx, TOLD_FAULT, what, bus, 16);
 }
 
 // Sends the frame that starts at TDH. Returns 1 if it was sent (or
@@ -825,7 +826,7 @@ static int tx_frame(struct i82599 *nic, struct port *p, int q, bool *wrote_back)
 			return 0;
 		if (used == TX_FRAME_DESCS) {
 			queue_complaint(nic, p, q, true, TOLD_RING,
-					"no EOP within 64 descriptors; stopped at descriptor ", i);
+					"no EOP within 64 descriptors; stopped at descriptor ", i, 10);
 			tq->txdctl &= ~IXGBE_TXDCTL_ENABLE;
 			return -1;
 		}
@@ -871,7 +872,7 @@ static int tx_frame(struct i82599 *nic, struct port *p, int q, bool *wrote_back)
 	if (oversize) {
 		queue_complaint(nic, p, q, true, TOLD_OVERSIZE,
 				"frame larger than the model's maximum dropped, maximum ",
-				I82599_FRAME_MAX);
+				I82599_FRAME_MAX, 10);
 		return 1;
 	}
 	if (len == 0)
@@ -892,18 +893,18 @@ static void tx_process(struct i82599 *nic, struct port *p, int q)
 	struct tx_queue *tq = &p->tx[q];
 	bool wrote_back = false;
 
-	if (!tx_enabled(p, tq) || tq->tdh == tq->tdt)
-		return;
-	if (tq->tdlen == 0 || tq->tdh >= tq->tdlen / DESC_SIZE || tq->tdt >= tq->tdlen / DESC_SIZE) {
-		queue_complaint(nic, p, q, true, TOLD_RING,
-				"TDH or TDT beyond the ring (TDLEN bytes): ", tq->tdlen);
-		return;
-	}
 	// The loop reads the queue's state again each time: the frame just
 	// sent may have reached an interrupt handler that reset the port.
-	while (tx_enabled(p, tq) && tq->tdh != tq->tdt)
+	while (tx_enabled(p, tq) && tq->tdh != tq->tdt) {
+		uint32_t ndesc = tq->tdlen / DESC_SIZE;
+		if (tq->tdh >= ndesc || tq->tdt >= ndesc) {
+			queue_complaint(nic, p, q, true, TOLD_RING,
+					"TDH or TDT beyond the ring; TDLEN (bytes) ", tq->tdlen, 10);
+			break;
+		}
 		if (tx_frame(nic, p, q, &wrote_back) <= 0)
 			break;
+	}
 	if (wrote_back)
 		queue_interrupt(nic, p, q, true);
 }
@@ -939,10 +940,10 @@ static uint32_t be32(const uint8_t *b)
 
 // The L2 filter (7.1.1.1): broadcast with FCTRL.BAM, multicast with
 // FCTRL.MPE, unicast that matches a valid RAL/RAH or with FCTRL.UPE.
+static const uint8_t broadcast[6] = { 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF };
+
 static bool accepted(const struct port *p, const uint8_t *dst)
 {
-	static const uint8_t broadcast[6] = { 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF };
-
 	if (__builtin_memcmp(dst, broadcast, 6) == 0)
 		return p->fctrl & IXGBE_FCTRL_BAM;
 	if (dst[0] & 1)
@@ -1043,19 +1044,19 @@ static bool rx_frame(struct i82599 *nic, struct port *p, int q, const uint8_t *f
 	}
 	if (ndesc == 0 || rq->rdh >= ndesc || rq->rdt >= ndesc) {
 		queue_complaint(nic, p, q, false, TOLD_RING,
-				"RDH or RDT beyond the ring; frames dropped (RDLEN bytes): ", rq->rdlen);
+				"RDH or RDT beyond the ring, frames dropped; RDLEN (bytes) ", rq->rdlen, 10);
 		return false;
 	}
 	if ((rq->srrctl & IXGBE_SRRCTL_DESCTYPE_MASK) != IXGBE_SRRCTL_DESCTYPE_ADV) {
 		queue_complaint(nic, p, q, false, TOLD_DESCTYPE,
-				"SRRCTL.DESCTYPE is not advanced one-buffer; frames dropped. SRRCTL ",
-				rq->srrctl);
+				"SRRCTL.DESCTYPE is not advanced one-buffer, frames dropped; SRRCTL ",
+				rq->srrctl, 16);
 		return false;
 	}
 	bsize = (rq->srrctl & IXGBE_SRRCTL_BSIZEPKT_MASK) << IXGBE_SRRCTL_BSIZEPKT_SHIFT;
 	if (bsize == 0) {
 		queue_complaint(nic, p, q, false, TOLD_BSIZE,
-				"SRRCTL.BSIZEPACKET is 0; frames dropped. SRRCTL ", rq->srrctl);
+				"SRRCTL.BSIZEPACKET is 0, frames dropped; SRRCTL ", rq->srrctl, 16);
 		return false;
 	}
 	// The free descriptors are RDH up to, not including, RDT (7.1).
@@ -1099,7 +1100,6 @@ static bool rx_frame(struct i82599 *nic, struct port *p, int q, const uint8_t *f
 // the filter rejects (8.2.3.23); GPRC and GORC what reaches memory.
 static bool port_receive(struct i82599 *nic, struct port *p, const uint8_t *frame, size_t len)
 {
-	static const uint8_t broadcast[6] = { 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF };
 	struct rx_class c;
 	bool pass;
 

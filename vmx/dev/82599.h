@@ -11,10 +11,12 @@
 // (every descriptor up to the new tail is sent at once, its DD written
 // back if RS asked); receive of a frame from the wire: the unicast and
 // broadcast filters, RSS (Toeplitz over the IPv4 and TCP/UDP 4-tuple,
-// RETA), the queue's next descriptor or a drop counted in MPC, the
-// advanced write-back (length, DD, EOP, RSS type and hash). A descriptor
-// whose buffer the DMA callbacks refuse stops its queue (RXDCTL/TXDCTL
-// ENABLE clears) and is reported once, as a real NIC's DMA fault would.
+// RETA), the queue's next descriptors or a drop counted in MPC (in
+// QPRDC if the queue has SRRCTL.DROP_EN), the advanced write-back
+// (length, DD, EOP, RSS type and hash). A descriptor whose buffer the
+// DMA callbacks refuse stops its queue (RXDCTL/TXDCTL ENABLE clears) and
+// is reported once, as a real NIC's DMA fault would. The top of
+// vmx/dev/82599.c lists what the model leaves out or makes simpler.
 
 #ifndef VMX_DEV_82599_H
 #define VMX_DEV_82599_H
