@@ -2,10 +2,12 @@
 // not do). Sections cited are those of the Intel 82599 10 GbE Controller
 // Datasheet; ix/hw/ixgbe_hw.h holds the register map.
 //
-// Reading order: the state (struct port), the register decoder
-// (reg_read, reg_write: one switch each, grouped as the datasheet groups
-// the registers in 8.2.3), then the three engines the registers drive:
-// interrupts (raise), transmit (tx_process), receive (port_receive).
+// Reading order: the state (vmx/dev/82599_internal.h: struct port), then
+// this file: reports, power-on, the register decoder (reg_read and
+// reg_write, one switch each, grouped as the datasheet groups the
+// registers in 8.2.3), the interface; then vmx/dev/82599_queues.c, the
+// engines the registers drive: interrupts (i82599_raise), transmit
+// (i82599_tx_process), receive (i82599_port_receive).
 //
 // Choices the datasheet leaves to an implementation, or that the model
 // makes simpler:
@@ -24,84 +26,12 @@
 // - Multicast frames are accepted only with FCTRL.MPE (the multicast
 //   table, MTA, is not emulated), VLANs are not filtered or stripped,
 //   only queue vectors 0-15 are raised (the EICR_EX causes of vectors
-//   16-63 are not emulated), EITR is stored and does not throttle.
+//   16-63 are not emulated), EITR is stored and does not throttle, the
+//   link never changes (no LSC), short frames are sent as given (no
+//   padding), RSS hashes IPv4 only (IPv6 goes to queue 0 unhashed), and
+//   a port has 16 queue pairs.
 
-#include "vmx/dev/82599.h"
-#include "ix/hw/rss.h"
-
-#define DESC_SIZE 16                    // RX and TX descriptors alike
-#define ETH_HLEN 14
-#define ETH_FCS_LEN 4
-#define ETHERTYPE_IPV4 0x0800
-#define IPPROTO_TCP 6
-#define IPPROTO_UDP 17
-#define EEPROM_WORDS 64
-#define TX_FRAME_DESCS 64               // descriptors one frame may take, at most
-#define REPORTED_MAX 64                 // unimplemented registers reported by offset
-
-// Complaints about a queue, each made once until the queue is enabled
-// again or the port reset (bits of rx_queue.told and tx_queue.told).
-enum {
-	TOLD_FAULT = 1 << 0,    // DMA refused: the queue stopped
-	TOLD_RING = 1 << 1,     // RDLEN/TDLEN, head or tail out of range
-	TOLD_BSIZE = 1 << 2,    // SRRCTL.BSIZEPACKET is 0
-	TOLD_DESCTYPE = 1 << 3, // SRRCTL.DESCTYPE is not advanced one-buffer
-	TOLD_OVERSIZE = 1 << 4, // a frame to send is larger than I82599_FRAME_MAX
-	TOLD_VECTOR = 1 << 5,   // IVAR points at a vector above 15
-};
-
-struct rx_queue {
-	uint32_t rdbal, rdbah, rdlen, rdh, rdt, srrctl, rxdctl;
-	uint8_t told;
-};
-
-struct tx_queue {
-	uint32_t tdbal, tdbah, tdlen, tdh, tdt, txdctl;
-	uint8_t told;
-};
-
-// Statistics (8.2.3.23): read-to-clear; 32-bit counters stick at their
-// maximum. The octet counters are read low half first: reading the low
-// half clears the counter and keeps the high half for the next read.
-struct stats {
-	uint32_t crcerrs, gprc, gptc, tpr, tpt;
-	uint32_t mpc[8];
-	uint64_t gorc, gotc;
-	uint32_t gorch, gotch;          // high halves kept by the read of the low ones
-	uint32_t qprc[16], qprdc[16], qptc[16];
-};
-
-// One port: a PCI function and its BAR 0. What reads back as written is
-// stored as written; what the model computes (STATUS, LINKS, EEC) is not
-// stored.
-struct port {
-	int id;
-	// General, EEPROM, link (8.2.3.1, 8.2.3.2, 8.2.3.22).
-	uint32_t ctrl, ctrl_ext, eerd, autoc, hlreg0;
-	// Interrupts (8.2.3.5).
-	uint32_t eicr, eims, eiac, eiam, gpie, ivar_misc;
-	uint32_t ivar[64], eitr[24];
-	// Receive filters, RSS, receive and transmit DMA (8.2.3.7-9).
-	uint32_t rxctrl, fctrl, rxcsum, rdrxctl, mrqc, dmatxctl, rttdcs;
-	uint32_t ral[16], rah[16], rssrk[10], reta[32], rqsmr[4], tqsm[4];
-	struct rx_queue rx[IXGBE_MAX_QUEUES];
-	struct tx_queue tx[IXGBE_MAX_QUEUES];
-	struct stats stats;
-	bool vector_told;                       // TOLD_VECTOR, for the whole port
-	uint8_t frame[I82599_FRAME_MAX];        // a frame to send, gathered from its descriptors
-};
-
-struct i82599 {
-	const struct i82599_ops *ops;
-	void *ctx;
-	struct port port[I82599_PORTS];
-	uint16_t eeprom[EEPROM_WORDS];
-	unsigned loss_every;                    // the internal wire loses every loss_every-th frame
-	unsigned wire_frames;                   // frames put on the internal wire since set_loss
-	uint64_t unimplemented;
-	uint32_t reported[REPORTED_MAX];        // offsets of unimplemented registers already reported
-	unsigned nreported;
-};
+#include "vmx/dev/82599_internal.h"
 
 // ---------------------------------------------------------------------
 // Lines for ops->log, without a C library.
@@ -158,9 +88,7 @@ static bool first_time(uint8_t *told, uint8_t bit)
 	return first;
 }
 
-// Says "82599 port N: RX queue Q: text value" once per what (a TOLD_
-// bit), value in hex if base is 16, else in decimal.
-static void queue_complaint(struct i82599 *nic, struct port *p, int q, bool tx, uint8_t what,
+void i82599_queue_complaint(struct i82599 *nic, struct port *p, int q, bool tx, uint8_t what,
 			    const char *text, uint64_t value, unsigned base)
 {
 	struct line l;
@@ -171,6 +99,17 @@ static void queue_complaint(struct i82599 *nic, struct port *p, int q, bool tx, 
 	put(&l, tx ? "TX queue " : "RX queue ");
 	put_num(&l, q, 10);
 	put(&l, ": ");
+	put(&l, text);
+	put_num(&l, value, base);
+	say(nic, &l);
+}
+
+void i82599_port_complaint(struct i82599 *nic, struct port *p, const char *text, uint64_t value,
+			   unsigned base)
+{
+	struct line l;
+
+	start(&l, p);
 	put(&l, text);
 	put_num(&l, value, base);
 	say(nic, &l);
@@ -202,7 +141,7 @@ static void port_reset(struct i82599 *nic, struct port *p)
 	p->id = id;
 	// HLREG0: CRC insertion and stripping, and short-frame padding, are on
 	// at power-on (8.2.3.22.8).
-	p->hlreg0 = IXGBE_HLREG0_TXCRCEN | IXGBE_HLREG0_RXCRCSTRP | (1u << 10);
+	p->hlreg0 = IXGBE_HLREG0_TXCRCEN | IXGBE_HLREG0_RXCRCSTRP | IXGBE_HLREG0_TXPADEN;
 	// SRRCTL: 2 KiB packet buffers and legacy descriptors until the
 	// driver says otherwise (8.2.3.8.7).
 	for (int q = 0; q < IXGBE_MAX_QUEUES; q++)
@@ -213,89 +152,7 @@ static void port_reset(struct i82599 *nic, struct port *p)
 }
 
 // ---------------------------------------------------------------------
-// Interrupts (7.3). A cause sets its bit in EICR; if EIMS enables the
-// bit, the interrupt is sent at once (EITR does not delay it). In MSI-X
-// mode (GPIE.MSIX_MODE) bit n < 16 is MSI-X vector n, the TCP timer (bit
-// 30) and the other causes use the vectors of IVAR_MISC; otherwise every
-// cause is the one vector 0 (MSI).
-
-// The MSI-X vector of EICR bit `bit`, or -1 if none is allocated.
-static int cause_vector(const struct port *p, int bit)
-{
-	uint32_t entry;
-
-	if (bit < 16)
-		return bit;
-	entry = bit == 30 ? p->ivar_misc & 0xFF : (p->ivar_misc >> 8) & 0xFF;
-	return entry & IXGBE_IVAR_VALID ? (int)(entry & IXGBE_IVAR_VECTOR_MASK) : -1;
-}
-
-// Sends the interrupts of the causes in `bits` that EIMS enables. After
-// each MSI-X message, its EICR bit clears if EIAC has it (auto-clear,
-// 7.3.1), and its EIMS bit clears if GPIE.EIAME is set and EIAM has it
-// (auto-mask, 7.3.1), which is what lets a driver skip the EIMC write.
-static void send_interrupts(struct i82599 *nic, struct port *p, uint32_t bits)
-{
-	bool msix = p->gpie & IXGBE_GPIE_MSIX_MODE;
-
-	if (!msix) {
-		if ((bits & p->eims) && nic->ops->interrupt)
-			nic->ops->interrupt(nic->ctx, p->id, 0);
-		return;
-	}
-	for (int bit = 0; bit < 32; bit++) {
-		uint32_t mask = 1u << bit;
-		int vector;
-
-		// An interrupt handler called below may have masked the rest.
-		if (!(bits & mask) || !(p->eims & mask))
-			continue;
-		vector = cause_vector(p, bit);
-		p->eicr &= ~(mask & p->eiac);
-		if (p->gpie & IXGBE_GPIE_EIAME)
-			p->eims &= ~(mask & p->eiam);
-		if (vector >= 0 && nic->ops->interrupt)
-			nic->ops->interrupt(nic->ctx, p->id, vector);
-	}
-}
-
-static void raise_causes(struct i82599 *nic, struct port *p, uint32_t causes)
-{
-	p->eicr |= causes;
-	send_interrupts(nic, p, causes);
-}
-
-// The cause of queue q's receive (tx false) or transmit: the EICR bit of
-// the vector its IVAR entry allocates, if the entry is valid (8.2.3.5).
-static void queue_interrupt(struct i82599 *nic, struct port *p, int q, bool tx)
-{
-	uint32_t entry = (p->ivar[q / 2] >> IXGBE_IVAR_SHIFT(q, tx)) & 0xFF;
-	unsigned vector = entry & IXGBE_IVAR_VECTOR_MASK;
-
-	if (!(entry & IXGBE_IVAR_VALID))
-		return;
-	if (vector >= 16) {
-		if (!p->vector_told) {
-			struct line l;
-			p->vector_told = true;
-			start(&l, p);
-			put(&l, "IVAR gives a queue vector ");
-			put_num(&l, vector, 10);
-			put(&l, "; vectors above 15 (EICR_EX) are not emulated");
-			say(nic, &l);
-		}
-		return;
-	}
-	raise_causes(nic, p, 1u << vector);
-}
-
-// ---------------------------------------------------------------------
-// Statistics.
-
-static void count(uint32_t *counter, uint32_t n)
-{
-	*counter = *counter > UINT32_MAX - n ? UINT32_MAX : *counter + n;
-}
+// Statistics (8.2.3.23): read-to-clear.
 
 // Returns *counter and clears it, unless peek (a read without side
 // effects, for a partial write's merge).
@@ -319,12 +176,6 @@ static uint32_t take_low(uint64_t *counter, uint32_t *high, bool peek)
 		*counter = 0;
 	}
 	return (uint32_t)v;
-}
-
-// The statistics counter (0-15) of queue q, as RQSMR or TQSM map it.
-static int stat_index(const uint32_t map[4], int q)
-{
-	return (map[q / 4] >> (8 * (q % 4))) & IXGBE_QSM_MASK;
 }
 
 // ---------------------------------------------------------------------
@@ -359,8 +210,6 @@ static bool in_array(uint32_t off, uint32_t base, unsigned n, uint32_t stride, u
 	*i = (off - base) / stride;
 	return true;
 }
-
-static void tx_process(struct i82599 *nic, struct port *p, int q);
 
 // RX queue registers: q < 16, reg the offset in the queue's 0x40 bytes
 // (8.2.3.8.1-6, and QPRC at 0x30, 8.2.3.23).
@@ -430,13 +279,13 @@ static bool tx_queue_write(struct i82599 *nic, struct port *p, int q, uint32_t r
 	case 0x18:
 		// The driver hands descriptors up to the tail to the NIC (7.2).
 		tq->tdt = v & 0xFFFF;
-		tx_process(nic, p, q);
+		i82599_tx_process(nic, p, q);
 		return true;
 	case 0x28:
 		if ((v & IXGBE_TXDCTL_ENABLE) && !(tq->txdctl & IXGBE_TXDCTL_ENABLE))
 			tq->told = 0;
 		tq->txdctl = v;
-		tx_process(nic, p, q);
+		i82599_tx_process(nic, p, q);
 		return true;
 	}
 	return false;
@@ -591,11 +440,11 @@ static bool reg_write(struct i82599 *nic, struct port *p, uint32_t off, uint32_t
 	// 1 raise their cause, EIMS bits written 1 enable (a pending cause is
 	// then sent), EIMC bits written 1 disable.
 	case IXGBE_EICR: p->eicr &= ~v; return true;
-	case IXGBE_EICS: raise_causes(nic, p, v); return true;
+	case IXGBE_EICS: i82599_raise(nic, p, v); return true;
 	case IXGBE_EIMS:
 		pending = v & ~p->eims & p->eicr;
 		p->eims |= v;
-		send_interrupts(nic, p, pending);
+		i82599_send_interrupts(nic, p, pending);
 		return true;
 	case IXGBE_EIMC: p->eims &= ~v; return true;
 	case IXGBE_EIAC: p->eiac = v; return true;
@@ -613,7 +462,7 @@ static bool reg_write(struct i82599 *nic, struct port *p, uint32_t off, uint32_t
 	case IXGBE_DMATXCTL:
 		p->dmatxctl = v;
 		for (int q = 0; q < IXGBE_MAX_QUEUES; q++)
-			tx_process(nic, p, q);
+			i82599_tx_process(nic, p, q);
 		return true;
 	case IXGBE_RTTDCS: p->rttdcs = v; return true;
 	// Link.
@@ -782,345 +631,6 @@ void i82599_write(struct i82599 *nic, int port, uint32_t offset, int width, uint
 }
 
 // ---------------------------------------------------------------------
-// Transmit (7.2). The queue's descriptors from TDH up to TDT belong to
-// the NIC; each frame is one or more data descriptors, the last with
-// EOP. The model gathers a frame's buffers, writes DD back into each of
-// its descriptors that asked (RS), moves TDH past it, and sends it.
-
-static void wire_send(struct i82599 *nic, struct port *p, const void *frame, size_t len);
-
-static bool tx_enabled(const struct port *p, const struct tx_queue *tq)
-{
-	return (tq->txdctl & IXGBE_TXDCTL_ENABLE) && (p->dmatxctl & IXGBE_DMATXCTL_TE);
-}
-
-// A DMA the owner refused: the queue stops, as after a real DMA error
-// the driver must reset it.
-static void queue_fault(struct i82599 *nic, struct port *p, int q, bool tx, const char *what,
-			uint64_t bus)
-{
-	if (tx)
-		p->tx[q].txdctl &= ~IXGBE_TXDCTL_ENABLE;
-	else
-		p->rx[q].rxdctl &= ~IXGBE_RXDCTL_ENABLE;
-	queue_complaint(nic, p, q, tx, TOLD_FAULT, what, bus, 16);
-}
-
-// Sends the frame that starts at TDH. Returns 1 if it was sent (or
-// dropped, too large) and TDH moved past it, 0 if its EOP is not yet
-// before TDT (it waits for the driver), -1 if the queue stopped.
-static int tx_frame(struct i82599 *nic, struct port *p, int q, bool *wrote_back)
-{
-	struct tx_queue *tq = &p->tx[q];
-	uint32_t ndesc = tq->tdlen / DESC_SIZE, i = tq->tdh, used = 0, rs[TX_FRAME_DESCS];
-	uint64_t base = (uint64_t)tq->tdbah << 32 | tq->tdbal;
-	size_t len = 0, nrs = 0;
-	bool eop = false, oversize = false;
-
-	while (!eop) {
-		union ixgbe_adv_tx_desc d;
-		uint64_t at = base + (uint64_t)i * DESC_SIZE;
-		uint32_t cmd, n;
-
-		if (i == tq->tdt)
-			return 0;
-		if (used == TX_FRAME_DESCS) {
-			queue_complaint(nic, p, q, true, TOLD_RING,
-					"no EOP within 64 descriptors; stopped at descriptor ", i, 10);
-			tq->txdctl &= ~IXGBE_TXDCTL_ENABLE;
-			return -1;
-		}
-		if (nic->ops->dma_read(nic->ctx, at, &d, sizeof(d)) != 0) {
-			queue_fault(nic, p, q, true, "stopped: DMA refused the descriptor at bus ", at);
-			return -1;
-		}
-		cmd = d.read.cmd_type_len;
-		// A context descriptor (DEXT, DTYP 0010b) carries offload
-		// parameters and no data (7.2.3.2). A legacy descriptor
-		// (DEXT 0) has its length, EOP and RS where an advanced data
-		// descriptor has them (7.2.3.2).
-		bool context = (cmd & IXGBE_TXD_CMD_DEXT) &&
-			       (cmd & IXGBE_TXD_DTYP_MASK) == IXGBE_TXD_DTYP_CTXT;
-		n = context ? 0 : cmd & IXGBE_TXD_DTALEN_MASK;
-		if (oversize || len + n > I82599_FRAME_MAX) {
-			oversize = true;
-		} else if (n && nic->ops->dma_read(nic->ctx, d.read.buffer_addr, p->frame + len, n) != 0) {
-			queue_fault(nic, p, q, true, "stopped: DMA refused the buffer at bus ",
-				    d.read.buffer_addr);
-			return -1;
-		} else {
-			len += n;
-		}
-		if (cmd & IXGBE_TXD_CMD_RS)
-			rs[nrs++] = i;
-		eop = !context && (cmd & IXGBE_TXD_CMD_EOP);
-		used++;
-		i = (i + 1) % ndesc;
-	}
-	// Write DD back into the status of each descriptor that asked
-	// (7.2.3.2: the write-back format; its other bits are reserved).
-	for (size_t k = 0; k < nrs; k++) {
-		uint64_t at = base + (uint64_t)rs[k] * DESC_SIZE + 12;
-		uint32_t status = IXGBE_TXD_STAT_DD;
-		if (nic->ops->dma_write(nic->ctx, at, &status, sizeof(status)) != 0) {
-			queue_fault(nic, p, q, true, "stopped: DMA refused the write-back at bus ", at);
-			return -1;
-		}
-		*wrote_back = true;
-	}
-	tq->tdh = i;
-	if (oversize) {
-		queue_complaint(nic, p, q, true, TOLD_OVERSIZE,
-				"frame larger than the model's maximum dropped, maximum ",
-				I82599_FRAME_MAX, 10);
-		return 1;
-	}
-	if (len == 0)
-		return 1;
-	count(&p->stats.gptc, 1);
-	count(&p->stats.tpt, 1);
-	count(&p->stats.qptc[stat_index(p->tqsm, q)], 1);
-	p->stats.gotc += len + ETH_FCS_LEN;
-	wire_send(nic, p, p->frame, len);
-	return 1;
-}
-
-// Sends every complete frame between TDH and TDT of queue q, if the
-// queue and DMATXCTL.TE are enabled, then raises the queue's transmit
-// cause if a descriptor was written back.
-static void tx_process(struct i82599 *nic, struct port *p, int q)
-{
-	struct tx_queue *tq = &p->tx[q];
-	bool wrote_back = false;
-
-	// The loop reads the queue's state again each time: the frame just
-	// sent may have reached an interrupt handler that reset the port.
-	while (tx_enabled(p, tq) && tq->tdh != tq->tdt) {
-		uint32_t ndesc = tq->tdlen / DESC_SIZE;
-		if (tq->tdh >= ndesc || tq->tdt >= ndesc) {
-			queue_complaint(nic, p, q, true, TOLD_RING,
-					"TDH or TDT beyond the ring; TDLEN (bytes) ", tq->tdlen, 10);
-			break;
-		}
-		if (tx_frame(nic, p, q, &wrote_back) <= 0)
-			break;
-	}
-	if (wrote_back)
-		queue_interrupt(nic, p, q, true);
-}
-
-static bool port_receive(struct i82599 *nic, struct port *p, const uint8_t *frame, size_t len);
-
-// A frame port p sent: to the owner, or over the internal wire to the
-// other port, which loses one frame in every loss_every.
-static void wire_send(struct i82599 *nic, struct port *p, const void *frame, size_t len)
-{
-	if (nic->ops->transmit) {
-		nic->ops->transmit(nic->ctx, p->id, frame, len);
-		return;
-	}
-	nic->wire_frames++;
-	if (nic->loss_every && nic->wire_frames % nic->loss_every == 0)
-		return;
-	port_receive(nic, &nic->port[1 - p->id], frame, len);
-}
-
-// ---------------------------------------------------------------------
-// Receive (7.1): the L2 filters, the queue (RSS), the descriptors.
-
-static uint16_t be16(const uint8_t *b)
-{
-	return (uint16_t)(b[0] << 8 | b[1]);
-}
-
-static uint32_t be32(const uint8_t *b)
-{
-	return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
-}
-
-// The L2 filter (7.1.1.1): broadcast with FCTRL.BAM, multicast with
-// FCTRL.MPE, unicast that matches a valid RAL/RAH or with FCTRL.UPE.
-static const uint8_t broadcast[6] = { 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF };
-
-static bool accepted(const struct port *p, const uint8_t *dst)
-{
-	if (__builtin_memcmp(dst, broadcast, 6) == 0)
-		return p->fctrl & IXGBE_FCTRL_BAM;
-	if (dst[0] & 1)
-		return p->fctrl & IXGBE_FCTRL_MPE;
-	if (p->fctrl & IXGBE_FCTRL_UPE)
-		return true;
-	uint32_t lo = dst[0] | dst[1] << 8 | dst[2] << 16 | (uint32_t)dst[3] << 24;
-	uint32_t hi = dst[4] | dst[5] << 8;
-	for (int n = 0; n < 16; n++) {
-		if ((p->rah[n] & IXGBE_RAH_AV) && p->ral[n] == lo && (p->rah[n] & 0xFFFF) == hi)
-			return true;
-	}
-	return false;
-}
-
-// What the parser found, and the queue RSS chose.
-struct rx_class {
-	int queue;
-	uint32_t info;          // RSS type and packet type, the write-back's first dword
-	uint32_t hash;
-};
-
-// RSS (7.1.2.8). With MRQC.MRQE = RSS, an IPv4 packet is hashed over its
-// addresses and, for TCP or UDP when MRQC enables that type and the
-// packet is not a fragment, its ports; the 7 low bits of the hash index
-// RETA, whose entry is the queue. A packet not hashed goes to queue 0.
-static void classify(const struct port *p, const uint8_t *f, size_t len, struct rx_class *c)
-{
-	const uint8_t *ip = f + ETH_HLEN;
-	uint8_t key[RSS_KEY_SIZE], input[RSS_IPV4_INPUT_SIZE];
-	size_t ihl, n = 0;
-	bool ports;
-	uint32_t entry, type = IXGBE_RXD_RSSTYPE_NONE;
-
-	c->queue = 0;
-	c->info = 0;
-	c->hash = 0;
-	if (len < ETH_HLEN + 20 || be16(f + 12) != ETHERTYPE_IPV4 || ip[0] >> 4 != 4)
-		return;
-	ihl = (ip[0] & 0xF) * 4;
-	if (ihl < 20 || ETH_HLEN + ihl > len)
-		return;
-	c->info = IXGBE_RXD_PKTTYPE_IPV4;
-	// Ports only in the first fragment's header: no MF, offset 0.
-	ports = (be16(ip + 6) & 0x3FFF) == 0 && ETH_HLEN + ihl + 4 <= len;
-	if (ports && ip[9] == IPPROTO_TCP)
-		c->info |= IXGBE_RXD_PKTTYPE_TCP;
-	if (ports && ip[9] == IPPROTO_UDP)
-		c->info |= IXGBE_RXD_PKTTYPE_UDP;
-	if ((p->mrqc & IXGBE_MRQC_MRQE_MASK) != IXGBE_MRQC_RSSEN)
-		return;
-	rss_ipv4_input(input, be32(ip + 12), be32(ip + 16), ports ? be16(ip + ihl) : 0,
-		       ports ? be16(ip + ihl + 2) : 0);
-	if ((c->info & IXGBE_RXD_PKTTYPE_TCP) && (p->mrqc & IXGBE_MRQC_RSS_TCPIPV4)) {
-		type = IXGBE_RXD_RSSTYPE_IPV4_TCP;
-		n = RSS_IPV4_INPUT_SIZE;
-	} else if ((c->info & IXGBE_RXD_PKTTYPE_UDP) && (p->mrqc & IXGBE_MRQC_RSS_UDPIPV4)) {
-		type = IXGBE_RXD_RSSTYPE_IPV4_UDP;
-		n = RSS_IPV4_INPUT_SIZE;
-	} else if (p->mrqc & IXGBE_MRQC_RSS_IPV4) {
-		type = IXGBE_RXD_RSSTYPE_IPV4;
-		n = RSS_IPV4_ADDRS_SIZE;
-	} else {
-		return;
-	}
-	// RSSRK[i] holds key bytes 4i..4i+3, the first in bits 7:0.
-	for (int i = 0; i < RSS_KEY_SIZE; i++)
-		key[i] = p->rssrk[i / 4] >> (8 * (i % 4));
-	c->hash = rss_toeplitz(key, input, n);
-	c->info |= type;
-	entry = c->hash & (IXGBE_RETA_ENTRIES - 1);
-	c->queue = (p->reta[entry / 4] >> (8 * (entry % 4))) & IXGBE_RETA_QUEUE_MASK;
-}
-
-// A frame for queue q that found no free descriptor, or a disabled
-// queue: dropped and counted (see the top of this file).
-static void missed(struct port *p, int q)
-{
-	if (p->rx[q].srrctl & IXGBE_SRRCTL_DROP_EN)
-		count(&p->stats.qprdc[stat_index(p->rqsmr, q)], 1);
-	else
-		count(&p->stats.mpc[0], 1);
-}
-
-// Puts the frame into queue q's buffers, one or more descriptors from
-// RDH, each written back in the advanced format (7.1.6). Returns false
-// if it was dropped.
-static bool rx_frame(struct i82599 *nic, struct port *p, int q, const uint8_t *frame, size_t len,
-		     const struct rx_class *c)
-{
-	struct rx_queue *rq = &p->rx[q];
-	uint32_t ndesc = rq->rdlen / DESC_SIZE, bsize, need, avail;
-	uint64_t base = (uint64_t)rq->rdbah << 32 | rq->rdbal;
-
-	if (!(rq->rxdctl & IXGBE_RXDCTL_ENABLE)) {
-		missed(p, q);
-		return false;
-	}
-	if (ndesc == 0 || rq->rdh >= ndesc || rq->rdt >= ndesc) {
-		queue_complaint(nic, p, q, false, TOLD_RING,
-				"RDH or RDT beyond the ring, frames dropped; RDLEN (bytes) ", rq->rdlen, 10);
-		return false;
-	}
-	if ((rq->srrctl & IXGBE_SRRCTL_DESCTYPE_MASK) != IXGBE_SRRCTL_DESCTYPE_ADV) {
-		queue_complaint(nic, p, q, false, TOLD_DESCTYPE,
-				"SRRCTL.DESCTYPE is not advanced one-buffer, frames dropped; SRRCTL ",
-				rq->srrctl, 16);
-		return false;
-	}
-	bsize = (rq->srrctl & IXGBE_SRRCTL_BSIZEPKT_MASK) << IXGBE_SRRCTL_BSIZEPKT_SHIFT;
-	if (bsize == 0) {
-		queue_complaint(nic, p, q, false, TOLD_BSIZE,
-				"SRRCTL.BSIZEPACKET is 0, frames dropped; SRRCTL ", rq->srrctl, 16);
-		return false;
-	}
-	// The free descriptors are RDH up to, not including, RDT (7.1).
-	need = (len + bsize - 1) / bsize;
-	avail = (rq->rdt + ndesc - rq->rdh) % ndesc;
-	if (avail < need) {
-		missed(p, q);
-		return false;
-	}
-	for (size_t off = 0; off < len; ) {
-		union ixgbe_adv_rx_desc d;
-		uint64_t at = base + (uint64_t)rq->rdh * DESC_SIZE;
-		uint32_t chunk = len - off < bsize ? len - off : bsize;
-
-		if (nic->ops->dma_read(nic->ctx, at, &d, sizeof(d)) != 0) {
-			queue_fault(nic, p, q, false, "stopped: DMA refused the descriptor at bus ", at);
-			return false;
-		}
-		if (nic->ops->dma_write(nic->ctx, d.read.pkt_addr, frame + off, chunk) != 0) {
-			queue_fault(nic, p, q, false, "stopped: DMA refused the buffer at bus ",
-				    d.read.pkt_addr);
-			return false;
-		}
-		off += chunk;
-		d.wb.info = c->info;
-		d.wb.rss_hash = c->hash;
-		d.wb.status_error = IXGBE_RXD_STAT_DD | (off == len ? IXGBE_RXD_STAT_EOP : 0);
-		d.wb.length = chunk;
-		d.wb.vlan = 0;
-		if (nic->ops->dma_write(nic->ctx, at, &d, sizeof(d)) != 0) {
-			queue_fault(nic, p, q, false, "stopped: DMA refused the write-back at bus ", at);
-			return false;
-		}
-		rq->rdh = (rq->rdh + 1) % ndesc;
-	}
-	return true;
-}
-
-// A frame arrives at port p. Nothing is counted while the receiver is
-// off (RXCTRL.RXEN); TPR counts what passes the filter, and broadcasts
-// the filter rejects (8.2.3.23); GPRC and GORC what reaches memory.
-static bool port_receive(struct i82599 *nic, struct port *p, const uint8_t *frame, size_t len)
-{
-	struct rx_class c;
-	bool pass;
-
-	if (!(p->rxctrl & IXGBE_RXCTRL_RXEN) || len < ETH_HLEN || len > I82599_FRAME_MAX)
-		return false;
-	pass = accepted(p, frame);
-	if (pass || __builtin_memcmp(frame, broadcast, 6) == 0)
-		count(&p->stats.tpr, 1);
-	if (!pass)
-		return false;
-	classify(p, frame, len, &c);
-	if (!rx_frame(nic, p, c.queue, frame, len, &c))
-		return false;
-	count(&p->stats.gprc, 1);
-	count(&p->stats.qprc[stat_index(p->rqsmr, c.queue)], 1);
-	p->stats.gorc += len + ETH_FCS_LEN;
-	queue_interrupt(nic, p, c.queue, false);
-	return true;
-}
-
-// ---------------------------------------------------------------------
 // The interface (vmx/dev/82599.h).
 
 size_t i82599_size(void)
@@ -1173,7 +683,7 @@ void i82599_reset(struct i82599 *nic, const uint8_t base_mac[6])
 
 bool i82599_receive(struct i82599 *nic, int port, const void *frame, size_t len)
 {
-	return port_receive(nic, &nic->port[port], frame, len);
+	return i82599_port_receive(nic, &nic->port[port], frame, len);
 }
 
 void i82599_set_loss(struct i82599 *nic, unsigned loss_every)

@@ -1,5 +1,6 @@
-// Host-side test of the emulated 82599 (vmx/dev/82599.c) and of the RSS
-// hash (ix/hw/rss.c). Built with the host compiler (make host-tests).
+// Host-side test of the emulated 82599 (vmx/dev/82599.c, 82599_queues.c)
+// and of the RSS hash (ix/hw/rss.c). Built with the host compiler (make
+// host-tests).
 //
 // A tiny driver below sets up rings in "bus memory": one malloc'ed
 // arena whose bus addresses start at BUS_BASE, so that a model mixing
