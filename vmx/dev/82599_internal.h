@@ -26,7 +26,6 @@ enum {
 	TOLD_BSIZE = 1 << 2,    // SRRCTL.BSIZEPACKET is 0
 	TOLD_DESCTYPE = 1 << 3, // SRRCTL.DESCTYPE is not advanced one-buffer
 	TOLD_OVERSIZE = 1 << 4, // a frame to send is larger than I82599_FRAME_MAX
-	TOLD_VECTOR = 1 << 5,   // IVAR points at a vector above 15
 };
 
 struct rx_queue {
@@ -66,7 +65,7 @@ struct port {
 	struct rx_queue rx[IXGBE_MAX_QUEUES];
 	struct tx_queue tx[IXGBE_MAX_QUEUES];
 	struct stats stats;
-	bool vector_told;                       // TOLD_VECTOR, for the whole port
+	bool vector_told;                       // an IVAR vector above 15 was reported
 	uint8_t frame[I82599_FRAME_MAX];        // a frame to send, gathered from its descriptors
 };
 
