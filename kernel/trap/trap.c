@@ -10,11 +10,9 @@
 #include "debug/backtrace.h"
 #include "debug/panic.h"
 #include "fs/tty.h"
-#include "lib/printfmt.h"
 #include "lib/errno.h"
 #include "mm/aspace.h"
 #include "mm/devmem.h"
-#include "mm/uaccess.h"
 #include "proc/proc.h"
 #include "proc/signal.h"
 #include "sync/spinlock.h"
@@ -163,22 +161,6 @@ static void interrupt(const struct trapframe *tf)
 	}
 }
 
-// Copies up to MMIO_INSN_MAX bytes of user code at rip into code, as
-// far as they are readable (a fetch that faults is no instruction).
-// Returns how many.
-static size_t fetch_code(uint64_t rip, uint8_t code[MMIO_INSN_MAX])
-{
-	size_t first = PAGE_SIZE - rip % PAGE_SIZE;
-
-	if (first >= MMIO_INSN_MAX)
-		return copy_from_user(code, rip, MMIO_INSN_MAX) == 0 ? MMIO_INSN_MAX : 0;
-	if (copy_from_user(code, rip, first) < 0)
-		return 0;
-	if (copy_from_user(code + first, rip + first, MMIO_INSN_MAX - first) < 0)
-		return first;
-	return MMIO_INSN_MAX;
-}
-
 // A not-present fault at addr in an MMIO region (mm/devmem.h): decodes
 // the instruction (trap/mmio.h), has the device do the access, and steps
 // the process past it. Returns false if addr is in no region, or, with a
@@ -187,36 +169,17 @@ static size_t fetch_code(uint64_t rip, uint8_t code[MMIO_INSN_MAX])
 static bool emulate_mmio(struct trapframe *tf, uint64_t addr)
 {
 	struct mmio_region r;
-	struct mmio_insn insn;
-	uint8_t code[MMIO_INSN_MAX];
 	uint64_t regs[16];
 
 	if ((tf->error_code & (PF_PRESENT | PF_FETCH)) ||
 	    !aspace_find_mmio(proc_current()->as, addr, &r))
 		return false;
-	bool write = tf->error_code & PF_WRITE;
-	size_t n = fetch_code(tf->rip, code);
-	if (n == 0)
-		return false;
-	// The last check: an access must not run past the region's end.
-	if (mmio_decode(code, n, &insn) < 0 || insn.write != write ||
-	    addr - r.va > r.len - insn.width) {
-		struct proc *p = proc_current();
-		char bytes[3 * MMIO_INSN_MAX + 1] = "";
-		for (size_t i = 0; i < n; i++)
-			snprintf(bytes + 3 * i, sizeof(bytes) - 3 * i, " %02x", code[i]);
-		printk("process %s[%d]: %s of device registers at 0x%lx by rip 0x%lx: "
-		       "instruction not emulated:%s\n", p->name, p->pid, write ? "write" : "read",
-		       addr, tf->rip, bytes);
-		return false;
-	}
 	mmio_regs_from_trapframe(tf, regs);
-	if (insn.write)
-		r.ops->write(r.dev, addr - r.va, insn.width, mmio_store_value(&insn, regs));
-	else
-		mmio_load_value(&insn, regs, r.ops->read(r.dev, addr - r.va, insn.width));
+	int len = mmio_emulate(&r, addr, tf->error_code & PF_WRITE, tf->rip, regs);
+	if (len < 0)
+		return false;
 	mmio_regs_to_trapframe(regs, tf);
-	tf->rip += insn.len;
+	tf->rip += len;
 	return true;
 }
 
