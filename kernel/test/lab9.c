@@ -50,13 +50,9 @@ static void print_counters(void)
 	       s.no_buffers, s.rx_errors, s.tx_ring_full);
 	printk("e1000: interrupts %lu, bottom halves %lu, received %lu, sent %lu (the NIC's "
 	       "count)\n", s.interrupts, s.polls, s.good_rx, s.good_tx);
-	printk("net: arp replies %lu, icmp echoes %lu, udp echoes %lu, ignored %lu, "
-	       "malformed %lu, send failed %lu\n", net_stats.arp_replies, net_stats.icmp_echoes,
-	       net_stats.udp_echoes, net_stats.ignored, net_stats.malformed, net_stats.send_failed);
-	printk("net: tcp connections %lu, closed %lu, reset %lu, segments sent %lu, "
-	       "bytes echoed %lu, segments left unacknowledged %lu\n", net_stats.tcp_accepted,
-	       net_stats.tcp_closed, net_stats.tcp_reset, net_stats.tcp_segments,
-	       net_stats.tcp_bytes, net_stats.tcp_unacked);
+	char text[320];
+	net_format_stats(text, sizeof(text));
+	printk("%s", text);
 }
 
 KTEST(lab9_e1000, "lab9.e1000", STAGE_SMP,

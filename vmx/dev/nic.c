@@ -11,6 +11,7 @@
 #include "lib/sysnum.h"
 #include "mm/devmem.h"
 #include "mm/uaccess.h"
+#include "net/e1000.h"
 #include "pci/pci.h"
 #include "proc/proc.h"
 #include "syscall/syscall.h"
@@ -35,6 +36,8 @@ static struct {
 	struct aspace *owner;           // lock: the owning process's memory, or NULL
 	struct aspace_notifier notifier;        // on owner: its release detaches
 	bool wake;                      // lock: an interrupt since the last wakeup
+	bool bridged;                   // port 0's wire is the e1000 (nic_bridge)
+	uint64_t unplugged;             // lock: frames sent where no wire is
 	struct nic_port ports[I82599_PORTS];
 } nic = { .lock = SPINLOCK_INIT("nic") };
 
@@ -89,6 +92,67 @@ static const struct i82599_ops model_ops = {
 	.log = model_log,
 };
 
+// -- the bridge: port 0's wire is the emulator's e1000 --
+//
+// Frames port 0 sends leave by the e1000 (e1000_transmit), and frames
+// the e1000 receives arrive at port 0; port 1 is unplugged. Port 0 has
+// the e1000's MAC address, so that what the emulator's network sends
+// to it passes the e1000's own filter: the e1000 is the port's PHY. The
+// e1000's bottom half runs in nic_wait, before the waiter sleeps: a
+// dataplane waits for the NIC when its rings are empty. Lock order: the
+// e1000's receive lock, then nic.lock, then the e1000's transmit lock.
+
+static void bridge_transmit(void *ctx, int port, const void *frame, size_t len)
+{
+	if (port != 0 || e1000_transmit(frame, len) < 0)
+		nic.unplugged++;
+}
+
+static const struct i82599_ops bridge_ops = {
+	.dma_read = model_dma_read,
+	.dma_write = model_dma_write,
+	.transmit = bridge_transmit,
+	.interrupt = model_interrupt,
+	.log = model_log,
+};
+
+static void bridge_receive(const void *frame, size_t len)
+{
+	spin_lock(&nic.lock);
+	i82599_receive(nic.model, 0, frame, len);
+	unlock_and_wake();
+}
+
+int nic_bridge(void)
+{
+	if (nic.model == NULL)
+		return -ENODEV;         // none, or a real 82599, which has its own wire
+	int err = e1000_init(bridge_receive);
+	if (err < 0)
+		return err;
+	struct i82599 *bridged = i82599_create(&bridge_ops, &nic);
+	if (bridged == NULL)
+		return -ENOMEM;
+	spin_lock(&nic.lock);
+	if (nic.owner != NULL) {
+		spin_unlock(&nic.lock);
+		i82599_destroy(bridged);
+		return -EBUSY;
+	}
+	struct i82599 *old = nic.model;
+	nic.model = bridged;
+	i82599_reset(nic.model, e1000_mac());
+	nic.bridged = true;
+	spin_unlock(&nic.lock);
+	i82599_destroy(old);
+	return 0;
+}
+
+uint64_t nic_unplugged(void)
+{
+	return nic.unplugged;
+}
+
 // -- the emulated registers: the MMIO region of a port (mm/devmem.h) --
 
 static uint64_t regs_read(void *dev, uint64_t offset, int width)
@@ -123,7 +187,7 @@ static void owner_release(struct aspace_notifier *n)
 	for (int i = 0; i < I82599_PORTS; i++)
 		nic.ports[i].open = false;
 	if (nic.model != NULL)
-		i82599_reset(nic.model, model_mac);
+		i82599_reset(nic.model, nic.bridged ? e1000_mac() : model_mac);
 	spin_unlock(&nic.lock);
 }
 
@@ -219,8 +283,11 @@ int64_t sys_nic_wait(uint64_t index, uint64_t nticks)
 	if (index >= I82599_PORTS)
 		return -EINVAL;
 	struct nic_port *port = &nic.ports[index];
-	spin_lock(&nic.lock);
 	for (;;) {
+		// The bridge's received frames raise port 0's causes.
+		if (nic.bridged)
+			e1000_poll();
+		spin_lock(&nic.lock);
 		if (nic.owner != as || !port->open) {
 			result = -EPERM;
 			break;
@@ -232,6 +299,7 @@ int64_t sys_nic_wait(uint64_t index, uint64_t nticks)
 			break;
 		}
 		sleep((void *)&ticks, &nic.lock);
+		unlock_and_wake();
 	}
 	unlock_and_wake();
 	return result;

@@ -44,6 +44,16 @@
 // Finds a real 82599 or makes the model (STAGE_SMP: PCI needs it).
 void nic_init(void);
 
+// Joins port 0 of the model to the host's e1000 (nic.c says how), for
+// as long as the machine runs: outside clients reach a driver of port 0
+// through the emulator's network. Returns 0, -ENODEV (no model: a real
+// 82599 has its own wire), -EBUSY (a process owns the NIC), or
+// e1000_init's error (-ENODEV: no e1000).
+int nic_bridge(void);
+// Frames the model sent where no wire is (port 1 while bridged) or the
+// e1000 refused.
+uint64_t nic_unplugged(void);
+
 // sys_nic_open and sys_nic_wait are declared in syscall/syscall.h.
 // nic_open's errors: -EINVAL (port not 0 or 1), -EFAULT (info not
 // writable), -EBUSY (another process owns the NIC, or the port is open),
