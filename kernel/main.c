@@ -27,6 +27,7 @@
 #include "syscall/syscall.h"
 #include "test/ktest.h"
 #include "trap/trap.h"
+#include "vmx/dev/nic.h"
 #include "vmx/vmx.h"
 
 static void print_boot_banner(void)
@@ -74,6 +75,7 @@ void bring_up(enum stage stage)
 			// pci=list: find and list the PCI functions now.
 			if (cmdline_get("pci") != NULL)
 				pci_init();
+			nic_init();
 			break;
 		case STAGE_VMX:
 			if (vmx_init() < 0 || vmx_enable_all() < 0)

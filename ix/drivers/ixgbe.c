@@ -3,7 +3,6 @@
 
 #include "ix/drivers/ixgbe.h"
 
-#include "ix/drivers/nicsys.h"
 #include "ulib.h"
 
 #define IXGBE_RESET_MS 100              // CTRL.RST, EEC.ARD, RDRXCTL.DMAIDONE

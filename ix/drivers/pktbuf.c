@@ -2,7 +2,6 @@
 
 #include "ix/drivers/pktbuf.h"
 
-#include "ix/drivers/nicsys.h"
 #include "ulib.h"
 
 // Buffers are taken from DMA regions of this many: each region is

@@ -77,6 +77,7 @@
 #define IXGBE_HLREG0    0x04240
 #define IXGBE_HLREG0_TXCRCEN    (1u << 0)
 #define IXGBE_HLREG0_RXCRCSTRP  (1u << 1)
+#define IXGBE_HLREG0_TXPADEN    (1u << 10)      // pad short frames
 #define IXGBE_RDRXCTL   0x02F00
 #define IXGBE_RDRXCTL_DMAIDONE  (1u << 3)       // DMA init done
 #define IXGBE_RAL(n)    (0x0A200 + 8 * (n))     // receive address n, low 32 bits

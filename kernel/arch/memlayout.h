@@ -29,6 +29,16 @@
 
 #define USER_TOP 0x0000800000000000ul   // the end of the user half
 
+// Windows of the user half where the kernel picks the address of what it
+// maps into a process: DMA memory (SYS_dma_alloc) and device registers
+// (SYS_nic_open; mm/devmem.h). They lie in the top GiB, below the stack
+// (proc/proc.h), which Dune mode reaches too (vmx/dune/dune.h), and far
+// above the heap; SYS_map refuses addresses in them.
+#define USER_DMA_BASE  0x00007FFFD0000000ul
+#define USER_DMA_END   0x00007FFFE0000000ul     // 256 MiB
+#define USER_MMIO_BASE USER_DMA_END
+#define USER_MMIO_END  0x00007FFFF0000000ul     // 256 MiB
+
 #define PAGE_SIZE 4096
 #define PAGE_SHIFT 12
 #define KSTACK_SIZE (4 * PAGE_SIZE)

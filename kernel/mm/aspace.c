@@ -6,6 +6,7 @@
 #include "lib/errno.h"
 #include "mm/aspace.h"
 #include "mm/cow.h"
+#include "mm/devmem.h"
 #include "mm/kmalloc.h"
 
 // Pages unmapped between two shootdowns; beyond FLUSH_ALL_PAGES a CPU
@@ -25,6 +26,9 @@ struct aspace *aspace_create(void)
 	}
 	as->refcount = 1;
 	spin_init(&as->lock, "aspace");
+	spin_init(&as->dma_lock, "aspace dma");
+	as->mmio_next = USER_MMIO_BASE;
+	as->dma_next = USER_DMA_BASE;
 	return as;
 }
 
@@ -46,6 +50,7 @@ void aspace_put(struct aspace *as)
 		n->ops->release(n);
 	}
 	vm_destroy(as->pml4);
+	devmem_release(as);
 	kfree(as);
 }
 
@@ -165,6 +170,7 @@ void aspace_unmap(struct aspace *as, uint64_t va, uint64_t len)
 	// lock keeps a mirror from refilling what it drops.
 	if (len > 0)
 		NOTIFY(as, unmap, va, len);
+	devmem_unmap_locked(as, va, len);
 	for (uint64_t a = next_table(as->pml4, va); a < va + len;
 	     a = next_table(as->pml4, a + PAGE_SIZE)) {
 		pte_t *pte = pt_walk(as->pml4, a, false);

@@ -31,6 +31,8 @@
 #include "sync/spinlock.h"
 
 struct aspace_notifier;
+struct mmio_region;
+struct dma_range;
 
 // What a notifier is told. Each call comes with as->lock held and
 // interrupts off, before any page the change lets go of is freed (unmap
@@ -67,6 +69,13 @@ struct aspace {
 	uint64_t heap_start, brk;       // lock: the heap (sbrk)
 	uint64_t cpus;                  // atomic: CPUs with pml4 in CR3
 	struct aspace_notifier *notifiers;      // lock
+	// Device memory (mm/devmem.h).
+	struct mmio_region *mmio;       // lock: emulated registers
+	uint64_t mmio_next;             // lock: the MMIO window's next free address
+	struct dma_range *dma;          // lock and dma_lock: DMA memory
+	uint64_t dma_next;              // lock: the DMA window's next free address
+	uint64_t dma_bytes;             // lock: bytes of the DMA blocks held
+	struct spinlock dma_lock;
 };
 
 // A new address space, empty user half, one reference. NULL if out of
@@ -90,8 +99,9 @@ void aspace_lock(struct aspace *as);
 void aspace_unlock(struct aspace *as);
 
 // Removes the mappings of [va, va + len) (page-aligned, in the user
-// half; pages not mapped are skipped), tells the notifiers, shoots the
-// translations down and frees the pages no one else maps.
+// half; pages not mapped are skipped) and the MMIO regions it overlaps,
+// tells the notifiers, shoots the translations down and frees the pages
+// no one else maps.
 void aspace_unmap(struct aspace *as, uint64_t va, uint64_t len);
 
 // Sets the permissions perm (PTE_U, PTE_W, PTE_NX; 0: no user access) of
@@ -108,7 +118,8 @@ int aspace_protect(struct aspace *as, uint64_t va, uint64_t len, uint64_t perm);
 bool aspace_fault(struct aspace *as, uint64_t va, uint64_t error_code);
 
 // fork: a new address space sharing every user page of src
-// copy-on-write, with src's heap. NULL if out of memory.
+// copy-on-write, with src's heap; without its device memory (DMA pages,
+// device registers, MMIO regions: mm/devmem.h). NULL if out of memory.
 struct aspace *aspace_fork(struct aspace *src);
 
 // Subscribes n to the changes of as / ends the subscription.

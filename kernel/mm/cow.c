@@ -12,6 +12,11 @@ static int share_page(pte_t *dst, pte_t *src_pte, uint64_t va)
 {
 	pte_t e = *src_pte;
 
+	// A device may write DMA memory at any time, and registers are no
+	// memory at all: neither can be copied on write, so the child goes
+	// without them (mm/devmem.h).
+	if (e & PTE_PINNED)
+		return 0;
 	if (e & PTE_PS)
 		return -EINVAL;
 	if (e & PTE_W) {

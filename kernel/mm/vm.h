@@ -25,6 +25,7 @@ typedef uint64_t pte_t;
 // bits are in arch/mmu.h).
 #define PTE_NOREF 0x200ul      // the mapping holds no page reference
 #define PTE_COW  0x400ul        // copy on write (mm/cow.h)
+#define PTE_PINNED 0x800ul      // DMA memory or device registers (mm/devmem.h): never shared by fork
 
 #define PTE_ADDR_MASK 0x000FFFFFFFFFF000ul
 #define PTE_ADDR(pte) ((pte) & PTE_ADDR_MASK)

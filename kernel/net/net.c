@@ -1,5 +1,6 @@
 // Ethernet: frames to our MAC or to everyone, by type (net/net.h).
 
+#include "lib/printfmt.h"
 #include "lib/string.h"
 #include "net/net.h"
 
@@ -87,4 +88,18 @@ uint32_t net_parse_ip(const char *s)
 		ip = ip << 8 | v;
 	}
 	return ip;
+}
+
+int net_format_stats(char *buf, size_t size)
+{
+	const struct net_stats *n = &net_stats;
+
+	return snprintf(buf, size,
+			"net: arp replies %lu, icmp echoes %lu, udp echoes %lu, ignored %lu, "
+			"malformed %lu, send failed %lu\n"
+			"net: tcp connections %lu, closed %lu, reset %lu, segments sent %lu, "
+			"bytes echoed %lu, segments left unacknowledged %lu\n",
+			n->arp_replies, n->icmp_echoes, n->udp_echoes, n->ignored, n->malformed,
+			n->send_failed, n->tcp_accepted, n->tcp_closed, n->tcp_reset,
+			n->tcp_segments, n->tcp_bytes, n->tcp_unacked);
 }

@@ -72,6 +72,11 @@ void net_init(const uint8_t mac[ETH_ALEN], uint32_t ip, uint16_t echo_port,
 // build their replies in static buffers.
 void net_input(const void *frame, size_t len);
 
+// The counters as two lines, "net: arp replies N, ..." and "net: tcp
+// connections N, ...", for the kernel's and a user program's output
+// alike. Returns what snprintf returns.
+int net_format_stats(char *buf, size_t size);
+
 // "a.b.c.d" to a host-order address; 0 if malformed.
 uint32_t net_parse_ip(const char *s);
 

@@ -4,6 +4,8 @@
 // User memory layout:
 //   USER_TOP (0x800000000000)     the end of the lower half
 //   USER_STACK_TOP                the user stack grows down from here
+//   USER_MMIO_BASE, USER_DMA_BASE device registers and DMA memory, at
+//                                 addresses the kernel picks (arch/memlayout.h)
 //   ...                           the heap (sbrk) grows up from the end
 //                                 of the program's last segment
 //   0x400000                      the program (user.ld)

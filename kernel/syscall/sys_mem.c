@@ -1,10 +1,13 @@
-// System calls about user memory: sbrk, map, munmap, mprotect. Every
-// change goes through the process's address space (mm/aspace.h), which
-// the threads of the process share.
+// System calls about user memory: sbrk, map, munmap, mprotect, and
+// dma_alloc, memory for a device driver (mm/devmem.h). Every change goes
+// through the process's address space (mm/aspace.h), which the threads
+// of the process share.
 
 #include "lib/errno.h"
 #include "mm/aspace.h"
+#include "mm/devmem.h"
 #include "mm/page.h"
+#include "mm/uaccess.h"
 #include "proc/proc.h"
 #include "syscall/syscall.h"
 #include "lib/sysnum.h"
@@ -100,6 +103,10 @@ int64_t sys_map(uint64_t addr, uint64_t len, uint64_t prot)
 
 	if (check_range(addr, len) < 0 || addr < PAGE_SIZE || !prot_to_perm(prot, &perm))
 		return -EINVAL;
+	// The kernel's windows (arch/memlayout.h): what it maps there, it
+	// picks the place of.
+	if (addr < USER_MMIO_END && USER_DMA_BASE < addr + len)
+		return -EINVAL;
 	if (!pages_available(addr, PAGE_ROUND_UP(addr + len)))
 		return -ENOMEM;
 	aspace_lock(as);
@@ -120,6 +127,10 @@ int64_t sys_munmap(uint64_t addr, uint64_t len)
 
 	if (err < 0)
 		return err;
+	// DMA memory stays mapped while the address space lives
+	// (mm/devmem.h): a device may be writing it.
+	if (aspace_dma_overlaps(proc_current()->as, addr, PAGE_ROUND_UP(len)))
+		return -EINVAL;
 	aspace_unmap(proc_current()->as, addr, PAGE_ROUND_UP(len));
 	return 0;
 }
@@ -131,4 +142,20 @@ int64_t sys_mprotect(uint64_t addr, uint64_t len, uint64_t prot)
 	if (check_range(addr, len) < 0 || !prot_to_perm(prot, &perm))
 		return -EINVAL;
 	return aspace_protect(proc_current()->as, addr, PAGE_ROUND_UP(len), perm);
+}
+
+int64_t sys_dma_alloc(uint64_t len, uint64_t bus_out)
+{
+	uint64_t va, bus;
+	int err;
+
+	// Checked first: an allocation the caller cannot learn of would stay
+	// pinned until the process ends.
+	if ((err = user_writable(bus_out, sizeof(bus))) < 0)
+		return err;
+	if ((err = aspace_dma_alloc(proc_current()->as, len, &va, &bus)) < 0)
+		return err;
+	if ((err = copy_to_user(bus_out, &bus, sizeof(bus))) < 0)
+		return err;
+	return (int64_t)va;
 }

@@ -64,6 +64,9 @@ static const struct {
 	SYSCALL(setpgid),
 	SYSCALL(tcsetpgrp),
 	SYSCALL(dune_enter),
+	SYSCALL(dma_alloc),
+	SYSCALL(nic_open),
+	SYSCALL(nic_wait),
 };
 
 int64_t syscall_invoke(uint64_t nr, const uint64_t args[SYSCALL_ARGS])

@@ -45,6 +45,7 @@ int64_t sys_sbrk(uint64_t increment);
 int64_t sys_map(uint64_t addr, uint64_t len, uint64_t prot);
 int64_t sys_munmap(uint64_t addr, uint64_t len);
 int64_t sys_mprotect(uint64_t addr, uint64_t len, uint64_t prot);
+int64_t sys_dma_alloc(uint64_t len, uint64_t bus);
 // sys_thread.c
 int64_t sys_clone(uint64_t rip, uint64_t rsp, uint64_t arg);
 int64_t sys_join(uint64_t tid, uint64_t value);
@@ -61,5 +62,8 @@ int64_t sys_pipe(uint64_t fds);
 int64_t sys_tcsetpgrp(uint64_t pgid);
 // vmx/dune/dune.c
 int64_t sys_dune_enter(uint64_t config);
+// vmx/dev/nic.c
+int64_t sys_nic_open(uint64_t port, uint64_t info);
+int64_t sys_nic_wait(uint64_t port, uint64_t ticks);
 
 #endif

@@ -46,6 +46,20 @@ uint64_t mmio_store_value(const struct mmio_insn *insn, const uint64_t regs[16])
 // clears the upper ones.
 void mmio_load_value(const struct mmio_insn *insn, uint64_t regs[16], uint64_t value);
 
+struct mmio_region;
+
+// The whole emulation of one access, for either path: the access of the
+// current process at addr, inside region r (mm/devmem.h), a write or a
+// read as the fault said, by the instruction at user address rip, with
+// the registers regs[16] (numbered as above). Fetches and decodes the
+// instruction, checks that it is an access of that kind that stays in
+// the region, has the device do it and updates regs. Returns the
+// instruction's length (the caller steps RIP past it), or -EINVAL after
+// a line that names the process, the address and the instruction's
+// bytes: then the access is the process's fault. (trap/mmio_emulate.c)
+int mmio_emulate(const struct mmio_region *r, uint64_t addr, bool write, uint64_t rip,
+		 uint64_t regs[16]);
+
 // The trapframe's registers in that numbering, and back.
 void mmio_regs_from_trapframe(const struct trapframe *tf, uint64_t regs[16]);
 void mmio_regs_to_trapframe(const uint64_t regs[16], struct trapframe *tf);

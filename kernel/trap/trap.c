@@ -12,9 +12,11 @@
 #include "fs/tty.h"
 #include "lib/errno.h"
 #include "mm/aspace.h"
+#include "mm/devmem.h"
 #include "proc/proc.h"
 #include "proc/signal.h"
 #include "sync/spinlock.h"
+#include "trap/mmio.h"
 #include "trap/pic.h"
 #include "trap/trap.h"
 
@@ -159,6 +161,28 @@ static void interrupt(const struct trapframe *tf)
 	}
 }
 
+// A not-present fault at addr in an MMIO region (mm/devmem.h): decodes
+// the instruction (trap/mmio.h), has the device do the access, and steps
+// the process past it. Returns false if addr is in no region, or, with a
+// message naming the address and the bytes, if the instruction is not
+// one the decoder knows: then it is the process's fault.
+static bool emulate_mmio(struct trapframe *tf, uint64_t addr)
+{
+	struct mmio_region r;
+	uint64_t regs[16];
+
+	if ((tf->error_code & (PF_PRESENT | PF_FETCH)) ||
+	    !aspace_find_mmio(proc_current()->as, addr, &r))
+		return false;
+	mmio_regs_from_trapframe(tf, regs);
+	int len = mmio_emulate(&r, addr, tf->error_code & PF_WRITE, tf->rip, regs);
+	if (len < 0)
+		return false;
+	mmio_regs_to_trapframe(regs, tf);
+	tf->rip += len;
+	return true;
+}
+
 void trap_dispatch(struct trapframe *tf)
 {
 	bool from_user = (tf->cs & 3) != 0;
@@ -178,7 +202,8 @@ void trap_dispatch(struct trapframe *tf)
 	    tf->vector == T_MACHINE_CHECK)
 		trap_kernel_panic(tf);
 	uint64_t addr = read_cr2();
-	if (tf->vector == T_PAGE_FAULT && aspace_fault(proc_current()->as, addr, tf->error_code))
+	if (tf->vector == T_PAGE_FAULT &&
+	    (aspace_fault(proc_current()->as, addr, tf->error_code) || emulate_mmio(tf, addr)))
 		return;
 	// The process's handler, if it has one; else the default action.
 	if (signal_deliver(tf, addr))

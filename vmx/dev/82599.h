@@ -11,10 +11,12 @@
 // (every descriptor up to the new tail is sent at once, its DD written
 // back if RS asked); receive of a frame from the wire: the unicast and
 // broadcast filters, RSS (Toeplitz over the IPv4 and TCP/UDP 4-tuple,
-// RETA), the queue's next descriptor or a drop counted in MPC, the
-// advanced write-back (length, DD, EOP, RSS type and hash). A descriptor
-// whose buffer the DMA callbacks refuse stops its queue (RXDCTL/TXDCTL
-// ENABLE clears) and is reported once, as a real NIC's DMA fault would.
+// RETA), the queue's next descriptors or a drop counted in MPC (in
+// QPRDC if the queue has SRRCTL.DROP_EN), the advanced write-back
+// (length, DD, EOP, RSS type and hash). A descriptor whose buffer the
+// DMA callbacks refuse stops its queue (RXDCTL/TXDCTL ENABLE clears) and
+// is reported once, as a real NIC's DMA fault would. The top of
+// vmx/dev/82599.c lists what the model leaves out or makes simpler.
 
 #ifndef VMX_DEV_82599_H
 #define VMX_DEV_82599_H
@@ -47,11 +49,34 @@ struct i82599_ops {
 	void (*log)(void *ctx, const char *line);
 };
 
-struct i82599 *i82599_create(const struct i82599_ops *ops, void *ctx);  // in the kernel: kmalloc
+// The model's memory. i82599_create takes it from i82599_zalloc and
+// i82599_destroy gives it back with i82599_free: the model declares the
+// two and its environment defines them (the kernel with kzalloc and
+// kfree in vmx/dev/82599_kmem.c, the host test with calloc and free), so
+// 82599.c includes no kernel header. A caller with memory of its own
+// uses i82599_size and i82599_init instead.
+void *i82599_zalloc(size_t size);
+void i82599_free(void *ptr);
+
+// Returns a model in its power-on state (every MAC address zero until
+// i82599_reset gives the EEPROM's), or NULL if no memory is left. ops
+// must live as long as the model; dma_read and dma_write are required,
+// the other callbacks may be NULL. The callbacks may call back into the
+// model (a driver that sends from its interrupt handler).
+struct i82599 *i82599_create(const struct i82599_ops *ops, void *ctx);
 void i82599_destroy(struct i82599 *nic);
+// The bytes a model takes, and the same as i82599_create in mem (of
+// i82599_size() bytes, aligned to 8).
+size_t i82599_size(void);
+struct i82599 *i82599_init(void *mem, const struct i82599_ops *ops, void *ctx);
 
 // Power-on state of both ports (as CTRL.RST does, and the EEPROM's MAC
-// addresses: base, base + 1).
+// addresses: base, base + 1). The EEPROM image that EERD reads holds
+// port 0's address in words 0-2 and port 1's in words 3-5, low byte
+// first in each word (mac[0] | mac[1] << 8); every other word reads 0.
+// (A real 82599 keeps them in its LAN core modules; a driver of
+// this course reads the address from RAL/RAH[0], as the auto-read left
+// it, or from these words.)
 void i82599_reset(struct i82599 *nic, const uint8_t base_mac[6]);
 
 // A read or write of width bytes (4 or 8; 1 and 2 read or write part of

@@ -141,3 +141,18 @@ int dune_enter_config(const struct dune_config *config)
 {
 	return (int)syscall3(SYS_dune_enter, (uint64_t)config, 0, 0);
 }
+
+int64_t dma_alloc(size_t len, uint64_t *bus)
+{
+	return syscall3(SYS_dma_alloc, len, (uint64_t)bus, 0);
+}
+
+int nic_open(int port, struct nic_info *info)
+{
+	return (int)syscall3(SYS_nic_open, (uint64_t)port, (uint64_t)info, 0);
+}
+
+int64_t nic_wait(int port, uint64_t ticks)
+{
+	return syscall3(SYS_nic_wait, (uint64_t)port, ticks, 0);
+}

@@ -69,6 +69,17 @@ int clock(struct clock_reading *reading);
 struct dune_config;
 int dune_enter_config(const struct dune_config *config);
 
+// A user-space driver's calls (lib/sysnum.h). dma_alloc maps len bytes
+// of zeroed, physically contiguous memory a device may reach; returns
+// its address (at most 4 MiB at once, mm/devmem.h) and puts the bus
+// address in *bus, or returns a negative error. nic_open gives the
+// calling process port 0 or 1 of the 82599 and its registers (info);
+// nic_wait sleeps until the port interrupts or ticks pass and returns
+// the causes (EICR bits; 0 after the ticks), or a negative error.
+int64_t dma_alloc(size_t len, uint64_t *bus);
+int nic_open(int port, struct nic_info *info);
+int64_t nic_wait(int port, uint64_t ticks);
+
 // printf to the console (fd 1); returns the number of characters.
 int printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

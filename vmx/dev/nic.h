@@ -1,0 +1,63 @@
+// The kernel side of the 82599 NIC: one per machine, a real one found on
+// PCI (8086:10FB, one function per port) or, without one, the emulated
+// model (vmx/dev/82599.h). A user-space driver (ix/drivers) reaches it
+// through three system calls (lib/sysnum.h):
+//
+//   dma_alloc(len, &bus)   memory the NIC may read and write
+//                          (syscall/sys_mem.c, mm/devmem.h)
+//   nic_open(port, &info)  the port's registers (BAR 0) mapped into the
+//                          caller at an address the kernel picks: trapped
+//                          and emulated for the model (an MMIO region,
+//                          mm/devmem.h), uncached for a real NIC
+//   nic_wait(port, ticks)  sleeps until the port interrupts or ticks pass
+//
+// Ownership. One process owns the NIC (both ports): the first to open a
+// port; another gets -EBUSY until the owner's address space goes (exec,
+// or exit once the process is reaped), which detaches it: its ports
+// close and the model is reset (a real NIC is left as the driver left
+// it). A port is opened once per owner (-EBUSY again). fork's child
+// does not get the registers or the DMA memory (mm/devmem.h) and does
+// not own the NIC.
+//
+// DMA. The model reaches memory only through the owner's DMA ranges
+// (aspace_dma_range): any other bus address stops the queue, as a DMA
+// fault would. A real NIC reaches all memory (no IOMMU).
+//
+// Interrupts. For the model, a cause the driver unmasked (EIMS) wakes
+// the port's nic_wait, which takes the causes as an EICR read would
+// (i82599_take_causes) and returns them. For a real NIC, MSI-X vector 0
+// of each port wakes it and nic_wait returns bit 0 (the driver reads
+// EICR itself). The real NIC's path is not tested: the emulators have
+// no 82599.
+//
+// Locking. nic.lock serializes every call into the model (MMIO from
+// several threads and CPUs, the model's DMA and interrupts) and guards
+// the owner and the open ports. It is taken with no other lock held
+// but the model's leaf locks (an address space's dma_lock); sleep takes
+// proc_lock under it, and wakeups are made after it is released.
+
+#ifndef VMX_DEV_NIC_H
+#define VMX_DEV_NIC_H
+
+#include <stdint.h>
+
+// Finds a real 82599 or makes the model (STAGE_SMP: PCI needs it).
+void nic_init(void);
+
+// Joins port 0 of the model to the host's e1000 (nic.c says how), for
+// as long as the machine runs: outside clients reach a driver of port 0
+// through the emulator's network. Returns 0, -ENODEV (no model: a real
+// 82599 has its own wire), -EBUSY (a process owns the NIC), or
+// e1000_init's error (-ENODEV: no e1000).
+int nic_bridge(void);
+// Frames the model sent where no wire is (port 1 while bridged) or the
+// e1000 refused.
+uint64_t nic_unplugged(void);
+
+// sys_nic_open and sys_nic_wait are declared in syscall/syscall.h.
+// nic_open's errors: -EINVAL (port not 0 or 1), -EFAULT (info not
+// writable), -EBUSY (another process owns the NIC, or the port is open),
+// -ENODEV (no NIC: nic_init failed), -ENOMEM. nic_wait's: -EINVAL (port),
+// -EPERM (the caller has not opened the port), -EINTR (killed).
+
+#endif
