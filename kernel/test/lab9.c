@@ -20,6 +20,7 @@
 #include "proc/exec.h"
 #include "proc/proc.h"
 #include "test/ktest.h"
+#include "vmx/dev/nic.h"
 
 KTEST(lab9_pci, "lab9.pci", STAGE_SMP, "list every PCI function with its class and BARs");
 static void lab9_pci(void)
@@ -43,7 +44,7 @@ static void wait_for_nic(void)
 		asm volatile("sti; hlt" ::: "memory");
 }
 
-static void print_counters(void)
+static void print_e1000_counters(void)
 {
 	struct e1000_stats s;
 
@@ -53,7 +54,13 @@ static void print_counters(void)
 	       s.no_buffers, s.rx_errors, s.tx_ring_full);
 	printk("e1000: interrupts %lu, bottom halves %lu, received %lu, sent %lu (the NIC's "
 	       "count)\n", s.interrupts, s.polls, s.good_rx, s.good_tx);
+}
+
+static void print_counters(void)
+{
 	char text[320];
+
+	print_e1000_counters();
 	net_format_stats(text, sizeof(text));
 	printk("%s", text);
 }
@@ -276,4 +283,32 @@ static void lab9_ixgbe(void)
 	if (status != 0)
 		panic("lab9.ixgbe: nictest ended with status %d: %s", status,
 		      status == 100 ? "a port did not come up" : "that many subtests failed");
+}
+
+KTEST(lab9_bridge, "lab9.bridge", STAGE_SMP,
+      "port 0 of the emulated 82599 bridged to the e1000: nicecho (the ixgbe driver and the "
+      "kernel's network services in user space) at ip= port= until 'quit' or seconds=");
+static void lab9_bridge(void)
+{
+	const char *ip = cmdline_get("ip"), *port = cmdline_get("port");
+	const char *seconds = cmdline_get("seconds");
+	char list[3 * KTEST_ARG_MAX];
+	const char *args = list;
+	struct ktest_command c;
+
+	int err = nic_bridge();
+	if (err < 0)
+		panic("lab9.bridge: no bridge: %s (attach an e1000: tools/run --net PORT)",
+		      strerror(err));
+	const uint8_t *mac = e1000_mac();
+	printk("bridge: e1000 %02x:%02x:%02x:%02x:%02x:%02x is the wire of the 82599's port 0\n",
+	       mac[0], mac[1], mac[2], mac[3], mac[4], mac[5]);
+	snprintf(list, sizeof(list), "%s:%s:%s", ip ? ip : "10.0.2.15", port ? port : "7",
+		 seconds ? seconds : "30");
+	ktest_next_command(&args, "nicecho", &c);
+	int status = proc_wait_report(proc_spawn_started(c.argv, c.argc));
+	print_e1000_counters();
+	printk("bridge: frames with no wire %lu\n", nic_unplugged());
+	if (status != 0)
+		panic("lab9.bridge: nicecho ended with status %d", status);
 }
