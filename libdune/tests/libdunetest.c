@@ -73,6 +73,14 @@ static int count_leaf(const void *arg, ptent_t *pte, void *va)
 	return 0;
 }
 
+// Counts in arg[0]; stops the walk at the second leaf.
+static int stop_at_second(const void *arg, ptent_t *pte, void *va)
+{
+	uint64_t *count = (uint64_t *)arg;
+
+	return ++count[0] == 2 ? 7 : 0;
+}
+
 static int vm(void)
 {
 	size_t pool_before = dune_page_count();
@@ -84,6 +92,7 @@ static int vm(void)
 		pg[i] = dune_page_alloc();
 	dune_printf("libdunetest: pool: %lu pages more in use\n", dune_page_count() - pool_before);
 	*(volatile uint64_t *)dune_page2pa(pg[0]) = token;
+	*(volatile uint64_t *)dune_page2pa(pg[2]) = token ^ 3;
 	int err = dune_vm_map_phys(pgroot, (void *)VA_TEST, PGSIZE, (void *)dune_page2pa(pg[0]),
 				   PERM_R | PERM_W);
 	dune_printf("libdunetest: map_phys 0x%lx: %d, reads 0x%lx\n", VA_TEST, err,
@@ -100,17 +109,29 @@ static int vm(void)
 	uint64_t offsets[9] = { 0 };
 	err = dune_vm_page_walk(pgroot, (void *)VA_TEST, (void *)(VA_TEST + 8 * PGSIZE - 1),
 				count_page, offsets);
-	dune_printf("libdunetest: page walk: %d, %lu pages at 0x%lx 0x%lx 0x%lx\n", err,
-		    offsets[0], offsets[1], offsets[2], offsets[3]);
+	uint64_t one[2] = { 0 }, stopped[1] = { 0 };
+	dune_vm_page_walk(pgroot, (void *)(VA_TEST + 3 * PGSIZE), (void *)(VA_TEST + 3 * PGSIZE),
+			  count_leaf, one);
+	int stop = dune_vm_page_walk(pgroot, (void *)VA_TEST, (void *)(VA_TEST + 8 * PGSIZE - 1),
+				     stop_at_second, stopped);
+	int backwards = dune_vm_page_walk(pgroot, (void *)(VA_TEST + PGSIZE), (void *)VA_TEST,
+					  count_leaf, one);
+	dune_printf("libdunetest: page walk: %d, %lu pages at 0x%lx 0x%lx 0x%lx; of one page %lu; "
+		    "stopped by the callback %d after %lu; backwards %d\n", err, offsets[0],
+		    offsets[1], offsets[2], offsets[3], one[0], stop, stopped[0], backwards);
 
 	// mprotect: read-only; a write faults; the handler makes it writable.
 	err = dune_vm_mprotect(pgroot, (void *)VA_TEST, PGSIZE, PERM_R);
 	fix_by_mprotect = true;
 	*(volatile uint64_t *)VA_TEST = token + 1;
 	fix_by_mprotect = false;
+	// A change of permissions is no write: the dirty bit stays.
+	dune_vm_mprotect(pgroot, (void *)VA_TEST, PGSIZE, PERM_R | PERM_W);
+	dune_vm_lookup(pgroot, (void *)VA_TEST, CREATE_NONE, &pte);
 	dune_printf("libdunetest: mprotect: %d; write: %lu fault at 0x%lx, error 0x%lx, "
-		    "served by the handler; the page holds 0x%lx\n", err, faults, fault_addr,
-		    fault_error, *(volatile uint64_t *)dune_page2pa(pg[0]));
+		    "served by the handler; the page holds 0x%lx; dirty after another mprotect %d\n",
+		    err, faults, fault_addr, fault_error, *(volatile uint64_t *)dune_page2pa(pg[0]),
+		    !!(*pte & PTE_D));
 	err = dune_vm_mprotect(pgroot, (void *)(VA_TEST + 2 * PGSIZE), PGSIZE, PERM_R);
 	dune_printf("libdunetest: mprotect of an unmapped page: %d\n", err);
 
@@ -124,19 +145,25 @@ static int vm(void)
 	dune_printf("libdunetest: dirty bit: after a read %d (accessed %d), after a write %d\n",
 		    after_read, accessed, !!(*pte & PTE_D));
 
-	// A copy of the page tables maps the same pages.
+	// A copy of the page tables maps the same pages; pg[0]'s entry counts
+	// as a reference (PTE_POOL), which the copy's entry takes too.
+	dune_vm_lookup(pgroot, (void *)VA_TEST, CREATE_NONE, &pte);
+	dune_page_get(pg[0]);
+	*pte |= PTE_POOL;
 	ptent_t *copy = dune_vm_clone(pgroot);
 	uint64_t seen = 0;
+	uint32_t refs = pg[0]->ref;
 	if (copy != NULL) {
 		dune_load_root(copy);
 		seen = *(volatile uint64_t *)VA_TEST;
 		dune_load_root(pgroot);
 		// The copy's tables are its own: an unmap there leaves pgroot's.
-		dune_vm_unmap(copy, (void *)VA_TEST, PGSIZE);
+		dune_vm_unmap(copy, (void *)(VA_TEST + 3 * PGSIZE), PGSIZE);
 		dune_vm_free(copy);
 	}
-	dune_printf("libdunetest: clone: %s, reads 0x%lx there; unmapped there, reads 0x%lx here\n",
-		    copy ? "made" : "failed", seen, read64(VA_TEST));
+	dune_printf("libdunetest: clone: %s, reads 0x%lx there; unmapped there, reads 0x%lx here; "
+		    "the pool page's references: %u with the copy, %u after its free\n",
+		    copy ? "made" : "failed", seen, read64(VA_TEST + 3 * PGSIZE), refs, pg[0]->ref);
 
 	// unmap: a read faults (not present).
 	faults = 0;
