@@ -78,8 +78,8 @@ def test_vm_walk(ctx, boot):
     expect_equal_lists([
         "libdunetest: page walk: 0, 3 pages at 0x0 0x1000 0x3000; of one page 1; stopped by the "
         "callback 7 after 2; backwards -%d" % EINVAL,
-        "libdunetest: 2 MiB page: 0, 1 leaf (1 of 2 MiB), reads the program 1; after unmapping "
-        "4 KiB of it: 511 leaves (0 of 2 MiB)"],
+        "libdunetest: 2 MiB page: 0, 1 leaf (1 of 2 MiB), reads the program 1; across tables 2 "
+        "leaves; after unmapping 4 KiB of it: 511 leaves (0 of 2 MiB)"],
         vm_lines(boot, ("page walk", "2 MiB")), "the page walks")
 
 
