@@ -90,7 +90,7 @@ def test_vm_mprotect(ctx, boot):
     t = boot.choices["vm"]
     expect_equal_lists([
         "libdunetest: mprotect: 0; write: 1 fault at 0x%x, error 0x3, served by the handler; "
-        "the page holds 0x%x; dirty after another mprotect 1" % (VA_TEST, t + 1),
+        "the page holds 0x%x; dirty after another mprotect 1" % (VA_TEST + 0x1F3000, t + 1),
         "libdunetest: mprotect of an unmapped page: -%d" % ENOMEM],
         vm_lines(boot, ("mprotect",)), "mprotect")
 
@@ -305,6 +305,7 @@ def test_sthreads(ctx, boot):
         "sthreads: sthread: page fault at 0x3f002000, error 0x7: stopped",
         "sthreads: scribbler ended -14; tag 2 still 0x%x" % (t ^ 2),
         timing[0],
+        "sthreads: the tags' references after the sthreads ended: 2 2 2",
         "sthreads: pool pages in use: 1 more than before (the page table at REGION)"],
         lines, "the sthreads")
     ended(v, 0, "sthreads")

@@ -128,6 +128,16 @@ int main(int argc, char **argv)
 	dune_printf("sthreads: %d sthreads created, run and ended: %lu cycles each; fork + exit + "
 		    "wait: %lu cycles each: sthreads %s\n", n, sthread_cycles, fork_cycles,
 		    sthread_cycles < fork_cycles ? "faster" : "slower");
+	// Each tag: its own reference and the template's; every sthread's
+	// went with it.
+	uint32_t refs[3];
+	for (int i = 0; i < 3; i++) {
+		ptent_t *pte;
+		dune_vm_lookup(pgroot, (void *)(REGION + i * PGSIZE), CREATE_NONE, &pte);
+		refs[i] = dune_pa2page(*pte & PTE_ADDR)->ref;
+	}
+	dune_printf("sthreads: the tags' references after the sthreads ended: %u %u %u\n", refs[0],
+		    refs[1], refs[2]);
 	sthread_free(&tpl);
 	sthread_tags_free(3);
 	dune_printf("sthreads: pool pages in use: %ld more than before (the page table at REGION)\n",

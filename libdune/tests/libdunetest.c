@@ -12,6 +12,11 @@
 #include "ulib.h"
 
 #define VA_TEST 0x0000100000000000ul    // 16 TiB: outside both windows of dune.h
+// pg[0] again, in VA_TEST's page table, at a page whose TLB entry (in
+// Bochs's, indexed by page number mod 1024) the page tables, the pool,
+// the program and its stack do not share: mprotect's test needs the
+// translation to stay cached.
+#define VA_PROT (VA_TEST + 0x1F3000ul)
 #define SUPERVISOR_VA 0x3FE00000ul
 
 static uint64_t token;
@@ -122,18 +127,21 @@ static int vm(void)
 
 	// mprotect: read-only; a write faults; the handler makes it writable.
 	// (The write before leaves a writable, dirty translation in the TLB.)
-	*(volatile uint64_t *)VA_TEST = token;
-	err = dune_vm_mprotect(pgroot, (void *)VA_TEST, PGSIZE, PERM_R);
+	dune_vm_map_phys(pgroot, (void *)VA_PROT, PGSIZE, (void *)dune_page2pa(pg[0]),
+			 PERM_R | PERM_W);
+	*(volatile uint64_t *)VA_PROT = token;
+	err = dune_vm_mprotect(pgroot, (void *)VA_PROT, PGSIZE, PERM_R);
 	fix_by_mprotect = true;
-	*(volatile uint64_t *)VA_TEST = token + 1;
+	*(volatile uint64_t *)VA_PROT = token + 1;
 	fix_by_mprotect = false;
 	// A change of permissions is no write: the dirty bit stays.
-	dune_vm_mprotect(pgroot, (void *)VA_TEST, PGSIZE, PERM_R | PERM_W);
-	dune_vm_lookup(pgroot, (void *)VA_TEST, CREATE_NONE, &pte);
+	dune_vm_mprotect(pgroot, (void *)VA_PROT, PGSIZE, PERM_R | PERM_W);
+	dune_vm_lookup(pgroot, (void *)VA_PROT, CREATE_NONE, &pte);
 	dune_printf("libdunetest: mprotect: %d; write: %lu fault at 0x%lx, error 0x%lx, "
 		    "served by the handler; the page holds 0x%lx; dirty after another mprotect %d\n",
 		    err, faults, fault_addr, fault_error, *(volatile uint64_t *)dune_page2pa(pg[0]),
 		    !!(*pte & PTE_D));
+	dune_vm_unmap(pgroot, (void *)VA_PROT, PGSIZE);
 	err = dune_vm_mprotect(pgroot, (void *)(VA_TEST + 2 * PGSIZE), PGSIZE, PERM_R);
 	dune_printf("libdunetest: mprotect of an unmapped page: %d\n", err);
 
