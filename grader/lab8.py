@@ -12,6 +12,7 @@ from gradelib import ENDED, TestFailure, expect_equal_lists, expect_no_leak, run
 
 ENOMEM, ENOENT, EFAULT, EBADF, EINVAL = 12, 2, 14, 9, 22
 VA_TEST = 0x100000000000       # libdunetest.c: outside both windows
+VA_PROT = VA_TEST + 0x1F3000   # libdunetest.c: mprotect's page
 
 
 def ended(view, status, name):
@@ -90,7 +91,7 @@ def test_vm_mprotect(ctx, boot):
     t = boot.choices["vm"]
     expect_equal_lists([
         "libdunetest: mprotect: 0; write: 1 fault at 0x%x, error 0x3, served by the handler; "
-        "the page holds 0x%x; dirty after another mprotect 1" % (VA_TEST + 0x1F3000, t + 1),
+        "the page holds 0x%x; dirty after another mprotect 1" % (VA_PROT, t + 1),
         "libdunetest: mprotect of an unmapped page: -%d" % ENOMEM],
         vm_lines(boot, ("mprotect",)), "mprotect")
 
