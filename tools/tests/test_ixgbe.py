@@ -2,9 +2,10 @@
 """The ixgbe driver (ix/drivers) on the emulated 82599, checked line by line.
 
 Each test boots the kernel with run=lab9.ixgbe under QEMU (the 82599's
-registers trap as page faults of the native process: no VT-x needed)
-with a seed, a number of queues and a ring size chosen here, and checks
-every line nictest (ix/tests/nictest.c) prints against numbers computed
+registers trap as page faults of the native process: no VT-x needed),
+or with run=lab9.ixgbe.dune under Bochs (nictest-dune: the same program
+in Dune mode, where they trap as EPT violations), with a seed, a number
+of queues and a ring size chosen here, and checks every line nictest (ix/tests/nictest.c) prints against numbers computed
 here from the same seed: the frames of each subtest, the queue that the
 Toeplitz hash and the redirection table give each flow, the frames a
 full ring drops, the counters at the end. nictest checks itself too (its
@@ -138,11 +139,15 @@ class Nictest:
 
 
 class Ixgbe(unittest.TestCase):
-    def run_nictest(self, queues, ring):
+    def run_nictest(self, queues, ring, dune=False):
+        """One run of nictest, natively under QEMU or in Dune mode
+        (nictest-dune, lab9.ixgbe.dune) under Bochs, which has VT-x."""
         seed = random.randrange(1, 1 << 32)
-        cmdline = "run=lab9.ixgbe seed=%d queues=%d ring=%d" % (seed, queues, ring)
-        log = LOGS / ("q%d-r%d.log" % (queues, ring))
-        result = runner.run_captured("qemu", cmdline, log, timeout=120)
+        test, program, emu = (("lab9.ixgbe.dune", "nictest-dune", "bochs") if dune else
+                              ("lab9.ixgbe", "nictest", "qemu"))
+        cmdline = "run=%s seed=%d queues=%d ring=%d" % (test, seed, queues, ring)
+        log = LOGS / ("%s-q%d-r%d.log" % (emu, queues, ring))
+        result = runner.run_captured(emu, cmdline, log, timeout=120)
         where = "%s (%s; log %s)" % (cmdline, result.status, log)
         self.assertEqual(result.status, "ok", where + "\n" + "\n".join(result.lines()[-20:]))
         lines = result.lines()
@@ -162,8 +167,8 @@ class Ixgbe(unittest.TestCase):
                           "buffer at bus 0x200000000000" % bad_q], where)
         self.assertTrue(any(line.startswith("ixgbe: port 0: transmit queue %d stopped by the "
                                             "NIC" % bad_q) for line in lines), where)
-        self.assertTrue(any(re.fullmatch(r"process nictest\[\d+\] ended with status 0", line)
-                            for line in lines), where)
+        self.assertTrue(any(re.fullmatch(r"process %s\[\d+\] ended with status 0" % program,
+                                         line) for line in lines), where)
 
     def test_four_queues(self):
         self.run_nictest(4, 128)
@@ -173,6 +178,10 @@ class Ixgbe(unittest.TestCase):
 
     def test_sixteen_queues(self):
         self.run_nictest(16, 128)
+
+    def test_dune_mode(self):
+        """The same lines with every register access an EPT violation."""
+        self.run_nictest(4, 128, dune=True)
 
 
 if __name__ == "__main__":
