@@ -25,7 +25,7 @@
 #define RING 256
 #define BURST_MAX 64
 #define FRAME_LEN 60            // the shortest Ethernet frame without its CRC
-#define RATIO_FROM 1            // the requirement: traps per packet
+#define RATIO_FROM 1            // the requirement on batching: traps per packet
 #define RATIO_TO 32             // from bursts of 1 to bursts of 32 ...
 #define RATIO_MIN 8             // ... fall at least 8 times
 
