@@ -1,0 +1,69 @@
+// lwIP's options for the dataplane (lwIP's src/include/lwip/opt.h lists
+// them all, with their defaults): only what differs from the defaults.
+//
+// One thread drives the stack, from a run-to-completion loop (NO_SYS:
+// no threads, no locks, no sockets or netconns: the raw API of
+// callbacks); IPv4 with ARP, ICMP, UDP and TCP over Ethernet; no DHCP
+// (the address is given). Received frames stay in the driver's 2 KiB
+// buffers (ix/net/ixgbe_netif.h wraps each in a custom pbuf), so lwIP's
+// own pbuf pool serves only what the stack builds itself; data to send
+// is copied into segments from lwIP's heap (MEM_SIZE).
+
+#ifndef IX_LWIP_LWIPOPTS_H
+#define IX_LWIP_LWIPOPTS_H
+
+#define NO_SYS                          1
+#define SYS_LIGHTWEIGHT_PROT            0
+#define LWIP_SOCKET                     0
+#define LWIP_NETCONN                    0
+
+#define LWIP_IPV4                       1
+#define LWIP_IPV6                       0
+#define LWIP_ARP                        1
+#define LWIP_ETHERNET                   1
+#define LWIP_ICMP                       1
+#define LWIP_RAW                        0
+#define LWIP_UDP                        1
+#define LWIP_TCP                        1
+#define LWIP_DHCP                       0
+#define LWIP_AUTOIP                     0
+#define LWIP_IGMP                       0
+#define LWIP_DNS                        0
+#define IP_REASSEMBLY                   0
+#define IP_FRAG                         0
+
+// Memory: a heap for the segments TCP sends and the pools of fixed-size
+// objects. 16 connections with full send buffers and their copies of
+// data waiting for room (apps/echo.c) fit in the heap.
+#define MEM_ALIGNMENT                   8
+#define MEM_SIZE                        (1024 * 1024)
+#define MEMP_NUM_PBUF                   64
+#define MEMP_NUM_TCP_PCB                16
+#define MEMP_NUM_TCP_PCB_LISTEN         4
+#define MEMP_NUM_TCP_SEG                512
+#define PBUF_POOL_SIZE                  16
+#define LWIP_SUPPORT_CUSTOM_PBUF        1
+
+// TCP: a 1500-byte Ethernet MTU; windows of 16 segments (no window
+// scaling: at most 64 KiB); out-of-order segments hold driver buffers,
+// so at most 8 of them a connection.
+#define TCP_MSS                         1460
+#define TCP_WND                         (16 * TCP_MSS)
+#define TCP_SND_BUF                     (16 * TCP_MSS)
+#define TCP_SND_QUEUELEN                (4 * TCP_SND_BUF / TCP_MSS)
+#define TCP_OOSEQ_MAX_PBUFS             8
+#define LWIP_TCP_KEEPALIVE              0
+
+// Counters the programs print (lwip_stats), not printed by lwIP itself.
+#define LWIP_STATS                      1
+#define LWIP_STATS_DISPLAY              0
+#define MIB2_STATS                      0
+
+// Checksums are computed and checked in software (the defaults, said
+// here because the 82599 could offload them: not yet used).
+#define CHECKSUM_GEN_IP                 1
+#define CHECKSUM_GEN_TCP                1
+#define CHECKSUM_CHECK_IP               1
+#define CHECKSUM_CHECK_TCP              1
+
+#endif
