@@ -56,6 +56,7 @@
 
 // Counters the programs print (lwip_stats), not printed by lwIP itself.
 #define LWIP_STATS                      1
+#define LWIP_STATS_LARGE                1
 #define LWIP_STATS_DISPLAY              0
 #define MIB2_STATS                      0
 
