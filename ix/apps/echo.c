@@ -52,7 +52,7 @@ static struct {
 	uint64_t accepted, closed, reset, refused;      // connections
 	uint64_t bytes;                                 // bytes put in send buffers
 	uint64_t held;                                  // times data waited for room
-	uint64_t write_errors;                          // tcp_write refusals (retried)
+	uint64_t writes_refused;                        // tcp_write said ERR_MEM (retried later)
 } echo_stats;
 
 static bool quit_done;          // a "quit" connection was echoed and acknowledged (or reset)
@@ -86,7 +86,7 @@ static u16_t echo_write(struct conn *c, struct pbuf *p)
 				      TCP_WRITE_FLAG_COPY | (q->next ? TCP_WRITE_FLAG_MORE : 0));
 		if (err != ERR_OK) {
 			// ERR_MEM: the queue is full; echo_sent or echo_poll retries.
-			echo_stats.write_errors++;
+			echo_stats.writes_refused++;
 			break;
 		}
 		taken += n;
@@ -178,6 +178,8 @@ static err_t echo_recv(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t err
 		return ERR_OK;
 	}
 	note_head(c, p);
+	// Nothing waiting before p: what of p fits goes to the send buffer
+	// at once, from the driver's buffer; only the rest is held.
 	if (c->pending == NULL) {
 		c->pending = p;
 		echo_drain(c);
@@ -282,9 +284,9 @@ static void print_counters(struct ixgbe_dev *port, const struct ixgbe_netif *ifc
 
 	printf("ixecho: %s\n", quit_done ? "quit received" : "time is up");
 	printf("ixecho: tcp connections %lu, closed %lu, reset %lu, refused %lu, "
-	       "bytes echoed %lu, held %lu, write errors %lu\n", echo_stats.accepted,
+	       "bytes echoed %lu, held %lu, writes refused %lu\n", echo_stats.accepted,
 	       echo_stats.closed, echo_stats.reset, echo_stats.refused, echo_stats.bytes,
-	       echo_stats.held, echo_stats.write_errors);
+	       echo_stats.held, echo_stats.writes_refused);
 	print_proto("tcp", &lwip_stats.tcp);
 	print_proto("ip", &lwip_stats.ip);
 	print_proto("icmp", &lwip_stats.icmp);
