@@ -28,7 +28,7 @@ fetch_lwip = load_fetcher()
 
 ONE_LINE = """\
 # the main archive
-deb [arch=amd64 signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://mirror.example/debian bookworm main contrib
+deb [arch=amd64 signed-by=/usr/share/keyrings/debian-archive-keyring.gpg check-valid-until=no] http://mirror.example/debian bookworm main contrib
 deb http://mirror.example/debian-security bookworm-security main
 deb-src http://other.example/debian bookworm contrib
 """
@@ -64,6 +64,7 @@ class Sources(unittest.TestCase):
         self.assertEqual(3, len(entries))
         self.assertEqual({"Types": "deb", "URIs": "http://mirror.example/debian",
                           "Suites": "bookworm", "Components": "main contrib",
+                          "Architectures": "amd64", "Check-Valid-Until": "no",
                           "Signed-By": "/usr/share/keyrings/debian-archive-keyring.gpg"},
                          entries[0])
         self.assertNotIn("Signed-By", entries[1])
@@ -91,6 +92,7 @@ class Sources(unittest.TestCase):
         self.assertEqual(2, text.count("Types: deb-src\nURIs: http://mirror.example/debian\n"
                                        "Suites: bookworm\nComponents: main\n"))
         self.assertIn("Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg\n", text)
+        self.assertIn("Check-Valid-Until: no\n", text)
         self.assertIn("Signed-By: \n -----BEGIN PGP PUBLIC KEY BLOCK-----\n .\n", text)
 
 
