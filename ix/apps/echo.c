@@ -125,6 +125,7 @@ static void echo_hold(struct conn *c, struct pbuf *p)
 	echo_stats.held++;
 }
 
+// Frees a connection's state (its pcb is closed or gone).
 static void echo_free(struct conn *c)
 {
 	if (c->pending != NULL)
@@ -156,6 +157,7 @@ static void echo_check_quit(struct conn *c)
 		quit_done = true;
 }
 
+// Counts p's bytes and keeps the connection's first four: "quit"?
 static void note_head(struct conn *c, const struct pbuf *p)
 {
 	if (c->received < sizeof(c->head)) {
@@ -227,6 +229,8 @@ static void echo_err(void *arg, err_t err)
 	echo_free(c);
 }
 
+// lwIP's accept: a new connection on the listening pcb gets its state,
+// or is aborted (ERR_ABRT tells lwIP it is gone) when there is no memory.
 static err_t echo_accept(void *arg, struct tcp_pcb *pcb, err_t err)
 {
 	if (err != ERR_OK || pcb == NULL)
@@ -270,6 +274,7 @@ static bool echo_listen(uint16_t port)
 	return true;
 }
 
+// One line of lwIP's counters of a protocol (lwip/stats.h).
 static void print_proto(const char *name, const struct stats_proto *s)
 {
 	printf("lwip: %s recv %u, xmit %u, drop %u, chkerr %u, lenerr %u, memerr %u, "
@@ -277,6 +282,8 @@ static void print_proto(const char *name, const struct stats_proto *s)
 	       s->memerr, s->proterr, s->err);
 }
 
+// The run's end: why, then the counters of ixecho, lwIP, the interface
+// and the NIC, one line each (tools/tests/test_ix.py reads them).
 static void print_counters(struct ixgbe_dev *port, const struct ixgbe_netif *ifc)
 {
 	struct ixgbe_stats s;
