@@ -2,8 +2,8 @@
 """The IX dataplane's TCP echo (ixecho: lwIP on the ixgbe driver),
 driven from this machine.
 
-The kernel boots with run=lab10.echo and an e1000 on the emulator's
-restricted user network: port 0 of the emulated 82599 is bridged to the
+The kernel boots with run=lab10.echo (under QEMU and under Bochs) and
+an e1000 on the emulator's restricted user network: port 0 of the emulated 82599 is bridged to the
 e1000, and ixecho serves TCP echo there. Clients here reach it through
 the forward of 127.0.0.1:PORT (tools/tests/test_net.py's Run): several
 connections at once, each with round trips of random data checked byte
@@ -14,7 +14,7 @@ counters ixecho prints at the end must agree with what was sent and
 with the NIC's. ARP and ping are checked with frames made here
 (test_net.py's Frames). Nothing is sent anywhere but 127.0.0.1.
 
-  python3 tools/tests/test_ix.py
+  python3 tools/tests/test_ix.py [-k qemu]        (Bochs: -k bochs)
 """
 import os
 import random
@@ -88,12 +88,18 @@ def echo_held_back(test, port, data):
 
 class Echo(unittest.TestCase):
     def test_qemu_echo(self):
+        self.check_echo("qemu")
+
+    def test_bochs_echo(self):
+        self.check_echo("bochs")
+
+    def check_echo(self, emulator):
         rng = random.Random()
-        run = test_net.Run(self, "qemu", "run=lab10.echo seconds=%d"
-                           % test_net.SERVE_SECONDS["qemu"])
+        run = test_net.Run(self, emulator, "run=lab10.echo seconds=%d"
+                           % test_net.SERVE_SECONDS[emulator])
         run.wait_for(r"^ixecho: emulated port 0, mac %s, link up; 10\.0\.2\.15 serves TCP "
                      r"echo on port %d \(lwIP 2\.1\.3\)$" % (runner.NET_MAC, run.port),
-                     test_net.RUN_TIMEOUT["qemu"])
+                     test_net.RUN_TIMEOUT[emulator])
         # Several connections open at once, their round trips interleaved.
         conns = [socket.create_connection(("127.0.0.1", run.port), timeout=30)
                  for _ in range(CONNECTIONS)]
