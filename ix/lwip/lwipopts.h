@@ -31,16 +31,25 @@
 #define LWIP_DNS                        0
 #define IP_REASSEMBLY                   0
 #define IP_FRAG                         0
+// Packets to a neighbour whose address ARP is still resolving wait,
+// up to 64 of them: a burst of new connections' SYN-ACKs otherwise
+// loses all but the last (or the last 3), which TCP sends again only
+// a second or more later.
+#define ARP_QUEUEING                    1
+#define ARP_QUEUE_LEN                   64
+#define MEMP_NUM_ARP_QUEUE              64
 
 // Memory: a heap for the segments TCP sends and the pools of fixed-size
-// objects. 16 connections with full send buffers and their copies of
-// data waiting for room (apps/echo.c) fit in the heap.
+// objects. 64 connections; about 40 of them with full send buffers and
+// as much data waiting for room (apps/echo.c) fit in the heap, past
+// which tcp_write says ERR_MEM and the app tries again later. A SYN
+// that finds all 64 in use is dropped (the client sends it again).
 #define MEM_ALIGNMENT                   8
-#define MEM_SIZE                        (1024 * 1024)
+#define MEM_SIZE                        (2 * 1024 * 1024)
 #define MEMP_NUM_PBUF                   64
-#define MEMP_NUM_TCP_PCB                16
+#define MEMP_NUM_TCP_PCB                64
 #define MEMP_NUM_TCP_PCB_LISTEN         4
-#define MEMP_NUM_TCP_SEG                512
+#define MEMP_NUM_TCP_SEG                1024
 #define PBUF_POOL_SIZE                  16
 #define LWIP_SUPPORT_CUSTOM_PBUF        1
 
