@@ -55,12 +55,14 @@
 
 // TCP: a 1500-byte Ethernet MTU; windows of 16 segments (no window
 // scaling: at most 64 KiB); out-of-order segments hold driver buffers,
-// so at most 8 of them a connection.
+// so at most 4 of them a connection: 256 for 64 connections, a third of
+// a queue's pool (ix/drivers/ixgbe.h: three rings' worth), which must
+// keep buffers for the receive ring.
 #define TCP_MSS                         1460
 #define TCP_WND                         (16 * TCP_MSS)
 #define TCP_SND_BUF                     (16 * TCP_MSS)
 #define TCP_SND_QUEUELEN                (4 * TCP_SND_BUF / TCP_MSS)
-#define TCP_OOSEQ_MAX_PBUFS             8
+#define TCP_OOSEQ_MAX_PBUFS             4
 #define LWIP_TCP_KEEPALIVE              0
 
 // Counters the programs print (lwip_stats), not printed by lwIP itself.
