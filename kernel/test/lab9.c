@@ -20,6 +20,7 @@
 #include "pci/pci.h"
 #include "proc/exec.h"
 #include "proc/proc.h"
+#include "test/bridge.h"
 #include "test/ktest.h"
 #include "vmx/dev/nic.h"
 
@@ -303,10 +304,7 @@ static void lab9_ixgbe_dune(void)
 	run_nictest("lab9.ixgbe.dune", "nictest-dune");
 }
 
-KTEST(lab9_bridge, "lab9.bridge", STAGE_SMP,
-      "port 0 of the emulated 82599 bridged to the e1000: nicecho (the ixgbe driver and the "
-      "kernel's network services in user space) at ip= port= until 'quit' or seconds=");
-static void lab9_bridge(void)
+void bridge_serve(const char *test, const char *program)
 {
 	const char *ip = cmdline_get("ip"), *port = cmdline_get("port");
 	const char *seconds = cmdline_get("seconds");
@@ -316,17 +314,25 @@ static void lab9_bridge(void)
 
 	int err = nic_bridge();
 	if (err < 0)
-		panic("lab9.bridge: no bridge: %s (attach an e1000: tools/run --net PORT)",
+		panic("%s: no bridge: %s (attach an e1000: tools/run --net PORT)", test,
 		      strerror(err));
 	const uint8_t *mac = e1000_mac();
 	printk("bridge: e1000 %02x:%02x:%02x:%02x:%02x:%02x is the wire of the 82599's port 0\n",
 	       mac[0], mac[1], mac[2], mac[3], mac[4], mac[5]);
 	snprintf(list, sizeof(list), "%s:%s:%s", ip ? ip : "10.0.2.15", port ? port : "7",
 		 seconds ? seconds : "30");
-	ktest_next_command(&args, "nicecho", &c);
+	ktest_next_command(&args, program, &c);
 	int status = proc_wait_report(proc_spawn_started(c.argv, c.argc));
 	print_e1000_counters();
 	printk("bridge: frames with no wire %lu\n", nic_unplugged());
 	if (status != 0)
-		panic("lab9.bridge: nicecho ended with status %d", status);
+		panic("%s: %s ended with status %d", test, program, status);
+}
+
+KTEST(lab9_bridge, "lab9.bridge", STAGE_SMP,
+      "port 0 of the emulated 82599 bridged to the e1000: nicecho (the ixgbe driver and the "
+      "kernel's network services in user space) at ip= port= until 'quit' or seconds=");
+static void lab9_bridge(void)
+{
+	bridge_serve("lab9.bridge", "nicecho");
 }

@@ -105,6 +105,16 @@ class SmallTree(unittest.TestCase):
         self.assertEqual(status, 1)
         self.assertIn('kernel/mm/vm.c:1: #include "mm/gone.h": no such file', out)
 
+    def test_build_tree_is_not_read(self):
+        # Even with the whole tree a layer, build/ (lwIP's source, whose
+        # includes name its own folders) is not checked.
+        write(self.root, "tools/layers.txt", LAYERS.replace("kernel               # main",
+                                                            "kernel\n."))
+        write(self.root, "build/lwip/src/core/init.c", '#include "lwip/opt.h"\n')
+        status, out = run(self.root)
+        self.assertEqual(status, 0, out)
+        self.assertIn("6 passed, 0 failed", out)
+
     def test_bad_layers_file(self):
         write(self.root, "tools/layers.txt", LAYERS + "kernel/mm\n")
         status, out = run(self.root)

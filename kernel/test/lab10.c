@@ -1,0 +1,15 @@
+// Lab 10 self-tests: the IX dataplane. lab10.echo runs ixecho (ix/apps:
+// lwIP's TCP on the ixgbe driver, in user space) on port 0 of the
+// emulated 82599, bridged to the e1000, for tools/tests/test_ix.py's
+// clients on the host machine.
+
+#include "test/bridge.h"
+#include "test/ktest.h"
+
+KTEST(lab10_echo, "lab10.echo", STAGE_SMP,
+      "port 0 of the emulated 82599 bridged to the e1000: ixecho (lwIP's TCP echo on the "
+      "ixgbe driver) at ip= port= until 'quit' or seconds=");
+static void lab10_echo(void)
+{
+	bridge_serve("lab10.echo", "ixecho");
+}
