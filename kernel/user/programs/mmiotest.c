@@ -2,25 +2,30 @@
 // nic.h), on the emulated NIC, whose registers are trapped and decoded
 // (trap/mmio.h).
 //
+//   First what needs no MMIO decoding, only system calls:
 //   1. A child opens port 0 and adds to a register (an instruction the
 //      decoder refuses): the kernel names it and the child dies of a
 //      page fault; its end frees the NIC.
-//   2. Ports 0 and 1 opened; their STATUS and EEC printed.
-//   3. RDBAL(0)/RDBAH(0) and RAL(0) written and read back with 8-, 16-,
+//   2. Ports 0 and 1 opened; bad opens refused; a child of the owner
+//      cannot open the NIC, and has no DMA memory.
+//   3. dma_alloc: bus addresses of contiguous blocks (aligned to their
+//      size), zeroed memory, the limit of a process, bad arguments
+//      refused; munmap and map of the windows refused.
+//   4. nic_wait: a timeout, and a port that does not exist.
+//   Then the registers, every access trapped and decoded:
+//   5. STATUS and EEC of both ports printed; EEC read with a 32-bit
+//      displacement, and with a SIB byte that has no base register.
+//   6. RDBAL(0)/RDBAH(0) and RAL(0) written and read back with 8-, 16-,
 //      32- and 64-bit MOVs, MOVZX and MOV of an immediate, through
 //      registers up to r15 and base + index addressing; the values come
 //      from VALUE (the grader's token).
-//   4. A child of the owner cannot open the NIC, and has no DMA memory.
-//   5. dma_alloc: bus addresses of contiguous blocks (aligned to their
-//      size), zeroed memory, the limit of a process, bad arguments
-//      refused; munmap and map of the windows refused.
-//   6. nic_wait: a timeout, and a thread woken by a cause the main
-//      thread sets (EIMS, then EICS).
-//   7. The internal wire: port 0 sends a frame from DMA memory, port 1
+//   7. nic_wait: a thread woken by a cause the main thread sets (EIMS,
+//      then EICS).
+//   8. The internal wire: port 0 sends a frame from DMA memory, port 1
 //      receives it into DMA memory (the descriptors written back, the
 //      receive interrupt wakes nic_wait); a transmit ring at a bus
 //      address that is not the process's DMA memory stops its queue.
-//   8. munmap of port 1's first page drops its MMIO region: a read there
+//   9. munmap of port 1's first page drops its MMIO region: a read there
 //      is an ordinary page fault, which a SIGSEGV handler catches; the
 //      handler ends the program.
 //
@@ -126,6 +131,21 @@ static void ral(const struct nic_info *n, uint32_t value)
 		 0x1111111111111100ul | ((value >> 8) & 0xFF));
 }
 
+// EEC read by two more addressing forms: a 32-bit displacement from a
+// base register, and a SIB byte with an index and no base (index * 1 +
+// disp32).
+static void eec_forms(const struct nic_info *n)
+{
+	register uint64_t regs asm("rdx") = n->regs;
+	register uint64_t index asm("r12") = n->regs;
+	uint32_t want = reg32(n, IXGBE_EEC), a, b;
+
+	asm volatile("movl %c2(%1), %0" : "=r"(a) : "r"(regs), "i"(IXGBE_EEC) : "memory");
+	asm volatile("movl %c2(,%1,1), %0" : "=r"(b) : "r"(index), "i"(IXGBE_EEC) : "memory");
+	check_eq("EEC by movl 0x10010(%rdx), a 32-bit displacement", a, want);
+	check_eq("EEC by movl 0x10010(,%r12,1), SIB with no base", b, want);
+}
+
 static void owner_child(volatile uint8_t *dma)
 {
 	struct nic_info info;
@@ -184,8 +204,6 @@ static void waits(void)
 	static char stack[8192] __attribute__((aligned(16)));
 	int value = -1;
 
-	check_eq("nic_wait(0, 2 ticks) times out", nic_wait(0, 2), 0);
-	check_eq("nic_wait(2, ...)", nic_wait(2, 1), -EINVAL);
 	*(volatile uint32_t *)(ports[1].regs + IXGBE_EIMS) = 1;
 	int tid = thread_create(wait_port1, NULL, stack, sizeof(stack));
 	sleep(3);
@@ -295,6 +313,8 @@ int main(int argc, char **argv)
 {
 	value = argc > 1 ? strtoul(argv[1], NULL, 0) : 0x0123456789ABCDEFul;
 
+	// First what needs no register access (no MMIO decoding): the
+	// system calls.
 	child_dies("a child adding to STATUS dies", add_to_status, NULL);
 	for (int i = 0; i < 2; i++) {
 		int err = nic_open(i, &ports[i]);
@@ -304,22 +324,27 @@ int main(int argc, char **argv)
 		printf("mmiotest: port %d: registers at 0x%lx, %lu bytes, %04x:%04x, %s\n", i,
 		       ports[i].regs, ports[i].regs_len, ports[i].vendor, ports[i].device,
 		       ports[i].emulated ? "emulated" : "real");
-		printf("mmiotest: port %d: STATUS 0x%08x EEC 0x%08x\n", i,
-		       reg32(&ports[i], IXGBE_STATUS), reg32(&ports[i], IXGBE_EEC));
 	}
 	check_eq("nic_open(0) again", nic_open(0, &ports[0]), -EBUSY);
 	check_eq("nic_open(2)", nic_open(2, &ports[0]), -EINVAL);
 	check_eq("nic_open(1, info = NULL)", nic_open(1, NULL), -EFAULT);
 	check_eq("map(over the registers)", map((void *)ports[0].regs, PAGE, PROT_READ), -EINVAL);
-
-	rdba(&ports[0], value);
-	ral(&ports[0], (uint32_t)value);
 	int status = -1;
 	if (fork() == 0)
 		owner_child(NULL);
 	wait(&status);
 	check_eq("a child of the owner gets -EBUSY from nic_open", (uint64_t)status, 0);
 	dma();
+	check_eq("nic_wait(0, 2 ticks) times out", nic_wait(0, 2), 0);
+	check_eq("nic_wait(2, ...)", nic_wait(2, 1), -EINVAL);
+
+	// Then the registers, each access trapped and decoded.
+	for (int i = 0; i < 2; i++)
+		printf("mmiotest: port %d: STATUS 0x%08x EEC 0x%08x\n", i,
+		       reg32(&ports[i], IXGBE_STATUS), reg32(&ports[i], IXGBE_EEC));
+	eec_forms(&ports[1]);
+	rdba(&ports[0], value);
+	ral(&ports[0], (uint32_t)value);
 	waits();
 	wire(value);
 	unmap_registers();
