@@ -10,7 +10,7 @@ QEMU as under Bochs."""
 
 import re
 
-from gradelib import TestFailure, expect_equal_lists, expect_no_leak, test
+from gradelib import RunStoppedEarly, TestFailure, expect_equal_lists, expect_no_leak, test
 import nictestlib
 
 MMIO = "mmio_operand"
@@ -200,12 +200,16 @@ def expect_ended(boot):
 def test_ixgbe(ctx):
     boot = nictest(ctx, 4, 128)
     expect_ended(boot)
-    lines = boot.matching(r"nictest: port \d")
-    expect_equal_lists(["nictest: port %d (emulated): mac 02:00:00:82:59:9%d, link up 10000 Mb/s, "
-                        "4 queues of 128 descriptors" % (p, p) for p in (0, 1)], lines,
-                       "the ports as ixgbe_init left them")
+    # nictest stopped before its end: its subtests are still judged on
+    # the lines it printed (the Toeplitz hash comes before the ports).
+    try:
+        expect_equal_lists(["nictest: port %d (emulated): mac 02:00:00:82:59:9%d, link up "
+                            "10000 Mb/s, 4 queues of 128 descriptors" % (p, p) for p in (0, 1)],
+                           boot.matching(r"nictest: port \d"), "the ports as ixgbe_init left them")
+    except TestFailure as e:
+        raise RunStoppedEarly(str(e))
     if not boot.matching(r"nictest: \d+ of \d+ subtests passed$"):
-        raise TestFailure("nictest did not reach its end")
+        raise RunStoppedEarly("nictest did not reach its end")
 
 
 @test(10, "the Toeplitz hash: Microsoft's verification suite, and a flow of the seed",
