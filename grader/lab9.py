@@ -271,6 +271,40 @@ def test_stats(ctx, boot):
                     "the NIC's counters against what was sent")
 
 
+TAILS = re.compile(r"lab9\.ixgbe: port (\d): \d+ register reads, \d+ writes; tail writes: "
+                   r"RDT (\d+), TDT (\d+)$")
+STATS = re.compile(r"stats of port (\d): sent (\d+) frames, \d+ bytes; received (\d+) frames")
+
+
+@test(10, "batching: one RDT and one TDT write per burst, not per frame", parent=test_ixgbe,
+      exercises=RUN)
+def test_batching(ctx, boot):
+    expect_subtests(boot, ["stats of port 0", "stats of port 1"], "the frames each port moved")
+    tails = {}
+    for line in boot.matching(r"lab9\.ixgbe: port "):
+        m = TAILS.match(line)
+        if m:
+            tails[int(m.group(1))] = (int(m.group(2)), int(m.group(3)))
+    if sorted(tails) != [0, 1]:
+        raise TestFailure("expected a line 'lab9.ixgbe: port N: ... tail writes: RDT R, TDT T' "
+                          "for each port, got %s" % boot.matching(r"lab9\.ixgbe: port "))
+    # nictest's bursts are of 1 to 64 frames; the bursts of one frame
+    # alone make a third of them. Each init refills every queue once.
+    inits = 2 * boot.queues
+    for line in boot.want:
+        m = STATS.match(line)
+        if not m:
+            continue
+        port, sent, received = (int(x) for x in m.groups())
+        rdt, tdt = tails[port]
+        for name, writes, frames in (("RDT", rdt, received), ("TDT", tdt, sent)):
+            if writes == 0 or 2 * writes > frames + 2 * inits:
+                raise TestFailure("port %d: %s written %d times for %d frames; a driver that "
+                                  "moves it once per burst (ixgbe_rx_refill, ixgbe_tx_burst) "
+                                  "writes it at most %d times here" %
+                                  (port, name, writes, frames, (frames + 2 * inits) // 2))
+
+
 def expect_all(boot):
     lines = ["seed %d" % boot.seed] + boot.want
     expect_equal_lists(lines, nictest_lines(boot), "nictest with %d queues of %d descriptors"

@@ -280,6 +280,12 @@ static void lab9_ixgbe(void)
 	snprintf(ring, sizeof(ring), "%lu", cmdline_get_u64("ring", 128));
 	char *argv[] = { "nictest", seed, queues, ring };
 	int status = proc_wait_report(proc_spawn_started(argv, 4));
+	for (int port = 0; port < 2; port++) {
+		struct nic_counts c;
+		nic_counts(port, &c);
+		printk("lab9.ixgbe: port %d: %lu register reads, %lu writes; tail writes: RDT %lu, "
+		       "TDT %lu\n", port, c.reads, c.writes, c.rdt_writes, c.tdt_writes);
+	}
 	if (status != 0)
 		panic("lab9.ixgbe: nictest ended with status %d: %s", status,
 		      status == 100 ? "a port did not come up" : "that many subtests failed");
