@@ -95,12 +95,13 @@ static void rdba(const struct nic_info *n, uint64_t value)
 	uint64_t want = value & ~0x7Ful;        // the ring's base is 128-byte aligned
 	register uint64_t v asm("r14") = want;
 	register uint64_t base asm("r11") = n->regs + IXGBE_RDBAL(0);
-	register uint64_t lo asm("r9"), hi asm("rbx"), both asm("r15");
+	// A 32-bit load clears bits 63:32 of its register: they start set.
+	register uint64_t lo asm("r9") = ~0ul, hi asm("rbx") = ~0ul, both asm("r15");
 	register uint64_t index asm("r12") = 1;
 
 	asm volatile("movq %1, (%0)" : : "r"(base), "r"(v) : "memory");
-	asm volatile("movl (%1), %k0" : "=r"(lo) : "r"(base) : "memory");
-	asm volatile("movl (%1,%2,4), %k0" : "=r"(hi) : "r"(base), "r"(index) : "memory");
+	asm volatile("movl (%1), %k0" : "+r"(lo) : "r"(base) : "memory");
+	asm volatile("movl (%1,%2,4), %k0" : "+r"(hi) : "r"(base), "r"(index) : "memory");
 	asm volatile("movq 0x0(%1), %0" : "=r"(both) : "r"(base) : "memory");
 	check_eq("RDBAL(0) by movq %r14 to (%r11)", both, want);
 	check_eq("RDBAL(0) by movl into %r9d", lo, want & 0xFFFFFFFF);
@@ -114,14 +115,14 @@ static void ral(const struct nic_info *n, uint32_t value)
 	register uint64_t b1 asm("rsi") = (value >> 8) & 0xFF;
 	register uint64_t h1 asm("r10") = value >> 16;
 	register uint64_t r8 asm("r8") = 0x1111111111111111ul;
-	uint64_t zx8, zx16, word;
+	uint64_t zx8 = ~0ul, zx16, word;
 
 	asm volatile("movl $0x5a5a5a5a, (%0)" : : "r"(base) : "memory");
 	asm volatile("movb %b1, 1(%0)" : : "r"(base), "r"(b1) : "memory");
 	asm volatile("movw %w1, 2(%0)" : : "r"(base), "r"(h1) : "memory");
 	asm volatile("movb $0, (%0)" : : "r"(base) : "memory");
 	word = reg32(n, IXGBE_RAL(0));
-	asm volatile("movzbl 1(%1), %k0" : "=r"(zx8) : "r"(base) : "memory");
+	asm volatile("movzbl 1(%1), %k0" : "+r"(zx8) : "r"(base) : "memory");
 	asm volatile("movzwq 2(%1), %0" : "=r"(zx16) : "r"(base) : "memory");
 	asm volatile("movb 1(%1), %b0" : "+r"(r8) : "r"(base) : "memory");
 	check_eq("RAL(0) after movl $imm, movb %sil, movw %r10w, movb $0", word, value & 0xFFFFFF00);
