@@ -257,6 +257,12 @@ def test_reset(ctx, boot):
     expect_subtests(boot, ["reset"], "the port reset and initialized again")
 
 
+@test(10, "a paused transmit queue: buffers kept until DD, one slot kept back, all sent after",
+      parent=test_ixgbe, exercises=RUN)
+def test_paused(ctx, boot):
+    expect_subtests(boot, ["paused"], "the queue disabled while frames were offered")
+
+
 @test(5, "a bad bus address stops one transmit queue; the others go on", parent=test_ixgbe,
       exercises=RUN)
 def test_bad_dma(ctx, boot):

@@ -112,6 +112,9 @@ class Nictest:
         add(0, 600, 0, range(R // 2 + 2 * R))
         lines.append("reset: %d frames left in the ring, re-initialized (0), 0 of them after, "
                      "then sent %d, received %d, 0 bad, 0 stray: ok" % (R // 2, 2 * R, 2 * R))
+        add(1, 650, 0, range(R - 1))
+        lines.append("paused: port 1's transmit queue 0 disabled, took %d of %d frames; enabled, "
+                     "received %d in order, 0 bad, 0 stray: ok" % (R - 1, R + 16, R - 1))
         bad_q, good = Q - 1, 10 if Q > 1 else 0
         add(0, 700, 0, range(good + 10))
         lines.append("bad dma: queue %d stopped (1 stopped), queue 0 then sent %d, received %d; "

@@ -50,6 +50,7 @@ static uint64_t seed;
 static int nqueues;
 static uint32_t ring_size;
 static int passed, failed;
+static bool short_send_expected;        // send: a driver that takes fewer frames is no news
 
 static uint64_t mix(uint64_t x)
 {
@@ -259,7 +260,7 @@ static uint32_t send(int f, int q, uint32_t first, uint32_t count, int batch, ui
 		if (k > 0)
 			idle_since = now_ms();
 	}
-	if (sent < count)
+	if (sent < count && !short_send_expected)
 		printf("nictest: send: port %d queue %d took %u of %u frames\n", dev->port, q,
 		       sent, count);
 	return sent;
@@ -457,6 +458,34 @@ static void test_reset(void)
 	       t.bad, stray);
 }
 
+// A transmit queue paused (TXDCTL.ENABLE cleared, as a driver does to
+// change a queue's settings) while frames are offered: the driver must
+// keep their buffers until the NIC reports them sent (DD), however long
+// that takes, and never hand over the whole ring (TDT == TDH would say
+// "empty"). More frames than the ring holds are offered: the driver takes
+// ring_size - 1. Enabled again, the queue sends them all, every byte
+// intact. Port 1 sends: its transmit rings are empty since test_reset
+// initialized it again.
+static void test_paused(void)
+{
+	uint32_t subtest = 650, count = ring_size + 16;
+	struct ixgbe_dev *dev = &ports[1];
+	struct tally t = { 0 };
+
+	make_flow(0, 1, 0, IPPROTO_UDP, subtest);
+	uint32_t txdctl = ixgbe_read(dev, IXGBE_TXDCTL(0));
+	ixgbe_write(dev, IXGBE_TXDCTL(0), txdctl & ~IXGBE_TXDCTL_ENABLE);
+	short_send_expected = true;
+	uint32_t took = send(0, 0, 0, count, IXGBE_TX_RS_THRESH, subtest);
+	short_send_expected = false;
+	ixgbe_write(dev, IXGBE_TXDCTL(0), txdctl);
+	receive(0, -1, took, BATCH_MAX, subtest, &t);
+	uint32_t stray = discard_all(0) + discard_all(1);
+	report(took == ring_size - 1 && t.received == took && t.bad + stray == 0,
+	       "paused: port 1's transmit queue 0 disabled, took %u of %u frames; enabled, received %u in "
+	       "order, %u bad, %u stray", took, count, t.received, t.bad, stray);
+}
+
 // A transmit descriptor whose buffer is at a bus address with no memory
 // (emulated NIC only: a real one would fault on the bus, or the IOMMU
 // stop it): the NIC stops that queue, the others go on, and a new init
@@ -596,6 +625,7 @@ int main(int argc, char **argv)
 	test_full_ring();
 	test_interrupt();
 	test_reset();
+	test_paused();
 	test_bad_dma();
 	test_stats();
 	printf("nictest: %d of %d subtests passed\n", passed, passed + failed);
