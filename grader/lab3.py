@@ -151,6 +151,7 @@ def test_badptr(ctx):
         "write(kernel) = -14", "write(direct map) = -14", "write(supervisor page) = -14",
         "write(null) = -14",
         "write(unmapped) = -14", "write(wraps) = -14", "write(past heap) = -14",
+        "write(heap end) = 4",
         "write(bad fd) = -9", "write(ok) = 3", "pipe(read-only) = -14",
         "sbrk(huge) = -12", "map(kernel) = -22", "map(unaligned) = -22"],
         "system call results")

@@ -5,11 +5,14 @@ sthreads, gc) and the benchmarks (run=bench.dune) run beside it. The
 kernel reports how each process ended and whether its pages came back.
 Tokens are chosen here."""
 
+import itertools
 import re
 
 from gradelib import ENDED, TestFailure, expect_equal_lists, expect_no_leak, run_view, test
 
-ENOMEM, ENOENT = 12, 2
+ENOMEM, ENOENT, EFAULT, EBADF, EINVAL = 12, 2, 14, 9, 22
+VA_TEST = 0x100000000000       # libdunetest.c: outside both windows
+VA_PROT = VA_TEST + 0x1F3000   # libdunetest.c: mprotect's page
 
 
 def ended(view, status, name):
@@ -26,6 +29,10 @@ def pid_of(view, name):
 
 # One boot runs these one after another; a child test checks each run.
 RUNS = ("vm", "user")
+# The sandbox's loader sets each segment's permissions with dune_vm_mprotect;
+# gc and the benchmark protect pages with it (through vmprim).
+SANDBOX = ["sandbox_policy", "dune_vm_mprotect"]
+GC = ["appel_li", "dune_vm_mprotect", "dune_vm_page_walk"]
 
 
 @test(5, "libdune's test program runs its modes one after another; every page comes back")
@@ -43,29 +50,61 @@ def view(boot, name):
     return run_view(boot, RUNS, name)
 
 
-@test(20, "page tables: map, lookup, walk, mprotect with a fault the handler serves, dirty bits, "
-      "clone, unmap, 2 MiB pages", parent=test_libdune)
-def test_vm(ctx, boot):
-    v, t = view(boot, "vm"), boot.choices["vm"]
-    va = 0x100000000000
+def vm_lines(boot, prefixes):
+    """The lines of libdunetest vm that start with one of prefixes."""
+    return [l for l in view(boot, "vm").matching(r"libdunetest: ")
+            if l.startswith(tuple("libdunetest: " + p for p in prefixes))]
+
+
+@test(5, "page tables: map, lookup, dirty bits, unmap, a missing table (given code)",
+      parent=test_libdune)
+def test_vm_map(ctx, boot):
+    t, va = boot.choices["vm"], VA_TEST
     expect_equal_lists([
         "libdunetest: pool: 3 pages more in use",
         "libdunetest: map_phys 0x%x: 0, reads 0x%x" % (va, t),
         "libdunetest: lookup: 0, the page 1, present 1 writable 1 user 0 no-execute 1 accessed 1",
-        "libdunetest: page walk: 0, 3 pages at 0x0 0x1000 0x3000",
-        "libdunetest: mprotect: 0; write: 1 fault at 0x%x, error 0x3, served by the handler; "
-        "the page holds 0x%x" % (va, t + 1),
-        "libdunetest: mprotect of an unmapped page: -%d" % ENOMEM,
         "libdunetest: dirty bit: after a read 0 (accessed 1), after a write 1",
-        "libdunetest: clone: made, reads 0x%x there" % (t + 2),
         "libdunetest: unmap: read 0xdead, 1 fault at 0x%x, error 0x0; lookup 0, entry 0x0"
         % (va + 0x1000),
-        "libdunetest: lookup without a table: -%d" % ENOENT,
-        "libdunetest: 2 MiB page: 0, 1 leaf (1 of 2 MiB), reads the program 1; after unmapping "
-        "4 KiB of it: 511 leaves (0 of 2 MiB)",
+        "libdunetest: lookup without a table: -%d" % ENOENT],
+        vm_lines(boot, ("pool: 3", "map_phys", "lookup", "dirty", "unmap")),
+        "what the page tables did")
+    ended(view(boot, "vm"), 0, "libdunetest")
+
+
+@test(5, "dune_vm_page_walk: the leaves of a range in order, 4 KiB and 2 MiB", parent=test_libdune,
+      exercises=["dune_vm_page_walk"])
+def test_vm_walk(ctx, boot):
+    expect_equal_lists([
+        "libdunetest: page walk: 0, 3 pages at 0x0 0x1000 0x3000; of one page 1; stopped by the "
+        "callback 7 after 2; backwards -%d" % EINVAL,
+        "libdunetest: 2 MiB page: 0, 1 leaf (1 of 2 MiB), reads the program 1; across tables 2 "
+        "leaves; after unmapping 4 KiB of it: 511 leaves (0 of 2 MiB)"],
+        vm_lines(boot, ("page walk", "2 MiB")), "the page walks")
+
+
+@test(5, "dune_vm_mprotect: a write to a page made read-only faults, the handler makes it "
+      "writable; an unmapped page is refused", parent=test_libdune,
+      exercises=["dune_vm_mprotect"])
+def test_vm_mprotect(ctx, boot):
+    t = boot.choices["vm"]
+    expect_equal_lists([
+        "libdunetest: mprotect: 0; write: 1 fault at 0x%x, error 0x3, served by the handler; "
+        "the page holds 0x%x; dirty after another mprotect 1" % (VA_PROT, t + 1),
+        "libdunetest: mprotect of an unmapped page: -%d" % ENOMEM],
+        vm_lines(boot, ("mprotect",)), "mprotect")
+
+
+@test(5, "dune_vm_clone and dune_vm_free: a copy of the tables maps the same pages, is its own, "
+      "and gives every table back", parent=test_libdune, exercises=["dune_vm_clone"])
+def test_vm_clone(ctx, boot):
+    t = boot.choices["vm"]
+    expect_equal_lists([
+        "libdunetest: clone: made, reads 0x%x there; unmapped there, reads 0x%x here; the pool "
+        "page's references: 3 with the copy, 2 after its free" % (t + 2, t ^ 3),
         "libdunetest: after unmap: 0 pages; pool: 5 pages more in use than at the start "
-        "(the tables made)"], v.matching(r"libdunetest: "), "what the page tables did")
-    ended(v, 0, "libdunetest")
+        "(the tables made)"], vm_lines(boot, ("clone", "after unmap")), "the clone")
 
 
 @test(20, "ring 3: a system call the handler answers, one passed through, a fault and a "
@@ -91,7 +130,8 @@ BENCH_ROWS = ("getpid", "page fault", "page walk", "trap", "appel1", "appel2",
               "sthread create vs fork")
 
 
-@test(15, "bench.dune: native and Dune costs in one run; a system call dearer in Dune, a trap cheaper")
+@test(15, "bench.dune: native and Dune costs in one run; a system call dearer in Dune, a trap cheaper",
+      exercises=["appel_li", "dune_vm_mprotect", "sthreads"])
 def test_bench(ctx):
     boot = ctx.boot("bench.dune")
     boot.expect_status("ok")
@@ -125,7 +165,7 @@ def test_bench(ctx):
 
 # -- the apps: one boot runs them one after another --
 
-APPS = ("echo", "forktest", "peek", "sthreads", "gc")
+APPS = ("echo", "forktest", "peek", "badptr", "sthreads", "gc")
 SANDBOX_BASE = 0x10000000
 
 
@@ -136,7 +176,7 @@ def test_apps(ctx):
          "sthreads": ctx.rng.getrandbits(24) | 0x100, "gc": ctx.rng.getrandbits(40)}
     boot = ctx.boot("lab8.run", args=",".join((
         "sandbox:echo:%s:%s" % tuple(c["words"]), "sandbox:forktest:2",
-        "sandbox:peek:0x%x" % c["peek"], "sthreads:0x%x:10" % c["sthreads"],
+        "sandbox:peek:0x%x" % c["peek"], "sandbox:badptr", "sthreads:0x%x:10" % c["sthreads"],
         "gc:0x%x" % c["gc"])))
     boot.choices = c
     boot.expect_status("ok")
@@ -148,7 +188,8 @@ def app_view(boot, name):
     return run_view(boot, APPS, name)
 
 
-@test(10, "sandbox: an unmodified program runs in ring 3; its allowed calls pass", parent=test_apps)
+@test(10, "sandbox: an unmodified program runs in ring 3; its allowed calls pass", parent=test_apps,
+      exercises=SANDBOX)
 def test_sandbox_allows(ctx, boot):
     v, words = app_view(boot, "echo"), boot.choices["words"]
     expect_equal_lists(["sandbox: running echo in ring 3", " ".join(words),
@@ -158,7 +199,8 @@ def test_sandbox_allows(ctx, boot):
     ended(v, 0, "sandbox")
 
 
-@test(10, "sandbox: a call the policy denies is refused with an error and logged", parent=test_apps)
+@test(10, "sandbox: a call the policy denies is refused with an error and logged", parent=test_apps,
+      exercises=SANDBOX)
 def test_sandbox_denies(ctx, boot):
     v = app_view(boot, "forktest")
     expect_equal_lists([
@@ -170,7 +212,8 @@ def test_sandbox_denies(ctx, boot):
     ended(v, 1, "sandbox")
 
 
-@test(10, "sandbox: the sandboxed program cannot read the sandbox's memory", parent=test_apps)
+@test(10, "sandbox: the sandboxed program cannot read the sandbox's memory", parent=test_apps,
+      exercises=SANDBOX)
 def test_sandbox_memory(ctx, boot):
     v, addr = app_view(boot, "peek"), boot.choices["peek"]
     lines = [l for l in v.lines if not ENDED.match(l)]
@@ -185,8 +228,58 @@ def test_sandbox_memory(ctx, boot):
     ended(v, 142, "sandbox")
 
 
+def expect_matching_lists(patterns, actual, what):
+    """Each line of actual must match (re.fullmatch) the pattern at its place."""
+    shown = [a if a is not None and re.fullmatch(p, a) else p
+             for p, a in itertools.zip_longest(patterns, actual[:len(patterns)])]
+    expect_equal_lists(shown, actual, what)
+
+
+def denied(call, why, err):
+    return r"sandbox: denied %s from badptr: %s, -%d" % (call, re.escape(why), err)
+
+
+ADDR = r"0x[0-9a-f]+"
+NOT_MEMORY = "the buffer is not the program's memory"
+NOT_MAP_AREA = "outside the sandbox's map area"
+
+
+@test(10, "sandbox: pointer arguments outside the program's memory (the sandbox's own among "
+      "them) are refused; a buffer up to the end of the heap is not", parent=test_apps,
+      exercises=SANDBOX)
+def test_sandbox_pointers(ctx, boot):
+    v = app_view(boot, "badptr")
+    e = re.escape
+    expect_matching_lists([
+        e("sandbox: running badptr in ring 3"),
+        denied(e("write(0x1, 0xffffffff80102000, 0x10)"), NOT_MEMORY, EFAULT),
+        e("write(kernel) = -14"),
+        denied(e("write(0x1, 0xffff800000100000, 0x10)"), NOT_MEMORY, EFAULT),
+        e("write(direct map) = -14"),
+        denied(e("write(0x1, 0x50000000, 0x8)"), NOT_MEMORY, EFAULT),
+        e("write(supervisor page) = -14"),
+        denied(e("write(0x1, 0x0, 0x5)"), NOT_MEMORY, EFAULT), e("write(null) = -14"),
+        denied(e("write(0x1, 0x%x, 0x8)" % SANDBOX_BASE), NOT_MEMORY, EFAULT),
+        e("write(unmapped) = -14"),
+        denied(r"write\(0x1, %s, 0xffffffffffffffff\)" % ADDR, NOT_MEMORY, EFAULT),
+        e("write(wraps) = -14"),
+        denied(r"write\(0x1, %s, 0x10\)" % ADDR, NOT_MEMORY, EFAULT), e("write(past heap) = -14"),
+        "end", e("write(heap end) = 4"),
+        denied(r"write\(0x7, %s, 0x3\)" % ADDR, "only the console", EBADF),
+        e("write(bad fd) = -9"),
+        "ok", e("write(ok) = 3"),
+        denied(r"pipe\(%s, 0x0, 0x0\)" % ADDR, "not in the policy", 1), e("pipe(read-only) = -1"),
+        e("sbrk(huge) = -12"),
+        denied(e("map(0xffff800000000000, 0x1000, 0x1)"), NOT_MAP_AREA, EINVAL),
+        e("map(kernel) = -22"),
+        denied(e("map(0x12345, 0x1000, 0x1)"), NOT_MAP_AREA, EINVAL), e("map(unaligned) = -22"),
+        e("sandbox: badptr ended with status 0; system calls: 16 allowed, 11 denied, "
+          "2 rewritten")], [l for l in v.lines if not ENDED.match(l)], "badptr in the sandbox")
+    ended(v, 0, "sandbox")
+
+
 @test(15, "sthreads: a tagged policy (shared, copy on write, read-only, hidden) and creation "
-      "faster than fork", parent=test_apps)
+      "faster than fork", parent=test_apps, exercises=["sthreads"])
 def test_sthreads(ctx, boot):
     v, t = app_view(boot, "sthreads"), boot.choices["sthreads"]
     lines = v.matching(r"sthreads: ")
@@ -213,13 +306,14 @@ def test_sthreads(ctx, boot):
         "sthreads: sthread: page fault at 0x3f002000, error 0x7: stopped",
         "sthreads: scribbler ended -14; tag 2 still 0x%x" % (t ^ 2),
         timing[0],
+        "sthreads: the tags' references after the sthreads ended: 2 2 2",
         "sthreads: pool pages in use: 1 more than before (the page table at REGION)"],
         lines, "the sthreads")
     ended(v, 0, "sthreads")
 
 
 @test(15, "gc: written pages found by mprotect natively, by page-table protections and by dirty "
-      "bits in Dune mode; the Appel-Li primitives timed both ways", parent=test_apps)
+      "bits in Dune mode; the Appel-Li primitives timed both ways", parent=test_apps, exercises=GC)
 def test_gc(ctx, boot):
     v, t = app_view(boot, "gc"), boot.choices["gc"]
     pages = [i for i in range(64) if (t >> (i % 37)) & 1]
@@ -233,7 +327,8 @@ def test_gc(ctx, boot):
     ended(v, 0, "gc")
 
 
-@test(10, "the apps run from the shell (run=shell.dune): sandbox, sthreads, gc")
+@test(10, "the apps run from the shell (run=shell.dune): sandbox, sthreads, gc",
+      exercises=sorted(set(SANDBOX + GC + ["sthreads"])))
 def test_shell(ctx):
     word = "s%x" % ctx.rng.getrandbits(24)
     typed = ["sandbox echo %s" % word, "sandbox ps", "sthreads 0x120 3", "gc 0x3", "exit"]

@@ -57,37 +57,56 @@ static __attribute__((noreturn)) void ap_main(void)
 
 static enum stage current_stage = STAGE_CONSOLE;
 
+// Starts stage, the one after current_stage. Returns false if it cannot,
+// which only STAGE_VMX may do: on a machine that runs no guests (vmx_init
+// or vmx_enable_all said why).
+static bool start_stage(enum stage stage)
+{
+	switch (stage) {
+	case STAGE_CONSOLE:      // kmain's own, before any other
+		break;
+	case STAGE_PAGES:
+		page_init();
+		break;
+	case STAGE_MEMORY:
+		vm_init();
+		break;
+	case STAGE_PROCESSES:
+		syscall_init();
+		break;
+	case STAGE_SMP:
+		smp_start(ap_main);
+		// pci=list: find and list the PCI functions now.
+		if (cmdline_get("pci") != NULL)
+			pci_init();
+		nic_init();
+		break;
+	case STAGE_VMX:
+		if (vmx_init() < 0 || vmx_enable_all() < 0)
+			return false;
+		platform_at_power_off(vmx_disable_all);
+		break;
+	}
+	return true;
+}
+
+// bring_up, or false where a stage cannot start (see start_stage).
+static bool try_bring_up(enum stage stage)
+{
+	for (; current_stage < stage; current_stage++)
+		if (!start_stage(current_stage + 1))
+			return false;
+	return true;
+}
+
 void bring_up(enum stage stage)
 {
-	for (; current_stage < stage; current_stage++) {
-		switch (current_stage + 1) {
-		case STAGE_PAGES:
-			page_init();
-			break;
-		case STAGE_MEMORY:
-			vm_init();
-			break;
-		case STAGE_PROCESSES:
-			syscall_init();
-			break;
-		case STAGE_SMP:
-			smp_start(ap_main);
-			// pci=list: find and list the PCI functions now.
-			if (cmdline_get("pci") != NULL)
-				pci_init();
-			nic_init();
-			break;
-		case STAGE_VMX:
-			if (vmx_init() < 0 || vmx_enable_all() < 0)
-				panic("this machine cannot run guests (see above): under QEMU "
-				      "use KVM with nested VMX; under Bochs a CPU model with VMX "
-				      "and EPT: corei7_haswell_4770 (the default), "
-				      "corei7_sandy_bridge_2600k, broadwell_ult, "
-				      "corei7_skylake_x or corei7_icelake_u (make grade CPU=...)");
-			platform_at_power_off(vmx_disable_all);
-			break;
-		}
-	}
+	if (!try_bring_up(stage))
+		panic("this machine cannot run guests (see above): under QEMU "
+		      "use KVM with nested VMX; under Bochs a CPU model with VMX "
+		      "and EPT: corei7_haswell_4770 (the default), "
+		      "corei7_sandy_bridge_2600k, broadwell_ult, "
+		      "corei7_skylake_x or corei7_icelake_u (make grade CPU=...)");
 }
 
 // -- what run=NAME starts: the kernel's own programs, then the self-tests --
@@ -128,6 +147,14 @@ static void run_bench(void)
 	proc_wait_report(proc_spawn_started(argv, 2));
 }
 
+// The header line of a benchmark that counts TSC cycles, which under
+// Bochs are instructions executed.
+static void print_tsc_header(const char *bench)
+{
+	printk("%s: on %s, one CPU's view, TSC %lu kHz%s\n", bench, platform_name(), tsc_per_ms,
+	       platform_is_bochs() ? " (Bochs: the TSC counts instructions, not cycles)" : "");
+}
+
 // The same costs native and in Dune mode, on libdune (dunebench,
 // libdune/bench): the Dune paper's comparison.
 static void run_bench_dune(void)
@@ -136,8 +163,20 @@ static void run_bench_dune(void)
 	bool counters = counters_missing == 0;
 	char *argv[] = { "dunebench", counters ? "counters" : "cycles", NULL };
 
-	printk("bench.dune: on %s, one CPU's view, TSC %lu kHz%s\n", platform_name(), tsc_per_ms,
-	       platform_is_bochs() ? " (Bochs: the TSC counts instructions, not cycles)" : "");
+	print_tsc_header("bench.dune");
+	proc_wait_report(proc_spawn_started(argv, 2));
+}
+
+// The ixgbe driver's packet rate over the emulated 82599's wire
+// (nicbench, ix/bench), natively, then in Dune mode where the machine
+// runs guests (Bochs, KVM; QEMU's own CPU has no VT-x).
+static void run_bench_nic(void)
+{
+	bool vmx = try_bring_up(STAGE_VMX);
+	char *argv[] = { "nicbench", vmx ? "dune" : "native", NULL };
+
+	print_tsc_header("bench.nic");
+	printk("bench.nic: Dune mode %s\n", vmx ? "too" : "not measured: no VT-x here (see above)");
 	proc_wait_report(proc_spawn_started(argv, 2));
 }
 
@@ -157,6 +196,9 @@ static const struct program_run {
 	  run_bench },
 	{ "bench.dune", "native and Dune costs: getpid, page fault and walk, trap, Appel-Li, "
 	  "sthreads (libdune)", STAGE_VMX, run_bench_dune },
+	{ "bench.nic", "the ixgbe driver over the emulated 82599's wire: packets per second and "
+	  "trapped register accesses per packet at bursts of 1-64, native and Dune", STAGE_SMP,
+	  run_bench_nic },
 };
 
 static const struct program_run *program_run_find(const char *name)

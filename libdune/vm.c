@@ -159,8 +159,15 @@ int dune_vm_map_pages(ptent_t *root, void *va, size_t len, int perm)
 	return dune_vm_map_phys(root, va, len, (void *)dune_va_to_pa(v), perm);
 }
 
+// perm (perm_flags) on each 4 KiB page of [va, va + len), which must be
+// mapped: a page inside a 2 MiB leaf gets a table of its own first (walk
+// with CREATE_NORMAL splits it). An entry keeps its address, PTE_POOL and
+// its accessed and dirty bits; its TLB entry goes. -EINVAL if va or len
+// is not page-aligned; -ENOMEM at the first page that is not mapped (the
+// pages before it stay changed).
 int dune_vm_mprotect(ptent_t *root, void *va, size_t len, int perm)
 {
+	// BEGIN LAB 8 SOLUTION: dune_vm_mprotect
 	uintptr_t v = (uintptr_t)va;
 	ptent_t flags = perm_flags(perm);
 
@@ -179,6 +186,10 @@ int dune_vm_mprotect(ptent_t *root, void *va, size_t len, int perm)
 		dune_flush_tlb_one(v + off);
 	}
 	return 0;
+	// STUB:
+	// (void)root, (void)va, (void)len, (void)perm;
+	// return -ENOSYS;
+	// END LAB 8
 }
 
 void dune_vm_unmap(ptent_t *root, void *va, size_t len)
@@ -205,9 +216,15 @@ void dune_vm_unmap(ptent_t *root, void *va, size_t len)
 	}
 }
 
+// The page walk below table, a table of level `level` whose first entry
+// maps base: cb(arg, e, va) for each nonzero leaf entry e (level 0, or
+// PTE_PS) whose page starts in [start, end] (start >= base), in address
+// order, going down into the tables of the other entries. Returns the
+// first nonzero result of cb, else 0.
 static int walk_level(ptent_t *table, int level, uintptr_t base, uintptr_t start, uintptr_t end,
 		      page_walk_cb cb, const void *arg)
 {
+	// BEGIN LAB 8 SOLUTION: dune_vm_page_walk
 	uintptr_t size = 1ul << LEVEL_SHIFT(level);
 
 	for (uintptr_t i = (start - base) >> LEVEL_SHIFT(level); i < 512; i++) {
@@ -227,18 +244,35 @@ static int walk_level(ptent_t *table, int level, uintptr_t base, uintptr_t start
 			return ret;
 	}
 	return 0;
+	// STUB:
+	// (void)table, (void)level, (void)base, (void)start, (void)end, (void)cb, (void)arg;
+	// return 0;
+	// END LAB 8
 }
 
+// -EINVAL if start_va > end_va or end_va is not a user address (below
+// DUNE_USER_TOP); else the walk of the whole tree, from the PML4.
 int dune_vm_page_walk(ptent_t *root, void *start_va, void *end_va, page_walk_cb cb,
 		      const void *arg)
 {
+	// BEGIN LAB 8 SOLUTION: dune_vm_page_walk
 	if ((uintptr_t)start_va > (uintptr_t)end_va || (uintptr_t)end_va >= DUNE_USER_TOP)
 		return -EINVAL;
 	return walk_level(root, 3, 0, (uintptr_t)start_va, (uintptr_t)end_va, cb, arg);
+	// STUB:
+	// (void)root, (void)start_va, (void)end_va, (void)cb, (void)arg, (void)walk_level;
+	// return -ENOSYS;
+	// END LAB 8
 }
 
+// A copy of table, a table of level `level`: a new table whose leaf
+// entries (level 0, or PTE_PS) are table's, each pool page mapped there
+// taking a reference, and whose other entries point to copies of their
+// tables, with their flags. NULL without memory (what was copied is
+// freed).
 static ptent_t *clone_level(ptent_t *table, int level)
 {
+	// BEGIN LAB 8 SOLUTION: dune_vm_clone
 	ptent_t *copy = new_table();
 
 	if (copy == NULL)
@@ -261,6 +295,10 @@ static ptent_t *clone_level(ptent_t *table, int level)
 		copy[i] = (uintptr_t)t | (e & ~PTE_ADDR);
 	}
 	return copy;
+	// STUB:
+	// (void)table, (void)level;
+	// return NULL;
+	// END LAB 8
 }
 
 ptent_t *dune_vm_clone(ptent_t *root)
@@ -268,8 +306,11 @@ ptent_t *dune_vm_clone(ptent_t *root)
 	return clone_level(root, 3);
 }
 
+// Frees table, of level `level`, and the tables under it; each pool page
+// its leaves map loses a reference (drop_leaf).
 static void free_level(ptent_t *table, int level)
 {
+	// BEGIN LAB 8 SOLUTION: dune_vm_clone
 	for (int i = 0; i < 512; i++) {
 		ptent_t e = table[i];
 		if (e == 0)
@@ -280,6 +321,9 @@ static void free_level(ptent_t *table, int level)
 			free_level(table_of(e), level - 1);
 	}
 	dune_page_put(dune_pa2page((uintptr_t)table));
+	// STUB:
+	// (void)table, (void)level;
+	// END LAB 8
 }
 
 void dune_vm_free(ptent_t *root)

@@ -626,7 +626,11 @@ int main(int argc, char **argv)
 	test_interrupt();
 	test_reset();
 	test_paused();
-	test_bad_dma();
+	// A real NIC would write through the bad address (there is no IOMMU).
+	if (ports[0].emulated)
+		test_bad_dma();
+	else
+		printf("nictest: bad dma: skipped on a real 82599\n");
 	test_stats();
 	printf("nictest: %d of %d subtests passed\n", passed, passed + failed);
 	return failed;

@@ -32,6 +32,8 @@
 #define MSIX_ENTRY_ADDRESS_HIGH 1
 #define MSIX_ENTRY_DATA 2
 #define MSIX_ENTRY_CONTROL 3
+#define MSIX_ENTRY_WORDS 4      // 16 bytes an entry
+#define MSIX_CONTROL_TABLE_SIZE 0x7FF   // the table size - 1 (PCI 3.0 6.8.2.3)
 #define MSIX_ENTRY_MASKED 0x1
 
 static uint32_t msi_address(uint32_t apic_id)
@@ -65,6 +67,13 @@ int pci_enable_msi(const struct pci_func *f, uint8_t vector, uint32_t apic_id)
 	return 0;
 }
 
+int pci_msix_table_size(const struct pci_func *f)
+{
+	uint8_t cap = pci_find_capability(f, PCI_CAP_MSIX);
+
+	return cap != 0 ? (pci_read16(f, cap + MSIX_CONTROL) & MSIX_CONTROL_TABLE_SIZE) + 1 : 0;
+}
+
 int pci_enable_msix(const struct pci_func *f, uint8_t vector, uint32_t apic_id)
 {
 	uint8_t cap = pci_find_capability(f, PCI_CAP_MSIX);
@@ -77,17 +86,22 @@ int pci_enable_msix(const struct pci_func *f, uint8_t vector, uint32_t apic_id)
 	volatile uint8_t *bar = pci_map_bar(f, bir);
 	if (bar == NULL)
 		return -ENOMEM;
-	volatile uint32_t *entry = (volatile uint32_t *)(bar + (table & ~MSIX_TABLE_BIR_MASK));
+	volatile uint32_t *table_base = (volatile uint32_t *)(bar + (table & ~MSIX_TABLE_BIR_MASK));
 	uint16_t control = pci_read16(f, cap + MSIX_CONTROL);
+	int entries = pci_msix_table_size(f);
 
-	// Masked as a whole while entry 0 is written; every other entry
-	// keeps its mask bit (set at reset).
+	// Masked as a whole while the entries are written. Every entry sends
+	// the same message: a device that spreads its causes over vectors (an
+	// 82599's queues) wakes the one handler, which reads the causes.
 	pci_write16(f, cap + MSIX_CONTROL, control | MSIX_CONTROL_ENABLE |
 		    MSIX_CONTROL_FUNCTION_MASK);
-	entry[MSIX_ENTRY_ADDRESS_LOW] = msi_address(apic_id);
-	entry[MSIX_ENTRY_ADDRESS_HIGH] = 0;
-	entry[MSIX_ENTRY_DATA] = vector & MSI_DATA_VECTOR_MASK;
-	entry[MSIX_ENTRY_CONTROL] &= ~MSIX_ENTRY_MASKED;
+	for (int i = 0; i < entries; i++) {
+		volatile uint32_t *entry = table_base + i * MSIX_ENTRY_WORDS;
+		entry[MSIX_ENTRY_ADDRESS_LOW] = msi_address(apic_id);
+		entry[MSIX_ENTRY_ADDRESS_HIGH] = 0;
+		entry[MSIX_ENTRY_DATA] = vector & MSI_DATA_VECTOR_MASK;
+		entry[MSIX_ENTRY_CONTROL] &= ~MSIX_ENTRY_MASKED;
+	}
 	pci_write16(f, cap + MSIX_CONTROL, (control | MSIX_CONTROL_ENABLE) &
 		    ~MSIX_CONTROL_FUNCTION_MASK);
 	messages_on(f);

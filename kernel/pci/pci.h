@@ -128,11 +128,13 @@ const char *pci_irq_kind_name(enum pci_irq_kind kind);
 enum pci_irq_kind pci_setup_interrupt(const struct pci_func *f, void (*handler)(void *),
 				      void *arg, bool prefer_intx, int *vector);
 
-// pci/msi.c: point f's MSI (or MSI-X entry 0) at vector on the CPU with
-// this APIC id, and turn it on (bus mastering on: a message is a memory
-// write; INTx off). Returns 0, or -ENOENT if f has
+// pci/msi.c: point f's MSI (or every entry of its MSI-X table) at vector
+// on the CPU with this APIC id, and turn it on (bus mastering on: a
+// message is a memory write; INTx off). Returns 0, or -ENOENT if f has
 // no such capability (-ENOMEM if the MSI-X table cannot be mapped).
 int pci_enable_msi(const struct pci_func *f, uint8_t vector, uint32_t apic_id);
 int pci_enable_msix(const struct pci_func *f, uint8_t vector, uint32_t apic_id);
+// Entries of f's MSI-X table; 0 if it has no MSI-X.
+int pci_msix_table_size(const struct pci_func *f);
 
 #endif

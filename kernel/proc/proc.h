@@ -87,6 +87,9 @@ struct proc {
 	// the switch (proc_lock held): Dune mode puts the thread's vCPU there,
 	// which its system calls keep loaded otherwise.
 	void (*switch_out)(struct proc *p);
+	// Its accesses to emulated device registers (trap/mmio.h): page
+	// faults, or in Dune mode EPT violations, that the kernel emulated.
+	uint64_t mmio_accesses;
 };
 
 // Guards the process table: every state, parent and chan.

@@ -40,6 +40,7 @@ int64_t sys_shutdown(void);
 int64_t sys_programs(void);
 int64_t sys_clock(uint64_t reading);
 int64_t sys_setpgid(uint64_t pid, uint64_t pgid);
+int64_t sys_mmio_count(void);
 // sys_mem.c
 int64_t sys_sbrk(uint64_t increment);
 int64_t sys_map(uint64_t addr, uint64_t len, uint64_t prot);

@@ -1,8 +1,9 @@
 // Lab 9 self-tests: PCI enumeration, the e1000 serving ARP, ICMP echo
 // and UDP echo (driven from the host by tools/tests/test_net.py), the
 // 82599 as a user-space driver reaches it (mmiotest), and the ixgbe
-// driver (ix/drivers) on the emulated 82599 (lab9.ixgbe, whose lines
-// tools/tests/test_ixgbe.py checks).
+// driver (ix/drivers) on the emulated 82599, natively and in Dune mode
+// (lab9.ixgbe and lab9.ixgbe.dune, whose lines tools/tests/test_ixgbe.py
+// checks).
 
 #include "arch/x86.h"
 #include "boot/cmdline.h"
@@ -268,27 +269,44 @@ static void lab9_mmio(void)
 	printk("free pages: start %lu end %lu\n", before, page_free_count());
 }
 
-KTEST(lab9_ixgbe, "lab9.ixgbe", STAGE_SMP,
-      "nictest: the ixgbe driver on the emulated 82599's two ports, with seed=, queues= "
-      "(4) and ring= (128 descriptors); a failed subtest panics");
-static void lab9_ixgbe(void)
+// Runs program (nictest, or nictest-dune: the same in Dune mode) with
+// the command line's seed=, queues= and ring=; panics, naming test,
+// unless every subtest passed.
+static void run_nictest(const char *test, char *program)
 {
 	char seed[24], queues[24], ring[24];
 
 	snprintf(seed, sizeof(seed), "%lu", cmdline_get_u64("seed", 1));
 	snprintf(queues, sizeof(queues), "%lu", cmdline_get_u64("queues", 4));
 	snprintf(ring, sizeof(ring), "%lu", cmdline_get_u64("ring", 128));
-	char *argv[] = { "nictest", seed, queues, ring };
+	char *argv[] = { program, seed, queues, ring };
 	int status = proc_wait_report(proc_spawn_started(argv, 4));
 	for (int port = 0; port < 2; port++) {
 		struct nic_counts c;
 		nic_counts(port, &c);
-		printk("lab9.ixgbe: port %d: %lu register reads, %lu writes; tail writes: RDT %lu, "
-		       "TDT %lu\n", port, c.reads, c.writes, c.rdt_writes, c.tdt_writes);
+		printk("%s: port %d: %lu register reads, %lu writes; tail writes: RDT %lu, TDT %lu\n",
+		       test, port, c.reads, c.writes, c.rdt_writes, c.tdt_writes);
 	}
 	if (status != 0)
-		panic("lab9.ixgbe: nictest ended with status %d: %s", status,
-		      status == 100 ? "a port did not come up" : "that many subtests failed");
+		panic("%s: %s ended with status %d: %s", test, program, status,
+		      status == 100 ? "it could not start (a port, or Dune mode)" :
+		      "that many subtests failed");
+}
+
+KTEST(lab9_ixgbe, "lab9.ixgbe", STAGE_SMP,
+      "nictest: the ixgbe driver on the emulated 82599's two ports, with seed=, queues= "
+      "(4) and ring= (128 descriptors); a failed subtest panics");
+static void lab9_ixgbe(void)
+{
+	run_nictest("lab9.ixgbe", "nictest");
+}
+
+KTEST(lab9_ixgbe_dune, "lab9.ixgbe.dune", STAGE_VMX,
+      "nictest-dune: lab9.ixgbe's subtests in Dune mode, where each register access is an "
+      "EPT violation (VT-x: Bochs), with seed=, queues= and ring=");
+static void lab9_ixgbe_dune(void)
+{
+	run_nictest("lab9.ixgbe.dune", "nictest-dune");
 }
 
 KTEST(lab9_bridge, "lab9.bridge", STAGE_SMP,

@@ -50,5 +50,6 @@ int mmio_emulate(const struct mmio_region *r, uint64_t addr, bool write, uint64_
 		r->ops->write(r->dev, addr - r->va, insn.width, mmio_store_value(&insn, regs));
 	else
 		mmio_load_value(&insn, regs, r->ops->read(r->dev, addr - r->va, insn.width));
+	proc_current()->mmio_accesses++;
 	return insn.len;
 }

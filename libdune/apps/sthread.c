@@ -73,8 +73,15 @@ void sthread_tags_free(int n)
 	}
 }
 
+// The template: a PML4, PDPT and PD copied from pgroot's (the PD of the
+// first GiB), and two new page tables linked into them (link_tables): the
+// program's 2 MiB (its code and constants for ring 3, the rest for ring 0
+// only) and the tags' (each tag of ntags with a mode other than TAG_NONE,
+// user, no-execute, writable for TAG_RW, PTE_COW for TAG_COW, marked
+// PTE_POOL and holding a reference to its page).
 int sthread_policy(struct sthread *t, const enum sthread_tag_mode *modes, int ntags)
 {
+	// BEGIN LAB 8 SOLUTION: sthreads
 	*t = (struct sthread){ 0 };
 	t->pml4 = copy_page(pgroot);
 	t->pdpt = t->pml4 ? copy_page(table_of(pgroot[0])) : NULL;
@@ -100,6 +107,11 @@ int sthread_policy(struct sthread *t, const enum sthread_tag_mode *modes, int nt
 	}
 	link_tables(t);
 	return 0;
+	// STUB:
+	// (void)modes, (void)ntags, (void)table_of, (void)link_tables;
+	// *t = (struct sthread){ 0 };
+	// return -ENOSYS;
+	// END LAB 8
 }
 
 void sthread_free(struct sthread *s)
@@ -115,8 +127,12 @@ void sthread_free(struct sthread *s)
 	*s = (struct sthread){ 0 };
 }
 
+// The five tables of the template copied (the pool pages of the tags'
+// table gain a reference: sthread_free drops them), two new pool pages
+// for the stack at STHREAD_STACK_VA, and the copies linked.
 int sthread_create(struct sthread *s, const struct sthread *t)
 {
+	// BEGIN LAB 8 SOLUTION: sthreads
 	*s = (struct sthread){ 0 };
 	s->pml4 = copy_page(t->pml4);
 	s->pdpt = copy_page(t->pdpt);
@@ -141,6 +157,11 @@ int sthread_create(struct sthread *s, const struct sthread *t)
 	}
 	link_tables(s);
 	return 0;
+	// STUB:
+	// (void)t;
+	// *s = (struct sthread){ 0 };
+	// return -ENOSYS;
+	// END LAB 8
 }
 
 int sthread_run(struct sthread *s, void (*fn)(uint64_t), uint64_t arg)
@@ -189,8 +210,10 @@ static void sthread_syscall(struct dune_tf *tf)
 	}
 }
 
-// A write to a copy-on-write tag: the sthread's own copy. Anything else
-// ends the sthread.
+// A write (fec bit 1) to a copy-on-write tag (PTE_COW in the sthread's
+// entry): the sthread's own copy, a new pool page mapped writable in its
+// place, which drops its reference to the shared page; the old
+// translation goes from the TLB. Anything else ends the sthread.
 static void sthread_fault(uintptr_t addr, uint64_t fec, struct dune_tf *tf)
 {
 	ptent_t *pte;
@@ -199,6 +222,7 @@ static void sthread_fault(uintptr_t addr, uint64_t fec, struct dune_tf *tf)
 		dune_printf("sthreads: page fault in ring 0 at 0x%lx, rip 0x%lx\n", addr, tf->rip);
 		dune_die();
 	}
+	// BEGIN LAB 8 SOLUTION: sthreads
 	if ((fec & 2) && dune_vm_lookup(current->pml4, (void *)addr, CREATE_NONE, &pte) == 0 &&
 	    (*pte & PTE_COW)) {
 		ptent_t *copy = copy_page((const ptent_t *)(*pte & PTE_ADDR));
@@ -210,6 +234,9 @@ static void sthread_fault(uintptr_t addr, uint64_t fec, struct dune_tf *tf)
 		sthread_cow_faults++;
 		return;
 	}
+	// STUB:
+	// (void)pte;
+	// END LAB 8
 	dune_printf("sthreads: sthread: page fault at 0x%lx, error 0x%lx: stopped\n", addr, fec);
 	dune_ret_from_user(-14);
 }

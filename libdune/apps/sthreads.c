@@ -53,6 +53,22 @@ static void nothing(uint64_t arg)
 	exit(0);
 }
 
+// A new sthread from tpl runs fn(arg) and ends: its status, or the
+// error of sthread_create.
+static int run_one(const struct sthread *tpl, void (*fn)(uint64_t), uint64_t arg)
+{
+	struct sthread c;
+	int err = sthread_create(&c, tpl);
+
+	if (err) {
+		dune_printf("sthreads: sthread_create failed: %d\n", err);
+		return err;
+	}
+	int ret = sthread_run(&c, fn, arg);
+	sthread_free(&c);
+	return ret;
+}
+
 int main(int argc, char **argv)
 {
 	uint64_t token = argc > 1 ? strtoul(argv[1], NULL, 0) : 0x1234;
@@ -86,40 +102,42 @@ int main(int argc, char **argv)
 		}
 	*(volatile uint64_t *)(REGION + 1 * PGSIZE) = token ^ 1;
 	*(volatile uint64_t *)(REGION + 2 * PGSIZE) = token ^ 2;
-	struct sthread tpl, c;
-	if (sthread_policy(&tpl, modes, 3)) {
-		dune_printf("sthreads: no memory for the template\n");
+	struct sthread tpl;
+	err = sthread_policy(&tpl, modes, 3);
+	if (err) {
+		dune_printf("sthreads: sthread_policy failed: %d\n", err);
 		return 1;
 	}
 	dune_printf("sthreads: policy: tag 0 shared read-write, tag 1 copy on write, tag 2 "
 		    "read-only; the rest hidden\n");
 
-	sthread_create(&c, &tpl);
-	int ret = sthread_run(&c, writer, token);
-	sthread_free(&c);
+	int ret = run_one(&tpl, writer, token);
 	dune_printf("sthreads: writer ended %d after %lu copy-on-write fault; the parent sees tag 0 "
 		    "0x%lx, tag 1 0x%lx\n", ret, sthread_cow_faults, *(volatile uint64_t *)REGION,
 		    *(volatile uint64_t *)(REGION + PGSIZE));
-	sthread_create(&c, &tpl);
-	ret = sthread_run(&c, snooper, 0);
-	sthread_free(&c);
+	ret = run_one(&tpl, snooper, 0);
 	dune_printf("sthreads: snooper ended %d; the secret is still 0x%lx\n", ret, secret);
-	sthread_create(&c, &tpl);
-	ret = sthread_run(&c, scribbler, token);
-	sthread_free(&c);
+	ret = run_one(&tpl, scribbler, token);
 	dune_printf("sthreads: scribbler ended %d; tag 2 still 0x%lx\n", ret,
 		    *(volatile uint64_t *)(REGION + 2 * PGSIZE));
 
 	start = rdtsc();
-	for (int i = 0; i < n; i++) {
-		sthread_create(&c, &tpl);
-		sthread_run(&c, nothing, 0);
-		sthread_free(&c);
-	}
+	for (int i = 0; i < n && run_one(&tpl, nothing, 0) == 0; i++)
+		;
 	uint64_t sthread_cycles = (rdtsc() - start) / (uint64_t)n;
 	dune_printf("sthreads: %d sthreads created, run and ended: %lu cycles each; fork + exit + "
 		    "wait: %lu cycles each: sthreads %s\n", n, sthread_cycles, fork_cycles,
 		    sthread_cycles < fork_cycles ? "faster" : "slower");
+	// Each tag: its own reference and the template's; every sthread's
+	// went with it.
+	uint32_t refs[3];
+	for (int i = 0; i < 3; i++) {
+		ptent_t *pte;
+		dune_vm_lookup(pgroot, (void *)(REGION + i * PGSIZE), CREATE_NONE, &pte);
+		refs[i] = dune_pa2page(*pte & PTE_ADDR)->ref;
+	}
+	dune_printf("sthreads: the tags' references after the sthreads ended: %u %u %u\n", refs[0],
+		    refs[1], refs[2]);
 	sthread_free(&tpl);
 	sthread_tags_free(3);
 	dune_printf("sthreads: pool pages in use: %ld more than before (the page table at REGION)\n",

@@ -35,4 +35,8 @@ void vmprim_region(volatile char *base, int pages, int next);
 // Writes RAX to *p with a 3-byte store that a VMPRIM_SKIP fault steps over.
 void write_and_skip(volatile char *p);
 
+// The faults the handler of vmprim_on_fault has served, natively and in
+// Dune mode.
+extern uint64_t vmprim_faults;
+
 #endif

@@ -145,10 +145,17 @@ static void bench_appel_li(int mode)
 	protect(prot_pages, PROT_N * PGSIZE, true);
 	protect(prot_pages, PGSIZE, false);
 	vmprim_on_fault(VMPRIM_SKIP);
+	uint64_t faults = vmprim_faults;
 	struct sample s = now();
 	for (int i = 0; i < ROUNDS; i++)
 		write_and_skip(prot_pages);
 	results[mode][TRAP] = per(s, now(), ROUNDS);
+	if (vmprim_faults - faults != ROUNDS) {
+		// A row without its faults would time nothing.
+		dune_printf("bench.dune: trap: %lu faults for %d writes to a read-only page\n",
+			    vmprim_faults - faults, ROUNDS);
+		exit(1);
+	}
 
 	protect(prot_pages, PROT_N * PGSIZE, true);
 	protect(prot_pages, PGSIZE, false);
@@ -182,13 +189,18 @@ static void bench_sthread(int mode)
 {
 	static const enum sthread_tag_mode modes[1] = { TAG_COW };
 	struct sthread tpl, c;
-	int status;
+	int status, err;
 
 	if (mode == 1) {
 		sthread_init();
-		if (sthread_tag_new(0) == 0 || sthread_policy(&tpl, modes, 1)) {
-			dune_printf("bench.dune: no memory for an sthread\n");
-			return;
+		if (sthread_tag_new(0) == 0) {
+			dune_printf("bench.dune: no memory for an sthread's tag\n");
+			exit(1);
+		}
+		err = sthread_policy(&tpl, modes, 1);
+		if (err) {
+			dune_printf("bench.dune: sthread_policy failed: %d\n", err);
+			exit(1);
 		}
 	}
 	struct sample s = now();
@@ -199,9 +211,10 @@ static void bench_sthread(int mode)
 				exit(0);
 			wait(&status);
 		} else {
-			if (sthread_create(&c, &tpl)) {
-				dune_printf("bench.dune: no memory for an sthread\n");
-				return;
+			err = sthread_create(&c, &tpl);
+			if (err) {
+				dune_printf("bench.dune: sthread_create failed: %d\n", err);
+				exit(1);
 			}
 			sthread_run(&c, nothing, 0);
 			sthread_free(&c);

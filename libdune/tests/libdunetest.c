@@ -12,6 +12,11 @@
 #include "ulib.h"
 
 #define VA_TEST 0x0000100000000000ul    // 16 TiB: outside both windows of dune.h
+// pg[0] again, in VA_TEST's page table, at a page whose TLB entry (in
+// Bochs's, indexed by page number mod 1024) the page tables, the pool,
+// the program and its stack do not share: mprotect's test needs the
+// translation to stay cached.
+#define VA_PROT (VA_TEST + 0x1F3000ul)
 #define SUPERVISOR_VA 0x3FE00000ul
 
 static uint64_t token;
@@ -41,8 +46,9 @@ static void vm_fault(uintptr_t addr, uint64_t fec, struct dune_tf *tf)
 	faults++;
 	fault_addr = addr;
 	fault_error = fec;
-	if (fix_by_mprotect) {
-		// A write to a read-only page: make it writable and retry.
+	if (fix_by_mprotect && faults <= 3) {
+		// A write to a read-only page: make it writable and retry (a
+		// page still read-only after that would fault forever).
 		dune_vm_mprotect(pgroot, (void *)PGADDR(addr), PGSIZE, PERM_R | PERM_W);
 		return;
 	}
@@ -72,6 +78,14 @@ static int count_leaf(const void *arg, ptent_t *pte, void *va)
 	return 0;
 }
 
+// Counts in arg[0]; stops the walk at the second leaf.
+static int stop_at_second(const void *arg, ptent_t *pte, void *va)
+{
+	uint64_t *count = (uint64_t *)arg;
+
+	return ++count[0] == 2 ? 7 : 0;
+}
+
 static int vm(void)
 {
 	size_t pool_before = dune_page_count();
@@ -83,6 +97,7 @@ static int vm(void)
 		pg[i] = dune_page_alloc();
 	dune_printf("libdunetest: pool: %lu pages more in use\n", dune_page_count() - pool_before);
 	*(volatile uint64_t *)dune_page2pa(pg[0]) = token;
+	*(volatile uint64_t *)dune_page2pa(pg[2]) = token ^ 3;
 	int err = dune_vm_map_phys(pgroot, (void *)VA_TEST, PGSIZE, (void *)dune_page2pa(pg[0]),
 				   PERM_R | PERM_W);
 	dune_printf("libdunetest: map_phys 0x%lx: %d, reads 0x%lx\n", VA_TEST, err,
@@ -99,17 +114,34 @@ static int vm(void)
 	uint64_t offsets[9] = { 0 };
 	err = dune_vm_page_walk(pgroot, (void *)VA_TEST, (void *)(VA_TEST + 8 * PGSIZE - 1),
 				count_page, offsets);
-	dune_printf("libdunetest: page walk: %d, %lu pages at 0x%lx 0x%lx 0x%lx\n", err,
-		    offsets[0], offsets[1], offsets[2], offsets[3]);
+	uint64_t one[2] = { 0 }, stopped[1] = { 0 };
+	dune_vm_page_walk(pgroot, (void *)(VA_TEST + 3 * PGSIZE), (void *)(VA_TEST + 3 * PGSIZE),
+			  count_leaf, one);
+	int stop = dune_vm_page_walk(pgroot, (void *)VA_TEST, (void *)(VA_TEST + 8 * PGSIZE - 1),
+				     stop_at_second, stopped);
+	int backwards = dune_vm_page_walk(pgroot, (void *)(VA_TEST + PGSIZE), (void *)VA_TEST,
+					  count_leaf, one);
+	dune_printf("libdunetest: page walk: %d, %lu pages at 0x%lx 0x%lx 0x%lx; of one page %lu; "
+		    "stopped by the callback %d after %lu; backwards %d\n", err, offsets[0],
+		    offsets[1], offsets[2], offsets[3], one[0], stop, stopped[0], backwards);
 
 	// mprotect: read-only; a write faults; the handler makes it writable.
-	err = dune_vm_mprotect(pgroot, (void *)VA_TEST, PGSIZE, PERM_R);
+	// (The write before leaves a writable, dirty translation in the TLB.)
+	dune_vm_map_phys(pgroot, (void *)VA_PROT, PGSIZE, (void *)dune_page2pa(pg[0]),
+			 PERM_R | PERM_W);
+	*(volatile uint64_t *)VA_PROT = token;
+	err = dune_vm_mprotect(pgroot, (void *)VA_PROT, PGSIZE, PERM_R);
 	fix_by_mprotect = true;
-	*(volatile uint64_t *)VA_TEST = token + 1;
+	*(volatile uint64_t *)VA_PROT = token + 1;
 	fix_by_mprotect = false;
+	// A change of permissions is no write: the dirty bit stays.
+	dune_vm_mprotect(pgroot, (void *)VA_PROT, PGSIZE, PERM_R | PERM_W);
+	dune_vm_lookup(pgroot, (void *)VA_PROT, CREATE_NONE, &pte);
 	dune_printf("libdunetest: mprotect: %d; write: %lu fault at 0x%lx, error 0x%lx, "
-		    "served by the handler; the page holds 0x%lx\n", err, faults, fault_addr,
-		    fault_error, *(volatile uint64_t *)dune_page2pa(pg[0]));
+		    "served by the handler; the page holds 0x%lx; dirty after another mprotect %d\n",
+		    err, faults, fault_addr, fault_error, *(volatile uint64_t *)dune_page2pa(pg[0]),
+		    !!(*pte & PTE_D));
+	dune_vm_unmap(pgroot, (void *)VA_PROT, PGSIZE);
 	err = dune_vm_mprotect(pgroot, (void *)(VA_TEST + 2 * PGSIZE), PGSIZE, PERM_R);
 	dune_printf("libdunetest: mprotect of an unmapped page: %d\n", err);
 
@@ -123,13 +155,25 @@ static int vm(void)
 	dune_printf("libdunetest: dirty bit: after a read %d (accessed %d), after a write %d\n",
 		    after_read, accessed, !!(*pte & PTE_D));
 
-	// A copy of the page tables maps the same pages.
+	// A copy of the page tables maps the same pages; pg[0]'s entry counts
+	// as a reference (PTE_POOL), which the copy's entry takes too.
+	dune_vm_lookup(pgroot, (void *)VA_TEST, CREATE_NONE, &pte);
+	dune_page_get(pg[0]);
+	*pte |= PTE_POOL;
 	ptent_t *copy = dune_vm_clone(pgroot);
-	dune_load_root(copy);
-	uint64_t seen = *(volatile uint64_t *)VA_TEST;
-	dune_load_root(pgroot);
-	dune_printf("libdunetest: clone: %s, reads 0x%lx there\n", copy ? "made" : "failed", seen);
-	dune_vm_free(copy);
+	uint64_t seen = 0;
+	uint32_t refs = pg[0]->ref;
+	if (copy != NULL) {
+		dune_load_root(copy);
+		seen = *(volatile uint64_t *)VA_TEST;
+		dune_load_root(pgroot);
+		// The copy's tables are its own: an unmap there leaves pgroot's.
+		dune_vm_unmap(copy, (void *)(VA_TEST + 3 * PGSIZE), PGSIZE);
+		dune_vm_free(copy);
+	}
+	dune_printf("libdunetest: clone: %s, reads 0x%lx there; unmapped there, reads 0x%lx here; "
+		    "the pool page's references: %u with the copy, %u after its free\n",
+		    copy ? "made" : "failed", seen, read64(VA_TEST + 3 * PGSIZE), refs, pg[0]->ref);
 
 	// unmap: a read faults (not present).
 	faults = 0;
@@ -145,15 +189,18 @@ static int vm(void)
 	uintptr_t big = VA_TEST + (1ul << 30);
 	err = dune_vm_map_phys(pgroot, (void *)big, BIG_PGSIZE, (void *)0x400000,
 			       PERM_R | PERM_X | PERM_BIG);
-	uint64_t leaves[2] = { 0 };
+	uint64_t leaves[2] = { 0 }, across[2] = { 0 };
 	dune_vm_page_walk(pgroot, (void *)big, (void *)(big + BIG_PGSIZE - 1), count_leaf, leaves);
+	// From the last 4 KiB page of VA_TEST's range to the 2 MiB one, a GiB on.
+	dune_vm_page_walk(pgroot, (void *)(VA_TEST + 3 * PGSIZE), (void *)(big + BIG_PGSIZE - 1),
+			  count_leaf, across);
 	int same = *(volatile uint64_t *)(big + 0x1008) == *(volatile uint64_t *)0x401008;
 	dune_vm_unmap(pgroot, (void *)(big + PGSIZE), PGSIZE);
 	uint64_t split[2] = { 0 };
 	dune_vm_page_walk(pgroot, (void *)big, (void *)(big + BIG_PGSIZE - 1), count_leaf, split);
 	dune_printf("libdunetest: 2 MiB page: %d, %lu leaf (%lu of 2 MiB), reads the program %d; "
-		    "after unmapping 4 KiB of it: %lu leaves (%lu of 2 MiB)\n", err, leaves[0],
-		    leaves[1], same, split[0], split[1]);
+		    "across tables %lu leaves; after unmapping 4 KiB of it: %lu leaves (%lu of 2 MiB)\n",
+		    err, leaves[0], leaves[1], same, across[0], split[0], split[1]);
 	dune_vm_unmap(pgroot, (void *)big, BIG_PGSIZE);
 
 	dune_vm_unmap(pgroot, (void *)VA_TEST, 4 * PGSIZE);

@@ -165,6 +165,22 @@ def tcp_quit(port, timeout=30):
     return got
 
 
+def round_trips(test, conn, messages):
+    """Sends each message on conn and checks that exactly it comes back
+    before the next; returns the bytes echoed."""
+    sent = 0
+    for m in messages:
+        conn.sendall(m)
+        got = b""
+        while len(got) < len(m):
+            chunk = conn.recv(65536)
+            test.assertTrue(chunk, "the connection closed after %d bytes" % sent)
+            got += chunk
+        test.assertEqual(m, got, "the echo of %d bytes differs" % len(m))
+        sent += len(m)
+    return sent
+
+
 class Pci(unittest.TestCase):
     def test_qemu_without_nic(self):
         run = Run(self, "qemu", "run=lab9.pci", net=False)
@@ -422,17 +438,8 @@ class Echo:
         run = Run(self, emulator, "run=lab9.e1000 seconds=%d" % SERVE_SECONDS[emulator])
         run.wait_for(r"^net: .* echo on port", RUN_TIMEOUT[emulator])
         messages = [os.urandom(rng.randint(1, 1400)) for _ in range(5)] + [os.urandom(50000)]
-        sent = 0
         with socket.create_connection(("127.0.0.1", run.port), timeout=30) as c:
-            for m in messages:
-                c.sendall(m)
-                got = b""
-                while len(got) < len(m):
-                    chunk = c.recv(65536)
-                    self.assertTrue(chunk, "the connection closed after %d bytes" % sent)
-                    got += chunk
-                self.assertEqual(m, got, "the echo of %d bytes differs" % len(m))
-                sent += len(m)
+            sent = round_trips(self, c, messages)
             c.shutdown(socket.SHUT_WR)
             self.assertEqual(b"", c.recv(100), "no FIN after the echo")
         datagrams = rng.randint(3, 8)
@@ -537,17 +544,8 @@ class Bridge(unittest.TestCase):
         run.wait_for(r"^nicecho: emulated port 0, mac %s, link up; .* echo on port %d$"
                      % (runner.NET_MAC, run.port), RUN_TIMEOUT["qemu"])
         messages = [os.urandom(rng.randint(1, 1400)) for _ in range(4)] + [os.urandom(20000)]
-        sent = 0
         with socket.create_connection(("127.0.0.1", run.port), timeout=30) as c:
-            for m in messages:
-                c.sendall(m)
-                got = b""
-                while len(got) < len(m):
-                    chunk = c.recv(65536)
-                    self.assertTrue(chunk, "the connection closed after %d bytes" % sent)
-                    got += chunk
-                self.assertEqual(m, got, "the echo of %d bytes differs" % len(m))
-                sent += len(m)
+            sent = round_trips(self, c, messages)
         datagrams = rng.randint(2, 5)
         with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as u:
             for i in range(datagrams):

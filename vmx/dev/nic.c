@@ -26,7 +26,7 @@ struct nic_port {
 	int index;
 	bool open;                      // nic.lock: the owner opened it
 	struct pci_func *pci;           // a real NIC's function, else NULL
-	volatile uint32_t irq_pending;  // a real NIC's MSI-X vector 0 fired
+	volatile uint32_t irq_pending;  // a real NIC interrupted
 	struct nic_counts counts;       // nic.lock: the model's register accesses (nic_counts)
 };
 
@@ -250,12 +250,10 @@ static int map_registers(struct aspace *as, struct nic_port *port, struct nic_in
 static void describe(const struct nic_port *port, struct nic_info *info)
 {
 	const struct pci_func *f = port->pci;
-	uint8_t msix = f != NULL ? pci_find_capability(f, PCI_CAP_MSIX) : 0;
 
 	info->vendor = f != NULL ? f->vendor : IXGBE_VENDOR_INTEL;
 	info->device = f != NULL ? f->device : IXGBE_DEVICE_82599_SFP;
-	// MSI-X Message Control, bits 10:0: the table size - 1 (PCI 3.0 6.8.2.3).
-	info->msix_vectors = msix != 0 ? (pci_read16(f, msix + 2) & 0x7FF) + 1 : IXGBE_MSIX_VECTORS;
+	info->msix_vectors = f != NULL ? pci_msix_table_size(f) : IXGBE_MSIX_VECTORS;
 	info->emulated = f == NULL;
 }
 
@@ -289,7 +287,7 @@ int64_t sys_nic_open(uint64_t index, uint64_t info_out)
 }
 
 // The port's causes, taken: the model's as an EICR read, a real NIC's
-// MSI-X vector 0 as bit 0 (nic.lock held).
+// interrupt as bit 0 (nic.lock held).
 static uint32_t take_causes(struct nic_port *port)
 {
 	if (nic.model != NULL)
@@ -330,9 +328,10 @@ int64_t sys_nic_wait(uint64_t index, uint64_t nticks)
 
 // -- finding the NIC --
 
-// A real NIC's MSI-X vector 0 of a port. It takes no lock, so its
-// wakeup may fall between a waiter's check and its sleep: the next tick
-// wakes that waiter (it sleeps on the ticks' channel), not later.
+// A real NIC port's interrupt, which every vector of its MSI-X table
+// sends (pci/msi.c). It takes no lock, so its wakeup may fall between a
+// waiter's check and its sleep: the next tick wakes that waiter (it
+// sleeps on the ticks' channel), not later.
 static void real_interrupt(void *arg)
 {
 	struct nic_port *port = arg;

@@ -25,9 +25,9 @@
 //
 // Interrupts. For the model, a cause the driver unmasked (EIMS) wakes
 // the port's nic_wait, which takes the causes as an EICR read would
-// (i82599_take_causes) and returns them. For a real NIC, MSI-X vector 0
-// of each port wakes it and nic_wait returns bit 0 (the driver reads
-// EICR itself). The real NIC's path is not tested: the emulators have
+// (i82599_take_causes) and returns them. For a real NIC, any vector of
+// the port's MSI-X table (all send the same message) wakes it and
+// nic_wait returns bit 0 (the driver reads EICR itself). The real NIC's path is not tested: the emulators have
 // no 82599.
 //
 // Locking. nic.lock serializes every call into the model (MMIO from

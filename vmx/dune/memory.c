@@ -158,6 +158,12 @@ static bool emulate_mmio(struct vcpu *v, uint64_t va, uint64_t q)
 	struct vcpu_regs *g = &v->regs;
 	struct mmio_region r;
 
+	// Only the data access of the instruction at RIP is emulated: not a
+	// walk of the guest's own page tables, nor an event's delivery.
+	if ((q & (EPT_Q_LINEAR_VALID | EPT_Q_LINEAR_TRANSLATION)) !=
+	    (EPT_Q_LINEAR_VALID | EPT_Q_LINEAR_TRANSLATION) ||
+	    (vmcs_read32(IDT_VECTORING_INFO) & VECTORING_VALID))
+		return false;
 	if (va == DUNE_NO_GPA || (q & EPT_Q_FETCH) || !aspace_find_mmio(d->as, va, &r))
 		return false;
 	// In the decoder's numbering (trap/mmio.h); RSP is in the VMCS.

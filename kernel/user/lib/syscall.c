@@ -156,3 +156,8 @@ int64_t nic_wait(int port, uint64_t ticks)
 {
 	return syscall3(SYS_nic_wait, (uint64_t)port, ticks, 0);
 }
+
+uint64_t mmio_count(void)
+{
+	return (uint64_t)syscall3(SYS_mmio_count, 0, 0, 0);
+}

@@ -76,9 +76,12 @@ int dune_enter_config(const struct dune_config *config);
 // calling process port 0 or 1 of the 82599 and its registers (info);
 // nic_wait sleeps until the port interrupts or ticks pass and returns
 // the causes (EICR bits; 0 after the ticks), or a negative error.
+// mmio_count says how many of the calling thread's accesses to emulated
+// registers the kernel has trapped and emulated since it started.
 int64_t dma_alloc(size_t len, uint64_t *bus);
 int nic_open(int port, struct nic_info *info);
 int64_t nic_wait(int port, uint64_t ticks);
+uint64_t mmio_count(void);
 
 // printf to the console (fd 1); returns the number of characters.
 int printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

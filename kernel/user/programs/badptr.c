@@ -23,6 +23,8 @@ int main(uint64_t arg)
 	report("write(unmapped)", write(1, unmapped, 8));
 	report("write(wraps)", write(1, msg, (size_t)-1));
 	report("write(past heap)", write(1, heap + 4096 - 8, 16));
+	memcpy(heap + 4096 - 4, "end\n", 4);
+	report("write(heap end)", write(1, heap + 4096 - 4, 4));
 	report("write(bad fd)", write(7, msg, 3));
 	report("write(ok)", write(1, msg, 3));
 	report("pipe(read-only)", pipe((int *)read_only));
