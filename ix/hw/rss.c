@@ -9,6 +9,7 @@
 // key's next bit at the bottom).
 uint32_t rss_toeplitz(const uint8_t *key, const uint8_t *input, size_t len)
 {
+	// BEGIN LAB 9 SOLUTION: rss_toeplitz
 	uint32_t hash = 0;
 	uint32_t window = (uint32_t)key[0] << 24 | (uint32_t)key[1] << 16 |
 			  (uint32_t)key[2] << 8 | key[3];
@@ -21,6 +22,10 @@ uint32_t rss_toeplitz(const uint8_t *key, const uint8_t *input, size_t len)
 		}
 	}
 	return hash;
+	// STUB:
+	// (void)key, (void)input, (void)len;
+	// return 0;
+	// END LAB 9
 }
 
 static void put_be32(uint8_t *p, uint32_t v)

@@ -282,6 +282,12 @@ static void run_nictest(const char *test, char *program)
 	snprintf(ring, sizeof(ring), "%lu", cmdline_get_u64("ring", 128));
 	char *argv[] = { program, seed, queues, ring };
 	int status = proc_wait_report(proc_spawn_started(argv, 4));
+	for (int port = 0; port < 2; port++) {
+		struct nic_counts c;
+		nic_counts(port, &c);
+		printk("%s: port %d: %lu register reads, %lu writes; tail writes: RDT %lu, TDT %lu\n",
+		       test, port, c.reads, c.writes, c.rdt_writes, c.tdt_writes);
+	}
 	if (status != 0)
 		panic("%s: %s ended with status %d: %s", test, program, status,
 		      status == 100 ? "it could not start (a port, or Dune mode)" :

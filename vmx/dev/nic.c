@@ -27,6 +27,7 @@ struct nic_port {
 	bool open;                      // nic.lock: the owner opened it
 	struct pci_func *pci;           // a real NIC's function, else NULL
 	volatile uint32_t irq_pending;  // a real NIC interrupted
+	struct nic_counts counts;       // nic.lock: the model's register accesses (nic_counts)
 };
 
 static struct {
@@ -153,6 +154,13 @@ uint64_t nic_unplugged(void)
 	return nic.unplugged;
 }
 
+void nic_counts(int index, struct nic_counts *c)
+{
+	spin_lock(&nic.lock);
+	*c = nic.ports[index].counts;
+	spin_unlock(&nic.lock);
+}
+
 // -- the emulated registers: the MMIO region of a port (mm/devmem.h) --
 
 static uint64_t regs_read(void *dev, uint64_t offset, int width)
@@ -160,9 +168,20 @@ static uint64_t regs_read(void *dev, uint64_t offset, int width)
 	struct nic_port *port = dev;
 
 	spin_lock(&nic.lock);
+	port->counts.reads++;
 	uint64_t value = i82599_read(nic.model, port->index, (uint32_t)offset, width);
 	unlock_and_wake();
 	return value;
+}
+
+// Counts a write of port's registers, and whether it moved a tail.
+static void count_write(struct nic_port *port, uint64_t offset)
+{
+	port->counts.writes++;
+	for (unsigned q = 0; q < IXGBE_MAX_QUEUES; q++) {
+		port->counts.rdt_writes += offset == IXGBE_RDT(q);
+		port->counts.tdt_writes += offset == IXGBE_TDT(q);
+	}
 }
 
 static void regs_write(void *dev, uint64_t offset, int width, uint64_t value)
@@ -170,6 +189,7 @@ static void regs_write(void *dev, uint64_t offset, int width, uint64_t value)
 	struct nic_port *port = dev;
 
 	spin_lock(&nic.lock);
+	count_write(port, offset);
 	i82599_write(nic.model, port->index, (uint32_t)offset, width, value);
 	unlock_and_wake();
 }
@@ -201,8 +221,11 @@ static int claim_port(struct aspace *as, struct nic_port *port, bool *attached)
 
 	spin_lock(&nic.lock);
 	*attached = nic.owner == NULL;
-	if (*attached)
+	if (*attached) {
 		nic.owner = as;
+		for (int i = 0; i < I82599_PORTS; i++)
+			nic.ports[i].counts = (struct nic_counts){ 0 };
+	}
 	if (nic.owner != as || port->open)
 		err = -EBUSY;
 	else

@@ -54,6 +54,16 @@ int nic_bridge(void);
 // e1000 refused.
 uint64_t nic_unplugged(void);
 
+// The emulated registers' accesses of port `index` since the present or
+// last owner opened the NIC (the model only): reads, writes, and the
+// writes that moved a receive or transmit tail (RDT, TDT), which a
+// driver that batches makes once per burst. For the tests (lab9.ixgbe).
+struct nic_counts {
+	uint64_t reads, writes;
+	uint64_t rdt_writes, tdt_writes;
+};
+void nic_counts(int index, struct nic_counts *c);
+
 // sys_nic_open and sys_nic_wait are declared in syscall/syscall.h.
 // nic_open's errors: -EINVAL (port not 0 or 1), -EFAULT (info not
 // writable), -EBUSY (another process owns the NIC, or the port is open),

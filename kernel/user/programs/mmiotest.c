@@ -2,25 +2,30 @@
 // nic.h), on the emulated NIC, whose registers are trapped and decoded
 // (trap/mmio.h).
 //
+//   First what needs no MMIO decoding, only system calls:
 //   1. A child opens port 0 and adds to a register (an instruction the
 //      decoder refuses): the kernel names it and the child dies of a
 //      page fault; its end frees the NIC.
-//   2. Ports 0 and 1 opened; their STATUS and EEC printed.
-//   3. RDBAL(0)/RDBAH(0) and RAL(0) written and read back with 8-, 16-,
+//   2. Ports 0 and 1 opened; bad opens refused; a child of the owner
+//      cannot open the NIC, and has no DMA memory.
+//   3. dma_alloc: bus addresses of contiguous blocks (aligned to their
+//      size), zeroed memory, the limit of a process, bad arguments
+//      refused; munmap and map of the windows refused.
+//   4. nic_wait: a timeout, and a port that does not exist.
+//   Then the registers, every access trapped and decoded:
+//   5. STATUS and EEC of both ports printed; EEC read with a 32-bit
+//      displacement, and with a SIB byte that has no base register.
+//   6. RDBAL(0)/RDBAH(0) and RAL(0) written and read back with 8-, 16-,
 //      32- and 64-bit MOVs, MOVZX and MOV of an immediate, through
 //      registers up to r15 and base + index addressing; the values come
 //      from VALUE (the grader's token).
-//   4. A child of the owner cannot open the NIC, and has no DMA memory.
-//   5. dma_alloc: bus addresses of contiguous blocks (aligned to their
-//      size), zeroed memory, the limit of a process, bad arguments
-//      refused; munmap and map of the windows refused.
-//   6. nic_wait: a timeout, and a thread woken by a cause the main
-//      thread sets (EIMS, then EICS).
-//   7. The internal wire: port 0 sends a frame from DMA memory, port 1
+//   7. nic_wait: a thread woken by a cause the main thread sets (EIMS,
+//      then EICS).
+//   8. The internal wire: port 0 sends a frame from DMA memory, port 1
 //      receives it into DMA memory (the descriptors written back, the
 //      receive interrupt wakes nic_wait); a transmit ring at a bus
 //      address that is not the process's DMA memory stops its queue.
-//   8. munmap of port 1's first page drops its MMIO region: a read there
+//   9. munmap of port 1's first page drops its MMIO region: a read there
 //      is an ordinary page fault, which a SIGSEGV handler catches; the
 //      handler ends the program.
 //
@@ -90,12 +95,13 @@ static void rdba(const struct nic_info *n, uint64_t value)
 	uint64_t want = value & ~0x7Ful;        // the ring's base is 128-byte aligned
 	register uint64_t v asm("r14") = want;
 	register uint64_t base asm("r11") = n->regs + IXGBE_RDBAL(0);
-	register uint64_t lo asm("r9"), hi asm("rbx"), both asm("r15");
+	// A 32-bit load clears bits 63:32 of its register: they start set.
+	register uint64_t lo asm("r9") = ~0ul, hi asm("rbx") = ~0ul, both asm("r15");
 	register uint64_t index asm("r12") = 1;
 
 	asm volatile("movq %1, (%0)" : : "r"(base), "r"(v) : "memory");
-	asm volatile("movl (%1), %k0" : "=r"(lo) : "r"(base) : "memory");
-	asm volatile("movl (%1,%2,4), %k0" : "=r"(hi) : "r"(base), "r"(index) : "memory");
+	asm volatile("movl (%1), %k0" : "+r"(lo) : "r"(base) : "memory");
+	asm volatile("movl (%1,%2,4), %k0" : "+r"(hi) : "r"(base), "r"(index) : "memory");
 	asm volatile("movq 0x0(%1), %0" : "=r"(both) : "r"(base) : "memory");
 	check_eq("RDBAL(0) by movq %r14 to (%r11)", both, want);
 	check_eq("RDBAL(0) by movl into %r9d", lo, want & 0xFFFFFFFF);
@@ -109,14 +115,14 @@ static void ral(const struct nic_info *n, uint32_t value)
 	register uint64_t b1 asm("rsi") = (value >> 8) & 0xFF;
 	register uint64_t h1 asm("r10") = value >> 16;
 	register uint64_t r8 asm("r8") = 0x1111111111111111ul;
-	uint64_t zx8, zx16, word;
+	uint64_t zx8 = ~0ul, zx16, word;
 
 	asm volatile("movl $0x5a5a5a5a, (%0)" : : "r"(base) : "memory");
 	asm volatile("movb %b1, 1(%0)" : : "r"(base), "r"(b1) : "memory");
 	asm volatile("movw %w1, 2(%0)" : : "r"(base), "r"(h1) : "memory");
 	asm volatile("movb $0, (%0)" : : "r"(base) : "memory");
 	word = reg32(n, IXGBE_RAL(0));
-	asm volatile("movzbl 1(%1), %k0" : "=r"(zx8) : "r"(base) : "memory");
+	asm volatile("movzbl 1(%1), %k0" : "+r"(zx8) : "r"(base) : "memory");
 	asm volatile("movzwq 2(%1), %0" : "=r"(zx16) : "r"(base) : "memory");
 	asm volatile("movb 1(%1), %b0" : "+r"(r8) : "r"(base) : "memory");
 	check_eq("RAL(0) after movl $imm, movb %sil, movw %r10w, movb $0", word, value & 0xFFFFFF00);
@@ -124,6 +130,21 @@ static void ral(const struct nic_info *n, uint32_t value)
 	check_eq("RAL(0) bytes 2-3 by movzwq from (%r13)", zx16, value >> 16);
 	check_eq("RAL(0) byte 1 into %r8b keeps r8's other bits", r8,
 		 0x1111111111111100ul | ((value >> 8) & 0xFF));
+}
+
+// EEC read by two more addressing forms: a 32-bit displacement from a
+// base register, and a SIB byte with an index and no base (index * 1 +
+// disp32).
+static void eec_forms(const struct nic_info *n)
+{
+	register uint64_t regs asm("rdx") = n->regs;
+	register uint64_t index asm("r12") = n->regs;
+	uint32_t want = reg32(n, IXGBE_EEC), a, b;
+
+	asm volatile("movl %c2(%1), %0" : "=r"(a) : "r"(regs), "i"(IXGBE_EEC) : "memory");
+	asm volatile("movl %c2(,%1,1), %0" : "=r"(b) : "r"(index), "i"(IXGBE_EEC) : "memory");
+	check_eq("EEC by movl 0x10010(%rdx), a 32-bit displacement", a, want);
+	check_eq("EEC by movl 0x10010(,%r12,1), SIB with no base", b, want);
 }
 
 static void owner_child(volatile uint8_t *dma)
@@ -184,8 +205,6 @@ static void waits(void)
 	static char stack[8192] __attribute__((aligned(16)));
 	int value = -1;
 
-	check_eq("nic_wait(0, 2 ticks) times out", nic_wait(0, 2), 0);
-	check_eq("nic_wait(2, ...)", nic_wait(2, 1), -EINVAL);
 	*(volatile uint32_t *)(ports[1].regs + IXGBE_EIMS) = 1;
 	int tid = thread_create(wait_port1, NULL, stack, sizeof(stack));
 	sleep(3);
@@ -295,6 +314,8 @@ int main(int argc, char **argv)
 {
 	value = argc > 1 ? strtoul(argv[1], NULL, 0) : 0x0123456789ABCDEFul;
 
+	// First what needs no register access (no MMIO decoding): the
+	// system calls.
 	child_dies("a child adding to STATUS dies", add_to_status, NULL);
 	for (int i = 0; i < 2; i++) {
 		int err = nic_open(i, &ports[i]);
@@ -304,22 +325,27 @@ int main(int argc, char **argv)
 		printf("mmiotest: port %d: registers at 0x%lx, %lu bytes, %04x:%04x, %s\n", i,
 		       ports[i].regs, ports[i].regs_len, ports[i].vendor, ports[i].device,
 		       ports[i].emulated ? "emulated" : "real");
-		printf("mmiotest: port %d: STATUS 0x%08x EEC 0x%08x\n", i,
-		       reg32(&ports[i], IXGBE_STATUS), reg32(&ports[i], IXGBE_EEC));
 	}
 	check_eq("nic_open(0) again", nic_open(0, &ports[0]), -EBUSY);
 	check_eq("nic_open(2)", nic_open(2, &ports[0]), -EINVAL);
 	check_eq("nic_open(1, info = NULL)", nic_open(1, NULL), -EFAULT);
 	check_eq("map(over the registers)", map((void *)ports[0].regs, PAGE, PROT_READ), -EINVAL);
-
-	rdba(&ports[0], value);
-	ral(&ports[0], (uint32_t)value);
 	int status = -1;
 	if (fork() == 0)
 		owner_child(NULL);
 	wait(&status);
 	check_eq("a child of the owner gets -EBUSY from nic_open", (uint64_t)status, 0);
 	dma();
+	check_eq("nic_wait(0, 2 ticks) times out", nic_wait(0, 2), 0);
+	check_eq("nic_wait(2, ...)", nic_wait(2, 1), -EINVAL);
+
+	// Then the registers, each access trapped and decoded.
+	for (int i = 0; i < 2; i++)
+		printf("mmiotest: port %d: STATUS 0x%08x EEC 0x%08x\n", i,
+		       reg32(&ports[i], IXGBE_STATUS), reg32(&ports[i], IXGBE_EEC));
+	eec_forms(&ports[1]);
+	rdba(&ports[0], value);
+	ral(&ports[0], (uint32_t)value);
 	waits();
 	wire(value);
 	unmap_registers();
