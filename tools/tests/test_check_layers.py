@@ -1,8 +1,6 @@
 #!/usr/bin/env python3
 """Host unit tests of tools/check-layers: the tree keeps its layers, and a
 wrong-way include is caught with its file, the include and the rule."""
-import importlib.machinery
-import importlib.util
 import io
 import shutil
 import sys
@@ -12,17 +10,10 @@ from contextlib import redirect_stdout
 from pathlib import Path
 
 TOP = Path(__file__).resolve().parent.parent.parent
+sys.path.insert(0, str(TOP / "tools" / "tests"))
+from scripts import load_script  # noqa: E402
 
-
-def load_checker():
-    loader = importlib.machinery.SourceFileLoader("check_layers", str(TOP / "tools" / "check-layers"))
-    spec = importlib.util.spec_from_loader("check_layers", loader)
-    module = importlib.util.module_from_spec(spec)
-    loader.exec_module(module)
-    return module
-
-
-check_layers = load_checker()
+check_layers = load_script("check-layers")
 
 
 def run(root, layers=None):

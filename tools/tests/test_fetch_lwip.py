@@ -4,9 +4,8 @@ machine's apt sources (one-line and deb822) into the private state's
 deb-src entries, the .dsc's checksums, and a fetch from --archives of a
 package made here (what is unpacked, what is refused, the stamp)."""
 import hashlib
-import importlib.machinery
-import importlib.util
 import io
+import sys
 import tarfile
 import tempfile
 import unittest
@@ -14,17 +13,10 @@ from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
 
 TOP = Path(__file__).resolve().parent.parent.parent
+sys.path.insert(0, str(TOP / "tools" / "tests"))
+from scripts import load_script  # noqa: E402
 
-
-def load_fetcher():
-    loader = importlib.machinery.SourceFileLoader("fetch_lwip", str(TOP / "tools" / "fetch-lwip"))
-    spec = importlib.util.spec_from_loader("fetch_lwip", loader)
-    module = importlib.util.module_from_spec(spec)
-    loader.exec_module(module)
-    return module
-
-
-fetch_lwip = load_fetcher()
+fetch_lwip = load_script("fetch-lwip")
 
 ONE_LINE = """\
 # the main archive
