@@ -154,6 +154,14 @@ static void kvs_close_if_done(struct conn *c)
 
 	if (!over || c->out != NULL)
 		return;
+	if (c->in != NULL) {
+		// What follows a quit is dropped as read: lwIP resets a
+		// connection closed with data it was not told was read, and the
+		// peer then loses the replies still on their way.
+		tcp_recved(c->pcb, c->in->tot_len);
+		pbuf_free(c->in);
+		c->in = NULL;
+	}
 	kvs_callbacks(c->pcb, NULL);
 	if (tcp_close(c->pcb) != ERR_OK) {
 		// No memory for the FIN: kvs_poll tries again.
@@ -241,7 +249,7 @@ static void kvs_print_counters(void)
 	const struct kv_store_stats *s = &server.store.stats;
 
 	printf("ixkvs: tcp connections %lu, closed %lu, reset %lu, refused %lu, bytes in %lu, "
-	       "bytes out %lu, no memory %lu, writes refused %lu\n", kvs_stats.accepted,
+	       "bytes out %lu, no reply memory %lu, writes refused %lu\n", kvs_stats.accepted,
 	       kvs_stats.closed, kvs_stats.reset, kvs_stats.refused, kvs_stats.bytes_in,
 	       kvs_stats.bytes_out, kvs_stats.no_memory, kvs_stats.writes_refused);
 	printf("ixkvs: gets %lu, hits %lu, misses %lu, sets %lu, deletes %lu, incr %lu, decr %lu, "
@@ -249,7 +257,7 @@ static void kvs_print_counters(void)
 	       k->delete_hits + k->delete_misses, k->incr_hits + k->incr_misses,
 	       k->decr_hits + k->decr_misses, k->cmd_touch, k->cmd_flush);
 	printf("ixkvs: store items %lu, bytes %lu, total items %lu, evictions %lu, reclaimed %lu, "
-	       "no memory %lu, pages %lu\n", s->items, s->bytes, s->total_items, s->evictions,
+	       "no room %lu, pages %lu\n", s->items, s->bytes, s->total_items, s->evictions,
 	       s->reclaimed, s->no_memory, s->pages);
 }
 
