@@ -46,8 +46,10 @@ import test_net  # noqa: E402
 
 SERVE_SECONDS = 60      # ixkvs's seconds, if no shutdown came
 REPLY_TIMEOUT = 10      # seconds a reply may take to come whole
-MEMCACHED_QUIET = 0.03  # seconds without bytes after which memcached has replied
-IXKVS_QUIET = 0.02      # ... after ixkvs's reply is as long as memcached's
+# Seconds without bytes after which a piece's replies are taken as in
+# (they only pace the pieces: the replies compared end at a VERSION).
+MEMCACHED_QUIET = 0.02
+IXKVS_QUIET = 0.01      # ... after ixkvs's are as long as memcached's
 NOW = int(time.time())
 
 # Command sequences: each a list of pieces, sent apart. {K} is a key
@@ -161,19 +163,28 @@ def expand(pieces, key):
 
 
 def play(port, pieces, want=None):
-    """Sends pieces apart on a new connection to port, reading the
-    replies after each ({CAS} is filled in from them); returns the
-    replies so far after each piece.
-    Without want (memcached), a piece's replies are in after
-    MEMCACHED_QUIET seconds without bytes; with want (ixkvs), once they
-    are as long as want's, normalized."""
+    """Sends pieces apart on a new connection to port, then "version"
+    (unless the connection ended), reading the replies after each
+    piece; returns the replies so far after each, normalized, the last
+    whole: up to the VERSION line. Without want (memcached), a piece's
+    replies are in after MEMCACHED_QUIET seconds without bytes; with
+    want (ixkvs), once they are as long as want's. {CAS} waits for the
+    END of every get and gets before it."""
     got = bytearray()
     so_far = []
+    gets = 0
     with socket.create_connection(("127.0.0.1", port), timeout=REPLY_TIMEOUT) as c:
         c.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        for i, piece in enumerate(pieces):
+        for i, piece in enumerate(pieces + [b"version\r\n"]):
+            if b"{CAS}" in piece:
+                read_until(c, got, lambda g: g.count(b"END\r\n") >= gets, 0.001)
+            gets += len(re.findall(rb"(?:^|\n)gets? ", piece))
             c.sendall(piece.replace(b"{CAS}", last_cas(got)))
-            if want is None:
+            if i == len(pieces):
+                versions = got.count(b"VERSION ") + 1
+                ended = read_until(c, got, lambda g: g.count(b"VERSION ") == versions and
+                                   g.endswith(b"\r\n"), 0.001)
+            elif want is None:
                 ended = read_until(c, got, lambda g: True, MEMCACHED_QUIET)
             else:
                 n = len(want[min(i, len(want) - 1)])
