@@ -126,13 +126,18 @@ static void emit(struct kv_conn *c, const struct kv_out *out, const void *data, 
 		c->write_failed = true;
 }
 
+static void emit_text(struct kv_conn *c, const struct kv_out *out, const char *text)
+{
+	emit(c, out, text, strlen(text));
+}
+
 // A one-line reply, unless the command said noreply.
 static void reply(struct kv_conn *c, const struct kv_out *out, const char *text)
 {
 	if (c->noreply)
 		return;
-	emit(c, out, text, strlen(text));
-	emit(c, out, "\r\n", 2);
+	emit_text(c, out, text);
+	emit_text(c, out, "\r\n");
 }
 
 // memcached's set_noreply_maybe: the last word is "noreply".
@@ -325,7 +330,7 @@ static void get_step(struct kv_conn *c, const struct kv_out *out)
 	while (key[n] != ' ' && key[n] != '\0')
 		n++;
 	if (n == 0) {
-		emit(c, out, "END\r\n", 5);
+		emit_text(c, out, "END\r\n");
 		c->state = KV_LINE;
 		return;
 	}
@@ -355,7 +360,7 @@ static void get_step(struct kv_conn *c, const struct kv_out *out)
 	memcpy(p, "\r\n", 2);
 	emit(c, out, head, (size_t)(p + 2 - head));
 	emit(c, out, kv_item_value(it), it->nbytes);
-	emit(c, out, "\r\n", 2);
+	emit_text(c, out, "\r\n");
 }
 
 // ---------------------------------------------------------------------
@@ -534,7 +539,7 @@ static void run_stats(struct kv_conn *c, const struct kv_out *out, const struct 
 	};
 	char line[80];
 
-	emit(c, out, "STAT version " KV_VERSION "\r\n", sizeof("STAT version " KV_VERSION "\r\n") - 1);
+	emit_text(c, out, "STAT version " KV_VERSION "\r\n");
 	for (size_t i = 0; i < sizeof(stats) / sizeof(stats[0]); i++) {
 		size_t n = strlen(stats[i].name);
 		memcpy(line, "STAT ", 5);
@@ -545,7 +550,7 @@ static void run_stats(struct kv_conn *c, const struct kv_out *out, const struct 
 		memcpy(line + n, "\r\n", 2);
 		emit(c, out, line, n + 2);
 	}
-	emit(c, out, "END\r\n", 5);
+	emit_text(c, out, "END\r\n");
 }
 
 // ---------------------------------------------------------------------
@@ -577,6 +582,7 @@ static void run_line(struct kv_conn *c, const struct kv_out *out)
 {
 	struct tok t[MAX_TOKENS];
 	int ntok = tokenize(c->line, t);
+	// In enum kv_store_cmd's order.
 	static const char *const updates[] = { "set", "add", "replace", "append", "prepend" };
 
 	c->noreply = false;
@@ -620,7 +626,7 @@ static void run_line(struct kv_conn *c, const struct kv_out *out)
 	} else if (tok_is(&t[0], "flush_all") && ntok <= 4)
 		run_flush(c, out, t, ntok);
 	else if (tok_is(&t[0], "version"))
-		emit(c, out, "VERSION " KV_VERSION "\r\n", sizeof("VERSION " KV_VERSION "\r\n") - 1);
+		emit_text(c, out, "VERSION " KV_VERSION "\r\n");
 	else if (tok_is(&t[0], "quit"))
 		c->state = KV_CLOSED;
 	else if (tok_is(&t[0], "verbosity") && (ntok == 3 || ntok == 4))

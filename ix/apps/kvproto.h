@@ -10,7 +10,9 @@
 // alike (tools/tests/test_kvs.py compares them with a real memcached):
 // a line memcached does not know is ERROR, a bad argument CLIENT_ERROR
 // with memcached's words, a value too large or no memory SERVER_ERROR
-// (the value's bytes are then read and dropped). Not served: the meta
+// (the value's bytes are then read and dropped). An item is at most a
+// store page, 64 KiB with its key: memcached's -I 64k, whose limit
+// lies within a few dozen bytes of it. Not served: the meta
 // commands (mg, ms ...), gat and gats, the binary protocol; stats gives
 // a few of memcached's counters, and no "stats NAME" but reset.
 //
