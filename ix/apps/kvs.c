@@ -4,8 +4,9 @@
 // the loop and the counters). With the bridge on (lab10.kvs), memcached
 // clients on the host machine reach it through the emulator's port
 // forward. UNIXTIME is the Unix time now (the machine has no calendar
-// clock), for exptimes given as Unix times. The run ends after a
-// client's "shutdown", or after SECONDS.
+// clock), for exptimes given as Unix times; without it (or 0), such a
+// time counts as that many seconds after the start. The run ends after
+// a client's "shutdown", or after SECONDS.
 //
 // Each connection has its state (struct conn, tcp_arg): the protocol's
 // (kvproto's kv_conn), the data received and not yet taken by it, and
