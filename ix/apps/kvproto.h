@@ -17,9 +17,9 @@
 // a few of memcached's counters, and no "stats NAME" but reset.
 //
 // Lines end with "\n" (a "\r" before it is dropped). A line memcached
-// would refuse to buffer ends the connection, as there: one that
-// reaches KV_LINE_MAX bytes without its newline, unless it is a get
-// or gets, which may reach KV_LINE_BUF bytes.
+// would refuse to buffer ends the connection, as there: one of more
+// than KV_LINE_MAX bytes (a "\r" at its end included) before its
+// newline, unless it is a get or gets, which may have KV_LINE_BUF.
 //
 // Times: exptime 0 is never; up to 30 days, seconds from now; above,
 // a Unix time (before the server started: expired); negative:
@@ -36,8 +36,8 @@
 #include "ix/apps/kvstore.h"
 
 #define KV_VERSION "1.6.18-ixkvs"       // speaks as memcached 1.6.18 does
-#define KV_LINE_MAX 2048                // bytes of a line without its newline (memcached's)
-#define KV_LINE_BUF 8192                // ... of a get or gets line
+#define KV_LINE_MAX 2048                // bytes of a line before its newline (memcached's)
+#define KV_LINE_BUF 8192                // ... of a get or gets line (here)
 #define KV_MAX_EXPTIME (60 * 60 * 24 * 30)      // relative exptimes up to 30 days
 
 struct kv_stats {

@@ -265,6 +265,42 @@ static void test_lines(void *arena)
 	       "CLIENT_ERROR bad command line format\r\n");
 }
 
+// Whether a line of n bytes (a get's, or a set's) with no newline yet
+// ends the connection; and then, if not, what its newline brings.
+static void check_long_line(const char *name, void *arena, const char *cmd, size_t n,
+			    bool closes, const char *want)
+{
+	static char line[KV_LINE_BUF + 100];
+
+	start(arena, ARENA);
+	snprintf(line, sizeof(line), "%s %0*d", cmd, (int)(n - strlen(cmd) - 1), 0);
+	out_buf.len = 0;
+	feed(&conn, line, n, 1000);
+	if (kv_conn_closed(&conn) != closes) {
+		failed++;
+		printf("%s: the connection is %s, want %s\n", name,
+		       kv_conn_closed(&conn) ? "closed" : "open", closes ? "closed" : "open");
+		return;
+	}
+	if (!closes)
+		expect(name, "\r\n", want);
+	else
+		passed++;
+}
+
+// memcached closes a connection whose line has more than 2048 bytes
+// and no newline yet, but for a get or gets (up to KV_LINE_BUF here);
+// the \r of a \r\n counts.
+static void test_long_lines(void *arena)
+{
+	check_long_line("long line: set", arena, "set", KV_LINE_MAX + 1, true, NULL);
+	check_long_line("long line: set at the limit", arena, "set", KV_LINE_MAX - 1, false,
+			"ERROR\r\n");
+	check_long_line("long line: get", arena, "  get", KV_LINE_BUF - 1, false,
+			"CLIENT_ERROR bad command line format\r\n");
+	check_long_line("long line: get too long", arena, "get", KV_LINE_BUF + 1, true, NULL);
+}
+
 static void test_time(void *arena)
 {
 	start(arena, ARENA);
@@ -334,6 +370,7 @@ int main(void)
 		run_case(&cases[i], arena, 1 << 20, 1, "output full after each reply");
 	}
 	test_lines(arena);
+	test_long_lines(arena);
 	test_time(arena);
 	test_limits(arena);
 	free(arena);
