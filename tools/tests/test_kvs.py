@@ -18,6 +18,8 @@ boot, in order:
     end), each split into pieces that are sent apart, then whole, then
     cut at random places; the replies must be the same bytes but for
     VERSION lines and cas values, which must repeat the same way;
+  - gets whose large replies are read late, through a small receive
+    buffer, must all come back whole (ixkvs's flow control);
   - "shutdown" ends ixkvs, whose counters must show no connection reset,
     no reply without memory, no frame lost.
 
@@ -33,6 +35,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import threading
 import time
 import types
 import unittest
@@ -274,6 +277,29 @@ class Kvs(unittest.TestCase):
                 # while it waits for the rest of a data block.
                 self.assertEqual(want[-1], got[-1], "sequence %d sent %s as %.600r"
                                  % (n, way, pieces))
+
+    def test_3_slow_reader(self):
+        """Gets of a large value whose replies are read only after a
+        pause, through a small receive buffer: ixkvs must stop reading
+        requests while its replies wait, and lose none."""
+        value = os.urandom(60000)
+        gets = 30
+        reply = b"VALUE big 3 %d\r\n%s\r\nEND\r\n" % (len(value), value)
+        with socket.create_connection(("127.0.0.1", self.kvs.port), timeout=60) as c:
+            c.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 16384)
+            c.sendall(b"set big 3 0 %d\r\n%s\r\n" % (len(value), value))
+            got = bytearray()
+            self.assertFalse(read_until(c, got, lambda g: g.endswith(b"\r\n"), 0.001))
+            self.assertEqual(b"STORED\r\n", bytes(got))
+            c.settimeout(60)
+            sender = threading.Thread(target=c.sendall, args=(b"get big\r\n" * gets,))
+            sender.start()
+            time.sleep(1)
+            got = bytearray()
+            read_until(c, got, lambda g: len(g) >= gets * len(reply), 0.05)
+            sender.join(60)
+        self.assertEqual(gets * len(reply), len(got))
+        self.assertTrue(reply * gets == bytes(got), "the replies differ")
 
     def test_4_shutdown(self):
         self.assertEqual(b"", shutdown(self.kvs.port))
