@@ -37,7 +37,8 @@ static int class_of(size_t size)
 
 bool kv_item_fits(size_t nkey, size_t nbytes)
 {
-	return nkey <= KV_KEY_MAX && nbytes <= KV_PAGE_SIZE && class_of(item_size(nkey, nbytes)) >= 0;
+	return nkey <= KV_KEY_MAX && nbytes <= KV_PAGE_SIZE &&
+	       class_of(item_size(nkey, nbytes)) >= 0;
 }
 
 bool kv_store_init(struct kv_store *s, void *arena, size_t size)
@@ -47,7 +48,9 @@ bool kv_store_init(struct kv_store *s, void *arena, size_t size)
 	memset(s, 0, sizeof(*s));
 	while ((size_t)n * 2 * BUCKET_BYTES <= size)
 		n *= 2;
-	size_t table = (n * sizeof(struct kv_item *) + KV_PAGE_SIZE - 1) & ~(size_t)(KV_PAGE_SIZE - 1);
+	size_t table = n * sizeof(struct kv_item *);
+
+	table = (table + KV_PAGE_SIZE - 1) & ~(size_t)(KV_PAGE_SIZE - 1);
 	if (size < table + KV_CLASSES * KV_PAGE_SIZE)
 		return false;
 	s->buckets = arena;

@@ -70,7 +70,7 @@ struct kv_store {
 	uint8_t *end;                   // the arena's end
 	struct kv_class classes[KV_CLASSES];
 	uint64_t next_cas;
-	kv_time_t flush_at;             // items stored before it are gone once the time reaches it; 0: none
+	kv_time_t flush_at;             // items stored before it are gone from then on; 0: none
 	struct kv_store_stats stats;
 };
 

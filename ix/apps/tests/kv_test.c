@@ -113,7 +113,8 @@ static const struct kv_case cases[] = {
 	{ "set and get", "set k 0 0 1\r\na\r\nget k\r\n", "STORED\r\n" VALUE_A },
 	{ "get of several keys, one missing, one twice",
 	  "set a 1 0 1\r\nx\r\nset b 2 0 2\r\nyy\r\nget a nokey b a\r\n",
-	  "STORED\r\nSTORED\r\nVALUE a 1 1\r\nx\r\nVALUE b 2 2\r\nyy\r\nVALUE a 1 1\r\nx\r\nEND\r\n" },
+	  "STORED\r\nSTORED\r\nVALUE a 1 1\r\nx\r\nVALUE b 2 2\r\nyy\r\nVALUE a 1 1\r\nx\r\n"
+	  "END\r\n" },
 	{ "gets shows cas, which each store changes",
 	  "set k 0 0 1\r\na\r\ngets k\r\nset k 0 0 1\r\nb\r\ngets k\r\n",
 	  "STORED\r\nVALUE k 0 1 1\r\na\r\nEND\r\nSTORED\r\nVALUE k 0 1 2\r\nb\r\nEND\r\n" },
@@ -128,8 +129,8 @@ static const struct kv_case cases[] = {
 	  "set k -1 0 1\r\nset k 0 x 1\r\nset k 0 0 -1\r\nset k 0 0 1x\r\n"
 	  "set kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk"
 	  "kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk"
-	  "kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk 0 0 1\r\n"
-	  "abc\r\n",
+	  "kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk"
+	  " 0 0 1\r\nabc\r\n",
 	  "CLIENT_ERROR bad command line format\r\nCLIENT_ERROR bad command line format\r\n"
 	  "CLIENT_ERROR bad command line format\r\nCLIENT_ERROR bad command line format\r\n"
 	  "CLIENT_ERROR bad command line format\r\nERROR\r\n" },
@@ -150,7 +151,8 @@ static const struct kv_case cases[] = {
 	  "append nokey 0 0 1\r\nx\r\nprepend nokey 0 0 1\r\nx\r\ngets k\r\n",
 	  "STORED\r\nSTORED\r\nNOT_STORED\r\nNOT_STORED\r\nVALUE k 7 4 3\r\n1bb2\r\nEND\r\n" },
 	{ "cas: stored, then exists; missing key; bad cas",
-	  "set k 0 0 1\r\na\r\ncas k 0 0 1 1\r\nb\r\ncas k 0 0 1 1\r\nc\r\ncas nokey 0 0 1 1\r\nd\r\n"
+	  "set k 0 0 1\r\na\r\ncas k 0 0 1 1\r\nb\r\ncas k 0 0 1 1\r\nc\r\n"
+	  "cas nokey 0 0 1 1\r\nd\r\n"
 	  "cas k 0 0 1 -1\r\ncas k 0 0 1\r\nget k\r\n",
 	  "STORED\r\nSTORED\r\nEXISTS\r\nNOT_FOUND\r\nCLIENT_ERROR bad command line format\r\n"
 	  "ERROR\r\nVALUE k 0 1\r\nb\r\nEND\r\n" },
@@ -172,7 +174,8 @@ static const struct kv_case cases[] = {
 	  "STORED\r\nCLIENT_ERROR cannot increment or decrement non-numeric value\r\n"
 	  "STORED\r\n6\r\nSTORED\r\nCLIENT_ERROR cannot increment or decrement non-numeric value\r\n"
 	  "STORED\r\nCLIENT_ERROR cannot increment or decrement non-numeric value\r\n"
-	  "CLIENT_ERROR invalid numeric delta argument\r\nCLIENT_ERROR invalid numeric delta argument\r\n"
+	  "CLIENT_ERROR invalid numeric delta argument\r\n"
+	  "CLIENT_ERROR invalid numeric delta argument\r\n"
 	  "CLIENT_ERROR invalid numeric delta argument\r\nERROR\r\n" },
 	{ "touch", "touch k\r\ntouch k x\r\ntouch nokey 10\r\nset k 0 0 1\r\na\r\ntouch k 10\r\n"
 	  "touch k 10 noreply\r\ntouch k -1\r\nget k\r\n",
