@@ -5,7 +5,8 @@
 //
 // Commands: get, gets, set, add, replace, append, prepend, cas, delete,
 // incr, decr, touch, flush_all, version, verbosity, stats (and stats
-// reset), quit, and shutdown, which ends the server. Replies and error
+// reset), quit, and shutdown, which ends the server (memcached has it
+// off unless started with -A). Replies and error
 // replies are memcached 1.6's, byte for byte, for good and bad input
 // alike (tools/tests/test_kvs.py compares them with a real memcached):
 // a line memcached does not know is ERROR, a bad argument CLIENT_ERROR
@@ -25,6 +26,9 @@
 // a Unix time (before the server started: expired); negative:
 // expired at once. The server has no calendar clock: it is told the
 // Unix time at which its own time began (kv_server.unix_start).
+// flush_all with a delay takes the items stored before the time it
+// names (memcached: the items last used before it, a use counting once
+// a minute).
 
 #ifndef IX_APPS_KVPROTO_H
 #define IX_APPS_KVPROTO_H
