@@ -209,7 +209,7 @@ static struct kv_item *concatenate(struct kv_server *srv, struct kv_item *it, bo
 					     old->exptime, nold + it->nbytes, srv->now);
 	// The allocation may have evicted old: look again.
 	old = kv_find(&srv->store, kv_item_key(it), it->nkey, srv->now, false);
-	if (both == NULL || old == NULL || old->nbytes != nold) {
+	if (both == NULL || old == NULL) {
 		if (both != NULL)
 			kv_item_free(&srv->store, both);
 		return NULL;
