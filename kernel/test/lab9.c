@@ -310,11 +310,11 @@ static void lab9_ixgbe_dune(void)
 	run_nictest("lab9.ixgbe.dune", "nictest-dune");
 }
 
-void bridge_serve(const char *test, const char *program)
+void bridge_serve(const char *test, const char *program, const char *default_port)
 {
 	const char *ip = cmdline_get("ip"), *port = cmdline_get("port");
-	const char *seconds = cmdline_get("seconds");
-	char list[3 * KTEST_ARG_MAX];
+	const char *seconds = cmdline_get("seconds"), *time = cmdline_get("time");
+	char list[4 * KTEST_ARG_MAX];
 	const char *args = list;
 	struct ktest_command c;
 
@@ -325,8 +325,8 @@ void bridge_serve(const char *test, const char *program)
 	const uint8_t *mac = e1000_mac();
 	printk("bridge: e1000 %02x:%02x:%02x:%02x:%02x:%02x is the wire of the 82599's port 0\n",
 	       mac[0], mac[1], mac[2], mac[3], mac[4], mac[5]);
-	snprintf(list, sizeof(list), "%s:%s:%s", ip ? ip : "10.0.2.15", port ? port : "7",
-		 seconds ? seconds : "30");
+	snprintf(list, sizeof(list), "%s:%s:%s:%s", ip ? ip : "10.0.2.15",
+		 port ? port : default_port, seconds ? seconds : "30", time ? time : "0");
 	ktest_next_command(&args, program, &c);
 	int status = proc_wait_report(proc_spawn_started(c.argv, c.argc));
 	print_e1000_counters();
@@ -340,5 +340,5 @@ KTEST(lab9_bridge, "lab9.bridge", STAGE_SMP,
       "kernel's network services in user space) at ip= port= until 'quit' or seconds=");
 static void lab9_bridge(void)
 {
-	bridge_serve("lab9.bridge", "nicecho");
+	bridge_serve("lab9.bridge", "nicecho", "7");
 }

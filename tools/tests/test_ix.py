@@ -37,14 +37,15 @@ PAUSE = 1               # seconds before its echo is read
 SERVE_SECONDS = 4       # RawFrames' run: ixecho's seconds
 
 
-def counters(lines):
-    """(prefix, name) -> value for every 'name N' of ixecho's counter
-    lines: "ixecho: tcp connections 2, ..." gives ("ixecho", "tcp
+def counters(lines, program="ixecho"):
+    """(prefix, name) -> value for every 'name N' of the counter lines
+    of program (ixecho, ixkvs), the interface, the e1000 and lwIP:
+    "ixecho: tcp connections 2, ..." gives ("ixecho", "tcp
     connections"); lwIP's "lwip: tcp recv 5, xmit 4" gives ("lwip tcp",
     "recv") and ("lwip tcp", "xmit")."""
     found = {}
     for line in lines:
-        m = re.match(r"^(ixecho|netif|e1000|lwip): (.*)$", line)
+        m = re.match(r"^(%s|netif|e1000|lwip): (.*)$" % program, line)
         if not m or "," not in line:
             continue
         prefix, rest = m.groups()
