@@ -12,9 +12,11 @@ pause, so that ixecho's flow control holds the sender back; then
 "quit". The
 counters ixecho prints at the end must agree with what was sent and
 with the NIC's. ARP and ping are checked with frames made here
-(test_net.py's Frames). Nothing is sent anywhere but 127.0.0.1.
+(test_net.py's Frames). LibixEcho runs the same clients against
+ixecho-libix (run=lab10.ixecho, Bochs): the echo in ring 3 over libix,
+the dataplane in ring 0. Nothing is sent anywhere but 127.0.0.1.
 
-  python3 tools/tests/test_ix.py [-k qemu]        (Bochs: -k bochs)
+  python3 tools/tests/test_ix.py [-k qemu]        (Bochs: -k bochs; libix: LibixEcho)
 """
 import os
 import random
@@ -44,7 +46,7 @@ def counters(lines):
     "recv") and ("lwip tcp", "xmit")."""
     found = {}
     for line in lines:
-        m = re.match(r"^(ixecho|netif|e1000|lwip): (.*)$", line)
+        m = re.match(r"^(ixecho|ixecho-libix|libix|ixdp|netif|e1000|lwip): (.*)$", line)
         if not m or "," not in line:
             continue
         prefix, rest = m.groups()
@@ -143,6 +145,69 @@ class Echo(unittest.TestCase):
         self.assertEqual(c[("lwip ip", "xmit")] + c[("lwip etharp", "xmit")], n("tx frames"))
         self.assertEqual(e("sent"), c[("e1000", "sent")])
         # Batching: fewer tail writes than frames sent.
+        self.assertLess(n("bursts"), n("tx frames"))
+
+
+class LibixEcho(unittest.TestCase):
+    """ixecho-libix (run=lab10.ixecho): the same echo as an IX
+    application in ring 3 over libix, with the dataplane in ring 0 of the
+    same Dune process (VT-x: Bochs). Round trips on several connections
+    at once, the message held back by flow control, "quit"; then the
+    counters of the application, libix and the dataplane must agree: the
+    commands and events counted on both sides of the crossings, and
+    more than one command a crossing (batching)."""
+
+    def test_bochs_ixecho(self):
+        emulator = "bochs"
+        rng = random.Random()
+        run = test_net.Run(self, emulator, "run=lab10.ixecho seconds=%d"
+                           % test_net.SERVE_SECONDS[emulator])
+        run.wait_for(r"^ixdp: emulated port 0, mac %s, link up; 10\.0\.2\.15 port %d for "
+                     r"ixecho-libix in ring 3 \(lwIP 2\.1\.3\)$" % (runner.NET_MAC, run.port),
+                     test_net.RUN_TIMEOUT[emulator])
+        run.wait_for(r"^ixecho-libix: in ring 3, echoing", 10)
+        conns = [socket.create_connection(("127.0.0.1", run.port), timeout=30)
+                 for _ in range(CONNECTIONS)]
+        sent = 0
+        for _ in range(4):
+            for c in conns:
+                sent += test_net.round_trips(self, c, [os.urandom(rng.randint(1, 3000))])
+        for c in conns:
+            c.shutdown(socket.SHUT_WR)
+            self.assertEqual(b"", c.recv(10), "no FIN after the echo")
+            c.close()
+        echo_held_back(self, run.port, os.urandom(LARGE))
+        self.assertEqual(b"quit", test_net.tcp_quit(run.port))
+        lines = run.finish()
+        self.assertIn("ixecho-libix: quit received", lines)
+        self.assertIn("ixdp: the application ended with status 0", lines)
+        self.assertIn("process ixecho-libix[1] ended with status 0", lines)
+        c = counters(lines)
+        a = lambda name: c[("ixecho-libix", name)]  # noqa: E731
+        self.assertEqual(CONNECTIONS + 2, a("tcp connections"))
+        self.assertEqual(sent + LARGE + 4, a("bytes echoed"))
+        self.assertIn(a("closed"), (CONNECTIONS + 1, CONNECTIONS + 2))
+        self.assertEqual((0, 0, 0), (a("reset"), a("refused"), a("errors")))
+        d = lambda name: c[("ixdp", name)]          # noqa: E731
+        lib = lambda name: c[("libix", name)]       # noqa: E731
+        self.assertEqual((0, 0, 0), (d("errors"), d("errors lost"), d("no slot")))
+        self.assertEqual(CONNECTIONS + 2, d("knocks"))
+        # Both sides of the crossings agree.
+        self.assertEqual(lib("polls") + lib("flushes"), d("crossings"))
+        self.assertEqual(lib("flushes"), d("flushes"))
+        self.assertEqual(lib("commands"), d("commands"))
+        self.assertEqual(lib("events"), d("events"))
+        # Batching: commands and events travel many to a crossing (the
+        # idle ones, which carried nothing, aside).
+        self.assertGreater(d("most commands"), 1)
+        self.assertGreater(d("most events"), 1)
+        self.assertLess(d("crossings") - d("idle"), d("commands"))
+        n = lambda name: c[("netif", name)]         # noqa: E731
+        self.assertEqual((0, 0, 0), (n("refused"), n("no buffer"), n("ring full")))
+        self.assertEqual((0, 0, 0), (d("missed"), d("dropped"), d("no buffer")))
+        self.assertEqual(c[("e1000", "rx frames")], d("received"))
+        self.assertEqual(d("received"), n("rx frames"))
+        self.assertEqual(n("tx frames"), d("sent"))
         self.assertLess(n("bursts"), n("tx frames"))
 
 
