@@ -150,5 +150,10 @@ const struct ix_stats *ix_stats(void)
 
 void ix_start(int argc, char **argv, int (*main)(int, char **))
 {
-	exit(main(argc, argv));
+	int status = main(argc, argv);
+
+	// Commands queued last (a close) still reach the dataplane.
+	if (ops != NULL && area.ncmds > 0)
+		ix_flush();
+	exit(status);
 }

@@ -108,7 +108,8 @@ int ix_tcp_close(hid_t handle);
 
 const struct ix_stats *ix_stats(void);
 
-// Where the dataplane starts ring 3: runs main and exits with its status.
+// Where the dataplane starts ring 3: runs main, flushes the commands it
+// left queued, and exits with main's status.
 void ix_start(int argc, char **argv, int (*main)(int, char **));
 
 #endif

@@ -5,6 +5,10 @@
 // application (ix/apps/ixecho_libix.c) in ring 3 over libix, with the
 // dataplane in ring 0 of its Dune process (VT-x).
 
+#include <stddef.h>
+
+#include "console/console.h"
+#include "debug/panic.h"
 #include "test/bridge.h"
 #include "test/ktest.h"
 
@@ -23,4 +27,31 @@ KTEST(lab10_ixecho, "lab10.ixecho", STAGE_VMX,
 static void lab10_ixecho(void)
 {
 	bridge_serve("lab10.ixecho", "ixecho-libix");
+}
+
+// ixprobe's probes (ix/apps/ixprobe.c), in the order they run, and the
+// status each must end with: 0 (every check passed), or 3, the
+// dataplane's own when it stopped the application for a fault.
+static const struct {
+	const char *probe;
+	int status;
+} ixprobes[] = {
+	{ "commands", 0 }, { "rx-write", 3 }, { "dp-write", 3 }, { "dp-read", 3 },
+};
+
+KTEST(lab10_ixprobe, "lab10.ixprobe", STAGE_VMX,
+      "ixprobe once per probe on the bridge: bad commands refused with error events, and "
+      "ring 3's writes to a received buffer and accesses to the dataplane's memory stopped");
+static void lab10_ixprobe(void)
+{
+	bridge_attach("lab10.ixprobe");
+	for (size_t i = 0; i < sizeof(ixprobes) / sizeof(ixprobes[0]); i++) {
+		int status = bridge_run("ixprobe", ixprobes[i].probe);
+		printk("lab10.ixprobe: probe %s: ixprobe ended with status %d\n",
+		       ixprobes[i].probe, status);
+		if (status != ixprobes[i].status)
+			panic("lab10.ixprobe: probe %s: ixprobe ended with status %d, not %d",
+			      ixprobes[i].probe, status, ixprobes[i].status);
+	}
+	bridge_report();
 }
