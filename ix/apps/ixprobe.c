@@ -12,6 +12,7 @@
 //   dp-write   a write to the dataplane's memory (the page after ring
 //              3's data, libix.ld): it must fault.
 //   dp-read    a read of the same: it must fault.
+//   privileged a privileged instruction (cli): it must fault (#GP).
 //
 // Each check prints "ixprobe: ok: ..." or "ixprobe: FAIL: ..."; the exit
 // status is the number of failures. A probe that should fault and does
@@ -197,10 +198,16 @@ int main(int argc, char **argv)
 		check(false, "a read of the dataplane's memory did not fault");
 		return failures;
 	}
+	if (strcmp(probe, "privileged") == 0) {
+		printf("ixprobe: ready (probe privileged): cli\n");
+		asm volatile("cli");
+		check(false, "cli in ring 3 did not fault");
+		return failures;
+	}
 	if (strcmp(probe, "commands") == 0)
 		bad_commands();
 	else if (strcmp(probe, "rx-write") != 0) {
-		printf("usage: ixprobe IP PORT SECONDS commands|rx-write|dp-write|dp-read\n");
+		printf("usage: ixprobe IP PORT SECONDS commands|rx-write|dp-write|dp-read|privileged\n");
 		return 100;
 	}
 	printf("ixprobe: ready (probe %s)\n", probe);

@@ -13,7 +13,8 @@
 //
 // The application reaches ring 0 by three doors: the crossing (a
 // SYSCALL, IX_SYS_CROSS), the few system calls it may make (write to
-// the console, clock, exit), and a fault, which ends it, reported.
+// the console, clock, exit), and a fault or another exception, which
+// ends it, reported.
 //
 // ixdp's arguments are the application's too: IP (10.0.2.15) and PORT
 // (7), where the dataplane listens, then the application's own.
@@ -149,14 +150,14 @@ static int64_t cross(uint64_t addr, uint64_t how)
 	struct ix_area *a = checked_area;
 	uint32_t ncmds = a->ncmds;
 	struct dp_out out = { a->events, a->nevents, IX_MAX_EVENTS };
-	if (ncmds > IX_MAX_CMDS || out.n > IX_MAX_EVENTS)
+	uint32_t before = out.n;        // events the application has not dispatched yet
+	if (ncmds > IX_MAX_CMDS || before > IX_MAX_EVENTS)
 		return -EINVAL;
 	for (uint32_t i = 0; i < ncmds; i++) {
 		struct ix_cmd cmd = a->cmds[i];
 		dp_tcp_command(&cmd, &out);
 	}
 	a->ncmds = 0;
-	uint32_t before = a->nevents;
 	if (how == IX_CROSS_FLUSH) {
 		ixgbe_netif_flush(&ifc);
 		dp_stats.flushes++;
@@ -210,6 +211,14 @@ static void app_syscall(struct dune_tf *tf)
 	}
 }
 
+// Abandons ring 3 after a fault of the application: run_app returns
+// APP_FAULTED.
+static __attribute__((noreturn)) void app_stop(void)
+{
+	app_faulted = true;
+	dune_ret_from_user(APP_FAULTED);
+}
+
 // A page fault: the application's ends it, reported; one of ring 0 is
 // the dataplane's own bug, and ends the process.
 static void app_pgflt(uintptr_t addr, uint64_t fec, struct dune_tf *tf)
@@ -226,8 +235,22 @@ static void app_pgflt(uintptr_t addr, uint64_t fec, struct dune_tf *tf)
 	dune_printf("ixdp: the application faulted: %s of 0x%lx at rip 0x%lx, %s; it is stopped\n",
 		    what, addr, tf->rip,
 		    rx ? "a received buffer (read-only in ring 3)" : "not the application's memory");
-	app_faulted = true;
-	dune_ret_from_user(APP_FAULTED);
+	app_stop();
+}
+
+// Any other exception (a privileged instruction, an undefined opcode, a
+// division by zero...): the application's ends it, reported; one of
+// ring 0 ends the process, as libdune's own report would.
+static void app_exception(struct dune_tf *tf)
+{
+	if (dune_tf_ring(tf) != 3) {
+		dune_printf("ixdp: exception %lu in the dataplane at rip 0x%lx, error 0x%lx\n",
+			    tf->vector, tf->rip, tf->err);
+		dune_die();
+	}
+	dune_printf("ixdp: the application faulted: exception %lu at rip 0x%lx, error 0x%lx; "
+		    "it is stopped\n", tf->vector, tf->rip, tf->err);
+	app_stop();
 }
 
 // Runs the application's main(argc, argv) in ring 3, its arguments
@@ -304,6 +327,10 @@ static int start(const char *ip_text, unsigned long listen_port)
 	}
 	dune_register_syscall_handler(app_syscall);
 	dune_register_pgflt_handler(app_pgflt);
+	// NMI, double fault and machine check stay libdune's: not the application's doing.
+	for (int v = 0; v < 32; v++)
+		if (v != 2 && v != 8 && v != 14 && v != 18)
+			dune_register_intr_handler(v, app_exception);
 	return 0;
 }
 

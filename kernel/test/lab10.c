@@ -37,11 +37,13 @@ static const struct {
 	int status;
 } ixprobes[] = {
 	{ "commands", 0 }, { "rx-write", 3 }, { "dp-write", 3 }, { "dp-read", 3 },
+	{ "privileged", 3 },
 };
 
 KTEST(lab10_ixprobe, "lab10.ixprobe", STAGE_VMX,
       "ixprobe once per probe on the bridge: bad commands refused with error events, and "
-      "ring 3's writes to a received buffer and accesses to the dataplane's memory stopped");
+      "ring 3's writes to a received buffer, accesses to the dataplane's memory and a "
+      "privileged instruction stopped");
 static void lab10_ixprobe(void)
 {
 	bridge_attach("lab10.ixprobe");

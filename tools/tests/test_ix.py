@@ -221,9 +221,10 @@ class LibixProbe(unittest.TestCase):
     """ixprobe (run=lab10.ixprobe, Bochs): an IX application that tries
     what it must not, once per probe in one boot. The commands probe's
     bad commands must each come back as the expected error event while
-    its connection still echoes; a write into a received buffer, and a
-    write or a read of the dataplane's memory, must fault, and the
-    dataplane must stop the application and say where it faulted."""
+    its connection still echoes; a write into a received buffer, a write
+    or a read of the dataplane's memory, and a privileged instruction
+    must fault, and the dataplane must stop the application and say
+    where it faulted."""
 
     BAD_COMMANDS = 14       # ixprobe.c's expected refusals
 
@@ -241,7 +242,8 @@ class LibixProbe(unittest.TestCase):
             c.sendall(written)
             run.wait_for(r"^ixdp: the application faulted", 30)
         lines = run.finish()
-        for probe, status in (("commands", 0), ("rx-write", 3), ("dp-write", 3), ("dp-read", 3)):
+        for probe, status in (("commands", 0), ("rx-write", 3), ("dp-write", 3), ("dp-read", 3),
+                              ("privileged", 3)):
             self.assertIn("lab10.ixprobe: probe %s: ixprobe ended with status %d"
                           % (probe, status), lines)
         self.assertEqual([], [x for x in lines if x.startswith("ixprobe: FAIL")])
@@ -250,7 +252,7 @@ class LibixProbe(unittest.TestCase):
         self.assertIn("ixprobe: ok: every bad command refused, the echo acknowledged", lines)
         # The dataplane counted them, and lost none.
         dp = [x for x in lines if x.startswith("ixdp: crossings ")]
-        self.assertEqual(4, len(dp))
+        self.assertEqual(5, len(dp))
         self.assertIn(" errors %d, errors lost 0," % self.BAD_COMMANDS, dp[0])
         # The data was read in place, in the read-only receive buffers.
         addrs = []
@@ -267,6 +269,9 @@ class LibixProbe(unittest.TestCase):
             run_line(self, lines, r"^ixdp: the application faulted: %s of 0x%s at rip "
                      r"0x[0-9a-f]+, not the application's memory; it is stopped$"
                      % (access, where.group(1)))
+        # cli in ring 3: a general protection fault, error code 0.
+        run_line(self, lines, r"^ixdp: the application faulted: exception 13 at rip 0x[0-9a-f]+, "
+                 r"error 0x0; it is stopped$")
 
 
 def connect_early(port, seconds=10):
