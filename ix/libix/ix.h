@@ -20,9 +20,10 @@
 //
 // Sending copies: the dataplane copies the bytes of ix_tcp_send and
 // ix_tcp_sendv during the next crossing, so the buffer must stay as it
-// is until ix_poll or ix_flush returns. At most the connection's window
-// may be unacknowledged: IX_TCP_SNDBUF at first, then what the last sent
-// callback said; a send past it is refused whole (-ENOBUFS).
+// is until ix_poll or ix_flush returns. At most a window of
+// IX_TCP_SNDBUF bytes may be unacknowledged: the application counts it
+// down by what it sends and up by each sent callback's len; a send past
+// the room the dataplane sees is refused whole (-ENOBUFS).
 //
 // Handles: a knock callback names a new incoming connection (on the
 // port the dataplane listens on); ix_tcp_accept gives it the
@@ -62,11 +63,14 @@ struct ix_ops {
 	// len more bytes in order at addr (read-only): the application's
 	// until it gives them back with ix_tcp_recv_done.
 	void (*recv)(hid_t handle, unsigned long cookie, const void *addr, size_t len);
-	// The peer acknowledged len bytes; window bytes may be sent now.
+	// The peer acknowledged len bytes, room again in the window; window
+	// is the room when the dataplane reported (commands queued since
+	// are not counted).
 	void (*sent)(hid_t handle, unsigned long cookie, size_t len, size_t window);
 	// The peer closed its side after the data already received (reason
 	// 0; the application may still send), or the connection is gone
-	// (reason -ECONNRESET, -ECONNABORTED, -ETIMEDOUT). Either way the
+	// (reason -ECONNRESET, or -ECONNABORTED: lwIP gave up, its
+	// retransmissions unanswered). Either way the
 	// application ends it with ix_tcp_close.
 	void (*dead)(hid_t handle, unsigned long cookie, long reason);
 	// The dataplane refused a command (op: enum ix_cmd_op of
@@ -90,13 +94,16 @@ int ix_init(const struct ix_ops *ops);
 // the NIC first, so a loop of ix_poll does not spin.
 int ix_poll(void);
 // One crossing with the queued commands only (no receive); the events
-// they cause wait for the next ix_poll. Returns 0, or a negative error.
+// they cause wait for the next ix_poll (at most IX_MAX_EVENTS wait: a
+// refusal past that is counted by the dataplane, not reported).
+// Returns 0, or a negative error.
 // ix_tcp_* call it themselves when the command array is full.
 int ix_flush(void);
 
-// Each queues one command and returns 0 (or -EINVAL at once for an
-// argument libix can see is wrong); the dataplane's verdict comes as a
-// callback after the next crossing.
+// Each queues one command and returns 0, or the error of the flush it
+// needed when the array was full (ix_tcp_connect: -EINVAL without id).
+// The dataplane checks everything else: its refusals come as error
+// callbacks after the next ix_poll.
 int ix_tcp_connect(const struct ix_tuple *id, unsigned long cookie);
 int ix_tcp_accept(hid_t handle, unsigned long cookie);
 int ix_tcp_reject(hid_t handle);
