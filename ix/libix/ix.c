@@ -76,6 +76,8 @@ static void dispatch(const struct ix_event *e)
 
 int ix_poll(void)
 {
+	if (ops == NULL)
+		return -EINVAL;
 	stats.polls++;
 	stats.commands += area.ncmds;
 	int64_t n = cross(IX_CROSS_POLL);

@@ -71,7 +71,8 @@ struct ix_ops {
 	// 0; the application may still send), or the connection is gone
 	// (reason -ECONNRESET, or -ECONNABORTED: lwIP gave up, its
 	// retransmissions unanswered). Either way the
-	// application ends it with ix_tcp_close.
+	// application ends it with ix_tcp_close (ix_tcp_reject if it
+	// never accepted it: the callback's cookie is then 0).
 	void (*dead)(hid_t handle, unsigned long cookie, long reason);
 	// The dataplane refused a command (op: enum ix_cmd_op of
 	// ix/libix/abi.h) with err (-EBADF, -EFAULT, -EINVAL, -ENOBUFS,
@@ -90,8 +91,9 @@ struct ix_stats {
 int ix_init(const struct ix_ops *ops);
 // One crossing: the queued commands, the dataplane's loop once, then the
 // events dispatched to the callbacks. Returns how many events, or a
-// negative error. With nothing to do the dataplane may wait a tick for
-// the NIC first, so a loop of ix_poll does not spin.
+// negative error (-EINVAL before ix_init). With nothing to do the
+// dataplane may wait a tick for the NIC first, so a loop of ix_poll
+// does not spin.
 int ix_poll(void);
 // One crossing with the queued commands only (no receive); the events
 // they cause wait for the next ix_poll (at most IX_MAX_EVENTS wait: a
