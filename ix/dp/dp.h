@@ -28,7 +28,8 @@ struct dp_stats {
 	uint64_t errors_lost;           // refusals with no room left for their event
 	uint32_t most_commands;         // in one crossing
 	uint32_t most_events;
-	uint64_t knocks, no_slot;       // connections offered to the application, refused for want of a slot
+	uint64_t knocks;                // connections offered to the application
+	uint64_t no_slot;               // connections refused for want of a slot
 };
 
 extern struct dp_stats dp_stats;
