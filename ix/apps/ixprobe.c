@@ -7,7 +7,8 @@
 //              past its window or past what it received, a second
 //              accept): each must come back as an error event with the
 //              expected error, in order; the connection must still echo
-//              the data it received (read from the read-only buffer).
+//              the data it received (read from the read-only buffer,
+//              sent back in two pieces by ix_tcp_sendv).
 //   rx-write   a write into a received buffer: it must fault.
 //   dp-write   a write to the dataplane's memory (the page after ring
 //              3's data, libix.ld): it must fault.
@@ -60,7 +61,7 @@ static unsigned refused;        // error events so far (the next expected one)
 static int failures;
 static bool done;
 static hid_t conn;
-static struct ix_sg bad_piece[1], pieces[IX_SENDV_MAX + 1];
+static struct ix_sg bad_piece[1], pieces[IX_SENDV_MAX + 1], echo_pieces[2];
 
 static void check(bool ok, const char *what)
 {
@@ -69,7 +70,8 @@ static void check(bool ok, const char *what)
 }
 
 // The commands probe's refusals on a live connection that received
-// len bytes at addr; then the echo of those bytes, which must work.
+// len (at least 2) bytes at addr; then the echo of those bytes, which
+// must work.
 static void bad_commands_on(hid_t h, const void *addr, size_t len)
 {
 	bad_piece[0] = (struct ix_sg){ __ixapp_end, 16 };
@@ -84,7 +86,10 @@ static void bad_commands_on(hid_t h, const void *addr, size_t len)
 	ix_tcp_sendv(h, pieces, IX_SENDV_MAX + 1);
 	ix_tcp_recv_done(h, len + 1);
 	ix_tcp_accept(h, 1);
-	ix_tcp_send(h, addr, len);
+	// The echo, in two pieces: sendv's own path.
+	echo_pieces[0] = (struct ix_sg){ addr, len / 2 };
+	echo_pieces[1] = (struct ix_sg){ (const char *)addr + len / 2, len - len / 2 };
+	ix_tcp_sendv(h, echo_pieces, 2);
 	ix_tcp_recv_done(h, len);
 }
 
