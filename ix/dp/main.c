@@ -301,13 +301,13 @@ static void print_counters(void)
 
 // Brings up Dune mode, the port, lwIP and ring 3's memory. Returns 0,
 // or 100 after a line that says what failed.
-static int start(const char *ip_text, unsigned long listen_port)
+static int start(const char *name, const char *ip_text, unsigned long listen_port)
 {
 	ip4_addr_t ip, netmask;
 	int err;
 
 	if (!ip4addr_aton(ip_text, &ip) || listen_port == 0 || listen_port > 65535) {
-		printf("usage: ixdp-program [IP [PORT [ARGS...]]]\n");
+		printf("usage: %s [IP [PORT [ARGS...]]]\n", name);
 		return 100;
 	}
 	if ((err = dune_init(false)) < 0 || (err = dune_enter()) < 0) {
@@ -338,7 +338,7 @@ int __wrap_main(int argc, char **argv)
 {
 	const char *ip_text = argc > 1 ? argv[1] : "10.0.2.15";
 	unsigned long listen_port = argc > 2 ? strtoul(argv[2], NULL, 10) : 7;
-	int status = start(ip_text, listen_port);
+	int status = start(argv[0], ip_text, listen_port);
 
 	if (status != 0)
 		return status;
