@@ -18,6 +18,15 @@ static void rx_pbuf_free(struct pbuf *p)
 	pktbuf_free(r->buf);
 }
 
+struct pktbuf *ixgbe_netif_rx_buf(const struct pbuf *p)
+{
+	const struct ixgbe_rx_pbuf *r = (const struct ixgbe_rx_pbuf *)p;
+
+	if (!(p->flags & PBUF_FLAG_IS_CUSTOM) || r->custom.custom_free_function != rx_pbuf_free)
+		return NULL;
+	return r->buf;
+}
+
 int ixgbe_netif_poll(struct ixgbe_netif *ifc, int max)
 {
 	struct pktbuf *bufs[IXGBE_NETIF_RX_BURST];

@@ -66,6 +66,11 @@ err_t ixgbe_netif_add(struct ixgbe_netif *ifc, struct ixgbe_dev *dev, int q,
 // each to lwIP, which may answer into the batch. Returns how many.
 int ixgbe_netif_poll(struct ixgbe_netif *ifc, int max);
 
+// The driver's buffer under p, a pbuf ixgbe_netif_poll made (or what
+// lwIP kept of one: its payload still lies in the buffer); NULL if p is
+// another pbuf.
+struct pktbuf *ixgbe_netif_rx_buf(const struct pbuf *p);
+
 // Sends the frames lwIP queued since the last flush: one tail write.
 // Frames the ring has no room for are dropped (and counted).
 void ixgbe_netif_flush(struct ixgbe_netif *ifc);

@@ -22,7 +22,12 @@ const char *strerror(int error)
 	case EDEADLK: return "the wait would never end";
 	case ENOSYS: return "no such system call";
 	case ENOSPC: return "no space left";
+	case ECONNABORTED: return "connection aborted";
+	case ECONNRESET: return "connection reset";
+	case ENOBUFS: return "no buffer room";
+	case ENOTCONN: return "not connected";
 	case ETIMEDOUT: return "timed out";
+	case ECONNREFUSED: return "connection refused";
 	default: return "unknown error";
 	}
 }

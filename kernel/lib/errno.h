@@ -23,7 +23,12 @@
 #define E2BIG   7       // argument list or string too long
 #define EDEADLK 35      // the wait would never end
 #define ENOSYS  38      // no such system call
+#define ECONNABORTED 103 // the connection was aborted (the dataplane's TCP)
+#define ECONNRESET 104  // the peer reset the connection
+#define ENOBUFS 105     // no room: past a connection's send window
+#define ENOTCONN 107    // the connection is not open (any more)
 #define ETIMEDOUT 110   // a device did not answer in time
+#define ECONNREFUSED 111 // the peer refused the connection
 
 // A name for an error code, for messages: "out of memory".
 const char *strerror(int error);

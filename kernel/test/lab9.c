@@ -310,14 +310,8 @@ static void lab9_ixgbe_dune(void)
 	run_nictest("lab9.ixgbe.dune", "nictest-dune");
 }
 
-void bridge_serve(const char *test, const char *program, const char *default_port)
+void bridge_attach(const char *test)
 {
-	const char *ip = cmdline_get("ip"), *port = cmdline_get("port");
-	const char *seconds = cmdline_get("seconds"), *time = cmdline_get("time");
-	char list[4 * KTEST_ARG_MAX];
-	const char *args = list;
-	struct ktest_command c;
-
 	int err = nic_bridge();
 	if (err < 0)
 		panic("%s: no bridge: %s (attach an e1000: tools/run --net PORT)", test,
@@ -325,12 +319,35 @@ void bridge_serve(const char *test, const char *program, const char *default_por
 	const uint8_t *mac = e1000_mac();
 	printk("bridge: e1000 %02x:%02x:%02x:%02x:%02x:%02x is the wire of the 82599's port 0\n",
 	       mac[0], mac[1], mac[2], mac[3], mac[4], mac[5]);
-	snprintf(list, sizeof(list), "%s:%s:%s:%s", ip ? ip : "10.0.2.15",
-		 port ? port : default_port, seconds ? seconds : "30", time ? time : "0");
+}
+
+int bridge_run(const char *program, const char *default_port, const char *arg)
+{
+	const char *ip = cmdline_get("ip"), *port = cmdline_get("port");
+	const char *seconds = cmdline_get("seconds");
+	char list[4 * KTEST_ARG_MAX];
+	const char *args = list;
+	struct ktest_command c;
+
+	snprintf(list, sizeof(list), "%s:%s:%s%s%s", ip ? ip : "10.0.2.15",
+		 port ? port : default_port, seconds ? seconds : "30", arg ? ":" : "",
+		 arg ? arg : "");
 	ktest_next_command(&args, program, &c);
-	int status = proc_wait_report(proc_spawn_started(c.argv, c.argc));
+	return proc_wait_report(proc_spawn_started(c.argv, c.argc));
+}
+
+void bridge_report(void)
+{
 	print_e1000_counters();
 	printk("bridge: frames with no wire %lu\n", nic_unplugged());
+}
+
+void bridge_serve(const char *test, const char *program, const char *default_port,
+		  const char *arg)
+{
+	bridge_attach(test);
+	int status = bridge_run(program, default_port, arg);
+	bridge_report();
 	if (status != 0)
 		panic("%s: %s ended with status %d", test, program, status);
 }
@@ -340,5 +357,5 @@ KTEST(lab9_bridge, "lab9.bridge", STAGE_SMP,
       "kernel's network services in user space) at ip= port= until 'quit' or seconds=");
 static void lab9_bridge(void)
 {
-	bridge_serve("lab9.bridge", "nicecho", "7");
+	bridge_serve("lab9.bridge", "nicecho", "7", NULL);
 }

@@ -1,0 +1,59 @@
+// The IX dataplane (ring 0 of a Dune process): the ixgbe driver and
+// lwIP's TCP, driven by the application's crossings (ix/libix/abi.h).
+// main.c starts it, owns ring 3's memory and the handlers, and runs a
+// crossing; tcp.c keeps the connections, runs their commands and turns
+// what lwIP tells into events.
+
+#ifndef IX_DP_DP_H
+#define IX_DP_DP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <lwip/pbuf.h>
+
+#include "ix/libix/abi.h"
+
+// The events a crossing returns: events[n..max) are free.
+struct dp_out {
+	struct ix_event *events;
+	uint32_t n, max;
+};
+
+struct dp_stats {
+	uint64_t crossings, flushes;    // crossings (polls and flushes), flushes among them
+	uint64_t idle;                  // crossings with no command and no event
+	uint64_t commands, events;      // commands run, events returned
+	uint64_t errors;                // commands refused (each an IX_EV_ERROR)
+	uint64_t errors_lost;           // refusals with no room left for their event
+	uint32_t most_commands;         // in one crossing
+	uint32_t most_events;
+	uint64_t knocks;                // connections offered to the application
+	uint64_t no_slot;               // connections refused for want of a slot
+};
+
+extern struct dp_stats dp_stats;
+
+// A free event of out, zeroed but for its type, or NULL when out is full.
+struct ix_event *dp_emit(struct dp_out *out, uint32_t type);
+
+// Whether every byte of [addr, addr + len) is memory ring 3 may read
+// (write, if write): pages mapped with PTE_U (and PTE_W).
+bool dp_user_range(uint64_t addr, uint64_t len, bool write);
+
+// Where the application sees the payload of a received pbuf (in the
+// read-only alias of the receive pool, IX_RX_ALIAS). The pbuf must be one
+// the interface received (the process ends, reported, if not: a
+// dataplane bug).
+uint64_t dp_rx_alias(const struct pbuf *p);
+
+// tcp.c: listens on port (false after a line that says why not).
+bool dp_tcp_listen(uint16_t port);
+// Runs one command (a copy the application can no longer change); a
+// refusal becomes an IX_EV_ERROR in out.
+void dp_tcp_command(const struct ix_cmd *cmd, struct dp_out *out);
+// Reports what lwIP said of the connections as events, while out has
+// room; the rest waits for the next crossing.
+void dp_tcp_report(struct dp_out *out);
+
+#endif

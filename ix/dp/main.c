@@ -1,0 +1,356 @@
+// The IX dataplane's start and its ring 0 (dp.h): a Dune process whose
+// ring 0 drives port 0 of the 82599 with lwIP, and whose ring 3 runs the
+// application linked with it (ix/libix). The link's --wrap=main sends
+// crt0's call of main here (__wrap_main); the application's own main
+// (__real_main) runs in ring 3.
+//
+// Ring 3's memory (ix/libix/libix.ld lays it out): the program's code
+// and constants (read and execute), the application's and libix's data,
+// bss and stack (read and write: .ixapp), and the receive buffers,
+// read-only, at IX_RX_ALIAS. Everything else (the dataplane's data, its
+// heap, lwIP, the rings, the NIC's registers, the real address of the
+// buffers) is ring 0's only: dune_init(false).
+//
+// The application reaches ring 0 by three doors: the crossing (a
+// SYSCALL, IX_SYS_CROSS), the few system calls it may make (write to
+// the console, clock, exit), and a fault or another exception, which
+// ends it, reported.
+//
+// ixdp's arguments are the application's too: IP (10.0.2.15) and PORT
+// (7), where the dataplane listens, then the application's own.
+
+#include <lwip/init.h>
+#include <lwip/timeouts.h>
+
+#include "ix/dp/dp.h"
+#include "ix/drivers/ixgbe.h"
+#include "ix/libix/ix.h"
+#include "ix/net/ixgbe_netif.h"
+#include "libdune/dune.h"
+#include "ulib.h"
+
+#define RING 256
+#define MAX_ARGS 16
+#define APP_FAULTED 3           // ixdp's status when the application faulted
+
+// libix.ld's symbols.
+extern char __text_start[], __rodata_start[], __data_start[];
+extern char __ixapp_start[], __ixapp_end[], __ixapp_stack_top[];
+
+int __real_main(int argc, char **argv);
+
+struct dp_stats dp_stats;
+static struct ixgbe_dev port;
+static struct ixgbe_netif ifc;
+static struct ix_area *checked_area;    // the last area dp_user_range accepted
+static bool app_faulted;
+
+struct ix_event *dp_emit(struct dp_out *out, uint32_t type)
+{
+	if (out->n == out->max)
+		return NULL;
+	struct ix_event *e = &out->events[out->n++];
+	memset(e, 0, sizeof(*e));
+	e->type = type;
+	return e;
+}
+
+bool dp_user_range(uint64_t addr, uint64_t len, bool write)
+{
+	uint64_t need = PTE_P | PTE_U | (write ? PTE_W : 0);
+
+	if (addr + len < addr || addr + len > DUNE_USER_TOP)
+		return false;
+	for (uint64_t va = PGADDR(addr); va < addr + len; va += PGSIZE) {
+		ptent_t *pte;
+		if (dune_vm_lookup(pgroot, (void *)va, CREATE_NONE, &pte) < 0 || (*pte & need) != need)
+			return false;
+	}
+	return true;
+}
+
+uint64_t dp_rx_alias(const struct pbuf *p)
+{
+	const struct pktbuf *b = ixgbe_netif_rx_buf(p);
+
+	if (b == NULL) {
+		dune_printf("ixdp: dp_rx_alias: pbuf %p (payload %p) is not a received buffer\n",
+			    (const void *)p, p->payload);
+		dune_die();
+	}
+	return IX_RX_ALIAS + (uint64_t)(b - port.queues[0].pool.bufs) * PKTBUF_SIZE +
+	       (uint64_t)((const uint8_t *)p->payload - b->data);
+}
+
+// -- ring 3's memory --
+
+// Maps the receive pool, read-only for ring 3, at IX_RX_ALIAS: buffer i
+// at i * PKTBUF_SIZE, two to a page (pktbuf_pool_init's regions are
+// whole pages of consecutive buffers).
+static int map_rx_alias(void)
+{
+	const struct pktbuf_pool *pool = &port.queues[0].pool;
+
+	for (uint32_t i = 0; i < pool->nbufs; i += PGSIZE / PKTBUF_SIZE) {
+		uint64_t pa = dune_va_to_pa((uint64_t)pool->bufs[i].data);
+		if (pa % PGSIZE != 0 || pool->bufs[i + 1].data != pool->bufs[i].data + PKTBUF_SIZE) {
+			dune_printf("ixdp: buffers %u and %u do not share a page\n", i, i + 1);
+			return -EINVAL;
+		}
+		int err = dune_vm_map_phys(pgroot, (void *)(IX_RX_ALIAS + (uint64_t)i * PKTBUF_SIZE),
+					   PGSIZE, (void *)pa, PERM_R | PERM_U);
+		if (err < 0)
+			return err;
+	}
+	return 0;
+}
+
+static int map_app(void)
+{
+	int err;
+
+	if ((err = dune_vm_mprotect(pgroot, __text_start, __rodata_start - __text_start,
+				    PERM_R | PERM_X | PERM_U)) < 0 ||
+	    (err = dune_vm_mprotect(pgroot, __rodata_start, __data_start - __rodata_start,
+				    PERM_R | PERM_U)) < 0 ||
+	    (err = dune_vm_mprotect(pgroot, __ixapp_start, __ixapp_end - __ixapp_start,
+				    PERM_R | PERM_W | PERM_U)) < 0)
+		return err;
+	return map_rx_alias();
+}
+
+// -- the crossing --
+
+// Receives a burst, runs lwIP on it and its timers, reports, transmits.
+// Returns how many frames it received.
+static int loop_once(struct dp_out *out)
+{
+	int n = ixgbe_netif_poll(&ifc, IXGBE_NETIF_RX_BURST);
+
+	sys_check_timeouts();
+	dp_tcp_report(out);
+	ixgbe_netif_flush(&ifc);
+	return n;
+}
+
+// One crossing (abi.h). With nothing to do (no command, no frame, no
+// event), the loop waits for the port's interrupt or a tick and runs
+// once more, so an idle application does not spin.
+static int64_t cross(uint64_t addr, uint64_t how)
+{
+	if (how != IX_CROSS_POLL && how != IX_CROSS_FLUSH)
+		return -EINVAL;
+	if ((struct ix_area *)addr != checked_area) {
+		// Ring 3's permissions never change once it runs: one check
+		// of an area is enough.
+		if (!dp_user_range(addr, sizeof(struct ix_area), true))
+			return -EFAULT;
+		checked_area = (struct ix_area *)addr;
+	}
+	struct ix_area *a = checked_area;
+	uint32_t ncmds = a->ncmds;
+	struct dp_out out = { a->events, a->nevents, IX_MAX_EVENTS };
+	uint32_t before = out.n;        // events the application has not dispatched yet
+	if (ncmds > IX_MAX_CMDS || before > IX_MAX_EVENTS)
+		return -EINVAL;
+	for (uint32_t i = 0; i < ncmds; i++) {
+		struct ix_cmd cmd = a->cmds[i];
+		dp_tcp_command(&cmd, &out);
+	}
+	a->ncmds = 0;
+	if (how == IX_CROSS_FLUSH) {
+		ixgbe_netif_flush(&ifc);
+		dp_stats.flushes++;
+	} else if (loop_once(&out) == 0 && out.n == before && ncmds == 0) {
+		int64_t causes = ixgbe_wait(&port, 1);
+		if (causes == 0)
+			ixgbe_netif_check_link(&ifc);
+		loop_once(&out);
+	}
+	a->nevents = out.n;
+	dp_stats.crossings++;
+	dp_stats.idle += ncmds == 0 && out.n == before;
+	dp_stats.commands += ncmds;
+	dp_stats.events += out.n - before;
+	if (ncmds > dp_stats.most_commands)
+		dp_stats.most_commands = ncmds;
+	if (out.n - before > dp_stats.most_events)
+		dp_stats.most_events = out.n - before;
+	return out.n;
+}
+
+// -- ring 3's doors --
+
+// The application's system calls: the crossing, and the few others it
+// may make, their buffers checked.
+static void app_syscall(struct dune_tf *tf)
+{
+	switch (tf->rax) {
+	case IX_SYS_CROSS:
+		tf->rax = (uint64_t)cross(tf->rdi, tf->rsi);
+		return;
+	case SYS_write:
+		if (tf->rdi != 1 && tf->rdi != 2)
+			tf->rax = (uint64_t)-EBADF;
+		else if (!dp_user_range(tf->rsi, tf->rdx, false))
+			tf->rax = (uint64_t)-EFAULT;
+		else
+			dune_passthrough_syscall(tf);
+		return;
+	case SYS_clock:
+		if (dp_user_range(tf->rdi, sizeof(struct clock_reading), true))
+			dune_passthrough_syscall(tf);
+		else
+			tf->rax = (uint64_t)-EFAULT;
+		return;
+	case SYS_exit:
+		dune_ret_from_user((int)tf->rdi);
+	default:
+		dune_printf("ixdp: the application's system call %lu refused\n", tf->rax);
+		tf->rax = (uint64_t)-ENOSYS;
+	}
+}
+
+// Abandons ring 3 after a fault of the application: run_app returns
+// APP_FAULTED.
+static __attribute__((noreturn)) void app_stop(void)
+{
+	app_faulted = true;
+	dune_ret_from_user(APP_FAULTED);
+}
+
+// A page fault: the application's ends it, reported; one of ring 0 is
+// the dataplane's own bug, and ends the process.
+static void app_pgflt(uintptr_t addr, uint64_t fec, struct dune_tf *tf)
+{
+	const char *what = fec & 0x10 ? "instruction fetch" : fec & 0x2 ? "write" : "read";
+
+	if (dune_tf_ring(tf) != 3) {
+		dune_printf("ixdp: page fault in the dataplane: %s of 0x%lx at rip 0x%lx\n", what,
+			    addr, tf->rip);
+		dune_die();
+	}
+	bool rx = addr >= IX_RX_ALIAS &&
+		  addr < IX_RX_ALIAS + (uint64_t)port.queues[0].pool.nbufs * PKTBUF_SIZE;
+	dune_printf("ixdp: the application faulted: %s of 0x%lx at rip 0x%lx, %s; it is stopped\n",
+		    what, addr, tf->rip,
+		    rx ? "a received buffer (read-only in ring 3)" : "not the application's memory");
+	app_stop();
+}
+
+// Any other exception (a privileged instruction, an undefined opcode, a
+// division by zero...): the application's ends it, reported; one of
+// ring 0 ends the process, as libdune's own report would.
+static void app_exception(struct dune_tf *tf)
+{
+	if (dune_tf_ring(tf) != 3) {
+		dune_printf("ixdp: exception %lu in the dataplane at rip 0x%lx, error 0x%lx\n",
+			    tf->vector, tf->rip, tf->err);
+		dune_die();
+	}
+	dune_printf("ixdp: the application faulted: exception %lu at rip 0x%lx, error 0x%lx; "
+		    "it is stopped\n", tf->vector, tf->rip, tf->err);
+	app_stop();
+}
+
+// Runs the application's main(argc, argv) in ring 3, its arguments
+// copied to the top of its stack. Returns its exit status (APP_FAULTED
+// if it faulted).
+static int run_app(int argc, char **argv)
+{
+	char *top = __ixapp_stack_top, *uargv[MAX_ARGS + 1];
+
+	if (argc > MAX_ARGS)
+		argc = MAX_ARGS;
+	for (int i = 0; i < argc; i++) {
+		size_t n = strlen(argv[i]) + 1;
+		top -= n;
+		memcpy(top, argv[i], n);
+		uargv[i] = top;
+	}
+	uargv[argc] = NULL;
+	top = (char *)((uintptr_t)top & ~15ul) - (argc + 1) * sizeof(char *);
+	memcpy(top, uargv, (argc + 1) * sizeof(char *));
+	struct dune_tf tf = {
+		.rip = (uint64_t)ix_start,
+		// As after a call: the return address's slot below a 16-byte boundary.
+		.rsp = ((uint64_t)top & ~15ul) - 8,
+		.rdi = (uint64_t)argc, .rsi = (uint64_t)top, .rdx = (uint64_t)__real_main,
+	};
+	return dune_jump_to_user(&tf);
+}
+
+// The dataplane's counters and the NIC's, one line each.
+static void print_counters(void)
+{
+	const struct ixgbe_netif_stats *n = &ifc.stats;
+	struct ixgbe_stats s;
+
+	dune_printf("ixdp: crossings %lu, flushes %lu, idle %lu, commands %lu, events %lu, "
+		    "errors %lu, errors lost %lu, most commands %u, most events %u, knocks %lu, "
+		    "no slot %lu\n", dp_stats.crossings, dp_stats.flushes, dp_stats.idle,
+		    dp_stats.commands, dp_stats.events, dp_stats.errors, dp_stats.errors_lost,
+		    dp_stats.most_commands, dp_stats.most_events, dp_stats.knocks, dp_stats.no_slot);
+	dune_printf("netif: rx frames %lu, refused %lu, tx frames %lu, no buffer %lu, "
+		    "ring full %lu, bursts %lu\n", n->rx_frames, n->rx_refused, n->tx_frames,
+		    n->tx_no_buffer, n->tx_ring_full, n->tx_bursts);
+	ixgbe_stats(&port, &s);
+	dune_printf("ixdp: 82599 received %lu, sent %lu, missed %lu, dropped %lu, no buffer %lu\n",
+		    s.rx_packets, s.tx_packets, s.rx_missed, s.queue_drop[0], s.rx_no_buffer);
+}
+
+// Brings up Dune mode, the port, lwIP and ring 3's memory. Returns 0,
+// or 100 after a line that says what failed.
+static int start(const char *name, const char *ip_text, unsigned long listen_port)
+{
+	ip4_addr_t ip, netmask;
+	int err;
+
+	if (!ip4addr_aton(ip_text, &ip) || listen_port == 0 || listen_port > 65535) {
+		printf("usage: %s [IP [PORT [ARGS...]]]\n", name);
+		return 100;
+	}
+	if ((err = dune_init(false)) < 0 || (err = dune_enter()) < 0) {
+		printf("ixdp: cannot enter Dune mode: %s\n", strerror(err));
+		return 100;
+	}
+	if (ixgbe_init(&port, 0, 1, RING) < 0)
+		return 100;
+	lwip_init();
+	IP4_ADDR(&netmask, 255, 255, 255, 0);
+	if (ixgbe_netif_add(&ifc, &port, 0, &ip, &netmask, IP4_ADDR_ANY4) != ERR_OK ||
+	    !dp_tcp_listen((uint16_t)listen_port))
+		return 100;
+	if ((err = map_app()) < 0) {
+		dune_printf("ixdp: cannot map ring 3's memory: %s\n", strerror(err));
+		return 100;
+	}
+	dune_register_syscall_handler(app_syscall);
+	dune_register_pgflt_handler(app_pgflt);
+	// NMI, double fault and machine check stay libdune's: not the application's doing.
+	for (int v = 0; v < 32; v++)
+		if (v != 2 && v != 8 && v != 14 && v != 18)
+			dune_register_intr_handler(v, app_exception);
+	return 0;
+}
+
+int __wrap_main(int argc, char **argv)
+{
+	const char *ip_text = argc > 1 ? argv[1] : "10.0.2.15";
+	unsigned long listen_port = argc > 2 ? strtoul(argv[2], NULL, 10) : 7;
+	int status = start(argv[0], ip_text, listen_port);
+
+	if (status != 0)
+		return status;
+	dune_printf("ixdp: %s port 0, mac %02x:%02x:%02x:%02x:%02x:%02x, link %s; %s port %lu "
+		    "for %s in ring 3 (lwIP %s)\n", port.emulated ? "emulated" : "real",
+		    port.mac[0], port.mac[1], port.mac[2], port.mac[3], port.mac[4], port.mac[5],
+		    port.link_up ? "up" : "down", ip_text, listen_port, argv[0],
+		    LWIP_VERSION_STRING);
+	status = run_app(argc, argv);
+	if (!app_faulted)
+		dune_printf("ixdp: the application ended with status %d\n", status);
+	print_counters();
+	int stopped = ixgbe_stopped_queues(&port);
+	return status != 0 ? status : stopped;
+}
