@@ -185,14 +185,6 @@ static int current_ring(void)
 	return cs & 3;
 }
 
-static uint64_t now_ms(void)
-{
-	struct clock_reading c;
-
-	clock(&c);
-	return c.ns / 1000000;
-}
-
 int main(int argc, char **argv)
 {
 	unsigned long seconds = argc > 3 ? strtoul(argv[3], NULL, 10) : 30;
@@ -200,8 +192,8 @@ int main(int argc, char **argv)
 	if (ix_init(&ops) < 0)
 		return 1;
 	printf("ixecho-libix: in ring %d, echoing for %lu seconds\n", current_ring(), seconds);
-	uint64_t start = now_ms();
-	while (!quit_done && now_ms() - start < seconds * 1000) {
+	uint64_t start = uptime_ms();
+	while (!quit_done && uptime_ms() - start < seconds * 1000) {
 		int n = ix_poll();
 		if (n < 0) {
 			printf("ixecho-libix: ix_poll: %s\n", strerror(n));

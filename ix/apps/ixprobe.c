@@ -176,14 +176,6 @@ static void bad_commands(void)
 	ix_tcp_connect(&to_port_0, 1);
 }
 
-static uint64_t now_ms(void)
-{
-	struct clock_reading c;
-
-	clock(&c);
-	return c.ns / 1000000;
-}
-
 int main(int argc, char **argv)
 {
 	unsigned long seconds = argc > 3 ? strtoul(argv[3], NULL, 10) : 30;
@@ -216,8 +208,8 @@ int main(int argc, char **argv)
 		return 100;
 	}
 	printf("ixprobe: ready (probe %s)\n", probe);
-	uint64_t start = now_ms();
-	while (!done && now_ms() - start < seconds * 1000)
+	uint64_t start = uptime_ms();
+	while (!done && uptime_ms() - start < seconds * 1000)
 		if (ix_poll() < 0)
 			return 100;
 	check(done, "the client came and the probe ran");

@@ -101,18 +101,13 @@ int server_main(int argc, char **argv, const struct server_app *app)
 	const char *ip_text = argc > 1 ? argv[1] : "10.0.2.15";
 	unsigned long tcp_port = argc > 2 ? strtoul(argv[2], NULL, 10) : app->default_port;
 	unsigned long seconds = argc > 3 ? strtoul(argv[3], NULL, 10) : 30;
-	ip4_addr_t ip, netmask;
+	ip4_addr_t ip;
 
 	if (!ip4addr_aton(ip_text, &ip) || tcp_port == 0 || tcp_port > 65535 || seconds == 0) {
 		printf("usage: %s %s\n", app->name, app->usage);
 		return 100;
 	}
-	if (ixgbe_init(&port, 0, 1, RING) < 0)
-		return 100;
-	lwip_init();
-	IP4_ADDR(&netmask, 255, 255, 255, 0);
-	if (ixgbe_netif_add(&ifc, &port, 0, &ip, &netmask, IP4_ADDR_ANY4) != ERR_OK ||
-	    !server_listen(app, (uint16_t)tcp_port))
+	if (!ixgbe_netif_start(&ifc, &port, RING, &ip) || !server_listen(app, (uint16_t)tcp_port))
 		return 100;
 	printf("%s: %s port 0, mac %02x:%02x:%02x:%02x:%02x:%02x, link %s; %s serves %s "
 	       "on port %lu (lwIP %s)\n", app->name, port.emulated ? "emulated" : "real",

@@ -303,7 +303,7 @@ static void print_counters(void)
 // or 100 after a line that says what failed.
 static int start(const char *name, const char *ip_text, unsigned long listen_port)
 {
-	ip4_addr_t ip, netmask;
+	ip4_addr_t ip;
 	int err;
 
 	if (!ip4addr_aton(ip_text, &ip) || listen_port == 0 || listen_port > 65535) {
@@ -314,12 +314,7 @@ static int start(const char *name, const char *ip_text, unsigned long listen_por
 		printf("ixdp: cannot enter Dune mode: %s\n", strerror(err));
 		return 100;
 	}
-	if (ixgbe_init(&port, 0, 1, RING) < 0)
-		return 100;
-	lwip_init();
-	IP4_ADDR(&netmask, 255, 255, 255, 0);
-	if (ixgbe_netif_add(&ifc, &port, 0, &ip, &netmask, IP4_ADDR_ANY4) != ERR_OK ||
-	    !dp_tcp_listen((uint16_t)listen_port))
+	if (!ixgbe_netif_start(&ifc, &port, RING, &ip) || !dp_tcp_listen((uint16_t)listen_port))
 		return 100;
 	if ((err = map_app()) < 0) {
 		dune_printf("ixdp: cannot map ring 3's memory: %s\n", strerror(err));

@@ -17,20 +17,12 @@ const uint8_t ixgbe_rss_key[IXGBE_RSS_KEY_SIZE] = {
 	0xf2, 0x0c, 0x6a, 0x42, 0xb7, 0x3b, 0xbe, 0xac, 0x01, 0xfa,
 };
 
-static uint64_t now_ms(void)
-{
-	struct clock_reading c;
-
-	clock(&c);
-	return c.ns / 1000000;
-}
-
 // Sleeps at least ms milliseconds.
 static void ixgbe_delay_ms(uint32_t ms)
 {
-	uint64_t until = now_ms() + ms;
+	uint64_t until = uptime_ms() + ms;
 
-	while (now_ms() < until)
+	while (uptime_ms() < until)
 		sleep(1);
 }
 
@@ -41,11 +33,11 @@ static void ixgbe_delay_ms(uint32_t ms)
 static int ixgbe_wait_reg(struct ixgbe_dev *dev, uint32_t reg, uint32_t mask, uint32_t want,
 			  uint32_t ms, const char *what)
 {
-	uint64_t deadline = now_ms() + ms;
+	uint64_t deadline = uptime_ms() + ms;
 	uint32_t v;
 
 	while (((v = ixgbe_read(dev, reg)) & mask) != want) {
-		if (now_ms() > deadline) {
+		if (uptime_ms() > deadline) {
 			printf("ixgbe: port %d: %s: register 0x%05x is 0x%08x after %u ms "
 			       "(waited for bits 0x%08x to be 0x%08x)\n",
 			       dev->port, what, reg, v, ms, mask, want);

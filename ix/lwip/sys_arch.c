@@ -1,5 +1,5 @@
 // lwIP's clock (NO_SYS ports give only sys_now): milliseconds from the
-// kernel's clock system call. lwIP's timers compare these as u32_t
+// kernel's clock system call (uptime_ms). lwIP's timers compare these as u32_t
 // differences, so the wrap after 49 days is harmless.
 
 #include <lwip/sys.h>
@@ -8,8 +8,5 @@
 
 u32_t sys_now(void)
 {
-	struct clock_reading c;
-
-	clock(&c);
-	return (u32_t)(c.ns / 1000000);
+	return (u32_t)uptime_ms();
 }

@@ -1,6 +1,7 @@
 // An lwIP interface on an ixgbe queue (ixgbe_netif.h).
 
 #include <lwip/etharp.h>
+#include <lwip/init.h>
 #include <lwip/pbuf.h>
 #include <netif/ethernet.h>
 
@@ -130,6 +131,18 @@ err_t ixgbe_netif_add(struct ixgbe_netif *ifc, struct ixgbe_dev *dev, int q,
 	netif_set_up(&ifc->netif);
 	ixgbe_netif_check_link(ifc);
 	return ERR_OK;
+}
+
+bool ixgbe_netif_start(struct ixgbe_netif *ifc, struct ixgbe_dev *dev, uint32_t ring,
+		       const ip4_addr_t *ip)
+{
+	ip4_addr_t netmask;
+
+	if (ixgbe_init(dev, 0, 1, ring) < 0)
+		return false;
+	lwip_init();
+	IP4_ADDR(&netmask, 255, 255, 255, 0);
+	return ixgbe_netif_add(ifc, dev, 0, ip, &netmask, IP4_ADDR_ANY4) == ERR_OK;
 }
 
 bool ixgbe_netif_check_link(struct ixgbe_netif *ifc)

@@ -62,6 +62,13 @@ struct ixgbe_netif {
 err_t ixgbe_netif_add(struct ixgbe_netif *ifc, struct ixgbe_dev *dev, int q,
 		      const ip4_addr_t *ip, const ip4_addr_t *netmask, const ip4_addr_t *gw);
 
+// What a one-queue server does first: brings up port 0 of the 82599
+// with one queue of ring descriptors (ixgbe_init), lwIP (lwip_init) and
+// ifc on that queue with address ip/24 and no gateway. Returns whether
+// all went well; a line says what did not.
+bool ixgbe_netif_start(struct ixgbe_netif *ifc, struct ixgbe_dev *dev, uint32_t ring,
+		       const ip4_addr_t *ip);
+
 // Receives up to max frames (at most IXGBE_NETIF_RX_BURST) and gives
 // each to lwIP, which may answer into the batch. Returns how many.
 int ixgbe_netif_poll(struct ixgbe_netif *ifc, int max);

@@ -45,14 +45,6 @@ static int send_frame(const void *frame, size_t len)
 	return 0;
 }
 
-static uint64_t now_ms(void)
-{
-	struct clock_reading c;
-
-	clock(&c);
-	return c.ns / 1000000;
-}
-
 int main(int argc, char **argv)
 {
 	uint32_t ip = net_parse_ip(argc > 1 ? argv[1] : "10.0.2.15");
@@ -71,9 +63,9 @@ int main(int argc, char **argv)
 	       port.mac[0], port.mac[1], port.mac[2], port.mac[3], port.mac[4], port.mac[5],
 	       port.link_up ? "up" : "down", argc > 1 ? argv[1] : "10.0.2.15", echo_port);
 
-	uint64_t deadline = now_ms() + seconds * 1000;
+	uint64_t deadline = uptime_ms() + seconds * 1000;
 	struct pktbuf *batch[BATCH];
-	while (net_stats.quit_requests == 0 && now_ms() < deadline) {
+	while (net_stats.quit_requests == 0 && uptime_ms() < deadline) {
 		int n = ixgbe_rx_burst(&port, 0, batch, BATCH);
 		for (int i = 0; i < n; i++) {
 			net_input(batch[i]->data, batch[i]->len);

@@ -201,14 +201,6 @@ static void check_frame(struct pktbuf *b, int q, uint32_t subtest, struct tally 
 	pktbuf_free(b);
 }
 
-static uint64_t now_ms(void)
-{
-	struct clock_reading c;
-
-	clock(&c);
-	return c.ns / 1000000;
-}
-
 // Receives on port's queue q (every queue if q < 0), in bursts of up to
 // batch, until want frames came or none came for IDLE_MS; checks each.
 // Returns how many came.
@@ -217,16 +209,16 @@ static uint32_t receive(int port, int q, uint32_t want, int batch, uint32_t subt
 {
 	struct pktbuf *bufs[BATCH_MAX];
 	uint32_t got = 0;
-	uint64_t idle_since = now_ms();
+	uint64_t idle_since = uptime_ms();
 
-	while (got < want && now_ms() - idle_since < IDLE_MS) {
+	while (got < want && uptime_ms() - idle_since < IDLE_MS) {
 		for (int i = q < 0 ? 0 : q; i < (q < 0 ? nqueues : q + 1); i++) {
 			int n = ixgbe_rx_burst(&ports[port], i, bufs, batch);
 			for (int j = 0; j < n; j++)
 				check_frame(bufs[j], i, subtest, t);
 			got += n;
 			if (n > 0)
-				idle_since = now_ms();
+				idle_since = uptime_ms();
 		}
 	}
 	return got;
@@ -240,9 +232,9 @@ static uint32_t send(int f, int q, uint32_t first, uint32_t count, int batch, ui
 	struct pktbuf *bufs[BATCH_MAX];
 	uint16_t lens[BATCH_MAX];
 	uint32_t sent = 0;
-	uint64_t idle_since = now_ms();
+	uint64_t idle_since = uptime_ms();
 
-	while (sent < count && now_ms() - idle_since < IDLE_MS) {
+	while (sent < count && uptime_ms() - idle_since < IDLE_MS) {
 		int n = 0;
 		for (; n < batch && sent + n < count; n++) {
 			if ((bufs[n] = ixgbe_alloc(dev, q)) == NULL)
@@ -258,7 +250,7 @@ static uint32_t send(int f, int q, uint32_t first, uint32_t count, int batch, ui
 			pktbuf_free(bufs[i]);
 		sent += k;
 		if (k > 0)
-			idle_since = now_ms();
+			idle_since = uptime_ms();
 	}
 	if (sent < count && !short_send_expected)
 		printf("nictest: send: port %d queue %d took %u of %u frames\n", dev->port, q,

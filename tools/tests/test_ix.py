@@ -90,6 +90,28 @@ def echo_held_back(test, port, data):
     test.assertTrue(data == bytes(got), "the echo of %d bytes differs" % len(data))
 
 
+def echo_clients(test, run):
+    """What a client does to an echo server on run's port: several
+    connections open at once, their round trips interleaved, each closed
+    by FIN both ways; one message held back by flow control (LARGE
+    bytes); then "quit". Returns the bytes the round trips echoed (the
+    held-back message and the quit aside) and the run's lines."""
+    rng = random.Random()
+    conns = [socket.create_connection(("127.0.0.1", run.port), timeout=30)
+             for _ in range(CONNECTIONS)]
+    sent = 0
+    for _ in range(4):
+        for c in conns:
+            sent += test_net.round_trips(test, c, [os.urandom(rng.randint(1, 3000))])
+    for c in conns:
+        c.shutdown(socket.SHUT_WR)
+        test.assertEqual(b"", c.recv(10), "no FIN after the echo")
+        c.close()
+    echo_held_back(test, run.port, os.urandom(LARGE))
+    test.assertEqual(b"quit", test_net.tcp_quit(run.port))
+    return sent, run.finish()
+
+
 class Echo(unittest.TestCase):
     def test_qemu_echo(self):
         self.check_echo("qemu")
@@ -98,26 +120,12 @@ class Echo(unittest.TestCase):
         self.check_echo("bochs")
 
     def check_echo(self, emulator):
-        rng = random.Random()
         run = test_net.Run(self, emulator, "run=lab10.echo seconds=%d"
                            % test_net.SERVE_SECONDS[emulator])
         run.wait_for(r"^ixecho: emulated port 0, mac %s, link up; 10\.0\.2\.15 serves TCP "
                      r"echo on port %d \(lwIP 2\.1\.3\)$" % (runner.NET_MAC, run.port),
                      test_net.RUN_TIMEOUT[emulator])
-        # Several connections open at once, their round trips interleaved.
-        conns = [socket.create_connection(("127.0.0.1", run.port), timeout=30)
-                 for _ in range(CONNECTIONS)]
-        sent = 0
-        for _ in range(4):
-            for c in conns:
-                sent += test_net.round_trips(self, c, [os.urandom(rng.randint(1, 3000))])
-        for c in conns:
-            c.shutdown(socket.SHUT_WR)
-            self.assertEqual(b"", c.recv(10), "no FIN after the echo")
-            c.close()
-        echo_held_back(self, run.port, os.urandom(LARGE))
-        self.assertEqual(b"quit", test_net.tcp_quit(run.port))
-        lines = run.finish()
+        sent, lines = echo_clients(self, run)
         self.assertIn("ixecho: quit received", lines)
         self.assertIn("process ixecho[1] ended with status 0", lines)
         self.assertIn("bridge: frames with no wire 0", lines)
@@ -161,26 +169,13 @@ class LibixEcho(unittest.TestCase):
 
     def test_bochs_ixecho(self):
         emulator = "bochs"
-        rng = random.Random()
         run = test_net.Run(self, emulator, "run=lab10.ixecho seconds=%d"
                            % test_net.SERVE_SECONDS[emulator])
         run.wait_for(r"^ixdp: emulated port 0, mac %s, link up; 10\.0\.2\.15 port %d for "
                      r"ixecho-libix in ring 3 \(lwIP 2\.1\.3\)$" % (runner.NET_MAC, run.port),
                      test_net.RUN_TIMEOUT[emulator])
         run.wait_for(r"^ixecho-libix: in ring 3, echoing", 10)
-        conns = [socket.create_connection(("127.0.0.1", run.port), timeout=30)
-                 for _ in range(CONNECTIONS)]
-        sent = 0
-        for _ in range(4):
-            for c in conns:
-                sent += test_net.round_trips(self, c, [os.urandom(rng.randint(1, 3000))])
-        for c in conns:
-            c.shutdown(socket.SHUT_WR)
-            self.assertEqual(b"", c.recv(10), "no FIN after the echo")
-            c.close()
-        echo_held_back(self, run.port, os.urandom(LARGE))
-        self.assertEqual(b"quit", test_net.tcp_quit(run.port))
-        lines = run.finish()
+        sent, lines = echo_clients(self, run)
         self.assertIn("ixecho-libix: quit received", lines)
         self.assertIn("ixdp: the application ended with status 0", lines)
         self.assertIn("process ixecho-libix[1] ended with status 0", lines)

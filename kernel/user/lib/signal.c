@@ -17,3 +17,11 @@ int clock(struct clock_reading *reading)
 {
 	return (int)syscall3(SYS_clock, (uint64_t)reading, 0, 0);
 }
+
+uint64_t uptime_ms(void)
+{
+	struct clock_reading c;
+
+	clock(&c);
+	return c.ns / 1000000;
+}

@@ -60,8 +60,10 @@ typedef void (*sighandler_t)(int sig, struct siginfo *info, struct sigcontext *c
 int sigaction(int sig, sighandler_t handler);
 int64_t sigreturn(const struct sigcontext *ctx);
 
-// The time: the TSC and the nanoseconds since the machine started.
+// The time: the TSC and the nanoseconds since the machine started;
+// uptime_ms, the milliseconds since then.
 int clock(struct clock_reading *reading);
+uint64_t uptime_ms(void);
 
 // Dune mode (vmx/dune/dune.h): the calling thread continues in VMX
 // non-root ring 0 as config says; returns only an error. (Programs on
