@@ -8,6 +8,7 @@
 // runs with IF set and cannot clear it (IOPL 0), ring 0 always runs with
 // IF clear.
 
+#include "arch/frame.h"
 #include "internal.h"
 
 	.text
@@ -136,12 +137,7 @@ dune_syscall_entry:
 // registers; returns 0 there, or the error natively.
 	.globl __dune_enter
 __dune_enter:
-	pushq %rbp
-	pushq %rbx
-	pushq %r12
-	pushq %r13
-	pushq %r14
-	pushq %r15
+	save_callee_saved_registers
 	subq $8, %rsp                   // 16-byte aligned, as SYS_dune_enter wants
 	movq %rsp, 8(%rdi)              // config->rsp
 	leaq dune_resume(%rip), %rax
@@ -150,23 +146,13 @@ __dune_enter:
 	movl $27, %eax                  // SYS_dune_enter
 	syscall
 	addq $8, %rsp
-	popq %r15
-	popq %r14
-	popq %r13
-	popq %r12
-	popq %rbx
-	popq %rbp
+	restore_callee_saved_registers
 	ret
 
 dune_resume:
 	call dune_boot_percpu           // RDI: the percpu (config->rdi)
 	addq $8, %rsp                   // the slot that aligned the stack
-	popq %r15
-	popq %r14
-	popq %r13
-	popq %r12
-	popq %rbx
-	popq %rbp
+	restore_callee_saved_registers
 	xorl %eax, %eax
 	ret
 
@@ -174,12 +160,7 @@ dune_resume:
 // then resumes tf in ring 3.
 	.globl __dune_jump_to_user
 __dune_jump_to_user:
-	pushq %rbp
-	pushq %rbx
-	pushq %r12
-	pushq %r13
-	pushq %r14
-	pushq %r15
+	save_callee_saved_registers
 	movq %rsp, %gs:PERCPU_JMP_RSP
 	movq %rdi, %rsp
 	jmp dune_tf_return
@@ -190,10 +171,5 @@ __dune_jump_to_user:
 dune_ret_from_user:
 	movslq %edi, %rax
 	movq %gs:PERCPU_JMP_RSP, %rsp
-	popq %r15
-	popq %r14
-	popq %r13
-	popq %r12
-	popq %rbx
-	popq %rbp
+	restore_callee_saved_registers
 	ret

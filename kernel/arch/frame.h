@@ -3,7 +3,7 @@
 // the two ways into the kernel (trap/vectors.S, syscall/entry.S); and the
 // callee-saved ones, in the order of struct context (proc/proc.h), for
 // code that leaves a C function's frame and comes back (proc/switch.S,
-// vmx/entry.S).
+// vmx/entry.S, libdune/entry.S).
 
 #ifndef KERNEL_ARCH_FRAME_H
 #define KERNEL_ARCH_FRAME_H

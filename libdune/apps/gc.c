@@ -217,10 +217,8 @@ int main(int argc, char **argv)
 	primitives(0);
 	sigaction(SIGSEGV, SIG_DFL);
 
-	int err = dune_init(false);
-	if (!err)
-		err = dune_enter();
-	if (err) {
+	int err;
+	if ((err = dune_init(false)) < 0 || (err = dune_enter()) < 0) {
 		printf("gc: dune_init or dune_enter failed: %d\n", err);
 		return 1;
 	}

@@ -334,10 +334,8 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	// Ring 0 only, but for what give() maps.
-	int err = dune_init(false);
-	if (!err)
-		err = dune_enter();
-	if (err) {
+	int err;
+	if ((err = dune_init(false)) < 0 || (err = dune_enter()) < 0) {
 		printf("sandbox: dune_init or dune_enter failed: %d\n", err);
 		return 1;
 	}

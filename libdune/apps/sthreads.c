@@ -85,10 +85,8 @@ int main(int argc, char **argv)
 	uint64_t fork_cycles = (rdtsc() - start) / (uint64_t)n;
 
 	secret = token ^ 0x5ec7e7;
-	int err = dune_init(false);
-	if (!err)
-		err = dune_enter();
-	if (err) {
+	int err;
+	if ((err = dune_init(false)) < 0 || (err = dune_enter()) < 0) {
 		printf("sthreads: dune_init or dune_enter failed: %d\n", err);
 		return 1;
 	}

@@ -260,10 +260,8 @@ int main(int argc, char **argv)
 	run_all(0);
 	// Ring 0 only: the program's own pages in 2 MiB pages, which the
 	// Appel-Li rows split.
-	int err = dune_init(false);
-	if (!err)
-		err = dune_enter();
-	if (err) {
+	int err;
+	if ((err = dune_init(false)) < 0 || (err = dune_enter()) < 0) {
 		printf("bench.dune: dune_init or dune_enter failed: %d\n", err);
 		return 1;
 	}

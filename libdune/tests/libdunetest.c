@@ -310,9 +310,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	token = argc > 2 ? strtoul(argv[2], NULL, 0) : 0x1234;
-	int err = dune_init(true);
-	if (!err)
-		err = dune_enter();
+	int err = dune_init_and_enter();
 	if (err) {
 		printf("libdunetest: dune_init or dune_enter failed: %d\n", err);
 		return 1;

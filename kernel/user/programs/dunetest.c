@@ -648,9 +648,7 @@ int main(int argc, char **argv)
 	} else {
 		return usage();
 	}
-	int err = dune_init(true);
-	if (!err)
-		err = dune_enter();
+	int err = dune_init_and_enter();
 	if (err) {
 		printf("dunetest: dune_enter failed: %d\n", err);
 		return 1;
