@@ -59,66 +59,69 @@ static void select_dword(const struct pci_func *f, uint16_t off)
 	     (uint32_t)f->dev << 11 | (uint32_t)f->fn << 8 | (off & 0xFC));
 }
 
-uint32_t pci_read32(const struct pci_func *f, uint16_t off)
+// A read of width bytes (1, 2 or 4, naturally aligned) at off: through
+// ECAM where it covers the function's bus, else through the ports,
+// whose data port takes the bytes of the selected dword at off & 3.
+static uint32_t config_read(const struct pci_func *f, uint16_t off, int width)
 {
 	volatile uint8_t *p = ecam_address(f, off);
+	uint32_t v;
+
 	if (p != NULL)
-		return *(volatile uint32_t *)p;
+		return width == 4 ? *(volatile uint32_t *)p :
+		       width == 2 ? *(volatile uint16_t *)p : *p;
 	spin_lock(&config_lock);
 	select_dword(f, off);
-	uint32_t v = inl(PCI_CONFIG_DATA);
+	v = width == 4 ? inl(PCI_CONFIG_DATA) :
+	    width == 2 ? inw(PCI_CONFIG_DATA + (off & 2)) : inb(PCI_CONFIG_DATA + (off & 3));
 	spin_unlock(&config_lock);
 	return v;
+}
+
+// The write of width bytes (2 or 4) at off, the same two ways.
+static void config_write(const struct pci_func *f, uint16_t off, int width, uint32_t v)
+{
+	volatile uint8_t *p = ecam_address(f, off);
+
+	if (p != NULL) {
+		if (width == 4)
+			*(volatile uint32_t *)p = v;
+		else
+			*(volatile uint16_t *)p = (uint16_t)v;
+		return;
+	}
+	spin_lock(&config_lock);
+	select_dword(f, off);
+	if (width == 4)
+		outl(PCI_CONFIG_DATA, v);
+	else
+		outw(PCI_CONFIG_DATA + (off & 2), (uint16_t)v);
+	spin_unlock(&config_lock);
+}
+
+uint32_t pci_read32(const struct pci_func *f, uint16_t off)
+{
+	return config_read(f, off, 4);
 }
 
 uint16_t pci_read16(const struct pci_func *f, uint16_t off)
 {
-	volatile uint8_t *p = ecam_address(f, off);
-	if (p != NULL)
-		return *(volatile uint16_t *)p;
-	spin_lock(&config_lock);
-	select_dword(f, off);
-	uint16_t v = inw(PCI_CONFIG_DATA + (off & 2));
-	spin_unlock(&config_lock);
-	return v;
+	return (uint16_t)config_read(f, off, 2);
 }
 
 uint8_t pci_read8(const struct pci_func *f, uint16_t off)
 {
-	volatile uint8_t *p = ecam_address(f, off);
-	if (p != NULL)
-		return *p;
-	spin_lock(&config_lock);
-	select_dword(f, off);
-	uint8_t v = inb(PCI_CONFIG_DATA + (off & 3));
-	spin_unlock(&config_lock);
-	return v;
+	return (uint8_t)config_read(f, off, 1);
 }
 
 void pci_write32(const struct pci_func *f, uint16_t off, uint32_t v)
 {
-	volatile uint8_t *p = ecam_address(f, off);
-	if (p != NULL) {
-		*(volatile uint32_t *)p = v;
-		return;
-	}
-	spin_lock(&config_lock);
-	select_dword(f, off);
-	outl(PCI_CONFIG_DATA, v);
-	spin_unlock(&config_lock);
+	config_write(f, off, 4, v);
 }
 
 void pci_write16(const struct pci_func *f, uint16_t off, uint16_t v)
 {
-	volatile uint8_t *p = ecam_address(f, off);
-	if (p != NULL) {
-		*(volatile uint16_t *)p = v;
-		return;
-	}
-	spin_lock(&config_lock);
-	select_dword(f, off);
-	outw(PCI_CONFIG_DATA + (off & 2), v);
-	spin_unlock(&config_lock);
+	config_write(f, off, 2, v);
 }
 
 // Maps the ECAM window of segment 0 if the ACPI tables have an MCFG.
