@@ -170,6 +170,17 @@ void nic_counts(int index, struct nic_counts *c)
 	spin_unlock(&nic.lock);
 }
 
+bool nic_receiving(int index)
+{
+	bool on = false;
+
+	spin_lock(&nic.lock);
+	if (nic.model != NULL && nic.ports[index].owner != NULL)
+		on = i82599_read(nic.model, index, IXGBE_RXCTRL, 4) & IXGBE_RXCTRL_RXEN;
+	spin_unlock(&nic.lock);
+	return on;
+}
+
 // -- the emulated registers: the MMIO region of a port (mm/devmem.h) --
 
 static uint64_t regs_read(void *dev, uint64_t offset, int width)

@@ -43,6 +43,7 @@
 #ifndef VMX_DEV_NIC_H
 #define VMX_DEV_NIC_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 // Finds a real 82599 or makes the model (STAGE_SMP: PCI needs it).
@@ -67,6 +68,12 @@ struct nic_counts {
 	uint64_t rdt_writes, tdt_writes;
 };
 void nic_counts(int index, struct nic_counts *c);
+
+// Whether the receiver of the model's port `index` is on (RXCTRL.RXEN):
+// its owner's driver is up, and frames sent to it are not lost. For the
+// tests that start a server and then its client (lab10.load); false for
+// a real NIC.
+bool nic_receiving(int index);
 
 // sys_nic_open and sys_nic_wait are declared in syscall/syscall.h.
 // nic_open's errors: -EINVAL (port not 0 or 1), -EFAULT (info not
