@@ -32,11 +32,14 @@
 //                    "shutdown" (ixkvs's end); end=none (the default):
 //                    nothing
 //
-// Connection c uses only the keys k with k % C == c, so that no two
+// Connection c sends requests / C requests (one more if c < requests %
+// C), and uses only the keys k with k % C == c, so that no two
 // connections race on a key: ixload knows what each get must return
-// (END for a key never set, else the VALUE its last set stored).
-// Each connection draws from its own generator (seed, c), so the
-// requests and the replies expected do not depend on timing.
+// (END for a key never set, else the VALUE its last set stored). Each
+// connection draws from its own generator (splitmix64 from seed *
+// (2^32 + 1) + c: for each request, a draw for get or set, then one for
+// the key, or one for echo's bytes), so the requests, the replies
+// expected and every count do not depend on timing.
 //
 // Output (these lines are stable: tools/tests/test_ix.py and
 // run=bench.ix read them):
@@ -354,16 +357,19 @@ static void try_send(struct conn *c)
 	ix_tcp_send(c->handle, c->req, c->req_len);
 }
 
-// Makes and sends c's next request, if requests are left.
+// Makes and sends c's next request, if c has requests left: its share
+// of requests=, the same whatever the timing.
 static void next_request(struct conn *c)
 {
-	if (count.requests == opt.requests)
+	unsigned long id = (unsigned long)(c - conns);
+	uint64_t share = opt.requests / opt.conns + (id < opt.requests % opt.conns);
+
+	if (c->sent == share)
 		return;
 	if (count.requests == 0) {
 		count.first_ms = uptime_ms();
 		count.first_tsc = rdtsc();
 	}
-	unsigned long id = (unsigned long)(c - conns);
 	if (opt.mode == MODE_ECHO)
 		make_echo(c, id);
 	else
