@@ -494,6 +494,14 @@ static void on_error(hid_t handle, unsigned long cookie, int op, long err)
 	printf("ixload: the dataplane refused command %d of handle 0x%lx: %s\n", op, handle,
 	       strerror((int)err));
 	count.errors++;
+	// A refused connect names its connection by the cookie: it will not open.
+	struct conn *c = op == IX_CMD_CONNECT ? conn_of(cookie) : NULL;
+	if (c != NULL && c->state == CONNECTING) {
+		count.failed++;
+		c->state = GONE;
+	}
+	if (op == IX_CMD_CONNECT && cookie == END_COOKIE)
+		end_state = END_FAILED;
 }
 
 static const struct ix_ops ops = {
