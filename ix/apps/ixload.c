@@ -604,10 +604,10 @@ static bool send_end(uint64_t deadline_ms)
 		return false;
 	if (!quit && end_state == END_SENDING)
 		end_state = END_DONE;
-	if (!poll_until(end_over, deadline_ms))
+	if (!poll_until(end_over, deadline_ms) || end_state == END_FAILED)
 		return false;
 	ix_tcp_close(end_handle);
-	return ix_flush() == 0 && end_state == END_DONE;
+	return ix_flush() == 0;
 }
 
 int main(int argc, char **argv)
