@@ -338,7 +338,8 @@ def memcached_counts(seed, conns, requests, get, keys):
 class Load(unittest.TestCase):
     """run=lab10.load under Bochs: ixload on port 1 (a Dune process, the
     dataplane in its ring 0) against ixecho-libix, then ixkvs (native),
-    on port 0: the first test of ix_tcp_connect. Every count exact."""
+    on port 0, then connects to a port nobody listens on (refused): the
+    tests of ix_tcp_connect. Every count exact."""
     CONNS = 8
     REQUESTS = 240
 
@@ -353,12 +354,13 @@ class Load(unittest.TestCase):
         lines = result.lines()
         where = "%s (%s; log %s)" % (cmdline, result.status, log)
         self.assertEqual("ok", result.status, where + "\n" + "\n".join(lines[-20:]))
-        split = lines.index("lab10.load: echo: ixecho-libix ended with status 0, ixload with "
-                            "status 0")
-        self.check_echo(lines[:split + 1], seed, size)
-        self.check_memcached(lines[split + 1:], seed, get, keys)
-        self.assertIn("lab10.load: echo and memcached: both servers and both clients ended with "
-                      "status 0", lines)
+        ends = [lines.index("lab10.load: %s: client 1 (ixload) ended with status %d" % end)
+                for end in (("echo", 0), ("memcached", 0), ("refused", 1))]
+        self.check_echo(lines[:ends[0] + 1], seed, size)
+        self.check_memcached(lines[ends[0] + 1:ends[1] + 1], seed, get, keys)
+        self.check_refused(lines[ends[1] + 1:])
+        self.assertIn("lab10.load: echo, memcached and refused connects: every status as "
+                      "expected", lines)
         self.assertEqual([], [line for line in lines if line.startswith("82599 model:")], where)
 
     def check_client(self, lines, mode, server, seed):
@@ -403,6 +405,20 @@ class Load(unittest.TestCase):
                          [k[("ixkvs", n)] for n in ("gets", "hits", "misses", "sets")])
         self.assertEqual((self.CONNS + 1, 0), (k[("ixkvs", "tcp connections")],
                                                k[("ixkvs", "reset")]))
+
+
+    def check_refused(self, lines):
+        """Two connects to a port nobody listens on, each refused (tried
+        again, then failed); a second client ends the server."""
+        self.assertEqual(["ixload: connection %d: connect: connection refused" % i
+                          for i in (0, 1)],
+                         [x for x in lines if re.match(r"^ixload: connection \d+: ", x)])
+        self.assertIn("ixload: requests 0, replies checked 0, errors 2, connections 0, failed 2",
+                      lines)
+        self.assertIn("ixload: requests 1, replies checked 1, errors 0, connections 1, failed 0",
+                      lines)
+        self.assertIn("lab10.load: refused: ixecho-libix ended with status 0", lines)
+        self.assertIn("lab10.load: refused: client 2 (ixload) ended with status 0", lines)
 
 
 class RawFrames(test_net.Frames, unittest.TestCase):
