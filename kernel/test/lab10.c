@@ -23,6 +23,8 @@
 #include "test/load.h"
 #include "vmx/dev/nic.h"
 
+#define LOAD_CLIENTS_MAX 4      // clients of one load_check
+
 KTEST(lab10_echo, "lab10.echo", STAGE_SMP,
       "port 0 of the emulated 82599 bridged to the e1000: ixecho (lwIP's TCP echo on the "
       "ixgbe driver) at ip= port= until 'quit' or seconds=");

@@ -6,13 +6,11 @@
 #ifndef KERNEL_TEST_LOAD_H
 #define KERNEL_TEST_LOAD_H
 
-#define LOAD_CLIENTS_MAX 4       // clients of one lab10.load run
-
 // Starts server (its argv, NULL-terminated), runs it until its driver
 // has port 0's receiver on (so that the clients' first frames are not
 // lost), then runs each of the n clients (argvs likewise) in turn, each
-// to its end before the next starts, and waits for the server. status[0]
-// is the server's exit status, status[1..n] the clients'. If the server
+// to its end before the next starts, and waits for the server. status
+// (1 + n entries) gets the server's exit status, then the clients'. If the server
 // ends before port 0 is up, no client is started (their status -1),
 // after a line naming test that says so.
 void load_run(const char *test, char *const server[], char *const *const clients[], int n,
