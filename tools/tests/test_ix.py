@@ -41,14 +41,14 @@ SERVE_SECONDS = 4       # RawFrames' run: ixecho's seconds
 
 def counters(lines, program="ixecho"):
     """(prefix, name) -> value for every 'name N' of the counter lines
-    of program (ixecho, ixkvs, ixecho-libix), libix and the dataplane,
+    of program (ixecho, ixkvs, ixecho-libix, ixkvs-libix), libix, ixev and the dataplane,
     the interface, the e1000 and lwIP:
     "ixecho: tcp connections 2, ..." gives ("ixecho", "tcp
     connections"); lwIP's "lwip: tcp recv 5, xmit 4" gives ("lwip tcp",
     "recv") and ("lwip tcp", "xmit")."""
     found = {}
     for line in lines:
-        m = re.match(r"^(%s|libix|ixdp|netif|e1000|lwip): (.*)$" % re.escape(program), line)
+        m = re.match(r"^(%s|libix|ixev|ixdp|netif|e1000|lwip): (.*)$" % re.escape(program), line)
         if not m or "," not in line:
             continue
         prefix, rest = m.groups()
