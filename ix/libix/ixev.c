@@ -135,12 +135,6 @@ static void on_dead(hid_t handle, unsigned long cookie, long reason)
 {
 	struct ixev_ctx *ctx = (struct ixev_ctx *)cookie;
 
-	if (ctx == NULL) {
-		// Offered but never accepted (ixev answers every knock at
-		// once, so only a refused one): the dataplane's to end.
-		ix_tcp_reject(handle);
-		return;
-	}
 	if (reason == 0) {
 		if (ctx->end == 0)
 			ctx->end = 1;

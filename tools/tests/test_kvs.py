@@ -399,6 +399,9 @@ class LibixKvs(unittest.TestCase):
         e = lambda name: c[("ixev", name)]          # noqa: E731
         self.assertEqual((k("tcp connections"), 0, 0, 0),
                          (e("accepted"), e("refused"), e("overruns"), e("errors")))
+        # Every context came back to the application but the shutdown's,
+        # whose close went with the program's last flush.
+        self.assertEqual(k("tcp connections") - 1, e("released"))
         d = lambda name: c[("ixdp", name)]          # noqa: E731
         self.assertEqual((0, 0), (d("errors"), d("no slot")))
         self.assertEqual((0, 0, 0), (d("missed"), d("dropped"), d("no buffer")))
