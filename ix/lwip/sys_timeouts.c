@@ -20,6 +20,7 @@
 #include <lwip/sys.h>
 #include <lwip/timeouts.h>
 
+#include "ix/lwip/sys_timeouts.h"
 #include "ix/lwip/timerwheel.h"
 #include "ulib.h"
 
@@ -129,4 +130,9 @@ void sys_untimeout(sys_timeout_handler handler, void *arg)
 void sys_check_timeouts(void)
 {
 	wheel_run(&wheel, now_ms(), CHECK_BUDGET);
+}
+
+const struct wheel_stats *sys_timeouts_stats(void)
+{
+	return &wheel.stats;
 }
