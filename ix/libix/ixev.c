@@ -10,8 +10,10 @@
 //           (a send's bytes freed or tried again; a close's context
 //           released).
 // Libix's callbacks run during a crossing's dispatch and never call a
-// handler; handlers run after the crossing is settled, so a send buffer
-// is always empty when they start (its bytes went in the crossing).
+// handler; handlers run after the crossing is settled: a context's send
+// buffer then holds only bytes the dataplane refused for want of memory
+// (rare), and what the handler sends goes after them, so the bytes to
+// hand over are always one piece from the buffer's start.
 
 #include "ix/libix/ixev.h"
 #include "ulib.h"
@@ -228,7 +230,7 @@ static void run_handlers(void)
 		ctx->on_ready = false;
 		unsigned int reasons = ctx->reasons & (ctx->mask | IXEVHUP);
 		ctx->reasons = 0;
-		if (reasons != 0 && !ctx->closing)
+		if (reasons != 0 && !ctx->closing && ctx->handler != NULL)
 			ctx->handler(ctx, reasons);
 	}
 }

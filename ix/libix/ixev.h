@@ -153,7 +153,8 @@ long ixev_send(struct ixev_ctx *ctx, const void *addr, size_t len);
 void ixev_close(struct ixev_ctx *ctx);
 
 // One turn of the loop (see above). Returns the number of events the
-// crossing brought, or ix_poll's negative error.
+// crossing brought, or ix_poll's negative error (the area is bad: the
+// loop cannot go on).
 int ixev_wait(void);
 
 const struct ixev_stats *ixev_stats(void);

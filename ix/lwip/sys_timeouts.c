@@ -117,7 +117,7 @@ void sys_timeout(u32_t msecs, sys_timeout_handler handler, void *arg)
 void sys_untimeout(sys_timeout_handler handler, void *arg)
 {
 	for (struct timeout *t = timeouts; t < timeouts + TIMEOUTS; t++) {
-		if (t->handler != handler || t->arg != arg)
+		if (t->handler == NULL || t->handler != handler || t->arg != arg)
 			continue;
 		wheel_cancel(&wheel, &t->timer);
 		t->handler = NULL;

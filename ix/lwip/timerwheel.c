@@ -1,5 +1,7 @@
 // The hierarchical timer wheel (timerwheel.h).
 
+#include <stddef.h>
+
 #include "ix/lwip/timerwheel.h"
 
 #define NO_EVENT (-1)
@@ -42,7 +44,7 @@ static void list_splice(struct wheel_link *to, struct wheel_link *from)
 
 static struct wheel_timer *timer_of(struct wheel_link *l)
 {
-	return (struct wheel_timer *)((char *)l - __builtin_offsetof(struct wheel_timer, link));
+	return (struct wheel_timer *)((char *)l - offsetof(struct wheel_timer, link));
 }
 
 // The bits of time above level's own: the level's rotation.
@@ -169,7 +171,6 @@ static int step(struct timer_wheel *w, uint64_t limit)
 	for (struct wheel_link *l = w->slots[0][slot].next; l != &w->slots[0][slot]; l = l->next)
 		timer_of(l)->level = WHEEL_DUE;
 	list_splice(&w->due, &w->slots[0][slot]);
-	w->next = at + 1;
 	return 1;
 }
 
