@@ -87,8 +87,9 @@ static bool out_full(void *arg)
 static void out_send(struct conn *c)
 {
 	while (c->out_len > 0) {
-		size_t chunk = OUT_RING - c->out_head;
-		long n = ixev_send(&c->ctx, c->out + c->out_head, chunk < c->out_len ? chunk : c->out_len);
+		size_t to_end = OUT_RING - c->out_head;         // the ring's bytes before it wraps
+		size_t chunk = to_end < c->out_len ? to_end : c->out_len;
+		long n = ixev_send(&c->ctx, c->out + c->out_head, chunk);
 		if (n <= 0)
 			return;
 		c->out_head = (c->out_head + (size_t)n) % OUT_RING;

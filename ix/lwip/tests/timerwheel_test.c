@@ -140,7 +140,8 @@ static void test_cascade(void)
 	add(0, 5000);
 	check_value("cascade", "level of a timer 5000 ms away", (uint64_t)timers[0].t.level, 2);
 	run(4094, ~0u);
-	check_value("cascade", "moves before the wheel's time reaches 4096", wheel.stats.cascaded, 0);
+	check_value("cascade", "moves before the wheel's time reaches 4096", wheel.stats.cascaded,
+		    0);
 	run(4096, ~0u);
 	check_value("cascade", "level at 4096", (uint64_t)timers[0].t.level, 1);
 	run(4999, ~0u);
