@@ -25,6 +25,7 @@
 #include <lwip/sys.h>
 #include <lwip/tcp.h>
 
+#include "ix/apps/kvprint.h"
 #include "ix/apps/kvproto.h"
 #include "ix/apps/server.h"
 #include "ulib.h"
@@ -246,20 +247,11 @@ static err_t kvs_accept(void *arg, struct tcp_pcb *pcb, err_t err)
 // ixkvs's counters, after the line that says why the run ended.
 static void kvs_print_counters(void)
 {
-	const struct kv_stats *k = &server.stats;
-	const struct kv_store_stats *s = &server.store.stats;
-
 	printf("ixkvs: tcp connections %lu, closed %lu, reset %lu, refused %lu, bytes in %lu, "
 	       "bytes out %lu, no reply memory %lu, writes refused %lu\n", kvs_stats.accepted,
 	       kvs_stats.closed, kvs_stats.reset, kvs_stats.refused, kvs_stats.bytes_in,
 	       kvs_stats.bytes_out, kvs_stats.no_memory, kvs_stats.writes_refused);
-	printf("ixkvs: gets %lu, hits %lu, misses %lu, sets %lu, deletes %lu, incr %lu, decr %lu, "
-	       "touches %lu, flushes %lu\n", k->cmd_get, k->get_hits, k->get_misses, k->cmd_set,
-	       k->delete_hits + k->delete_misses, k->incr_hits + k->incr_misses,
-	       k->decr_hits + k->decr_misses, k->cmd_touch, k->cmd_flush);
-	printf("ixkvs: store items %lu, bytes %lu, total items %lu, evictions %lu, reclaimed %lu, "
-	       "no room %lu, pages %lu\n", s->items, s->bytes, s->total_items, s->evictions,
-	       s->reclaimed, s->no_memory, s->pages);
+	kv_print_counters("ixkvs", &server);
 }
 
 int main(int argc, char **argv)

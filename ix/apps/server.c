@@ -8,6 +8,7 @@
 #include <lwip/timeouts.h>
 
 #include "ix/drivers/ixgbe.h"
+#include "ix/lwip/sys_timeouts.h"
 #include "ix/net/ixgbe_netif.h"
 #include "ulib.h"
 
@@ -85,6 +86,8 @@ static void print_counters(const struct server_app *app, struct ixgbe_dev *port,
 	print_proto("etharp", &lwip_stats.etharp);
 	printf("lwip: heap used %lu, max %lu, err %u\n", (unsigned long)lwip_stats.mem.used,
 	       (unsigned long)lwip_stats.mem.max, lwip_stats.mem.err);
+	printf("lwip: timers fired %lu, cascaded %lu\n", sys_timeouts_stats()->fired,
+	       sys_timeouts_stats()->cascaded);
 	printf("netif: rx frames %lu, refused %lu, tx frames %lu, no buffer %lu, ring full %lu, "
 	       "bursts %lu\n", n->rx_frames, n->rx_refused, n->tx_frames, n->tx_no_buffer,
 	       n->tx_ring_full, n->tx_bursts);

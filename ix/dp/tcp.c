@@ -436,7 +436,7 @@ static void report(struct conn *c, struct dp_out *out)
 		c->news &= ~NEWS_KNOCK;
 	}
 	// Before the application accepts it, a connection has no cookie:
-	// its data waits, and only its end is told.
+	// its data waits, and its end, which follows the data.
 	bool accepted = c->state != CONN_KNOCKING;
 	if (c->news & NEWS_CONNECTED) {
 		if ((e = conn_event(c, out, IX_EV_CONNECTED)) == NULL)
@@ -457,7 +457,7 @@ static void report(struct conn *c, struct dp_out *out)
 		e->arg[1] = c->pcb != NULL ? tcp_sndbuf(c->pcb) : 0;
 		c->acked = 0;
 	}
-	if (c->news & NEWS_DEAD) {
+	if (accepted && (c->news & NEWS_DEAD)) {
 		if ((e = conn_event(c, out, IX_EV_DEAD)) == NULL)
 			return;
 		e->err = c->err;

@@ -70,9 +70,10 @@ struct ix_ops {
 	// The peer closed its side after the data already received (reason
 	// 0; the application may still send), or the connection is gone
 	// (reason -ECONNRESET, or -ECONNABORTED: lwIP gave up, its
-	// retransmissions unanswered). Either way the
-	// application ends it with ix_tcp_close (ix_tcp_reject if it
-	// never accepted it: the callback's cookie is then 0).
+	// retransmissions unanswered). Either way the application ends
+	// it with ix_tcp_close. Told once the connection is accepted,
+	// after its data (a knock ended before it was answered is
+	// still answered).
 	void (*dead)(hid_t handle, unsigned long cookie, long reason);
 	// The dataplane refused a command (op: enum ix_cmd_op of
 	// ix/libix/abi.h) with err (-EBADF, -EFAULT, -EINVAL, -ENOBUFS,

@@ -65,6 +65,10 @@
 #define TCP_OOSEQ_MAX_PBUFS             4
 #define LWIP_TCP_KEEPALIVE              0
 
+// lwIP's timers run on our hierarchical timer wheel
+// (ix/lwip/sys_timeouts.c, ix/lwip/timerwheel.h), not on lwIP's list.
+#define LWIP_TIMERS_CUSTOM              1
+
 // Counters the programs print (lwip_stats), not printed by lwIP itself.
 #define LWIP_STATS                      1
 #define LWIP_STATS_LARGE                1

@@ -10,6 +10,7 @@ const char *strerror(int error)
 	case ENOEXEC: return "not an executable";
 	case EBADF: return "bad file descriptor";
 	case ECHILD: return "no child processes";
+	case EAGAIN: return "try again";
 	case EMFILE: return "too many open files";
 	case EPIPE: return "broken pipe";
 	case E2BIG: return "argument list too long";

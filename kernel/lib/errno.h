@@ -11,6 +11,7 @@
 #define ENOEXEC 8       // not an executable this kernel can run
 #define EBADF   9       // bad file descriptor
 #define ECHILD  10      // no child to wait for
+#define EAGAIN  11      // nothing now: try again later (ixev: no data, a full window)
 #define ENOMEM  12      // out of memory
 #define EFAULT  14      // bad address
 #define EBUSY   16      // in use

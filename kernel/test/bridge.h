@@ -1,6 +1,6 @@
 // Programs that serve the host machine through port 0 of the emulated
 // 82599, bridged to the e1000 (lab9.bridge, lab10.echo, lab10.kvs,
-// lab10.ixecho, lab10.ixprobe).
+// lab10.ixecho, lab10.ixkvs, lab10.ixprobe).
 
 #ifndef KERNEL_TEST_BRIDGE_H
 #define KERNEL_TEST_BRIDGE_H

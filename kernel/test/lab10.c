@@ -5,9 +5,10 @@
 // server, there for tools/tests/test_kvs.py's memcached clients;
 // lab10.ixecho the same echo as an IX application
 // (ix/apps/ixecho_libix.c) in ring 3 over libix, with the dataplane in
-// ring 0 of its Dune process (VT-x). lab10.load joins two processes by
-// the model's internal wire, without the bridge: a server on port 0 and
-// ixload, the load generator, on port 1 (load.h).
+// ring 0 of its Dune process (VT-x); lab10.ixkvs the key-value server
+// likewise (ix/apps/kvs_libix.c, on ixev). lab10.load joins two
+// processes by the model's internal wire, without the bridge: a server
+// on port 0 and ixload, the load generator, on port 1 (load.h).
 
 #include <stddef.h>
 
@@ -49,6 +50,15 @@ KTEST(lab10_ixecho, "lab10.ixecho", STAGE_VMX,
 static void lab10_ixecho(void)
 {
 	bridge_serve("lab10.ixecho", "ixecho-libix", "7", NULL);
+}
+
+KTEST(lab10_ixkvs, "lab10.ixkvs", STAGE_VMX,
+      "ixkvs-libix: ixkvs as an IX application in ring 3 on ixev over libix, the dataplane "
+      "in ring 0 of the same Dune process, on port 0 of the emulated 82599 bridged to the "
+      "e1000; ip= port= (11211) with time= (the Unix time) until 'shutdown' or seconds=");
+static void lab10_ixkvs(void)
+{
+	bridge_serve("lab10.ixkvs", "ixkvs-libix", "11211", cmdline_get("time"));
 }
 
 // ixprobe's probes (ix/apps/ixprobe.c), in the order they run, and the

@@ -46,14 +46,14 @@ SERVE_SECONDS = 4       # RawFrames' run: ixecho's seconds
 
 def counters(lines, program="ixecho"):
     """(prefix, name) -> value for every 'name N' of the counter lines
-    of program (ixecho, ixkvs, ixecho-libix), libix and the dataplane,
+    of program (ixecho, ixkvs, ixecho-libix, ixkvs-libix), libix, ixev and the dataplane,
     the interface, the e1000 and lwIP:
     "ixecho: tcp connections 2, ..." gives ("ixecho", "tcp
     connections"); lwIP's "lwip: tcp recv 5, xmit 4" gives ("lwip tcp",
     "recv") and ("lwip tcp", "xmit")."""
     found = {}
     for line in lines:
-        m = re.match(r"^(%s|libix|ixdp|netif|e1000|lwip): (.*)$" % re.escape(program), line)
+        m = re.match(r"^(%s|libix|ixev|ixdp|netif|e1000|lwip): (.*)$" % re.escape(program), line)
         if not m or "," not in line:
             continue
         prefix, rest = m.groups()
@@ -146,6 +146,10 @@ class Echo(unittest.TestCase):
             self.assertEqual((0, 0), (c[("lwip " + proto, "chkerr")],
                                       c[("lwip " + proto, "memerr")]), proto)
         self.assertEqual(0, c[("lwip heap", "err")])
+        # lwIP's timers ran on the timer wheel: tcp_tmr every 250 ms
+        # moves from level 1 to level 0 before it fires.
+        self.assertGreater(c[("lwip timers", "fired")], 0)
+        self.assertGreater(c[("lwip timers", "cascaded")], 0)
         n = lambda name: c[("netif", name)]         # noqa: E731
         self.assertEqual((0, 0, 0), (n("refused"), n("no buffer"), n("ring full")))
         self.assertEqual((0, 0, 0), (e("missed"), e("dropped"), e("no buffer")))

@@ -23,9 +23,15 @@ boot, in order:
   - "shutdown" ends ixkvs, whose counters must show no connection reset,
     no reply without memory, no frame lost.
 
+LibixKvs boots Bochs with run=lab10.ixkvs: the same server as an IX
+application (ixkvs-libix: ring 3, on ixev over libix, the dataplane in
+ring 0 of its Dune process). memccapable -a, every sequence sent each
+way, a slow reader of fewer gets, then "shutdown" and the counters of
+the application, ixev and the dataplane.
+
 Nothing is sent anywhere but 127.0.0.1; every wait is bounded.
 
-  python3 tools/tests/test_kvs.py [-v]
+  python3 tools/tests/test_kvs.py [-v] [Kvs | LibixKvs]
 """
 import getpass
 import os
@@ -219,20 +225,80 @@ def cuts(rng, pieces):
     return [data[i:j] for i, j in zip([0] + at, at + [len(data)])]
 
 
+def start_memcached(cls):
+    """Starts the reference memcached for cls's tests (killed after
+    them) in cls.memcached_port, or skips them if a tool is missing."""
+    for tool in ("memcached", "memccapable", "memcslap"):
+        if shutil.which(tool) is None:
+            raise unittest.SkipTest("%s is not installed (tools/setup installs it)" % tool)
+    cls.memcached_port = free_tcp_port()
+    user = ["-u", getpass.getuser()] if os.getuid() == 0 else []
+    cls.memcached = subprocess.Popen(
+        ["memcached", "-l", "127.0.0.1", "-p", str(cls.memcached_port), "-U", "0",
+         "-m", "64", "-I", "64k", "-o", "slab_chunk_max=16384", "-t", "1"] + user,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    cls.addClassCleanup(cls.memcached.wait, 10)
+    cls.addClassCleanup(cls.memcached.kill)
+
+
+def check_memccapable(test, port):
+    """memccapable's ASCII tests against the server on port: all pass."""
+    p = subprocess.run(["memccapable", "-h", "127.0.0.1", "-p", str(port), "-a"],
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                       timeout=120)
+    test.assertEqual(0, p.returncode, p.stdout)
+    test.assertIn("All tests passed", p.stdout)
+
+
+def check_same_replies(test, memcached_port, port, sequences, ways):
+    """Each of sequences, split each of ways ("apart", "whole", "cut";
+    APART_ONLY's and those with {CAS} apart only), gets the same replies
+    from the server on port as from memcached."""
+    rng = random.Random()
+    split = {"apart": lambda p: p, "whole": lambda p: [b"".join(p)],
+             "cut": lambda p: cuts(rng, p)}
+    for sequence in sequences:
+        n = (SEQUENCES + APART_ONLY).index(sequence)
+        for way in ways:
+            if way != "apart" and (sequence in APART_ONLY or
+                                   any(b"{CAS}" in p for p in sequence)):
+                continue
+            pieces = split[way](expand(sequence, b"s%d%s" % (n, way[0].encode())))
+            want = play(memcached_port, pieces)
+            got = play(port, pieces, want)
+            # Only the whole replies: memcached holds some back while
+            # it waits for the rest of a data block.
+            test.assertEqual(want[-1], got[-1], "sequence %d sent %s as %.600r"
+                             % (n, way, pieces))
+
+
+def check_slow_reader(test, port, gets):
+    """gets gets of a large value (60000 bytes) whose replies are read
+    only after a pause, through a small receive buffer: the server must
+    stop reading requests while its replies wait, and lose none."""
+    value = os.urandom(60000)
+    reply = b"VALUE big 3 %d\r\n%s\r\nEND\r\n" % (len(value), value)
+    with socket.create_connection(("127.0.0.1", port), timeout=60) as c:
+        c.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 16384)
+        c.sendall(b"set big 3 0 %d\r\n%s\r\n" % (len(value), value))
+        got = bytearray()
+        test.assertFalse(read_until(c, got, lambda g: g.endswith(b"\r\n"), 0.001))
+        test.assertEqual(b"STORED\r\n", bytes(got))
+        c.settimeout(60)
+        sender = threading.Thread(target=c.sendall, args=(b"get big\r\n" * gets,))
+        sender.start()
+        time.sleep(1)
+        got = bytearray()
+        read_until(c, got, lambda g: len(g) >= gets * len(reply), 0.05)
+        sender.join(60)
+    test.assertEqual(gets * len(reply), len(got))
+    test.assertTrue(reply * gets == bytes(got), "the replies differ")
+
+
 class Kvs(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        for tool in ("memcached", "memccapable", "memcslap"):
-            if shutil.which(tool) is None:
-                raise unittest.SkipTest("%s is not installed (tools/setup installs it)" % tool)
-        cls.memcached_port = free_tcp_port()
-        user = ["-u", getpass.getuser()] if os.getuid() == 0 else []
-        cls.memcached = subprocess.Popen(
-            ["memcached", "-l", "127.0.0.1", "-p", str(cls.memcached_port), "-U", "0",
-             "-m", "64", "-I", "64k", "-o", "slab_chunk_max=16384", "-t", "1"] + user,
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        cls.addClassCleanup(cls.memcached.wait, 10)
-        cls.addClassCleanup(cls.memcached.kill)
+        start_memcached(cls)
         run_name = types.SimpleNamespace(id=lambda: "kvs")     # names the run's log
         cls.kvs = test_net.Run(run_name, "qemu", "run=lab10.kvs seconds=%d time=%d"
                                % (SERVE_SECONDS, int(time.time())))
@@ -241,13 +307,8 @@ class Kvs(unittest.TestCase):
                          % (runner.NET_MAC, cls.kvs.port), test_net.RUN_TIMEOUT["qemu"])
         cls.addClassCleanup(shutdown, cls.kvs.port)
 
-
     def test_1_memccapable(self):
-        p = subprocess.run(["memccapable", "-h", "127.0.0.1", "-p", str(self.kvs.port), "-a"],
-                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                           timeout=120)
-        self.assertEqual(0, p.returncode, p.stdout)
-        self.assertIn("All tests passed", p.stdout)
+        check_memccapable(self, self.kvs.port)
 
     def test_2_memcslap(self):
         for test in ("set", "get"):
@@ -262,44 +323,11 @@ class Kvs(unittest.TestCase):
             self.assertRegex(p.stdout, r"Time to %s\s+200 keys by\s+2 threads" % test)
 
     def test_3_same_replies_as_memcached(self):
-        rng = random.Random()
-        ways = [("apart", lambda p: p), ("whole", lambda p: [b"".join(p)]),
-                ("cut", lambda p: cuts(rng, p))]
-        for n, sequence in enumerate(SEQUENCES + APART_ONLY):
-            for way, split in ways:
-                if way != "apart" and (sequence in APART_ONLY or
-                                       any(b"{CAS}" in p for p in sequence)):
-                    continue
-                pieces = split(expand(sequence, b"s%d%s" % (n, way[0].encode())))
-                want = play(self.memcached_port, pieces)
-                got = play(self.kvs.port, pieces, want)
-                # Only the whole replies: memcached holds some back
-                # while it waits for the rest of a data block.
-                self.assertEqual(want[-1], got[-1], "sequence %d sent %s as %.600r"
-                                 % (n, way, pieces))
+        check_same_replies(self, self.memcached_port, self.kvs.port, SEQUENCES + APART_ONLY,
+                           ("apart", "whole", "cut"))
 
     def test_3_slow_reader(self):
-        """Gets of a large value whose replies are read only after a
-        pause, through a small receive buffer: ixkvs must stop reading
-        requests while its replies wait, and lose none."""
-        value = os.urandom(60000)
-        gets = 30
-        reply = b"VALUE big 3 %d\r\n%s\r\nEND\r\n" % (len(value), value)
-        with socket.create_connection(("127.0.0.1", self.kvs.port), timeout=60) as c:
-            c.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 16384)
-            c.sendall(b"set big 3 0 %d\r\n%s\r\n" % (len(value), value))
-            got = bytearray()
-            self.assertFalse(read_until(c, got, lambda g: g.endswith(b"\r\n"), 0.001))
-            self.assertEqual(b"STORED\r\n", bytes(got))
-            c.settimeout(60)
-            sender = threading.Thread(target=c.sendall, args=(b"get big\r\n" * gets,))
-            sender.start()
-            time.sleep(1)
-            got = bytearray()
-            read_until(c, got, lambda g: len(g) >= gets * len(reply), 0.05)
-            sender.join(60)
-        self.assertEqual(gets * len(reply), len(got))
-        self.assertTrue(reply * gets == bytes(got), "the replies differ")
+        check_slow_reader(self, self.kvs.port, 30)
 
     def test_4_shutdown(self):
         self.assertEqual(b"", shutdown(self.kvs.port))
@@ -317,6 +345,67 @@ class Kvs(unittest.TestCase):
         for proto in ("tcp", "ip"):
             self.assertEqual((0, 0), (c[("lwip " + proto, "chkerr")],
                                       c[("lwip " + proto, "memerr")]), proto)
+
+
+class LibixKvs(unittest.TestCase):
+    """ixkvs-libix (run=lab10.ixkvs, Bochs): the same server as an IX
+    application in ring 3 on ixev over libix, the dataplane in ring 0 of
+    the same Dune process. memccapable's ASCII tests must pass, and every
+    sequence sent apart must get memcached's replies; then "shutdown",
+    and the counters of the application, ixev and the dataplane must show
+    no connection reset, no reply without memory, no command refused."""
+
+    @classmethod
+    def setUpClass(cls):
+        start_memcached(cls)
+        run_name = types.SimpleNamespace(id=lambda: "ixkvs")   # names the run's log
+        cls.kvs = test_net.Run(run_name, "bochs", "run=lab10.ixkvs seconds=%d time=%d"
+                               % (test_net.SERVE_SECONDS["bochs"], int(time.time())))
+        cls.kvs.wait_for(r"^ixdp: emulated port 0, mac %s, link up; 10\.0\.2\.15 port %d for "
+                         r"ixkvs-libix in ring 3 \(lwIP 2\.1\.3\)$"
+                         % (runner.NET_MAC, cls.kvs.port), test_net.RUN_TIMEOUT["bochs"])
+        cls.kvs.wait_for(r"^ixkvs-libix: serving memcached's text protocol", 10)
+        cls.addClassCleanup(shutdown, cls.kvs.port)
+        # The emulator's network refuses connections until the guest's
+        # first frame: one round trip before the clients start.
+        with test_ix.connect_early(cls.kvs.port) as c:
+            c.sendall(b"version\r\n")
+            got = bytearray()
+            read_until(c, got, lambda g: g.endswith(b"\r\n"), 0.001)
+        if not got.startswith(b"VERSION "):
+            raise AssertionError("no VERSION from ixkvs-libix: %r" % bytes(got))
+
+    def test_1_memccapable(self):
+        check_memccapable(self, self.kvs.port)
+
+    def test_2_same_replies_as_memcached(self):
+        check_same_replies(self, self.memcached_port, self.kvs.port, SEQUENCES + APART_ONLY,
+                           ("apart", "whole", "cut"))
+
+    def test_3_slow_reader(self):
+        # Fewer than under QEMU: all must come within REPLY_TIMEOUT.
+        check_slow_reader(self, self.kvs.port, 8)
+
+    def test_4_shutdown(self):
+        self.assertEqual(b"", shutdown(self.kvs.port))
+        lines = self.kvs.finish()
+        self.assertIn("ixkvs-libix: shutdown received", lines)
+        self.assertIn("ixdp: the application ended with status 0", lines)
+        self.assertIn("process ixkvs-libix[1] ended with status 0", lines)
+        c = test_ix.counters(lines, "ixkvs-libix")
+        k = lambda name: c[("ixkvs-libix", name)]   # noqa: E731
+        self.assertEqual((0, 0, 0), (k("reset"), k("refused"), k("no reply memory")))
+        self.assertEqual(k("tcp connections"), k("closed"))
+        e = lambda name: c[("ixev", name)]          # noqa: E731
+        self.assertEqual((k("tcp connections"), 0, 0, 0),
+                         (e("accepted"), e("refused"), e("overruns"), e("errors")))
+        # Every context came back to the application but the shutdown's,
+        # whose close went with the program's last flush.
+        self.assertEqual(k("tcp connections") - 1, e("released"))
+        d = lambda name: c[("ixdp", name)]          # noqa: E731
+        self.assertEqual((0, 0), (d("errors"), d("no slot")))
+        self.assertEqual((0, 0, 0), (d("missed"), d("dropped"), d("no buffer")))
+        self.assertEqual(c[("e1000", "rx frames")], d("received"))
 
 
 if __name__ == "__main__":
