@@ -223,10 +223,9 @@ struct conn {
 	unsigned tries;                 // connects made
 	uint64_t sent;                  // requests sent on it
 	size_t window;                  // bytes it may send now
-	char req[REQ_MAX];              // the request in flight (kept until its reply)
+	char req[REQ_MAX];              // the request in flight (kept until acknowledged)
 	size_t req_len;
 	bool waiting;                   // a request is in flight
-	bool queued;                    // made, not yet sent: the window was short
 	bool set;                       // memcached: the request is a set
 	char expect[REPLY_MAX];         // its reply
 	size_t expect_len, got;         // bytes of the reply, and those received
@@ -328,25 +327,20 @@ static void conn_gone(struct conn *c)
 	c->waiting = false;
 }
 
-// Sends c's request if the window takes it.
-static void try_send(struct conn *c)
-{
-	if (!c->queued || c->window < c->req_len)
-		return;
-	c->queued = false;
-	c->window -= c->req_len;
-	c->start = rdtsc();
-	ix_tcp_send(c->handle, c->req, c->req_len);
-}
+_Static_assert(REQ_MAX <= IX_TCP_SNDBUF, "a request fits in the send window");
 
-// Makes and sends c's next request, if c has requests left: its share
-// of requests=, the same whatever the timing.
+// Makes and sends c's next request, if c has requests left (its share
+// of requests=, the same whatever the timing) and the peer has
+// acknowledged the last one: the dataplane sends c->req by reference
+// (ix.h), so it stays as it is until then. (The reply's first segment
+// acknowledges the request: the sent callback comes with the reply's
+// end at the latest.)
 static void next_request(struct conn *c)
 {
 	unsigned long id = (unsigned long)(c - conns);
 	uint64_t share = opt.requests / opt.conns + (id < opt.requests % opt.conns);
 
-	if (c->sent == share)
+	if (c->sent == share || c->waiting || c->window < IX_TCP_SNDBUF)
 		return;
 	if (count.requests == 0) {
 		count.first_ms = uptime_ms();
@@ -359,8 +353,10 @@ static void next_request(struct conn *c)
 	count.requests++;
 	c->sent++;
 	c->got = 0;
-	c->waiting = c->queued = true;
-	try_send(c);
+	c->waiting = true;
+	c->window -= c->req_len;
+	c->start = rdtsc();
+	ix_tcp_send(c->handle, c->req, c->req_len);
 }
 
 // The whole reply to c's request has come, as expected.
@@ -467,7 +463,7 @@ static void on_sent(hid_t handle, unsigned long cookie, size_t len, size_t windo
 	if (c == NULL || c->state != OPEN)
 		return;
 	c->window += len;
-	try_send(c);
+	next_request(c);
 }
 
 static void on_dead(hid_t handle, unsigned long cookie, long reason)

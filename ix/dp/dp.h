@@ -28,6 +28,8 @@ struct dp_stats {
 	uint64_t errors_lost;           // refusals with no room left for their event
 	uint32_t most_commands;         // in one crossing
 	uint32_t most_events;
+	uint64_t sent_referenced;       // bytes sent from ring 3's memory by reference
+	uint64_t sent_copied;           // bytes sent from received buffers, copied
 	uint64_t knocks;                // connections offered to the application
 	uint64_t no_slot;               // connections refused for want of a slot
 };
@@ -40,6 +42,10 @@ struct ix_event *dp_emit(struct dp_out *out, uint32_t type);
 // Whether every byte of [addr, addr + len) is memory ring 3 may read
 // (write, if write): pages mapped with PTE_U (and PTE_W).
 bool dp_user_range(uint64_t addr, uint64_t len, bool write);
+
+// Whether [addr, addr + len) overlaps the read-only alias of the
+// receive buffers (IX_RX_ALIAS).
+bool dp_in_rx_alias(uint64_t addr, uint64_t len);
 
 // Where the application sees the payload of a received pbuf (in the
 // read-only alias of the receive pool, IX_RX_ALIAS). The pbuf must be one

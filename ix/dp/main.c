@@ -74,6 +74,13 @@ bool dp_user_range(uint64_t addr, uint64_t len, bool write)
 	return true;
 }
 
+bool dp_in_rx_alias(uint64_t addr, uint64_t len)
+{
+	uint64_t end = IX_RX_ALIAS + (uint64_t)port.queues[0].pool.nbufs * PKTBUF_SIZE;
+
+	return addr < end && addr + len > IX_RX_ALIAS;
+}
+
 uint64_t dp_rx_alias(const struct pbuf *p)
 {
 	const struct pktbuf *b = ixgbe_netif_rx_buf(p);
@@ -235,8 +242,7 @@ static void app_pgflt(uintptr_t addr, uint64_t fec, struct dune_tf *tf)
 			    addr, tf->rip);
 		dune_die();
 	}
-	bool rx = addr >= IX_RX_ALIAS &&
-		  addr < IX_RX_ALIAS + (uint64_t)port.queues[0].pool.nbufs * PKTBUF_SIZE;
+	bool rx = dp_in_rx_alias(addr, 1);
 	dune_printf("ixdp: the application faulted: %s of 0x%lx at rip 0x%lx, %s; it is stopped\n",
 		    what, addr, tf->rip,
 		    rx ? "a received buffer (read-only in ring 3)" : "not the application's memory");
@@ -296,6 +302,8 @@ static void print_counters(void)
 		    "no slot %lu\n", dp_stats.crossings, dp_stats.flushes, dp_stats.idle,
 		    dp_stats.commands, dp_stats.events, dp_stats.errors, dp_stats.errors_lost,
 		    dp_stats.most_commands, dp_stats.most_events, dp_stats.knocks, dp_stats.no_slot);
+	dune_printf("ixdp: bytes sent by reference %lu, copied from received buffers %lu\n",
+		    dp_stats.sent_referenced, dp_stats.sent_copied);
 	dune_printf("netif: rx frames %lu, refused %lu, tx frames %lu, no buffer %lu, "
 		    "ring full %lu, bursts %lu\n", n->rx_frames, n->rx_refused, n->tx_frames,
 		    n->tx_no_buffer, n->tx_ring_full, n->tx_bursts);

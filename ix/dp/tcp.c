@@ -254,6 +254,25 @@ static int send_check(const struct conn *c, uint64_t len)
 	return 0;
 }
 
+// tcp_write of [addr, addr + len), bytes of ring 3 the command may send
+// (more: TCP_WRITE_FLAG_MORE or 0). By reference (IX's zero-copy send):
+// lwIP's segments point at the application's memory until the peer
+// acknowledges them, and ix.h's rule keeps those bytes unchanged until
+// then; ring 3's memory stays mapped while the process lives, so a
+// reference never dangles. Bytes in a received buffer are copied: the
+// buffer goes back to the NIC when the application gives it back,
+// acknowledged or not.
+static err_t write_app(struct tcp_pcb *pcb, uint64_t addr, uint64_t len, u8_t more)
+{
+	bool copy = dp_in_rx_alias(addr, len);
+	err_t e = tcp_write(pcb, (const void *)addr, (u16_t)len,
+			    (copy ? TCP_WRITE_FLAG_COPY : 0) | more);
+
+	if (e == ERR_OK)
+		*(copy ? &dp_stats.sent_copied : &dp_stats.sent_referenced) += len;
+	return e;
+}
+
 // tcp_write's error as ours.
 static int write_error(err_t err)
 {
@@ -270,7 +289,7 @@ static int cmd_send(struct conn *c, uint64_t addr, uint64_t len)
 		return -EINVAL;
 	if (!dp_user_range(addr, len, false))
 		return -EFAULT;
-	err_t e = tcp_write(c->pcb, (const void *)addr, (u16_t)len, TCP_WRITE_FLAG_COPY);
+	err_t e = write_app(c->pcb, addr, len, 0);
 	if (e != ERR_OK)
 		return write_error(e);
 	tcp_output(c->pcb);
@@ -304,7 +323,7 @@ static int cmd_sendv(struct conn *c, uint64_t addr, uint64_t n)
 		return -ENOBUFS;
 	for (uint64_t i = 0; i < n; i++) {
 		u8_t more = i + 1 < n ? TCP_WRITE_FLAG_MORE : 0;
-		err_t e = tcp_write(c->pcb, sg[i].base, (u16_t)sg[i].len, TCP_WRITE_FLAG_COPY | more);
+		err_t e = write_app(c->pcb, (uint64_t)sg[i].base, sg[i].len, more);
 		if (e != ERR_OK)
 			return write_error(e);
 	}

@@ -18,9 +18,14 @@
 // application's until it gives the bytes back, in order, with
 // ix_tcp_recv_done (which also reopens the peer's window).
 //
-// Sending copies: the dataplane copies the bytes of ix_tcp_send and
-// ix_tcp_sendv during the next crossing, so the buffer must stay as it
-// is until ix_poll or ix_flush returns. At most a window of
+// Zero-copy send: the dataplane's TCP sends the bytes of ix_tcp_send and
+// ix_tcp_sendv from where they lie, by reference, and sends them again
+// from there if they are lost; so they must stay as they are until sent
+// callbacks have acknowledged them (in the order sent), which after
+// ix_tcp_close no callback tells: close once they are, or send from
+// memory that does not change. (Bytes of a received buffer are the
+// exception: the dataplane copies them, since the buffer goes back to
+// the NIC at ix_tcp_recv_done.) At most a window of
 // IX_TCP_SNDBUF bytes may be unacknowledged: the application counts it
 // down by what it sends and up by each sent callback's len; a send past
 // the room the dataplane sees is refused whole (-ENOBUFS).

@@ -10,10 +10,14 @@
 //           (a send's bytes freed or tried again; a close's context
 //           released).
 // Libix's callbacks run during a crossing's dispatch and never call a
-// handler; handlers run after the crossing is settled: a context's send
-// buffer then holds only bytes the dataplane refused for want of memory
-// (rare), and what the handler sends goes after them, so the bytes to
-// hand over are always one piece from the buffer's start.
+// handler; handlers run after the crossing is settled.
+//
+// A context's send buffer is a ring: the dataplane sends by reference,
+// so bytes handed over stay where they are until the peer acknowledges
+// them (a sent callback); behind them come the bytes staged for the next
+// crossing, then the room (the window). A crossing takes the staged
+// bytes up to the ring's end; what wrapped goes at the next one, so a
+// refusal for want of memory never leaves a later piece ahead of it.
 
 #include "ix/libix/ixev.h"
 #include "ulib.h"
@@ -74,6 +78,13 @@ static void give_back_all(struct ixev_ctx *ctx, size_t extra)
 	ctx->count = 0;
 }
 
+// Whether every byte ctx's send ring handed over is acknowledged: the
+// dataplane holds no reference into it any more.
+static bool all_acked(const struct ixev_ctx *ctx)
+{
+	return ctx->staged + ctx->window == IX_TCP_SNDBUF;
+}
+
 static void queue_close(struct ixev_ctx *ctx)
 {
 	ix_tcp_close(ctx->handle);
@@ -131,6 +142,8 @@ static void on_sent(hid_t handle, unsigned long cookie, size_t len, size_t windo
 
 	ctx->window += len;
 	mark_ready(ctx, IXEVOUT);
+	if (ctx->closing && all_acked(ctx))
+		mark_dirty(ctx);        // its close may go now
 }
 
 static void on_dead(hid_t handle, unsigned long cookie, long reason)
@@ -172,8 +185,9 @@ static const struct ix_ops ixev_ix_ops = {
 // -- the loop --
 
 // Queues the commands of the dirty contexts: bytes consumed go back,
-// bytes taken to send go (a gone connection's are dropped), and a close
-// goes once its connection's bytes have.
+// staged bytes go (a gone connection's are dropped), and a close goes
+// once its connection's bytes are all acknowledged, or the connection is
+// gone.
 static void hand_over(void)
 {
 	while (dirty != NULL) {
@@ -187,9 +201,11 @@ static void hand_over(void)
 		if (ctx->end < 0)
 			ctx->staged = 0;
 		if (ctx->staged > 0) {
-			ix_tcp_send(ctx->handle, ctx->send_buf, ctx->staged);
+			size_t to_end = IX_TCP_SNDBUF - ctx->send_start;
+			ctx->handed = ctx->staged < to_end ? ctx->staged : to_end;
+			ix_tcp_send(ctx->handle, ctx->send_buf + ctx->send_start, ctx->handed);
 			add_flight(ctx);
-		} else if (ctx->closing && !ctx->close_queued) {
+		} else if (ctx->closing && !ctx->close_queued && (ctx->end < 0 || all_acked(ctx))) {
 			queue_close(ctx);
 		}
 	}
@@ -197,7 +213,8 @@ static void hand_over(void)
 
 // After the crossing that took the commands of list (flight): a closed
 // context goes back to the application; a send's bytes are the
-// dataplane's now, or, refused for want of memory, go again.
+// dataplane's until acknowledged, or, refused for want of memory, go
+// again.
 static void settle(struct ixev_ctx *list)
 {
 	while (list != NULL) {
@@ -206,14 +223,16 @@ static void settle(struct ixev_ctx *list)
 		if (ctx->close_queued) {
 			stats.released++;
 			conn_ops->release(ctx);
-		} else if (ctx->send_refused) {
-			ctx->send_refused = false;
-			mark_dirty(ctx);
-		} else {
-			ctx->staged = 0;
-			if (ctx->closing)
-				mark_dirty(ctx);
+			continue;
 		}
+		if (ctx->send_refused) {
+			ctx->send_refused = false;
+		} else {
+			ctx->send_start = (ctx->send_start + ctx->handed) % IX_TCP_SNDBUF;
+			ctx->staged -= ctx->handed;
+		}
+		if (ctx->staged > 0 || ctx->closing)
+			mark_dirty(ctx);
 	}
 }
 
@@ -340,8 +359,12 @@ long ixev_send(struct ixev_ctx *ctx, const void *addr, size_t len)
 	size_t n = len < ctx->window ? len : ctx->window;
 	if (n == 0)
 		return -EAGAIN;
-	// staged + bytes unacknowledged + window = IX_TCP_SNDBUF: it fits.
-	memcpy(ctx->send_buf + ctx->staged, addr, n);
+	// The room follows the staged bytes, up to the oldest byte not yet
+	// acknowledged: staged + unacknowledged + window = IX_TCP_SNDBUF.
+	size_t at = (ctx->send_start + ctx->staged) % IX_TCP_SNDBUF;
+	size_t first = n < IX_TCP_SNDBUF - at ? n : IX_TCP_SNDBUF - at;
+	memcpy(ctx->send_buf + at, addr, first);
+	memcpy(ctx->send_buf, (const char *)addr + first, n - first);
 	ctx->staged += n;
 	ctx->window -= n;
 	mark_dirty(ctx);
@@ -358,7 +381,7 @@ void ixev_close(struct ixev_ctx *ctx)
 	give_back_all(ctx, 0);
 	if (ctx->end < 0)
 		ctx->staged = 0;
-	if (ctx->staged == 0)
+	if (ctx->staged == 0 && (ctx->end < 0 || all_acked(ctx)))
 		queue_close(ctx);
 	else
 		mark_dirty(ctx);

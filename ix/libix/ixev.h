@@ -26,8 +26,9 @@
 //   - A context (struct ixev_ctx) is the application's memory: it gives
 //     one to each connection it accepts (ops->accept, after
 //     ixev_ctx_init), and gets it back from ops->release once ixev no
-//     longer uses it: after ixev_close, once the dataplane has taken the
-//     connection's last commands.
+//     longer uses it: after ixev_close, once the peer has acknowledged
+//     every byte sent (or the connection is gone) and the dataplane has
+//     taken the connection's last commands.
 //   - Received bytes stay in the dataplane's receive buffers (read-only,
 //     zero copy) until the application consumes them: ixev_recv copies
 //     them out, ixev_recv_zc hands out their address. Either way ixev
@@ -38,7 +39,8 @@
 //     holds more than IXEV_RECV_DEPTH pieces unread is ended (IXEVHUP,
 //     -ENOBUFS).
 //   - ixev_send copies into the context's send buffer and returns at
-//     once; the dataplane copies the bytes out at the next crossing. It
+//     once; the dataplane sends the bytes from there by reference, so
+//     they stay in the buffer until the peer acknowledges them. It
 //     takes no more than the send window has room for (IX_TCP_SNDBUF
 //     bytes unacknowledged at most): a partial send returns the bytes it
 //     took, a full window -EAGAIN, and IXEVOUT says when to try again.
@@ -100,10 +102,13 @@ struct ixev_ctx {
 	struct ixev_piece pieces[IXEV_RECV_DEPTH];
 	unsigned int head, count;
 	size_t done;
-	// Sending: room in the window, and the bytes ixev_send took since
-	// the last crossing (always from the start of send_buf).
+	// Sending (ixev.c): send_buf is a ring; staged bytes start at
+	// send_start, after the bytes not yet acknowledged and before the
+	// room (window); handed: the staged bytes the crossing took.
 	size_t window;
 	size_t staged;
+	size_t send_start;
+	size_t handed;
 	char send_buf[IX_TCP_SNDBUF];
 };
 
@@ -148,8 +153,8 @@ const void *ixev_recv_zc(struct ixev_ctx *ctx, size_t len);
 long ixev_send(struct ixev_ctx *ctx, const void *addr, size_t len);
 
 // Ends the connection: the bytes ixev_send took still go, unread bytes
-// are given back, then the dataplane closes it (a FIN after the data);
-// ops->release follows. The handler is not called again.
+// are given back, and once the peer has acknowledged them all the
+// dataplane closes it (a FIN after the data); ops->release follows. The handler is not called again.
 void ixev_close(struct ixev_ctx *ctx);
 
 // One turn of the loop (see above). Returns the number of events the

@@ -46,10 +46,12 @@
 // that finds all 64 in use is dropped (the client sends it again).
 #define MEM_ALIGNMENT                   8
 #define MEM_SIZE                        (2 * 1024 * 1024)
-#define MEMP_NUM_PBUF                   64
 #define MEMP_NUM_TCP_PCB                64
 #define MEMP_NUM_TCP_PCB_LISTEN         4
 #define MEMP_NUM_TCP_SEG                1024
+// A send by reference (ix/dp/tcp.c) takes a pbuf of this pool for each
+// piece of application memory a segment points at: one a segment.
+#define MEMP_NUM_PBUF                   MEMP_NUM_TCP_SEG
 #define PBUF_POOL_SIZE                  16
 #define LWIP_SUPPORT_CUSTOM_PBUF        1
 

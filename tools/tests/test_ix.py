@@ -198,6 +198,9 @@ class LibixEcho(unittest.TestCase):
         lib = lambda name: c[("libix", name)]       # noqa: E731
         self.assertEqual((0, 0, 0), (d("errors"), d("errors lost"), d("no slot")))
         self.assertEqual(CONNECTIONS + 2, d("knocks"))
+        # The echo sends from the received buffers: copied, not referenced.
+        self.assertEqual((0, sent + LARGE + 4),
+                         (d("bytes sent by reference"), d("copied from received buffers")))
         # Both sides of the crossings agree, but for the flush of the
         # commands left queued when main returned (its last close), after
         # the application printed libix's counters.
@@ -366,6 +369,17 @@ class Load(unittest.TestCase):
         self.assertIn("lab10.load: echo, memcached and refused connects: every status as "
                       "expected", lines)
         self.assertEqual([], [line for line in lines if line.startswith("82599 model:")], where)
+        # ixload's requests go by reference from its memory; the echo's
+        # replies are copied from the received buffers.
+        sends = lambda part: [tuple(int(v) for v in m.groups()) for m in  # noqa: E731
+                              (re.match(r"^ixdp: bytes sent by reference (\d+), copied from "
+                                        r"received buffers (\d+)$", x) for x in part) if m]
+        echoed = self.REQUESTS * size + len("quit\r\n")
+        self.assertEqual([(0, echoed), (echoed, 0)], sorted(sends(lines[:ends[0] + 1])))
+        memcached = sends(lines[ends[0] + 1:ends[1] + 1])
+        self.assertEqual(1, len(memcached))
+        self.assertGreater(memcached[0][0], 0)
+        self.assertEqual(0, memcached[0][1])
 
     def check_client(self, lines, mode, server, seed):
         """ixload's lines in one run, checked; returns its counters."""

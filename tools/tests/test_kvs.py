@@ -406,6 +406,10 @@ class LibixKvs(unittest.TestCase):
         self.assertEqual((0, 0), (d("errors"), d("no slot")))
         self.assertEqual((0, 0, 0), (d("missed"), d("dropped"), d("no buffer")))
         self.assertEqual(c[("e1000", "rx frames")], d("received"))
+        # The replies went by reference from ixev's send rings.
+        self.assertGreater(k("bytes out"), 0)
+        self.assertEqual((k("bytes out"), 0),
+                         (d("bytes sent by reference"), d("copied from received buffers")))
 
 
 if __name__ == "__main__":

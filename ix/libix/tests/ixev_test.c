@@ -329,13 +329,42 @@ static void test_send(void)
 	ixev_wait();
 	check_long("send", "retries", (long)ixev_stats()->send_retries, 2);
 	expect("send", "|send 2 #0;#0=2:ab;|send 2 #0;#0=2:ab;|send 2 #0;#0=4:ad;|", "c0:OUT;");
-	// A close waits for the bytes taken before it.
+	// A close waits for the bytes taken before it, and for the peer to
+	// acknowledge every byte (the dataplane sends them by reference).
 	check_long("send", "ef", ixev_send(&c->ctx, "ef", 2), 2);
 	ixev_close(&c->ctx);
 	check_long("send", "after close", ixev_send(&c->ctx, "g", 1), -EINVAL);
 	ixev_wait();
 	ixev_wait();
-	expect("send", "send 2 #0;#0=2:ef;|close 2;|", "release c0;");
+	event(IX_EV_SENT, 2, 0, IX_TCP_SNDBUF + 8 - 1020, 0);
+	ixev_wait();
+	ixev_wait();
+	expect("send", "send 2 #0;#0=2:ef;|||close 2;|", "release c0;");
+}
+
+// The send buffer is a ring: bytes staged past its end go at the next
+// crossing, after those before the end.
+static void test_wrap(void)
+{
+	static char first[IX_TCP_SNDBUF - 360], second[1000];
+	struct conn *c = open_conn(1);
+
+	memset(first, 'a', sizeof(first));
+	check_long("wrap", "first", ixev_send(&c->ctx, first, sizeof(first)), sizeof(first));
+	event(IX_EV_SENT, 1, 0, sizeof(first), 0);
+	ixev_wait();
+	memset(second, '.', sizeof(second));
+	second[0] = 'F', second[359] = 'G', second[360] = 'H', second[999] = 'I';
+	check_long("wrap", "second", ixev_send(&c->ctx, second, sizeof(second)), sizeof(second));
+	ixev_wait();
+	ixev_wait();
+	expect("wrap", "send 1 #0;#0=23000:aa;|send 1 #0;#0=360:FG;|send 1 #0;#0=640:HI;|",
+	       "c0:OUT;");
+	event(IX_EV_SENT, 1, 0, sizeof(second), 0);
+	ixev_close(&c->ctx);
+	ixev_wait();
+	ixev_wait();
+	expect("wrap", "|close 1;|", "release c0;");
 }
 
 // The peer's close: the bytes before it, then 0; sending still works.
@@ -353,6 +382,7 @@ static void test_end(void)
 	ixev_wait();
 	check_long("end", "send after the peer's close", ixev_send(&c->ctx, "ok", 2), 2);
 	ixev_close(&c->ctx);
+	event(IX_EV_SENT, 3, 0, 2, 0);
 	ixev_wait();
 	ixev_wait();
 	expect("end", "|recv_done 3 3;|send 3 #0;#0=2:ok;|close 3;|",
@@ -416,6 +446,7 @@ int main(void)
 	test_accept();
 	test_recv();
 	test_send();
+	test_wrap();
 	test_end();
 	test_two();
 	test_overrun();
