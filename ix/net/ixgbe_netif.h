@@ -6,7 +6,8 @@
 // and gives lwIP each frame in the buffer the NIC wrote it into, wrapped
 // in a custom pbuf; when lwIP frees the pbuf (at once, or later for a
 // segment it queued out of order), the buffer goes back to the pool.
-// Sending copies: lwIP's frames are pbuf chains in its own memory, each
+// Sending copies once: lwIP's frames are pbuf chains (its headers, and
+// data in its memory or, sent by reference, the application's), each
 // copied into a buffer of the queue's pool and batched; the batch goes
 // to the NIC with one tail write at ixgbe_netif_flush (or when it is
 // full), so a loop iteration costs one doorbell, however many segments
