@@ -37,13 +37,20 @@ static struct {
 static int nsends;
 static unsigned long cookies[8];        // handle -> the cookie ix_tcp_accept gave it
 
+// Appends to a log (commands, calls) of size bytes.
+static void log_append(char *log, size_t size, const char *fmt, va_list ap)
+{
+	size_t n = strlen(log);
+
+	vsnprintf(log + n, size - n, fmt, ap);
+}
+
 static void note(const char *fmt, ...)
 {
 	va_list ap;
-	size_t n = strlen(commands);
 
 	va_start(ap, fmt);
-	vsnprintf(commands + n, sizeof(commands) - n, fmt, ap);
+	log_append(commands, sizeof(commands), fmt, ap);
 	va_end(ap);
 }
 
@@ -157,10 +164,9 @@ static int refuse;                      // the next accept refuses
 static void call(const char *fmt, ...)
 {
 	va_list ap;
-	size_t n = strlen(calls);
 
 	va_start(ap, fmt);
-	vsnprintf(calls + n, sizeof(calls) - n, fmt, ap);
+	log_append(calls, sizeof(calls), fmt, ap);
 	va_end(ap);
 }
 
