@@ -98,6 +98,7 @@ int64_t sys_clock(uint64_t reading)
 		.cycles = tsc,
 		.ns = tsc / tsc_per_ms * 1000000 + tsc % tsc_per_ms * 1000000 / tsc_per_ms,
 		.cycles_per_ms = tsc_per_ms,
+		.thread_cycles = proc_cpu_ticks(tsc),
 	};
 
 	return copy_to_user(reading, &r, sizeof(r));
