@@ -111,7 +111,7 @@ int server_main(int argc, char **argv, const struct server_app *app)
 		printf("usage: %s %s\n", app->name, app->usage);
 		return 100;
 	}
-	if (!ixgbe_netif_start(&ifc, &port, RING, &ip) || !server_listen(app, (uint16_t)tcp_port))
+	if (!ixgbe_netif_start(&ifc, &port, 0, RING, &ip) || !server_listen(app, (uint16_t)tcp_port))
 		return 100;
 	printf("%s: %s port 0, mac %02x:%02x:%02x:%02x:%02x:%02x, link %s; %s serves %s "
 	       "on port %lu (lwIP %s), batch limit %d\n", app->name, port.emulated ? "emulated" : "real",

@@ -1,6 +1,6 @@
 // The IX dataplane's start and its ring 0 (dp.h): a Dune process whose
-// ring 0 drives port 0 of the 82599 with lwIP, and whose ring 3 runs the
-// application linked with it (ix/libix). The link's --wrap=main sends
+// ring 0 drives a port of the 82599 (port 0, or 1) with lwIP, and whose
+// ring 3 runs the application linked with it (ix/libix). The link's --wrap=main sends
 // crt0's call of main here (__wrap_main); the application's own main
 // (__real_main) runs in ring 3.
 //
@@ -16,14 +16,18 @@
 // the console, clock, exit), and a fault or another exception, which
 // ends it, reported.
 //
-// ixdp's arguments: [-b LIMIT] [IP [PORT [ARGS...]]]. IP (10.0.2.15)
-// and PORT (7) are where the dataplane listens; the application sees
-// them too, then its own ARGS. -b LIMIT, the dataplane's own (the
-// application does not see it), is the batch limit: the frames one
-// crossing takes from the NIC at most, 1 to IXGBE_NETIF_RX_BURST (64,
-// the default). The batching is adaptive: a crossing takes what has
-// arrived, up to the limit, and never waits for more (IX's rule: a
-// batch forms only when frames come faster than they are served).
+// Arguments: [--nic=N] [-b LIMIT] [IP [PORT [ARGS...]]], the options
+// in that order, each ixdp's alone and taken out of the command line.
+// --nic=N picks port N of the 82599 (0, the default, or 1: a second
+// dataplane, a load generator say, on the far end of the model's
+// internal wire). -b LIMIT is the batch limit: the frames one crossing
+// takes from the NIC at most, 1 to IXGBE_NETIF_RX_BURST (64, the
+// default). The batching is adaptive: a crossing takes what has
+// arrived, up to the limit, and never waits for more (IX's rule: a batch
+// forms only when frames come faster than they are served). The rest is
+// the application's too: IP (10.0.2.15 on port 0, 10.0.2.16 on port 1)
+// and PORT (7), where the dataplane listens, then the application's own
+// arguments.
 
 #include <lwip/init.h>
 #include <lwip/timeouts.h>
@@ -38,6 +42,7 @@
 #define RING 256
 #define MAX_ARGS 16
 #define APP_FAULTED 3           // ixdp's status when the application faulted
+#define NIC_OPTION "--nic="
 
 // libix.ld's symbols.
 extern char __text_start[], __rodata_start[], __data_start[];
@@ -308,20 +313,22 @@ static void print_counters(void)
 
 // Brings up Dune mode, the port, lwIP and ring 3's memory. Returns 0,
 // or 100 after a line that says what failed.
-static int start(const char *name, const char *ip_text, unsigned long listen_port)
+static int start(const char *name, int nic_port, const char *ip_text, unsigned long listen_port)
 {
 	ip4_addr_t ip;
 	int err;
 
-	if (!ip4addr_aton(ip_text, &ip) || listen_port == 0 || listen_port > 65535) {
-		printf("usage: %s [IP [PORT [ARGS...]]]\n", name);
+	if (nic_port < 0 || !ip4addr_aton(ip_text, &ip) || listen_port == 0 ||
+	    listen_port > 65535) {
+		printf("usage: %s [--nic=0|1] [-b LIMIT] [IP [PORT [ARGS...]]]\n", name);
 		return 100;
 	}
 	if ((err = dune_init(false)) < 0 || (err = dune_enter()) < 0) {
 		printf("ixdp: cannot enter Dune mode: %s\n", strerror(err));
 		return 100;
 	}
-	if (!ixgbe_netif_start(&ifc, &port, RING, &ip) || !dp_tcp_listen((uint16_t)listen_port))
+	if (!ixgbe_netif_start(&ifc, &port, nic_port, RING, &ip) ||
+	    !dp_tcp_listen((uint16_t)listen_port))
 		return 100;
 	if ((err = map_app()) < 0) {
 		dune_printf("ixdp: cannot map ring 3's memory: %s\n", strerror(err));
@@ -336,21 +343,38 @@ static int start(const char *name, const char *ip_text, unsigned long listen_por
 	return 0;
 }
 
+// Takes the --nic=N option out of argv (it stays argv[0], then the
+// application's arguments). Returns N: 0 without the option, -1 if N is
+// neither 0 nor 1.
+static int take_nic_option(int *argc, char **argv)
+{
+	size_t n = strlen(NIC_OPTION);
+
+	if (*argc < 2 || strncmp(argv[1], NIC_OPTION, n) != 0)
+		return 0;
+	const char *value = argv[1] + n;
+	(*argc)--;
+	memmove(&argv[1], &argv[2], (size_t)*argc * sizeof(char *));
+	return strcmp(value, "0") == 0 ? 0 : strcmp(value, "1") == 0 ? 1 : -1;
+}
+
 int __wrap_main(int argc, char **argv)
 {
+	int nic_port = take_nic_option(&argc, argv);
 	if (!ixgbe_netif_take_batch_limit(&argc, &argv, &batch_limit))
 		return 100;
-	const char *ip_text = argc > 1 ? argv[1] : "10.0.2.15";
+	const char *ip_text = argc > 1 ? argv[1] : nic_port == 1 ? "10.0.2.16" : "10.0.2.15";
 	unsigned long listen_port = argc > 2 ? strtoul(argv[2], NULL, 10) : 7;
-	int status = start(argv[0], ip_text, listen_port);
+	int status = start(argv[0], nic_port, ip_text, listen_port);
 
 	if (status != 0)
 		return status;
-	dune_printf("ixdp: %s port 0, mac %02x:%02x:%02x:%02x:%02x:%02x, link %s; %s port %lu "
+	dune_printf("ixdp: %s port %d, mac %02x:%02x:%02x:%02x:%02x:%02x, link %s; %s port %lu "
 		    "for %s in ring 3 (lwIP %s), batch limit %d\n",
-		    port.emulated ? "emulated" : "real", port.mac[0], port.mac[1], port.mac[2],
-		    port.mac[3], port.mac[4], port.mac[5], port.link_up ? "up" : "down", ip_text,
-		    listen_port, argv[0], LWIP_VERSION_STRING, batch_limit);
+		    port.emulated ? "emulated" : "real", nic_port, port.mac[0], port.mac[1],
+		    port.mac[2], port.mac[3], port.mac[4], port.mac[5],
+		    port.link_up ? "up" : "down", ip_text, listen_port, argv[0],
+		    LWIP_VERSION_STRING, batch_limit);
 	struct clock_reading begin, end;
 	clock(&begin);
 	status = run_app(argc, argv);

@@ -153,12 +153,12 @@ err_t ixgbe_netif_add(struct ixgbe_netif *ifc, struct ixgbe_dev *dev, int q,
 	return ERR_OK;
 }
 
-bool ixgbe_netif_start(struct ixgbe_netif *ifc, struct ixgbe_dev *dev, uint32_t ring,
+bool ixgbe_netif_start(struct ixgbe_netif *ifc, struct ixgbe_dev *dev, int port, uint32_t ring,
 		       const ip4_addr_t *ip)
 {
 	ip4_addr_t netmask;
 
-	if (ixgbe_init(dev, 0, 1, ring) < 0)
+	if (ixgbe_init(dev, port, 1, ring) < 0)
 		return false;
 	lwip_init();
 	IP4_ADDR(&netmask, 255, 255, 255, 0);

@@ -62,11 +62,11 @@ struct ixgbe_netif {
 err_t ixgbe_netif_add(struct ixgbe_netif *ifc, struct ixgbe_dev *dev, int q,
 		      const ip4_addr_t *ip, const ip4_addr_t *netmask, const ip4_addr_t *gw);
 
-// What a one-queue server does first: brings up port 0 of the 82599
-// with one queue of ring descriptors (ixgbe_init), lwIP (lwip_init) and
-// ifc on that queue with address ip/24 and no gateway. Returns whether
-// all went well; a line says what did not.
-bool ixgbe_netif_start(struct ixgbe_netif *ifc, struct ixgbe_dev *dev, uint32_t ring,
+// What a one-queue server or client does first: brings up port (0 or
+// 1) of the 82599 with one queue of ring descriptors (ixgbe_init), lwIP
+// (lwip_init) and ifc on that queue with address ip/24 and no gateway.
+// Returns whether all went well; a line says what did not.
+bool ixgbe_netif_start(struct ixgbe_netif *ifc, struct ixgbe_dev *dev, int port, uint32_t ring,
 		       const ip4_addr_t *ip);
 
 // Receives up to max frames (at most IXGBE_NETIF_RX_BURST) and gives

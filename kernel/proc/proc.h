@@ -123,6 +123,13 @@ void proc_start(struct proc *p);
 // process) exits; frees p and returns its exit status.
 int proc_wait_kernel(struct proc *p);
 
+// Runs the scheduler on this CPU until ready() says yes (it is called
+// without proc_lock, between the runs and at each interrupt while idle)
+// or p (started by the kernel) has exited, and returns whether ready()
+// said yes; p is not freed (proc_wait_kernel does it). For a test that
+// starts a process once another is ready for it.
+bool proc_run_kernel_until(struct proc *p, bool (*ready)(void));
+
 // Runs the scheduler on this CPU until no process is left (orphans
 // reaped too): what a test waits for before it counts free pages.
 void proc_wait_all_kernel(void);

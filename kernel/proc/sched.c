@@ -121,6 +121,21 @@ int proc_wait_kernel(struct proc *p)
 	return status;
 }
 
+bool proc_run_kernel_until(struct proc *p, bool (*ready)(void))
+{
+	for (;;) {
+		if (ready())
+			return true;
+		spin_lock(&proc_lock);
+		bool ended = p->state == PROC_ZOMBIE;
+		if (!ended && !schedule_once())
+			idle();
+		spin_unlock(&proc_lock);
+		if (ended)
+			return false;
+	}
+}
+
 void proc_wait_all_kernel(void)
 {
 	struct proc *procs = proc_table();

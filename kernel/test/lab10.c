@@ -5,15 +5,23 @@
 // server, there for tools/tests/test_kvs.py's memcached clients;
 // lab10.ixecho the same echo as an IX application
 // (ix/apps/ixecho_libix.c) in ring 3 over libix, with the dataplane in
-// ring 0 of its Dune process (VT-x).
+// ring 0 of its Dune process (VT-x). lab10.load joins two processes by
+// the model's internal wire, without the bridge: a server on port 0 and
+// ixload, the load generator, on port 1 (load.h).
 
 #include <stddef.h>
 
 #include "boot/cmdline.h"
 #include "console/console.h"
 #include "debug/panic.h"
+#include "lib/printfmt.h"
+#include "platform/platform.h"
+#include "proc/exec.h"
+#include "proc/proc.h"
 #include "test/bridge.h"
 #include "test/ktest.h"
+#include "test/load.h"
+#include "vmx/dev/nic.h"
 
 KTEST(lab10_echo, "lab10.echo", STAGE_SMP,
       "port 0 of the emulated 82599 bridged to the e1000: ixecho (lwIP's TCP echo on the "
@@ -68,4 +76,83 @@ static void lab10_ixprobe(void)
 			      ixprobes[i].probe, status, ixprobes[i].status);
 	}
 	bridge_report();
+}
+
+// -- lab10.load --
+
+// Starts argv (NULL-terminated).
+static struct proc *start(char *const argv[])
+{
+	int argc = 0;
+
+	while (argv[argc] != NULL)
+		argc++;
+	return proc_spawn_started(argv, argc);
+}
+
+static bool port0_receiving(void)
+{
+	return nic_receiving(0);
+}
+
+void load_pair(const char *test, char *const server[], char *const client[],
+	       int *server_status, int *client_status)
+{
+	struct proc *s = start(server);
+
+	if (!proc_run_kernel_until(s, port0_receiving)) {
+		*server_status = proc_wait_report(s);
+		*client_status = -1;
+		printk("%s: %s ended before port 0 was up; %s not started\n", test, server[0],
+		       client[0]);
+		return;
+	}
+	struct proc *c = start(client);
+	*client_status = proc_wait_report(c);
+	*server_status = proc_wait_report(s);
+}
+
+// Runs server and ixload's client; panics, naming test, unless both end
+// with status 0 (ixload's means: every request answered as expected).
+static void load_check(const char *test, char *const server[], char *const client[])
+{
+	int server_status, client_status;
+
+	load_pair(test, server, client, &server_status, &client_status);
+	printk("%s: %s ended with status %d, %s with status %d\n", test, server[0], server_status,
+	       client[0], client_status);
+	if (server_status != 0 || client_status != 0)
+		panic("%s: %s ended with status %d and %s with status %d, not both 0", test,
+		      server[0], server_status, client[0], client_status);
+}
+
+KTEST(lab10_load, "lab10.load", STAGE_VMX,
+      "ixload (ix/apps/ixload.c) on port 1 of the emulated 82599 against a server on port 0, "
+      "over the internal wire: ixecho-libix (echo, size=), then ixkvs (memcached, get= "
+      "percent, keys=), with conns=, requests= and seed=; both must end with status 0");
+static void lab10_load(void)
+{
+	char conns[24], requests[32], seed[32], size[24], get[16], keys[24];
+	char *tsc = platform_is_bochs() ? "tsc=instructions" : "tsc=cycles";
+
+	snprintf(conns, sizeof(conns), "conns=%lu", cmdline_get_u64("conns", 8));
+	snprintf(requests, sizeof(requests), "requests=%lu", cmdline_get_u64("requests", 400));
+	snprintf(seed, sizeof(seed), "seed=%lu", cmdline_get_u64("seed", 1));
+	snprintf(size, sizeof(size), "size=%lu", cmdline_get_u64("size", 64));
+	snprintf(get, sizeof(get), "get=%lu", cmdline_get_u64("get", 80));
+	snprintf(keys, sizeof(keys), "keys=%lu", cmdline_get_u64("keys", 200));
+
+	char *echo_server[] = { "ixecho-libix", "10.0.2.15", "7", "60", NULL };
+	char *echo_client[] = { "ixload", "--nic=1", "10.0.2.16", "7", "mode=echo",
+				"server=10.0.2.15:7", conns, requests, seed, size, tsc, "end=quit",
+				NULL };
+	load_check("lab10.load: echo", echo_server, echo_client);
+
+	char *kvs_server[] = { "ixkvs", "10.0.2.15", "11211", "60", NULL };
+	char *kvs_client[] = { "ixload", "--nic=1", "10.0.2.16", "7", "mode=memcached",
+			       "server=10.0.2.15:11211", conns, requests, seed, get, keys, tsc,
+			       "end=shutdown", NULL };
+	load_check("lab10.load: memcached", kvs_server, kvs_client);
+	printk("lab10.load: echo and memcached: both servers and both clients ended with status "
+	       "0\n");
 }

@@ -681,6 +681,11 @@ void i82599_reset(struct i82599 *nic, const uint8_t base_mac[6])
 		port_reset(nic, &nic->port[id]);
 }
 
+void i82599_reset_port(struct i82599 *nic, int port)
+{
+	port_reset(nic, &nic->port[port]);
+}
+
 bool i82599_receive(struct i82599 *nic, int port, const void *frame, size_t len)
 {
 	return i82599_port_receive(nic, &nic->port[port], frame, len);

@@ -33,11 +33,12 @@
 struct i82599;
 
 struct i82599_ops {
-	// DMA between the bus address range [bus, bus + len) and buf.
-	// Returns 0, or -EFAULT if the range is not memory the owner gave
-	// for DMA.
-	int (*dma_read)(void *ctx, uint64_t bus, void *buf, size_t len);
-	int (*dma_write)(void *ctx, uint64_t bus, const void *buf, size_t len);
+	// DMA of port between the bus address range [bus, bus + len) and
+	// buf. Returns 0, or -EFAULT if the range is not memory that port's
+	// owner gave for DMA (each port is a PCI function of its own, and
+	// may have an owner of its own).
+	int (*dma_read)(void *ctx, int port, uint64_t bus, void *buf, size_t len);
+	int (*dma_write)(void *ctx, int port, uint64_t bus, const void *buf, size_t len);
 	// A frame port sent that leaves the model (NULL: frames go on the
 	// internal wire to the other port).
 	void (*transmit)(void *ctx, int port, const void *frame, size_t len);
@@ -78,6 +79,9 @@ struct i82599 *i82599_init(void *mem, const struct i82599_ops *ops, void *ctx);
 // this course reads the address from RAL/RAH[0], as the auto-read left
 // it, or from these words.)
 void i82599_reset(struct i82599 *nic, const uint8_t base_mac[6]);
+// Power-on state of port alone (its CTRL.RST), the EEPROM kept: what
+// the port's owner left goes, the other port runs on.
+void i82599_reset_port(struct i82599 *nic, int port);
 
 // A read or write of width bytes (4 or 8; 1 and 2 read or write part of
 // the 32-bit register) at offset in port's BAR 0.

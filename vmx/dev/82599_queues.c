@@ -95,6 +95,20 @@ static int stat_index(const uint32_t map[4], int q)
 }
 
 // ---------------------------------------------------------------------
+// DMA: port p's, checked by the environment against p's owner.
+
+static int dma_read(struct i82599 *nic, const struct port *p, uint64_t bus, void *buf, size_t len)
+{
+	return nic->ops->dma_read(nic->ctx, p->id, bus, buf, len);
+}
+
+static int dma_write(struct i82599 *nic, const struct port *p, uint64_t bus, const void *buf,
+		     size_t len)
+{
+	return nic->ops->dma_write(nic->ctx, p->id, bus, buf, len);
+}
+
+// ---------------------------------------------------------------------
 // Transmit (7.2). The queue's descriptors from TDH up to TDT belong to
 // the NIC; each frame is one or more data descriptors, the last with
 // EOP. The model gathers a frame's buffers, writes DD back into each of
@@ -143,7 +157,7 @@ static int tx_frame(struct i82599 *nic, struct port *p, int q, bool *wrote_back)
 			tq->txdctl &= ~IXGBE_TXDCTL_ENABLE;
 			return -1;
 		}
-		if (nic->ops->dma_read(nic->ctx, at, &d, sizeof(d)) != 0) {
+		if (dma_read(nic, p, at, &d, sizeof(d)) != 0) {
 			queue_fault(nic, p, q, true, "stopped: DMA refused the descriptor at bus ", at);
 			return -1;
 		}
@@ -157,7 +171,7 @@ static int tx_frame(struct i82599 *nic, struct port *p, int q, bool *wrote_back)
 		n = context ? 0 : cmd & IXGBE_TXD_DTALEN_MASK;
 		if (oversize || len + n > I82599_FRAME_MAX) {
 			oversize = true;
-		} else if (n && nic->ops->dma_read(nic->ctx, d.read.buffer_addr, p->frame + len, n) != 0) {
+		} else if (n && dma_read(nic, p, d.read.buffer_addr, p->frame + len, n) != 0) {
 			queue_fault(nic, p, q, true, "stopped: DMA refused the buffer at bus ",
 				    d.read.buffer_addr);
 			return -1;
@@ -175,7 +189,7 @@ static int tx_frame(struct i82599 *nic, struct port *p, int q, bool *wrote_back)
 	for (size_t k = 0; k < nrs; k++) {
 		uint64_t at = base + (uint64_t)rs[k] * DESC_SIZE + 12;
 		uint32_t status = IXGBE_TXD_STAT_DD;
-		if (nic->ops->dma_write(nic->ctx, at, &status, sizeof(status)) != 0) {
+		if (dma_write(nic, p, at, &status, sizeof(status)) != 0) {
 			queue_fault(nic, p, q, true, "stopped: DMA refused the write-back at bus ", at);
 			return -1;
 		}
@@ -383,11 +397,11 @@ static bool rx_frame(struct i82599 *nic, struct port *p, int q, const uint8_t *f
 		uint64_t at = base + (uint64_t)rq->rdh * DESC_SIZE;
 		uint32_t chunk = len - off < bsize ? len - off : bsize;
 
-		if (nic->ops->dma_read(nic->ctx, at, &d, sizeof(d)) != 0) {
+		if (dma_read(nic, p, at, &d, sizeof(d)) != 0) {
 			queue_fault(nic, p, q, false, "stopped: DMA refused the descriptor at bus ", at);
 			return false;
 		}
-		if (nic->ops->dma_write(nic->ctx, d.read.pkt_addr, frame + off, chunk) != 0) {
+		if (dma_write(nic, p, d.read.pkt_addr, frame + off, chunk) != 0) {
 			queue_fault(nic, p, q, false, "stopped: DMA refused the buffer at bus ",
 				    d.read.pkt_addr);
 			return false;
@@ -398,7 +412,7 @@ static bool rx_frame(struct i82599 *nic, struct port *p, int q, const uint8_t *f
 		d.wb.status_error = IXGBE_RXD_STAT_DD | (off == len ? IXGBE_RXD_STAT_EOP : 0);
 		d.wb.length = chunk;
 		d.wb.vlan = 0;
-		if (nic->ops->dma_write(nic->ctx, at, &d, sizeof(d)) != 0) {
+		if (dma_write(nic, p, at, &d, sizeof(d)) != 0) {
 			queue_fault(nic, p, q, false, "stopped: DMA refused the write-back at bus ", at);
 			return false;
 		}

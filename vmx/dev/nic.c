@@ -1,8 +1,9 @@
 // The kernel side of the 82599 (vmx/dev/nic.h): finding or making the
-// NIC, its owner, the emulated registers and DMA, and waiting for its
+// NIC, its ports' owners, the emulated registers and DMA, and waiting for its
 // interrupts.
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "clock/clock.h"
 #include "console/console.h"
@@ -22,9 +23,11 @@
 // base + 1.
 static const uint8_t model_mac[6] = { 0x02, 0x00, 0x00, 0x82, 0x59, 0x90 };
 
+// A port: one PCI function of the 82599, owned by one process.
 struct nic_port {
 	int index;
-	bool open;                      // nic.lock: the owner opened it
+	struct aspace *owner;           // nic.lock: the owning process's memory, or NULL
+	struct aspace_notifier notifier;        // on owner: its release detaches the port
 	struct pci_func *pci;           // a real NIC's function, else NULL
 	volatile uint32_t irq_pending;  // a real NIC interrupted
 	struct nic_counts counts;       // nic.lock: the model's register accesses (nic_counts)
@@ -34,8 +37,6 @@ static struct {
 	struct spinlock lock;
 	struct i82599 *model;           // NULL for a real NIC
 	bool present;                   // nic_init found or made one
-	struct aspace *owner;           // lock: the owning process's memory, or NULL
-	struct aspace_notifier notifier;        // on owner: its release detaches
 	bool wake;                      // lock: an interrupt since the last wakeup
 	bool bridged;                   // port 0's wire is the e1000 (nic_bridge)
 	uint64_t unplugged;             // lock: frames sent where no wire is
@@ -59,17 +60,25 @@ static void unlock_and_wake(void)
 
 // -- what the model asks of the kernel (struct i82599_ops), nic.lock held --
 
-static int model_dma_read(void *ctx, uint64_t bus, void *buf, size_t len)
+// Whether [bus, bus + len) is DMA memory of port's owner.
+static bool owner_dma_range(int port, uint64_t bus, size_t len)
 {
-	if (nic.owner == NULL || !aspace_dma_range(nic.owner, bus, len))
+	struct aspace *owner = nic.ports[port].owner;
+
+	return owner != NULL && aspace_dma_range(owner, bus, len);
+}
+
+static int model_dma_read(void *ctx, int port, uint64_t bus, void *buf, size_t len)
+{
+	if (!owner_dma_range(port, bus, len))
 		return -EFAULT;
 	memcpy(buf, P2V(bus), len);
 	return 0;
 }
 
-static int model_dma_write(void *ctx, uint64_t bus, const void *buf, size_t len)
+static int model_dma_write(void *ctx, int port, uint64_t bus, const void *buf, size_t len)
 {
-	if (nic.owner == NULL || !aspace_dma_range(nic.owner, bus, len))
+	if (!owner_dma_range(port, bus, len))
 		return -EFAULT;
 	memcpy(P2V(bus), buf, len);
 	return 0;
@@ -135,7 +144,7 @@ int nic_bridge(void)
 	if (bridged == NULL)
 		return -ENOMEM;
 	spin_lock(&nic.lock);
-	if (nic.owner != NULL) {
+	if (nic.ports[0].owner != NULL || nic.ports[1].owner != NULL) {
 		spin_unlock(&nic.lock);
 		i82599_destroy(bridged);
 		return -EBUSY;
@@ -159,6 +168,17 @@ void nic_counts(int index, struct nic_counts *c)
 	spin_lock(&nic.lock);
 	*c = nic.ports[index].counts;
 	spin_unlock(&nic.lock);
+}
+
+bool nic_receiving(int index)
+{
+	bool on = false;
+
+	spin_lock(&nic.lock);
+	if (nic.model != NULL && nic.ports[index].owner != NULL)
+		on = i82599_read(nic.model, index, IXGBE_RXCTRL, 4) & IXGBE_RXCTRL_RXEN;
+	spin_unlock(&nic.lock);
+	return on;
 }
 
 // -- the emulated registers: the MMIO region of a port (mm/devmem.h) --
@@ -196,42 +216,46 @@ static void regs_write(void *dev, uint64_t offset, int width, uint64_t value)
 
 static const struct mmio_ops regs_ops = { .read = regs_read, .write = regs_write };
 
-// -- the owner --
+// -- the owners: one per port --
 
-// The owner's address space is being freed: nothing of it runs, and its
-// DMA memory goes next, so the model must forget the owner first.
+// A port's owner's address space is being freed: nothing of it runs,
+// and its DMA memory goes next, so the port must forget its owner
+// first. The model's port goes back to its power-on state; the other
+// port, and its owner, run on.
 static void owner_release(struct aspace_notifier *n)
 {
+	struct nic_port *port = (struct nic_port *)((char *)n - offsetof(struct nic_port, notifier));
+
 	spin_lock(&nic.lock);
-	nic.owner = NULL;
-	for (int i = 0; i < I82599_PORTS; i++)
-		nic.ports[i].open = false;
+	port->owner = NULL;
 	if (nic.model != NULL)
-		i82599_reset(nic.model, nic.bridged ? e1000_mac() : model_mac);
+		i82599_reset_port(nic.model, port->index);
 	spin_unlock(&nic.lock);
 }
 
 static const struct aspace_notifier_ops owner_ops = { .release = owner_release };
 
-// Makes as the owner if there is none, and opens port for it. Returns
-// 0, or -EBUSY; *attached says whether as became the owner now.
-static int claim_port(struct aspace *as, struct nic_port *port, bool *attached)
+// Makes as the owner of port, if it has none. Returns 0, or -EBUSY.
+static int claim_port(struct aspace *as, struct nic_port *port)
 {
 	int err = 0;
 
 	spin_lock(&nic.lock);
-	*attached = nic.owner == NULL;
-	if (*attached) {
-		nic.owner = as;
-		for (int i = 0; i < I82599_PORTS; i++)
-			nic.ports[i].counts = (struct nic_counts){ 0 };
-	}
-	if (nic.owner != as || port->open)
+	if (port->owner != NULL) {
 		err = -EBUSY;
-	else
-		port->open = true;
+	} else {
+		port->owner = as;
+		port->counts = (struct nic_counts){ 0 };
+	}
 	spin_unlock(&nic.lock);
 	return err;
+}
+
+static void unclaim_port(struct nic_port *port)
+{
+	spin_lock(&nic.lock);
+	port->owner = NULL;
+	spin_unlock(&nic.lock);
 }
 
 // Maps port's registers into as; sets info's address and length.
@@ -261,7 +285,6 @@ int64_t sys_nic_open(uint64_t index, uint64_t info_out)
 {
 	struct aspace *as = proc_current()->as;
 	struct nic_info info = { .port = (uint8_t)index };
-	bool attached;
 	int err;
 
 	if (index >= I82599_PORTS)
@@ -271,17 +294,14 @@ int64_t sys_nic_open(uint64_t index, uint64_t info_out)
 	if ((err = user_writable(info_out, sizeof(info))) < 0)
 		return err;
 	struct nic_port *port = &nic.ports[index];
-	if ((err = claim_port(as, port, &attached)) < 0)
+	if ((err = claim_port(as, port)) < 0)
 		return err;
-	// The caller runs on as, so as cannot be released before this.
-	if (attached)
-		aspace_notifier_register(as, &nic.notifier);
 	if ((err = map_registers(as, port, &info)) < 0) {
-		spin_lock(&nic.lock);
-		port->open = false;
-		spin_unlock(&nic.lock);
+		unclaim_port(port);
 		return err;
 	}
+	// The caller runs on as, so as cannot be released before this.
+	aspace_notifier_register(as, &port->notifier);
 	describe(port, &info);
 	return copy_to_user(info_out, &info, sizeof(info));
 }
@@ -309,7 +329,7 @@ int64_t sys_nic_wait(uint64_t index, uint64_t nticks)
 		if (nic.bridged)
 			e1000_poll();
 		spin_lock(&nic.lock);
-		if (nic.owner != as || !port->open) {
+		if (port->owner != as) {
 			result = -EPERM;
 			break;
 		}
@@ -369,9 +389,10 @@ static bool find_real_nic(void)
 
 void nic_init(void)
 {
-	nic.notifier.ops = &owner_ops;
-	for (int i = 0; i < I82599_PORTS; i++)
+	for (int i = 0; i < I82599_PORTS; i++) {
 		nic.ports[i].index = i;
+		nic.ports[i].notifier.ops = &owner_ops;
+	}
 	pci_init();
 	if (find_real_nic()) {
 		nic.present = true;

@@ -11,17 +11,21 @@
 //                          mm/devmem.h), uncached for a real NIC
 //   nic_wait(port, ticks)  sleeps until the port interrupts or ticks pass
 //
-// Ownership. One process owns the NIC (both ports): the first to open a
-// port; another gets -EBUSY until the owner's address space goes (exec,
-// or exit once the process is reaped), which detaches it: its ports
-// close and the model is reset (a real NIC is left as the driver left
-// it). A port is opened once per owner (-EBUSY again). fork's child
-// does not get the registers or the DMA memory (mm/devmem.h) and does
-// not own the NIC.
+// Ownership. Each port is a PCI function of its own (on a real 82599
+// as on the model), owned by one process: the first to open it; another
+// open of it gets -EBUSY until the owner's address space goes (exec, or
+// exit once the process is reaped), which detaches that port only: the
+// model's port is reset to its power-on state (a real NIC's is left as
+// the driver left it), and the other port runs on. One process may own
+// both ports, or two processes one each (a server on port 0, a load
+// generator on port 1, joined by the model's internal wire). fork's
+// child does not get the registers or the DMA memory (mm/devmem.h) and
+// owns no port.
 //
-// DMA. The model reaches memory only through the owner's DMA ranges
-// (aspace_dma_range): any other bus address stops the queue, as a DMA
-// fault would. A real NIC reaches all memory (no IOMMU).
+// DMA. The model reaches memory only through the DMA ranges of the
+// port's owner (aspace_dma_range): a port's descriptors and buffers
+// must be its owner's, and any other bus address stops the queue, as a
+// DMA fault would. A real NIC reaches all memory (no IOMMU).
 //
 // Interrupts. For the model, a cause the driver unmasked (EIMS) wakes
 // the port's nic_wait, which takes the causes as an EICR read would
@@ -32,13 +36,14 @@
 //
 // Locking. nic.lock serializes every call into the model (MMIO from
 // several threads and CPUs, the model's DMA and interrupts) and guards
-// the owner and the open ports. It is taken with no other lock held
+// the ports' owners. It is taken with no other lock held
 // but the model's leaf locks (an address space's dma_lock); sleep takes
 // proc_lock under it, and wakeups are made after it is released.
 
 #ifndef VMX_DEV_NIC_H
 #define VMX_DEV_NIC_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 // Finds a real 82599 or makes the model (STAGE_SMP: PCI needs it).
@@ -47,15 +52,15 @@ void nic_init(void);
 // Joins port 0 of the model to the host's e1000 (nic.c says how), for
 // as long as the machine runs: outside clients reach a driver of port 0
 // through the emulator's network. Returns 0, -ENODEV (no model: a real
-// 82599 has its own wire), -EBUSY (a process owns the NIC), or
+// 82599 has its own wire), -EBUSY (a process owns a port), or
 // e1000_init's error (-ENODEV: no e1000).
 int nic_bridge(void);
 // Frames the model sent where no wire is (port 1 while bridged) or the
 // e1000 refused.
 uint64_t nic_unplugged(void);
 
-// The emulated registers' accesses of port `index` since the present or
-// last owner opened the NIC (the model only): reads, writes, and the
+// The emulated registers' accesses of port `index` since its present or
+// last owner opened it (the model only): reads, writes, and the
 // writes that moved a receive or transmit tail (RDT, TDT), which a
 // driver that batches makes once per burst. For the tests (lab9.ixgbe).
 struct nic_counts {
@@ -64,9 +69,15 @@ struct nic_counts {
 };
 void nic_counts(int index, struct nic_counts *c);
 
+// Whether the receiver of the model's port `index` is on (RXCTRL.RXEN):
+// its owner's driver is up, and frames sent to it are not lost. For the
+// tests that start a server and then its client (lab10.load); false for
+// a real NIC.
+bool nic_receiving(int index);
+
 // sys_nic_open and sys_nic_wait are declared in syscall/syscall.h.
 // nic_open's errors: -EINVAL (port not 0 or 1), -EFAULT (info not
-// writable), -EBUSY (another process owns the NIC, or the port is open),
+// writable), -EBUSY (a process, the caller or another, owns the port),
 // -ENODEV (no NIC: nic_init failed), -ENOMEM. nic_wait's: -EINVAL (port),
 // -EPERM (the caller has not opened the port), -EINTR (killed).
 

@@ -5,27 +5,29 @@
 //   First what needs no MMIO decoding, only system calls:
 //   1. A child opens port 0 and adds to a register (an instruction the
 //      decoder refuses): the kernel names it and the child dies of a
-//      page fault; its end frees the NIC.
-//   2. Ports 0 and 1 opened; bad opens refused; a child of the owner
-//      cannot open the NIC, and has no DMA memory.
-//   3. dma_alloc: bus addresses of contiguous blocks (aligned to their
+//      page fault; its end frees the port.
+//   2. Two children own port 0 and port 1 at once, and the parent's
+//      open of either is refused; their ends free both.
+//   3. Ports 0 and 1 opened; bad opens refused; a child of the owner
+//      cannot open a port, and has no DMA memory.
+//   4. dma_alloc: bus addresses of contiguous blocks (aligned to their
 //      size), zeroed memory, the limit of a process, bad arguments
 //      refused; munmap and map of the windows refused.
-//   4. nic_wait: a timeout, and a port that does not exist.
+//   5. nic_wait: a timeout, and a port that does not exist.
 //   Then the registers, every access trapped and decoded:
-//   5. STATUS and EEC of both ports printed; EEC read with a 32-bit
+//   6. STATUS and EEC of both ports printed; EEC read with a 32-bit
 //      displacement, and with a SIB byte that has no base register.
-//   6. RDBAL(0)/RDBAH(0) and RAL(0) written and read back with 8-, 16-,
+//   7. RDBAL(0)/RDBAH(0) and RAL(0) written and read back with 8-, 16-,
 //      32- and 64-bit MOVs, MOVZX and MOV of an immediate, through
 //      registers up to r15 and base + index addressing; the values come
 //      from VALUE (the grader's token).
-//   7. nic_wait: a thread woken by a cause the main thread sets (EIMS,
+//   8. nic_wait: a thread woken by a cause the main thread sets (EIMS,
 //      then EICS).
-//   8. The internal wire: port 0 sends a frame from DMA memory, port 1
+//   9. The internal wire: port 0 sends a frame from DMA memory, port 1
 //      receives it into DMA memory (the descriptors written back, the
 //      receive interrupt wakes nic_wait); a transmit ring at a bus
 //      address that is not the process's DMA memory stops its queue.
-//   9. munmap of port 1's first page drops its MMIO region: a read there
+//   10. munmap of port 1's first page drops its MMIO region: a read there
 //      is an ordinary page fault, which a SIGSEGV handler catches; the
 //      handler ends the program.
 //
@@ -66,6 +68,51 @@ static void child_dies(const char *what, void (*fn)(volatile uint8_t *), volatil
 	}
 	wait(&status);
 	check_eq(what, (uint64_t)status, 128 + 14);
+}
+
+// A child that owns port while the parent checks: it says whether its
+// open succeeded on ready, then waits until the parent closes hold.
+static void own_port(int port, const int ready[2], const int hold[2])
+{
+	struct nic_info info;
+	char answer, none;
+
+	close(ready[0]);
+	close(hold[1]);
+	answer = nic_open(port, &info) == 0 ? 'y' : 'n';
+	write(ready[1], &answer, 1);
+	read(hold[0], &none, 1);
+	exit(0);
+}
+
+// Each port has an owner of its own: two children hold port 0 and port
+// 1 at once, and a third process (this one) is refused either.
+static void two_owners(void)
+{
+	int ready[2], hold[2], status[2] = { -1, -1 };
+	char answers[2] = { 0, 0 };
+	struct nic_info info;
+
+	if (pipe(ready) < 0 || pipe(hold) < 0) {
+		check(false, "pipes for the owners", 0, 0);
+		return;
+	}
+	for (int port = 0; port < 2; port++)
+		if (fork() == 0)
+			own_port(port, ready, hold);
+	close(ready[1]);
+	close(hold[0]);
+	for (int i = 0; i < 2; i++)
+		read(ready[0], &answers[i], 1);
+	check_eq("two processes own port 0 and port 1 at once",
+		 answers[0] == 'y' && answers[1] == 'y', 1);
+	check_eq("a third process's nic_open(0)", nic_open(0, &info), -EBUSY);
+	check_eq("a third process's nic_open(1)", nic_open(1, &info), -EBUSY);
+	close(hold[1]);
+	wait(&status[0]);
+	wait(&status[1]);
+	close(ready[0]);
+	check_eq("both owners end with status 0", status[0] | status[1], 0);
 }
 
 static void add_to_status(volatile uint8_t *unused)
@@ -317,6 +364,7 @@ int main(int argc, char **argv)
 	// First what needs no register access (no MMIO decoding): the
 	// system calls.
 	child_dies("a child adding to STATUS dies", add_to_status, NULL);
+	two_owners();
 	for (int i = 0; i < 2; i++) {
 		int err = nic_open(i, &ports[i]);
 		check_eq(i == 0 ? "nic_open(0) once the child is gone" : "nic_open(1)", err, 0);

@@ -58,6 +58,8 @@ static void fail(const char *file, int line, const char *fmt, ...)
 static uint8_t *arena;
 static size_t arena_used;
 static uint64_t refuse_lo, refuse_hi;           // DMA to [lo, hi) is refused too
+static int refuse_port;                         // every DMA of this port is refused (-1: none)
+static int dma_calls[2];                        // DMA asked for, by port
 
 static void *bus_ptr(uint64_t bus)
 {
@@ -76,24 +78,27 @@ static uint64_t bus_alloc(size_t size, size_t align)
 	return BUS_BASE + at;
 }
 
-static int dma_ok(uint64_t bus, size_t len)
+static int dma_ok(int port, uint64_t bus, size_t len)
 {
+	dma_calls[port]++;
+	if (port == refuse_port)
+		return 0;
 	if (bus < BUS_BASE || bus + len > BUS_BASE + ARENA_SIZE || bus + len < bus)
 		return 0;
 	return !(bus < refuse_hi && bus + len > refuse_lo);
 }
 
-static int dma_read(void *ctx, uint64_t bus, void *buf, size_t len)
+static int dma_read(void *ctx, int port, uint64_t bus, void *buf, size_t len)
 {
-	if (!dma_ok(bus, len))
+	if (!dma_ok(port, bus, len))
 		return -EFAULT;
 	memcpy(buf, bus_ptr(bus), len);
 	return 0;
 }
 
-static int dma_write(void *ctx, uint64_t bus, const void *buf, size_t len)
+static int dma_write(void *ctx, int port, uint64_t bus, const void *buf, size_t len)
 {
-	if (!dma_ok(bus, len))
+	if (!dma_ok(port, bus, len))
 		return -EFAULT;
 	memcpy(bus_ptr(bus), buf, len);
 	return 0;
@@ -169,6 +174,8 @@ static void setup(void)
 	memset(arena, 0, ARENA_SIZE);
 	arena_used = 0;
 	refuse_lo = refuse_hi = 0;
+	refuse_port = -1;
+	memset(dma_calls, 0, sizeof(dma_calls));
 	nlog = nirq = nsent = 0;
 	memset(interrupts, 0, sizeof(interrupts));
 	ops = (struct i82599_ops){ .dma_read = dma_read, .dma_write = dma_write,
@@ -1018,6 +1025,63 @@ static void test_dma_refused(void)
 	CHECK(strstr(log_lines[2], "RX queue 1") && strstr(log_lines[2], "0x1000"));
 }
 
+// Each port's DMA is asked for with its own port number (the kernel
+// checks it against that port's owner): port 1 refused whole, as if its
+// owner had no such memory, while port 0 sends.
+static void test_dma_per_port(void)
+{
+	uint8_t f[200];
+
+	drv_init(0, 1, 8, 2048, 0);
+	drv_init(1, 1, 8, 2048, 0);
+	CHECK_EQ(dma_calls[0], 0);
+	CHECK_EQ(dma_calls[1], 0);
+	refuse_port = 1;
+	drv_send(0, 0, f, make_ipv4(f, MAC1, BASE_MAC, &FLOW, 200, 0));
+	// Port 0: the descriptor, the buffer, the write-back.
+	CHECK_EQ(dma_calls[0], 3);
+	// Port 1: the descriptor read, refused.
+	CHECK_EQ(dma_calls[1], 1);
+	CHECK_EQ(rd(0, IXGBE_GPTC), 1);
+	CHECK_EQ(rd(0, IXGBE_TXDCTL(0)) & IXGBE_TXDCTL_ENABLE, IXGBE_TXDCTL_ENABLE);
+	CHECK_EQ(rd(1, IXGBE_RXDCTL(0)) & IXGBE_RXDCTL_ENABLE, 0);
+	CHECK_EQ(rd(1, IXGBE_GPRC), 0);
+	CHECK_EQ(nlog, 1);
+	CHECK(strstr(log_lines[0], "port 1") && strstr(log_lines[0], "RX queue 0"));
+	// Port 0's own DMA refused: port 1's goes on.
+	refuse_port = 0;
+	wr(1, IXGBE_RXDCTL(0), IXGBE_RXDCTL_ENABLE);
+	CHECK(i82599_receive(nic, 1, f, make_ipv4(f, MAC1, BASE_MAC, &FLOW, 200, 1)));
+	CHECK_EQ(rd(1, IXGBE_GPRC), 1);
+}
+
+// One port reset alone (its owner went): the other runs on.
+static void test_reset_port(void)
+{
+	uint8_t f[200], got[200];
+	size_t len;
+
+	drv_init(0, 1, 8, 2048, 0);
+	drv_init(1, 1, 8, 2048, 0);
+	drv_send(0, 0, f, make_ipv4(f, MAC1, BASE_MAC, &FLOW, 200, 0));
+	i82599_reset_port(nic, 1);
+	CHECK_EQ(rd(1, IXGBE_RDLEN(0)), 0);
+	CHECK_EQ(rd(1, IXGBE_RXCTRL), 0);
+	CHECK_EQ(rd(1, IXGBE_GPRC), 0);
+	CHECK_EQ(rd(1, IXGBE_RAL(0)), MAC1[0] | MAC1[1] << 8 | MAC1[2] << 16 | (uint32_t)MAC1[3] << 24);
+	CHECK_EQ(rd(1, IXGBE_RAH(0)), MAC1[4] | MAC1[5] << 8 | IXGBE_RAH_AV);
+	CHECK_EQ(rd(0, IXGBE_TDLEN(0)), 8 * 16);
+	CHECK_EQ(rd(0, IXGBE_TDH(0)), 1);
+	CHECK_EQ(rd(0, IXGBE_GPTC), 1);
+	// Port 1 brought up again by a new owner: frames flow.
+	drv_init(1, 1, 8, 2048, 0);
+	len = make_ipv4(f, MAC1, BASE_MAC, &FLOW, 150, 1);
+	drv_send(0, 0, f, len);
+	CHECK_EQ(drv_recv(1, 0, got, NULL, NULL), len);
+	CHECK(memcmp(got, f, len) == 0);
+	CHECK_EQ(nlog, 0);
+}
+
 // A queue set up wrong drops its frames and says why, once.
 static void test_bad_queue_setup(void)
 {
@@ -1252,6 +1316,8 @@ static const struct {
 	{ "reset_mid_traffic", test_reset_mid_traffic },
 	{ "reset_in_interrupt", test_reset_in_interrupt },
 	{ "dma_refused", test_dma_refused },
+	{ "dma_per_port", test_dma_per_port },
+	{ "reset_port", test_reset_port },
 	{ "bad_queue_setup", test_bad_queue_setup },
 	{ "read_to_clear", test_read_to_clear },
 	{ "interrupts", test_interrupts },

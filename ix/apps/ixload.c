@@ -1,0 +1,631 @@
+// ixload [--nic=N] [IP [PORT [OPTION=VALUE...]]]: a closed-loop load
+// generator, an IX client application (ix/libix/ix.h) in ring 3 over the
+// dataplane (ix/dp), which runs on port N of the 82599 (--nic=1: port 1,
+// the far end of the model's internal wire from a server on port 0) at
+// IP (10.0.2.16 on port 1) and listens on PORT (7, unused). Each of C
+// connections sends a request and waits for the whole reply before it
+// sends the next; every reply is checked byte for byte.
+//
+// Options (each once at most, in any order):
+//   server=IP:PORT   the server (10.0.2.15, port 7 for echo, 11211 for
+//                    memcached)
+//   mode=echo        messages of size= bytes, each echoed back whole
+//   mode=memcached   memcached's text protocol: get= percent of the
+//                    requests are "get KEY", the others "set KEY 0 0
+//                    VALUE"; keys of key= bytes from a keyspace of keys=
+//                    keys, values of value= bytes
+//   conns=C          connections (8, at most 32)
+//   requests=N       requests in all (1000), then the run ends ...
+//   seconds=T        ... or after T seconds (30), whichever comes first
+//   size=S           echo's message (64 bytes, at most 4096)
+//   key=K value=V    memcached's key (16 bytes, at most 250) and value (32
+//                    bytes, at most 4096)
+//   get=P keys=K     memcached's gets in percent (90) and keyspace (1000,
+//                    at most 16384, at least C)
+//   seed=X           the requests' choices and bytes (1): a run is
+//                    deterministic for a seed
+//   tsc=UNIT         what the TSC counts: cycles (the default), or
+//                    instructions (under Bochs, whose TSC advances per
+//                    instruction)
+//   end=quit         once done, a last connection that says "quit" and
+//   end=shutdown     waits for its echo (ixecho-libix's end), or says
+//                    "shutdown" (ixkvs's end); end=none (the default):
+//                    nothing
+//
+// Connection c uses only the keys k with k % C == c, so that no two
+// connections race on a key: ixload knows what each get must return
+// (END for a key never set, else the VALUE its last set stored).
+// Each connection draws from its own generator (seed, c), so the
+// requests and the replies expected do not depend on timing.
+//
+// Output (these lines are stable: tools/tests/test_ix.py and
+// run=bench.ix read them):
+//   ixload: mode M, server IP:PORT, conns C, requests N, seed X
+//   ixload: requests R, replies checked K, errors E, connections C, failed F
+//   ixload: gets G, hits H, misses M, sets S, stored S         (memcached)
+//   ixload: end quit done          (end= only; "failed" if it did not go)
+//   ixload: throughput Q requests/s, K replies in T ms
+//   ixload: cost W UNIT/request
+//   ixload: latency UNIT p50 A, p99 B, p99.9 C, max D
+// R counts the requests sent, K the replies that matched, E every
+// mismatch, refused command and lost connection; C the connections
+// opened, F those that failed to open (a connect the server refused is
+// tried again, up to 5 times: it may be starting). Throughput is by
+// uptime_ms from the first request to the last reply; cost and latency
+// are TSC ticks (each request's from its send to the end of its reply,
+// from a histogram of fixed size whose buckets are within 1/16 of their
+// values). The status is 0 when every request sent got its reply, as
+// expected, and nothing failed; 1 otherwise; 100 for bad options.
+
+#include <stdbool.h>
+
+#include "arch/x86.h"
+#include "ix/libix/ix.h"
+#include "lib/printfmt.h"
+#include "ulib.h"
+
+#define MAX_CONNS 32
+#define CONNECT_TRIES 5         // a refused connect is tried again (the server starting)
+#define MSG_MAX 4096            // echo's message, memcached's value
+#define KEY_MAX 250             // memcached's limit
+#define KEYS_MAX 16384
+#define REQ_MAX (MSG_MAX + KEY_MAX + 64)        // a request, with its command line
+#define REPLY_MAX (MSG_MAX + KEY_MAX + 64)      // a reply expected
+
+// -- options --
+
+enum mode { MODE_ECHO, MODE_MEMCACHED };
+
+static struct {
+	enum mode mode;
+	uint32_t server_ip;
+	uint16_t server_port;           // 0: the mode's
+	unsigned long conns, requests, seconds, size, key, value, get, keys, seed;
+	const char *tsc_unit;
+	const char *end;                // "quit", "shutdown", or NULL
+} opt = {
+	.mode = MODE_ECHO, .server_ip = 0x0A00020F, .conns = 8, .requests = 1000,
+	.seconds = 30, .size = 64, .key = 16, .value = 32, .get = 90, .keys = 1000, .seed = 1,
+	.tsc_unit = "cycles",
+};
+
+// Parses "A.B.C.D:PORT"; false if it is not one.
+static bool parse_server(const char *s, uint32_t *ip, uint16_t *port)
+{
+	uint32_t addr = 0;
+
+	for (int i = 0; i < 4; i++) {
+		const char *end;
+		unsigned long byte = strtoul(s, &end, 10);
+		if (end == s || byte > 255 || *end != (i < 3 ? '.' : ':'))
+			return false;
+		addr = addr << 8 | (uint32_t)byte;
+		s = end + 1;
+	}
+	const char *end;
+	unsigned long p = strtoul(s, &end, 10);
+	if (end == s || *end != 0 || p == 0 || p > 65535)
+		return false;
+	*ip = addr;
+	*port = (uint16_t)p;
+	return true;
+}
+
+// A number option's value, within [min, max]; false if it is not one.
+static bool parse_number(const char *s, unsigned long min, unsigned long max, unsigned long *out)
+{
+	const char *end;
+	unsigned long v = strtoul(s, &end, 10);
+
+	if (end == s || *end != 0 || v < min || v > max)
+		return false;
+	*out = v;
+	return true;
+}
+
+// One OPTION=VALUE; false after a line that says what is wrong with it.
+static bool parse_option(const char *arg)
+{
+	static const struct {
+		const char *name;
+		unsigned long *value, min, max;
+	} numbers[] = {
+		{ "conns", &opt.conns, 1, MAX_CONNS }, { "requests", &opt.requests, 1, ~0ul },
+		{ "seconds", &opt.seconds, 1, 3600 }, { "size", &opt.size, 1, MSG_MAX },
+		{ "key", &opt.key, 1, KEY_MAX }, { "value", &opt.value, 1, MSG_MAX },
+		{ "get", &opt.get, 0, 100 }, { "keys", &opt.keys, 1, KEYS_MAX },
+		{ "seed", &opt.seed, 0, ~0ul },
+	};
+	const char *eq = strchr(arg, '=');
+	size_t n = eq ? (size_t)(eq - arg) : 0;
+	const char *v = eq ? eq + 1 : "";
+	bool ok = eq != NULL;
+
+	for (size_t i = 0; ok && i < sizeof(numbers) / sizeof(numbers[0]); i++)
+		if (strlen(numbers[i].name) == n && strncmp(arg, numbers[i].name, n) == 0)
+			return parse_number(v, numbers[i].min, numbers[i].max, numbers[i].value) ||
+			       (printf("ixload: %s: want a number from %lu to %lu\n", arg,
+				       numbers[i].min, numbers[i].max), false);
+	if (ok && n == 4 && strncmp(arg, "mode", 4) == 0) {
+		ok = strcmp(v, "echo") == 0 || strcmp(v, "memcached") == 0;
+		opt.mode = strcmp(v, "echo") == 0 ? MODE_ECHO : MODE_MEMCACHED;
+	} else if (ok && n == 6 && strncmp(arg, "server", 6) == 0) {
+		ok = parse_server(v, &opt.server_ip, &opt.server_port);
+	} else if (ok && n == 3 && strncmp(arg, "tsc", 3) == 0) {
+		ok = strcmp(v, "cycles") == 0 || strcmp(v, "instructions") == 0;
+		opt.tsc_unit = v;
+	} else if (ok && n == 3 && strncmp(arg, "end", 3) == 0) {
+		ok = strcmp(v, "quit") == 0 || strcmp(v, "shutdown") == 0 || strcmp(v, "none") == 0;
+		opt.end = strcmp(v, "none") == 0 ? NULL : v;
+	} else {
+		ok = false;
+	}
+	if (!ok)
+		printf("ixload: option '%s' not understood (ixload.c's header lists them)\n", arg);
+	return ok;
+}
+
+// -- the requests: deterministic bytes, and the replies they must get --
+
+// splitmix64: a connection's generator.
+static uint64_t next_random(uint64_t *state)
+{
+	uint64_t z = (*state += 0x9E3779B97F4A7C15ull);
+
+	z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+	z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+	return z ^ (z >> 31);
+}
+
+// Fills buf with n printable bytes that stand for (a, b).
+static void fill_bytes(char *buf, size_t n, uint64_t a, uint64_t b)
+{
+	for (size_t i = 0; i < n; i++)
+		buf[i] = (char)('a' + (a * 31 + b * 7 + i) % 26);
+}
+
+static uint32_t versions[KEYS_MAX];     // memcached: sets of each key so far (0: never set)
+
+struct conn {
+	enum { IDLE, CONNECTING, OPEN, GONE } state;
+	hid_t handle;
+	uint64_t random;                // the generator
+	unsigned tries;                 // connects made
+	uint64_t sent;                  // requests sent on it
+	size_t window;                  // bytes it may send now
+	char req[REQ_MAX];              // the request in flight (kept until its reply)
+	size_t req_len;
+	bool waiting;                   // a request is in flight
+	bool queued;                    // made, not yet sent: the window was short
+	bool set;                       // memcached: the request is a set
+	char expect[REPLY_MAX];         // its reply
+	size_t expect_len, got;         // bytes of the reply, and those received
+	uint64_t start;                 // the TSC when it was sent
+};
+
+static struct conn conns[MAX_CONNS];
+
+static struct {
+	uint64_t requests, checked, errors, opened, failed;
+	uint64_t gets, hits, misses, sets, stored;
+	uint64_t first_ms, last_ms, first_tsc, last_tsc;
+} count;
+
+// Makes connection c's next echo request and its reply.
+static void make_echo(struct conn *c, unsigned long id)
+{
+	c->req_len = opt.size;
+	fill_bytes(c->req, c->req_len, id, next_random(&c->random));
+	memcpy(c->expect, c->req, c->req_len);
+	c->expect_len = c->req_len;
+}
+
+// The key of index k: "k" and k's digits, zero-padded to opt.key bytes.
+static int format_key(char *buf, unsigned long k)
+{
+	return snprintf(buf, KEY_MAX + 1, "k%0*lu", (int)opt.key - 1, k);
+}
+
+// Makes connection c's next memcached request (a get or a set of one of
+// its keys) and the reply it must get.
+static void make_memcached(struct conn *c, unsigned long id)
+{
+	char key[KEY_MAX + 1], value[MSG_MAX];
+	unsigned long own = (opt.keys - id + opt.conns - 1) / opt.conns;     // keys of c
+	bool get = next_random(&c->random) % 100 < opt.get;
+	unsigned long k = id + opt.conns * (next_random(&c->random) % own);
+	format_key(key, k);
+	c->set = !get;
+	if (get) {
+		count.gets++;
+		c->req_len = (size_t)snprintf(c->req, REQ_MAX, "get %s\r\n", key);
+		if (versions[k] == 0) {
+			count.misses++;
+			c->expect_len = (size_t)snprintf(c->expect, REPLY_MAX, "END\r\n");
+			return;
+		}
+		count.hits++;
+		fill_bytes(value, opt.value, k, versions[k]);
+		size_t h = (size_t)snprintf(c->expect, REPLY_MAX, "VALUE %s 0 %lu\r\n", key,
+					    opt.value);
+		memcpy(c->expect + h, value, opt.value);
+		memcpy(c->expect + h + opt.value, "\r\nEND\r\n", 7);
+		c->expect_len = h + opt.value + 7;
+		return;
+	}
+	count.sets++;
+	versions[k]++;
+	fill_bytes(value, opt.value, k, versions[k]);
+	size_t h = (size_t)snprintf(c->req, REQ_MAX, "set %s 0 0 %lu\r\n", key, opt.value);
+	memcpy(c->req + h, value, opt.value);
+	memcpy(c->req + h + opt.value, "\r\n", 2);
+	c->req_len = h + opt.value + 2;
+	c->expect_len = (size_t)snprintf(c->expect, REPLY_MAX, "STORED\r\n");
+}
+
+// -- the latency histogram: log-linear, fixed size --
+//
+// Values below 16 have a bucket each; a larger value v, whose top bit is
+// bit e, falls in one of 16 buckets of width 2^(e-4) for that e: within
+// 1/16 of v.
+
+#define SUB_BITS 4
+#define SUB (1 << SUB_BITS)
+#define BUCKETS (SUB + (64 - SUB_BITS) * SUB)
+
+static uint64_t histogram[BUCKETS], histogram_n, histogram_max;
+
+static unsigned bucket_of(uint64_t v)
+{
+	if (v < SUB)
+		return (unsigned)v;
+	unsigned e = 63 - (unsigned)__builtin_clzll(v);
+	return SUB + (e - SUB_BITS) * SUB + (unsigned)((v >> (e - SUB_BITS)) & (SUB - 1));
+}
+
+// The largest value of bucket b.
+static uint64_t bucket_top(unsigned b)
+{
+	if (b < SUB)
+		return b;
+	unsigned e = (b - SUB) / SUB + SUB_BITS, m = (b - SUB) % SUB;
+	return ((uint64_t)(SUB + m + 1) << (e - SUB_BITS)) - 1;
+}
+
+static void histogram_add(uint64_t v)
+{
+	histogram[bucket_of(v)]++;
+	histogram_n++;
+	if (v > histogram_max)
+		histogram_max = v;
+}
+
+// The value below which per_mille thousandths of the values lie (the
+// top of its bucket, at most the largest value).
+static uint64_t percentile(unsigned per_mille)
+{
+	uint64_t rank = (histogram_n * per_mille + 999) / 1000, seen = 0;
+
+	for (unsigned b = 0; b < BUCKETS; b++) {
+		seen += histogram[b];
+		if (seen >= rank && seen > 0)
+			return bucket_top(b) < histogram_max ? bucket_top(b) : histogram_max;
+	}
+	return histogram_max;
+}
+
+// -- the connections --
+
+// The end message's connection (end=), its cookie END_COOKIE.
+#define END_COOKIE MAX_CONNS
+static enum { END_NONE, END_CONNECTING, END_SENDING, END_DONE, END_FAILED } end_state;
+static hid_t end_handle;
+static size_t end_echoed;               // bytes of the end message echoed (quit)
+static char end_text[16];               // the message: "quit\r\n" or "shutdown\r\n"
+
+static struct conn *conn_of(unsigned long cookie)
+{
+	return cookie < opt.conns ? &conns[cookie] : NULL;
+}
+
+static void conn_error(struct conn *c, const char *what)
+{
+	printf("ixload: connection %ld: %s\n", (long)(c - conns), what);
+	count.errors++;
+}
+
+// Ends c (its handle closed; no more requests on it).
+static void conn_gone(struct conn *c)
+{
+	if (c->state == OPEN)
+		ix_tcp_close(c->handle);
+	c->state = GONE;
+	c->waiting = false;
+}
+
+// Sends c's request if the window takes it.
+static void try_send(struct conn *c)
+{
+	if (!c->queued || c->window < c->req_len)
+		return;
+	c->queued = false;
+	c->window -= c->req_len;
+	c->start = rdtsc();
+	ix_tcp_send(c->handle, c->req, c->req_len);
+}
+
+// Makes and sends c's next request, if requests are left.
+static void next_request(struct conn *c)
+{
+	if (count.requests == opt.requests)
+		return;
+	if (count.requests == 0) {
+		count.first_ms = uptime_ms();
+		count.first_tsc = rdtsc();
+	}
+	unsigned long id = (unsigned long)(c - conns);
+	if (opt.mode == MODE_ECHO)
+		make_echo(c, id);
+	else
+		make_memcached(c, id);
+	count.requests++;
+	c->sent++;
+	c->got = 0;
+	c->waiting = c->queued = true;
+	try_send(c);
+}
+
+// The whole reply to c's request has come, as expected.
+static void reply_done(struct conn *c)
+{
+	uint64_t now = rdtsc();
+
+	histogram_add(now - c->start);
+	count.checked++;
+	count.stored += c->set;
+	count.last_ms = uptime_ms();
+	count.last_tsc = now;
+	c->waiting = false;
+	next_request(c);
+}
+
+// Opens connection i to the server.
+static void connect(unsigned long i)
+{
+	struct ix_tuple id = { .dst_ip = opt.server_ip, .dst_port = opt.server_port };
+
+	conns[i].state = CONNECTING;
+	conns[i].tries++;
+	ix_tcp_connect(&id, i);
+}
+
+static void on_knock(hid_t handle, const struct ix_tuple *id)
+{
+	ix_tcp_reject(handle);
+}
+
+static void on_connected(hid_t handle, unsigned long cookie, long ret)
+{
+	if (cookie == END_COOKIE) {
+		if (ret < 0) {
+			printf("ixload: the end's connection: connect: %s\n", strerror((int)ret));
+			end_state = END_FAILED;
+			return;
+		}
+		end_handle = handle;
+		end_state = END_SENDING;
+		ix_tcp_send(handle, end_text, strlen(end_text));
+		return;
+	}
+	struct conn *c = conn_of(cookie);
+	if (c == NULL || c->state != CONNECTING)
+		return;
+	if (ret == -ECONNREFUSED && c->tries < CONNECT_TRIES) {
+		connect(cookie);
+		return;
+	}
+	if (ret < 0) {
+		printf("ixload: connection %lu: connect: %s\n", cookie, strerror((int)ret));
+		count.failed++;
+		count.errors++;
+		c->state = GONE;
+		return;
+	}
+	count.opened++;
+	c->state = OPEN;
+	c->handle = handle;
+	c->window = IX_TCP_SNDBUF;
+	next_request(c);
+}
+
+static void on_recv(hid_t handle, unsigned long cookie, const void *addr, size_t len)
+{
+	struct conn *c = conn_of(cookie);
+
+	ix_tcp_recv_done(handle, len);
+	if (cookie == END_COOKIE) {
+		end_echoed += len;
+		if (end_echoed >= strlen(end_text))
+			end_state = END_DONE;
+		return;
+	}
+	if (c == NULL || c->state != OPEN)
+		return;
+	if (!c->waiting || c->got + len > c->expect_len) {
+		conn_error(c, "more bytes than the reply expected");
+		conn_gone(c);
+		return;
+	}
+	if (memcmp(c->expect + c->got, addr, len) != 0) {
+		conn_error(c, opt.mode == MODE_ECHO ? "the echo differs from the message" :
+			   "the reply differs from the one expected");
+		conn_gone(c);
+		return;
+	}
+	c->got += len;
+	if (c->got == c->expect_len)
+		reply_done(c);
+}
+
+static void on_sent(hid_t handle, unsigned long cookie, size_t len, size_t window)
+{
+	struct conn *c = conn_of(cookie);
+
+	if (c == NULL || c->state != OPEN)
+		return;
+	c->window += len;
+	try_send(c);
+}
+
+static void on_dead(hid_t handle, unsigned long cookie, long reason)
+{
+	struct conn *c = conn_of(cookie);
+
+	if (cookie == END_COOKIE) {
+		if (end_state != END_DONE)
+			end_state = END_FAILED;
+		return;
+	}
+	if (c == NULL || c->state != OPEN) {
+		ix_tcp_close(handle);
+		return;
+	}
+	conn_error(c, reason == 0 ? "the server closed the connection" : strerror((int)reason));
+	conn_gone(c);
+}
+
+static void on_error(hid_t handle, unsigned long cookie, int op, long err)
+{
+	printf("ixload: the dataplane refused command %d of handle 0x%lx: %s\n", op, handle,
+	       strerror((int)err));
+	count.errors++;
+}
+
+static const struct ix_ops ops = {
+	.knock = on_knock, .connected = on_connected, .recv = on_recv, .sent = on_sent,
+	.dead = on_dead, .error = on_error,
+};
+
+// Whether a connection still waits for its reply (or to open).
+static bool busy(void)
+{
+	for (unsigned long i = 0; i < opt.conns; i++)
+		if (conns[i].state == CONNECTING || conns[i].waiting)
+			return true;
+	return false;
+}
+
+// Runs ix_poll until done() or the time is up; false if ix_poll failed.
+static bool poll_until(bool (*done)(void), uint64_t deadline_ms)
+{
+	while (!done() && uptime_ms() < deadline_ms) {
+		int n = ix_poll();
+		if (n < 0) {
+			printf("ixload: ix_poll: %s\n", strerror(n));
+			return false;
+		}
+	}
+	return true;
+}
+
+static bool idle(void)
+{
+	return !busy();
+}
+
+static bool end_sending(void)
+{
+	return end_state != END_CONNECTING;
+}
+
+static bool end_over(void)
+{
+	return end_state == END_DONE || end_state == END_FAILED;
+}
+
+// -- the run --
+
+static bool parse_options(int argc, char **argv)
+{
+	for (int i = 3; i < argc; i++)
+		if (!parse_option(argv[i]))
+			return false;
+	if (opt.server_port == 0)
+		opt.server_port = opt.mode == MODE_ECHO ? 7 : 11211;
+	if (opt.mode == MODE_MEMCACHED) {
+		char key[KEY_MAX + 1];
+		if (opt.keys < opt.conns || (unsigned long)format_key(key, opt.keys - 1) > opt.key) {
+			printf("ixload: keys=%lu: want at least conns=%lu keys, each with its digits "
+			       "in key=%lu bytes\n", opt.keys, opt.conns, opt.key);
+			return false;
+		}
+	}
+	return true;
+}
+
+static void print_results(void)
+{
+	uint64_t ms = count.last_ms - count.first_ms, done = count.checked;
+
+	printf("ixload: requests %lu, replies checked %lu, errors %lu, connections %lu, failed %lu\n",
+	       count.requests, count.checked, count.errors, count.opened, count.failed);
+	if (opt.mode == MODE_MEMCACHED)
+		printf("ixload: gets %lu, hits %lu, misses %lu, sets %lu, stored %lu\n", count.gets,
+		       count.hits, count.misses, count.sets, count.stored);
+	if (opt.end)
+		printf("ixload: end %s %s\n", opt.end, end_state == END_DONE ? "done" : "failed");
+	printf("ixload: throughput %lu requests/s, %lu replies in %lu ms\n",
+	       ms ? done * 1000 / ms : 0, done, ms);
+	printf("ixload: cost %lu %s/request\n",
+	       done ? (count.last_tsc - count.first_tsc) / done : 0, opt.tsc_unit);
+	printf("ixload: latency %s p50 %lu, p99 %lu, p99.9 %lu, max %lu\n", opt.tsc_unit,
+	       percentile(500), percentile(990), percentile(999), histogram_max);
+}
+
+// Sends the end message on a connection of its own: "shutdown" is done
+// once it left (the server stops at once, without a reply), "quit" once
+// it is echoed back (the server stops when its echo is acknowledged: by
+// the close's FIN). Returns false if that went wrong.
+static bool send_end(uint64_t deadline_ms)
+{
+	struct ix_tuple id = { .dst_ip = opt.server_ip, .dst_port = opt.server_port };
+	bool quit = strcmp(opt.end, "quit") == 0;
+
+	snprintf(end_text, sizeof(end_text), "%s\r\n", opt.end);
+	end_state = END_CONNECTING;
+	ix_tcp_connect(&id, END_COOKIE);
+	if (!poll_until(end_sending, deadline_ms) || end_state == END_FAILED)
+		return false;
+	if (ix_flush() < 0)
+		return false;
+	if (!quit && end_state == END_SENDING)
+		end_state = END_DONE;
+	if (!poll_until(end_over, deadline_ms))
+		return false;
+	ix_tcp_close(end_handle);
+	return ix_flush() == 0 && end_state == END_DONE;
+}
+
+int main(int argc, char **argv)
+{
+	if (!parse_options(argc, argv))
+		return 100;
+	if (ix_init(&ops) < 0)
+		return 1;
+	printf("ixload: mode %s, server %u.%u.%u.%u:%u, conns %lu, requests %lu, seed %lu\n",
+	       opt.mode == MODE_ECHO ? "echo" : "memcached", opt.server_ip >> 24,
+	       (opt.server_ip >> 16) & 0xFF, (opt.server_ip >> 8) & 0xFF, opt.server_ip & 0xFF,
+	       opt.server_port, opt.conns, opt.requests, opt.seed);
+	for (unsigned long i = 0; i < opt.conns; i++) {
+		conns[i].random = opt.seed * 0x100000001ull + i;
+		connect(i);
+	}
+	uint64_t deadline = uptime_ms() + opt.seconds * 1000;
+	bool ok = poll_until(idle, deadline);
+	for (unsigned long i = 0; i < opt.conns; i++)
+		conn_gone(&conns[i]);
+	ok = ok && (opt.end == NULL || send_end(deadline));
+	print_results();
+	return ok && count.errors == 0 && count.checked == count.requests &&
+	       count.requests == opt.requests ? 0 : 1;
+}
