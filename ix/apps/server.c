@@ -114,10 +114,10 @@ int server_main(int argc, char **argv, const struct server_app *app)
 	if (!ixgbe_netif_start(&ifc, &port, 0, RING, &ip) || !server_listen(app, (uint16_t)tcp_port))
 		return 100;
 	printf("%s: %s port 0, mac %02x:%02x:%02x:%02x:%02x:%02x, link %s; %s serves %s "
-	       "on port %lu (lwIP %s), batch limit %d\n", app->name, port.emulated ? "emulated" : "real",
+	       "on port %lu (lwIP %s)\n", app->name, port.emulated ? "emulated" : "real",
 	       port.mac[0], port.mac[1], port.mac[2], port.mac[3], port.mac[4], port.mac[5],
-	       port.link_up ? "up" : "down", ip_text, app->service, tcp_port, LWIP_VERSION_STRING,
-	       batch_limit);
+	       port.link_up ? "up" : "down", ip_text, app->service, tcp_port, LWIP_VERSION_STRING);
+	printf("%s: batch limit %d frames a poll\n", app->name, batch_limit);
 
 	struct clock_reading begin, end;
 	clock(&begin);

@@ -370,11 +370,11 @@ int __wrap_main(int argc, char **argv)
 	if (status != 0)
 		return status;
 	dune_printf("ixdp: %s port %d, mac %02x:%02x:%02x:%02x:%02x:%02x, link %s; %s port %lu "
-		    "for %s in ring 3 (lwIP %s), batch limit %d\n",
-		    port.emulated ? "emulated" : "real", nic_port, port.mac[0], port.mac[1],
-		    port.mac[2], port.mac[3], port.mac[4], port.mac[5],
+		    "for %s in ring 3 (lwIP %s)\n", port.emulated ? "emulated" : "real", nic_port,
+		    port.mac[0], port.mac[1], port.mac[2], port.mac[3], port.mac[4], port.mac[5],
 		    port.link_up ? "up" : "down", ip_text, listen_port, argv[0],
-		    LWIP_VERSION_STRING, batch_limit);
+		    LWIP_VERSION_STRING);
+	dune_printf("ixdp: batch limit %d frames a crossing\n", batch_limit);
 	struct clock_reading begin, end;
 	clock(&begin);
 	status = run_app(argc, argv);
