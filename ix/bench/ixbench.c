@@ -289,20 +289,20 @@ static bool run(struct row *r, const char *tsc, uint64_t requests)
 	return true;
 }
 
+// The table: a row a run.
 static void print_table(const char *unit)
 {
 	char crossings[24];
 
-	printf("bench.ix: %-12s %5s %8s %10s %9s %9s %9s %12s %10s\n", "server", "batch",
-	       "requests", "requests/s", "p50", "p99", "p99.9", "server", "crossings");
-	printf("bench.ix: %-12s %5s %8s %10s %29s %12s %10s\n", "", "limit", "", "",
-	       unit, unit, "");
-	printf("bench.ix: %-12s %5s %8s %10s %29s %12s %10s\n", "", "", "", "",
-	       "(latency)", "/request", "/request");
+	printf("bench.ix: latency (p50, p99, p99.9 of ixload's requests) and the server thread's "
+	       "cost per request in %s\n", unit);
+	printf("bench.ix: %-12s %5s %8s %10s %9s %9s %9s %14s %17s\n", "server", "batch",
+	       "requests", "requests/s", "p50", "p99", "p99.9", "server/request",
+	       "crossings/request");
 	for (int i = 0; i < NROWS; i++) {
 		const struct row *r = &rows[i];
 		bool ix = r->server == &echo_ix;
-		printf("bench.ix: %-12s %5d %8lu %10lu %9lu %9lu %9lu %12lu %10s\n",
+		printf("bench.ix: %-12s %5d %8lu %10lu %9lu %9lu %9lu %14lu %17s\n",
 		       r->server->label, r->batch, r->requests, r->per_second, r->p50, r->p99,
 		       r->p999, r->ticks / r->requests,
 		       ix ? fixed2(crossings, sizeof(crossings), r->crossings, r->requests) : "-");
