@@ -183,7 +183,7 @@ static void run_bench_nic(void)
 
 // The IX benchmark (ixbench, ix/bench): the echo over the dataplane at
 // batch limits 1 to 64, the key-value server, and the native echo,
-// each under ixload's requests= (1000) on the model's other port. The
+// each under ixload's requests= (3000) on the model's other port. The
 // dataplane runs on one core: with more CPUs, the load and the kernel
 // may run beside it, not a second dataplane thread.
 static void run_bench_ix(void)
@@ -192,7 +192,7 @@ static void run_bench_ix(void)
 	char *argv[] = { "ixbench", platform_is_bochs() ? "instructions" : "cycles", requests,
 			 NULL };
 
-	snprintf(requests, sizeof(requests), "%lu", cmdline_get_u64("requests", 1000));
+	snprintf(requests, sizeof(requests), "%lu", cmdline_get_u64("requests", 3000));
 	print_tsc_header("bench.ix");
 	printk("bench.ix: %d CPU%s; the dataplane runs on one core (a dataplane thread per core "
 	       "is to come)\n", ncpus, ncpus == 1 ? "" : "s");

@@ -384,9 +384,10 @@ int __wrap_main(int argc, char **argv)
 	// What a benchmark divides by its messages (bench.ix): under Bochs
 	// the TSC counts instructions.
 	dune_printf("ixdp: while the application ran: %lu ms, %lu TSC ticks of this thread "
-		    "(ring 3, the dataplane and the kernel's work for them), %lu crossings\n",
-		    (end.ns - begin.ns) / 1000000, end.thread_cycles - begin.thread_cycles,
-		    dp_stats.crossings);
+		    "(ring 3, the dataplane and the kernel's work for them), %lu of them in the "
+		    "emulated NIC, %lu crossings\n", (end.ns - begin.ns) / 1000000,
+		    end.thread_cycles - begin.thread_cycles,
+		    end.device_cycles - begin.device_cycles, dp_stats.crossings);
 	print_counters();
 	int stopped = ixgbe_stopped_queues(&port);
 	return status != 0 ? status : stopped;

@@ -97,6 +97,10 @@ struct proc {
 	// (proc_cpu_ticks).
 	uint64_t cpu_ticks;
 	uint64_t running_since; // the TSC at the switch to it
+	// Of cpu_ticks, those an emulated device took to do its accesses
+	// (trap/mmio.h): for the 82599's model, its registers' effects, its
+	// DMA and its wire, the work a real device does without the CPU.
+	uint64_t device_ticks;
 };
 
 // Guards the process table: every state, parent and chan.
