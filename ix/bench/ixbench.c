@@ -5,12 +5,11 @@
 //   echo over IX   ixecho-libix (the echo in ring 3 over libix, the
 //                  dataplane in ring 0 of the same Dune process), at
 //                  batch limits 1, 4, 16 and 64
-//   kv native      ixkvs, the key-value server (memcached's protocol;
-//                  lwIP and the driver in an ordinary process), at the
-//                  same limits
-//   echo native    ixecho (lwIP and the driver in an ordinary process,
-//                  every register access trapped by the kernel), at
-//                  batch limit 1: the baseline
+//   kv over IX     ixkvs-libix, the key-value server (memcached's
+//                  protocol) likewise, at the same limits
+//   echo native    ixecho and ixkvs (lwIP and the driver in an ordinary
+//   kv native      process, every register access trapped by the
+//                  kernel), at batch limit 1: the baseline
 // each under REQUESTS (3000) requests on CONNS connections: echo's of
 // 64 bytes; the key-value server's 90% gets. One row a run: ixload's
 // requests, rate and latencies (TSC ticks), the server thread's TSC
@@ -70,6 +69,10 @@ static const struct server echo_ix = {
 	"echo over IX", "ixecho-libix", "ixdp: emulated port 0", "7",
 	"mode=echo", "server=10.0.2.15:7", "end=quit",
 };
+static const struct server kv_ix = {
+	"kv over IX", "ixkvs-libix", "ixdp: emulated port 0", "11211",
+	"mode=memcached", "server=10.0.2.15:11211", "end=shutdown",
+};
 static const struct server kv_native = {
 	"kv native", "ixkvs", "ixkvs: emulated port 0", "11211",
 	"mode=memcached", "server=10.0.2.15:11211", "end=shutdown",
@@ -89,7 +92,7 @@ struct row {
 
 static const int batch_limits[] = { 1, 4, 16, 64 };
 #define NLIMITS (int)(sizeof(batch_limits) / sizeof(batch_limits[0]))
-#define NROWS (2 * NLIMITS + 1)
+#define NROWS (2 * NLIMITS + 2)
 
 static struct child server, load;
 static struct row rows[NROWS];
@@ -304,7 +307,7 @@ static void print_table(const char *unit)
 	       "crossings/request");
 	for (int i = 0; i < NROWS; i++) {
 		const struct row *r = &rows[i];
-		bool ix = r->server == &echo_ix;
+		bool ix = r->server == &echo_ix || r->server == &kv_ix;
 		printf("bench.ix: %-12s %5d %8lu %10lu %9lu %9lu %9lu %14lu %11lu %17s\n",
 		       r->server->label, r->batch, r->requests, r->per_second, r->p50, r->p99,
 		       r->p999, r->ticks / r->requests, r->nic_ticks / r->requests,
@@ -327,9 +330,10 @@ int main(int argc, char **argv)
 	snprintf(tsc, sizeof(tsc), "tsc=%s", unit);
 	for (int i = 0; i < NLIMITS; i++) {
 		rows[i] = (struct row){ .server = &echo_ix, .batch = batch_limits[i] };
-		rows[NLIMITS + i] = (struct row){ .server = &kv_native, .batch = batch_limits[i] };
+		rows[NLIMITS + i] = (struct row){ .server = &kv_ix, .batch = batch_limits[i] };
 	}
 	rows[2 * NLIMITS] = (struct row){ .server = &echo_native, .batch = 1 };
+	rows[2 * NLIMITS + 1] = (struct row){ .server = &kv_native, .batch = 1 };
 	for (int i = 0; i < NROWS; i++) {
 		printf("ixbench: run %d of %d: %s, batch limit %d, %lu requests\n", i + 1, NROWS,
 		       rows[i].server->label, rows[i].batch, requests);
