@@ -32,11 +32,14 @@
 //                    "shutdown" (ixkvs's end); end=none (the default):
 //                    nothing
 //
-// Connection c uses only the keys k with k % C == c, so that no two
+// Connection c sends requests / C requests (one more if c < requests %
+// C), and uses only the keys k with k % C == c, so that no two
 // connections race on a key: ixload knows what each get must return
-// (END for a key never set, else the VALUE its last set stored).
-// Each connection draws from its own generator (seed, c), so the
-// requests and the replies expected do not depend on timing.
+// (END for a key never set, else the VALUE its last set stored). Each
+// connection draws from its own generator (splitmix64 from seed *
+// (2^32 + 1) + c: for each request, a draw for get or set, then one for
+// the key, or one for echo's bytes), so the requests, the replies
+// expected and every count do not depend on timing.
 //
 // Output (these lines are stable: tools/tests/test_ix.py and
 // run=bench.ix read them):
@@ -60,6 +63,7 @@
 #include <stdbool.h>
 
 #include "arch/x86.h"
+#include "ix/apps/histogram.h"
 #include "ix/libix/ix.h"
 #include "lib/printfmt.h"
 #include "ulib.h"
@@ -123,43 +127,63 @@ static bool parse_number(const char *s, unsigned long min, unsigned long max, un
 	return true;
 }
 
-// One OPTION=VALUE; false after a line that says what is wrong with it.
+// The number options: name, where its value goes, its range.
+static const struct {
+	const char *name;
+	unsigned long *value, min, max;
+} numbers[] = {
+	{ "conns", &opt.conns, 1, MAX_CONNS }, { "requests", &opt.requests, 1, ~0ul },
+	{ "seconds", &opt.seconds, 1, 3600 }, { "size", &opt.size, 1, MSG_MAX },
+	{ "key", &opt.key, 1, KEY_MAX }, { "value", &opt.value, 1, MSG_MAX },
+	{ "get", &opt.get, 0, 100 }, { "keys", &opt.keys, 1, KEYS_MAX },
+	{ "seed", &opt.seed, 0, ~0ul },
+};
+
+// Whether word is one of the NULL-terminated choices; if so, *choice is
+// the one it is (the caller's constant, which outlives argv).
+static bool parse_choice(const char *word, const char *const choices[], const char **choice)
+{
+	for (int i = 0; choices[i] != NULL; i++) {
+		if (strcmp(word, choices[i]) == 0) {
+			*choice = choices[i];
+			return true;
+		}
+	}
+	return false;
+}
+
+// Parses one OPTION=VALUE; false after a line that says what is wrong.
 static bool parse_option(const char *arg)
 {
-	static const struct {
-		const char *name;
-		unsigned long *value, min, max;
-	} numbers[] = {
-		{ "conns", &opt.conns, 1, MAX_CONNS }, { "requests", &opt.requests, 1, ~0ul },
-		{ "seconds", &opt.seconds, 1, 3600 }, { "size", &opt.size, 1, MSG_MAX },
-		{ "key", &opt.key, 1, KEY_MAX }, { "value", &opt.value, 1, MSG_MAX },
-		{ "get", &opt.get, 0, 100 }, { "keys", &opt.keys, 1, KEYS_MAX },
-		{ "seed", &opt.seed, 0, ~0ul },
-	};
-	const char *eq = strchr(arg, '=');
-	size_t n = eq ? (size_t)(eq - arg) : 0;
-	const char *v = eq ? eq + 1 : "";
-	bool ok = eq != NULL;
+	static const char *const modes[] = { "echo", "memcached", NULL };
+	static const char *const units[] = { "cycles", "instructions", NULL };
+	static const char *const ends[] = { "quit", "shutdown", "none", NULL };
+	const char *eq = strchr(arg, '='), *value = eq ? eq + 1 : "", *choice;
+	char name[16];
 
-	for (size_t i = 0; ok && i < sizeof(numbers) / sizeof(numbers[0]); i++)
-		if (strlen(numbers[i].name) == n && strncmp(arg, numbers[i].name, n) == 0)
-			return parse_number(v, numbers[i].min, numbers[i].max, numbers[i].value) ||
-			       (printf("ixload: %s: want a number from %lu to %lu\n", arg,
-				       numbers[i].min, numbers[i].max), false);
-	if (ok && n == 4 && strncmp(arg, "mode", 4) == 0) {
-		ok = strcmp(v, "echo") == 0 || strcmp(v, "memcached") == 0;
-		opt.mode = strcmp(v, "echo") == 0 ? MODE_ECHO : MODE_MEMCACHED;
-	} else if (ok && n == 6 && strncmp(arg, "server", 6) == 0) {
-		ok = parse_server(v, &opt.server_ip, &opt.server_port);
-	} else if (ok && n == 3 && strncmp(arg, "tsc", 3) == 0) {
-		ok = strcmp(v, "cycles") == 0 || strcmp(v, "instructions") == 0;
-		opt.tsc_unit = v;
-	} else if (ok && n == 3 && strncmp(arg, "end", 3) == 0) {
-		ok = strcmp(v, "quit") == 0 || strcmp(v, "shutdown") == 0 || strcmp(v, "none") == 0;
-		opt.end = strcmp(v, "none") == 0 ? NULL : v;
-	} else {
-		ok = false;
+	if (eq == NULL || (size_t)(eq - arg) >= sizeof(name)) {
+		printf("ixload: '%s' is not OPTION=VALUE (ixload.c's header lists them)\n", arg);
+		return false;
 	}
+	strlcpy(name, arg, (size_t)(eq - arg) + 1);
+	for (size_t i = 0; i < sizeof(numbers) / sizeof(numbers[0]); i++) {
+		if (strcmp(name, numbers[i].name) != 0)
+			continue;
+		if (parse_number(value, numbers[i].min, numbers[i].max, numbers[i].value))
+			return true;
+		printf("ixload: %s: want a number from %lu to %lu\n", arg, numbers[i].min,
+		       numbers[i].max);
+		return false;
+	}
+	bool ok = false;
+	if (strcmp(name, "mode") == 0 && (ok = parse_choice(value, modes, &choice)))
+		opt.mode = choice == modes[0] ? MODE_ECHO : MODE_MEMCACHED;
+	else if (strcmp(name, "server") == 0)
+		ok = parse_server(value, &opt.server_ip, &opt.server_port);
+	else if (strcmp(name, "tsc") == 0)
+		ok = parse_choice(value, units, &opt.tsc_unit);
+	else if (strcmp(name, "end") == 0 && (ok = parse_choice(value, ends, &choice)))
+		opt.end = choice == ends[2] ? NULL : choice;
 	if (!ok)
 		printf("ixload: option '%s' not understood (ixload.c's header lists them)\n", arg);
 	return ok;
@@ -177,11 +201,17 @@ static uint64_t next_random(uint64_t *state)
 	return z ^ (z >> 31);
 }
 
-// Fills buf with n printable bytes that stand for (a, b).
+// Fills buf with n letters that stand for (a, b): a stream of the
+// generator, so that no shift of the bytes looks the same.
 static void fill_bytes(char *buf, size_t n, uint64_t a, uint64_t b)
 {
-	for (size_t i = 0; i < n; i++)
-		buf[i] = (char)('a' + (a * 31 + b * 7 + i) % 26);
+	uint64_t state = a << 32 ^ b, bits = 0;
+
+	for (size_t i = 0; i < n; i++, bits /= 26) {
+		if (i % 8 == 0)
+			bits = next_random(&state);
+		buf[i] = (char)('a' + bits % 26);
+	}
 }
 
 static uint32_t versions[KEYS_MAX];     // memcached: sets of each key so far (0: never set)
@@ -204,6 +234,7 @@ struct conn {
 };
 
 static struct conn conns[MAX_CONNS];
+static struct histogram latency;        // TSC ticks from a request's send to its reply's end
 
 static struct {
 	uint64_t requests, checked, errors, opened, failed;
@@ -226,92 +257,46 @@ static int format_key(char *buf, unsigned long k)
 	return snprintf(buf, KEY_MAX + 1, "k%0*lu", (int)opt.key - 1, k);
 }
 
+// Puts the value of key k (as its last set made it) at buf + at, then
+// tail; returns the length up to tail's end.
+static size_t put_value(char *buf, size_t at, unsigned long k, const char *tail)
+{
+	size_t n = strlen(tail);
+
+	fill_bytes(buf + at, opt.value, k, versions[k]);
+	memcpy(buf + at + opt.value, tail, n);
+	return at + opt.value + n;
+}
+
 // Makes connection c's next memcached request (a get or a set of one of
 // its keys) and the reply it must get.
 static void make_memcached(struct conn *c, unsigned long id)
 {
-	char key[KEY_MAX + 1], value[MSG_MAX];
 	unsigned long own = (opt.keys - id + opt.conns - 1) / opt.conns;     // keys of c
 	bool get = next_random(&c->random) % 100 < opt.get;
 	unsigned long k = id + opt.conns * (next_random(&c->random) % own);
+	char key[KEY_MAX + 1];
+
 	format_key(key, k);
 	c->set = !get;
-	if (get) {
-		count.gets++;
-		c->req_len = (size_t)snprintf(c->req, REQ_MAX, "get %s\r\n", key);
-		if (versions[k] == 0) {
-			count.misses++;
-			c->expect_len = (size_t)snprintf(c->expect, REPLY_MAX, "END\r\n");
-			return;
-		}
-		count.hits++;
-		fill_bytes(value, opt.value, k, versions[k]);
-		size_t h = (size_t)snprintf(c->expect, REPLY_MAX, "VALUE %s 0 %lu\r\n", key,
-					    opt.value);
-		memcpy(c->expect + h, value, opt.value);
-		memcpy(c->expect + h + opt.value, "\r\nEND\r\n", 7);
-		c->expect_len = h + opt.value + 7;
+	if (!get) {
+		count.sets++;
+		versions[k]++;
+		size_t h = (size_t)snprintf(c->req, REQ_MAX, "set %s 0 0 %lu\r\n", key, opt.value);
+		c->req_len = put_value(c->req, h, k, "\r\n");
+		c->expect_len = (size_t)snprintf(c->expect, REPLY_MAX, "STORED\r\n");
 		return;
 	}
-	count.sets++;
-	versions[k]++;
-	fill_bytes(value, opt.value, k, versions[k]);
-	size_t h = (size_t)snprintf(c->req, REQ_MAX, "set %s 0 0 %lu\r\n", key, opt.value);
-	memcpy(c->req + h, value, opt.value);
-	memcpy(c->req + h + opt.value, "\r\n", 2);
-	c->req_len = h + opt.value + 2;
-	c->expect_len = (size_t)snprintf(c->expect, REPLY_MAX, "STORED\r\n");
-}
-
-// -- the latency histogram: log-linear, fixed size --
-//
-// Values below 16 have a bucket each; a larger value v, whose top bit is
-// bit e, falls in one of 16 buckets of width 2^(e-4) for that e: within
-// 1/16 of v.
-
-#define SUB_BITS 4
-#define SUB (1 << SUB_BITS)
-#define BUCKETS (SUB + (64 - SUB_BITS) * SUB)
-
-static uint64_t histogram[BUCKETS], histogram_n, histogram_max;
-
-static unsigned bucket_of(uint64_t v)
-{
-	if (v < SUB)
-		return (unsigned)v;
-	unsigned e = 63 - (unsigned)__builtin_clzll(v);
-	return SUB + (e - SUB_BITS) * SUB + (unsigned)((v >> (e - SUB_BITS)) & (SUB - 1));
-}
-
-// The largest value of bucket b.
-static uint64_t bucket_top(unsigned b)
-{
-	if (b < SUB)
-		return b;
-	unsigned e = (b - SUB) / SUB + SUB_BITS, m = (b - SUB) % SUB;
-	return ((uint64_t)(SUB + m + 1) << (e - SUB_BITS)) - 1;
-}
-
-static void histogram_add(uint64_t v)
-{
-	histogram[bucket_of(v)]++;
-	histogram_n++;
-	if (v > histogram_max)
-		histogram_max = v;
-}
-
-// The value below which per_mille thousandths of the values lie (the
-// top of its bucket, at most the largest value).
-static uint64_t percentile(unsigned per_mille)
-{
-	uint64_t rank = (histogram_n * per_mille + 999) / 1000, seen = 0;
-
-	for (unsigned b = 0; b < BUCKETS; b++) {
-		seen += histogram[b];
-		if (seen >= rank && seen > 0)
-			return bucket_top(b) < histogram_max ? bucket_top(b) : histogram_max;
+	count.gets++;
+	c->req_len = (size_t)snprintf(c->req, REQ_MAX, "get %s\r\n", key);
+	if (versions[k] == 0) {
+		count.misses++;
+		c->expect_len = (size_t)snprintf(c->expect, REPLY_MAX, "END\r\n");
+		return;
 	}
-	return histogram_max;
+	count.hits++;
+	size_t h = (size_t)snprintf(c->expect, REPLY_MAX, "VALUE %s 0 %lu\r\n", key, opt.value);
+	c->expect_len = put_value(c->expect, h, k, "\r\nEND\r\n");
 }
 
 // -- the connections --
@@ -354,16 +339,19 @@ static void try_send(struct conn *c)
 	ix_tcp_send(c->handle, c->req, c->req_len);
 }
 
-// Makes and sends c's next request, if requests are left.
+// Makes and sends c's next request, if c has requests left: its share
+// of requests=, the same whatever the timing.
 static void next_request(struct conn *c)
 {
-	if (count.requests == opt.requests)
+	unsigned long id = (unsigned long)(c - conns);
+	uint64_t share = opt.requests / opt.conns + (id < opt.requests % opt.conns);
+
+	if (c->sent == share)
 		return;
 	if (count.requests == 0) {
 		count.first_ms = uptime_ms();
 		count.first_tsc = rdtsc();
 	}
-	unsigned long id = (unsigned long)(c - conns);
 	if (opt.mode == MODE_ECHO)
 		make_echo(c, id);
 	else
@@ -380,7 +368,7 @@ static void reply_done(struct conn *c)
 {
 	uint64_t now = rdtsc();
 
-	histogram_add(now - c->start);
+	histogram_add(&latency, now - c->start);
 	count.checked++;
 	count.stored += c->set;
 	count.last_ms = uptime_ms();
@@ -390,7 +378,7 @@ static void reply_done(struct conn *c)
 }
 
 // Opens connection i to the server.
-static void connect(unsigned long i)
+static void conn_open(unsigned long i)
 {
 	struct ix_tuple id = { .dst_ip = opt.server_ip, .dst_port = opt.server_port };
 
@@ -418,10 +406,13 @@ static void on_connected(hid_t handle, unsigned long cookie, long ret)
 		return;
 	}
 	struct conn *c = conn_of(cookie);
-	if (c == NULL || c->state != CONNECTING)
+	if (c == NULL || c->state != CONNECTING) {
+		if (ret == 0)
+			ix_tcp_close(handle);   // given up on while it opened
 		return;
+	}
 	if (ret == -ECONNREFUSED && c->tries < CONNECT_TRIES) {
-		connect(cookie);
+		conn_open(cookie);
 		return;
 	}
 	if (ret < 0) {
@@ -442,6 +433,8 @@ static void on_recv(hid_t handle, unsigned long cookie, const void *addr, size_t
 {
 	struct conn *c = conn_of(cookie);
 
+	if (c != NULL && c->state == GONE)
+		return;                 // closed: the handle is gone with its buffers
 	ix_tcp_recv_done(handle, len);
 	if (cookie == END_COOKIE) {
 		end_echoed += len;
@@ -449,7 +442,7 @@ static void on_recv(hid_t handle, unsigned long cookie, const void *addr, size_t
 			end_state = END_DONE;
 		return;
 	}
-	if (c == NULL || c->state != OPEN)
+	if (c == NULL)
 		return;
 	if (!c->waiting || c->got + len > c->expect_len) {
 		conn_error(c, "more bytes than the reply expected");
@@ -486,10 +479,12 @@ static void on_dead(hid_t handle, unsigned long cookie, long reason)
 			end_state = END_FAILED;
 		return;
 	}
-	if (c == NULL || c->state != OPEN) {
+	if (c == NULL) {
 		ix_tcp_close(handle);
 		return;
 	}
+	if (c->state != OPEN)
+		return;
 	conn_error(c, reason == 0 ? "the server closed the connection" : strerror((int)reason));
 	conn_gone(c);
 }
@@ -499,6 +494,14 @@ static void on_error(hid_t handle, unsigned long cookie, int op, long err)
 	printf("ixload: the dataplane refused command %d of handle 0x%lx: %s\n", op, handle,
 	       strerror((int)err));
 	count.errors++;
+	// A refused connect names its connection by the cookie: it will not open.
+	struct conn *c = op == IX_CMD_CONNECT ? conn_of(cookie) : NULL;
+	if (c != NULL && c->state == CONNECTING) {
+		count.failed++;
+		c->state = GONE;
+	}
+	if (op == IX_CMD_CONNECT && cookie == END_COOKIE)
+		end_state = END_FAILED;
 }
 
 static const struct ix_ops ops = {
@@ -579,7 +582,8 @@ static void print_results(void)
 	printf("ixload: cost %lu %s/request\n",
 	       done ? (count.last_tsc - count.first_tsc) / done : 0, opt.tsc_unit);
 	printf("ixload: latency %s p50 %lu, p99 %lu, p99.9 %lu, max %lu\n", opt.tsc_unit,
-	       percentile(500), percentile(990), percentile(999), histogram_max);
+	       histogram_percentile(&latency, 500), histogram_percentile(&latency, 990),
+	       histogram_percentile(&latency, 999), latency.max);
 }
 
 // Sends the end message on a connection of its own: "shutdown" is done
@@ -600,10 +604,10 @@ static bool send_end(uint64_t deadline_ms)
 		return false;
 	if (!quit && end_state == END_SENDING)
 		end_state = END_DONE;
-	if (!poll_until(end_over, deadline_ms))
+	if (!poll_until(end_over, deadline_ms) || end_state == END_FAILED)
 		return false;
 	ix_tcp_close(end_handle);
-	return ix_flush() == 0 && end_state == END_DONE;
+	return ix_flush() == 0;
 }
 
 int main(int argc, char **argv)
@@ -618,7 +622,7 @@ int main(int argc, char **argv)
 	       opt.server_port, opt.conns, opt.requests, opt.seed);
 	for (unsigned long i = 0; i < opt.conns; i++) {
 		conns[i].random = opt.seed * 0x100000001ull + i;
-		connect(i);
+		conn_open(i);
 	}
 	uint64_t deadline = uptime_ms() + opt.seconds * 1000;
 	bool ok = poll_until(idle, deadline);

@@ -1,8 +1,8 @@
 // The IX dataplane's start and its ring 0 (dp.h): a Dune process whose
 // ring 0 drives a port of the 82599 (port 0, or 1) with lwIP, and whose
-// ring 3 runs the application linked with it (ix/libix). The link's --wrap=main sends
-// crt0's call of main here (__wrap_main); the application's own main
-// (__real_main) runs in ring 3.
+// ring 3 runs the application linked with it (ix/libix). The link's
+// --wrap=main sends crt0's call of main here (__wrap_main); the
+// application's own main (__real_main) runs in ring 3.
 //
 // Ring 3's memory (ix/libix/libix.ld lays it out): the program's code
 // and constants (read and execute), the application's and libix's data,

@@ -368,7 +368,8 @@ static int cmd_run(const struct ix_cmd *cmd, struct conn *c)
 void dp_tcp_command(const struct ix_cmd *cmd, struct dp_out *out)
 {
 	struct conn *c = conn_lookup(cmd->handle);
-	uint64_t cookie = c != NULL ? c->cookie : 0;
+	// A refused connect has no handle: its cookie names it to the application.
+	uint64_t cookie = c != NULL ? c->cookie : cmd->op == IX_CMD_CONNECT ? cmd->arg[2] : 0;
 	int err = cmd_run(cmd, c);
 
 	if (err == 0)

@@ -76,7 +76,9 @@ struct ix_ops {
 	void (*dead)(hid_t handle, unsigned long cookie, long reason);
 	// The dataplane refused a command (op: enum ix_cmd_op of
 	// ix/libix/abi.h) with err (-EBADF, -EFAULT, -EINVAL, -ENOBUFS,
-	// -ENOMEM...); cookie is 0 when the handle was bad.
+	// -ENOMEM...); cookie is 0 when the handle was bad,
+	// and a refused ix_tcp_connect's own (no connection was made: no
+	// connected callback follows).
 	void (*error)(hid_t handle, unsigned long cookie, int op, long err);
 };
 

@@ -23,6 +23,8 @@
 #include "test/load.h"
 #include "vmx/dev/nic.h"
 
+#define LOAD_CLIENTS_MAX 4      // clients of one load_check
+
 KTEST(lab10_echo, "lab10.echo", STAGE_SMP,
       "port 0 of the emulated 82599 bridged to the e1000: ixecho (lwIP's TCP echo on the "
       "ixgbe driver) at ip= port= until 'quit' or seconds=");
@@ -95,45 +97,63 @@ static bool port0_receiving(void)
 	return nic_receiving(0);
 }
 
+void load_run(const char *test, char *const server[], char *const *const clients[], int n,
+	      int status[])
+{
+	struct proc *s = start(server);
+	bool up = proc_run_kernel_until(s, port0_receiving);
+
+	if (!up)
+		printk("%s: %s ended before port 0 was up; no client started\n", test, server[0]);
+	for (int i = 0; i < n; i++)
+		status[1 + i] = up ? proc_wait_report(start(clients[i])) : -1;
+	status[0] = proc_wait_report(s);
+}
+
 void load_pair(const char *test, char *const server[], char *const client[],
 	       int *server_status, int *client_status)
 {
-	struct proc *s = start(server);
+	int status[2];
 
-	if (!proc_run_kernel_until(s, port0_receiving)) {
-		*server_status = proc_wait_report(s);
-		*client_status = -1;
-		printk("%s: %s ended before port 0 was up; %s not started\n", test, server[0],
-		       client[0]);
-		return;
-	}
-	struct proc *c = start(client);
-	*client_status = proc_wait_report(c);
-	*server_status = proc_wait_report(s);
+	load_run(test, server, &client, 1, status);
+	*server_status = status[0];
+	*client_status = status[1];
 }
 
-// Runs server and ixload's client; panics, naming test, unless both end
-// with status 0 (ixload's means: every request answered as expected).
-static void load_check(const char *test, char *const server[], char *const client[])
+// load_run, then each status printed; panics, naming test, unless the
+// server ends with status 0 and each client with want[i] (ixload's 0:
+// every request answered as expected).
+static void load_check(const char *test, char *const server[], char *const *const clients[],
+		       int n, const int want[])
 {
-	int server_status, client_status;
+	int status[1 + LOAD_CLIENTS_MAX];
+	bool ok;
 
-	load_pair(test, server, client, &server_status, &client_status);
-	printk("%s: %s ended with status %d, %s with status %d\n", test, server[0], server_status,
-	       client[0], client_status);
-	if (server_status != 0 || client_status != 0)
-		panic("%s: %s ended with status %d and %s with status %d, not both 0", test,
-		      server[0], server_status, client[0], client_status);
+	if (n > LOAD_CLIENTS_MAX)
+		panic("%s: %d clients, more than %d", test, n, LOAD_CLIENTS_MAX);
+	load_run(test, server, clients, n, status);
+	printk("%s: %s ended with status %d\n", test, server[0], status[0]);
+	ok = status[0] == 0;
+	for (int i = 0; i < n; i++) {
+		printk("%s: client %d (%s) ended with status %d\n", test, i + 1, clients[i][0],
+		       status[1 + i]);
+		ok = ok && status[1 + i] == want[i];
+	}
+	if (!ok)
+		panic("%s: the server must end with status 0, and the clients with the statuses "
+		      "the test expects", test);
 }
 
 KTEST(lab10_load, "lab10.load", STAGE_VMX,
       "ixload (ix/apps/ixload.c) on port 1 of the emulated 82599 against a server on port 0, "
       "over the internal wire: ixecho-libix (echo, size=), then ixkvs (memcached, get= "
-      "percent, keys=), with conns=, requests= and seed=; both must end with status 0");
+      "percent, keys=), with conns=, requests= and seed=, each run checked (status 0); then "
+      "connects to a port nobody listens on, refused");
 static void lab10_load(void)
 {
 	char conns[24], requests[32], seed[32], size[24], get[16], keys[24];
 	char *tsc = platform_is_bochs() ? "tsc=instructions" : "tsc=cycles";
+	static const int ok[] = { 0 }, refused_then_ok[] = { 1, 0 };
 
 	snprintf(conns, sizeof(conns), "conns=%lu", cmdline_get_u64("conns", 8));
 	snprintf(requests, sizeof(requests), "requests=%lu", cmdline_get_u64("requests", 400));
@@ -146,13 +166,23 @@ static void lab10_load(void)
 	char *echo_client[] = { "ixload", "--nic=1", "10.0.2.16", "7", "mode=echo",
 				"server=10.0.2.15:7", conns, requests, seed, size, tsc, "end=quit",
 				NULL };
-	load_check("lab10.load: echo", echo_server, echo_client);
+	char *const *echo[] = { echo_client };
+	load_check("lab10.load: echo", echo_server, echo, 1, ok);
 
 	char *kvs_server[] = { "ixkvs", "10.0.2.15", "11211", "60", NULL };
 	char *kvs_client[] = { "ixload", "--nic=1", "10.0.2.16", "7", "mode=memcached",
 			       "server=10.0.2.15:11211", conns, requests, seed, get, keys, tsc,
 			       "end=shutdown", NULL };
-	load_check("lab10.load: memcached", kvs_server, kvs_client);
-	printk("lab10.load: echo and memcached: both servers and both clients ended with status "
-	       "0\n");
+	char *const *kvs[] = { kvs_client };
+	load_check("lab10.load: memcached", kvs_server, kvs, 1, ok);
+
+	// Port 9 has no listener: the server's lwIP answers each SYN with a
+	// RST, each connect fails (status 1); a second client ends the server.
+	char *refused_client[] = { "ixload", "--nic=1", "10.0.2.16", "7", "server=10.0.2.15:9",
+				   "conns=2", "requests=2", tsc, NULL };
+	char *quit_client[] = { "ixload", "--nic=1", "10.0.2.16", "7", "server=10.0.2.15:7",
+				"conns=1", "requests=1", tsc, "end=quit", NULL };
+	char *const *refused[] = { refused_client, quit_client };
+	load_check("lab10.load: refused", echo_server, refused, 2, refused_then_ok);
+	printk("lab10.load: echo, memcached and refused connects: every status as expected\n");
 }

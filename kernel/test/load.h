@@ -7,10 +7,16 @@
 #define KERNEL_TEST_LOAD_H
 
 // Starts server (its argv, NULL-terminated), runs it until its driver
-// has port 0's receiver on (so that the client's first frames are not
-// lost), starts client (likewise), and waits for both; sets each one's
-// exit status. If the server ends first, the client is not started (its
-// status -1), after a line naming test that says so.
+// has port 0's receiver on (so that the clients' first frames are not
+// lost), then runs each of the n clients (argvs likewise) in turn, each
+// to its end before the next starts, and waits for the server. status
+// (1 + n entries) gets the server's exit status, then the clients'. If the server
+// ends before port 0 is up, no client is started (their status -1),
+// after a line naming test that says so.
+void load_run(const char *test, char *const server[], char *const *const clients[], int n,
+	      int status[]);
+
+// load_run with one client.
 void load_pair(const char *test, char *const server[], char *const client[],
 	       int *server_status, int *client_status);
 

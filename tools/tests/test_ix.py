@@ -14,9 +14,14 @@ counters ixecho prints at the end must agree with what was sent and
 with the NIC's. ARP and ping are checked with frames made here
 (test_net.py's Frames). LibixEcho runs the same clients against
 ixecho-libix (run=lab10.ixecho, Bochs): the echo in ring 3 over libix,
-the dataplane in ring 0. Nothing is sent anywhere but 127.0.0.1.
+the dataplane in ring 0. Load runs run=lab10.load (Bochs, no bridge):
+ixload, the load generator, on port 1 against ixecho-libix and then
+ixkvs on port 0, two processes at once over the model's internal wire;
+its counts must be those its seed gives (computed here) and agree with
+the servers'. Nothing is sent anywhere but 127.0.0.1.
 
-  python3 tools/tests/test_ix.py [-k qemu]        (Bochs: -k bochs; libix: LibixEcho)
+  python3 tools/tests/test_ix.py [-k qemu]        (Bochs: -k bochs; libix: LibixEcho;
+                                                   ixload: Load)
 """
 import os
 import random
@@ -293,6 +298,127 @@ def run_line(test, lines, pattern):
         if m:
             return m
     test.fail("no line /%s/ in the run" % pattern)
+
+
+MASK = (1 << 64) - 1
+
+
+def splitmix(state):
+    """ixload's next_random: (the new state, the value)."""
+    state = (state + 0x9E3779B97F4A7C15) & MASK
+    z = state
+    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & MASK
+    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & MASK
+    return state, z ^ (z >> 31)
+
+
+def memcached_counts(seed, conns, requests, get, keys):
+    """What ixload's memcached mode sends for these options (ixload.c's
+    header says how it draws): (gets, hits, misses, sets)."""
+    gets = hits = sets = 0
+    for c in range(conns):
+        state = (seed * 0x100000001 + c) & MASK
+        share = requests // conns + (1 if c < requests % conns else 0)
+        own = (keys - c + conns - 1) // conns
+        stored = set()
+        for _ in range(share):
+            state, r = splitmix(state)
+            is_get = r % 100 < get
+            state, r = splitmix(state)
+            key = c + conns * (r % own)
+            if is_get:
+                gets += 1
+                hits += key in stored
+            else:
+                sets += 1
+                stored.add(key)
+    return gets, hits, gets - hits, sets
+
+
+class Load(unittest.TestCase):
+    """run=lab10.load under Bochs: ixload on port 1 (a Dune process, the
+    dataplane in its ring 0) against ixecho-libix, then ixkvs (native),
+    on port 0, then connects to a port nobody listens on (refused): the
+    tests of ix_tcp_connect. Every count exact."""
+    CONNS = 8
+    REQUESTS = 240
+
+    def test_bochs_load(self):
+        rng = random.Random()
+        seed, size, get = rng.randrange(1, 1 << 32), rng.randint(1, 3000), rng.randint(50, 95)
+        keys = rng.randint(self.CONNS, 400)
+        cmdline = ("run=lab10.load conns=%d requests=%d seed=%d size=%d get=%d keys=%d"
+                   % (self.CONNS, self.REQUESTS, seed, size, get, keys))
+        log = runner.BUILD / "ix-tests" / "bochs-load.log"
+        result = runner.run_captured("bochs", cmdline, log, timeout=240)
+        lines = result.lines()
+        where = "%s (%s; log %s)" % (cmdline, result.status, log)
+        self.assertEqual("ok", result.status, where + "\n" + "\n".join(lines[-20:]))
+        ends = [lines.index("lab10.load: %s: client 1 (ixload) ended with status %d" % end)
+                for end in (("echo", 0), ("memcached", 0), ("refused", 1))]
+        self.check_echo(lines[:ends[0] + 1], seed, size)
+        self.check_memcached(lines[ends[0] + 1:ends[1] + 1], seed, get, keys)
+        self.check_refused(lines[ends[1] + 1:])
+        self.assertIn("lab10.load: echo, memcached and refused connects: every status as "
+                      "expected", lines)
+        self.assertEqual([], [line for line in lines if line.startswith("82599 model:")], where)
+
+    def check_client(self, lines, mode, server, seed):
+        """ixload's lines in one run, checked; returns its counters."""
+        c, n = self.CONNS, self.REQUESTS
+        self.assertIn("ixdp: emulated port 1, mac 02:00:00:82:59:91, link up; 10.0.2.16 port 7 "
+                      "for ixload in ring 3 (lwIP 2.1.3)", lines)
+        self.assertIn("ixload: mode %s, server %s, conns %d, requests %d, seed %d"
+                      % (mode, server, c, n, seed), lines)
+        self.assertIn("ixload: requests %d, replies checked %d, errors 0, connections %d, "
+                      "failed 0" % (n, n, c), lines)
+        run_line(self, lines, r"^ixload: throughput \d+ requests/s, %d replies in \d+ ms$" % n)
+        run_line(self, lines, r"^ixload: cost [1-9]\d* instructions/request$")
+        m = run_line(self, lines, r"^ixload: latency instructions p50 (\d+), p99 (\d+), "
+                     r"p99\.9 (\d+), max (\d+)$")
+        p = [int(v) for v in m.groups()]
+        self.assertTrue(0 < p[0] <= p[1] <= p[2] <= p[3], "percentiles out of order: %s" % p)
+        return counters(lines, "ixload")
+
+    def check_echo(self, lines, seed, size):
+        self.check_client(lines, "echo", "10.0.2.15:7", seed)
+        self.assertIn("ixload: end quit done", lines)
+        self.assertIn("ixecho-libix: quit received", lines)
+        e = counters(lines, "ixecho-libix")
+        s = lambda name: e[("ixecho-libix", name)]     # noqa: E731
+        self.assertEqual(self.CONNS + 1, s("tcp connections"))
+        self.assertEqual(self.REQUESTS * size + len("quit\r\n"), s("bytes echoed"))
+        # The quit's connection ends the run, before or after its FIN.
+        self.assertIn(s("closed"), (self.CONNS, self.CONNS + 1))
+        self.assertEqual((0, 0, 0), (s("reset"), s("refused"), s("errors")))
+
+    def check_memcached(self, lines, seed, get, keys):
+        mine = self.check_client(lines, "memcached", "10.0.2.15:11211", seed)
+        gets, hits, misses, sets = memcached_counts(seed, self.CONNS, self.REQUESTS, get, keys)
+        self.assertEqual([gets, hits, misses, sets, sets],
+                         [mine[("ixload", n)] for n in ("gets", "hits", "misses", "sets",
+                                                        "stored")])
+        self.assertIn("ixload: end shutdown done", lines)
+        self.assertIn("ixkvs: shutdown received", lines)
+        k = counters(lines, "ixkvs")
+        self.assertEqual([gets, hits, misses, sets],
+                         [k[("ixkvs", n)] for n in ("gets", "hits", "misses", "sets")])
+        self.assertEqual((self.CONNS + 1, 0), (k[("ixkvs", "tcp connections")],
+                                               k[("ixkvs", "reset")]))
+
+
+    def check_refused(self, lines):
+        """Two connects to a port nobody listens on, each refused (tried
+        again, then failed); a second client ends the server."""
+        self.assertEqual(["ixload: connection %d: connect: connection refused" % i
+                          for i in (0, 1)],
+                         [x for x in lines if re.match(r"^ixload: connection \d+: ", x)])
+        self.assertIn("ixload: requests 0, replies checked 0, errors 2, connections 0, failed 2",
+                      lines)
+        self.assertIn("ixload: requests 1, replies checked 1, errors 0, connections 1, failed 0",
+                      lines)
+        self.assertIn("lab10.load: refused: ixecho-libix ended with status 0", lines)
+        self.assertIn("lab10.load: refused: client 2 (ixload) ended with status 0", lines)
 
 
 class RawFrames(test_net.Frames, unittest.TestCase):
