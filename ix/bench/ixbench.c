@@ -14,9 +14,11 @@
 // 64 bytes; the key-value server's 90% gets. One row a run: ixload's
 // requests, rate and latencies (TSC ticks), the server thread's TSC
 // ticks per request (SYS_clock's thread_cycles, the kernel's work for
-// it included: VM exits, the model's emulated registers) and its
-// crossings per request (IX only). Under Bochs the TSC counts
-// instructions: UNIT, "instructions" or "cycles", says which. Then the
+// it included: VM exits, the emulated registers), the emulated NIC's
+// share of them (device_cycles: the model's DMA and wire, the work of a
+// real NIC) and its crossings per request (IX only). Under Bochs the
+// TSC counts instructions: UNIT, "instructions" or "cycles", says which
+// (and ixload's tsc=). Then the
 // ratio of the echo's server ticks per request from batch limit 1 to
 // batch limit 64 (at least RATIO_MIN: tools/tests/test_bench_ix.py).
 //
@@ -53,14 +55,14 @@ struct child {
 	char stack[STACK_SIZE] __attribute__((aligned(16)));
 };
 
-// What runs: a server program with its arguments after IP PORT
-// SECONDS, and ixload's mode.
+// A server ixbench runs: its program, the start of the line that says
+// it serves, its port, and ixload's mode=, server= and end= for it.
 struct server {
 	const char *label;
 	const char *program;
 	const char *ready_mark;
 	const char *port;
-	const char *load_mode;  // ixload's mode=, server= and end=
+	const char *load_mode;
 	const char *load_server;
 	const char *load_end;
 };
@@ -154,7 +156,7 @@ static void take_line(struct child *c, char *line, size_t len)
 		c->p99 = number_after(line, "p99");
 		c->p999 = number_after(line, "p99.9");
 	}
-	if (find(line, "TSC ticks of this thread") != NULL) {
+	if (find(line, "TSC ticks in this thread") != NULL) {
 		c->ticks = number_before(line, "TSC ticks");
 		c->nic_ticks = number_before(line, "of them in the emulated NIC");
 		c->crossings = number_before(line, "crossings");
@@ -272,6 +274,13 @@ static bool run(struct row *r, const char *tsc, uint64_t requests)
 	// frames would be lost otherwise.
 	while (!server.ready && !server.ended)
 		sleep(1);
+	if (!server.ready) {
+		int value, status = -1;
+		join(server.reader, &value);
+		wait(&status);
+		printf("ixbench: %s ended with status %d before it served\n", s->program, status);
+		return false;
+	}
 	if (!start(&load, "ixload", load_argv))
 		return false;
 	int server_status, load_status;

@@ -381,10 +381,10 @@ int __wrap_main(int argc, char **argv)
 	clock(&end);
 	if (!app_faulted)
 		dune_printf("ixdp: the application ended with status %d\n", status);
-	// What a benchmark divides by its messages (bench.ix): under Bochs
-	// the TSC counts instructions.
-	dune_printf("ixdp: while the application ran: %lu ms, %lu TSC ticks of this thread "
-		    "(ring 3, the dataplane and the kernel's work for them), %lu of them in the "
+	// What a benchmark divides by its messages (bench.ix): the ticks of
+	// ring 3, the dataplane and the kernel's work for them (under Bochs
+	// the TSC counts instructions).
+	dune_printf("ixdp: ring 3 ran %lu ms: %lu TSC ticks in this thread, %lu of them in the "
 		    "emulated NIC, %lu crossings\n", (end.ns - begin.ns) / 1000000,
 		    end.thread_cycles - begin.thread_cycles,
 		    end.device_cycles - begin.device_cycles, dp_stats.crossings);

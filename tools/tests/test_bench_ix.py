@@ -4,12 +4,13 @@
 One boot runs the echo and the key-value server over the IX dataplane
 at batch limits 1, 4, 16 and 64, and both natively at batch limit 1,
 each under ixload's requests (a number chosen here), and prints a row a
-run. The rows must all be there, each with exactly the
-requests asked for, latencies in order and a cost of which the
-emulated NIC's share is a part; the dataplane's crossings per request
-must be at least 1 at batch limit 1 (a crossing takes one frame then,
-and each request needs one) and fall as the limit grows; and the server's instructions (the TSC under Bochs) per 64-byte
-echo must fall at least 4x from batch limit 1 to batch limit 64. All
+run. The rows must all be there, each with exactly the requests asked
+for, latencies in order and a cost of which the emulated NIC's share is
+a part; the dataplane's crossings per request must be at least 1 at
+batch limit 1 (a crossing takes one frame then, and each request needs
+one) and fall as the limit grows; and the server's instructions (the
+TSC under Bochs) per 64-byte echo must fall at least 4x from batch
+limit 1 to batch limit 64. All
 checked from the numbers, not from the bench's own verdict; request
 rates and latencies are printed, not checked.
 
@@ -30,8 +31,8 @@ LIMITS = (1, 4, 16, 64)
 IX_SERVERS = ("echo over IX", "kv over IX")
 RUNS = ([(s, b) for s in IX_SERVERS for b in LIMITS] + [("echo native", 1), ("kv native", 1)])
 RATIO_MIN = 4
-ROW = re.compile(r"bench\.ix: (echo over IX|kv over IX|echo native|kv native) +(\d+) +(\d+) +(\d+) +(\d+) "
-                 r"+(\d+) +(\d+) +(\d+) +(\d+) +(\d+\.\d\d|-)")
+ROW = re.compile(r"bench\.ix: (echo over IX|kv over IX|echo native|kv native) +(\d+) +(\d+) "
+                 r"+(\d+) +(\d+) +(\d+) +(\d+) +(\d+) +(\d+) +(\d+\.\d\d|-)")
 
 
 class BenchIx(unittest.TestCase):
