@@ -31,9 +31,10 @@
 #define PENDING 64              // received pieces a connection may hold
 #define ARENA_SIZE (8u << 20)
 #define OUT_MAX (16 * 1024)     // bytes of replies waiting, past which no more input is taken
-// Room for OUT_MAX and then one more reply, the largest a get gives (a
-// value of a whole store page, with its VALUE line and END).
-#define OUT_SIZE (OUT_MAX + KV_PAGE_SIZE + 512)
+// Room for a window of replies handed and not yet copied, OUT_MAX
+// waiting, and then one more reply, the largest a get gives (a value of
+// a whole store page, with its VALUE line and END).
+#define OUT_SIZE (IX_TCP_SNDBUF + OUT_MAX + KV_PAGE_SIZE + 512)
 
 struct piece {
 	const char *addr;
@@ -257,10 +258,10 @@ static void on_dead(hid_t handle, unsigned long cookie, long reason)
 {
 	struct conn *c = cookie == 0 ? conn_by_handle(handle) : conn_of(cookie);
 
-	if (c == NULL) {
-		ix_tcp_close(handle);
+	// None: the server closed it already (a quit, in the same batch of
+	// events), and the handle is gone.
+	if (c == NULL)
 		return;
-	}
 	if (cookie == 0 && reason == 0) {
 		c->peer_closed = c->early = true;
 		c->closed_early = crossings();

@@ -51,6 +51,15 @@ static void lab10_ixecho(void)
 	bridge_serve("lab10.ixecho", "ixecho-libix", "7", NULL);
 }
 
+KTEST(lab10_ixkvs, "lab10.ixkvs", STAGE_VMX,
+      "ixkvs-libix: the key-value server as an IX application in ring 3 over libix, the "
+      "dataplane in ring 0, on port 0 of the emulated 82599 bridged to the e1000; ip= port= "
+      "(11211) time= until 'shutdown' or seconds=");
+static void lab10_ixkvs(void)
+{
+	bridge_serve("lab10.ixkvs", "ixkvs-libix", "11211", cmdline_get("time"));
+}
+
 // ixprobe's probes (ix/apps/ixprobe.c), in the order they run, and the
 // status each must end with: 0 (every check passed), or 3, the
 // dataplane's own when it stopped the application for a fault.

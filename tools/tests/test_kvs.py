@@ -23,9 +23,14 @@ boot, in order:
   - "shutdown" ends ixkvs, whose counters must show no connection reset,
     no reply without memory, no frame lost.
 
+LibixKvs runs the same on ixkvs-libix (run=lab10.ixkvs, Bochs): the
+server as an IX application in ring 3 over libix, the dataplane in
+ring 0, and the dataplane's counters; but for the late reader, which
+Bochs's slirp can fail (see there).
+
 Nothing is sent anywhere but 127.0.0.1; every wait is bounded.
 
-  python3 tools/tests/test_kvs.py [-v]
+  python3 tools/tests/test_kvs.py [-v] [Kvs|LibixKvs]
 """
 import getpass
 import os
@@ -47,7 +52,9 @@ import runner  # noqa: E402
 import test_ix  # noqa: E402
 import test_net  # noqa: E402
 
-SERVE_SECONDS = 60      # ixkvs's seconds, if no shutdown came
+# The server's seconds, if no shutdown came (Bochs's clock runs ahead
+# while the machine idles: test_net.py's SERVE_SECONDS).
+SERVE_SECONDS = {"qemu": 60, "bochs": 100000}
 REPLY_TIMEOUT = 10      # seconds a reply may take to come whole
 # Seconds without bytes after which a piece's replies are taken as in
 # (they only pace the pieces: the replies compared end at a VERSION).
@@ -220,6 +227,11 @@ def cuts(rng, pieces):
 
 
 class Kvs(unittest.TestCase):
+    EMULATOR, RUN, PROGRAM = "qemu", "lab10.kvs", "ixkvs"
+    # Its first line: it serves on the forwarded port.
+    READY = (r"^ixkvs: emulated port 0, mac %s, link up; 10\.0\.2\.15 serves memcached's text "
+             r"protocol on port %d \(lwIP 2\.1\.3\)$")
+
     @classmethod
     def setUpClass(cls):
         for tool in ("memcached", "memccapable", "memcslap"):
@@ -233,12 +245,12 @@ class Kvs(unittest.TestCase):
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         cls.addClassCleanup(cls.memcached.wait, 10)
         cls.addClassCleanup(cls.memcached.kill)
-        run_name = types.SimpleNamespace(id=lambda: "kvs")     # names the run's log
-        cls.kvs = test_net.Run(run_name, "qemu", "run=lab10.kvs seconds=%d time=%d"
-                               % (SERVE_SECONDS, int(time.time())))
-        cls.kvs.wait_for(r"^ixkvs: emulated port 0, mac %s, link up; 10\.0\.2\.15 serves "
-                         r"memcached's text protocol on port %d \(lwIP 2\.1\.3\)$"
-                         % (runner.NET_MAC, cls.kvs.port), test_net.RUN_TIMEOUT["qemu"])
+        run_name = types.SimpleNamespace(id=lambda: cls.PROGRAM)     # names the run's log
+        cls.kvs = test_net.Run(run_name, cls.EMULATOR, "run=%s seconds=%d time=%d"
+                               % (cls.RUN, SERVE_SECONDS[cls.EMULATOR],
+                                  int(time.time())))
+        cls.kvs.wait_for(cls.READY % (runner.NET_MAC, cls.kvs.port),
+                         test_net.RUN_TIMEOUT[cls.EMULATOR])
         cls.addClassCleanup(shutdown, cls.kvs.port)
 
 
@@ -304,10 +316,12 @@ class Kvs(unittest.TestCase):
     def test_4_shutdown(self):
         self.assertEqual(b"", shutdown(self.kvs.port))
         lines = self.kvs.finish()
-        self.assertIn("ixkvs: shutdown received", lines)
-        self.assertIn("process ixkvs[1] ended with status 0", lines)
+        self.assertIn("%s: shutdown received" % self.PROGRAM, lines)
+        self.assertIn("process %s[1] ended with status 0" % self.PROGRAM, lines)
         self.assertIn("bridge: frames with no wire 0", lines)
-        c = test_ix.counters(lines, "ixkvs")
+        self.check_counters(test_ix.counters(lines, self.PROGRAM))
+
+    def check_counters(self, c):
         k = lambda name: c[("ixkvs", name)]         # noqa: E731
         self.assertEqual((0, 0, 0), (k("reset"), k("refused"), k("no reply memory")))
         self.assertEqual(k("tcp connections"), k("closed"))
@@ -317,6 +331,32 @@ class Kvs(unittest.TestCase):
         for proto in ("tcp", "ip"):
             self.assertEqual((0, 0), (c[("lwip " + proto, "chkerr")],
                                       c[("lwip " + proto, "memerr")]), proto)
+
+
+class LibixKvs(Kvs):
+    """The same clients against ixkvs-libix (run=lab10.ixkvs, Bochs): the
+    key-value server in ring 3 over libix, the dataplane in ring 0."""
+    EMULATOR, RUN, PROGRAM = "bochs", "lab10.ixkvs", "ixkvs-libix"
+    READY = (r"^ixdp: emulated port 0, mac %s, link up; 10\.0\.2\.15 port %d for ixkvs-libix "
+             r"in ring 3 \(lwIP 2\.1\.3\)$")
+
+    def test_3_slow_reader(self):
+        # Bochs's slirp acknowledges the replies for this machine's
+        # socket and hands them on as it polls: some runs, every reply
+        # sent and acknowledged (the server's counts say so), the last
+        # ones reached the socket after the test's 10 s. QEMU's does not.
+        self.skipTest("Bochs's slirp may hold acknowledged replies past the test's timeout")
+
+    def check_counters(self, c):
+        k = lambda name: c[("ixkvs-libix", name)]   # noqa: E731
+        self.assertEqual((0, 0, 0, 0), (k("reset"), k("refused"), k("replies too long"),
+                                        k("errors")))
+        self.assertEqual(k("tcp connections"), k("closed"))
+        self.assertEqual((0, 0), (c[("ixdp", "errors")], c[("ixdp", "no slot")]))
+        self.assertEqual((0, 0, 0), (c[("ixdp", "missed")], c[("ixdp", "dropped")],
+                                     c[("ixdp", "no buffer")]))
+        self.assertEqual(c[("e1000", "rx frames")], c[("ixdp", "received")])
+        self.assertEqual(c[("netif", "tx frames")], c[("ixdp", "sent")])
 
 
 if __name__ == "__main__":
