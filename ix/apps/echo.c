@@ -1,4 +1,4 @@
-// ixecho [IP [PORT [SECONDS]]]: a TCP echo server on lwIP's raw API,
+// ixecho [-b LIMIT] [IP [PORT [SECONDS]]]: a TCP echo server on lwIP's raw API,
 // run to completion on port 0 of the 82599 (ix/net/ixgbe_netif.h: lwIP
 // over the ixgbe driver). With the bridge on (lab10.echo), clients on
 // the host machine reach it through the emulator's port forward.
@@ -228,7 +228,7 @@ int main(int argc, char **argv)
 {
 	static const struct server_app echo = {
 		.name = "ixecho",
-		.usage = "[IP [PORT [SECONDS]]]",
+		.usage = "[-b LIMIT] [IP [PORT [SECONDS]]]",
 		.service = "TCP echo",
 		.default_port = 7,
 		.accept = echo_accept,

@@ -1,4 +1,4 @@
-// ixecho-libix [IP [PORT [SECONDS]]]: ixecho's TCP echo as an IX
+// ixecho-libix [-b LIMIT] [IP [PORT [SECONDS]]]: ixecho's TCP echo as an IX
 // application: it runs in ring 3 and sees the network only through
 // libix (ix/libix/ix.h), while the dataplane (ix/dp, ring 0 of the same
 // Dune process) runs the driver and lwIP and listens on IP:PORT. It

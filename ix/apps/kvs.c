@@ -1,4 +1,4 @@
-// ixkvs [IP [PORT [SECONDS [UNIXTIME]]]]: a key-value server speaking
+// ixkvs [-b LIMIT] [IP [PORT [SECONDS [UNIXTIME]]]]: a key-value server speaking
 // memcached's text protocol (ix/apps/kvproto.h) on lwIP's raw API, run
 // to completion on port 0 of the 82599 like ixecho (ix/apps/server.h:
 // the loop and the counters). With the bridge on (lab10.kvs), memcached
@@ -258,7 +258,7 @@ int main(int argc, char **argv)
 {
 	static const struct server_app kvs = {
 		.name = "ixkvs",
-		.usage = "[IP [PORT [SECONDS [UNIXTIME]]]]",
+		.usage = "[-b LIMIT] [IP [PORT [SECONDS [UNIXTIME]]]]",
 		.service = "memcached's text protocol",
 		.default_port = 11211,
 		.accept = kvs_accept,

@@ -29,8 +29,9 @@ struct server_app {
 	void (*print_counters)(void);   // the app's own counter lines
 };
 
-// Runs app: arguments [IP [PORT [SECONDS]]] (10.0.2.15, the app's
-// port, 30), the port brought up, lwIP on it, a pcb listening on PORT,
+// Runs app: arguments [-b LIMIT] [IP [PORT [SECONDS]]] (the batch limit
+// of the loop, ixgbe_netif_take_batch_limit; 10.0.2.15, the app's port,
+// 30), the port brought up, lwIP on it, a pcb listening on PORT,
 // then the loop. Returns the program's status: 100 if it could not
 // start (after a line that says why), else the number of the port's
 // stopped queues (0).

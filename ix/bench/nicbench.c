@@ -16,6 +16,7 @@
 
 #include <stdbool.h>
 
+#include "ix/bench/fixed.h"
 #include "ix/drivers/ixgbe.h"
 #include "lib/printfmt.h"
 #include "libdune/dune.h"
@@ -93,15 +94,6 @@ static struct row measure(int burst)
 	clock(&end);
 	return (struct row){ packets, end.ns - start.ns, end.cycles - start.cycles,
 			     mmio_count() - traps };
-}
-
-// n / d with two decimals, into buf.
-static const char *fixed2(char *buf, size_t size, uint64_t n, uint64_t d)
-{
-	uint64_t hundredths = d ? n * 100 / d : 0;
-
-	snprintf(buf, size, "%lu.%02lu", hundredths / 100, hundredths % 100);
-	return buf;
 }
 
 // One mode's rows and its ratio line. Returns false if frames were lost.

@@ -55,6 +55,26 @@ int ixgbe_netif_poll(struct ixgbe_netif *ifc, int max)
 	return n;
 }
 
+bool ixgbe_netif_take_batch_limit(int *argc, char ***argv, int *limit)
+{
+	char **a = *argv;
+
+	if (*argc < 2 || strcmp(a[1], "-b") != 0)
+		return true;
+	const char *end = "";
+	unsigned long n = *argc > 2 ? strtoul(a[2], &end, 10) : 0;
+	if (*argc < 3 || *end != '\0' || n < 1 || n > IXGBE_NETIF_RX_BURST) {
+		printf("%s: -b %s: the batch limit is a number from 1 to %d\n", a[0],
+		       *argc > 2 ? a[2] : "(missing)", IXGBE_NETIF_RX_BURST);
+		return false;
+	}
+	*limit = (int)n;
+	a[2] = a[0];
+	*argv = a + 2;
+	*argc -= 2;
+	return true;
+}
+
 void ixgbe_netif_flush(struct ixgbe_netif *ifc)
 {
 	if (ifc->tx_count == 0)

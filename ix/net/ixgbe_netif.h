@@ -79,6 +79,13 @@ int ixgbe_netif_poll(struct ixgbe_netif *ifc, int max);
 // another pbuf.
 struct pktbuf *ixgbe_netif_rx_buf(const struct pbuf *p);
 
+// A server's option -b LIMIT, the batch limit of its loop: the frames
+// one poll takes at most, 1 to IXGBE_NETIF_RX_BURST. If argv[1] is -b,
+// sets *limit, takes the option out of argc and argv (the program's name
+// stays first) and returns true; returns true, changing nothing,
+// without it; false after a line that says what is wrong with it.
+bool ixgbe_netif_take_batch_limit(int *argc, char ***argv, int *limit);
+
 // Sends the frames lwIP queued since the last flush: one tail write.
 // Frames the ring has no room for are dropped (and counted).
 void ixgbe_netif_flush(struct ixgbe_netif *ifc);

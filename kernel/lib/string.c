@@ -1,9 +1,20 @@
+#include <stdint.h>
+
 #include "lib/string.h"
 
+// memset and memmove's forward copy go eight bytes at a time (x86 allows
+// unaligned accesses): every packet's copies (the NIC model's DMA, the
+// network stack's frames and headers) pass here, and a byte loop made
+// them the largest cost of a small message (run=bench.ix). A forward
+// copy may overlap when the source is above the destination: each word
+// is loaded before it is stored, and no store reaches bytes not yet read.
 void *memset(void *dst, int c, size_t n)
 {
 	unsigned char *d = dst;
+	uint64_t word = 0x0101010101010101ull * (unsigned char)c;
 
+	for (; n >= 8; n -= 8, d += 8)
+		__builtin_memcpy(d, &word, 8);
 	while (n-- > 0)
 		*d++ = (unsigned char)c;
 	return dst;
@@ -23,6 +34,11 @@ void *memmove(void *dst, const void *src, size_t n)
 		while (n-- > 0)
 			d[n] = s[n];
 	} else {
+		uint64_t w;
+		for (; n >= 8; n -= 8, d += 8, s += 8) {
+			__builtin_memcpy(&w, s, 8);
+			__builtin_memcpy(d, &w, 8);
+		}
 		while (n-- > 0)
 			*d++ = *s++;
 	}

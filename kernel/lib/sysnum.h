@@ -53,11 +53,17 @@
 #include <stdint.h>
 
 // What SYS_clock fills in: the TSC, which counts at a constant rate on
-// every CPU, and the time since the machine started that it stands for.
+// every CPU, and the time since the machine started that it stands for;
+// and the TSC ticks the calling thread has run on a CPU so far, the
+// kernel's work for it (system calls, faults, VM exits) included, and
+// how many of them went to emulated devices (the 82599's model: its DMA
+// and its wire, the work a real NIC does without the CPU).
 struct clock_reading {
 	uint64_t cycles;
 	uint64_t ns;
 	uint64_t cycles_per_ms; // the rate the kernel measured at boot
+	uint64_t thread_cycles; // the caller's own ticks (proc_cpu_ticks)
+	uint64_t device_cycles; // of them, in emulated devices (struct proc's device_ticks)
 };
 #endif
 

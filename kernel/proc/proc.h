@@ -90,6 +90,17 @@ struct proc {
 	// Its accesses to emulated device registers (trap/mmio.h): page
 	// faults, or in Dune mode EPT violations, that the kernel emulated.
 	uint64_t mmio_accesses;
+	// The TSC ticks it has run on a CPU, counted by the scheduler from
+	// the switch to it to the switch away: its own code and the kernel's
+	// work for it (system calls, faults, VM exits and the devices they
+	// emulate), and the interrupts that came meanwhile. For benchmarks
+	// (proc_cpu_ticks).
+	uint64_t cpu_ticks;
+	uint64_t running_since; // the TSC at the switch to it
+	// Of cpu_ticks, those an emulated device took to do its accesses
+	// (trap/mmio.h): for the 82599's model, its registers' effects, its
+	// DMA and its wire, the work a real device does without the CPU.
+	uint64_t device_ticks;
 };
 
 // Guards the process table: every state, parent and chan.
@@ -136,6 +147,10 @@ void proc_free(struct proc *p);
 
 // The process running on this CPU (NULL in kernel-only code).
 struct proc *proc_current(void);
+
+// The TSC ticks the current thread has run up to tsc, a reading of the
+// TSC in its present turn on the CPU: its cpu_ticks and this turn's.
+uint64_t proc_cpu_ticks(uint64_t tsc);
 
 // Ends the current process with status (the first status given if its
 // threads end it more than once): its other threads are killed, and the

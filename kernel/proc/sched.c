@@ -25,7 +25,9 @@ static void run(struct cpu *c, struct proc *p)
 	c->processes_run++;
 	cpu_set_kernel_stack(c, kstack_top(p));
 	aspace_activate(p->as);
+	p->running_since = rdtsc();
 	context_switch(&c->scheduler, p->context);
+	p->cpu_ticks += rdtsc() - p->running_since;
 	// p->as, not a copy: exec may have replaced it.
 	vm_switch(kernel_pml4);
 	aspace_deactivate(p->as);
@@ -97,6 +99,13 @@ void scheduler(void (*idle_hook)(void))
 		if (!schedule_once())
 			idle();
 	}
+}
+
+uint64_t proc_cpu_ticks(uint64_t tsc)
+{
+	struct proc *p = proc_current();
+
+	return p->cpu_ticks + (tsc - p->running_since);
 }
 
 int proc_wait_kernel(struct proc *p)

@@ -98,6 +98,8 @@ int64_t sys_clock(uint64_t reading)
 		.cycles = tsc,
 		.ns = tsc / tsc_per_ms * 1000000 + tsc % tsc_per_ms * 1000000 / tsc_per_ms,
 		.cycles_per_ms = tsc_per_ms,
+		.thread_cycles = proc_cpu_ticks(tsc),
+		.device_cycles = proc_current()->device_ticks,
 	};
 
 	return copy_to_user(reading, &r, sizeof(r));

@@ -54,7 +54,8 @@ struct mmio_region;
 // the registers regs[16] (numbered as above). Fetches and decodes the
 // instruction, checks that it is an access of that kind that stays in
 // the region, has the device do it, updates regs and counts the access
-// (struct proc's mmio_accesses, SYS_mmio_count). Returns the
+// (struct proc's mmio_accesses, SYS_mmio_count) and the ticks the device
+// took (device_ticks). Returns the
 // instruction's length (the caller steps RIP past it), or -EINVAL after
 // a line that names the process, the address and the instruction's
 // bytes: then the access is the process's fault. (trap/mmio_emulate.c)

@@ -3,6 +3,7 @@
 // violation of a Dune process (vmx/dune/memory.c). The decoder itself is
 // in trap/mmio.c, which a host test builds alone.
 
+#include "arch/x86.h"
 #include "console/console.h"
 #include "lib/errno.h"
 #include "lib/printfmt.h"
@@ -46,10 +47,13 @@ int mmio_emulate(const struct mmio_region *r, uint64_t addr, bool write, uint64_
 		       addr, rip, n ? bytes : " (not readable)");
 		return -EINVAL;
 	}
+	struct proc *p = proc_current();
+	uint64_t start = rdtsc();
 	if (insn.write)
 		r->ops->write(r->dev, addr - r->va, insn.width, mmio_store_value(&insn, regs));
 	else
 		mmio_load_value(&insn, regs, r->ops->read(r->dev, addr - r->va, insn.width));
-	proc_current()->mmio_accesses++;
+	p->device_ticks += rdtsc() - start;
+	p->mmio_accesses++;
 	return insn.len;
 }

@@ -1,7 +1,8 @@
 // clocktest: the user clock (SYS_clock). Its readings increase, on one
 // CPU and from one CPU to another; ns is the TSC at the rate the kernel
 // measured; a sleep of TICKS timer ticks lasts at least TICKS - 1 of them
-// by the clock; bad pointers get -EFAULT.
+// by the clock, while the thread's own ticks (thread_cycles) grow by
+// less than half of it; bad pointers get -EFAULT.
 #include "ulib.h"
 
 #define TICKS 5
@@ -37,17 +38,20 @@ static int read_after(void *arg)
 int main(void)
 {
 	struct clock_reading a, b;
-	int increasing = 1, consistent = 1, later = 0;
+	int increasing = 1, consistent = 1, own = 1, later = 0;
 
 	clock(&a);
 	for (int i = 0; i < READINGS; i++) {
 		clock(&b);
 		increasing &= b.cycles > a.cycles && b.ns >= a.ns;
 		consistent &= b.ns == ns_of(b.cycles, b.cycles_per_ms) && b.cycles_per_ms == a.cycles_per_ms;
+		own &= b.thread_cycles > a.thread_cycles &&
+		       b.thread_cycles - a.thread_cycles <= b.cycles - a.cycles;
 		a = b;
 	}
 	yes_no("readings increase", increasing);
 	yes_no("ns is the TSC at the measured rate", consistent && a.cycles_per_ms > 0);
+	yes_no("the thread's own ticks increase, no faster than the TSC", own);
 
 	int tid = thread_create(read_after, NULL, stack, sizeof(stack));
 	clock(&first);
@@ -59,6 +63,8 @@ int main(void)
 	sleep(TICKS);
 	clock(&b);
 	yes_no("a sleep of 5 ticks lasts 40 ms or more", b.ns - a.ns >= (TICKS - 1) * MS_PER_TICK * 1000000ul);
+	yes_no("the thread's own ticks grow by less than half the sleep",
+	       b.thread_cycles - a.thread_cycles < (b.cycles - a.cycles) / 2);
 
 	printf("clocktest: clock(NULL) = %d\n", clock(NULL));
 	printf("clocktest: clock(kernel address) = %d\n", clock((struct clock_reading *)0xFFFFFFFF80100000ul));

@@ -1,0 +1,81 @@
+#!/usr/bin/env python3
+"""run=bench.ix (ix/bench/ixbench.c) under Bochs, checked from its table.
+
+One boot runs the echo and the key-value server over the IX dataplane
+at batch limits 1, 4, 16 and 64, and both natively at batch limit 1,
+each under ixload's requests (a number chosen here), and prints a row a
+run. The rows must all be there, each with exactly the requests asked
+for, latencies in order and a cost of which the emulated NIC's share is
+a part; the dataplane's crossings per request must be at least 1 at
+batch limit 1 (a crossing takes one frame then, and each request needs
+one) and fall as the limit grows; and the server's instructions (the
+TSC under Bochs) per 64-byte echo must fall at least 4x from batch
+limit 1 to batch limit 64. All
+checked from the numbers, not from the bench's own verdict; request
+rates and latencies are printed, not checked.
+
+  python3 tools/tests/test_bench_ix.py [-v]
+"""
+import random
+import re
+import sys
+import unittest
+from pathlib import Path
+
+TOP = Path(__file__).resolve().parent.parent.parent
+sys.path.insert(0, str(TOP / "tools"))
+import runner  # noqa: E402
+
+LOG = runner.BUILD / "bench-ix" / "bench-ix.log"
+LIMITS = (1, 4, 16, 64)
+IX_SERVERS = ("echo over IX", "kv over IX")
+RUNS = ([(s, b) for s in IX_SERVERS for b in LIMITS] + [("echo native", 1), ("kv native", 1)])
+RATIO_MIN = 4
+ROW = re.compile(r"bench\.ix: (echo over IX|kv over IX|echo native|kv native) +(\d+) +(\d+) "
+                 r"+(\d+) +(\d+) +(\d+) +(\d+) +(\d+) +(\d+) +(\d+\.\d\d|-)")
+
+
+class BenchIx(unittest.TestCase):
+    def test_bochs(self):
+        requests = random.randrange(2500, 3500)
+        result = runner.run_captured("bochs", "run=bench.ix requests=%d" % requests, LOG,
+                                     timeout=400)
+        lines = result.lines()
+        table = "\n".join(line for line in lines if line.startswith("bench.ix: "))
+        where = "run=bench.ix requests=%d under Bochs (%s; log %s)\n%s" % (
+            requests, result.status, LOG, table)
+        self.assertEqual(result.status, "ok", where + "\n" + "\n".join(lines[-20:]))
+        self.assertIn("bench.ix: 1 CPU; the dataplane runs on one core (a dataplane thread per "
+                      "core is to come)", lines, where)
+        self.assertTrue(any(line.startswith("bench.ix: on bochs") and
+                            "the TSC counts instructions" in line for line in lines), where)
+        rows = {}
+        for line in lines:
+            m = ROW.fullmatch(line)
+            if m:
+                key = (m.group(1), int(m.group(2)))
+                self.assertNotIn(key, rows, where)
+                rows[key] = [int(v) for v in m.groups()[2:9]] + [m.group(10)]
+        self.assertEqual(sorted(rows), sorted(RUNS), where)
+        for (server, batch), (n, per_s, p50, p99, p999, cost, nic, crossings) in rows.items():
+            what = "%s: %s at batch limit %d" % (where, server, batch)
+            self.assertEqual(n, requests, what)
+            self.assertGreater(per_s, 0, what)
+            self.assertTrue(0 < p50 <= p99 <= p999, what)
+            self.assertTrue(0 < nic < cost, what)
+            self.assertEqual(crossings == "-", server not in IX_SERVERS, what)
+        for server in IX_SERVERS:
+            crossings = [float(rows[(server, b)][7]) for b in LIMITS]
+            self.assertGreaterEqual(crossings[0], 1.0, where)
+            self.assertEqual(crossings, sorted(crossings, reverse=True), where)
+            self.assertLess(crossings[-1], crossings[0], where)
+        ix = {b: rows[("echo over IX", b)] for b in LIMITS}
+        one, most = ix[1][5], ix[64][5]
+        self.assertGreaterEqual(one, RATIO_MIN * most,
+                                "%s: server instructions per echo %d at batch limit 1, %d at 64: "
+                                "%.2fx, not %dx" % (where, one, most, one / most, RATIO_MIN))
+        self.assertIn("process ixbench[1] ended with status 0", lines, where)
+
+
+if __name__ == "__main__":
+    unittest.main()
