@@ -26,7 +26,7 @@
 #include "ix/libix/ixev.h"
 #include "ulib.h"
 
-#define MAX_CONNS 16
+#define MAX_CONNS 64             // as many as the dataplane has (lwipopts.h: MEMP_NUM_TCP_PCB)
 #define ARENA_SIZE (8u << 20)
 #define OUT_MAX (16 * 1024)     // bytes of replies waiting, past which no more input is taken
 // The protocol stops between replies only: out must hold OUT_MAX and
