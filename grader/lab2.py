@@ -130,7 +130,7 @@ def check_blocks(lines, allowed):
 
 # -- Exercise 1: buddy_split --------------------------------------------------
 
-@test(0, "buddy_split: the self-test runs", exercises=["buddy_split"])
+@test(0, "buddy_split: the self-test runs")
 def test_split(ctx):
     seed = ctx.rng.getrandbits(62) | 1
     boot = ctx.boot("lab2.split", seed=seed, megs=ctx.megs(64, 128, 192))
@@ -151,6 +151,9 @@ def test_split_counts(ctx, boot):
             raise TestFailure("cannot read '%s'" % line)
         order = int(m.group(1))
         fits = [k for k in range(order, MAX_ORDER + 1) if counts[k] > 0]
+        if fits and m.group(2) == "none":
+            raise TestFailure("page_alloc(%d) returned NULL with a free block of order %d: '%s'"
+                              % (order, fits[0], line))
         if fits:
             counts[fits[0]] -= 1
             for k in range(order, fits[0]):
@@ -169,7 +172,11 @@ def test_split_counts(ctx, boot):
 @test(5, "buddy_split: blocks aligned, in free memory, never overlapping",
       parent=test_split, exercises=["buddy_split"])
 def test_split_blocks(ctx, boot):
-    check_blocks(boot.matching(r"split order "), allocatable_pages(boot))
+    lines = boot.matching(r"split order ")
+    if not lines or lines[0].split(";")[0].endswith("none"):
+        raise TestFailure("the first allocation, with all memory free, failed: '%s'"
+                          % (lines[0] if lines else "no 'split order' line"))
+    check_blocks(lines, allocatable_pages(boot))
 
 
 @test(5, "buddy_split: out of memory is NULL; every page comes back",
@@ -217,6 +224,8 @@ def test_alloc_blocks(ctx, boot):
 @test(10, "buddy_merge: freeing everything merges back into the largest blocks",
       parent=test_alloc, exercises=["buddy_merge"])
 def test_alloc_merge(ctx, boot):
+    if not boot.matching(r"free 0x"):
+        raise TestFailure("no block was allocated, so none was freed and merged")
     _, _, free, before = stats(boot, "before")
     for when in ("before", "after"):
         boot.expect_lines(r"pages marked free %s: " % when, ["pages marked free %s: %d"
