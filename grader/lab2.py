@@ -411,6 +411,8 @@ def test_map_phys(ctx, boot):
                                                       big[1] + LARGE - PAGE),
             "small 0x%x: not mapped" % (small + LARGE - PAGE)]
     boot.expect_lines(r"small 0x", want, "an unaligned range in 4 KiB pages, and no more")
+    boot.expect_lines(r"map with no memory", ["map with no memory: -12"],
+                      "vm_map_phys needing a table with every page allocated (-ENOMEM)")
 
 
 def expect_fault(boot, address, cause):
@@ -537,11 +539,11 @@ def test_unmap(ctx):
         "mapped: refcount 7, no-reference page refcount 1",
         "unmap range: refcount 3, no-reference page refcount 1, 0 tables freed",
         "unmap again and where nothing is: refcount 3, 0 new tables",
-        "unmap bytes: refcount 2"], "references and tables through vm_unmap_range")
+        "unmap bytes: refcount 1"], "references and tables through vm_unmap_range")
     mapped = (0x7, page)
     boot.expect_lines(r"after 0x", range_lines("after", va, [mapped] + [None] * 6 + [mapped]),
                       "the range unmapped, its neighbours kept")
-    boot.expect_lines(r"bytes 0x", range_lines("bytes", va, [None] * 7 + [mapped]),
+    boot.expect_lines(r"bytes 0x", range_lines("bytes", va, [None] * 8),
                       "unmapping bytes: the pages they touch, only those")
     expect_no_leak(boot, "the address space")
 

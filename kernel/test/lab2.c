@@ -316,6 +316,10 @@ static void map_phys_in_new_space(uint64_t va)
 	print_mapping(as, "small", va4k);
 	print_mapping(as, "small", va4k + LARGE_PAGE_SIZE - 2 * PAGE_SIZE);
 	print_mapping(as, "small", va4k + LARGE_PAGE_SIZE - PAGE_SIZE);
+	size_t taken;
+	uint64_t *every_page = take_every_block(0, &taken);
+	printk("map with no memory: %d\n", vm_map_phys(as, va + (2ul << 30), 0, PAGE_SIZE, 0));
+	give_back(every_page);
 	vm_destroy(as);
 	page_free(big);
 }
@@ -498,8 +502,9 @@ static void lab2_unmap(void)
 	vm_unmap_range(as, va + (5ul << 30), 1ul << 30);
 	printk("unmap again and where nothing is: refcount %u, %lu new tables\n", p->refcount,
 	       vm_table_pages - tables);
-	// An unaligned byte range: the pages it touches, and only those.
-	vm_unmap_range(as, va + RANGE_PAGES * PAGE_SIZE - 1, 1);
+	// Unaligned byte ranges: the pages they touch, and only those (the
+	// first one's first page is no longer mapped).
+	vm_unmap_range(as, va + RANGE_PAGES * PAGE_SIZE - 8, 16);
 	vm_unmap_range(as, va - 8, 8);
 	print_range(as, "bytes", va);
 	printk("unmap bytes: refcount %u\n", p->refcount);
