@@ -137,7 +137,7 @@ def test_split(ctx):
     boot.expect_status("ok")
 
 
-@test(10, "buddy_split: the smallest block that fits, its upper halves free",
+@test(8, "buddy_split: the smallest block that fits, its upper halves free",
       parent=test_split, exercises=["buddy_split"])
 def test_split_counts(ctx, boot):
     expect_fully_merged(boot, "at start")
@@ -145,12 +145,21 @@ def test_split_counts(ctx, boot):
     lines = boot.matching(r"split order ")
     if len(lines) != 24:
         raise TestFailure("%d 'split order' lines; the test makes 24 allocations" % len(lines))
+    split_off = None            # the upper half the last allocation split off
     for line in lines:
         m = re.match(r"split order (\d+): (0x\w+|none); free blocks: ([\d ]+)$", line)
         if not m:
             raise TestFailure("cannot read '%s'" % line)
         order = int(m.group(1))
+        if split_off and split_off[0] == order and m.group(2) != "0x%x" % split_off[1]:
+            raise TestFailure("'%s': the allocation before split a block, so the upper half "
+                              "of its order, at 0x%x, is the one block of that order free"
+                              % (line, split_off[1]))
         fits = [k for k in range(order, MAX_ORDER + 1) if counts[k] > 0]
+        split_off = None
+        if fits and fits[0] > order and m.group(2) != "none":
+            # The lower half is kept (alloc_block's contract).
+            split_off = (order, int(m.group(2), 16) + (PAGE << order))
         if fits and m.group(2) == "none":
             raise TestFailure("page_alloc(%d) returned NULL with a free block of order %d: '%s'"
                               % (order, fits[0], line))
@@ -169,7 +178,7 @@ def test_split_counts(ctx, boot):
                       "page_alloc(%d) until it returns NULL" % MAX_ORDER)
 
 
-@test(5, "buddy_split: blocks aligned, in free memory, never overlapping",
+@test(4, "buddy_split: blocks aligned, in free memory, never overlapping",
       parent=test_split, exercises=["buddy_split"])
 def test_split_blocks(ctx, boot):
     lines = boot.matching(r"split order ")
@@ -179,7 +188,7 @@ def test_split_blocks(ctx, boot):
     check_blocks(lines, allocatable_pages(boot))
 
 
-@test(5, "buddy_split: out of memory is NULL; every page comes back",
+@test(3, "buddy_split: out of memory is NULL; every page comes back",
       exercises=["buddy_split"])
 def test_alloc_exhaust(ctx):
     boot = ctx.boot("lab2.alloc", seed=1)
@@ -191,7 +200,7 @@ def test_alloc_exhaust(ctx):
         raise TestFailure("allocated %d pages of %d free; %d free afterwards" % (got, before, after))
 
 
-@test(3, "page allocator: a double free panics, naming the page", exercises=["buddy_split"])
+@test(2, "page allocator: a double free panics, naming the page", exercises=["buddy_split"])
 def test_double_free(ctx):
     boot = ctx.boot("lab2.double_free")
     boot.expect_status("panic")
@@ -221,7 +230,7 @@ def test_alloc_blocks(ctx, boot):
     check_blocks(lines, allocatable_pages(boot))
 
 
-@test(10, "buddy_merge: freeing everything merges back into the largest blocks",
+@test(8, "buddy_merge: freeing everything merges back into the largest blocks",
       parent=test_alloc, exercises=["buddy_merge"])
 def test_alloc_merge(ctx, boot):
     if not boot.matching(r"free 0x"):
@@ -353,7 +362,7 @@ def test_kernel_map(ctx):
     boot.expect_status("ok")
 
 
-@test(8, "kernel_map: each section's and the direct map's permissions and frames",
+@test(6, "kernel_map: each section's and the direct map's permissions and frames",
       parent=test_kernel_map, exercises=["kernel_map"])
 def test_kernel_map_sections(ctx, boot):
     lines = boot.matching(r"(text|rodata|data|direct) 0x")
@@ -379,7 +388,7 @@ def test_kernel_map_sections(ctx, boot):
         raise TestFailure("virtual address 0 is mapped")
 
 
-@test(5, "kernel_map: the direct map ends where memory does, in the fewest tables",
+@test(4, "kernel_map: the direct map ends where memory does, in the fewest tables",
       parent=test_kernel_map, exercises=["kernel_map"])
 def test_kernel_map_tables(ctx, boot):
     beyond = [l for l in boot.matching(r"beyond 0x")]
@@ -392,7 +401,7 @@ def test_kernel_map_tables(ctx, boot):
                       "the page-table pages of vm_init (2 MiB pages for the direct map)")
 
 
-@test(5, "kernel_map: vm_map_phys uses 2 MiB pages only where va, pa and length allow",
+@test(4, "kernel_map: vm_map_phys uses 2 MiB pages only where va, pa and length allow",
       parent=test_kernel_map, exercises=["kernel_map"])
 def test_map_phys(ctx, boot):
     va = boot.va
@@ -422,13 +431,13 @@ def expect_fault(boot, address, cause):
         raise TestFailure("missing the fault '...%s'" % want)
 
 
-@test(3, "kernel_map: a write to the kernel's text faults", exercises=["kernel_map"])
+@test(2, "kernel_map: a write to the kernel's text faults", exercises=["kernel_map"])
 def test_write_text(ctx):
     boot = ctx.boot("lab2.write_text")
     expect_fault(boot, image_symbol("vm_init"), "write to a protected page")
 
 
-@test(3, "kernel_map: a call into the kernel's data faults (NX)", exercises=["kernel_map"])
+@test(2, "kernel_map: a call into the kernel's data faults (NX)", exercises=["kernel_map"])
 def test_exec_data(ctx):
     boot = ctx.boot("lab2.exec_data")
     expect_fault(boot, hex_field(boot, r"calling data at (0x\w+)$", "the address")[0],
@@ -445,7 +454,7 @@ def test_vm(ctx):
     boot.expect_status("ok")
 
 
-@test(5, "vm_map: makes the tables it needs, counts references",
+@test(4, "vm_map: makes the tables it needs, counts references",
       parent=test_vm, exercises=["vm_map"])
 def test_vm_tables(ctx, boot):
     va = boot.va
@@ -455,7 +464,7 @@ def test_vm_tables(ctx, boot):
         "map 0x%x: 0" % (va + 2 * PAGE)], "vm_map")
 
 
-@test(8, "vm_map: maps the page with the permissions asked",
+@test(6, "vm_map: maps the page with the permissions asked",
       parent=test_vm, exercises=["vm_map"])
 def test_vm_mappings(ctx, boot):
     va, page = boot.va, hex_field(boot, r"page: (0x\w+)$", "the page")[0]
@@ -470,7 +479,7 @@ def test_vm_mappings(ctx, boot):
                       "the flags on the way to a user page")
 
 
-@test(5, "vm_map: errors take no reference (2 MiB page there, no memory)",
+@test(3, "vm_map: errors take no reference (2 MiB page there, no memory)",
       parent=test_vm, exercises=["vm_map"])
 def test_vm_errors(ctx, boot):
     boot.expect_lines(r"map (inside|with)", ["map inside 2M: -17, refcount 4",
@@ -479,7 +488,7 @@ def test_vm_errors(ctx, boot):
                       "with every page allocated (-ENOMEM)")
 
 
-@test(5, "vm_map: replacing a mapping, in place too, and the TLB",
+@test(4, "vm_map: replacing a mapping, in place too, and the TLB",
       parent=test_vm, exercises=["vm_map"])
 def test_vm_remap(ctx, boot):
     boot.expect_lines(r"remap: ", ["remap: 0, old page refcount 3, new page refcount 2"],
@@ -499,7 +508,7 @@ def test_vm_remap(ctx, boot):
     expect_no_leak(boot, "the address space")
 
 
-@test(3, "vm_map: freeing a mapped page panics, naming it", exercises=["vm_map"])
+@test(2, "vm_map: freeing a mapped page panics, naming it", exercises=["vm_map"])
 def test_free_mapped(ctx):
     boot = ctx.boot("lab2.free_mapped")
     boot.expect_status("panic")
@@ -528,7 +537,7 @@ def range_lines(what, va, entries):
             for i, e in zip(range(-1, RANGE_PAGES + 1), entries)]
 
 
-@test(8, "vm_unmap: a range across page tables, with holes and a no-reference page",
+@test(6, "vm_unmap: a range across page tables, with holes and a no-reference page",
       exercises=["vm_unmap"])
 def test_unmap(ctx):
     va = range_va(ctx)
@@ -548,14 +557,14 @@ def test_unmap(ctx):
     expect_no_leak(boot, "the address space")
 
 
-@test(4, "vm_unmap: the TLB forgets an unmapped page", exercises=["vm_unmap"])
+@test(3, "vm_unmap: the TLB forgets an unmapped page", exercises=["vm_unmap"])
 def test_stale_unmap(ctx):
     va = user_va(ctx)
     boot = ctx.boot("lab2.stale", op="unmap", va="0x%x" % va)
     expect_fault(boot, va, "read from a not-present page")
 
 
-@test(8, "vm_protect: a range across page tables, all or nothing",
+@test(6, "vm_protect: a range across page tables, all or nothing",
       exercises=["vm_protect"])
 def test_protect(ctx):
     va = range_va(ctx)
@@ -584,7 +593,7 @@ def test_protect(ctx):
     expect_no_leak(boot, "the address space")
 
 
-@test(4, "vm_protect: the TLB forgets a page's old rights", exercises=["vm_protect"])
+@test(3, "vm_protect: the TLB forgets a page's old rights", exercises=["vm_protect"])
 def test_stale_protect(ctx):
     va = user_va(ctx)
     boot = ctx.boot("lab2.stale", op="protect", va="0x%x" % va)
@@ -605,7 +614,7 @@ def kmalloc_counts(seed, steps=600, live_max=64):
     return allocs, frees + live
 
 
-@test(5, "kmalloc: objects intact, counts right, no page leaked",
+@test(4, "kmalloc: objects intact, counts right, no page leaked",
       exercises=["buddy_split", "buddy_merge"])
 def test_kmalloc(ctx):
     seed = ctx.rng.getrandbits(62) | 1
@@ -617,7 +626,7 @@ def test_kmalloc(ctx):
     expect_no_leak(boot, "the kmalloc calls")
 
 
-@test(2, "kfree twice panics, naming the object", exercises=["buddy_split"])
+@test(1, "kfree twice panics, naming the object", exercises=["buddy_split"])
 def test_kfree_twice(ctx):
     boot = ctx.boot("lab2.kfree_twice")
     boot.expect_status("panic")

@@ -111,12 +111,15 @@ static void lab2_split(void)
 	print_layout();
 	printk("free blocks at start");
 	print_free_blocks();
-	// Orders 0-10, one in four the largest: no block is freed, so every
-	// allocation splits what the ones before left.
+	// Orders 0-10, one in four the largest, each asked twice in a row (the
+	// second gets the upper half the first split off): no block is freed,
+	// so every allocation splits what the ones before left.
 	prng_seed(&r, cmdline_get_u64("seed", 1));
+	unsigned order = 0;
 	for (int step = 0; step < SPLIT_STEPS; step++) {
 		uint64_t v = prng_next(&r);
-		unsigned order = v % 4 == 0 ? PAGE_MAX_ORDER : (v >> 8) % PAGE_MAX_ORDER;
+		if (step % 2 == 0)
+			order = v % 4 == 0 ? PAGE_MAX_ORDER : (v >> 8) % PAGE_MAX_ORDER;
 		struct page *p = page_alloc(order, false);
 		if (p == NULL)
 			printk("split order %u: none; free blocks", order);
