@@ -89,9 +89,10 @@ struct page *vm_lookup(pte_t *pml4, uint64_t va, pte_t *pte);
 // mapped are skipped. Panics on a page inside a 2 MiB mapping.
 void vm_unmap_range(pte_t *pml4, uint64_t va, uint64_t len);
 
+// Removes the mapping of the 4 KiB page that va lies in (one byte's page).
 static inline void vm_unmap(pte_t *pml4, uint64_t va)
 {
-	vm_unmap_range(pml4, va, PAGE_SIZE);
+	vm_unmap_range(pml4, va, 1);
 }
 
 // Sets the permissions of the 4 KiB mappings of the pages that [va, va +
@@ -101,9 +102,10 @@ static inline void vm_unmap(pte_t *pml4, uint64_t va)
 // maps one.
 int vm_protect_range(pte_t *pml4, uint64_t va, uint64_t len, uint64_t perm);
 
+// Sets the permissions of the 4 KiB page that va lies in.
 static inline int vm_protect(pte_t *pml4, uint64_t va, uint64_t perm)
 {
-	return vm_protect_range(pml4, va, PAGE_SIZE, perm);
+	return vm_protect_range(pml4, va, 1, perm);
 }
 
 // A new address space: the kernel half shared, the user half empty.
