@@ -188,18 +188,6 @@ def test_split_blocks(ctx, boot):
     check_blocks(lines, allocatable_pages(boot))
 
 
-@test(3, "buddy_split: out of memory is NULL; every page comes back",
-      exercises=["buddy_split"])
-def test_alloc_exhaust(ctx):
-    boot = ctx.boot("lab2.alloc", seed=1)
-    boot.expect_status("ok")
-    got, before, after = hex_field(
-        boot, r"exhaust: (\d+) pages until page_alloc returned NULL; free before (\d+) after (\d+)$",
-        "exhaustion")
-    if got != before or after != before:
-        raise TestFailure("allocated %d pages of %d free; %d free afterwards" % (got, before, after))
-
-
 @test(2, "page allocator: a double free panics, naming the page", exercises=["buddy_split"])
 def test_double_free(ctx):
     boot = ctx.boot("lab2.double_free")
@@ -212,7 +200,7 @@ def test_double_free(ctx):
 
 # -- Exercise 2: buddy_merge --------------------------------------------------
 
-@test(0, "buddy_merge: the self-test runs (page_init's blocks)")
+@test(0, "page allocator: lab2.alloc runs; page_init's blocks")
 def test_alloc(ctx):
     seed = ctx.rng.getrandbits(62) | 1
     boot = ctx.boot("lab2.alloc", seed=seed, megs=ctx.megs(64, 128, 192))
@@ -244,6 +232,16 @@ def test_alloc_merge(ctx, boot):
     if after != before or free_after != free:
         raise TestFailure("after freeing every block: %s (%d pages); before: %s (%d pages)"
                           % (after, free_after, before, free))
+
+
+@test(3, "buddy_split: out of memory is NULL; every page comes back",
+      parent=test_alloc, exercises=["buddy_split"])
+def test_alloc_exhaust(ctx, boot):
+    got, before, after = hex_field(
+        boot, r"exhaust: (\d+) pages until page_alloc returned NULL; free before (\d+) after (\d+)$",
+        "exhaustion")
+    if got != before or after != before:
+        raise TestFailure("allocated %d pages of %d free; %d free afterwards" % (got, before, after))
 
 
 # -- Exercise 3: pt_walk ------------------------------------------------------
