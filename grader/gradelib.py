@@ -401,13 +401,20 @@ def run_child(ctx, t):
 BOCHS_NORMAL_SHUTDOWN = re.compile(r">>PANIC<< Shutdown port: shutdown requested")
 
 
+NOT_WRITTEN = re.compile(r"LAB \d+: \w+ not written")
+
+
 def failure_context(t):
-    """What to show next to a failed expectation: the processes the kernel
-    killed for a fault during the run, and under Bochs the lines of its own
-    log that say why a run went wrong (a failed VM entry)."""
+    """What to show next to a failed expectation: the stubs of a handout
+    that said they ran ("LAB n: name not written"), the processes the
+    kernel killed for a fault during the run, and under Bochs the lines of
+    its own log that say why a run went wrong (a failed VM entry)."""
     if t.boot is None:
         return ""
     text = ""
+    stubs = sorted({line for line in t.boot.lines if NOT_WRITTEN.search(line)})
+    if stubs:
+        text += "\nthe kernel said:\n" + indent(stubs)
     killed = [line for line in t.boot.killed_processes() if line not in t.message]
     if killed:
         text += "\nduring the run the kernel killed:\n" + indent(killed)
