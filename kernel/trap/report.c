@@ -6,6 +6,7 @@
 #include "arch/x86.h"
 #include "console/console.h"
 #include "debug/panic.h"
+#include "lib/errno.h"
 #include "proc/proc.h"
 #include "trap/trap.h"
 
