@@ -2,7 +2,8 @@
 // with SYSRET and the selectors of IA32_STAR), with interrupts on and no
 // other RFLAGS bit the kernel should not leave set, on a zeroed stack of
 // USER_STACK_PAGES writable pages that is not executable: the last thing
-// it does is call code it put on the stack, which must fault.
+// it does is call code it put on the stack, which must fault. (Run it
+// after a program that leaves its pages dirty: bss.)
 #include "ulib.h"
 
 #define USER_STACK_TOP 0x00007FFFFFF00000ul     // kernel/proc/proc.h
@@ -24,13 +25,15 @@ int main(void)
 	printf("entry: stack pointer 16-byte aligned at main's call: %s\n",
 	       ((uint64_t)__builtin_frame_address(0) + 16) % 16 == 0 ? "yes" : "no");
 
-	// The lowest page of the stack: zeroed, and writable.
+	// The stack's pages below the top one (which holds this frame):
+	// zeroed, and writable.
 	volatile uint8_t *low = (volatile uint8_t *)(USER_STACK_TOP - USER_STACK_PAGES * 4096);
 	int nonzero = 0;
-	for (int i = 0; i < 4096; i++)
+	for (int i = 0; i < (USER_STACK_PAGES - 1) * 4096; i++)
 		nonzero += low[i] != 0;
 	low[0] = 1;
-	printf("entry: lowest stack page: %d nonzero bytes, writable\n", nonzero);
+	printf("entry: lower %d stack pages: %d nonzero bytes, writable\n", USER_STACK_PAGES - 1,
+	       nonzero);
 
 	uint8_t code[16] = { 0xC3 };    // ret
 	printf("entry: calling code on the stack\n");
