@@ -269,7 +269,8 @@ def test_heap(ctx):
 
 
 HEADER_DAMAGES = ["magic", "class", "byte order", "type", "machine", "program header size",
-                  "program headers cut", "phnum", "phoff at the end", "phoff wraps",
+                  "program headers cut", "phnum", "program headers cross the end",
+                  "phoff at the end", "phoff wraps",
                   "entry at USER_TOP"]
 SEGMENT_DAMAGES = ["segment offset", "segment past the end", "segment offset wraps",
                    "filesz > memsz", "segment in page 0", "segment in the kernel",

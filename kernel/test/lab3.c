@@ -86,6 +86,7 @@ struct elf_damage {
 	enum elf_part part;
 	struct elf_change change[2];
 	size_t cut;             // bytes cut off the end
+	bool move_phdrs;        // copy the program headers to the new phoff
 	bool accepted;
 };
 
@@ -126,11 +127,14 @@ static void load_damaged(const struct elf_damage *d, size_t size)
 {
 	struct elf64_header *h = (struct elf64_header *)elf_copy.image;
 	struct elf64_phdr *ph = (struct elf64_phdr *)first_load(h);
+	const uint8_t *phdrs = elf_copy.image + h->phoff;
 	int err;
 
 	for (int i = 0; i < 2; i++)
 		if (d->change[i].width != 0)
 			set_field(d->part == HEADER ? (uint8_t *)h : (uint8_t *)ph, &d->change[i]);
+	if (d->move_phdrs)
+		memmove(elf_copy.image + h->phoff, phdrs, h->phnum * sizeof(struct elf64_phdr));
 	struct proc *p = proc_create("broken", elf_copy.image, size - d->cut, &err);
 	printk("bad elf %s: %d%s\n", d->what, p == NULL ? err : 0,
 	       d->accepted ? " (accepted)" : "");
@@ -167,6 +171,8 @@ static void lab3_bad_elf(void)
 		{ .what = "program headers cut", .part = HEADER,
 		  .cut = size - (good->phoff + phdrs_size) + 1 },
 		{ .what = "phnum", .part = HEADER, .change = { { H(phnum), 2, 0xFFFF } } },
+		{ .what = "program headers cross the end", .part = HEADER,
+		  .change = { { H(phoff), 8, size - phdrs_size + 8 } }, .move_phdrs = true },
 		{ .what = "phoff at the end", .part = HEADER, .change = { { H(phoff), 8, size } } },
 		{ .what = "phoff wraps", .part = HEADER, .change = { { H(phoff), 8, -phdrs_size } } },
 		{ .what = "entry at USER_TOP", .part = HEADER, .change = { { H(entry), 8, USER_TOP } } },
@@ -183,7 +189,8 @@ static void lab3_bad_elf(void)
 		{ .what = "segment wraps", .part = SEGMENT,
 		  .change = { { P(vaddr), 8, -(uint64_t)PAGE_SIZE }, { P(memsz), 8, memsz + 2 * PAGE_SIZE } } },
 		{ .what = "segment ends at USER_TOP", .part = SEGMENT,
-		  .change = { { P(vaddr), 8, USER_TOP - pages } }, .accepted = true },
+		  .change = { { P(vaddr), 8, USER_TOP - pages }, { P(memsz), 8, pages } },
+		  .accepted = true },
 	};
 	memcpy(elf_copy.decoy + 4 - good->phnum, hello->start + good->phoff, phdrs_size);
 	size_t before = page_free_count();
@@ -191,6 +198,7 @@ static void lab3_bad_elf(void)
 		if ((damages[i].part == HEADER) != (strcmp(part, "header") == 0))
 			continue;
 		memcpy(elf_copy.image, hello->start, size);
+		memset(elf_copy.image + size, 0, sizeof(elf_copy.image) - size);
 		load_damaged(&damages[i], size);
 	}
 	printk("free pages: start %lu end %lu\n", before, page_free_count());
