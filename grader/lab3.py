@@ -55,6 +55,46 @@ def ended(pid, name, status):
     return "process %s[%d] ended with status %d" % (name, pid, status)
 
 
+HEADER_DAMAGES = ["magic", "class", "byte order", "type", "machine", "program header size",
+                  "program headers cut", "phnum", "program headers cross the end",
+                  "phoff at the end", "phoff wraps",
+                  "entry at USER_TOP"]
+SEGMENT_DAMAGES = ["segment offset", "segment past the end", "segment offset wraps",
+                   "filesz > memsz", "segment in page 0", "segment in the kernel",
+                   "segment past USER_TOP", "segment wraps"]
+
+
+@test(10, "ELF headers: each damaged header is refused with -ENOEXEC",
+      exercises=["elf_check_header"])
+def test_bad_header(ctx):
+    boot = ctx.boot("lab3.bad_elf", part="header")
+    boot.expect_status("ok")
+    boot.expect_lines(r"bad elf ", ["bad elf %s: -8" % w for w in HEADER_DAMAGES],
+                      "damaged headers")
+    expect_no_leak(boot)
+
+
+@test(0, "ELF segments: the self-test runs")
+def test_bad_segment(ctx):
+    boot = ctx.boot("lab3.bad_elf", part="segment")
+    boot.expect_status("ok")
+
+
+@test(10, "ELF segments: each damaged segment is refused with -ENOEXEC, nothing leaks",
+      parent=test_bad_segment, exercises=["elf_check_segment"])
+def test_bad_segment_refused(ctx, boot):
+    boot.expect_lines(r"bad elf [^(]*$",
+                      ["bad elf %s: -8" % w for w in SEGMENT_DAMAGES], "damaged segments")
+    expect_no_leak(boot)
+
+
+@test(5, "ELF segments: a segment that ends at USER_TOP is loaded",
+      parent=test_bad_segment, exercises=["elf_check_segment", "load_segment"])
+def test_bad_segment_edge(ctx, boot):
+    boot.expect_lines(r"bad elf segment ends", ["bad elf segment ends at USER_TOP: 0 (accepted)"],
+                      "a segment that ends at USER_TOP")
+
+
 @test(10, "hello: a process runs, prints, exits with a status", exercises=RUNS)
 def test_hello(ctx):
     arg = ctx.rng.getrandbits(32)
@@ -86,6 +126,23 @@ def test_bss(ctx):
         "process bss[1] started", "bss: 13288 bytes, 0 nonzero; data intact", ended(1, "bss", 0),
         "process bss[2] started", "bss: 13288 bytes, 0 nonzero; data intact", ended(2, "bss", 0)],
         "bss")
+    expect_no_leak(boot)
+
+
+@test(5, "malloc and free on sbrk", exercises=RUNS)
+def test_heap(ctx):
+    arg = ctx.rng.getrandbits(32)
+    # Twice: the second run's heap reuses pages the first one dirtied.
+    boot = run_programs(ctx, "heap,heap", arg)
+    boot.expect_lines(r"heap: fresh", ["heap: fresh memory has 0 nonzero bytes"] * 2,
+                      "new heap memory")
+    lines = boot.matching(r"heap: \d+ blocks")
+    want = r"heap: %d blocks checked, heap grew by \d+ bytes$" % (16 + arg % 48)
+    if len(lines) != 2 or not all(re.match(want, l) for l in lines):
+        raise TestFailure("expected two lines matching '%s', got:\n%s"
+                          % (want, gradelib.indent(lines)))
+    boot.expect_lines(r"process heap\[\d\] ended",
+                      [ended(1, "heap", 0), ended(2, "heap", 0)], "heap")
     expect_no_leak(boot)
 
 
@@ -203,21 +260,18 @@ def test_faults_after(ctx, boot):
     expect_no_leak(boot)
 
 
-@test(15, "bad pointers and lengths: -EFAULT and friends, never a crash", exercises=RUNS)
-def test_badptr(ctx):
+@test(10, "system calls with RFLAGS.DF and NT set: IA32_FMASK clears them in the kernel",
+      exercises=RUNS)
+def test_flags(ctx):
     arg = ctx.rng.getrandbits(24)
-    boot = run_programs(ctx, "badptr", arg)
-    boot.expect_lines(r"(write|sbrk|map|pipe)\(", [
-        "write(kernel) = -14", "write(direct map) = -14", "write(supervisor page) = -14",
-        "write(null) = -14",
-        "write(unmapped) = -14", "write(wraps) = -14", "write(past heap) = -14",
-        "write(heap end) = 4",
-        "write(bad fd) = -9", "write(ok) = 3", "pipe(read-only) = -14",
-        "sbrk(huge) = -12", "map(kernel) = -22", "map(unaligned) = -22"],
-        "system call results")
-    boot.expect_lines(r"process badptr", ["process badptr[1] started",
-                                           ended(1, "badptr", 0)], "badptr")
-    expect_no_leak(boot)
+    boot = run_programs(ctx, "flags,hello", arg)
+    boot.expect_lines(r"(flags: |process flags)", [
+        "process flags[1] started",
+        "flags: a system call with DF and NT set, arg 0x%06x" % arg,
+        ended(1, "flags", 0)], "flags")
+    boot.expect_lines(r"(hello from|process hello)", [
+        "process hello[2] started", "hello from pid 2, arg 0x%x" % arg,
+        ended(2, "hello", arg % 100)], "a process after flags")
 
 
 @test(10, "unknown system call numbers return -ENOSYS, the last one runs", exercises=RUNS)
@@ -249,63 +303,6 @@ def test_sysret(ctx):
     if not boot.matching(r"process hello\[3\] ended with status"):
         raise TestFailure("the next process did not run")
     expect_no_leak(boot)
-
-
-@test(5, "malloc and free on sbrk", exercises=RUNS)
-def test_heap(ctx):
-    arg = ctx.rng.getrandbits(32)
-    # Twice: the second run's heap reuses pages the first one dirtied.
-    boot = run_programs(ctx, "heap,heap", arg)
-    boot.expect_lines(r"heap: fresh", ["heap: fresh memory has 0 nonzero bytes"] * 2,
-                      "new heap memory")
-    lines = boot.matching(r"heap: \d+ blocks")
-    want = r"heap: %d blocks checked, heap grew by \d+ bytes$" % (16 + arg % 48)
-    if len(lines) != 2 or not all(re.match(want, l) for l in lines):
-        raise TestFailure("expected two lines matching '%s', got:\n%s"
-                          % (want, gradelib.indent(lines)))
-    boot.expect_lines(r"process heap\[\d\] ended",
-                      [ended(1, "heap", 0), ended(2, "heap", 0)], "heap")
-    expect_no_leak(boot)
-
-
-HEADER_DAMAGES = ["magic", "class", "byte order", "type", "machine", "program header size",
-                  "program headers cut", "phnum", "program headers cross the end",
-                  "phoff at the end", "phoff wraps",
-                  "entry at USER_TOP"]
-SEGMENT_DAMAGES = ["segment offset", "segment past the end", "segment offset wraps",
-                   "filesz > memsz", "segment in page 0", "segment in the kernel",
-                   "segment past USER_TOP", "segment wraps"]
-
-
-@test(10, "ELF headers: each damaged header is refused with -ENOEXEC",
-      exercises=["elf_check_header"])
-def test_bad_header(ctx):
-    boot = ctx.boot("lab3.bad_elf", part="header")
-    boot.expect_status("ok")
-    boot.expect_lines(r"bad elf ", ["bad elf %s: -8" % w for w in HEADER_DAMAGES],
-                      "damaged headers")
-    expect_no_leak(boot)
-
-
-@test(0, "ELF segments: the self-test runs")
-def test_bad_segment(ctx):
-    boot = ctx.boot("lab3.bad_elf", part="segment")
-    boot.expect_status("ok")
-
-
-@test(10, "ELF segments: each damaged segment is refused with -ENOEXEC, nothing leaks",
-      parent=test_bad_segment, exercises=["elf_check_segment"])
-def test_bad_segment_refused(ctx, boot):
-    boot.expect_lines(r"bad elf [^(]*$",
-                      ["bad elf %s: -8" % w for w in SEGMENT_DAMAGES], "damaged segments")
-    expect_no_leak(boot)
-
-
-@test(5, "ELF segments: a segment that ends at USER_TOP is loaded",
-      parent=test_bad_segment, exercises=["elf_check_segment", "load_segment"])
-def test_bad_segment_edge(ctx, boot):
-    boot.expect_lines(r"bad elf segment ends", ["bad elf segment ends at USER_TOP: 0 (accepted)"],
-                      "a segment that ends at USER_TOP")
 
 
 @test(10, "user_range_ok: ranges ending at USER_TOP, read-only pages written",
@@ -340,18 +337,21 @@ def test_uaccess(ctx):
     expect_no_leak(boot)
 
 
-@test(10, "system calls with RFLAGS.DF and NT set: IA32_FMASK clears them in the kernel",
-      exercises=RUNS)
-def test_flags(ctx):
+@test(15, "bad pointers and lengths: -EFAULT and friends, never a crash", exercises=RUNS)
+def test_badptr(ctx):
     arg = ctx.rng.getrandbits(24)
-    boot = run_programs(ctx, "flags,hello", arg)
-    boot.expect_lines(r"(flags: |process flags)", [
-        "process flags[1] started",
-        "flags: a system call with DF and NT set, arg 0x%06x" % arg,
-        ended(1, "flags", 0)], "flags")
-    boot.expect_lines(r"(hello from|process hello)", [
-        "process hello[2] started", "hello from pid 2, arg 0x%x" % arg,
-        ended(2, "hello", arg % 100)], "a process after flags")
+    boot = run_programs(ctx, "badptr", arg)
+    boot.expect_lines(r"(write|sbrk|map|pipe)\(", [
+        "write(kernel) = -14", "write(direct map) = -14", "write(supervisor page) = -14",
+        "write(null) = -14",
+        "write(unmapped) = -14", "write(wraps) = -14", "write(past heap) = -14",
+        "write(heap end) = 4",
+        "write(bad fd) = -9", "write(ok) = 3", "pipe(read-only) = -14",
+        "sbrk(huge) = -12", "map(kernel) = -22", "map(unaligned) = -22"],
+        "system call results")
+    boot.expect_lines(r"process badptr", ["process badptr[1] started",
+                                           ended(1, "badptr", 0)], "badptr")
+    expect_no_leak(boot)
 
 
 @test(15, "strings from user memory: the end of user space, pages not readable, too long",
