@@ -112,7 +112,7 @@ static void set_field(uint8_t *base, const struct elf_change *c)
 		*(uint64_t *)(base + c->field) = c->value;
 }
 
-// The index of the first PT_LOAD program header of the image.
+// The first PT_LOAD program header of the image.
 static const struct elf64_phdr *first_load(const struct elf64_header *h)
 {
 	const struct elf64_phdr *ph = (const void *)((const uint8_t *)h + h->phoff);
