@@ -215,6 +215,15 @@ def test_faults_divide(ctx, boot):
                                             ended(1, "divzero", 128)], "divzero")
     if any(l.startswith("divzero: still running") for l in boot.test_lines()):
         raise TestFailure("divzero went on after the fault")
+    expect_frame(boot, "divzero", 0, 0)
+
+
+def expect_frame(boot, program, vector, error_code):
+    """The frame printed after program's fault or breakpoint: the vector,
+    and the error code the CPU pushed or the stub's 0 (SDM Vol. 3A 6.13)."""
+    want = "  cs 0x23  ss 0x1b  vector %d  error 0x%x  cr2 " % (vector, error_code)
+    if not any(l.startswith(want) for l in boot.test_lines()):
+        raise TestFailure("no frame line '%s...' after %s's trap" % (want, program))
 
 
 @test(5, "faults: a breakpoint is reported and the process continues",
@@ -226,6 +235,7 @@ def test_faults_breakpoint(ctx, boot):
     expect_in_main("breakpoint", int(lines[0].rsplit("0x", 1)[1], 16))
     boot.expect_lines(r"(after the breakpoint|process breakpoint\[2\] ended)", [
         "after the breakpoint, arg 0x%x" % boot.arg, ended(2, "breakpoint", 0)], "breakpoint")
+    expect_frame(boot, "breakpoint", 3, 0)
 
 
 @test(10, "faults: reading kernel memory kills the process, naming the address",
@@ -241,12 +251,9 @@ def test_faults_readkernel(ctx, boot):
     if int(m.group(2), 16) != address or m.group(3) != "read from a protected page":
         raise TestFailure("expected 'address 0x%x: read from a protected page', got "
                           "'address 0x%s: %s'" % (address, m.group(2), m.group(3)))
-    # The frame the kernel printed: the CPU's error code (SDM Vol. 3A
-    # 6.15, Interrupt 14: present, read, user mode) where the stub put it.
-    frame = boot.matching(r"  cs 0x23  ss 0x1b  vector 14  error 0x5  cr2 0x%x " % address)
-    if len(frame) != 1:
-        raise TestFailure("expected one frame line '  cs 0x23  ss 0x1b  vector 14  error 0x5  "
-                          "cr2 0x%x ...' after readkernel's fault" % address)
+    # The CPU's error code (SDM Vol. 3A 6.15, Interrupt 14: present, read,
+    # user mode) where the stub put it.
+    expect_frame(boot, "readkernel", 14, 5)
     boot.expect_lines(r"process readkernel\[3\] ended", [ended(3, "readkernel", 142)],
                       "readkernel's status")
 

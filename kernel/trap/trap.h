@@ -34,10 +34,14 @@ void print_page_fault_cause(uint64_t error_code);
 // ", address 0xCR2: " and print_page_fault_cause(), then the frame
 // (trap_print_frame), and ends the process with status 128 + V.
 __attribute__((noreturn)) void trap_kill_for_fault(const struct trapframe *tf);
-// A breakpoint is reported (the process continues).
+// Reports a breakpoint of the current process: "process NAME[PID]:
+// breakpoint at rip 0xRIP", then the frame. (The process continues.)
 void trap_report_breakpoint(const struct trapframe *tf);
 // Ends the current process if returning to it (after `what`) would jump
-// to a non-canonical address: SYSRET and IRET would fault in ring 0.
+// to a non-canonical address: SYSRET and IRET would fault in ring 0 (on
+// Intel CPUs). Prints "process NAME[PID] killed: its WHAT would return to
+// the non-canonical address 0xRIP" and exits with status 128 + T_GP, what
+// the #GP in ring 3 of an AMD CPU would have given.
 void trap_check_return_address(const struct trapframe *tf, const char *what);
 
 #endif /* __ASSEMBLER__ */
