@@ -169,6 +169,8 @@ class Boot:
 
 
 PROCESS_KILLED = re.compile(r"^process \S+\[\d+\] killed: ")
+# What the stub of an exercise prints when it runs (the handouts' stubs).
+STUB_RAN = re.compile(r"^LAB \d+: \w+ not written")
 
 
 def describe_unexpected_end(result, wanted):
@@ -418,6 +420,9 @@ def failure_context(t):
     killed = [line for line in t.boot.killed_processes() if line not in t.message]
     if killed:
         text += "\nduring the run the kernel killed:\n" + indent(killed)
+    stubs = sorted(set(line for line in t.boot.test_lines() if STUB_RAN.match(line)))
+    if stubs:
+        text += "\nexercises whose stubs ran:\n" + indent(stubs)
     if t.parent is None:
         log = "\n".join(line for line in t.boot.result.emulator_log.splitlines()
                         if not BOCHS_NORMAL_SHUTDOWN.search(line))
