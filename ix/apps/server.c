@@ -86,8 +86,8 @@ static void print_counters(const struct server_app *app, struct ixgbe_dev *port,
 	printf("lwip: heap used %lu, max %lu, err %u\n", (unsigned long)lwip_stats.mem.used,
 	       (unsigned long)lwip_stats.mem.max, lwip_stats.mem.err);
 	printf("netif: rx frames %lu, refused %lu, tx frames %lu, no buffer %lu, ring full %lu, "
-	       "bursts %lu\n", n->rx_frames, n->rx_refused, n->tx_frames, n->tx_no_buffer,
-	       n->tx_ring_full, n->tx_bursts);
+	       "bursts %lu, most per poll %u\n", n->rx_frames, n->rx_refused, n->tx_frames,
+	       n->tx_no_buffer, n->tx_ring_full, n->tx_bursts, n->rx_most);
 	ixgbe_stats(port, &s);
 	printf("%s: 82599 received %lu, sent %lu, missed %lu, dropped %lu, no buffer %lu\n",
 	       app->name, s.rx_packets, s.tx_packets, s.rx_missed, s.queue_drop[0],

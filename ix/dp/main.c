@@ -164,13 +164,22 @@ static int loop_once(struct dp_out *out)
 	// END LAB 10
 }
 
+// Waits for the port's interrupt or a tick; after a tick, reads the
+// link state.
+static void sleep_until_work(void)
+{
+	dp_stats.sleeps++;
+	if (ixgbe_wait(&port, 1) == 0)
+		ixgbe_netif_check_link(&ifc);
+}
+
 // The work of one crossing on area a (checked by cross): runs its ncmds
 // commands in order (dp_tcp_command, each on a copy ring 3 can no longer
 // change) and empties the array; then, for IX_CROSS_FLUSH, transmits
 // only; for IX_CROSS_POLL, runs the loop once. A poll with nothing to do
 // (no command, no frame, no new event) waits for the port's interrupt or
-// a tick (checking the link if it was a tick) and runs the loop once
-// more, so an idle application does not spin. Events go to out.
+// a tick (sleep_until_work) and runs the loop once more, so an idle
+// application does not spin. Events go to out.
 static void cross_run(struct ix_area *a, uint32_t ncmds, uint64_t how, struct dp_out *out)
 {
 	// BEGIN LAB 10 SOLUTION: ixdp_loop
@@ -181,13 +190,10 @@ static void cross_run(struct ix_area *a, uint32_t ncmds, uint64_t how, struct dp
 		dp_tcp_command(&cmd, out);
 	}
 	a->ncmds = 0;
-	if (how == IX_CROSS_FLUSH) {
+	if (how == IX_CROSS_FLUSH)
 		ixgbe_netif_flush(&ifc);
-		dp_stats.flushes++;
-	} else if (loop_once(out) == 0 && out->n == before && ncmds == 0) {
-		int64_t causes = ixgbe_wait(&port, 1);
-		if (causes == 0)
-			ixgbe_netif_check_link(&ifc);
+	else if (loop_once(out) == 0 && out->n == before && ncmds == 0) {
+		sleep_until_work();
 		loop_once(out);
 	}
 	// STUB:
@@ -197,7 +203,7 @@ static void cross_run(struct ix_area *a, uint32_t ncmds, uint64_t how, struct dp
 	// 	dune_printf("ixdp: LAB 10: cross_run not written: %u commands dropped\n", ncmds);
 	// }
 	// a->ncmds = 0;
-	// (void)how, (void)out, (void)loop_once;
+	// (void)how, (void)out, (void)loop_once, (void)sleep_until_work;
 	// END LAB 10
 }
 
@@ -223,6 +229,7 @@ static int64_t cross(uint64_t addr, uint64_t how)
 	cross_run(a, ncmds, how, &out);
 	a->nevents = out.n;
 	dp_stats.crossings++;
+	dp_stats.flushes += how == IX_CROSS_FLUSH;
 	dp_stats.idle += ncmds == 0 && out.n == before;
 	dp_stats.commands += ncmds;
 	dp_stats.events += out.n - before;
@@ -340,14 +347,15 @@ static void print_counters(void)
 	const struct ixgbe_netif_stats *n = &ifc.stats;
 	struct ixgbe_stats s;
 
-	dune_printf("ixdp: crossings %lu, flushes %lu, idle %lu, commands %lu, events %lu, "
-		    "errors %lu, errors lost %lu, most commands %u, most events %u, knocks %lu, "
-		    "no slot %lu\n", dp_stats.crossings, dp_stats.flushes, dp_stats.idle,
-		    dp_stats.commands, dp_stats.events, dp_stats.errors, dp_stats.errors_lost,
-		    dp_stats.most_commands, dp_stats.most_events, dp_stats.knocks, dp_stats.no_slot);
+	dune_printf("ixdp: crossings %lu, flushes %lu, idle %lu, sleeps %lu, commands %lu, "
+		    "events %lu, errors %lu, errors lost %lu, most commands %u, most events %u, "
+		    "knocks %lu, no slot %lu\n", dp_stats.crossings, dp_stats.flushes,
+		    dp_stats.idle, dp_stats.sleeps, dp_stats.commands, dp_stats.events,
+		    dp_stats.errors, dp_stats.errors_lost, dp_stats.most_commands,
+		    dp_stats.most_events, dp_stats.knocks, dp_stats.no_slot);
 	dune_printf("netif: rx frames %lu, refused %lu, tx frames %lu, no buffer %lu, "
-		    "ring full %lu, bursts %lu\n", n->rx_frames, n->rx_refused, n->tx_frames,
-		    n->tx_no_buffer, n->tx_ring_full, n->tx_bursts);
+		    "ring full %lu, bursts %lu, most per poll %u\n", n->rx_frames, n->rx_refused,
+		    n->tx_frames, n->tx_no_buffer, n->tx_ring_full, n->tx_bursts, n->rx_most);
 	ixgbe_stats(&port, &s);
 	dune_printf("ixdp: 82599 received %lu, sent %lu, missed %lu, dropped %lu, no buffer %lu\n",
 		    s.rx_packets, s.tx_packets, s.rx_missed, s.queue_drop[0], s.rx_no_buffer);

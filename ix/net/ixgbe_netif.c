@@ -45,6 +45,8 @@ int ixgbe_netif_poll(struct ixgbe_netif *ifc, int max)
 	if (max > IXGBE_NETIF_RX_BURST)
 		max = IXGBE_NETIF_RX_BURST;
 	int n = ixgbe_rx_burst(ifc->dev, ifc->queue, bufs, max);
+	if ((uint32_t)n > ifc->stats.rx_most)
+		ifc->stats.rx_most = (uint32_t)n;
 	for (int i = 0; i < n; i++) {
 		// BEGIN LAB 10 SOLUTION: netif_rx
 		struct pktbuf *b = bufs[i];
