@@ -210,12 +210,15 @@ def test_crossings(ctx, boot):
                           % (d("crossings") - d("idle"), d("commands")))
 
 
-@test(5, "an idle poll sleeps on the port's interrupt; a busy one does not",
+@test(5, "lwIP's timers run; an idle poll sleeps on the port's interrupt, a busy one does not",
       parent=test_ixecho, exercises=[LOOP])
 def test_idle_sleep(ctx, boot):
     d = lambda name: counter(boot, "ixdp", name)           # noqa: E731
     polls = d("crossings") - d("flushes")
     busy = d("crossings") - d("idle")
+    if d("timer runs") == 0:
+        raise TestFailure("lwIP's timers never ran (ixdp's timer runs 0): TCP retransmits, "
+                          "sends delayed ACKs and probes a closed window from them")
     if d("sleeps") == 0:
         raise TestFailure("no poll slept (ixdp's sleeps 0) in %d polls, %d of them idle"
                           % (polls, d("idle")))

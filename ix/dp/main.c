@@ -32,6 +32,7 @@
 #define RING 256
 #define MAX_ARGS 16
 #define APP_FAULTED 3           // ixdp's status when the application faulted
+#define TIMER_RUN_MS 250        // count_timer_run's period: lwIP's TCP timer's
 
 // libix.ld's symbols.
 extern char __text_start[], __rodata_start[], __data_start[];
@@ -162,6 +163,14 @@ static int loop_once(struct dp_out *out)
 	// (void)out, (void)batch_limit;
 	// return 0;
 	// END LAB 10
+}
+
+// A timeout of lwIP's, every TIMER_RUN_MS: it runs only where the loop
+// runs lwIP's timers (sys_check_timeouts), as TCP's do.
+static void count_timer_run(void *arg)
+{
+	dp_stats.timer_runs++;
+	sys_timeout(TIMER_RUN_MS, count_timer_run, NULL);
 }
 
 // Waits for the port's interrupt or a tick; after a tick, reads the
@@ -347,12 +356,12 @@ static void print_counters(void)
 	const struct ixgbe_netif_stats *n = &ifc.stats;
 	struct ixgbe_stats s;
 
-	dune_printf("ixdp: crossings %lu, flushes %lu, idle %lu, sleeps %lu, commands %lu, "
-		    "events %lu, errors %lu, errors lost %lu, most commands %u, most events %u, "
-		    "knocks %lu, no slot %lu\n", dp_stats.crossings, dp_stats.flushes,
-		    dp_stats.idle, dp_stats.sleeps, dp_stats.commands, dp_stats.events,
-		    dp_stats.errors, dp_stats.errors_lost, dp_stats.most_commands,
-		    dp_stats.most_events, dp_stats.knocks, dp_stats.no_slot);
+	dune_printf("ixdp: crossings %lu, flushes %lu, idle %lu, sleeps %lu, timer runs %lu, "
+		    "commands %lu, events %lu, errors %lu, errors lost %lu, most commands %u, "
+		    "most events %u, knocks %lu, no slot %lu\n", dp_stats.crossings,
+		    dp_stats.flushes, dp_stats.idle, dp_stats.sleeps, dp_stats.timer_runs,
+		    dp_stats.commands, dp_stats.events, dp_stats.errors, dp_stats.errors_lost,
+		    dp_stats.most_commands, dp_stats.most_events, dp_stats.knocks, dp_stats.no_slot);
 	dune_printf("netif: rx frames %lu, refused %lu, tx frames %lu, no buffer %lu, "
 		    "ring full %lu, bursts %lu, most per poll %u\n", n->rx_frames, n->rx_refused,
 		    n->tx_frames, n->tx_no_buffer, n->tx_ring_full, n->tx_bursts, n->rx_most);
@@ -382,6 +391,7 @@ static int start(const char *name, const char *ip_text, unsigned long listen_por
 		dune_printf("ixdp: cannot map ring 3's memory: %s\n", strerror(err));
 		return 100;
 	}
+	sys_timeout(TIMER_RUN_MS, count_timer_run, NULL);
 	dune_register_syscall_handler(app_syscall);
 	dune_register_pgflt_handler(app_pgflt);
 	// NMI, double fault and machine check stay libdune's: not the application's doing.
