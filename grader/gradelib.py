@@ -12,6 +12,11 @@ If the parent's run stopped early (a hang, a reset, an unexpected panic),
 its children still check the lines it printed: they keep their points if
 those lines are right, and their verdict says where the run stopped.
 
+A boot may have a client on this machine (boot(..., client=fn)): the
+kernel gets an e1000 whose port is forwarded from 127.0.0.1, and fn
+talks to it while it runs (a NetRun); a test may also run a host
+program of the tree instead of booting (run_host).
+
 Each test draws its random choices from its own stream, made from the
 seed and the test's name, so --seed replays a test's values whatever
 --filter selects.
