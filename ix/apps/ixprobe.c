@@ -4,8 +4,8 @@
 //
 //   commands   bad commands, before and on a real connection (a handle
 //              that names nothing, buffers it does not own, lengths
-//              past its window or past what it received, a second
-//              accept): each must come back as an error event with the
+//              past its window (in one piece or in two) or past what it
+//              received, a second accept): each must come back as an error event with the
 //              expected error, in order; the connection must still echo
 //              the data it received (read from the read-only buffer,
 //              sent back in two pieces by ix_tcp_sendv).
@@ -51,6 +51,7 @@ static const struct expected expected[] = {
 	{ IX_CMD_SENDV, -EFAULT, "sendv of a piece in the dataplane's memory" },
 	{ IX_CMD_SENDV, -EFAULT, "sendv of an array in the dataplane's memory" },
 	{ IX_CMD_SENDV, -EINVAL, "sendv of too many pieces" },
+	{ IX_CMD_SENDV, -ENOBUFS, "sendv of pieces past the window together" },
 	{ IX_CMD_RECV_DONE, -EINVAL, "recv_done past what was received" },
 	{ IX_CMD_ACCEPT, -EINVAL, "a second accept" },
 };
@@ -61,7 +62,8 @@ static unsigned refused;        // error events so far (the next expected one)
 static int failures;
 static bool done;
 static hid_t conn;
-static struct ix_sg bad_piece[1], pieces[IX_SENDV_MAX + 1], echo_pieces[2];
+static struct ix_sg bad_piece[1], pieces[IX_SENDV_MAX + 1], echo_pieces[2], halves[2];
+static char half_window[IX_TCP_SNDBUF / 2 + 1];        // two of them: past the window
 
 static void check(bool ok, const char *what)
 {
@@ -84,6 +86,8 @@ static void bad_commands_on(hid_t h, const void *addr, size_t len)
 	ix_tcp_sendv(h, bad_piece, 1);
 	ix_tcp_sendv(h, (const struct ix_sg *)__ixapp_end, 1);
 	ix_tcp_sendv(h, pieces, IX_SENDV_MAX + 1);
+	halves[0] = halves[1] = (struct ix_sg){ half_window, sizeof(half_window) };
+	ix_tcp_sendv(h, halves, 2);
 	ix_tcp_recv_done(h, len + 1);
 	ix_tcp_accept(h, 1);
 	// The echo, in two pieces: sendv's own path.
