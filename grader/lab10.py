@@ -379,6 +379,7 @@ UPDATE_CASES = [
     "cas: stored, then exists; missing key; bad cas",
     "set with an expired exptime removes the old value",
     "limits: LRU eviction kept the key in use and the newest",
+    "limits: refused stores give their memory back",
 ]
 ARITH_CASES = ["incr and decr: results, padding, wrap, floor",
                "incr: non-numeric values, bad deltas"]

@@ -30,30 +30,33 @@
 
 extern char __ixapp_end[];              // the first page that is not ring 3's (libix.ld)
 
+#define ON_CONN (~0ul)            // expected.handle: the probe's connection (cookie 1)
+
 struct expected {
 	int op;
 	long err;
 	const char *what;
+	hid_t handle;           // the handle the event must name (its cookie: 1 on ON_CONN, else 0)
 };
 
 // The refusals the commands probe expects, in the order it asks.
 static const struct expected expected[] = {
-	{ IX_CMD_ACCEPT, -EBADF, "accept of handle 0" },
-	{ IX_CMD_SEND, -EBADF, "send on a handle that names nothing" },
-	{ IX_CMD_RECV_DONE, -EBADF, "recv_done on a handle that names nothing" },
-	{ IX_CMD_CLOSE, -EBADF, "close of a handle that names nothing" },
-	{ IX_CMD_CONNECT, -EINVAL, "connect to port 0" },
+	{ IX_CMD_ACCEPT, -EBADF, "accept of handle 0", 0 },
+	{ IX_CMD_SEND, -EBADF, "send on a handle that names nothing", BAD_HANDLE },
+	{ IX_CMD_RECV_DONE, -EBADF, "recv_done on a handle that names nothing", BAD_HANDLE },
+	{ IX_CMD_CLOSE, -EBADF, "close of a handle that names nothing", BAD_HANDLE },
+	{ IX_CMD_CONNECT, -EINVAL, "connect to port 0", 0 },
 	// On the connection, after its first data:
-	{ IX_CMD_SEND, -EFAULT, "send from the dataplane's memory" },
-	{ IX_CMD_SEND, -EFAULT, "send from past the user addresses" },
-	{ IX_CMD_SEND, -ENOBUFS, "send past the window" },
-	{ IX_CMD_SEND, -EINVAL, "send of 0 bytes" },
-	{ IX_CMD_SENDV, -EFAULT, "sendv of a piece in the dataplane's memory" },
-	{ IX_CMD_SENDV, -EFAULT, "sendv of an array in the dataplane's memory" },
-	{ IX_CMD_SENDV, -EINVAL, "sendv of too many pieces" },
-	{ IX_CMD_SENDV, -ENOBUFS, "sendv of pieces past the window together" },
-	{ IX_CMD_RECV_DONE, -EINVAL, "recv_done past what was received" },
-	{ IX_CMD_ACCEPT, -EINVAL, "a second accept" },
+	{ IX_CMD_SEND, -EFAULT, "send from the dataplane's memory", ON_CONN },
+	{ IX_CMD_SEND, -EFAULT, "send from past the user addresses", ON_CONN },
+	{ IX_CMD_SEND, -ENOBUFS, "send past the window", ON_CONN },
+	{ IX_CMD_SEND, -EINVAL, "send of 0 bytes", ON_CONN },
+	{ IX_CMD_SENDV, -EFAULT, "sendv of a piece in the dataplane's memory", ON_CONN },
+	{ IX_CMD_SENDV, -EFAULT, "sendv of an array in the dataplane's memory", ON_CONN },
+	{ IX_CMD_SENDV, -EINVAL, "sendv of too many pieces", ON_CONN },
+	{ IX_CMD_SENDV, -ENOBUFS, "sendv of pieces past the window together", ON_CONN },
+	{ IX_CMD_RECV_DONE, -EINVAL, "recv_done past what was received", ON_CONN },
+	{ IX_CMD_ACCEPT, -EINVAL, "a second accept", ON_CONN },
 };
 #define NEXPECTED (sizeof(expected) / sizeof(expected[0]))
 
@@ -155,10 +158,13 @@ static void on_error(hid_t handle, unsigned long cookie, int op, long err)
 		return;
 	}
 	const struct expected *e = &expected[refused++];
-	bool ok = op == e->op && err == e->err;
+	hid_t want = e->handle == ON_CONN ? conn : e->handle;
+	bool ok = op == e->op && err == e->err && handle == want &&
+		  cookie == (e->handle == ON_CONN ? 1 : 0);
 	printf("ixprobe: %s: %s refused: %s", ok ? "ok" : "FAIL", e->what, strerror((int)err));
 	if (!ok)
-		printf(" (command %d, expected %d: %s)", op, e->op, strerror((int)e->err));
+		printf(" (command %d, handle 0x%lx, cookie %lu; expected %d, 0x%lx, %d: %s)", op,
+		       handle, cookie, e->op, want, e->handle == ON_CONN, strerror((int)e->err));
 	printf("\n");
 	failures += !ok;
 }

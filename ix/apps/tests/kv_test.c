@@ -361,6 +361,33 @@ static void test_limits(void *arena)
 	       "SERVER_ERROR out of memory storing object\r\n");
 }
 
+// A store that keeps nothing (add of a key that exists, replace of one
+// that does not, a cas that does not match) gives the item it read the
+// block into back: a thousand of them in the arena of test_limits, which
+// holds 352 such items, evict nothing.
+static void test_refused_stores(void *arena)
+{
+	char value[1000], in[3400];
+
+	start(arena, 12 * KV_PAGE_SIZE);
+	memset(value, 'v', sizeof(value));
+	int n = snprintf(in, sizeof(in), "set k 0 0 1000\r\n%.1000s\r\n", value);
+	feed(&conn, in, (size_t)n, (size_t)n);
+	for (int i = 0; i < 1000; i++) {
+		n = snprintf(in, sizeof(in), "add k 0 0 1000\r\n%.1000s\r\nreplace nokey 0 0 1000"
+			     "\r\n%.1000s\r\ncas k 0 0 1000 99\r\n%.1000s\r\n", value, value, value);
+		feed(&conn, in, (size_t)n, (size_t)n);
+	}
+	char want[1100];
+	snprintf(want, sizeof(want), "VALUE k 0 1000\r\n%.1000s\r\nEND\r\n", value);
+	expect("limits: refused stores give their memory back", "get k\r\n", want);
+	if (srv.store.stats.evictions != 0) {
+		failed++;
+		printf("limits: refused stores: %lu evictions, want 0\n",
+		       (unsigned long)srv.store.stats.evictions);
+	}
+}
+
 int main(void)
 {
 	void *arena = malloc(ARENA);
@@ -376,6 +403,7 @@ int main(void)
 	test_long_lines(arena);
 	test_time(arena);
 	test_limits(arena);
+	test_refused_stores(arena);
 	free(arena);
 	printf("%d passed, %d failed\n", passed, failed);
 	return failed != 0;
