@@ -11,9 +11,9 @@ through the e1000 bridge and 127.0.0.1 only:
   in order), the received data read in place at IX_RX_ALIAS, and the
   faults of ring 3 stopped and reported.
 
-The key-value server's protocol is graded on this machine by its host
-test (ix/apps/tests/kv_test.c, built with the tree's kvproto.c): each
-exercise by the cases of the commands it serves."""
+The key-value server's protocol is graded first, on this machine, by
+its host test (ix/apps/tests/kv_test.c, built with the tree's
+kvproto.c): each exercise by the cases of the commands it serves."""
 
 import os
 import re
@@ -79,6 +79,74 @@ def counter(boot, prefix, name):
         return boot.counters[(prefix, name)]
     except KeyError:
         raise TestFailure("no counter '%s' on a '%s:' line" % (name, prefix))
+
+
+# ---------------------------------------------------------------------
+# The key-value server's protocol, on this machine.
+
+KV_TEST = runner.BUILD / "host" / "kv_test"
+# kv_test's line for a case whose replies were not the expected ones.
+FAILURE = re.compile(r"^(.+) \((?:whole|byte by byte|output full after each reply)\): "
+                     r"the replies differ$")
+UPDATE_CASES = [
+    "set and get", "gets shows cas, which each store changes", "set noreply",
+    "add, replace", "append, prepend keep the flags; missing keys",
+    "cas: stored, then exists; missing key; bad cas",
+    "set with an expired exptime removes the old value",
+    "limits: LRU eviction kept the key in use and the newest",
+    "limits: refused stores give their memory back",
+]
+ARITH_CASES = ["incr and decr: results, padding, wrap, floor",
+               "incr and decr give the item a new cas, in place or not",
+               "incr: non-numeric values, bad deltas"]
+TOUCH_CASES = ["touch"]
+
+
+def kv_failed(boot, cases):
+    """The cases among those named that kv_test reported failed."""
+    return sorted({m.group(1) for m in map(FAILURE.match, boot.lines[:-1]) if m} & set(cases))
+
+
+@test(5, "the key-value host test builds with the tree's kvproto.c and runs to its end")
+def test_kv(ctx):
+    made = ctx.run_host(["make", "-s", str(KV_TEST.relative_to(runner.TOP))])
+    if made.result.exit_code != 0:
+        raise TestFailure("make %s failed:\n%s" % (KV_TEST, "\n".join(made.lines[-20:])))
+    run = ctx.run_host([str(KV_TEST)])
+    if not run.lines or not re.match(r"^\d+ passed, \d+ failed$", run.lines[-1]):
+        raise TestFailure("kv_test ended with status %d without its count: %s"
+                          % (run.result.exit_code, run.lines[-3:]))
+
+
+def expect_cases(boot, cases, what):
+    failed = kv_failed(boot, cases)
+    if failed:
+        raise TestFailure("%s: kv_test's cases failed: %s (kv.log has the replies)"
+                          % (what, "; ".join(failed)))
+
+
+@test(15, "storage commands: set, add, replace, append, prepend, cas and their replies",
+      parent=test_kv, exercises=[KV_UPDATE])
+def test_kv_update(ctx, boot):
+    expect_cases(boot, UPDATE_CASES, "the storage commands")
+
+
+@test(10, "incr and decr: results, padding, wrap, floor, their errors",
+      parent=test_kv, exercises=[KV_UPDATE, KV_ARITH])
+def test_kv_arith(ctx, boot):
+    expect_cases(boot, ARITH_CASES, "incr and decr")
+
+
+@test(5, "touch: a new exptime, its errors", parent=test_kv, exercises=[KV_UPDATE, KV_TOUCH])
+def test_kv_touch(ctx, boot):
+    expect_cases(boot, TOUCH_CASES, "touch")
+
+
+@test(5, "every case of kv_test passes", parent=test_kv,
+      exercises=[KV_UPDATE, KV_ARITH, KV_TOUCH])
+def test_kv_all(ctx, boot):
+    if not boot.lines[-1].endswith(" 0 failed") or boot.result.exit_code != 0:
+        raise TestFailure("kv_test: %s; first: %s" % (boot.lines[-1], boot.lines[:3]))
 
 
 # ---------------------------------------------------------------------
@@ -364,70 +432,3 @@ def test_faults(ctx, boot):
     if not boot.matching(r"ixdp: the application faulted: exception 13 at rip 0x[0-9a-f]+, "
                          r"error 0x0; it is stopped$"):
         raise TestFailure("cli in ring 3 was not reported as a general protection fault")
-
-
-# ---------------------------------------------------------------------
-# The key-value server's protocol, on this machine.
-
-KV_TEST = runner.BUILD / "host" / "kv_test"
-# kv_test's line for a case whose replies were not the expected ones.
-FAILURE = re.compile(r"^(.+) \((?:whole|byte by byte|output full after each reply)\): "
-                     r"the replies differ$")
-UPDATE_CASES = [
-    "set and get", "gets shows cas, which each store changes", "set noreply",
-    "add, replace", "append, prepend keep the flags; missing keys",
-    "cas: stored, then exists; missing key; bad cas",
-    "set with an expired exptime removes the old value",
-    "limits: LRU eviction kept the key in use and the newest",
-    "limits: refused stores give their memory back",
-]
-ARITH_CASES = ["incr and decr: results, padding, wrap, floor",
-               "incr: non-numeric values, bad deltas"]
-TOUCH_CASES = ["touch"]
-
-
-def kv_failed(boot, cases):
-    """The cases among those named that kv_test reported failed."""
-    return sorted({m.group(1) for m in map(FAILURE.match, boot.lines[:-1]) if m} & set(cases))
-
-
-@test(5, "the key-value host test builds with the tree's kvproto.c and runs to its end")
-def test_kv(ctx):
-    made = ctx.run_host(["make", "-s", str(KV_TEST.relative_to(runner.TOP))])
-    if made.result.exit_code != 0:
-        raise TestFailure("make %s failed:\n%s" % (KV_TEST, "\n".join(made.lines[-20:])))
-    run = ctx.run_host([str(KV_TEST)])
-    if not run.lines or not re.match(r"^\d+ passed, \d+ failed$", run.lines[-1]):
-        raise TestFailure("kv_test ended with status %d without its count: %s"
-                          % (run.result.exit_code, run.lines[-3:]))
-
-
-def expect_cases(boot, cases, what):
-    failed = kv_failed(boot, cases)
-    if failed:
-        raise TestFailure("%s: kv_test's cases failed: %s (kv.log has the replies)"
-                          % (what, "; ".join(failed)))
-
-
-@test(15, "storage commands: set, add, replace, append, prepend, cas and their replies",
-      parent=test_kv, exercises=[KV_UPDATE])
-def test_kv_update(ctx, boot):
-    expect_cases(boot, UPDATE_CASES, "the storage commands")
-
-
-@test(10, "incr and decr: results, padding, wrap, floor, their errors",
-      parent=test_kv, exercises=[KV_UPDATE, KV_ARITH])
-def test_kv_arith(ctx, boot):
-    expect_cases(boot, ARITH_CASES, "incr and decr")
-
-
-@test(5, "touch: a new exptime, its errors", parent=test_kv, exercises=[KV_UPDATE, KV_TOUCH])
-def test_kv_touch(ctx, boot):
-    expect_cases(boot, TOUCH_CASES, "touch")
-
-
-@test(5, "every case of kv_test passes", parent=test_kv,
-      exercises=[KV_UPDATE, KV_ARITH, KV_TOUCH])
-def test_kv_all(ctx, boot):
-    if not boot.lines[-1].endswith(" 0 failed") or boot.result.exit_code != 0:
-        raise TestFailure("kv_test: %s; first: %s" % (boot.lines[-1], boot.lines[:3]))

@@ -167,6 +167,10 @@ static const struct kv_case cases[] = {
 	  "incr k 18446744073709551615\r\nincr k 1\r\nincr nokey 1\r\n",
 	  "STORED\r\n9\r\nVALUE k 0 2\r\n9 \r\nEND\r\n109\r\nVALUE k 0 3\r\n109\r\nEND\r\n"
 	  "0\r\n18446744073709551615\r\n0\r\nNOT_FOUND\r\n" },
+	{ "incr and decr give the item a new cas, in place or not",
+	  "set k 0 0 2\r\n10\r\ngets k\r\nincr k 1\r\ngets k\r\nincr k 100\r\ngets k\r\n",
+	  "STORED\r\nVALUE k 0 2 1\r\n10\r\nEND\r\n11\r\nVALUE k 0 2 2\r\n11\r\nEND\r\n"
+	  "111\r\nVALUE k 0 3 3\r\n111\r\nEND\r\n" },
 	{ "incr: non-numeric values, bad deltas",
 	  "set k 0 0 0\r\n\r\nincr k 1\r\nset k 0 0 2\r\n 5\r\nincr k 1\r\nset k 0 0 2\r\n-5\r\n"
 	  "incr k 1\r\nset k 0 0 3\r\n12a\r\ndecr k 1\r\nincr k x\r\nincr k -1\r\n"
