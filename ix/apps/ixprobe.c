@@ -65,6 +65,7 @@ static unsigned refused;        // error events so far (the next expected one)
 static int failures;
 static bool done;
 static hid_t conn;
+static size_t echoed;           // bytes received and echoed, not yet given back
 static struct ix_sg bad_piece[1], pieces[IX_SENDV_MAX + 1], echo_pieces[2], halves[2];
 static char half_window[IX_TCP_SNDBUF / 2 + 1];        // two of them: past the window
 
@@ -97,7 +98,7 @@ static void bad_commands_on(hid_t h, const void *addr, size_t len)
 	echo_pieces[0] = (struct ix_sg){ addr, len / 2 };
 	echo_pieces[1] = (struct ix_sg){ (const char *)addr + len / 2, len - len / 2 };
 	ix_tcp_sendv(h, echo_pieces, 2);
-	ix_tcp_recv_done(h, len);
+	echoed = len;
 }
 
 static void on_knock(hid_t handle, const struct ix_tuple *id)
@@ -133,9 +134,13 @@ static void on_recv(hid_t handle, unsigned long cookie, const void *addr, size_t
 	bad_commands_on(handle, addr, len);
 }
 
+// The received bytes are given back only once their echo is
+// acknowledged: the dataplane receives the acknowledgment while the
+// application still holds the buffer.
 static void on_sent(hid_t handle, unsigned long cookie, size_t len, size_t window)
 {
 	if (window == IX_TCP_SNDBUF) {
+		ix_tcp_recv_done(handle, echoed);
 		check(refused == NEXPECTED, "every bad command refused, the echo acknowledged");
 		ix_tcp_close(handle);
 		done = true;
