@@ -411,6 +411,12 @@ class NetRun:
             client(self)
         except (TestFailure, OSError) as e:
             error = str(e) or type(e).__name__
+        except BaseException:
+            # A bug of the client's own: stop the run, then report it.
+            self.stop.set()
+            thread.join()
+            raise
+        if error:
             self.stop.set()
         thread.join()
         return results[0], error
