@@ -43,6 +43,7 @@
 #define MAX_ARGS 16
 #define APP_FAULTED 3           // ixdp's status when the application faulted
 #define NIC_OPTION "--nic="
+#define TIMER_RUN_MS 250        // count_timer_run's period: lwIP's TCP timer's
 
 // libix.ld's symbols.
 extern char __text_start[], __rodata_start[], __data_start[];
@@ -54,7 +55,10 @@ struct dp_stats dp_stats;
 static struct ixgbe_dev port;
 static struct ixgbe_netif ifc;
 static struct ix_area *checked_area;    // the last area dp_user_range accepted
-static int batch_limit = IXGBE_NETIF_RX_BURST;  // -b: frames a crossing takes at most
+// Frames a poll takes at most (-b): IX's batch limit. Adaptive batching
+// takes what has arrived, up to this, so a batch grows only when the
+// application falls behind.
+static int batch_limit = IXGBE_NETIF_RX_BURST;
 static bool app_faulted;
 
 struct ix_event *dp_emit(struct dp_out *out, uint32_t type)
@@ -97,8 +101,14 @@ uint64_t dp_rx_alias(const struct pbuf *p)
 			    (const void *)p, p->payload);
 		dune_die();
 	}
+	// BEGIN LAB 10 SOLUTION: rx_alias
 	return IX_RX_ALIAS + (uint64_t)(b - port.queues[0].pool.bufs) * PKTBUF_SIZE +
 	       (uint64_t)((const uint8_t *)p->payload - b->data);
+	// STUB:
+	// dune_printf("ixdp: LAB 10: dp_rx_alias not written: the application cannot see "
+	// 	    "received data\n");
+	// dune_die();
+	// END LAB 10
 }
 
 // -- ring 3's memory --
@@ -110,6 +120,7 @@ static int map_rx_alias(void)
 {
 	const struct pktbuf_pool *pool = &port.queues[0].pool;
 
+	// BEGIN LAB 10 SOLUTION: rx_alias
 	for (uint32_t i = 0; i < pool->nbufs; i += PGSIZE / PKTBUF_SIZE) {
 		uint64_t pa = dune_va_to_pa((uint64_t)pool->bufs[i].data);
 		if (pa % PGSIZE != 0 || pool->bufs[i + 1].data != pool->bufs[i].data + PKTBUF_SIZE) {
@@ -122,6 +133,11 @@ static int map_rx_alias(void)
 			return err;
 	}
 	return 0;
+	// STUB:
+	// dune_printf("ixdp: LAB 10: map_rx_alias not written: %u received buffers not mapped "
+	// 	    "for ring 3\n", pool->nbufs);
+	// return 0;
+	// END LAB 10
 }
 
 static int map_app(void)
@@ -140,21 +156,85 @@ static int map_app(void)
 
 // -- the crossing --
 
-// Receives a burst, runs lwIP on it and its timers, reports, transmits.
-// Returns how many frames it received.
+// One turn of the run-to-completion loop: receives a burst of at most
+// batch_limit frames and runs lwIP on each, runs lwIP's timers, reports
+// what lwIP told of the connections as events in out, and transmits
+// what all of it sent, with one tail write. Returns how many frames it
+// received.
 static int loop_once(struct dp_out *out)
 {
+	// BEGIN LAB 10 SOLUTION: ixdp_loop
 	int n = ixgbe_netif_poll(&ifc, batch_limit);
 
 	sys_check_timeouts();
 	dp_tcp_report(out);
 	ixgbe_netif_flush(&ifc);
 	return n;
+	// STUB:
+	// static bool told;
+	// if (!told) {
+	// 	told = true;
+	// 	dune_printf("ixdp: LAB 10: loop_once not written: nothing received, nothing "
+	// 		    "reported\n");
+	// }
+	// (void)out, (void)batch_limit;
+	// return 0;
+	// END LAB 10
 }
 
-// One crossing (abi.h). With nothing to do (no command, no frame, no
-// event), the loop waits for the port's interrupt or a tick and runs
-// once more, so an idle application does not spin.
+// A timeout of lwIP's, every TIMER_RUN_MS: it runs only where the loop
+// runs lwIP's timers (sys_check_timeouts), as TCP's do.
+static void count_timer_run(void *arg)
+{
+	dp_stats.timer_runs++;
+	sys_timeout(TIMER_RUN_MS, count_timer_run, NULL);
+}
+
+// Waits for the port's interrupt or a tick; after a tick, reads the
+// link state.
+static void sleep_until_work(void)
+{
+	dp_stats.sleeps++;
+	if (ixgbe_wait(&port, 1) == 0)
+		ixgbe_netif_check_link(&ifc);
+}
+
+// The work of one crossing on area a (checked by cross): runs its ncmds
+// commands in order (dp_tcp_command, each on a copy ring 3 can no longer
+// change) and empties the array; then, for IX_CROSS_FLUSH, transmits
+// only; for IX_CROSS_POLL, runs the loop once. A poll with nothing to do
+// (no command, no frame, no new event) waits for the port's interrupt or
+// a tick (sleep_until_work) and runs the loop once more, so an idle
+// application does not spin. Events go to out.
+static void cross_run(struct ix_area *a, uint32_t ncmds, uint64_t how, struct dp_out *out)
+{
+	// BEGIN LAB 10 SOLUTION: ixdp_loop
+	uint32_t before = out->n;
+
+	for (uint32_t i = 0; i < ncmds; i++) {
+		struct ix_cmd cmd = a->cmds[i];
+		dp_tcp_command(&cmd, out);
+	}
+	a->ncmds = 0;
+	if (how == IX_CROSS_FLUSH)
+		ixgbe_netif_flush(&ifc);
+	else if (loop_once(out) == 0 && out->n == before && ncmds == 0) {
+		sleep_until_work();
+		loop_once(out);
+	}
+	// STUB:
+	// static bool told;
+	// if (!told) {
+	// 	told = true;
+	// 	dune_printf("ixdp: LAB 10: cross_run not written: %u commands dropped\n", ncmds);
+	// }
+	// a->ncmds = 0;
+	// (void)how, (void)out, (void)loop_once, (void)sleep_until_work;
+	// END LAB 10
+}
+
+// One crossing (abi.h): the area checked, then cross_run, then the
+// counters.
 static int64_t cross(uint64_t addr, uint64_t how)
 {
 	if (how != IX_CROSS_POLL && how != IX_CROSS_FLUSH)
@@ -172,22 +252,10 @@ static int64_t cross(uint64_t addr, uint64_t how)
 	uint32_t before = out.n;        // events the application has not dispatched yet
 	if (ncmds > IX_MAX_CMDS || before > IX_MAX_EVENTS)
 		return -EINVAL;
-	for (uint32_t i = 0; i < ncmds; i++) {
-		struct ix_cmd cmd = a->cmds[i];
-		dp_tcp_command(&cmd, &out);
-	}
-	a->ncmds = 0;
-	if (how == IX_CROSS_FLUSH) {
-		ixgbe_netif_flush(&ifc);
-		dp_stats.flushes++;
-	} else if (loop_once(&out) == 0 && out.n == before && ncmds == 0) {
-		int64_t causes = ixgbe_wait(&port, 1);
-		if (causes == 0)
-			ixgbe_netif_check_link(&ifc);
-		loop_once(&out);
-	}
+	cross_run(a, ncmds, how, &out);
 	a->nevents = out.n;
 	dp_stats.crossings++;
+	dp_stats.flushes += how == IX_CROSS_FLUSH;
 	dp_stats.idle += ncmds == 0 && out.n == before;
 	dp_stats.commands += ncmds;
 	dp_stats.events += out.n - before;
@@ -304,16 +372,17 @@ static void print_counters(void)
 	const struct ixgbe_netif_stats *n = &ifc.stats;
 	struct ixgbe_stats s;
 
-	dune_printf("ixdp: crossings %lu, flushes %lu, idle %lu, commands %lu, events %lu, "
-		    "errors %lu, errors lost %lu, most commands %u, most events %u, knocks %lu, "
-		    "no slot %lu\n", dp_stats.crossings, dp_stats.flushes, dp_stats.idle,
+	dune_printf("ixdp: crossings %lu, flushes %lu, idle %lu, sleeps %lu, timer runs %lu, "
+		    "commands %lu, events %lu, errors %lu, errors lost %lu, most commands %u, "
+		    "most events %u, knocks %lu, no slot %lu\n", dp_stats.crossings,
+		    dp_stats.flushes, dp_stats.idle, dp_stats.sleeps, dp_stats.timer_runs,
 		    dp_stats.commands, dp_stats.events, dp_stats.errors, dp_stats.errors_lost,
 		    dp_stats.most_commands, dp_stats.most_events, dp_stats.knocks, dp_stats.no_slot);
 	dune_printf("ixdp: bytes sent by reference %lu, copied from received buffers %lu\n",
 		    dp_stats.sent_referenced, dp_stats.sent_copied);
 	dune_printf("netif: rx frames %lu, refused %lu, tx frames %lu, no buffer %lu, "
-		    "ring full %lu, bursts %lu\n", n->rx_frames, n->rx_refused, n->tx_frames,
-		    n->tx_no_buffer, n->tx_ring_full, n->tx_bursts);
+		    "ring full %lu, bursts %lu, most per poll %u\n", n->rx_frames, n->rx_refused,
+		    n->tx_frames, n->tx_no_buffer, n->tx_ring_full, n->tx_bursts, n->rx_most);
 	ixgbe_stats(&port, &s);
 	dune_printf("ixdp: 82599 received %lu, sent %lu, missed %lu, dropped %lu, no buffer %lu\n",
 		    s.rx_packets, s.tx_packets, s.rx_missed, s.queue_drop[0], s.rx_no_buffer);
@@ -342,6 +411,7 @@ static int start(const char *name, int nic_port, const char *ip_text, unsigned l
 		dune_printf("ixdp: cannot map ring 3's memory: %s\n", strerror(err));
 		return 100;
 	}
+	sys_timeout(TIMER_RUN_MS, count_timer_run, NULL);
 	dune_register_syscall_handler(app_syscall);
 	dune_register_pgflt_handler(app_pgflt);
 	// NMI, double fault and machine check stay libdune's: not the application's doing.

@@ -281,6 +281,7 @@ static int write_error(err_t err)
 
 static int cmd_send(struct conn *c, uint64_t addr, uint64_t len)
 {
+	// BEGIN LAB 10 SOLUTION: tcp_commands
 	int err = send_check(c, len);
 
 	if (err < 0)
@@ -294,6 +295,15 @@ static int cmd_send(struct conn *c, uint64_t addr, uint64_t len)
 		return write_error(e);
 	tcp_output(c->pcb);
 	return 0;
+	// STUB:
+	// static bool told;
+	// if (!told) {
+	// 	told = true;
+	// 	printf("ixdp: LAB 10: cmd_send not written: refused with ENOSYS\n");
+	// }
+	// (void)c, (void)addr, (void)len, (void)write_error;
+	// return -ENOSYS;
+	// END LAB 10
 }
 
 // The pieces are checked whole first (the array, every piece, the total
@@ -301,6 +311,7 @@ static int cmd_send(struct conn *c, uint64_t addr, uint64_t len)
 // lack of memory can refuse a sendv after some of it is written.
 static int cmd_sendv(struct conn *c, uint64_t addr, uint64_t n)
 {
+	// BEGIN LAB 10 SOLUTION: tcp_commands
 	struct ix_sg sg[IX_SENDV_MAX];
 	uint64_t total = 0;
 
@@ -329,12 +340,22 @@ static int cmd_sendv(struct conn *c, uint64_t addr, uint64_t n)
 	}
 	tcp_output(c->pcb);
 	return 0;
+	// STUB:
+	// static bool told;
+	// if (!told) {
+	// 	told = true;
+	// 	printf("ixdp: LAB 10: cmd_sendv not written: refused with ENOSYS\n");
+	// }
+	// (void)c, (void)addr, (void)n, (void)send_check;
+	// return -ENOSYS;
+	// END LAB 10
 }
 
 // Gives back the first len reported bytes: their buffers go back to the
 // driver, and the peer's window opens by as much.
 static int cmd_recv_done(struct conn *c, uint64_t len)
 {
+	// BEGIN LAB 10 SOLUTION: tcp_commands
 	if (len == 0 || len > c->rx_reported)
 		return -EINVAL;
 	c->rx_reported -= (uint32_t)len;
@@ -346,6 +367,15 @@ static int cmd_recv_done(struct conn *c, uint64_t len)
 		left -= n;
 	}
 	return 0;
+	// STUB:
+	// static bool told;
+	// if (!told) {
+	// 	told = true;
+	// 	printf("ixdp: LAB 10: cmd_recv_done not written: refused with ENOSYS\n");
+	// }
+	// (void)c, (void)len;
+	// return -ENOSYS;
+	// END LAB 10
 }
 
 // Runs cmd on c (NULL: its handle names no connection); 0 or why not.
@@ -386,6 +416,7 @@ static int cmd_run(const struct ix_cmd *cmd, struct conn *c)
 
 void dp_tcp_command(const struct ix_cmd *cmd, struct dp_out *out)
 {
+	// BEGIN LAB 10 SOLUTION: tcp_commands
 	struct conn *c = conn_lookup(cmd->handle);
 	// A refused connect has no handle: its cookie names it to the application.
 	uint64_t cookie = c != NULL ? c->cookie : cmd->op == IX_CMD_CONNECT ? cmd->arg[2] : 0;
@@ -403,6 +434,14 @@ void dp_tcp_command(const struct ix_cmd *cmd, struct dp_out *out)
 	e->handle = cmd->handle;
 	e->cookie = cookie;
 	e->arg[0] = cmd->op;
+	// STUB:
+	// static bool told;
+	// if (!told) {
+	// 	told = true;
+	// 	printf("ixdp: LAB 10: dp_tcp_command not written: command %u ignored\n", cmd->op);
+	// }
+	// (void)conn_lookup, (void)cmd_run, (void)out;
+	// END LAB 10
 }
 
 // -- reports --
