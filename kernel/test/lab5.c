@@ -202,11 +202,13 @@ static void lab5_controls(void)
 }
 
 // VMXON's outcomes on this CPU, with the VMX stage not started: the
-// first VMXON, a second one in VMX operation, one after VMXOFF with a
-// wrong revision identifier, then a right one, which must reuse the
-// region of the first.
+// first VMXON; a second one in VMX operation, which fails with
+// VMfailInvalid without a current VMCS and with VMfailValid with one
+// (SDM Vol. 3C 31.2, 31.3 VMXON); one after VMXOFF with a wrong revision
+// identifier; then a right one, which must reuse the region of the first.
 KTEST(lab5_vmxon, "lab5.vmxon", STAGE_SMP,
-      "VMXON, VMXON again, VMXOFF, VMXON with a wrong revision, VMXON, VMXOFF");
+      "VMXON, VMXON again without and with a current VMCS, VMXOFF, VMXON with a wrong "
+      "revision, VMXON, VMXOFF");
 static void lab5_vmxon(void)
 {
 	if (vmx_init() < 0)
@@ -217,6 +219,15 @@ static void lab5_vmxon(void)
 		return;
 	size_t free_pages = page_free_count();
 	printk("vmxon: again %d\n", vmx_enable_cpu());
+	struct page *vmcs = page_alloc(0, true);
+	if (vmcs == NULL)
+		panic("lab5.vmxon: no page for a VMCS");
+	*(uint32_t *)page_to_va(vmcs) = vmx_caps.revision;
+	vmcs_clear(page_to_pa(vmcs));
+	vmcs_load(page_to_pa(vmcs));
+	printk("vmxon: again with a current VMCS %d\n", vmx_enable_cpu());
+	vmcs_clear(page_to_pa(vmcs));
+	page_free(vmcs);
 	vmx_disable_cpu();
 	vmx_caps.revision ^= 1;
 	printk("vmxon: wrong revision %d\n", vmx_enable_cpu());
