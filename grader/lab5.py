@@ -5,7 +5,7 @@ with the values the guests print chosen here."""
 import re
 import subprocess
 
-from gradelib import TestFailure, runner, test
+from gradelib import TestFailure, expect_equal_lists, runner, test
 
 
 # What a guest needs to run and print: VMX operation, the VMCS host and
@@ -297,21 +297,31 @@ def test_controls(ctx):
 
 
 @test(10, "a failed VM entry is reported with its reason and the VMCS: a bad guest state "
-      "(an exit), a bad host state (VMfailValid)",
-      exercises=["vmxon", "host_state", "guest_state", "adjust_controls", "vm_entry"])
+      "(an exit), a bad host state (VMfailValid); an exit without a handler stops the guest",
+      exercises=["vmxon", "host_state", "guest_state", "adjust_controls", "vm_entry",
+                 "exit_dispatch"])
 def test_bad_guest(ctx):
     boot = ctx.boot("lab5.bad_guest")
     boot.expect_status("ok")
+    start, end = guest_function_range("invd", "main")
     want = ["vcpu 0: VM entry failed: VM-entry failure: invalid guest state "
             "(exit reason 0x80000021), qualification 0x0",
             "vcpu 0: guest stopped: VM entry failed",
             "vcpu 1: VMLAUNCH failed: VM entry with invalid host-state field(s)",
-            "vcpu 1: guest stopped: VM entry failed"]
-    boot.expect_lines(r"vcpu \d: (VM|guest stopped)", want, "the failed entries")
+            "vcpu 1: guest stopped: VM entry failed",
+            "vcpu 2: no handler for exit 13 (INVD), qualification 0x0, guest rip (in main)",
+            "vcpu 2: guest stopped: unhandled exit"]
+    got = boot.matching(r"vcpu \d: (VM|guest stopped|no handler)")
+    m = re.match(r"(vcpu 2: no handler .*, guest rip )0x(\w+)$", got[4]) if len(got) > 4 else None
+    if m and start <= int(m.group(2), 16) < end:
+        got[4] = m.group(1) + "(in main)"
+    expect_equal_lists(want, got, "the failed entries and the exit without a handler")
     if not boot.matching(r"  GUEST_CS_ACCESS_RIGHTS +0x[0-9a-f]*e09b$"):
         raise TestFailure("the VMCS dump does not show the guest's CS access rights")
     if not boot.matching(r"  HOST_TR_SELECTOR +0x0$"):
         raise TestFailure("the VMCS dump of the second vCPU does not show its null host TR")
+    if len(boot.matching(r"  GUEST_RIP +0x")) != 3:
+        raise TestFailure("expected a VMCS dump after each of the three failures")
 
 
 @test(5, "a VMCS field written with the wrong width panics, naming it", exercises=["vmxon"])

@@ -115,7 +115,7 @@ static void lab5_vmcs_width(void)
 
 KTEST(lab5_bad_guest, "lab5.bad_guest", STAGE_VMX,
       "enter a guest whose CS is both 64-bit and 32-bit, then one whose host TR selector is null: "
-      "both VM entries fail");
+      "both VM entries fail; then a guest makes an exit without a handler");
 static void lab5_bad_guest(void)
 {
 	struct vcpu_config config = { .trace = true };
@@ -123,7 +123,13 @@ static void lab5_bad_guest(void)
 
 	if (guest_create(&g, "hello", &config) < 0)
 		panic("lab5.bad_guest: no guest memory");
-	for (int part = 0; part < 2; part++) {
+	for (int part = 0; part < 3; part++) {
+		if (part == 2) {
+			guest_destroy(&g);
+			g = (struct guest){ 0 };
+			if (guest_create(&g, "invd", &config) < 0)
+				panic("lab5.bad_guest: no guest memory for invd");
+		}
 		struct vcpu *v = vcpu_create(&g.vm, &config);
 		if (v == NULL)
 			panic("lab5.bad_guest: no vCPU");
@@ -131,7 +137,7 @@ static void lab5_bad_guest(void)
 		// 27.3.1.2); a null TR: refused by the host-state checks (27.2.3).
 		if (part == 0)
 			vmcs_write32(GUEST_CS_ACCESS_RIGHTS, vmcs_read32(GUEST_CS_ACCESS_RIGHTS) | (1u << 14));
-		else
+		else if (part == 1)
 			vmcs_write16(HOST_TR_SELECTOR, 0);
 		printk("vcpu %d: guest stopped: %s\n", v->id, vcpu_run(v));
 		vcpu_destroy(v);
