@@ -5,7 +5,13 @@ with the values the guests print chosen here."""
 import re
 import subprocess
 
-from gradelib import TestFailure, runner, test
+from gradelib import TestFailure, expect_equal_lists, runner, test
+
+
+# What a guest needs to run and print: VMX operation, the VMCS host and
+# guest state, the controls, VM entry, the exit dispatch and port I/O.
+RUNS = ["vmxon", "host_state", "guest_state", "adjust_controls", "vm_entry", "exit_dispatch",
+        "io_exit"]
 
 
 def run_guest(ctx, name, **args):
@@ -30,8 +36,78 @@ def io_exits(text):
     return "vmexit: I/O instruction x%d" % (len(text) + 1)
 
 
-@test(15, "a guest prints through the virtual serial port and halts",
-      exercises=["adjust_controls", "io_exit"])
+@test(10, "VMXON: on, refused when on already or with a wrong revision, each failure "
+      "named by its flag, on again after VMXOFF with the same region", exercises=["vmxon"])
+def test_vmxon(ctx):
+    boot = ctx.boot("lab5.vmxon")
+    boot.expect_status("ok")
+    want = ["vmxon: first 0, cr4.vmxe 1",
+            "vmx: cpu 0: VMXON failed (VMfailInvalid)",
+            "vmxon: again -38",
+            "vmx: cpu 0: VMXON failed (VMfailValid: already in VMX operation?)",
+            "vmxon: again with a current VMCS -38",
+            "vmx: cpu 0 left VMX operation",
+            "vmx: cpu 0: VMXON failed (VMfailInvalid)",
+            "vmxon: wrong revision -38",
+            "vmxon: after vmxoff 0, pages taken 0",
+            "vmx: cpu 0 left VMX operation"]
+    got = boot.matching(r"(vmxon: |vmx: cpu 0)")
+    if got[:1] != want[:1]:
+        raise TestFailure("the first VMXON: expected '%s', got %s (is the region's first word "
+                          "the revision identifier of IA32_VMX_BASIC, and CR4.VMXE set?)"
+                          % (want[0], got[:1]))
+    if "vmxon: again 0" in got or "vmxon: again with a current VMCS 0" in got:
+        raise TestFailure("a second VMXON on a CPU in VMX operation fails (CF set without a "
+                          "current VMCS, ZF with one: SDM Vol. 3C 31.2), but vmx_enable_cpu "
+                          "returned 0")
+    m = [re.match(r"vmxon: after vmxoff 0, pages taken (-?\d+)$", l) for l in got]
+    m = [x for x in m if x]
+    if m and m[0].group(1) != "0":
+        raise TestFailure("VMXON after VMXOFF took %s more pages: the CPU's VMXON region "
+                          "is kept and used again" % m[0].group(1))
+    boot.expect_lines(r"(vmxon: |vmx: cpu 0)", want, "VMXON's outcomes")
+
+
+@test(10, "the VMCS host state: each field with one right value is this CPU's",
+      exercises=["vmxon", "host_state"])
+def test_host_state(ctx):
+    boot = run_guest(ctx, "state", host=1)
+    got = boot.matching(r"vcpu 0: host state: ")
+    if got != ["vcpu 0: host state: 11 fields checked, 0 wrong"]:
+        raise TestFailure("the host state read back from the VMCS after vcpu_create differs "
+                          "from this CPU's (a field a VM exit loads, SDM Vol. 3C 28.5):\n    %s"
+                          % "\n    ".join(got))
+
+
+@test(10, "the VMCS guest state: the guest sees the registers and selectors it was given",
+      parent=test_host_state, exercises=RUNS)
+def test_guest_state(ctx, boot):
+    want = ["guest: state: cr0 (PE, NE, PG) cr3 0x1000 cr4 (PAE) rflags 0x2",
+            "guest: state: cs 0x8 ss 0x10 ds 0x10 es 0x10 fs 0x10 gs 0x10 tr 0x18",
+            "guest: state: stack page 0x1ff"]
+    got = [l for l in trace(boot) if l.startswith("guest: ")]
+    if len(got) != 3:
+        raise TestFailure("expected the state guest's three lines, got %s\n%s"
+                          % (got, "\n".join(boot.matching(r"vcpu 0: "))))
+    m = re.match(r"guest: state: cr0 0x(\w+) cr3 0x1000 cr4 0x(\w+) rflags 0x2$", got[0])
+    if not m:
+        raise TestFailure("expected '%s' (CR3 the guest's page tables at 0x1000, RFLAGS "
+                          "only its reserved bit 1: interrupts off), got '%s'" % (want[0], got[0]))
+    cr0, cr4 = int(m.group(1), 16), int(m.group(2), 16)
+    pe_ne_pg, cd_nw = 1 | 1 << 5 | 1 << 31, 3 << 29
+    if cr0 & pe_ne_pg != pe_ne_pg or cr0 & cd_nw:
+        raise TestFailure("the guest's CR0 0x%x: PE, NE and PG must be set, CD and NW clear"
+                          % cr0)
+    if cr4 & (1 << 5) == 0 or cr4 & (1 << 13):
+        raise TestFailure("the guest's CR4 0x%x: PAE must be set, and VMXE read as 0 "
+                          "(the read shadow)" % cr4)
+    if got[1:] != want[1:]:
+        raise TestFailure("selectors and stack differ:\n      expected: %s\n      got:      %s"
+                          % (want[1:], got[1:]))
+    stopped(boot, "state", "halted")
+
+
+@test(15, "a guest prints through the virtual serial port and halts", exercises=RUNS)
 def test_hello(ctx):
     token = ctx.rng.getrandbits(32)
     boot = run_guest(ctx, "hello", a="0x%x" % token)
@@ -45,22 +121,29 @@ def test_hello(ctx):
         raise TestFailure("the CPU did not leave VMX operation (VMXOFF) at the end of the run")
 
 
-@test(15, "CPUID returns what the host chose", exercises=["adjust_controls", "io_exit"])
+@test(15, "CPUID returns what the host chose, for the leaf and subleaf asked",
+      exercises=RUNS + ["cpuid_exit"])
 def test_cpuid(ctx):
     value = ctx.rng.getrandbits(31) | 1
     boot = run_guest(ctx, "cpuid", cpuid="0x%x" % value)
     lines = [l for l in trace(boot) if l.startswith("guest: ")]
     want = ["guest: cpuid 0x40000000: TeachOS VMM  value %x" % value,
-            "guest: cpuid 1: vmx 0 hypervisor 1"]
+            "guest: cpuid 1: vmx 0 hypervisor 1",
+            "guest: cpuid 4: subleaves 0 and 1 differ: 1"]
     if lines[1:] != want or not lines[0].startswith("guest: cpuid 0: vendor "):
         raise TestFailure("expected %s after the vendor line, got %s" % (want, lines))
-    if [l for l in trace(boot) if l == "vmexit: CPUID"] != ["vmexit: CPUID"] * 3:
-        raise TestFailure("expected three CPUID exits")
+    if lines[4:] == ["guest: cpuid 4: subleaves 0 and 1 differ: 0"]:
+        raise TestFailure("CPUID leaf 4 gave the guest the same EAX for subleaves 0 and 1: "
+                          "is the subleaf (ECX) passed on?")
+    cpuid_exits = [l for l in trace(boot) if l.startswith("vmexit: CPUID")]
+    if cpuid_exits != ["vmexit: CPUID"] * 3 + ["vmexit: CPUID x2"]:
+        raise TestFailure("expected five CPUID exits, one after another for leaf 4: %s"
+                          % cpuid_exits)
     stopped(boot, "cpuid", "halted")
 
 
 @test(20, "hypercalls: arguments, results, guest memory, exit status",
-      exercises=["adjust_controls", "io_exit", "hypercall"])
+      exercises=RUNS + ["hypercall"])
 def test_hypercall(ctx):
     a, b = ctx.rng.getrandbits(40), ctx.rng.getrandbits(40)
     # The page at SPLIT (vmx/guests/hypercall.c) lies apart from the rest
@@ -93,22 +176,31 @@ def test_hypercall(ctx):
     stopped(boot, "hypercall", "exited by hypercall", a ^ b)
 
 
-@test(10, "IN of each size from a port without a device: all ones, the rest of RAX kept",
-      exercises=["adjust_controls", "io_exit"])
+@test(10, "port I/O: IN of each size and with the port in the instruction from a port "
+      "without a device; a string OUT stops the guest", exercises=RUNS)
 def test_ports(ctx):
     pattern = ctx.rng.getrandbits(64) | 1 << 63
     boot = run_guest(ctx, "ports", a="0x%x" % pattern)
     want = ["guest: ports: inb 0x%x" % (pattern & ~0xFF | 0xFF),
             "guest: ports: inw 0x%x" % (pattern & ~0xFFFF | 0xFFFF),
             "guest: ports: inl 0xffffffff",
+            "guest: ports: inw from port 0x80 0x%x" % (pattern & ~0xFFFF | 0xFFFF),
             "guest: ports: line status 0x%x" % (pattern & ~0xFF | 0x60)]
     got = [l for l in trace(boot) if l.startswith("guest: ")]
+    if "guest: ports: the string OUT went on" in got or "guest: !" in got:
+        raise TestFailure("the guest's OUTSB (bit 4 of the exit qualification: a string "
+                          "instruction) was served as an OUT of AL; string I/O is not emulated: "
+                          "it stops the guest")
     if got != want:
         raise TestFailure("RAX was 0x%x before each IN; a byte IN sets AL only, a word IN AX, "
                           "a doubleword IN all of EAX, zero-extended (is the access size "
-                          "decoded from bits 2:0 of the exit qualification as size - 1?)"
+                          "decoded from bits 2:0 of the exit qualification as size - 1? is "
+                          "RIP moved by the instruction's length, 2 for IN imm8?)"
                           "\n      expected: %s\n      got:      %s" % (pattern, want, got))
-    stopped(boot, "ports", "halted")
+    boot.expect_lines(r"vcpu 0: unsupported I/O",
+                      ["vcpu 0: unsupported I/O: outs of 1 bytes at port 0x3f8"],
+                      "the string OUT refused")
+    stopped(boot, "ports", "unsupported I/O")
 
 
 def guest_function_range(guest, name):
@@ -122,7 +214,7 @@ def guest_function_range(guest, name):
 
 
 @test(10, "a guest that crashes is stopped with a triple fault, naming where",
-      exercises=["adjust_controls", "io_exit"])
+      exercises=RUNS)
 def test_crash(ctx):
     boot = run_guest(ctx, "crash")
     if trace(boot)[-1:] != ["vmexit: triple fault"]:
@@ -136,8 +228,7 @@ def test_crash(ctx):
     stopped(boot, "crash", "triple fault")
 
 
-@test(10, "RDMSR: the TSC is allowed, another MSR gets a #GP",
-      exercises=["adjust_controls", "io_exit"])
+@test(10, "RDMSR: the TSC is allowed, another MSR gets a #GP", exercises=RUNS)
 def test_msr(ctx):
     boot = run_guest(ctx, "msr")
     want = ["vmexit: RDMSR", io_exits("tsc via rdmsr is nonzero"),
@@ -205,20 +296,35 @@ def test_controls(ctx):
                       "the adjusted controls")
 
 
-@test(10, "a failed VM entry is reported with its reason and the VMCS",
-      exercises=["adjust_controls"])
+@test(10, "a failed VM entry is reported with its reason and the VMCS: a bad guest state "
+      "(an exit), a bad host state (VMfailValid); an exit without a handler stops the guest",
+      exercises=["vmxon", "host_state", "guest_state", "adjust_controls", "vm_entry",
+                 "exit_dispatch"])
 def test_bad_guest(ctx):
     boot = ctx.boot("lab5.bad_guest")
     boot.expect_status("ok")
-    want = ("vcpu 0: VM entry failed: VM-entry failure: invalid guest state "
-            "(exit reason 0x80000021), qualification 0x0")
-    if want not in boot.test_lines():
-        raise TestFailure("missing '%s'" % want)
+    start, end = guest_function_range("invd", "main")
+    want = ["vcpu 0: VM entry failed: VM-entry failure: invalid guest state "
+            "(exit reason 0x80000021), qualification 0x0",
+            "vcpu 0: guest stopped: VM entry failed",
+            "vcpu 1: VMLAUNCH failed: VM entry with invalid host-state field(s)",
+            "vcpu 1: guest stopped: VM entry failed",
+            "vcpu 2: no handler for exit 13 (INVD), qualification 0x0, guest rip (in main)",
+            "vcpu 2: guest stopped: unhandled exit"]
+    got = boot.matching(r"vcpu \d: (VM|guest stopped|no handler)")
+    m = re.match(r"(vcpu 2: no handler .*, guest rip )0x(\w+)$", got[4]) if len(got) > 4 else None
+    if m and start <= int(m.group(2), 16) < end:
+        got[4] = m.group(1) + "(in main)"
+    expect_equal_lists(want, got, "the failed entries and the exit without a handler")
     if not boot.matching(r"  GUEST_CS_ACCESS_RIGHTS +0x[0-9a-f]*e09b$"):
         raise TestFailure("the VMCS dump does not show the guest's CS access rights")
+    if not boot.matching(r"  HOST_TR_SELECTOR +0x0$"):
+        raise TestFailure("the VMCS dump of the second vCPU does not show its null host TR")
+    if len(boot.matching(r"  GUEST_RIP +0x")) != 3:
+        raise TestFailure("expected a VMCS dump after each of the three failures")
 
 
-@test(5, "a VMCS field written with the wrong width panics, naming it")
+@test(5, "a VMCS field written with the wrong width panics, naming it", exercises=["vmxon"])
 def test_vmcs_width(ctx):
     boot = ctx.boot("lab5.vmcs_width")
     boot.expect_status("panic")
@@ -227,8 +333,7 @@ def test_vmcs_width(ctx):
         raise TestFailure("missing the panic '...%s'" % want)
 
 
-@test(5, "one vCPU runs on one CPU, then another, then the first again",
-      exercises=["adjust_controls", "io_exit"])
+@test(5, "one vCPU runs on one CPU, then another, then the first again", exercises=RUNS)
 def test_migrate(ctx):
     token = ctx.rng.getrandbits(32)
     boot = ctx.boot("lab5.migrate", smp=2, a="0x%x" % token)

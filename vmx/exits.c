@@ -54,6 +54,7 @@ static void handle_triple_fault(struct vcpu *v)
 // policy may change them.
 static void handle_cpuid(struct vcpu *v)
 {
+	// BEGIN LAB 5 SOLUTION: cpuid_exit
 	uint32_t leaf = (uint32_t)v->regs.rax, sub = (uint32_t)v->regs.rcx;
 	uint32_t r[4] = { 0 };
 
@@ -68,6 +69,10 @@ static void handle_cpuid(struct vcpu *v)
 		v->vm->ops->cpuid(v, leaf, sub, r);
 	v->regs.rax = r[0], v->regs.rbx = r[1], v->regs.rcx = r[2], v->regs.rdx = r[3];
 	vcpu_skip_instruction(v);
+	// STUB:
+	// printk("LAB 5: cpuid_exit not written: CPUID stops the guest\n");
+	// vcpu_stop(v, "CPUID not handled");
+	// END LAB 5
 }
 
 static void handle_hlt(struct vcpu *v)
@@ -76,7 +81,13 @@ static void handle_hlt(struct vcpu *v)
 	vcpu_stop(v, "halted");
 }
 
-// Port I/O: decoded here (IO_Q_* in vmx/exits.h), served by the owner.
+// Port I/O, decoded from the exit qualification (SDM Vol. 3C 28.2.1,
+// Table 28-5; IO_Q_* in vmx/exits.h): the size less one in bits 2:0, IN
+// in bit 3, a string instruction in bit 4, the port in bits 31:16. String
+// I/O is not emulated: it stops the guest, named. An IN first reads all
+// ones (no device), then the owner's io() serves the access; unless it
+// stopped the guest, RIP moves past the instruction (its length is in
+// the VMCS: vcpu_skip_instruction).
 static void handle_io(struct vcpu *v)
 {
 	// BEGIN LAB 5 SOLUTION: io_exit
@@ -100,7 +111,8 @@ static void handle_io(struct vcpu *v)
 	if (!v->stopped)
 		vcpu_skip_instruction(v);
 	// STUB:
-	// vcpu_stop(v, "I/O exits are not handled yet");
+	// printk("LAB 5: io_exit not written: port I/O stops the guest\n");
+	// vcpu_stop(v, "I/O not handled");
 	// END LAB 5
 }
 
@@ -277,6 +289,14 @@ static const exit_handler handlers[NR_EXIT_REASONS] = {
 	[EXIT_REASON_EPT_MISCONFIG] = handle_ept_misconfig,
 };
 
+// The exit reason's bits 15:0 are the basic reason, bit 31 says the
+// entry failed (SDM Vol. 3C 28.2.1, Appendix C). A failed entry is
+// reported and stops v. Otherwise (the dispatch): the exit is traced
+// (host interrupts and the preemption timer are not), then handed to its
+// handler in handlers[]; a handler that stopped v ends the trace's run,
+// one that did not has the event it interrupted delivered again; an exit
+// with no handler is reported with the qualification, the guest's RIP
+// and the VMCS, and stops v.
 enum exit_reason vmx_handle_exit(struct vcpu *v)
 {
 	uint32_t reason = vmcs_read32(EXIT_REASON);
@@ -290,6 +310,7 @@ enum exit_reason vmx_handle_exit(struct vcpu *v)
 		vcpu_stop(v, "VM entry failed");
 		return basic;
 	}
+	// BEGIN LAB 5 SOLUTION: exit_dispatch
 	if (v->trace && basic != EXIT_REASON_EXTERNAL_INTERRUPT && basic != EXIT_REASON_PREEMPTION_TIMER)
 		trace_exit(v, basic);
 	if (basic < NR_EXIT_REASONS && handlers[basic] != NULL) {
@@ -307,4 +328,11 @@ enum exit_reason vmx_handle_exit(struct vcpu *v)
 	vmcs_dump();
 	vcpu_stop(v, "unhandled exit");
 	return basic;
+	// STUB:
+	// (void)trace_exit, (void)redeliver_event, (void)handlers;
+	// printk("LAB 5: exit_dispatch not written: exit %u (%s) stops the guest\n", basic,
+	//        exit_reason_name(basic));
+	// vcpu_stop(v, "exit not dispatched");
+	// return basic;
+	// END LAB 5
 }

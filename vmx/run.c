@@ -37,6 +37,13 @@ static void reschedule(struct vcpu *v)
 		vcpu_stop(v, "stopped by its owner");
 }
 
+// Each round: vmx_enter with VMLAUNCH the first time since the vCPU was
+// loaded and VMRESUME after (SDM Vol. 3C 27.1: VMLAUNCH wants a clear
+// VMCS, VMRESUME a launched one); an entry that fails as an instruction
+// (1: VMfailInvalid, 2: VMfailValid with the VM-instruction error) is
+// reported with the VMCS and stops the vCPU; otherwise the exit is
+// counted and dispatched (vmx_handle_exit), and after a host interrupt
+// or the preemption timer the owner may reschedule.
 const char *vcpu_run(struct vcpu *v)
 {
 	bool interrupts_were_on = read_rflags() & RFLAGS_IF;
@@ -54,6 +61,7 @@ const char *vcpu_run(struct vcpu *v)
 			ept_invalidate(&v->vm->ept);
 		}
 		// END LAB 7
+		// BEGIN LAB 5 SOLUTION: vm_entry
 		int failed = vmx_enter(&v->regs, v->launched);
 		if (failed) {
 			uint32_t error = failed == 2 ? vmcs_read32(VM_INSTRUCTION_ERROR) : 0;
@@ -69,6 +77,11 @@ const char *vcpu_run(struct vcpu *v)
 		if ((reason == EXIT_REASON_EXTERNAL_INTERRUPT ||
 		     reason == EXIT_REASON_PREEMPTION_TIMER) && !v->stopped)
 			reschedule(v);
+		// STUB:
+		// (void)reschedule;
+		// printk("LAB 5: vm_entry not written: the guest never runs\n");
+		// vcpu_stop(v, "VM entry not written");
+		// END LAB 5
 	}
 	vcpu_trace_flush(v);
 	if (interrupts_were_on)

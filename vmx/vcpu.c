@@ -151,15 +151,22 @@ static int setup_controls(struct vcpu *v, const struct vcpu_config *config)
 }
 
 // The state the CPU returns to at a VM exit: this CPU's, as it is now
-// (SDM Vol. 3C 25.5). HOST_CR3 is written at each run (vmx/run.c),
-// HOST_RSP by entry.S at each entry; the host's values of the MSRs the
-// guest has its own of, as they are on this CPU now.
+// (SDM Vol. 3C 25.5): CR0 and CR4; the selectors of CS, SS, DS, ES, FS,
+// GS and TR (RPL and TI 0; CS and TR never null); the bases of FS, GS,
+// TR (this CPU's TSS), GDTR and IDTR, which no selector gives at an exit;
+// the SYSENTER MSRs; IA32_EFER (the exit controls load it); HOST_RIP,
+// where exits land (vmx_exit, entry.S). VM entry checks them (27.2.2,
+// 27.2.3) and fails with VM-instruction error 8 if one is wrong.
+// HOST_CR3 is written at each run (vmx/run.c), HOST_RSP by entry.S at
+// each entry; then the host's values of the MSRs the guest has its own
+// of, as they are on this CPU now.
 static void setup_host_state(struct vcpu *v)
 {
 	extern char vmx_exit[];
 	struct cpu *c = this_cpu();
 	struct __attribute__((packed)) { uint16_t limit; uint64_t base; } idtr;
 
+	// BEGIN LAB 5 SOLUTION: host_state
 	asm volatile("sidt %0" : "=m"(idtr));
 	vmcs_writenat(HOST_CR0, read_cr0());
 	vmcs_writenat(HOST_CR4, read_cr4());
@@ -180,6 +187,10 @@ static void setup_host_state(struct vcpu *v)
 	vmcs_writenat(HOST_SYSENTER_EIP, 0);
 	vmcs_write64(HOST_IA32_EFER, rdmsr(MSR_EFER));
 	vmcs_writenat(HOST_RIP, (uint64_t)vmx_exit);
+	// STUB:
+	// (void)vmx_exit, (void)c, (void)idtr;
+	// printk("LAB 5: host_state not written: VM entry will fail\n");
+	// END LAB 5
 	for (int i = 0; v->msr_areas != NULL && i < VCPU_GUEST_MSRS; i++)
 		host_msrs(v)[i].value = rdmsr(host_msrs(v)[i].index);
 }
@@ -198,9 +209,17 @@ static void set_guest_segment(enum vmcs_field selector, uint16_t value, uint32_t
 
 // A 64-bit guest in ring 0 with paging on its own page tables (config
 // cr3), flat segments, no descriptor tables, interrupts off (SDM Vol. 3C
-// 25.4, checked as 27.3.1 says).
+// 25.4, checked as 27.3.1 says): CR0 with PE, PG and NE and CR4 with PAE
+// and VMXE, each within the fixed bits (vmx_caps); EFER with LME and LMA
+// and the config's SCE and NXE; CS a 64-bit code segment, the data
+// segments flat, LDTR unusable, TR a busy 64-bit TSS (limit 0x67); empty
+// GDTR and IDTR; DR7 and RFLAGS with their reserved bits (10, 1) set;
+// RSP and RIP from the config; nothing pending, blocked or waiting; no
+// shadow VMCS (link pointer all ones). A wrong field fails the entry
+// with exit reason 33 (VM-entry failure: invalid guest state).
 static void setup_guest_state(const struct vcpu_config *cfg)
 {
+	// BEGIN LAB 5 SOLUTION: guest_state
 	vmcs_writenat(GUEST_CR0, (CR0_PE | CR0_PG | CR0_NE | vmx_caps.cr0_fixed0) & vmx_caps.cr0_fixed1);
 	vmcs_writenat(GUEST_CR3, cfg->cr3);
 	vmcs_writenat(GUEST_CR4, (CR4_PAE | CR4_VMXE | vmx_caps.cr4_fixed0) & vmx_caps.cr4_fixed1);
@@ -230,6 +249,10 @@ static void setup_guest_state(const struct vcpu_config *cfg)
 	vmcs_writenat(GUEST_SYSENTER_ESP, 0);
 	vmcs_writenat(GUEST_SYSENTER_EIP, 0);
 	vmcs_write64(VMCS_LINK_POINTER, ~0ull);         // no shadow VMCS
+	// STUB:
+	// (void)cfg, (void)set_guest_segment;
+	// printk("LAB 5: guest_state not written: VM entry will fail\n");
+	// END LAB 5
 }
 
 struct vcpu *vcpu_create(struct vm *vm, const struct vcpu_config *config)
