@@ -10,8 +10,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include <lwip/pbuf.h>
-
+#include "ix/drivers/pktbuf.h"
 #include "ix/libix/abi.h"
 
 // The events a crossing returns: events[n..max) are free.
@@ -47,17 +46,25 @@ bool dp_user_range(uint64_t addr, uint64_t len, bool write);
 // receive buffers (IX_RX_ALIAS).
 bool dp_in_rx_alias(uint64_t addr, uint64_t len);
 
-// Where the application sees the payload of a received pbuf (in the
-// read-only alias of the receive pool, IX_RX_ALIAS). The pbuf must be one
-// the interface received (the process ends, reported, if not: a
+// Where the application sees payload, in received buffer b (in the
+// read-only alias of the receive pool, IX_RX_ALIAS). b must be a
+// received buffer (the process ends, reported, if it is NULL: a
 // dataplane bug).
-uint64_t dp_rx_alias(const struct pbuf *p);
+uint64_t dp_rx_alias(const struct pktbuf *b, const void *payload);
 
-// tcp.c: listens on port (false after a line that says why not).
-bool dp_tcp_listen(uint16_t port);
-// Runs one command (a copy the application can no longer change); a
-// refusal becomes an IX_EV_ERROR in out.
+// Refuses cmd: an IX_EV_ERROR with err and cookie (the connection's, or
+// 0) in out, counted.
+void dp_refuse(const struct ix_cmd *cmd, uint64_t cookie, int err, struct dp_out *out);
+
+// tcp.c, in each flow group's instance (fg.h): the instance is flow
+// group fg, and listens on port (false after a line that says why not).
+bool dp_tcp_start(int fg, uint16_t port);
+// Runs one command on a connection of the flow group (a copy the
+// application can no longer change); a refusal becomes an IX_EV_ERROR
+// in out.
 void dp_tcp_command(const struct ix_cmd *cmd, struct dp_out *out);
+// Runs an IX_CMD_CONNECT from local_port; a refusal likewise.
+void dp_tcp_connect(const struct ix_cmd *cmd, uint16_t local_port, struct dp_out *out);
 // Reports what lwIP said of the connections as events, while out has
 // room; the rest waits for the next crossing.
 void dp_tcp_report(struct dp_out *out);

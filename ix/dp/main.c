@@ -30,12 +30,14 @@
 // arguments.
 
 #include <lwip/init.h>
-#include <lwip/timeouts.h>
 
 #include "ix/dp/dp.h"
+#include "ix/dp/fg.h"
+#include "ix/dp/neigh.h"
 #include "ix/drivers/ixgbe.h"
 #include "ix/libix/ix.h"
 #include "ix/net/ixgbe_netif.h"
+#include "lib/printfmt.h"
 #include "libdune/dune.h"
 #include "ulib.h"
 
@@ -52,7 +54,8 @@ int __real_main(int argc, char **argv);
 
 struct dp_stats dp_stats;
 static struct ixgbe_dev port;
-static struct ixgbe_netif ifc;
+static uint32_t my_ip;                  // host order
+static uint64_t fg_frames[FG_COUNT];    // frames received, by flow group
 static struct ix_area *checked_area;    // the last area dp_user_range accepted
 static int batch_limit = IXGBE_NETIF_RX_BURST;  // -b: frames a crossing takes at most
 static bool app_faulted;
@@ -88,17 +91,28 @@ bool dp_in_rx_alias(uint64_t addr, uint64_t len)
 	return addr < end && addr + len > IX_RX_ALIAS;
 }
 
-uint64_t dp_rx_alias(const struct pbuf *p)
+uint64_t dp_rx_alias(const struct pktbuf *b, const void *payload)
 {
-	const struct pktbuf *b = ixgbe_netif_rx_buf(p);
-
 	if (b == NULL) {
-		dune_printf("ixdp: dp_rx_alias: pbuf %p (payload %p) is not a received buffer\n",
-			    (const void *)p, p->payload);
+		dune_printf("ixdp: dp_rx_alias: payload %p is not in a received buffer\n", payload);
 		dune_die();
 	}
 	return IX_RX_ALIAS + (uint64_t)(b - port.queues[0].pool.bufs) * PKTBUF_SIZE +
-	       (uint64_t)((const uint8_t *)p->payload - b->data);
+	       (uint64_t)((const uint8_t *)payload - b->data);
+}
+
+void dp_refuse(const struct ix_cmd *cmd, uint64_t cookie, int err, struct dp_out *out)
+{
+	dp_stats.errors++;
+	struct ix_event *e = dp_emit(out, IX_EV_ERROR);
+	if (e == NULL) {
+		dp_stats.errors_lost++;
+		return;
+	}
+	e->err = err;
+	e->handle = cmd->handle;
+	e->cookie = cookie;
+	e->arg[0] = cmd->op;
 }
 
 // -- ring 3's memory --
@@ -140,16 +154,53 @@ static int map_app(void)
 
 // -- the crossing --
 
-// Receives a burst, runs lwIP on it and its timers, reports, transmits.
-// Returns how many frames it received.
+// Gives a received frame to whom it is for: ARP to the neighbour
+// table, IPv4 to its flow group's instance.
+static void dispatch(struct pktbuf *b)
+{
+	uint16_t type = b->len >= ETH_HEADER_LEN ? (uint16_t)(b->data[12] << 8 | b->data[13]) : 0;
+
+	if (type == ETH_TYPE_ARP) {
+		neigh_input(&port, 0, b);
+	} else if (type == ETH_TYPE_IPV4) {
+		int fg = fg_of_frame(b);
+		fg_frames[fg]++;
+		fg_instances[fg]->input(b);
+	} else {
+		pktbuf_free(b);
+	}
+}
+
+// Receives a burst, runs each flow group's lwIP on its frames and
+// timers, reports, transmits. Returns how many frames it received.
 static int loop_once(struct dp_out *out)
 {
-	int n = ixgbe_netif_poll(&ifc, batch_limit);
+	struct pktbuf *bufs[IXGBE_NETIF_RX_BURST];
+	int n = ixgbe_rx_burst(&port, 0, bufs, batch_limit);
 
-	sys_check_timeouts();
-	dp_tcp_report(out);
-	ixgbe_netif_flush(&ifc);
+	for (int i = 0; i < n; i++)
+		dispatch(bufs[i]);
+	for (int fg = 0; fg < FG_COUNT; fg++)
+		fg_instances[fg]->run(out);
 	return n;
+}
+
+// Runs one command in the flow group of its handle; a connect in the
+// flow group its replies will land in.
+static void command(const struct ix_cmd *cmd, struct dp_out *out)
+{
+	if (cmd->op == IX_CMD_CONNECT) {
+		int fg;
+		uint16_t local_port = fg_connect_port(my_ip, (uint32_t)cmd->arg[0],
+						      (uint16_t)cmd->arg[1], &fg);
+		fg_instances[fg]->connect(cmd, local_port, out);
+		return;
+	}
+	int fg = fg_of_handle(cmd->handle);
+	if (fg >= FG_COUNT)
+		dp_refuse(cmd, 0, -EBADF, out);
+	else
+		fg_instances[fg]->command(cmd, out);
 }
 
 // One crossing (abi.h). With nothing to do (no command, no frame, no
@@ -174,16 +225,18 @@ static int64_t cross(uint64_t addr, uint64_t how)
 		return -EINVAL;
 	for (uint32_t i = 0; i < ncmds; i++) {
 		struct ix_cmd cmd = a->cmds[i];
-		dp_tcp_command(&cmd, &out);
+		command(&cmd, &out);
 	}
 	a->ncmds = 0;
 	if (how == IX_CROSS_FLUSH) {
-		ixgbe_netif_flush(&ifc);
+		for (int fg = 0; fg < FG_COUNT; fg++)
+			fg_instances[fg]->flush();
 		dp_stats.flushes++;
 	} else if (loop_once(&out) == 0 && out.n == before && ncmds == 0) {
 		int64_t causes = ixgbe_wait(&port, 1);
 		if (causes == 0)
-			ixgbe_netif_check_link(&ifc);
+			for (int fg = 0; fg < FG_COUNT; fg++)
+				fg_instances[fg]->check_link();
 		loop_once(&out);
 	}
 	a->nevents = out.n;
@@ -298,10 +351,28 @@ static int run_app(int argc, char **argv)
 	return dune_jump_to_user(&tf);
 }
 
+// The interfaces' counters, summed over the flow groups.
+static struct ixgbe_netif_stats netif_totals(void)
+{
+	struct ixgbe_netif_stats t = { 0 };
+
+	for (int fg = 0; fg < FG_COUNT; fg++) {
+		const struct ixgbe_netif_stats *s = fg_instances[fg]->stats();
+		t.rx_frames += s->rx_frames;
+		t.rx_refused += s->rx_refused;
+		t.tx_frames += s->tx_frames;
+		t.tx_no_buffer += s->tx_no_buffer;
+		t.tx_ring_full += s->tx_ring_full;
+		t.tx_bursts += s->tx_bursts;
+	}
+	return t;
+}
+
 // The dataplane's counters and the NIC's, one line each.
 static void print_counters(void)
 {
-	const struct ixgbe_netif_stats *n = &ifc.stats;
+	struct ixgbe_netif_stats totals = netif_totals();
+	const struct ixgbe_netif_stats *n = &totals;
 	struct ixgbe_stats s;
 
 	dune_printf("ixdp: crossings %lu, flushes %lu, idle %lu, commands %lu, events %lu, "
@@ -314,19 +385,44 @@ static void print_counters(void)
 	dune_printf("netif: rx frames %lu, refused %lu, tx frames %lu, no buffer %lu, "
 		    "ring full %lu, bursts %lu\n", n->rx_frames, n->rx_refused, n->tx_frames,
 		    n->tx_no_buffer, n->tx_ring_full, n->tx_bursts);
+	char line[FG_COUNT * 21 + 1];
+	size_t len = 0;
+	for (int fg = 0; fg < FG_COUNT; fg++)
+		len += (size_t)snprintf(line + len, sizeof(line) - len, " %lu", fg_frames[fg]);
+	dune_printf("ixdp: frames by flow group:%s\n", line);
+	struct neigh_stats arp = neigh_stats();
+	dune_printf("ixdp: arp frames received %lu, arp frames sent %lu\n", arp.received,
+		    arp.sent);
 	ixgbe_stats(&port, &s);
 	dune_printf("ixdp: 82599 received %lu, sent %lu, missed %lu, dropped %lu, no buffer %lu\n",
 		    s.rx_packets, s.tx_packets, s.rx_missed, s.queue_drop[0], s.rx_no_buffer);
 }
 
-// Brings up Dune mode, the port, lwIP and ring 3's memory. Returns 0,
+// Parses a dotted quad into *ip (host order); returns whether it is one.
+static bool parse_ip(const char *text, uint32_t *ip)
+{
+	const char *p = text;
+
+	*ip = 0;
+	for (int i = 0; i < 4; i++) {
+		const char *end;
+		unsigned long byte = strtoul(p, &end, 10);
+		if (end == p || byte > 255 || *end != (i < 3 ? '.' : '\0'))
+			return false;
+		*ip = *ip << 8 | (uint32_t)byte;
+		p = end + 1;
+	}
+	return true;
+}
+
+// Brings up Dune mode, the port, the flow groups' lwIP instances and
+// ring 3's memory. Returns 0,
 // or 100 after a line that says what failed.
 static int start(const char *name, int nic_port, const char *ip_text, unsigned long listen_port)
 {
-	ip4_addr_t ip;
 	int err;
 
-	if (nic_port < 0 || !ip4addr_aton(ip_text, &ip) || listen_port == 0 ||
+	if (nic_port < 0 || !parse_ip(ip_text, &my_ip) || listen_port == 0 ||
 	    listen_port > 65535) {
 		printf("usage: %s [--nic=0|1] [-b LIMIT] [IP [PORT [ARGS...]]]\n", name);
 		return 100;
@@ -335,9 +431,12 @@ static int start(const char *name, int nic_port, const char *ip_text, unsigned l
 		printf("ixdp: cannot enter Dune mode: %s\n", strerror(err));
 		return 100;
 	}
-	if (!ixgbe_netif_start(&ifc, &port, nic_port, RING, &ip) ||
-	    !dp_tcp_listen((uint16_t)listen_port))
+	if (ixgbe_init(&port, nic_port, 1, RING) < 0)
 		return 100;
+	neigh_init(my_ip, port.mac);
+	for (int fg = 0; fg < FG_COUNT; fg++)
+		if (!fg_instances[fg]->start(fg, &port, 0, my_ip, (uint16_t)listen_port))
+			return 100;
 	if ((err = map_app()) < 0) {
 		dune_printf("ixdp: cannot map ring 3's memory: %s\n", strerror(err));
 		return 100;

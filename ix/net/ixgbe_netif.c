@@ -28,51 +28,34 @@ struct pktbuf *ixgbe_netif_rx_buf(const struct pbuf *p)
 	return r->buf;
 }
 
+void ixgbe_netif_input(struct ixgbe_netif *ifc, struct pktbuf *b)
+{
+	struct ixgbe_rx_pbuf *r = &ifc->rx_pbufs[b - b->pool->bufs];
+
+	r->buf = b;
+	r->custom.custom_free_function = rx_pbuf_free;
+	// PBUF_REF: the payload is not beside the pbuf, so lwIP never
+	// grows a header in front of the buffer (lwIP's ZeroCopyRx.c).
+	struct pbuf *p = pbuf_alloced_custom(PBUF_RAW, b->len, PBUF_REF, &r->custom,
+					     b->data, PKTBUF_SIZE);
+	if (ifc->netif.input(p, &ifc->netif) == ERR_OK) {
+		ifc->stats.rx_frames++;
+	} else {
+		ifc->stats.rx_refused++;
+		pbuf_free(p);
+	}
+}
+
 int ixgbe_netif_poll(struct ixgbe_netif *ifc, int max)
 {
 	struct pktbuf *bufs[IXGBE_NETIF_RX_BURST];
-	struct pktbuf_pool *pool = &ifc->dev->queues[ifc->queue].pool;
 
 	if (max > IXGBE_NETIF_RX_BURST)
 		max = IXGBE_NETIF_RX_BURST;
 	int n = ixgbe_rx_burst(ifc->dev, ifc->queue, bufs, max);
-	for (int i = 0; i < n; i++) {
-		struct pktbuf *b = bufs[i];
-		struct ixgbe_rx_pbuf *r = &ifc->rx_pbufs[b - pool->bufs];
-		r->buf = b;
-		r->custom.custom_free_function = rx_pbuf_free;
-		// PBUF_REF: the payload is not beside the pbuf, so lwIP never
-		// grows a header in front of the buffer (lwIP's ZeroCopyRx.c).
-		struct pbuf *p = pbuf_alloced_custom(PBUF_RAW, b->len, PBUF_REF, &r->custom,
-						     b->data, PKTBUF_SIZE);
-		if (ifc->netif.input(p, &ifc->netif) == ERR_OK) {
-			ifc->stats.rx_frames++;
-		} else {
-			ifc->stats.rx_refused++;
-			pbuf_free(p);
-		}
-	}
+	for (int i = 0; i < n; i++)
+		ixgbe_netif_input(ifc, bufs[i]);
 	return n;
-}
-
-bool ixgbe_netif_take_batch_limit(int *argc, char ***argv, int *limit)
-{
-	char **a = *argv;
-
-	if (*argc < 2 || strcmp(a[1], "-b") != 0)
-		return true;
-	const char *end = "";
-	unsigned long n = *argc > 2 ? strtoul(a[2], &end, 10) : 0;
-	if (*argc < 3 || *end != '\0' || n < 1 || n > IXGBE_NETIF_RX_BURST) {
-		printf("%s: -b %s: the batch limit is a number from 1 to %d\n", a[0],
-		       *argc > 2 ? a[2] : "(missing)", IXGBE_NETIF_RX_BURST);
-		return false;
-	}
-	*limit = (int)n;
-	a[2] = a[0];
-	*argv = a + 2;
-	*argc -= 2;
-	return true;
 }
 
 void ixgbe_netif_flush(struct ixgbe_netif *ifc)

@@ -70,6 +70,10 @@ err_t ixgbe_netif_add(struct ixgbe_netif *ifc, struct ixgbe_dev *dev, int q,
 bool ixgbe_netif_start(struct ixgbe_netif *ifc, struct ixgbe_dev *dev, int port, uint32_t ring,
 		       const ip4_addr_t *ip);
 
+// Gives lwIP the frame in b, a buffer received on the interface's queue
+// (now the interface's: it goes back to its pool when lwIP is done).
+void ixgbe_netif_input(struct ixgbe_netif *ifc, struct pktbuf *b);
+
 // Receives up to max frames (at most IXGBE_NETIF_RX_BURST) and gives
 // each to lwIP, which may answer into the batch. Returns how many.
 int ixgbe_netif_poll(struct ixgbe_netif *ifc, int max);
@@ -79,7 +83,7 @@ int ixgbe_netif_poll(struct ixgbe_netif *ifc, int max);
 // another pbuf.
 struct pktbuf *ixgbe_netif_rx_buf(const struct pbuf *p);
 
-// A server's option -b LIMIT, the batch limit of its loop: the frames
+// batch_limit.c (no lwIP in it): a server's option -b LIMIT, the batch limit of its loop: the frames
 // one poll takes at most, 1 to IXGBE_NETIF_RX_BURST. If argv[1] is -b,
 // sets *limit, takes the option out of argc and argv (the program's name
 // stays first) and returns true; returns true, changing nothing,
