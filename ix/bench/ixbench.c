@@ -156,7 +156,8 @@ static void take_line(struct child *c, char *line, size_t len)
 		c->p99 = number_after(line, "p99");
 		c->p999 = number_after(line, "p99.9");
 	}
-	if (find(line, "TSC ticks in this thread") != NULL) {
+	if (find(line, "TSC ticks in this thread") != NULL ||
+	    find(line, "TSC ticks in the cores' threads") != NULL) {
 		c->ticks = number_before(line, "TSC ticks");
 		c->nic_ticks = number_before(line, "of them in the emulated NIC");
 		c->crossings = number_before(line, "crossings");

@@ -31,9 +31,12 @@ struct dp_stats {
 	uint64_t sent_copied;           // bytes sent from received buffers, copied
 	uint64_t knocks;                // connections offered to the application
 	uint64_t no_slot;               // connections refused for want of a slot
+	uint64_t frames;                // IPv4 frames given to the flow groups
+	uint64_t dropped;               // frames for no one here (another core's flow group...)
 };
 
-extern struct dp_stats dp_stats;
+// The calling core's counters (main.c: each core counts its own).
+struct dp_stats *dp_stats_here(void);
 
 // A free event of out, zeroed but for its type, or NULL when out is full.
 struct ix_event *dp_emit(struct dp_out *out, uint32_t type);

@@ -137,7 +137,7 @@ static err_t on_accept(void *arg, struct tcp_pcb *pcb, err_t err)
 		return ERR_VAL;
 	struct conn *c = conn_alloc();
 	if (c == NULL) {
-		dp_stats.no_slot++;
+		dp_stats_here()->no_slot++;
 		tcp_abort(pcb);
 		return ERR_ABRT;
 	}
@@ -147,7 +147,7 @@ static err_t on_accept(void *arg, struct tcp_pcb *pcb, err_t err)
 	c->remote = (uint64_t)lwip_ntohl(ip4_addr_get_u32(&pcb->remote_ip)) << 16 | pcb->remote_port;
 	c->local = (uint64_t)lwip_ntohl(ip4_addr_get_u32(&pcb->local_ip)) << 16 | pcb->local_port;
 	set_callbacks(pcb, c);
-	dp_stats.knocks++;
+	dp_stats_here()->knocks++;
 	return ERR_OK;
 }
 
@@ -278,8 +278,10 @@ static err_t write_app(struct tcp_pcb *pcb, uint64_t addr, uint64_t len, u8_t mo
 	err_t e = tcp_write(pcb, (const void *)addr, (u16_t)len,
 			    (copy ? TCP_WRITE_FLAG_COPY : 0) | more);
 
-	if (e == ERR_OK)
-		*(copy ? &dp_stats.sent_copied : &dp_stats.sent_referenced) += len;
+	if (e == ERR_OK) {
+		struct dp_stats *stats = dp_stats_here();
+		*(copy ? &stats->sent_copied : &stats->sent_referenced) += len;
+	}
 	return e;
 }
 
