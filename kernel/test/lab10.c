@@ -161,7 +161,7 @@ KTEST(lab10_load, "lab10.load", STAGE_VMX,
       "connects to a port nobody listens on, refused");
 static void lab10_load(void)
 {
-	char conns[24], requests[32], seed[32], size[24], get[16], keys[24];
+	char conns[24], requests[32], seed[32], size[24], get[16], keys[24], cores[24];
 	char *tsc = platform_is_bochs() ? "tsc=instructions" : "tsc=cycles";
 	static const int ok[] = { 0 }, refused_then_ok[] = { 1, 0 };
 
@@ -171,9 +171,10 @@ static void lab10_load(void)
 	snprintf(size, sizeof(size), "size=%lu", cmdline_get_u64("size", 64));
 	snprintf(get, sizeof(get), "get=%lu", cmdline_get_u64("get", 80));
 	snprintf(keys, sizeof(keys), "keys=%lu", cmdline_get_u64("keys", 200));
+	snprintf(cores, sizeof(cores), "--cores=%lu", cmdline_get_u64("cores", 1));
 
-	char *echo_server[] = { "ixecho-libix", "10.0.2.15", "7", "60", NULL };
-	char *echo_client[] = { "ixload", "--nic=1", "10.0.2.16", "7", "mode=echo",
+	char *echo_server[] = { "ixecho-libix", cores, "10.0.2.15", "7", "60", NULL };
+	char *echo_client[] = { "ixload", "--nic=1", cores, "10.0.2.16", "7", "mode=echo",
 				"server=10.0.2.15:7", conns, requests, seed, size, tsc, "end=quit",
 				NULL };
 	char *const *echo[] = { echo_client };
