@@ -8,7 +8,6 @@
 #define IPV4_PROTO_TCP 6
 #define IPV4_PROTO_UDP 17
 #define IPV4_HEADER_MIN 20
-#define EPHEMERAL_FIRST 49152   // IANA's dynamic ports (RFC 6335): a connect's local port
 
 // fg_ops_N is copy N's fg_ops (ix/Makefrag makes the copies).
 #define FG_DECLARE(n) extern const struct fg_ops fg_ops_##n;
@@ -22,8 +21,6 @@ const struct fg_ops *const fg_instances[] = { FG_EACH(FG_ENTRY) };
 
 _Static_assert(sizeof(fg_instances) / sizeof(fg_instances[0]) == FG_COUNT,
 	       "FG_EACH names FG_COUNT instances");
-
-static uint16_t next_port = EPHEMERAL_FIRST;
 
 int fg_of_flow(uint32_t src, uint32_t dst, uint16_t sport, uint16_t dport)
 {
@@ -62,14 +59,4 @@ int fg_of_frame(const struct pktbuf *b)
 				    ports ? be16(ip + ihl) : 0, ports ? be16(ip + ihl + 2) : 0);
 
 	return fg_of_hash(rss_toeplitz(ixgbe_rss_key, input, ports ? len : RSS_IPV4_ADDRS_SIZE));
-}
-
-uint16_t fg_connect_port(uint32_t local, uint32_t remote, uint16_t remote_port, int *fg)
-{
-	uint16_t port = next_port;
-
-	next_port = next_port == UINT16_MAX ? EPHEMERAL_FIRST : next_port + 1;
-	// The replies come from remote to local: the NIC hashes them so.
-	*fg = fg_of_flow(remote, local, remote_port, port);
-	return port;
 }

@@ -73,8 +73,5 @@ int fg_of_flow(uint32_t src, uint32_t dst, uint16_t sport, uint16_t dport);
 // The flow group of a received IPv4 frame b: the NIC's hash, or the same
 // computed when the NIC gave none.
 int fg_of_frame(const struct pktbuf *b);
-// A local port for a connection from local to remote:remote_port (the
-// next ephemeral one), and in *fg the flow group its replies land in.
-uint16_t fg_connect_port(uint32_t local, uint32_t remote, uint16_t remote_port, int *fg);
 
 #endif

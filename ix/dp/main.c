@@ -48,6 +48,8 @@
 #define CORES_OPTION "--cores="
 #define DP_MAX_CORES 4          // libix.ld's IXAPP_CORES
 #define CORE_STACK (64 * 1024)  // ring 0's stack of a core's thread (but the first's)
+#define EPHEMERAL_FIRST 49152   // IANA's dynamic ports (RFC 6335): a connect's local port
+#define EPHEMERAL_PORTS 16384
 #define TLS_STATIC_ALIGN 16     // the x86-64 ABI's alignment of the static TLS block
 
 // libix.ld's symbols (the sizes' addresses are the sizes).
@@ -67,6 +69,7 @@ struct dp_core {
 	struct dp_stats stats;
 	bool app_faulted;
 	int status;                     // its ring 3's exit status
+	uint16_t next_port;             // the next of its share of the ephemeral ports
 	int tid;                        // its thread (but core 0's)
 	struct clock_reading begin, end;        // around its ring 3
 	int argc;
@@ -252,18 +255,33 @@ static void check_link_fg(int fg)
 	fg_instances[fg]->check_link();
 }
 
+// A local port for a connect of core's to remote:remote_port: the
+// next port of the core's share of the ephemeral ports whose replies
+// (the NIC hashes them from remote to us) land in a flow group of the
+// core's, that flow group in *fg. Each core counts through a share of
+// its own, so which port a connect gets does not depend on the other
+// cores.
+static uint16_t connect_port(struct dp_core *core, uint32_t remote, uint16_t remote_port, int *fg)
+{
+	uint16_t share = EPHEMERAL_PORTS / ncores, first = EPHEMERAL_FIRST + core->id * share;
+	uint16_t port;
+
+	do {
+		port = core->next_port;
+		core->next_port = port + 1 < first + share ? port + 1 : first;
+		*fg = fg_of_flow(remote, my_ip, remote_port, port);
+	} while (fg_owner[*fg] != core->id);
+	return port;
+}
+
 // Runs one command in the flow group of its handle, which must be one
-// of core's; a connect in a flow group of core's, from a local port its
-// replies land there with.
+// of core's; a connect in a flow group of core's (connect_port).
 static void command(struct dp_core *core, const struct ix_cmd *cmd, struct dp_out *out)
 {
 	if (cmd->op == IX_CMD_CONNECT) {
 		int fg;
-		uint16_t local_port;
-		do
-			local_port = fg_connect_port(my_ip, (uint32_t)cmd->arg[0],
-						     (uint16_t)cmd->arg[1], &fg);
-		while (fg_owner[fg] != core->id);
+		uint16_t local_port = connect_port(core, (uint32_t)cmd->arg[0],
+						   (uint16_t)cmd->arg[1], &fg);
 		fg_instances[fg]->connect(cmd, local_port, out);
 		return;
 	}
@@ -538,9 +556,9 @@ static void print_counters(void)
 
 	for (int c = 0; ncores > 1 && c < ncores; c++) {
 		const struct dp_stats *k = &cores[c].stats;
-		dune_printf("ixdp: core %d: frames %lu, dropped %lu, crossings %lu, commands %lu, "
-			    "events %lu, knocks %lu\n", c, k->frames, k->dropped, k->crossings,
-			    k->commands, k->events, k->knocks);
+		dune_printf("ixdp: port %d, core %d: frames %lu, dropped %lu, crossings %lu, "
+			    "commands %lu, events %lu, knocks %lu\n", port.port, c, k->frames,
+			    k->dropped, k->crossings, k->commands, k->events, k->knocks);
 	}
 	dune_printf("ixdp: crossings %lu, flushes %lu, idle %lu, commands %lu, events %lu, "
 		    "errors %lu, errors lost %lu, most commands %u, most events %u, knocks %lu, "
@@ -654,6 +672,7 @@ static int start_cores(int argc, char **argv)
 	for (int c = 0; c < ncores; c++) {
 		struct dp_core *core = &cores[c];
 		core->id = c;
+		core->next_port = (uint16_t)(EPHEMERAL_FIRST + c * (EPHEMERAL_PORTS / ncores));
 		core->argc = argc;
 		core->argv = argv;
 		if (c == 0)
