@@ -32,7 +32,10 @@ struct dp_stats {
 	uint64_t knocks;                // connections offered to the application
 	uint64_t no_slot;               // connections refused for want of a slot
 	uint64_t frames;                // IPv4 frames given to the flow groups
-	uint64_t dropped;               // frames for no one here (another core's flow group...)
+	uint64_t dropped;               // frames for no one (not IPv4 or ARP; a full ring)
+	uint64_t moves;                 // flow groups it gave another core
+	uint64_t forwarded_frames;      // frames of another core's flow groups sent there
+	uint64_t forwarded_commands;    // commands likewise
 };
 
 // The calling core's counters (main.c: each core counts its own).
@@ -54,6 +57,11 @@ bool dp_in_rx_alias(uint64_t addr, uint64_t len);
 // received buffer (the process ends, reported, if it is NULL: a
 // dataplane bug).
 uint64_t dp_rx_alias(const struct pktbuf *b, const void *payload);
+
+// Gives back a received buffer lwIP is done with, on whichever core:
+// to its pool if the calling core's queue owns it, else through the
+// owner's return list.
+void dp_rx_free(struct pktbuf *b);
 
 // Refuses cmd: an IX_EV_ERROR with err and cookie (the connection's, or
 // 0) in out, counted.

@@ -10,6 +10,12 @@
 // (a copy of the statics, no hidden global) and one core runs it
 // without a lock.
 //
+// A flow group moves between cores at the control plane's request
+// (main.c): its instance, with every connection and buffer it holds, is
+// run by the new core from then on, its RETA entries send its frames
+// there, and the old core forwards what still comes to it
+// (forward.h).
+//
 // An instance talks IP only: the dataplane answers ARP and keeps the
 // neighbour table for all of them (neigh.h), and an instance's
 // interface looks its next hop up there to add the Ethernet header.
@@ -57,6 +63,9 @@ struct fg_ops {
 	void (*run)(struct dp_out *out);
 	// Sends what lwIP queued since the last run (one tail write).
 	void (*flush)(void);
+	// Sends what is queued, then sends from queue q from now on: the
+	// flow group moves to q's core.
+	void (*move)(int q);
 	// Reads the port's link state into lwIP's interface.
 	void (*check_link)(void);
 	// The interface's counters.

@@ -80,6 +80,7 @@ static bool start(int fg, struct ixgbe_dev *dev, int q, uint32_t ip, uint16_t po
 	if (ixgbe_netif_add(&ifc, dev, q, &addr, &netmask, IP4_ADDR_ANY4) != ERR_OK)
 		return false;
 	ifc.netif.output = ip_output;
+	ifc.rx_free = dp_rx_free;
 	return dp_tcp_start(fg, port);
 }
 
@@ -101,6 +102,11 @@ static void flush(void)
 	ixgbe_netif_flush(&ifc);
 }
 
+static void move(int q)
+{
+	ixgbe_netif_set_queue(&ifc, q);
+}
+
 static void check_link(void)
 {
 	ixgbe_netif_check_link(&ifc);
@@ -118,6 +124,7 @@ const struct fg_ops fg_ops = {
 	.connect = dp_tcp_connect,
 	.run = run,
 	.flush = flush,
+	.move = move,
 	.check_link = check_link,
 	.stats = stats,
 };

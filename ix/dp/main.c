@@ -33,6 +33,7 @@
 
 #include "ix/dp/dp.h"
 #include "ix/dp/fg.h"
+#include "ix/dp/forward.h"
 #include "ix/dp/neigh.h"
 #include "ix/drivers/ixgbe.h"
 #include "ix/libix/ix.h"
@@ -70,6 +71,8 @@ struct dp_core {
 	bool app_faulted;
 	int status;                     // its ring 3's exit status
 	uint16_t next_port;             // the next of its share of the ephemeral ports
+	struct pktbuf *returns;         // its pool's buffers other cores gave back (a stack)
+	struct fwd_ring from[DP_MAX_CORES];     // what the other cores forward it
 	int tid;                        // its thread (but core 0's)
 	struct clock_reading begin, end;        // around its ring 3
 	int argc;
@@ -80,7 +83,7 @@ static struct ixgbe_dev port;
 static uint32_t my_ip;                  // host order
 static struct dp_core cores[DP_MAX_CORES];
 static int ncores = 1;                  // --cores=N
-static int fg_owner[FG_COUNT];          // the core that runs each flow group
+static int fg_owner[FG_COUNT];          // the core that runs each flow group (owner_of)
 static uint64_t fg_frames[FG_COUNT];    // frames received, by flow group (its owner counts)
 static int batch_limit = IXGBE_NETIF_RX_BURST;  // -b: frames a crossing takes at most
 
@@ -93,6 +96,67 @@ static struct dp_core *this_core(void)
 struct dp_stats *dp_stats_here(void)
 {
 	return &this_core()->stats;
+}
+
+// The core that runs flow group fg: it changes it (move_fg), the others
+// read it.
+static int owner_of(int fg)
+{
+	return __atomic_load_n(&fg_owner[fg], __ATOMIC_ACQUIRE);
+}
+
+// The queue whose pool b belongs to.
+static int queue_of(const struct pktbuf *b)
+{
+	int q = 0;
+
+	while (b->pool != &port.queues[q].pool)
+		q++;
+	return q;
+}
+
+void dp_rx_free(struct pktbuf *b)
+{
+	int q = queue_of(b);
+
+	if (q == this_core()->id) {
+		pktbuf_free(b);
+		return;
+	}
+	// A buffer of another core's pool (its flow group moved here with
+	// it): pushed on that core's return list, which only it empties.
+	struct pktbuf **top = &cores[q].returns;
+	b->next = __atomic_load_n(top, __ATOMIC_RELAXED);
+	while (!__atomic_compare_exchange_n(top, &b->next, b, true, __ATOMIC_RELEASE,
+					    __ATOMIC_RELAXED))
+		;
+}
+
+// Gives the buffers the other cores gave back to core's pool.
+static void take_returns(struct dp_core *core)
+{
+	struct pktbuf *b = __atomic_exchange_n(&core->returns, NULL, __ATOMIC_ACQUIRE);
+
+	while (b != NULL) {
+		struct pktbuf *next = b->next;
+		pktbuf_free(b);
+		b = next;
+	}
+}
+
+// Hands item to core `to` (a full ring drops a frame, refuses a command).
+static void forward(struct dp_core *core, int to, const struct fwd_item *item,
+		    struct dp_out *out)
+{
+	if (fwd_put(&cores[to].from[core->id], item)) {
+		*(item->frame != NULL ? &core->stats.forwarded_frames
+				      : &core->stats.forwarded_commands) += 1;
+	} else if (item->frame != NULL) {
+		core->stats.dropped++;
+		pktbuf_free(item->frame);
+	} else {
+		dp_refuse(&item->cmd, 0, -EBUSY, out);
+	}
 }
 
 struct ix_event *dp_emit(struct dp_out *out, uint32_t type)
@@ -204,44 +268,112 @@ static int map_app(void)
 // RETA sends the core only its flow groups' frames; a frame the NIC did
 // not hash lands on queue 0, and is dropped if its flow group is
 // another core's).
-static void dispatch(struct dp_core *core, struct pktbuf *b)
+static void dispatch(struct dp_core *core, struct pktbuf *b, struct dp_out *out)
 {
 	uint16_t type = b->len >= ETH_HEADER_LEN ? (uint16_t)(b->data[12] << 8 | b->data[13]) : 0;
 	int fg = type == ETH_TYPE_IPV4 ? fg_of_frame(b) : 0;
+	int owner = owner_of(fg);
 
 	if (type == ETH_TYPE_ARP) {
 		neigh_input(&port, core->id, b);
-	} else if (type == ETH_TYPE_IPV4 && fg_owner[fg] == core->id) {
+	} else if (type == ETH_TYPE_IPV4 && owner == core->id) {
 		fg_frames[fg]++;
 		core->stats.frames++;
 		fg_instances[fg]->input(b);
+	} else if (type == ETH_TYPE_IPV4) {
+		forward(core, owner, &(struct fwd_item){ .frame = b }, out);
 	} else {
 		core->stats.dropped++;
-		pktbuf_free(b);
+		dp_rx_free(b);
 	}
 }
 
-// Receives a burst of core's queue, runs its flow groups' lwIP on their
-// frames and timers, reports, transmits. Returns how many frames it
-// received.
+static void command(struct dp_core *core, const struct ix_cmd *cmd, struct dp_out *out);
+
+// Runs what the other cores forwarded core, in order. Returns how many
+// items.
+static int take_forwarded(struct dp_core *core, struct dp_out *out)
+{
+	struct fwd_item item;
+	int n = 0;
+
+	for (int from = 0; from < ncores; from++) {
+		while (fwd_get(&core->from[from], &item)) {
+			if (item.frame != NULL)
+				dispatch(core, item.frame, out);
+			else
+				command(core, &item.cmd, out);
+			n++;
+		}
+	}
+	return n;
+}
+
+// Flow group fg, core's, moves to core `to`: what it queued goes out,
+// its RETA entries send its frames to the queue of `to`, and its
+// instance sends from there; the store of the owner publishes all of it
+// to `to`, which runs it from its next loop on. Frames already on
+// core's queue are forwarded (dispatch), and so are commands for its
+// connections (command).
+static void move_fg(struct dp_core *core, int fg, int to)
+{
+	fg_instances[fg]->move(to);
+	for (int i = fg; i < FG_RETA_ENTRIES; i += FG_COUNT)
+		ixgbe_reta_set(&port, i, to);
+	__atomic_store_n(&fg_owner[fg], to, __ATOMIC_RELEASE);
+	core->stats.moves++;
+}
+
+// Carries out the control plane's request (lib/sysnum.h's struct
+// nic_ctl), if one is posted and is core's to carry out: a move of one
+// of its flow groups (a bad request, core 0's).
+static void take_request(struct dp_core *core)
+{
+	struct nic_ctl *ctl = port.ctl;
+	uint64_t posted = __atomic_load_n(&ctl->posted, __ATOMIC_ACQUIRE);
+
+	if (posted == ctl->done)
+		return;
+	uint32_t fg = ctl->arg0, to = ctl->arg1;
+	int result = 0;
+	if (ctl->op != NIC_CTL_MOVE || fg >= FG_COUNT || to >= (uint32_t)ncores) {
+		if (core->id != 0)
+			return;
+		result = -EINVAL;
+	} else if (owner_of((int)fg) != core->id) {
+		return;
+	} else if (to != (uint32_t)core->id) {
+		move_fg(core, (int)fg, (int)to);
+	}
+	ctl->result = result;
+	__atomic_store_n(&ctl->done, posted, __ATOMIC_RELEASE);
+}
+
+// Takes back the buffers other cores freed and what they forwarded,
+// receives a burst of core's queue, runs its flow groups' lwIP on their
+// frames and timers, reports, transmits; then carries out the control
+// plane's request. Returns how many frames and forwarded items it took.
 static int loop_once(struct dp_core *core, struct dp_out *out)
 {
 	struct pktbuf *bufs[IXGBE_NETIF_RX_BURST];
-	int n = ixgbe_rx_burst(&port, core->id, bufs, batch_limit);
 
-	for (int i = 0; i < n; i++)
-		dispatch(core, bufs[i]);
+	take_returns(core);
+	int n = take_forwarded(core, out);
+	int received = ixgbe_rx_burst(&port, core->id, bufs, batch_limit);
+	for (int i = 0; i < received; i++)
+		dispatch(core, bufs[i], out);
 	for (int fg = 0; fg < FG_COUNT; fg++)
-		if (fg_owner[fg] == core->id)
+		if (owner_of(fg) == core->id)
 			fg_instances[fg]->run(out);
-	return n;
+	take_request(core);
+	return n + received;
 }
 
 // Calls what(fg) for each flow group core runs.
 static void each_owned(const struct dp_core *core, void (*what)(int fg))
 {
 	for (int fg = 0; fg < FG_COUNT; fg++)
-		if (fg_owner[fg] == core->id)
+		if (owner_of(fg) == core->id)
 			what(fg);
 }
 
@@ -270,12 +402,13 @@ static uint16_t connect_port(struct dp_core *core, uint32_t remote, uint16_t rem
 		port = core->next_port;
 		core->next_port = port + 1 < first + share ? port + 1 : first;
 		*fg = fg_of_flow(remote, my_ip, remote_port, port);
-	} while (fg_owner[*fg] != core->id);
+	} while (owner_of(*fg) != core->id);
 	return port;
 }
 
-// Runs one command in the flow group of its handle, which must be one
-// of core's; a connect in a flow group of core's (connect_port).
+// Runs one command in the flow group of its handle (forwarded to its
+// core if that is another); a connect in a flow group of core's
+// (connect_port).
 static void command(struct dp_core *core, const struct ix_cmd *cmd, struct dp_out *out)
 {
 	if (cmd->op == IX_CMD_CONNECT) {
@@ -286,8 +419,11 @@ static void command(struct dp_core *core, const struct ix_cmd *cmd, struct dp_ou
 		return;
 	}
 	int fg = fg_of_handle(cmd->handle);
-	if (fg >= FG_COUNT || fg_owner[fg] != core->id)
+	int owner = fg < FG_COUNT ? owner_of(fg) : -1;
+	if (owner < 0)
 		dp_refuse(cmd, 0, -EBADF, out);
+	else if (owner != core->id)
+		forward(core, owner, &(struct fwd_item){ .cmd = *cmd }, out);
 	else
 		fg_instances[fg]->command(cmd, out);
 }
@@ -540,6 +676,9 @@ static struct dp_stats stats_totals(void)
 		t.no_slot += s->no_slot;
 		t.frames += s->frames;
 		t.dropped += s->dropped;
+		t.moves += s->moves;
+		t.forwarded_frames += s->forwarded_frames;
+		t.forwarded_commands += s->forwarded_commands;
 	}
 	return t;
 }
@@ -566,6 +705,8 @@ static void print_counters(void)
 		    d.errors_lost, d.most_commands, d.most_events, d.knocks, d.no_slot);
 	dune_printf("ixdp: bytes sent by reference %lu, copied from received buffers %lu\n",
 		    d.sent_referenced, d.sent_copied);
+	dune_printf("ixdp: flow groups moved %lu, frames forwarded %lu, commands forwarded %lu\n",
+		    d.moves, d.forwarded_frames, d.forwarded_commands);
 	dune_printf("netif: rx frames %lu, refused %lu, tx frames %lu, no buffer %lu, "
 		    "ring full %lu, bursts %lu\n", n->rx_frames, n->rx_refused, n->tx_frames,
 		    n->tx_no_buffer, n->tx_ring_full, n->tx_bursts);

@@ -375,6 +375,7 @@ static int ixgbe_open(struct ixgbe_dev *dev, int port, int nqueues, uint32_t rin
 	}
 	dev->port = port;
 	dev->regs = (volatile uint8_t *)info.regs;
+	dev->ctl = (struct nic_ctl *)info.ctl;
 	dev->emulated = info.emulated;
 	dev->nqueues = nqueues;
 	dev->ring_size = ring_size;

@@ -86,6 +86,7 @@ struct ixgbe_dev {
 	bool link_up;
 	uint32_t link_mbps;
 	bool emulated;                  // vmx/dev's model (for messages)
+	struct nic_ctl *ctl;            // the control plane's requests (lib/sysnum.h)
 	struct ixgbe_queue queues[IXGBE_MAX_QUEUES];
 	struct ixgbe_stats stats;       // accumulated by ixgbe_stats
 };

@@ -24,6 +24,7 @@ struct pktbuf {
 	uint8_t rss_type;               // received: IXGBE_RXD_RSSTYPE_*
 	uint32_t rss_hash;              // received: the NIC's Toeplitz hash
 	struct pktbuf_pool *pool;       // where pktbuf_free returns it
+	struct pktbuf *next;            // a list its holder keeps it on (not the pool's)
 };
 
 struct pktbuf_pool {

@@ -16,7 +16,17 @@ static void rx_pbuf_free(struct pbuf *p)
 {
 	struct ixgbe_rx_pbuf *r = (struct ixgbe_rx_pbuf *)p;
 
-	pktbuf_free(r->buf);
+	r->ifc->rx_free(r->buf);
+}
+
+// b's record in rx_pbufs: its queue's pool's, at its index there.
+static struct ixgbe_rx_pbuf *rx_record(struct ixgbe_netif *ifc, const struct pktbuf *b)
+{
+	int q = 0;
+
+	while (b->pool != &ifc->dev->queues[q].pool)
+		q++;
+	return &ifc->rx_pbufs[(size_t)q * b->pool->nbufs + (size_t)(b - b->pool->bufs)];
 }
 
 struct pktbuf *ixgbe_netif_rx_buf(const struct pbuf *p)
@@ -30,9 +40,10 @@ struct pktbuf *ixgbe_netif_rx_buf(const struct pbuf *p)
 
 void ixgbe_netif_input(struct ixgbe_netif *ifc, struct pktbuf *b)
 {
-	struct ixgbe_rx_pbuf *r = &ifc->rx_pbufs[b - b->pool->bufs];
+	struct ixgbe_rx_pbuf *r = rx_record(ifc, b);
 
 	r->buf = b;
+	r->ifc = ifc;
 	r->custom.custom_free_function = rx_pbuf_free;
 	// PBUF_REF: the payload is not beside the pbuf, so lwIP never
 	// grows a header in front of the buffer (lwIP's ZeroCopyRx.c).
@@ -56,6 +67,12 @@ int ixgbe_netif_poll(struct ixgbe_netif *ifc, int max)
 	for (int i = 0; i < n; i++)
 		ixgbe_netif_input(ifc, bufs[i]);
 	return n;
+}
+
+void ixgbe_netif_set_queue(struct ixgbe_netif *ifc, int q)
+{
+	ixgbe_netif_flush(ifc);
+	ifc->queue = q;
 }
 
 void ixgbe_netif_flush(struct ixgbe_netif *ifc)
@@ -115,15 +132,16 @@ static err_t ixgbe_netif_init(struct netif *netif)
 err_t ixgbe_netif_add(struct ixgbe_netif *ifc, struct ixgbe_dev *dev, int q,
 		      const ip4_addr_t *ip, const ip4_addr_t *netmask, const ip4_addr_t *gw)
 {
-	uint32_t nbufs = dev->queues[q].pool.nbufs;
+	uint32_t nbufs = (uint32_t)dev->nqueues * dev->queues[q].pool.nbufs;
 
 	memset(ifc, 0, sizeof(*ifc));
 	ifc->dev = dev;
 	ifc->queue = q;
+	ifc->rx_free = pktbuf_free;
 	ifc->rx_pbufs = malloc(nbufs * sizeof(*ifc->rx_pbufs));
 	if (ifc->rx_pbufs == NULL) {
-		printf("ixgbe_netif_add: no memory for %u pbuf records of port %d queue %d\n",
-		       nbufs, dev->port, q);
+		printf("ixgbe_netif_add: no memory for %u pbuf records of port %d\n", nbufs,
+		       dev->port);
 		return ERR_MEM;
 	}
 	if (netif_add(&ifc->netif, ip, netmask, gw, ifc, ixgbe_netif_init, ethernet_input) == NULL) {

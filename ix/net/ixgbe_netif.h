@@ -28,10 +28,13 @@
 #define IXGBE_NETIF_BATCH IXGBE_TX_RS_THRESH    // frames sent with one tail write
 #define IXGBE_NETIF_RX_BURST 64                 // frames a poll takes at most (IX's batch)
 
+struct ixgbe_netif;
+
 // A frame lwIP holds: a custom pbuf and the driver's buffer under it.
 struct ixgbe_rx_pbuf {
 	struct pbuf_custom custom;      // first: lwIP's pbuf is this struct
 	struct pktbuf *buf;
+	struct ixgbe_netif *ifc;        // whose rx_free gives buf back
 };
 
 struct ixgbe_netif_stats {
@@ -47,9 +50,13 @@ struct ixgbe_netif {
 	struct netif netif;             // lwIP's interface; its state points here
 	struct ixgbe_dev *dev;
 	int queue;
-	// One record per buffer of the queue's pool, by the buffer's index:
-	// the pbuf that wraps it while lwIP has it.
+	// One record per buffer of the port's pools, by the buffer's queue
+	// and index: the pbuf that wraps it while lwIP has it.
 	struct ixgbe_rx_pbuf *rx_pbufs;
+	// Gives back a received buffer lwIP is done with: pktbuf_free, or
+	// the IX dataplane's, whose flow groups move between cores with the
+	// buffers they hold (ix/dp/fg.h).
+	void (*rx_free)(struct pktbuf *b);
 	struct pktbuf *tx_batch[IXGBE_NETIF_BATCH];
 	uint16_t tx_lens[IXGBE_NETIF_BATCH];
 	int tx_count;                   // frames in tx_batch
@@ -89,6 +96,10 @@ struct pktbuf *ixgbe_netif_rx_buf(const struct pbuf *p);
 // stays first) and returns true; returns true, changing nothing,
 // without it; false after a line that says what is wrong with it.
 bool ixgbe_netif_take_batch_limit(int *argc, char ***argv, int *limit);
+
+// Sends what is queued, then sends from queue q of the port from now on
+// (the caller runs q: the driver's rule).
+void ixgbe_netif_set_queue(struct ixgbe_netif *ifc, int q);
 
 // Sends the frames lwIP queued since the last flush: one tail write.
 // Frames the ring has no room for are dropped (and counted).

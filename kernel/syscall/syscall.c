@@ -68,6 +68,7 @@ static const struct {
 	SYSCALL(nic_open),
 	SYSCALL(nic_wait),
 	SYSCALL(mmio_count),
+	SYSCALL(nic_ctl),
 };
 
 int64_t syscall_invoke(uint64_t nr, const uint64_t args[SYSCALL_ARGS])
