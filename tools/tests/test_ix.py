@@ -505,6 +505,49 @@ class LoadCores(Load):
         self.assertEqual(dict(enumerate(want)), knocks)
 
 
+class Migrate(unittest.TestCase):
+    """run=lab10.migrate under Bochs with two CPUs: ixload and
+    ixecho-libix on two cores each while the kernel (the control plane,
+    nic_ctl) moves ixload's flow groups between its cores, one move a
+    tick, MOVES in all: every request answered and checked, no
+    connection lost, the end's quit echoed, and ixload's dataplane
+    counts every move it carried out."""
+    CONNS, REQUESTS, MOVES = 8, 2000, 64
+
+    def test_bochs_migrate(self):
+        rng = random.Random()
+        seed, size = rng.randrange(1, 1 << 32), rng.randint(1, 1000)
+        cmdline = ("run=lab10.migrate conns=%d requests=%d seed=%d size=%d moves=%d every=1"
+                   % (self.CONNS, self.REQUESTS, seed, size, self.MOVES))
+        log = runner.BUILD / "ix-tests" / "bochs-migrate.log"
+        result = runner.run_captured("bochs", cmdline, log, timeout=300, smp=2)
+        lines = result.lines()
+        where = "%s (%s; log %s)" % (cmdline, result.status, log)
+        self.assertEqual("ok", result.status, where + "\n" + "\n".join(lines[-20:]))
+        n = self.REQUESTS
+        self.assertIn("ixload: requests %d, replies checked %d, errors 0, connections %d, "
+                      "failed 0" % (n, n, self.CONNS), lines, where)
+        self.assertIn("ixload: end quit done", lines, where)
+        m = run_line(self, lines, r"^lab10\.migrate: (\d+) moves posted, (\d+) carried out "
+                     r"before the last post, 0 refused; ixload ended with status 0, "
+                     r"ixecho-libix with status 0$")
+        posted, answered = int(m.group(1)), int(m.group(2))
+        self.assertEqual(self.MOVES, posted, where)
+        # The ports' two dataplanes: ixload's moved, the echo's did not.
+        moved = sorted([int(v) for v in mm.groups()] for mm in
+                       (re.match(r"^ixdp: flow groups moved (\d+), frames forwarded (\d+), "
+                                 r"commands forwarded (\d+)$", x) for x in lines) if mm)
+        self.assertEqual(2, len(moved), where)
+        self.assertEqual([0, 0, 0], moved[0], where)
+        self.assertTrue(answered <= moved[1][0] <= posted, "moves %s of %d posted, %d answered"
+                        % (moved[1], posted, answered))
+        echoed = [int(mm.group(1)) for mm in
+                  (re.match(r"^ixecho-libix: tcp connections \d+, closed \d+, reset 0, "
+                            r"refused 0, bytes echoed (\d+), held 0, errors 0$", x)
+                   for x in lines) if mm]
+        self.assertEqual(n * size + len("quit\r\n"), sum(echoed), where)
+
+
 class RawFrames(test_net.Frames, unittest.TestCase):
     """ARP and ping answered exactly by lwIP (its ICMP echo copies the
     frame, which it cannot grow in place in the driver's buffer), frames
