@@ -272,7 +272,7 @@ static void lab10_migrate(void)
 	proc_run_kernel_until(c, migrate_step);
 	int client_status = proc_wait_report(c);
 	int server_status = proc_wait_report(s);
-	printk("lab10.migrate: %lu moves posted, %lu carried out before the last post, %lu refused; "
+	printk("lab10.migrate: %lu moves posted, %lu seen carried out, %lu refused; "
 	       "ixload ended with status %d, ixecho-libix with status %d\n", migrate.posted,
 	       migrate.answered, migrate.failed, client_status, server_status);
 	if (client_status != 0 || server_status != 0 || migrate.failed != 0 ||

@@ -528,8 +528,8 @@ class Migrate(unittest.TestCase):
         self.assertIn("ixload: requests %d, replies checked %d, errors 0, connections %d, "
                       "failed 0" % (n, n, self.CONNS), lines, where)
         self.assertIn("ixload: end quit done", lines, where)
-        m = run_line(self, lines, r"^lab10\.migrate: (\d+) moves posted, (\d+) carried out "
-                     r"before the last post, 0 refused; ixload ended with status 0, "
+        m = run_line(self, lines, r"^lab10\.migrate: (\d+) moves posted, (\d+) seen carried "
+                     r"out, 0 refused; ixload ended with status 0, "
                      r"ixecho-libix with status 0$")
         posted, answered = int(m.group(1)), int(m.group(2))
         self.assertEqual(self.MOVES, posted, where)
