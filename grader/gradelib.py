@@ -12,6 +12,11 @@ If the parent's run stopped early (a hang, a reset, an unexpected panic),
 its children still check the lines it printed: they keep their points if
 those lines are right, and their verdict says where the run stopped.
 
+A boot may have a client on this machine (boot(..., client=fn)): the
+kernel gets an e1000 whose port is forwarded from 127.0.0.1, and fn
+talks to it while it runs (a NetRun); a test may also run a host
+program of the tree instead of booting (run_host).
+
 Each test draws its random choices from its own stream, made from the
 seed and the test's name, so --seed replays a test's values whatever
 --filter selects.
@@ -22,9 +27,12 @@ that the handout removed fails on the handout.
 """
 
 import json
+import queue
 import random
 import re
+import socket
 import sys
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -169,6 +177,9 @@ class Boot:
 
 
 PROCESS_KILLED = re.compile(r"^process \S+\[\d+\] killed: ")
+# What the stub of an exercise prints when it runs (the handouts' stubs),
+# alone or after its program's name ("ixdp: LAB 10: ...").
+STUB_RAN = re.compile(r"\bLAB \d+: \w+ not written")
 
 
 def describe_unexpected_end(result, wanted):
@@ -281,32 +292,163 @@ class Context:
         else one of choices."""
         return self.machine.smp or self.rng.choice(choices)
 
+    def run_host(self, argv, timeout=120):
+        """Run argv (a host test of the tree) in the tree, its output
+        logged like a boot's. Returns a HostRun; result.exit_code is
+        the program's status."""
+        import subprocess
+        log = self.logdir / ("%s.log" % self.current.name)
+        result = runner.RunResult(emulator="host", cmdline=" ".join(map(str, argv)),
+                                  log_path=log)
+        try:
+            proc = subprocess.run(argv, cwd=runner.TOP, capture_output=True, text=True,
+                                  timeout=timeout)
+        except (OSError, subprocess.TimeoutExpired) as e:
+            raise TestFailure("%s did not run: %s" % (argv[0], e))
+        result.output, result.exit_code, result.status = proc.stdout + proc.stderr, \
+            proc.returncode, "ok"
+        log.write_text(result.output)
+        run = HostRun(result, None, str(argv[0]))
+        self.current.boot = run
+        return run
+
     def boot(self, selftest, timeout=None, smp=None, megs=None, stdin=None, stdin_after="K> ",
-             **args):
+             client=None, **args):
         """Boot the kernel with run=selftest and key=value args; check the
         run header of a self-test (it carries the token). stdin is typed
         into the serial console. smp and megs: what the test needs (None:
-        the machine asked for, else 1 CPU and 128 MiB). Returns a Boot."""
+        the machine asked for, else 1 CPU and 128 MiB). client, if given,
+        is a function of a NetRun, run here while the kernel runs: the
+        boot gets an e1000 forwarded from 127.0.0.1:port and port=PORT;
+        if the client fails, the run is stopped and the test fails with
+        its reason. Returns a Boot."""
         smp = smp or self.machine.smp or 1
         megs = megs or self.machine.megs or 128
         token = self.token()
         words = ["run=%s" % selftest, "token=%s" % token]
         words += ["%s=%s" % (k, v) for k, v in args.items()]
+        net = NetRun(free_port()) if client else None
+        if net:
+            words.append("port=%d" % net.port)
         cmdline = " ".join(words)
         log = self.logdir / ("%s.log" % self.current.name)
-        echo = (lambda s: sys.stdout.write(s)) if self.echo else None
-        result = runner.run_captured(self.emulator, cmdline, log, timeout=timeout,
-                                     smp=smp, megs=megs, stdin_data=stdin,
-                                     stdin_after=stdin_after, echo=echo,
-                                     cpu=self.machine.cpu, firmware=self.machine.firmware)
+        show = (lambda s: sys.stdout.write(s)) if self.echo else None
+        echo = net.tee(show) if net else show
+
+        def run():
+            return runner.run_captured(self.emulator, cmdline, log, timeout=timeout,
+                                       smp=smp, megs=megs, stdin_data=stdin,
+                                       stdin_after=stdin_after, echo=echo,
+                                       cpu=self.machine.cpu, firmware=self.machine.firmware,
+                                       net_port=net and net.port, stop=net and net.stop)
+        result, client_error = net.serve(run, client) if net else (run(), None)
         boot = Boot(result, token, selftest)
         self.current.boot = boot
         if result.status == "error":
             raise TestFailure("the emulator did not run: %s" % result.reason)
+        if client_error:
+            raise TestFailure("the client on 127.0.0.1:%d: %s" % (net.port, client_error))
         header = "== run: %s (token %s)" % (selftest, token)
         if selftest != "monitor" and header not in boot.lines and result.status in ("ok", "panic"):
             raise TestFailure("the run header '%s' is missing" % header)
         return boot
+
+
+class HostRun(Boot):
+    """A program run on this machine in place of a boot (a host test):
+    all its output is the test's lines."""
+
+    def test_lines(self):
+        return self.lines
+
+
+def free_port():
+    """A port of 127.0.0.1 free for TCP and UDP (the emulators forward
+    both), chosen by the system."""
+    while True:
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as t:
+            t.bind(("127.0.0.1", 0))
+            port = t.getsockname()[1]
+            try:
+                with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as u:
+                    u.bind(("127.0.0.1", port))
+                    return port
+            except OSError:
+                continue
+
+
+class NetRun:
+    """What a boot's client gets: the port the emulator forwards from
+    127.0.0.1 to the kernel, and the kernel's lines as they come."""
+
+    def __init__(self, port):
+        self.port = port
+        self.stop = threading.Event()
+        self.lines = queue.Queue()
+        self.partial = ""
+
+    def tee(self, show):
+        """The run's echo: lines to the queue, and to show (if any)."""
+        def echo(chunk):
+            if show:
+                show(chunk)
+            self.partial += chunk.replace("\r", "")
+            *complete, self.partial = self.partial.split("\n")
+            for line in complete:
+                self.lines.put(line)
+        return echo
+
+    def serve(self, run, client):
+        """Runs run() in a thread and client(self) here; a client that
+        fails stops the run. Returns (the run's result, the client's
+        failure or None)."""
+        results = []
+
+        def run_then_end():
+            results.append(run())
+            self.lines.put(None)        # wait_for: the run is over
+        thread = threading.Thread(target=run_then_end, daemon=True)
+        thread.start()
+        error = None
+        try:
+            client(self)
+        except (TestFailure, OSError) as e:
+            error = str(e) or type(e).__name__
+        except BaseException:
+            # A bug of the client's own: stop the run, then report it.
+            self.stop.set()
+            thread.join()
+            raise
+        if error:
+            self.stop.set()
+        thread.join()
+        return results[0], error
+
+    def wait_for(self, pattern, timeout):
+        """The first line from now on that matches pattern (re.search)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                line = self.lines.get(timeout=max(0.1, deadline - time.monotonic()))
+            except queue.Empty:
+                line = ""
+            if line is None or time.monotonic() > deadline:
+                raise TestFailure("no line /%s/ from the kernel in %d s" % (pattern, timeout))
+            if re.search(pattern, line):
+                return line
+
+    def connect(self, seconds=20):
+        """A connection to the kernel, tried again while refused: the
+        emulator's network refuses connections until the guest has sent
+        its first frame, which may come a moment after its ready line."""
+        deadline = time.monotonic() + seconds
+        while True:
+            try:
+                return socket.create_connection(("127.0.0.1", self.port), timeout=30)
+            except ConnectionRefusedError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.2)
 
 
 def image_symbol(name):
@@ -401,16 +543,21 @@ def run_child(ctx, t):
 BOCHS_NORMAL_SHUTDOWN = re.compile(r">>PANIC<< Shutdown port: shutdown requested")
 
 
+
 def failure_context(t):
-    """What to show next to a failed expectation: the processes the kernel
-    killed for a fault during the run, and under Bochs the lines of its own
-    log that say why a run went wrong (a failed VM entry)."""
+    """What to show next to a failed expectation: the stubs of a handout
+    that said they ran ("LAB n: name not written"), the processes the
+    kernel killed for a fault during the run, and under Bochs the lines of
+    its own log that say why a run went wrong (a failed VM entry)."""
     if t.boot is None:
         return ""
     text = ""
     killed = [line for line in t.boot.killed_processes() if line not in t.message]
     if killed:
         text += "\nduring the run the kernel killed:\n" + indent(killed)
+    stubs = sorted(set(line for line in t.boot.test_lines() if STUB_RAN.search(line)))
+    if stubs:
+        text += "\nexercises whose stubs ran:\n" + indent(stubs)
     if t.parent is None:
         log = "\n".join(line for line in t.boot.result.emulator_log.splitlines()
                         if not BOCHS_NORMAL_SHUTDOWN.search(line))

@@ -10,6 +10,13 @@ from gradelib import TestFailure, header_constant, image_symbol, runner, test
 
 KERNBASE = 0xFFFFFFFF80000000
 
+# What a process needs to start, print and exit: its segments loaded, its
+# stack and first frame, SYSCALL on, the dispatcher, and the check of the
+# buffer it writes.
+RUNS = ["load_segment", "user_entry", "syscall_init", "syscall_dispatch", "user_range_ok"]
+# ... and to be stopped at a fault.
+FAULTS = RUNS + ["trap_user"]
+
 
 def function_range(program, name):
     """[start, end) of a function of a user program, from its symbols."""
@@ -48,8 +55,47 @@ def ended(pid, name, status):
     return "process %s[%d] ended with status %d" % (name, pid, status)
 
 
-@test(15, "hello: a process runs, prints, exits with a status",
-      exercises=["load_segment", "user_range_ok"])
+HEADER_DAMAGES = ["magic", "class", "byte order", "type", "machine", "program header size",
+                  "program headers cut", "phnum", "program headers cross the end",
+                  "phoff at the end", "phoff wraps",
+                  "entry at USER_TOP"]
+SEGMENT_DAMAGES = ["segment offset", "segment past the end", "segment offset wraps",
+                   "filesz > memsz", "segment in page 0", "segment in the kernel",
+                   "segment past USER_TOP", "segment wraps"]
+
+
+@test(10, "ELF headers: each damaged header is refused with -ENOEXEC",
+      exercises=["elf_check_header"])
+def test_bad_header(ctx):
+    boot = ctx.boot("lab3.bad_elf", part="header")
+    boot.expect_status("ok")
+    boot.expect_lines(r"bad elf ", ["bad elf %s: -8" % w for w in HEADER_DAMAGES],
+                      "damaged headers")
+    expect_no_leak(boot)
+
+
+@test(0, "ELF segments: the self-test runs")
+def test_bad_segment(ctx):
+    boot = ctx.boot("lab3.bad_elf", part="segment")
+    boot.expect_status("ok")
+
+
+@test(10, "ELF segments: each damaged segment is refused with -ENOEXEC, nothing leaks",
+      parent=test_bad_segment, exercises=["elf_check_segment"])
+def test_bad_segment_refused(ctx, boot):
+    boot.expect_lines(r"bad elf [^(]*$",
+                      ["bad elf %s: -8" % w for w in SEGMENT_DAMAGES], "damaged segments")
+    expect_no_leak(boot)
+
+
+@test(5, "ELF segments: a segment that ends at USER_TOP is loaded",
+      parent=test_bad_segment, exercises=["elf_check_segment", "load_segment"])
+def test_bad_segment_edge(ctx, boot):
+    boot.expect_lines(r"bad elf segment ends", ["bad elf segment ends at USER_TOP: 0 (accepted)"],
+                      "a segment that ends at USER_TOP")
+
+
+@test(10, "hello: a process runs, prints, exits with a status", exercises=RUNS)
 def test_hello(ctx):
     arg = ctx.rng.getrandbits(32)
     boot = run_programs(ctx, "hello", arg)
@@ -60,7 +106,7 @@ def test_hello(ctx):
     expect_no_leak(boot)
 
 
-@test(5, "segments that share a page and start inside it", exercises=["load_segment"])
+@test(5, "segments that share a page and start inside it", exercises=RUNS)
 def test_packed(ctx):
     # packed's text, read-only data and data all touch one page: it must
     # be executable, writable, and hold each segment's bytes where they go.
@@ -68,6 +114,72 @@ def test_packed(ctx):
     boot.expect_lines(r"(process packed|packed: )", [
         "process packed[1] started", "packed: read-only data intact, data 42",
         ended(1, "packed", 0)], "packed")
+    expect_no_leak(boot)
+
+
+@test(10, "a .bss that starts inside a page and crosses three is mapped and zeroed",
+      exercises=RUNS)
+def test_bss(ctx):
+    # Twice: the second run's pages may be those the first one left dirty.
+    boot = run_programs(ctx, "bss,bss", ctx.rng.getrandbits(16))
+    boot.expect_lines(r"(process bss|bss: )", [
+        "process bss[1] started", "bss: 13288 bytes, 0 nonzero; data intact", ended(1, "bss", 0),
+        "process bss[2] started", "bss: 13288 bytes, 0 nonzero; data intact", ended(2, "bss", 0)],
+        "bss")
+    expect_no_leak(boot)
+
+
+@test(5, "malloc and free on sbrk", exercises=RUNS)
+def test_heap(ctx):
+    arg = ctx.rng.getrandbits(32)
+    # Twice: the second run's heap reuses pages the first one dirtied.
+    boot = run_programs(ctx, "heap,heap", arg)
+    boot.expect_lines(r"heap: fresh", ["heap: fresh memory has 0 nonzero bytes"] * 2,
+                      "new heap memory")
+    lines = boot.matching(r"heap: \d+ blocks")
+    want = r"heap: %d blocks checked, heap grew by \d+ bytes$" % (16 + arg % 48)
+    if len(lines) != 2 or not all(re.match(want, l) for l in lines):
+        raise TestFailure("expected two lines matching '%s', got:\n%s"
+                          % (want, gradelib.indent(lines)))
+    boot.expect_lines(r"process heap\[\d\] ended",
+                      [ended(1, "heap", 0), ended(2, "heap", 0)], "heap")
+    expect_no_leak(boot)
+
+
+@test(0, "entry: the self-test runs")
+def test_entry(ctx):
+    # After bss, whose pages come back dirty: entry's stack may get them.
+    run_programs(ctx, "bss,entry", ctx.rng.getrandbits(16))
+
+
+@test(5, "entry: ring 3, interrupts on, no stray RFLAGS bit, an aligned and zeroed stack",
+      parent=test_entry, exercises=RUNS)
+def test_entry_state(ctx, boot):
+    boot.expect_lines(r"entry: (rflags|stack|lower)", [
+        "entry: rflags & 0x47700 = 0x200",
+        "entry: stack pointer 16-byte aligned at main's call: yes",
+        "entry: lower 15 stack pages: 0 nonzero bytes, writable"], "the state a process starts in")
+
+
+@test(5, "entry: after SYSRET, the user selectors 0x23 and 0x1b", parent=test_entry,
+      exercises=RUNS)
+def test_entry_selectors(ctx, boot):
+    boot.expect_lines(r"entry: cs", ["entry: cs 0x23 ss 0x1b"], "CS and SS after a system call")
+
+
+@test(5, "entry: the user stack is not executable", parent=test_entry, exercises=FAULTS)
+def test_entry_nx(ctx, boot):
+    what = killed_line(boot, 2, "entry")
+    m = re.match(r"page fault \(vector 14\) at rip 0x(\w+), address 0x(\w+): "
+                 r"instruction fetch from a protected page$", what)
+    user_stack_top = header_constant("kernel/proc/proc.h", "USER_STACK_TOP")
+    if not m or m.group(1) != m.group(2) or not (
+            user_stack_top - 4096 <= int(m.group(1), 16) < user_stack_top):
+        raise TestFailure("expected 'page fault (vector 14) at rip 0xA, address 0xA: instruction "
+                          "fetch from a protected page' with A in the stack's top page, got '%s'"
+                          % what)
+    boot.expect_lines(r"(entry: code|process entry\[2\] ended)", [ended(2, "entry", 142)],
+                      "entry's end")
     expect_no_leak(boot)
 
 
@@ -91,7 +203,7 @@ def killed_line(boot, pid, name):
 
 
 @test(10, "faults: a divide error kills the process, naming the instruction",
-      parent=test_faults, exercises=["load_segment"])
+      parent=test_faults, exercises=FAULTS)
 def test_faults_divide(ctx, boot):
     what = killed_line(boot, 1, "divzero")
     m = re.match(r"divide error \(vector 0\) at rip 0x(\w+)$", what)
@@ -103,10 +215,19 @@ def test_faults_divide(ctx, boot):
                                             ended(1, "divzero", 128)], "divzero")
     if any(l.startswith("divzero: still running") for l in boot.test_lines()):
         raise TestFailure("divzero went on after the fault")
+    expect_frame(boot, "divzero", 0, 0)
+
+
+def expect_frame(boot, program, vector, error_code):
+    """The frame printed after program's fault or breakpoint: the vector,
+    and the error code the CPU pushed or the stub's 0 (SDM Vol. 3A 6.13)."""
+    want = "  cs 0x23  ss 0x1b  vector %d  error 0x%x  cr2 " % (vector, error_code)
+    if not any(l.startswith(want) for l in boot.test_lines()):
+        raise TestFailure("no frame line '%s...' after %s's trap" % (want, program))
 
 
 @test(5, "faults: a breakpoint is reported and the process continues",
-      parent=test_faults, exercises=["load_segment", "user_range_ok"])
+      parent=test_faults, exercises=FAULTS)
 def test_faults_breakpoint(ctx, boot):
     lines = boot.matching(r"process breakpoint\[2\]: breakpoint at rip ")
     if not lines:
@@ -114,10 +235,11 @@ def test_faults_breakpoint(ctx, boot):
     expect_in_main("breakpoint", int(lines[0].rsplit("0x", 1)[1], 16))
     boot.expect_lines(r"(after the breakpoint|process breakpoint\[2\] ended)", [
         "after the breakpoint, arg 0x%x" % boot.arg, ended(2, "breakpoint", 0)], "breakpoint")
+    expect_frame(boot, "breakpoint", 3, 0)
 
 
 @test(10, "faults: reading kernel memory kills the process, naming the address",
-      parent=test_faults, exercises=["load_segment"])
+      parent=test_faults, exercises=FAULTS)
 def test_faults_readkernel(ctx, boot):
     address = 0xFFFFFFFF80100000 + (boot.arg & 0xF000)
     what = killed_line(boot, 3, "readkernel")
@@ -129,12 +251,15 @@ def test_faults_readkernel(ctx, boot):
     if int(m.group(2), 16) != address or m.group(3) != "read from a protected page":
         raise TestFailure("expected 'address 0x%x: read from a protected page', got "
                           "'address 0x%s: %s'" % (address, m.group(2), m.group(3)))
+    # The CPU's error code (SDM Vol. 3A 6.15, Interrupt 14: present, read,
+    # user mode) where the stub put it.
+    expect_frame(boot, "readkernel", 14, 5)
     boot.expect_lines(r"process readkernel\[3\] ended", [ended(3, "readkernel", 142)],
                       "readkernel's status")
 
 
 @test(5, "faults: the kernel goes on, and every page comes back",
-      parent=test_faults, exercises=["load_segment", "user_range_ok"])
+      parent=test_faults, exercises=FAULTS)
 def test_faults_after(ctx, boot):
     boot.expect_lines(r"(hello from|process hello)", [
         "process hello[4] started", "hello from pid 4, arg 0x%x" % boot.arg,
@@ -142,72 +267,48 @@ def test_faults_after(ctx, boot):
     expect_no_leak(boot)
 
 
-@test(20, "bad pointers and lengths: -EFAULT and friends, never a crash",
-      exercises=["user_range_ok"])
-def test_badptr(ctx):
+@test(10, "system calls with RFLAGS.DF and NT set: IA32_FMASK clears them in the kernel",
+      exercises=RUNS)
+def test_flags(ctx):
     arg = ctx.rng.getrandbits(24)
-    boot = run_programs(ctx, "badptr", arg)
-    boot.expect_lines(r"(write|sbrk|map|pipe)\(", [
-        "write(kernel) = -14", "write(direct map) = -14", "write(supervisor page) = -14",
-        "write(null) = -14",
-        "write(unmapped) = -14", "write(wraps) = -14", "write(past heap) = -14",
-        "write(heap end) = 4",
-        "write(bad fd) = -9", "write(ok) = 3", "pipe(read-only) = -14",
-        "sbrk(huge) = -12", "map(kernel) = -22", "map(unaligned) = -22"],
-        "system call results")
-    boot.expect_lines(r"process badptr", ["process badptr[1] started",
-                                           ended(1, "badptr", 0)], "badptr")
-    expect_no_leak(boot)
+    boot = run_programs(ctx, "flags,hello", arg)
+    boot.expect_lines(r"(flags: |process flags)", [
+        "process flags[1] started",
+        "flags: a system call with DF and NT set, arg 0x%06x" % arg,
+        ended(1, "flags", 0)], "flags")
+    boot.expect_lines(r"(hello from|process hello)", [
+        "process hello[2] started", "hello from pid 2, arg 0x%x" % arg,
+        ended(2, "hello", arg % 100)], "a process after flags")
 
 
-@test(5, "unknown system call numbers return -ENOSYS",
-      exercises=["load_segment", "user_range_ok"])
+@test(10, "unknown system call numbers return -ENOSYS, the last one runs", exercises=RUNS)
 def test_badsyscall(ctx):
     arg = ctx.rng.getrandbits(32)
     boot = run_programs(ctx, "badsyscall", arg)
     nsyscalls = header_constant("kernel/lib/sysnum.h", "NSYSCALLS")
-    numbers = [nsyscalls, nsyscalls + arg % 1000, (1 << 64) - 1, 1 << 63]
-    boot.expect_lines(r"syscall ", ["syscall %d = -38" % n for n in numbers], "badsyscall")
+    # (1 << 32) | 2: 2 is getpid, which a number cut to 32 bits would call.
+    numbers = [nsyscalls, nsyscalls + arg % 1000, (1 << 64) - 1, 1 << 63, (1 << 32) | 2]
+    boot.expect_lines(r"syscall ", ["syscall %d = -38" % n for n in numbers] +
+                      ["syscall %d = 0" % (nsyscalls - 1)], "badsyscall")
 
 
-@test(10, "a system call that would SYSRET to a non-canonical address ends the process",
-      exercises=["load_segment", "user_range_ok"])
+@test(10, "a system call or breakpoint that would return to a non-canonical address ends "
+      "the process", exercises=FAULTS)
 def test_sysret(ctx):
-    boot = run_programs(ctx, "sysret,hello", ctx.rng.getrandbits(20))
+    boot = run_programs(ctx, "sysret,lastint3,hello", ctx.rng.getrandbits(20))
     boot.expect_lines(r"process sysret", [
         "process sysret[1] started",
         "process sysret[1] killed: its system call would return to the non-canonical "
         "address 0x800000000000",
         ended(1, "sysret", 141)], "sysret")
-    if not boot.matching(r"process hello\[2\] ended with status"):
+    boot.expect_lines(r"process lastint3", [
+        "process lastint3[2] started",
+        "process lastint3[2]: breakpoint at rip 0x800000000000",
+        "process lastint3[2] killed: its breakpoint would return to the non-canonical "
+        "address 0x800000000000",
+        ended(2, "lastint3", 141)], "lastint3")
+    if not boot.matching(r"process hello\[3\] ended with status"):
         raise TestFailure("the next process did not run")
-    expect_no_leak(boot)
-
-
-@test(10, "malloc and free on sbrk", exercises=["load_segment", "user_range_ok"])
-def test_heap(ctx):
-    arg = ctx.rng.getrandbits(32)
-    # Twice: the second run's heap reuses pages the first one dirtied.
-    boot = run_programs(ctx, "heap,heap", arg)
-    boot.expect_lines(r"heap: fresh", ["heap: fresh memory has 0 nonzero bytes"] * 2,
-                      "new heap memory")
-    lines = boot.matching(r"heap: \d+ blocks")
-    want = r"heap: %d blocks checked, heap grew by \d+ bytes$" % (16 + arg % 48)
-    if len(lines) != 2 or not all(re.match(want, l) for l in lines):
-        raise TestFailure("expected two lines matching '%s', got:\n%s"
-                          % (want, gradelib.indent(lines)))
-    boot.expect_lines(r"process heap\[\d\] ended",
-                      [ended(1, "heap", 0), ended(2, "heap", 0)], "heap")
-    expect_no_leak(boot)
-
-
-@test(10, "broken ELF images are refused with -ENOEXEC")
-def test_bad_elf(ctx):
-    boot = ctx.boot("lab3.bad_elf")
-    boot.expect_status("ok")
-    boot.expect_lines(r"bad elf ", ["bad elf %s: -8" % w for w in
-                                    ("magic", "class", "machine", "truncated", "phoff")],
-                      "refused images")
     expect_no_leak(boot)
 
 
@@ -240,4 +341,36 @@ def test_uaccess(ctx):
             raise TestFailure("a write to a page without PTE_W must be refused: expected "
                               "'%s', got '%s'" % (w, g))
     boot.expect_lines(r"uaccess: ", want, "user_range_ok's answers")
+    expect_no_leak(boot)
+
+
+@test(15, "bad pointers and lengths: -EFAULT and friends, never a crash", exercises=RUNS)
+def test_badptr(ctx):
+    arg = ctx.rng.getrandbits(24)
+    boot = run_programs(ctx, "badptr", arg)
+    boot.expect_lines(r"(write|sbrk|map|pipe)\(", [
+        "write(kernel) = -14", "write(direct map) = -14", "write(supervisor page) = -14",
+        "write(null) = -14",
+        "write(unmapped) = -14", "write(wraps) = -14", "write(past heap) = -14",
+        "write(heap end) = 4",
+        "write(bad fd) = -9", "write(ok) = 3", "pipe(read-only) = -14",
+        "sbrk(huge) = -12", "map(kernel) = -22", "map(unaligned) = -22"],
+        "system call results")
+    boot.expect_lines(r"process badptr", ["process badptr[1] started",
+                                           ended(1, "badptr", 0)], "badptr")
+    expect_no_leak(boot)
+
+
+@test(15, "strings from user memory: the end of user space, pages not readable, too long",
+      exercises=RUNS + ["copy_string_from_user"])
+def test_badstr(ctx):
+    boot = run_programs(ctx, "badstr", ctx.rng.getrandbits(24))
+    boot.expect_lines(r"exec\(", [
+        "exec(no NUL before the end of user space) = -14",
+        "exec(NUL in the last byte of user space) = -2",
+        "exec(into a supervisor page) = -14", "exec(into an unmapped page) = -14",
+        "exec(kernel) = -14", "exec(null) = -14", "exec(longest) = -2",
+        "exec(one too long) = -7", "exec(empty) = -2"], "exec's results")
+    boot.expect_lines(r"process badstr", ["process badstr[1] started", ended(1, "badstr", 0)],
+                      "badstr")
     expect_no_leak(boot)

@@ -376,7 +376,7 @@ def run_piped(emulator, workdir, cmdline, smp, megs, firmware, net_port=None):
 
 def run_captured(emulator, cmdline, log_path, timeout=None, smp=1, megs=256,
                  stdin_data=None, stdin_after="K> ", echo=None, cpu=None, firmware="bios",
-                 net_port=None):
+                 net_port=None, stop=None):
     """Run to the end with the output captured; returns a RunResult.
     stdin_data is typed into the serial console (Bochs's through a
     pseudo-terminal, paced: see Typist) once the
@@ -388,7 +388,9 @@ def run_captured(emulator, cmdline, log_path, timeout=None, smp=1, megs=256,
     model (None: the default of qemu_command or BOCHS_CPU_MODEL); firmware
     is one of FIRMWARES (UEFI under QEMU only). net_port attaches an
     e1000 whose UDP port net_port is forwarded from 127.0.0.1:net_port
-    (qemu_net_args, bochs_slirp_config)."""
+    (qemu_net_args, bochs_slirp_config). stop, a threading.Event, ends
+    the run early when set (a client on the network gave up): the run
+    then counts as timed out."""
     timeout = timeout or DEFAULT_TIMEOUT[emulator]
     log_path = Path(log_path)
     log_path.parent.mkdir(parents=True, exist_ok=True)
@@ -440,7 +442,7 @@ def run_captured(emulator, cmdline, log_path, timeout=None, smp=1, megs=256,
         typist = Typist(proc.stdin, steps)
         locate = lambda proc: (b"", locate_qemu_cpus(monitor))    # noqa: E731
     got = collect_output(proc, start, timeout, echo, typist,
-                         drain=com1.master if com1 else None, locate=locate)
+                         drain=com1.master if com1 else None, locate=locate, stop=stop)
     if com1:
         com1.close()
     if not proc.stdin.closed:
@@ -605,6 +607,10 @@ class LoopWatch:
         return "the kernel printed %s %d times in a row (a loop?)" % (what, self.repeats)
 
 
+# How often a run that can be stopped from outside looks whether it is.
+STOP_POLL_SECONDS = 0.2
+
+
 @dataclass
 class Collected:
     """What collect_output gathered, and why it stopped the run."""
@@ -616,9 +622,10 @@ class Collected:
     places: list = field(default_factory=list)     # [CpuPlace] when it stopped the run
 
 
-def collect_output(proc, start, timeout, echo, typist, drain=None, locate=None):
+def collect_output(proc, start, timeout, echo, typist, drain=None, locate=None, stop=None):
     """Read stdout and stderr until the process exits, the time limit
-    passes, the kernel's end marker is followed by no exit, or the output
+    passes (or stop, an Event, is set: looked at every STOP_POLL_SECONDS),
+    the kernel's end marker is followed by no exit, or the output
     shows a loop (LoopWatch: the output is cut where it was seen); read
     and drop what arrives on the file descriptor drain. If the runner
     stops the run (time limit, loop), locate(proc), if given, is asked
@@ -636,9 +643,11 @@ def collect_output(proc, start, timeout, echo, typist, drain=None, locate=None):
         limit = start + timeout
         if end_seen_at is not None:
             limit = min(limit, end_seen_at + EXIT_GRACE_SECONDS)
-        if now >= limit:
+        if now >= limit or (stop is not None and stop.is_set()):
             break
         wake = min(limit, typist.wake_at() or limit)
+        if stop is not None:
+            wake = min(wake, now + STOP_POLL_SECONDS)
         ready, _, _ = select.select(list(streams), [], [], max(0, wake - now))
         if not ready:
             typist.saw(out.decode(errors="replace"))

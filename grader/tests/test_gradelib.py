@@ -321,6 +321,16 @@ class GraderBehaviour(unittest.TestCase):
         self.assertIn("line 1:\n      expected: pipe ok\n      got:      pipe bad", message)
         self.assertIn("during the run the kernel killed:\n    " + killed, message)
 
+    def test_the_stubs_that_ran_are_shown_next_to_the_failure(self):
+        lab = FakeLab(self)
+        stub = "LAB 3: load_segment not written"
+        run = lab.parent("run", "ok", RUN + stub + "\n" + stub + "\nhello bad\n== end: ok\n")
+        lab.child("run_hello", run, 10, r"hello ", ["hello ok"])
+        tests, _ = lab.run()
+        message = tests["run_hello"].message
+        self.assertIn("exercises whose stubs ran:\n    " + stub, message)
+        self.assertEqual(message.count(stub), 1)
+
     def test_bochs_power_off_is_not_an_error(self):
         lab = FakeLab(self)
         shutdown = "00012345p[UNMP ] >>PANIC<< Shutdown port: shutdown requested"

@@ -3,13 +3,13 @@
 // once per PROBE; tools/tests/test_ix.py is the client):
 //
 //   commands   bad commands, before and on a real connection (a handle
-//              that names nothing, a connect to port 0, buffers it does not own, lengths past its
-//              window or past what it received, a second accept): each
-//              must come back as an error event with the expected
-//              error, in order (a refused connect with its cookie); the
-//              connection must still echo the data it received (read
-//              from the read-only buffer, sent back in two pieces by
-//              ix_tcp_sendv).
+//              that names nothing, a connect to port 0, buffers it does
+//              not own, lengths past its window (in one piece or in two)
+//              or past what it received, a second accept): each must
+//              come back as an error event with the expected error, in
+//              order (a refused connect with its cookie); the connection
+//              must still echo the data it received (read from the
+//              read-only buffer, sent back in two pieces by ix_tcp_sendv).
 //   rx-write   a write into a received buffer: it must fault.
 //   dp-write   a write to the dataplane's memory (the page after ring
 //              3's data, libix.ld): it must fault.
@@ -32,29 +32,33 @@
 
 extern char __ixapp_end[];              // the first page that is not ring 3's (libix.ld)
 
+#define ON_CONN (~0ul)            // expected.handle: the probe's connection (cookie 1)
+
 struct expected {
 	int op;
 	long err;
 	const char *what;
+	hid_t handle;           // the handle the event must name (its cookie: 1 on ON_CONN, else 0)
 };
 
 // The refusals the commands probe expects, in the order it asks.
 static const struct expected expected[] = {
-	{ IX_CMD_ACCEPT, -EBADF, "accept of handle 0" },
-	{ IX_CMD_SEND, -EBADF, "send on a handle that names nothing" },
-	{ IX_CMD_RECV_DONE, -EBADF, "recv_done on a handle that names nothing" },
-	{ IX_CMD_CLOSE, -EBADF, "close of a handle that names nothing" },
-	{ IX_CMD_CONNECT, -EINVAL, "connect to port 0" },
+	{ IX_CMD_ACCEPT, -EBADF, "accept of handle 0", 0 },
+	{ IX_CMD_SEND, -EBADF, "send on a handle that names nothing", BAD_HANDLE },
+	{ IX_CMD_RECV_DONE, -EBADF, "recv_done on a handle that names nothing", BAD_HANDLE },
+	{ IX_CMD_CLOSE, -EBADF, "close of a handle that names nothing", BAD_HANDLE },
+	{ IX_CMD_CONNECT, -EINVAL, "connect to port 0", 0 },
 	// On the connection, after its first data:
-	{ IX_CMD_SEND, -EFAULT, "send from the dataplane's memory" },
-	{ IX_CMD_SEND, -EFAULT, "send from past the user addresses" },
-	{ IX_CMD_SEND, -ENOBUFS, "send past the window" },
-	{ IX_CMD_SEND, -EINVAL, "send of 0 bytes" },
-	{ IX_CMD_SENDV, -EFAULT, "sendv of a piece in the dataplane's memory" },
-	{ IX_CMD_SENDV, -EFAULT, "sendv of an array in the dataplane's memory" },
-	{ IX_CMD_SENDV, -EINVAL, "sendv of too many pieces" },
-	{ IX_CMD_RECV_DONE, -EINVAL, "recv_done past what was received" },
-	{ IX_CMD_ACCEPT, -EINVAL, "a second accept" },
+	{ IX_CMD_SEND, -EFAULT, "send from the dataplane's memory", ON_CONN },
+	{ IX_CMD_SEND, -EFAULT, "send from past the user addresses", ON_CONN },
+	{ IX_CMD_SEND, -ENOBUFS, "send past the window", ON_CONN },
+	{ IX_CMD_SEND, -EINVAL, "send of 0 bytes", ON_CONN },
+	{ IX_CMD_SENDV, -EFAULT, "sendv of a piece in the dataplane's memory", ON_CONN },
+	{ IX_CMD_SENDV, -EFAULT, "sendv of an array in the dataplane's memory", ON_CONN },
+	{ IX_CMD_SENDV, -EINVAL, "sendv of too many pieces", ON_CONN },
+	{ IX_CMD_SENDV, -ENOBUFS, "sendv of pieces past the window together", ON_CONN },
+	{ IX_CMD_RECV_DONE, -EINVAL, "recv_done past what was received", ON_CONN },
+	{ IX_CMD_ACCEPT, -EINVAL, "a second accept", ON_CONN },
 };
 #define NEXPECTED (sizeof(expected) / sizeof(expected[0]))
 
@@ -63,7 +67,9 @@ static unsigned refused;        // error events so far (the next expected one)
 static int failures;
 static bool done;
 static hid_t conn;
-static struct ix_sg bad_piece[1], pieces[IX_SENDV_MAX + 1], echo_pieces[2];
+static size_t echoed;           // bytes received and echoed, not yet given back
+static struct ix_sg bad_piece[1], pieces[IX_SENDV_MAX + 1], echo_pieces[2], halves[2];
+static char half_window[IX_TCP_SNDBUF / 2 + 1];        // two of them: past the window
 
 static void check(bool ok, const char *what)
 {
@@ -86,13 +92,15 @@ static void bad_commands_on(hid_t h, const void *addr, size_t len)
 	ix_tcp_sendv(h, bad_piece, 1);
 	ix_tcp_sendv(h, (const struct ix_sg *)__ixapp_end, 1);
 	ix_tcp_sendv(h, pieces, IX_SENDV_MAX + 1);
+	halves[0] = halves[1] = (struct ix_sg){ half_window, sizeof(half_window) };
+	ix_tcp_sendv(h, halves, 2);
 	ix_tcp_recv_done(h, len + 1);
 	ix_tcp_accept(h, 1);
 	// The echo, in two pieces: sendv's own path.
 	echo_pieces[0] = (struct ix_sg){ addr, len / 2 };
 	echo_pieces[1] = (struct ix_sg){ (const char *)addr + len / 2, len - len / 2 };
 	ix_tcp_sendv(h, echo_pieces, 2);
-	ix_tcp_recv_done(h, len);
+	echoed = len;
 }
 
 static void on_knock(hid_t handle, const struct ix_tuple *id)
@@ -128,9 +136,13 @@ static void on_recv(hid_t handle, unsigned long cookie, const void *addr, size_t
 	bad_commands_on(handle, addr, len);
 }
 
+// The received bytes are given back only once their echo is
+// acknowledged: the dataplane receives the acknowledgment while the
+// application still holds the buffer.
 static void on_sent(hid_t handle, unsigned long cookie, size_t len, size_t window)
 {
 	if (window == IX_TCP_SNDBUF) {
+		ix_tcp_recv_done(handle, echoed);
 		check(refused == NEXPECTED, "every bad command refused, the echo acknowledged");
 		ix_tcp_close(handle);
 		done = true;
@@ -153,12 +165,14 @@ static void on_error(hid_t handle, unsigned long cookie, int op, long err)
 		return;
 	}
 	const struct expected *e = &expected[refused++];
+	hid_t want = e->handle == ON_CONN ? conn : e->handle;
 	// A refused connect names itself by its cookie.
-	bool ok = op == e->op && err == e->err &&
-		  (op != IX_CMD_CONNECT || cookie == CONNECT_COOKIE);
+	unsigned long want_cookie = op == IX_CMD_CONNECT ? CONNECT_COOKIE : e->handle == ON_CONN;
+	bool ok = op == e->op && err == e->err && handle == want && cookie == want_cookie;
 	printf("ixprobe: %s: %s refused: %s", ok ? "ok" : "FAIL", e->what, strerror((int)err));
 	if (!ok)
-		printf(" (command %d, expected %d: %s)", op, e->op, strerror((int)e->err));
+		printf(" (command %d, handle 0x%lx, cookie %lu; expected %d, 0x%lx, %lu: %s)", op,
+		       handle, cookie, e->op, want, want_cookie, strerror((int)e->err));
 	printf("\n");
 	failures += !ok;
 }

@@ -225,9 +225,6 @@ static void complete_update(struct kv_conn *c, const struct kv_out *out)
 	struct kv_server *srv = c->srv;
 	struct kv_store *s = &srv->store;
 	struct kv_item *it = c->item;
-	struct kv_item *old = kv_find(s, kv_item_key(it), it->nkey, srv->now, false);
-	struct kv_item *keep = NULL;
-	const char *result = "STORED";
 
 	c->item = NULL;
 	c->state = KV_LINE;
@@ -236,6 +233,11 @@ static void complete_update(struct kv_conn *c, const struct kv_out *out)
 		reply(c, out, "CLIENT_ERROR bad data chunk");
 		return;
 	}
+	// BEGIN LAB 10 SOLUTION: kv_update
+	struct kv_item *old = kv_find(s, kv_item_key(it), it->nkey, srv->now, false);
+	struct kv_item *keep = NULL;
+	const char *result = "STORED";
+
 	srv->stats.cmd_set++;
 	switch (c->cmd) {
 	case KV_SET:
@@ -271,6 +273,11 @@ static void complete_update(struct kv_conn *c, const struct kv_out *out)
 	else if (c->cmd != KV_CAS)
 		result = "NOT_STORED";
 	reply(c, out, result);
+	// STUB:
+	// kv_item_free(s, it);
+	// (void)srv, (void)concatenate;
+	// reply(c, out, "SERVER_ERROR LAB 10: complete_update not written");
+	// END LAB 10
 }
 
 // Takes bytes of the data block: the value, then "\r\n".
@@ -372,6 +379,7 @@ static void get_step(struct kv_conn *c, const struct kv_out *out)
 static void run_arith(struct kv_conn *c, const struct kv_out *out, const struct tok *t, int ntok,
 		      bool incr)
 {
+	// BEGIN LAB 10 SOLUTION: kv_arith
 	struct kv_server *srv = c->srv;
 	uint64_t delta, v;
 	char digits[21];
@@ -413,6 +421,10 @@ static void run_arith(struct kv_conn *c, const struct kv_out *out, const struct 
 		kv_link(&srv->store, bigger, srv->now);
 	}
 	reply(c, out, digits);
+	// STUB:
+	// (void)t, (void)ntok, (void)incr;
+	// reply(c, out, "SERVER_ERROR LAB 10: run_arith not written");
+	// END LAB 10
 }
 
 // delete KEY [0] [noreply]: memcached still takes the old "hold time" 0.
@@ -448,6 +460,7 @@ static void run_delete(struct kv_conn *c, const struct kv_out *out, const struct
 // touch KEY EXPTIME [noreply]
 static void run_touch(struct kv_conn *c, const struct kv_out *out, const struct tok *t, int ntok)
 {
+	// BEGIN LAB 10 SOLUTION: kv_touch
 	struct kv_server *srv = c->srv;
 	int32_t exptime;
 
@@ -470,6 +483,10 @@ static void run_touch(struct kv_conn *c, const struct kv_out *out, const struct 
 	srv->stats.touch_hits++;
 	it->exptime = exptime_to_time(srv, exptime);
 	reply(c, out, "TOUCHED");
+	// STUB:
+	// (void)t, (void)ntok;
+	// reply(c, out, "SERVER_ERROR LAB 10: run_touch not written");
+	// END LAB 10
 }
 
 // flush_all [DELAY] [noreply]: a delay of 0 or less is now.

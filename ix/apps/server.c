@@ -89,8 +89,8 @@ static void print_counters(const struct server_app *app, struct ixgbe_dev *port,
 	printf("lwip: timers fired %lu, cascaded %lu\n", sys_timeouts_stats()->fired,
 	       sys_timeouts_stats()->cascaded);
 	printf("netif: rx frames %lu, refused %lu, tx frames %lu, no buffer %lu, ring full %lu, "
-	       "bursts %lu\n", n->rx_frames, n->rx_refused, n->tx_frames, n->tx_no_buffer,
-	       n->tx_ring_full, n->tx_bursts);
+	       "bursts %lu, most per poll %u\n", n->rx_frames, n->rx_refused, n->tx_frames,
+	       n->tx_no_buffer, n->tx_ring_full, n->tx_bursts, n->rx_most);
 	ixgbe_stats(port, &s);
 	printf("%s: 82599 received %lu, sent %lu, missed %lu, dropped %lu, no buffer %lu\n",
 	       app->name, s.rx_packets, s.tx_packets, s.rx_missed, s.queue_drop[0],

@@ -22,11 +22,14 @@ struct dp_out {
 struct dp_stats {
 	uint64_t crossings, flushes;    // crossings (polls and flushes), flushes among them
 	uint64_t idle;                  // crossings with no command and no event
+	uint64_t sleeps;                // idle polls that waited for the port's interrupt
+	uint64_t timer_runs;            // lwIP's timers seen to run (count_timer_run)
 	uint64_t commands, events;      // commands run, events returned
 	uint64_t errors;                // commands refused (each an IX_EV_ERROR)
 	uint64_t errors_lost;           // refusals with no room left for their event
 	uint32_t most_commands;         // in one crossing
 	uint32_t most_events;
+	uint32_t most_received;         // frames of the largest burst from its queue
 	uint64_t sent_referenced;       // bytes sent from ring 3's memory by reference
 	uint64_t sent_copied;           // bytes sent from received buffers, copied
 	uint64_t knocks;                // connections offered to the application

@@ -20,6 +20,7 @@
 #include "ulib.h"
 
 #define HELD_MAX 64
+#define TIMER_RUN_MS 250        // count_timer_run's period: lwIP's TCP timer's
 
 struct held {
 	struct pbuf *p;         // an IP packet, copied; NULL: free
@@ -70,6 +71,14 @@ static void send_held(void)
 	}
 }
 
+// A timeout of lwIP's, every TIMER_RUN_MS: it runs only where the loop
+// runs the instance's timers (sys_check_timeouts), as TCP's do.
+static void count_timer_run(void *arg)
+{
+	dp_stats_here()->timer_runs++;
+	sys_timeout(TIMER_RUN_MS, count_timer_run, NULL);
+}
+
 static bool start(int fg, struct ixgbe_dev *dev, int q, uint32_t ip, uint16_t port)
 {
 	ip4_addr_t addr, netmask;
@@ -81,6 +90,7 @@ static bool start(int fg, struct ixgbe_dev *dev, int q, uint32_t ip, uint16_t po
 		return false;
 	ifc.netif.output = ip_output;
 	ifc.rx_free = dp_rx_free;
+	sys_timeout(TIMER_RUN_MS, count_timer_run, NULL);
 	return dp_tcp_start(fg, port);
 }
 

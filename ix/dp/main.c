@@ -85,7 +85,10 @@ static struct dp_core cores[DP_MAX_CORES];
 static int ncores = 1;                  // --cores=N
 static int fg_owner[FG_COUNT];          // the core that runs each flow group (owner_of)
 static uint64_t fg_frames[FG_COUNT];    // frames received, by flow group (its owner counts)
-static int batch_limit = IXGBE_NETIF_RX_BURST;  // -b: frames a crossing takes at most
+// Frames a poll takes at most (-b): IX's batch limit. Adaptive batching
+// takes what has arrived, up to this, so a batch grows only when the
+// application falls behind.
+static int batch_limit = IXGBE_NETIF_RX_BURST;
 
 // The calling thread's core.
 static struct dp_core *this_core(void)
@@ -196,11 +199,14 @@ uint64_t dp_rx_alias(const struct pktbuf *b, const void *payload)
 		dune_printf("ixdp: dp_rx_alias: payload %p is not in a received buffer\n", payload);
 		dune_die();
 	}
-	int q = 0;
-	while (b->pool != &port.queues[q].pool)
-		q++;
-	uint64_t index = (uint64_t)q * b->pool->nbufs + (uint64_t)(b - b->pool->bufs);
+	// BEGIN LAB 10 SOLUTION: rx_alias
+	uint64_t index = (uint64_t)queue_of(b) * b->pool->nbufs + (uint64_t)(b - b->pool->bufs);
 	return IX_RX_ALIAS + index * PKTBUF_SIZE + (uint64_t)((const uint8_t *)payload - b->data);
+	// STUB:
+	// dune_printf("ixdp: LAB 10: dp_rx_alias not written: the application cannot see "
+	// 	    "received data\n");
+	// dune_die();
+	// END LAB 10
 }
 
 void dp_refuse(const struct ix_cmd *cmd, uint64_t cookie, int err, struct dp_out *out)
@@ -230,6 +236,7 @@ static int map_rx_alias(int q)
 	const struct pktbuf_pool *pool = &port.queues[q].pool;
 	uint64_t alias = IX_RX_ALIAS + (uint64_t)q * pool->nbufs * PKTBUF_SIZE;
 
+	// BEGIN LAB 10 SOLUTION: rx_alias
 	for (uint32_t i = 0; i < pool->nbufs; i += PGSIZE / PKTBUF_SIZE) {
 		uint64_t pa = dune_va_to_pa((uint64_t)pool->bufs[i].data);
 		if (pa % PGSIZE != 0 || pool->bufs[i + 1].data != pool->bufs[i].data + PKTBUF_SIZE) {
@@ -242,6 +249,11 @@ static int map_rx_alias(int q)
 			return err;
 	}
 	return 0;
+	// STUB:
+	// dune_printf("ixdp: LAB 10: map_rx_alias not written: %u received buffers not mapped "
+	// 	    "for ring 3\n", pool->nbufs);
+	// return 0;
+	// END LAB 10
 }
 
 static int map_app(void)
@@ -307,6 +319,16 @@ static int take_forwarded(struct dp_core *core, struct dp_out *out)
 		}
 	}
 	return n;
+	// STUB:
+	// static bool told;
+	// if (!told) {
+	// 	told = true;
+	// 	dune_printf("ixdp: LAB 10: loop_once not written: nothing received, nothing "
+	// 		    "reported\n");
+	// }
+	// (void)out, (void)batch_limit;
+	// return 0;
+	// END LAB 10
 }
 
 // Flow group fg, core's, moves to core `to`: what it queued goes out,
@@ -349,24 +371,39 @@ static void take_request(struct dp_core *core)
 	__atomic_store_n(&ctl->done, posted, __ATOMIC_RELEASE);
 }
 
-// Takes back the buffers other cores freed and what they forwarded,
-// receives a burst of core's queue, runs its flow groups' lwIP on their
-// frames and timers, reports, transmits; then carries out the control
-// plane's request. Returns how many frames and forwarded items it took.
+// One turn of core's run-to-completion loop: takes back the buffers
+// other cores freed and runs what they forwarded; receives a burst of at
+// most batch_limit frames from core's queue and gives each to whom it is
+// for (dispatch); runs each flow group core runs (fg_ops's run: lwIP's
+// timers, the events lwIP's news make in out, and one tail write for
+// what all of it sent); then carries out the control plane's request.
+// Returns how many frames and forwarded items it took.
 static int loop_once(struct dp_core *core, struct dp_out *out)
 {
-	struct pktbuf *bufs[IXGBE_NETIF_RX_BURST];
-
 	take_returns(core);
 	int n = take_forwarded(core, out);
+	// BEGIN LAB 10 SOLUTION: ixdp_loop
+	struct pktbuf *bufs[IXGBE_NETIF_RX_BURST];
 	int received = ixgbe_rx_burst(&port, core->id, bufs, batch_limit);
+	if ((uint32_t)received > core->stats.most_received)
+		core->stats.most_received = (uint32_t)received;
 	for (int i = 0; i < received; i++)
 		dispatch(core, bufs[i], out);
 	for (int fg = 0; fg < FG_COUNT; fg++)
 		if (owner_of(fg) == core->id)
 			fg_instances[fg]->run(out);
+	n += received;
+	// STUB:
+	// static bool told;
+	// if (!told) {
+	// 	told = true;
+	// 	dune_printf("ixdp: LAB 10: loop_once not written: nothing received, nothing "
+	// 		    "reported\n");
+	// }
+	// (void)out, (void)batch_limit, (void)dispatch;
+	// END LAB 10
 	take_request(core);
-	return n + received;
+	return n;
 }
 
 // Calls what(fg) for each flow group core runs.
@@ -428,9 +465,54 @@ static void command(struct dp_core *core, const struct ix_cmd *cmd, struct dp_ou
 		fg_instances[fg]->command(cmd, out);
 }
 
-// One crossing (abi.h). With nothing to do (no command, no frame, no
-// event), the loop waits for the port's interrupt or a tick and runs
-// once more, so an idle application does not spin.
+// Waits for the port's interrupt or a tick; after a tick, reads the
+// link state. Any core's queue wakes it (the port's causes are one set):
+// at worst a core waits for the next tick.
+static void sleep_until_work(struct dp_core *core)
+{
+	core->stats.sleeps++;
+	if (ixgbe_wait(&port, 1) == 0)
+		each_owned(core, check_link_fg);
+}
+
+// The work of one crossing of core's on area a (checked by cross): runs
+// its ncmds commands in order (command, each on a copy ring 3 can no
+// longer change) and empties the array; then, for IX_CROSS_FLUSH,
+// transmits only (flush_fg for each flow group core runs); for
+// IX_CROSS_POLL, runs the loop once. A poll with nothing to do (no
+// command, no frame, no new event) waits for the port's interrupt or a
+// tick (sleep_until_work) and runs the loop once more, so an idle
+// application does not spin. Events go to out.
+static void cross_run(struct dp_core *core, struct ix_area *a, uint32_t ncmds, uint64_t how,
+		      struct dp_out *out)
+{
+	// BEGIN LAB 10 SOLUTION: ixdp_loop
+	uint32_t before = out->n;
+
+	for (uint32_t i = 0; i < ncmds; i++) {
+		struct ix_cmd cmd = a->cmds[i];
+		command(core, &cmd, out);
+	}
+	a->ncmds = 0;
+	if (how == IX_CROSS_FLUSH)
+		each_owned(core, flush_fg);
+	else if (loop_once(core, out) == 0 && out->n == before && ncmds == 0) {
+		sleep_until_work(core);
+		loop_once(core, out);
+	}
+	// STUB:
+	// static bool told;
+	// if (!told) {
+	// 	told = true;
+	// 	dune_printf("ixdp: LAB 10: cross_run not written: %u commands dropped\n", ncmds);
+	// }
+	// a->ncmds = 0;
+	// (void)how, (void)out, (void)loop_once, (void)sleep_until_work;
+	// END LAB 10
+}
+
+// One crossing (abi.h): the area checked, then cross_run, then the
+// counters.
 static int64_t cross(uint64_t addr, uint64_t how)
 {
 	struct dp_core *core = this_core();
@@ -451,24 +533,10 @@ static int64_t cross(uint64_t addr, uint64_t how)
 	uint32_t before = out.n;        // events the application has not dispatched yet
 	if (ncmds > IX_MAX_CMDS || before > IX_MAX_EVENTS)
 		return -EINVAL;
-	for (uint32_t i = 0; i < ncmds; i++) {
-		struct ix_cmd cmd = a->cmds[i];
-		command(core, &cmd, &out);
-	}
-	a->ncmds = 0;
-	if (how == IX_CROSS_FLUSH) {
-		each_owned(core, flush_fg);
-		stats->flushes++;
-	} else if (loop_once(core, &out) == 0 && out.n == before && ncmds == 0) {
-		// Any core's queue wakes it (the port's causes are one set):
-		// at worst a core waits for the next tick.
-		int64_t causes = ixgbe_wait(&port, 1);
-		if (causes == 0)
-			each_owned(core, check_link_fg);
-		loop_once(core, &out);
-	}
+	cross_run(core, a, ncmds, how, &out);
 	a->nevents = out.n;
 	stats->crossings++;
+	stats->flushes += how == IX_CROSS_FLUSH;
 	stats->idle += ncmds == 0 && out.n == before;
 	stats->commands += ncmds;
 	stats->events += out.n - before;
@@ -664,12 +732,16 @@ static struct dp_stats stats_totals(void)
 		t.crossings += s->crossings;
 		t.flushes += s->flushes;
 		t.idle += s->idle;
+		t.sleeps += s->sleeps;
+		t.timer_runs += s->timer_runs;
 		t.commands += s->commands;
 		t.events += s->events;
 		t.errors += s->errors;
 		t.errors_lost += s->errors_lost;
 		t.most_commands = s->most_commands > t.most_commands ? s->most_commands : t.most_commands;
 		t.most_events = s->most_events > t.most_events ? s->most_events : t.most_events;
+		t.most_received = s->most_received > t.most_received ? s->most_received
+								      : t.most_received;
 		t.sent_referenced += s->sent_referenced;
 		t.sent_copied += s->sent_copied;
 		t.knocks += s->knocks;
@@ -699,17 +771,18 @@ static void print_counters(void)
 			    "commands %lu, events %lu, knocks %lu\n", port.port, c, k->frames,
 			    k->dropped, k->crossings, k->commands, k->events, k->knocks);
 	}
-	dune_printf("ixdp: crossings %lu, flushes %lu, idle %lu, commands %lu, events %lu, "
-		    "errors %lu, errors lost %lu, most commands %u, most events %u, knocks %lu, "
-		    "no slot %lu\n", d.crossings, d.flushes, d.idle, d.commands, d.events, d.errors,
-		    d.errors_lost, d.most_commands, d.most_events, d.knocks, d.no_slot);
+	dune_printf("ixdp: crossings %lu, flushes %lu, idle %lu, sleeps %lu, timer runs %lu, "
+		    "commands %lu, events %lu, errors %lu, errors lost %lu, most commands %u, "
+		    "most events %u, knocks %lu, no slot %lu\n", d.crossings, d.flushes, d.idle,
+		    d.sleeps, d.timer_runs, d.commands, d.events, d.errors, d.errors_lost,
+		    d.most_commands, d.most_events, d.knocks, d.no_slot);
 	dune_printf("ixdp: bytes sent by reference %lu, copied from received buffers %lu\n",
 		    d.sent_referenced, d.sent_copied);
 	dune_printf("ixdp: flow groups moved %lu, frames forwarded %lu, commands forwarded %lu\n",
 		    d.moves, d.forwarded_frames, d.forwarded_commands);
 	dune_printf("netif: rx frames %lu, refused %lu, tx frames %lu, no buffer %lu, "
-		    "ring full %lu, bursts %lu\n", n->rx_frames, n->rx_refused, n->tx_frames,
-		    n->tx_no_buffer, n->tx_ring_full, n->tx_bursts);
+		    "ring full %lu, bursts %lu, most per poll %u\n", n->rx_frames, n->rx_refused,
+		    n->tx_frames, n->tx_no_buffer, n->tx_ring_full, n->tx_bursts, d.most_received);
 	char line[FG_COUNT * 21 + 1];
 	size_t len = 0;
 	for (int fg = 0; fg < FG_COUNT; fg++)

@@ -43,8 +43,10 @@ int pktbuf_pool_init(struct pktbuf_pool *pool, uint32_t nbufs)
 
 void pktbuf_pool_reset(struct pktbuf_pool *pool)
 {
-	for (uint32_t i = 0; i < pool->nbufs; i++)
+	for (uint32_t i = 0; i < pool->nbufs; i++) {
 		pool->free[i] = &pool->bufs[i];
+		pool->bufs[i].is_free = true;
+	}
 	pool->nfree = pool->nbufs;
 }
 
@@ -53,6 +55,7 @@ struct pktbuf *pktbuf_alloc(struct pktbuf_pool *pool)
 	if (pool->nfree == 0)
 		return NULL;
 	struct pktbuf *b = pool->free[--pool->nfree];
+	b->is_free = false;
 	b->len = 0;
 	return b;
 }
@@ -61,9 +64,11 @@ void pktbuf_free(struct pktbuf *b)
 {
 	struct pktbuf_pool *pool = b->pool;
 
-	if (pool->nfree >= pool->nbufs)
-		printf("pktbuf_free: buffer %p freed twice (pool of %u has all free)\n",
-		       (void *)b, pool->nbufs);
-	else
-		pool->free[pool->nfree++] = b;
+	if (b->is_free) {
+		printf("pktbuf_free: buffer %ld of %u freed twice\n", (long)(b - pool->bufs),
+		       pool->nbufs);
+		return;
+	}
+	b->is_free = true;
+	pool->free[pool->nfree++] = b;
 }

@@ -11,6 +11,7 @@
 #ifndef IX_DRIVERS_PKTBUF_H
 #define IX_DRIVERS_PKTBUF_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #define PKTBUF_SIZE 2048        // the receive buffer size SRRCTL.BSIZEPACKET names
@@ -24,6 +25,7 @@ struct pktbuf {
 	uint8_t rss_type;               // received: IXGBE_RXD_RSSTYPE_*
 	uint32_t rss_hash;              // received: the NIC's Toeplitz hash
 	struct pktbuf_pool *pool;       // where pktbuf_free returns it
+	bool is_free;                   // on the pool's free stack
 	struct pktbuf *next;            // a list its holder keeps it on (not the pool's)
 };
 
@@ -44,7 +46,8 @@ void pktbuf_pool_reset(struct pktbuf_pool *pool);
 
 // A free buffer of pool (len 0), or NULL if there is none.
 struct pktbuf *pktbuf_alloc(struct pktbuf_pool *pool);
-// Gives b back to its pool.
+// Gives b back to its pool; a buffer already free is left there, with
+// a line that says so (a caller's bug: two owners thought it theirs).
 void pktbuf_free(struct pktbuf *b);
 
 #endif

@@ -60,6 +60,9 @@
 // piece of application memory a segment points at: one a segment.
 #define MEMP_NUM_PBUF                   MEMP_NUM_TCP_SEG
 #define PBUF_POOL_SIZE                  16
+// lwIP's own timeouts, and one of the dataplane's (ix/dp/main.c's
+// count_timer_run).
+#define MEMP_NUM_SYS_TIMEOUT            (LWIP_NUM_SYS_TIMEOUT_INTERNAL + 1)
 #define LWIP_SUPPORT_CUSTOM_PBUF        1
 
 // TCP: a 1500-byte Ethernet MTU; windows of 16 segments (no window

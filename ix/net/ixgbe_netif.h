@@ -44,6 +44,7 @@ struct ixgbe_netif_stats {
 	uint64_t tx_no_buffer;          // frames dropped: the pool had no free buffer
 	uint64_t tx_ring_full;          // frames dropped: the ring had no room
 	uint64_t tx_bursts;             // tail writes
+	uint32_t rx_most;               // frames of the largest poll
 };
 
 struct ixgbe_netif {

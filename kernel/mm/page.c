@@ -101,12 +101,15 @@ struct page *pa_to_page(uint64_t pa)
 
 // Puts the block of 2^order pages that starts at p on a free list,
 // merged with its buddy, and the buddy of the merged block, and so on,
-// while the buddy is a whole free block of the same order.
+// while the buddy is a whole free block of the same order (never beyond
+// PAGE_MAX_ORDER). The block's head ends with PAGE_FREE and its order;
+// a buddy merged into it is no head any more. The caller holds page_lock
+// (or is page_init, alone).
 static void free_block(struct page *p, unsigned order)
 {
+	// BEGIN LAB 2 SOLUTION: buddy_merge
 	size_t pfn = p - pages;
 
-	// BEGIN LAB 2 SOLUTION: buddy_merge
 	while (order < PAGE_MAX_ORDER) {
 		size_t buddy_pfn = pfn ^ ((size_t)1 << order);
 		if (buddy_pfn >= npages)
@@ -119,24 +122,55 @@ static void free_block(struct page *p, unsigned order)
 		pfn &= ~((size_t)1 << order);   // the merged block starts at the lower half
 		order++;
 	}
-	// STUB:
-	// // No merging yet: every block stays the size it was freed with.
-	// END LAB 2
 	p = &pages[pfn];
 	p->order = order;
 	p->flags |= PAGE_FREE;
 	page_list_push(&free_lists[order], p);
+	// STUB:
+	// static bool said;
+	// if (!said)
+	// 	printk("free_block: LAB 2: buddy_merge not written: freed blocks are not merged\n");
+	// said = true;
+	// p->order = order;
+	// p->flags |= PAGE_FREE;
+	// page_list_push(&free_lists[order], p);
+	// END LAB 2
 }
 
-// Frees the usable, unreserved pages of [start, end).
+// The order of the largest block that starts at pa, is aligned to its
+// size, ends by end, and holds only usable, unreserved pages; -1 if the
+// page at pa itself is not free memory.
+static int largest_free_block(uint64_t pa, uint64_t end)
+{
+	for (int order = PAGE_MAX_ORDER; order >= 0; order--) {
+		uint64_t size = (uint64_t)PAGE_SIZE << order;
+		if (pa % size == 0 && pa + size <= end && range_is_usable(pa, size) &&
+		    !page_range_is_reserved(pa, size))
+			return order;
+	}
+	return -1;
+}
+
+// Frees the usable, unreserved pages of [start, end) as the fewest,
+// largest aligned blocks: what a fully merged buddy allocator holds. (So
+// allocation can be tried before freeing merges anything.)
 static void free_usable_pages(uint64_t start, uint64_t end)
 {
-	for (uint64_t pa = start; pa < end && (pa >> PAGE_SHIFT) < npages; pa += PAGE_SIZE) {
-		struct page *p = &pages[pa >> PAGE_SHIFT];
-		if (range_is_usable(pa, PAGE_SIZE) && !page_range_is_reserved(pa, PAGE_SIZE)) {
-			p->flags = 0;
-			free_block(p, 0);
+	uint64_t top = (uint64_t)npages << PAGE_SHIFT;
+
+	if (end > top)
+		end = top;
+	for (uint64_t pa = start; pa < end;) {
+		int order = largest_free_block(pa, end);
+		if (order < 0) {
+			pa += PAGE_SIZE;
+			continue;
 		}
+		struct page *p = &pages[pa >> PAGE_SHIFT];
+		for (size_t i = 0; i < (size_t)1 << order; i++)
+			p[i].flags = 0;
+		free_block(p, order);
+		pa += (uint64_t)PAGE_SIZE << order;
 	}
 }
 
@@ -155,7 +189,7 @@ void page_init(void)
 	reserve_range(array_pa, array_pa + array_bytes);
 	pages = P2V(array_pa);
 
-	// Every entry first: merging looks at buddies above the page freed.
+	// Every entry first: merging looks at buddies above the block freed.
 	for (size_t pfn = 0; pfn < npages; pfn++)
 		pages[pfn] = (struct page){ .flags = PAGE_RESERVED };
 	free_usable_pages(0, BOOT_DIRECTMAP_LIMIT);
@@ -166,25 +200,25 @@ void page_init_high(void)
 	free_usable_pages(BOOT_DIRECTMAP_LIMIT, (uint64_t)npages << PAGE_SHIFT);
 }
 
-struct page *page_alloc(unsigned order, bool zero)
+// Takes a free block of 2^order pages off the free lists: the first block
+// of the smallest order k >= order that has one, split in halves while
+// k > order, each upper half going to the free list of its order; the
+// lower half is kept. Returns the block (PAGE_FREE clear, its order set),
+// or NULL if no list of order >= order has a block. The caller holds
+// page_lock.
+static struct page *alloc_block(unsigned order)
 {
-	if (order > PAGE_MAX_ORDER)
-		panic("page_alloc: order %u is above the largest, %d", order, PAGE_MAX_ORDER);
-
-	spin_lock(&page_lock);
-	// The smallest free block that is large enough ...
+	// BEGIN LAB 2 SOLUTION: buddy_split
 	unsigned k = order;
+
 	while (k <= PAGE_MAX_ORDER && free_lists[k] == NULL)
 		k++;
-	if (k > PAGE_MAX_ORDER) {
-		spin_unlock(&page_lock);
+	if (k > PAGE_MAX_ORDER)
 		return NULL;
-	}
 	struct page *p = free_lists[k];
 	page_list_remove(&free_lists[k], p);
 	p->flags &= ~PAGE_FREE;
 
-	// ... split in halves, freeing the upper half, until it has the order.
 	while (k > order) {
 		k--;
 		struct page *upper = p + ((size_t)1 << k);
@@ -193,9 +227,28 @@ struct page *page_alloc(unsigned order, bool zero)
 		page_list_push(&free_lists[k], upper);
 	}
 	p->order = order;
-	p->refcount = 1;
+	return p;
+	// STUB:
+	// static bool said;
+	// if (!said)
+	// 	printk("alloc_block: LAB 2: buddy_split not written: no block is handed out\n");
+	// said = true;
+	// (void)order;
+	// return NULL;
+	// END LAB 2
+}
+
+struct page *page_alloc(unsigned order, bool zero)
+{
+	if (order > PAGE_MAX_ORDER)
+		panic("page_alloc: order %u is above the largest, %d", order, PAGE_MAX_ORDER);
+
+	spin_lock(&page_lock);
+	struct page *p = alloc_block(order);
+	if (p != NULL)
+		p->refcount = 1;
 	spin_unlock(&page_lock);
-	if (zero)
+	if (p != NULL && zero)
 		memset(page_to_va(p), 0, PAGE_SIZE << order);
 	return p;
 }

@@ -1,4 +1,5 @@
 #include "arch/trapframe.h"
+#include "console/console.h"
 #include "lib/errno.h"
 #include "lib/string.h"
 #include "mm/aspace.h"
@@ -20,6 +21,7 @@ bool user_range_ok(pte_t *pml4, uint64_t va, size_t len, bool write)
 	}
 	return true;
 	// STUB:
+	// printk("LAB 3: user_range_ok not written: every user pointer is refused\n");
 	// (void)pml4, (void)va, (void)len, (void)write;
 	// return false;
 	// END LAB 3
@@ -79,6 +81,7 @@ int64_t copy_string_from_user(char *dst, uint64_t src, size_t max)
 	int64_t result = -E2BIG;
 
 	aspace_lock(as);
+	// BEGIN LAB 3 SOLUTION: copy_string_from_user
 	for (size_t i = 0; i < max; i++) {
 		// Check each page once, when the string enters it.
 		if ((i == 0 || (src + i) % PAGE_SIZE == 0) && !user_range_ok(as->pml4, src + i, 1, false)) {
@@ -91,6 +94,11 @@ int64_t copy_string_from_user(char *dst, uint64_t src, size_t max)
 			break;
 		}
 	}
+	// STUB:
+	// printk("LAB 3: copy_string_from_user not written\n");
+	// (void)dst, (void)src, (void)max;
+	// result = -EFAULT;
+	// END LAB 3
 	aspace_unlock(as);
 	return result;
 }

@@ -30,7 +30,11 @@ int copy_to_user(uint64_t dst, const void *src, size_t len);
 int user_writable(uint64_t dst, size_t len);
 
 // Copies a NUL-terminated string of at most max - 1 characters from user
-// memory. Returns its length, -EFAULT, or -E2BIG if it does not fit.
+// memory, with its NUL, into dst. A string may end at the last byte of
+// user space and may cross into a page that is not mapped: each page it
+// enters is checked (user_range_ok) before a byte of it is read. Returns
+// its length, -EFAULT if it reaches a byte the process may not read
+// before its NUL, or -E2BIG if there is no NUL in its first max bytes.
 int64_t copy_string_from_user(char *dst, uint64_t src, size_t max);
 
 #endif

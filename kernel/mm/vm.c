@@ -1,6 +1,7 @@
 #include "arch/memlayout.h"
 #include "arch/regs.h"
 #include "arch/x86.h"
+#include "console/console.h"
 #include "debug/panic.h"
 #include "lib/errno.h"
 #include "lib/string.h"
@@ -12,6 +13,9 @@ uint64_t vm_table_pages;
 void (*tlb_shootdown_hook)(pte_t *pml4, uint64_t va);
 
 #define KERNEL_HALF_FIRST_ENTRY 256
+
+#define PAGE_ROUND_DOWN(x) ((x) & ~(uint64_t)(PAGE_SIZE - 1))
+#define PAGE_ROUND_UP(x) PAGE_ROUND_DOWN((x) + PAGE_SIZE - 1)
 
 // A zeroed page for a page table. Returns NULL when out of memory.
 static pte_t *alloc_table(void)
@@ -48,7 +52,7 @@ pte_t *pt_walk_level(pte_t *pml4, uint64_t va, int level, bool create)
 	return &table[PT_INDEX(va, level)];
 	// STUB:
 	// (void)pml4, (void)va, (void)level, (void)create, (void)alloc_table;
-	// return NULL;
+	// panic("pt_walk_level: LAB 2: pt_walk not written (walking to 0x%lx)", va);
 	// END LAB 2
 }
 
@@ -76,6 +80,7 @@ int vm_map(pte_t *pml4, uint64_t va, struct page *p, uint64_t perm)
 
 int vm_map_phys(pte_t *pml4, uint64_t va, uint64_t pa, uint64_t len, uint64_t perm)
 {
+	// BEGIN LAB 2 SOLUTION: kernel_map
 	for (uint64_t off = 0; off < len;) {
 		bool large = (va + off) % LARGE_PAGE_SIZE == 0 && (pa + off) % LARGE_PAGE_SIZE == 0 &&
 			     len - off >= LARGE_PAGE_SIZE;
@@ -86,6 +91,10 @@ int vm_map_phys(pte_t *pml4, uint64_t va, uint64_t pa, uint64_t len, uint64_t pe
 		off += large ? LARGE_PAGE_SIZE : PAGE_SIZE;
 	}
 	return 0;
+	// STUB:
+	// (void)pml4, (void)pa, (void)len, (void)perm;
+	// panic("vm_map_phys: LAB 2: kernel_map not written (mapping 0x%lx)", va);
+	// END LAB 2
 }
 
 void *vm_map_mmio(uint64_t pa, uint64_t len)
@@ -124,8 +133,10 @@ struct page *vm_lookup(pte_t *pml4, uint64_t va, pte_t *pte_out)
 	return pa_to_page(PTE_ADDR(entry));
 }
 
-void vm_unmap(pte_t *pml4, uint64_t va)
+// Removes the mapping of the page at va, if any (see vm_unmap_range).
+static void unmap_page(pte_t *pml4, uint64_t va)
 {
+	// BEGIN LAB 2 SOLUTION: vm_unmap
 	pte_t *pte = pt_walk(pml4, va, false);
 
 	if (pte == NULL || !(*pte & PTE_P))
@@ -134,26 +145,73 @@ void vm_unmap(pte_t *pml4, uint64_t va)
 		panic("vm_unmap: 0x%lx lies in a 2 MiB page (entry 0x%lx)", va, *pte);
 	pte_t old = *pte;
 	*pte = 0;
+	// Before the page can go back to the allocator: no CPU may reach it.
 	tlb_invalidate(pml4, va);
 	if (!(old & PTE_NOREF))
 		page_put(pa_to_page(PTE_ADDR(old)));
+	// STUB:
+	// (void)pml4, (void)va;
+	// END LAB 2
 }
 
-int vm_protect(pte_t *pml4, uint64_t va, uint64_t perm)
+void vm_unmap_range(pte_t *pml4, uint64_t va, uint64_t len)
+{
+	// BEGIN LAB 2 SOLUTION: vm_unmap
+	uint64_t start = PAGE_ROUND_DOWN(va), end = PAGE_ROUND_UP(va + len);
+
+	for (uint64_t page = start; page < end; page += PAGE_SIZE)
+		unmap_page(pml4, page);
+	// STUB:
+	// (void)len, (void)unmap_page;
+	// panic("vm_unmap: LAB 2: vm_unmap not written (unmapping 0x%lx)", va);
+	// END LAB 2
+}
+
+// The entry of the 4 KiB page at va, for vm_protect_range: NULL if none
+// is present; sets *err to -ENOENT then, or to -EEXIST if a 2 MiB page
+// maps va.
+static pte_t *protectable_entry(pte_t *pml4, uint64_t va, int *err)
 {
 	pte_t *pte = pt_walk(pml4, va, false);
 
+	*err = 0;
 	if (pte == NULL || !(*pte & PTE_P))
-		return -ENOENT;
-	*pte = PTE_ADDR(*pte) | (*pte & PTE_NOREF) | perm | PTE_P;
-	tlb_invalidate(pml4, va);
+		*err = -ENOENT;
+	else if (*pte & PTE_PS)
+		*err = -EEXIST;
+	return *err ? NULL : pte;
+}
+
+int vm_protect_range(pte_t *pml4, uint64_t va, uint64_t len, uint64_t perm)
+{
+	// BEGIN LAB 2 SOLUTION: vm_protect
+	uint64_t start = PAGE_ROUND_DOWN(va), end = PAGE_ROUND_UP(va + len);
+	int err;
+
+	// Every page first, so that a failure changes nothing.
+	for (uint64_t page = start; page < end; page += PAGE_SIZE)
+		if (protectable_entry(pml4, page, &err) == NULL)
+			return err;
+	for (uint64_t page = start; page < end; page += PAGE_SIZE) {
+		pte_t *pte = protectable_entry(pml4, page, &err);
+		*pte = PTE_ADDR(*pte) | (*pte & PTE_NOREF) | perm | PTE_P;
+		tlb_invalidate(pml4, page);
+	}
 	return 0;
+	// STUB:
+	// (void)pml4, (void)len, (void)perm, (void)protectable_entry;
+	// panic("vm_protect: LAB 2: vm_protect not written (protecting 0x%lx)", va);
+	// END LAB 2
 }
 
 void tlb_invalidate(pte_t *pml4, uint64_t va)
 {
+	// BEGIN LAB 2 SOLUTION: vm_unmap
 	if (read_cr3() == V2P(pml4) || va >= DIRECTMAP_BASE)
 		asm volatile("invlpg (%0)" : : "r"(va) : "memory");
+	// STUB:
+	// (void)pml4, (void)va;
+	// END LAB 2
 	if (tlb_shootdown_hook != NULL)
 		tlb_shootdown_hook(pml4, va);
 }
@@ -208,25 +266,41 @@ void vm_destroy(pte_t *pml4)
 	free_table(pml4);
 }
 
-static void map_kernel_range(const char *start, const char *end, uint64_t perm,
+static void map_kernel_range(pte_t *pml4, const char *start, const char *end, uint64_t perm,
 			     const char *what)
 {
 	uint64_t va = (uint64_t)start;
 
-	if (vm_map_phys(kernel_pml4, va, KIMG_V2P(va), (uint64_t)end - va, perm | PTE_G) < 0)
+	if (vm_map_phys(pml4, va, KIMG_V2P(va), (uint64_t)end - va, perm | PTE_G) < 0)
 		panic("vm_init: no memory for the page tables of the kernel %s", what);
 }
 
-// Maps the kernel image at KERNBASE section by section (kernel.ld): text
-// read-only and executable, read-only data not executable, data and bss
-// writable and not executable.
-static void map_kernel_image(void)
+// Fills the kernel half of pml4: the direct map of physical memory from 0
+// to top (a multiple of 2 MiB) at DIRECTMAP_BASE, writable, not
+// executable, in 2 MiB pages; and the kernel image at KERNBASE section by
+// section (kernel.ld): text read-only and executable, read-only data not
+// executable, data and bss writable and not executable. Every mapping is
+// global (the kernel half is the same in every address space) and for
+// the supervisor only. Panics when no memory is left for a table.
+static void map_kernel_half(pte_t *pml4, uint64_t top)
 {
 	extern char _text[], _rodata[], _data[], _end[];
 
-	map_kernel_range(_text, _rodata, 0, "text");
-	map_kernel_range(_rodata, _data, PTE_NX, "read-only data");
-	map_kernel_range(_data, _end, PTE_W | PTE_NX, "data");
+	// BEGIN LAB 2 SOLUTION: kernel_map
+	if (vm_map_phys(pml4, DIRECTMAP_BASE, 0, top, PTE_W | PTE_NX | PTE_G) < 0)
+		panic("vm_init: no memory for the page tables of the direct map");
+	map_kernel_range(pml4, _text, _rodata, 0, "text");
+	map_kernel_range(pml4, _rodata, _data, PTE_NX, "read-only data");
+	map_kernel_range(pml4, _data, _end, PTE_W | PTE_NX, "data");
+	// STUB:
+	// // The boot page tables' kernel half (boot/entry.S): 4 GiB of direct
+	// // map, the image in 2 MiB pages, writable and executable.
+	// printk("vm_init: LAB 2: kernel_map not written: the boot page tables' mappings stay\n");
+	// pte_t *boot = P2V(read_cr3() & PTE_ADDR_MASK);
+	// for (int i = KERNEL_HALF_FIRST_ENTRY; i < PT_ENTRIES; i++)
+	// 	pml4[i] = boot[i];
+	// (void)top, (void)map_kernel_range, (void)_text, (void)_rodata, (void)_data, (void)_end;
+	// END LAB 2
 }
 
 void vm_init(void)
@@ -240,10 +314,7 @@ void vm_init(void)
 	uint64_t top = (uint64_t)npages << PAGE_SHIFT;
 	if (top < (uint64_t)BOOT_DIRECTMAP_GIB << 30)
 		top = (uint64_t)BOOT_DIRECTMAP_GIB << 30;
-	top = (top + LARGE_PAGE_SIZE - 1) & ~(LARGE_PAGE_SIZE - 1);
-	if (vm_map_phys(kernel_pml4, DIRECTMAP_BASE, 0, top, PTE_W | PTE_NX | PTE_G) < 0)
-		panic("vm_init: no memory for the page tables of the direct map");
-	map_kernel_image();
+	map_kernel_half(kernel_pml4, (top + LARGE_PAGE_SIZE - 1) & ~(LARGE_PAGE_SIZE - 1));
 
 	write_cr4(read_cr4() | CR4_PGE);
 	write_cr0(read_cr0() | CR0_WP);

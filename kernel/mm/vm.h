@@ -83,12 +83,30 @@ void *vm_map_mmio(uint64_t pa, uint64_t len);
 // if pte is not NULL, *pte gets the entry (0 if none).
 struct page *vm_lookup(pte_t *pml4, uint64_t va, pte_t *pte);
 
-// Removes the 4 KiB mapping at va, if any, dropping its page reference.
-void vm_unmap(pte_t *pml4, uint64_t va);
+// Removes the 4 KiB mappings of the pages that [va, va + len) touches,
+// dropping their page references, and makes the CPU forget them
+// (tlb_invalidate) before a page can go back to the allocator. Pages not
+// mapped are skipped. Panics on a page inside a 2 MiB mapping.
+void vm_unmap_range(pte_t *pml4, uint64_t va, uint64_t len);
 
-// Sets the permissions of the 4 KiB mapping at va. Returns 0, or -ENOENT
-// if nothing is mapped there.
-int vm_protect(pte_t *pml4, uint64_t va, uint64_t perm);
+// Removes the mapping of the 4 KiB page that va lies in (one byte's page).
+static inline void vm_unmap(pte_t *pml4, uint64_t va)
+{
+	vm_unmap_range(pml4, va, 1);
+}
+
+// Sets the permissions of the 4 KiB mappings of the pages that [va, va +
+// len) touches to perm (and P), keeping their addresses and PTE_NOREF,
+// and makes the CPU forget the old ones. Returns 0; or, changing nothing,
+// -ENOENT if a page of the range is not mapped, -EEXIST if a 2 MiB page
+// maps one.
+int vm_protect_range(pte_t *pml4, uint64_t va, uint64_t len, uint64_t perm);
+
+// Sets the permissions of the 4 KiB page that va lies in.
+static inline int vm_protect(pte_t *pml4, uint64_t va, uint64_t perm)
+{
+	return vm_protect_range(pml4, va, 1, perm);
+}
 
 // A new address space: the kernel half shared, the user half empty.
 // Returns NULL when out of memory.

@@ -105,6 +105,7 @@ void proc_free(struct proc *p)
 
 int proc_map_stack(pte_t *pml4)
 {
+	// BEGIN LAB 3 SOLUTION: user_entry
 	for (int i = 1; i <= USER_STACK_PAGES; i++) {
 		struct page *pg = page_alloc(0, true);
 		if (pg == NULL)
@@ -115,6 +116,30 @@ int proc_map_stack(pte_t *pml4)
 			return err;
 	}
 	return 0;
+	// STUB:
+	// printk("LAB 3: user_entry not written: no user stack\n");
+	// (void)pml4;
+	// return -ENOSYS;
+	// END LAB 3
+}
+
+// Sets the trapframe with which trap_return's iretq first enters user
+// mode (SDM Vol. 3A 6.14.3: iretq pops rip, cs, rflags, rsp, ss): at entry,
+// in ring 3 (the user code and data selectors of arch/gdt.h with RPL 3),
+// with interrupts on and nothing else set in RFLAGS but its reserved bit
+// 1, on the empty stack at USER_STACK_TOP (16-byte aligned, as crt0.S
+// wants it).
+static void set_user_entry(struct trapframe *tf, uint64_t entry)
+{
+	// BEGIN LAB 3 SOLUTION: user_entry
+	tf->rip = entry;
+	tf->cs = GDT_USER_CODE | 3;
+	tf->rflags = RFLAGS_RESERVED | RFLAGS_IF;
+	tf->rsp = USER_STACK_TOP;
+	tf->ss = GDT_USER_DATA | 3;
+	// STUB:
+	// (void)tf, (void)entry;
+	// END LAB 3
 }
 
 struct proc *proc_create(const char *name, const void *image, size_t size, int *error)
@@ -132,11 +157,7 @@ struct proc *proc_create(const char *name, const void *image, size_t size, int *
 	if ((*error = proc_map_stack(p->as->pml4)) < 0)
 		goto fail;
 	p->as->heap_start = p->as->brk = (end + PAGE_SIZE - 1) & ~(uint64_t)(PAGE_SIZE - 1);
-	p->tf->rip = entry;
-	p->tf->cs = GDT_USER_CODE | 3;
-	p->tf->rflags = RFLAGS_RESERVED | RFLAGS_IF;
-	p->tf->rsp = USER_STACK_TOP;
-	p->tf->ss = GDT_USER_DATA | 3;
+	set_user_entry(p->tf, entry);
 	if ((p->files = fdtable_create()) == NULL)
 		goto fail;
 	for (int fd = 0; fd < 3; fd++) {

@@ -117,7 +117,8 @@ void context_switch(struct context **save, struct context *next);
 struct proc *proc_create(const char *name, const void *image, size_t size, int *error);
 
 // Maps a fresh user stack below USER_STACK_TOP into pml4 (of an address
-// space no one runs yet). Returns 0 or -ENOMEM.
+// space no one runs yet): USER_STACK_PAGES zeroed pages the process may
+// read and write but not execute. Returns 0 or -ENOMEM.
 int proc_map_stack(pte_t *pml4);
 
 // Lets p run on any CPU.

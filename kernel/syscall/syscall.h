@@ -9,7 +9,11 @@
 
 #include "trap/trap.h"
 
-// Programs the SYSCALL MSRs of this CPU (SDM Vol. 3A 5.8.8).
+// Programs the SYSCALL MSRs of this CPU (SDM Vol. 3A 5.8.8; Vol. 4,
+// Table 2-2): sets EFER.SCE, which enables the instruction; STAR[47:32]
+// the kernel code selector and STAR[63:48] the base the user selectors
+// follow from (arch/gdt.h); LSTAR the entry point, syscall_entry; FMASK
+// the RFLAGS bits cleared on entry: TF, IF, DF, NT and AC.
 void syscall_init(void);
 
 #define SYSCALL_ARGS 6
@@ -22,9 +26,13 @@ void syscall_init(void);
 // vCPU instead of a trapframe.
 int64_t syscall_invoke(uint64_t nr, const uint64_t args[SYSCALL_ARGS]);
 
-// Called by the entry code with the caller's state; puts the result in
-// tf->rax. Returns whether the entry code must return with IRET: when the
-// call changed %rcx or %r11 in tf (sigreturn), which SYSRET cannot load.
+// Called by the entry code with the caller's state: runs the call whose
+// number is in tf->rax with the argument registers of tf, puts the result
+// in tf->rax, and then ends the process if it was killed meanwhile
+// (proc_exit_if_killed) or if SYSRET would return to a non-canonical
+// address (trap_check_return_address). Returns whether the entry code
+// must return with IRET: when the call changed %rcx or %r11 in tf
+// (sigreturn), which SYSRET cannot load.
 bool syscall_dispatch(struct trapframe *tf);
 
 // sys_proc.c

@@ -4,6 +4,8 @@
 // faulting process dies alone, that nothing leaks, and that the kernel
 // goes on.
 
+#include <stddef.h>
+
 #include "arch/memlayout.h"
 #include "boot/cmdline.h"
 #include "console/console.h"
@@ -13,6 +15,7 @@
 #include "mm/page.h"
 #include "mm/uaccess.h"
 #include "mm/vm.h"
+#include "proc/elf.h"
 #include "proc/proc.h"
 #include "proc/programs.h"
 #include "test/ktest.h"
@@ -68,36 +71,135 @@ static void lab3_run(void)
 	printk("free pages: start %lu end %lu\n", before, page_free_count());
 }
 
-KTEST(lab3_bad_elf, "lab3.bad_elf", STAGE_PROCESSES, "load broken ELF images: each must be refused");
+// The damaged copies of hello that lab3.bad_elf loads: up to two fields
+// of the file header (HEADER) or of the first PT_LOAD program header
+// (SEGMENT) changed, or the file cut short. Each must be refused with
+// -ENOEXEC, but for those marked accepted (edge cases of the checks).
+enum elf_part { HEADER, SEGMENT };
+struct elf_change {
+	size_t field;           // offset in the header, 0 for none
+	int width;              // bytes: 1, 2 or 8
+	uint64_t value;
+};
+struct elf_damage {
+	const char *what;
+	enum elf_part part;
+	struct elf_change change[2];
+	size_t cut;             // bytes cut off the end
+	bool move_phdrs;        // copy the program headers to the new phoff
+	bool accepted;
+};
+
+#define H(f) offsetof(struct elf64_header, f)
+#define P(f) offsetof(struct elf64_phdr, f)
+
+// A copy of hello, and in front of it a copy of its program headers:
+// a loader that lets phoff wrap around would find them there and load
+// the file instead of refusing it.
+static struct __attribute__((packed)) {
+	uint8_t pad[PAGE_SIZE];
+	struct elf64_phdr decoy[4];
+	uint8_t image[64 * 1024];
+} elf_copy;
+
+static void set_field(uint8_t *base, const struct elf_change *c)
+{
+	if (c->width == 1)
+		base[c->field] = (uint8_t)c->value;
+	else if (c->width == 2)
+		*(uint16_t *)(base + c->field) = (uint16_t)c->value;
+	else
+		*(uint64_t *)(base + c->field) = c->value;
+}
+
+// The first PT_LOAD program header of the image.
+static const struct elf64_phdr *first_load(const struct elf64_header *h)
+{
+	const struct elf64_phdr *ph = (const void *)((const uint8_t *)h + h->phoff);
+
+	for (int i = 0; i < h->phnum; i++)
+		if (ph[i].type == PT_LOAD)
+			return &ph[i];
+	panic("lab3.bad_elf: hello has no PT_LOAD segment");
+}
+
+static void load_damaged(const struct elf_damage *d, size_t size)
+{
+	struct elf64_header *h = (struct elf64_header *)elf_copy.image;
+	struct elf64_phdr *ph = (struct elf64_phdr *)first_load(h);
+	const uint8_t *phdrs = elf_copy.image + h->phoff;
+	int err;
+
+	for (int i = 0; i < 2; i++)
+		if (d->change[i].width != 0)
+			set_field(d->part == HEADER ? (uint8_t *)h : (uint8_t *)ph, &d->change[i]);
+	if (d->move_phdrs)
+		memmove(elf_copy.image + h->phoff, phdrs, h->phnum * sizeof(struct elf64_phdr));
+	struct proc *p = proc_create("broken", elf_copy.image, size - d->cut, &err);
+	printk("bad elf %s: %d%s\n", d->what, p == NULL ? err : 0,
+	       d->accepted ? " (accepted)" : "");
+	if (p != NULL)
+		proc_free(p);
+}
+
+KTEST(lab3_bad_elf, "lab3.bad_elf", STAGE_PROCESSES,
+      "load damaged copies of hello (part=header or part=segment): each must be refused");
 static void lab3_bad_elf(void)
 {
 	const struct image *hello = user_program_find("hello");
-	static uint8_t image[64 * 1024];
+	const struct elf64_header *good = (const void *)hello->start;
 	size_t size = hello->end - hello->start;
-	int err;
+	const char *part = cmdline_get("part");
 
-	if (size > sizeof(image))
-		panic("lab3.bad_elf: hello is %lu bytes, more than %lu", size, sizeof(image));
-	const struct {
-		const char *what;
-		size_t offset;          // of the byte to change
-		uint8_t value;
-		size_t size;            // of the image to load
-	} breaks[] = {
-		{ "magic", 1, 'X', size },
-		{ "class", 4, 1, size },
-		{ "machine", 18, 3, size },
-		{ "truncated", 0, 0x7F, 100 },
-		{ "phoff", 0x20 + 5, 0x10, size },
+	if (size > sizeof(elf_copy.image) || good->phnum > 4)
+		panic("lab3.bad_elf: hello is %lu bytes, more than %lu, or has more than 4 "
+		      "program headers", size, sizeof(elf_copy.image));
+	if (part == NULL || (strcmp(part, "header") != 0 && strcmp(part, "segment") != 0))
+		panic("lab3.bad_elf: say part=header or part=segment");
+	const struct elf64_phdr *load = first_load(good);
+	uint64_t phdrs_size = good->phnum * sizeof(struct elf64_phdr);
+	uint64_t memsz = load->memsz, filesz = load->filesz, offset = load->offset;
+	uint64_t pages = (memsz + PAGE_SIZE - 1) & ~(uint64_t)(PAGE_SIZE - 1);
+	const struct elf_damage damages[] = {
+		{ .what = "magic", .part = HEADER, .change = { { H(ident) + 1, 1, 'X' } } },
+		{ .what = "class", .part = HEADER, .change = { { H(ident) + 4, 1, 1 } } },
+		{ .what = "byte order", .part = HEADER, .change = { { H(ident) + 5, 1, 2 } } },
+		{ .what = "type", .part = HEADER, .change = { { H(type), 2, 3 } } },
+		{ .what = "machine", .part = HEADER, .change = { { H(machine), 2, 3 } } },
+		{ .what = "program header size", .part = HEADER,
+		  .change = { { H(phentsize), 2, 32 } } },
+		{ .what = "program headers cut", .part = HEADER,
+		  .cut = size - (good->phoff + phdrs_size) + 1 },
+		{ .what = "phnum", .part = HEADER, .change = { { H(phnum), 2, 0xFFFF } } },
+		{ .what = "program headers cross the end", .part = HEADER,
+		  .change = { { H(phoff), 8, size - phdrs_size + 8 } }, .move_phdrs = true },
+		{ .what = "phoff at the end", .part = HEADER, .change = { { H(phoff), 8, size } } },
+		{ .what = "phoff wraps", .part = HEADER, .change = { { H(phoff), 8, -phdrs_size } } },
+		{ .what = "entry at USER_TOP", .part = HEADER, .change = { { H(entry), 8, USER_TOP } } },
+		{ .what = "segment offset", .part = SEGMENT, .change = { { P(offset), 8, size } } },
+		{ .what = "segment past the end", .part = SEGMENT,
+		  .change = { { P(filesz), 8, size - offset + 1 }, { P(memsz), 8, size - offset + 1 } } },
+		{ .what = "segment offset wraps", .part = SEGMENT, .change = { { P(offset), 8, -filesz } } },
+		{ .what = "filesz > memsz", .part = SEGMENT, .change = { { P(memsz), 8, filesz - 1 } } },
+		{ .what = "segment in page 0", .part = SEGMENT, .change = { { P(vaddr), 8, 0x100 } } },
+		{ .what = "segment in the kernel", .part = SEGMENT,
+		  .change = { { P(vaddr), 8, 0xFFFFFFFF80000000ul } } },
+		{ .what = "segment past USER_TOP", .part = SEGMENT,
+		  .change = { { P(vaddr), 8, USER_TOP - memsz + 1 } } },
+		{ .what = "segment wraps", .part = SEGMENT,
+		  .change = { { P(vaddr), 8, -(uint64_t)PAGE_SIZE }, { P(memsz), 8, memsz + 2 * PAGE_SIZE } } },
+		{ .what = "segment ends at USER_TOP", .part = SEGMENT,
+		  .change = { { P(vaddr), 8, USER_TOP - pages }, { P(memsz), 8, pages } },
+		  .accepted = true },
 	};
+	memcpy(elf_copy.decoy + 4 - good->phnum, hello->start + good->phoff, phdrs_size);
 	size_t before = page_free_count();
-	for (unsigned i = 0; i < sizeof(breaks) / sizeof(breaks[0]); i++) {
-		memcpy(image, hello->start, size);
-		image[breaks[i].offset] = breaks[i].value;
-		struct proc *p = proc_create("broken", image, breaks[i].size, &err);
-		printk("bad elf %s: %d\n", breaks[i].what, p == NULL ? err : 0);
-		if (p != NULL)
-			proc_free(p);
+	for (unsigned i = 0; i < sizeof(damages) / sizeof(damages[0]); i++) {
+		if ((damages[i].part == HEADER) != (strcmp(part, "header") == 0))
+			continue;
+		memcpy(elf_copy.image, hello->start, size);
+		memset(elf_copy.image + size, 0, sizeof(elf_copy.image) - size);
+		load_damaged(&damages[i], size);
 	}
 	printk("free pages: start %lu end %lu\n", before, page_free_count());
 }

@@ -29,13 +29,19 @@ int trap_device_vector(void (*handler)(void *arg), void *arg);
 // Says what a page fault tried ("write to a not-present page").
 void print_page_fault_cause(uint64_t error_code);
 
-// A user fault kills the current process with a message naming it, the
-// fault and the address; a breakpoint is reported and the process
-// continues.
+// A user fault kills the current process: prints "process NAME[PID]
+// killed: FAULT (vector V) at rip 0xRIP", for a page fault followed by
+// ", address 0xCR2: " and print_page_fault_cause(), then the frame
+// (trap_print_frame), and ends the process with status 128 + V.
 __attribute__((noreturn)) void trap_kill_for_fault(const struct trapframe *tf);
+// Reports a breakpoint of the current process: "process NAME[PID]:
+// breakpoint at rip 0xRIP", then the frame. (The process continues.)
 void trap_report_breakpoint(const struct trapframe *tf);
 // Ends the current process if returning to it (after `what`) would jump
-// to a non-canonical address: SYSRET and IRET would fault in ring 0.
+// to a non-canonical address: SYSRET and IRET would fault in ring 0 (on
+// Intel CPUs). Prints "process NAME[PID] killed: its WHAT would return to
+// the non-canonical address 0xRIP" and exits with status 128 + T_GP, what
+// the #GP in ring 3 of an AMD CPU would have given.
 void trap_check_return_address(const struct trapframe *tf, const char *what);
 
 #endif /* __ASSEMBLER__ */

@@ -12,16 +12,16 @@ pause, so that ixecho's flow control holds the sender back; then
 "quit". The
 counters ixecho prints at the end must agree with what was sent and
 with the NIC's. ARP and ping are checked with frames made here
-(test_net.py's Frames). LibixEcho runs the same clients against
-ixecho-libix (run=lab10.ixecho, Bochs): the echo in ring 3 over libix,
-the dataplane in ring 0. Load runs run=lab10.load (Bochs, no bridge):
-ixload, the load generator, on port 1 against ixecho-libix and then
-ixkvs on port 0, two processes at once over the model's internal wire;
-its counts must be those its seed gives (computed here) and agree with
-the servers'. Nothing is sent anywhere but 127.0.0.1.
+(test_net.py's Frames). The IX applications over libix (ixecho-libix,
+ixprobe: run=lab10.ixecho, lab10.ixprobe) are Lab 10's grader's
+(grader/lab10.py), which drives them the same way. Load runs
+run=lab10.load (Bochs, no bridge): ixload, the load generator, on port 1
+against ixecho-libix and then ixkvs on port 0, two processes at once
+over the model's internal wire; its counts must be those its seed gives
+(computed here) and agree with the servers'. Nothing is sent anywhere
+but 127.0.0.1.
 
-  python3 tools/tests/test_ix.py [-k qemu]        (Bochs: -k bochs; libix: LibixEcho;
-                                                   ixload: Load)
+  python3 tools/tests/test_ix.py [-k qemu]        (Bochs: -k bochs; ixload: Load)
 """
 import os
 import random
@@ -166,123 +166,6 @@ class Echo(unittest.TestCase):
         self.assertEqual(e("sent"), c[("e1000", "sent")])
         # Batching: fewer tail writes than frames sent.
         self.assertLess(n("bursts"), n("tx frames"))
-
-
-class LibixEcho(unittest.TestCase):
-    """ixecho-libix (run=lab10.ixecho): the same echo as an IX
-    application in ring 3 over libix, with the dataplane in ring 0 of the
-    same Dune process (VT-x: Bochs). Round trips on several connections
-    at once, the message held back by flow control, "quit"; then the
-    counters of the application, libix and the dataplane must agree: the
-    commands and events counted on both sides of the crossings, and
-    more than one command a crossing (batching)."""
-
-    def test_bochs_ixecho(self):
-        emulator = "bochs"
-        run = test_net.Run(self, emulator, "run=lab10.ixecho seconds=%d"
-                           % test_net.SERVE_SECONDS[emulator])
-        run.wait_for(r"^ixdp: emulated port 0, mac %s, link up; 10\.0\.2\.15 port %d for "
-                     r"ixecho-libix in ring 3 \(lwIP 2\.1\.3\)$" % (runner.NET_MAC, run.port),
-                     test_net.RUN_TIMEOUT[emulator])
-        run.wait_for(r"^ixecho-libix: in ring 3, echoing", 10)
-        sent, lines = echo_clients(self, run)
-        self.assertIn("ixecho-libix: quit received", lines)
-        self.assertIn("ixdp: the application ended with status 0", lines)
-        self.assertIn("process ixecho-libix[1] ended with status 0", lines)
-        c = counters(lines, "ixecho-libix")
-        a = lambda name: c[("ixecho-libix", name)]  # noqa: E731
-        self.assertEqual(CONNECTIONS + 2, a("tcp connections"))
-        self.assertEqual(sent + LARGE + 4, a("bytes echoed"))
-        self.assertIn(a("closed"), (CONNECTIONS + 1, CONNECTIONS + 2))
-        self.assertEqual((0, 0, 0), (a("reset"), a("refused"), a("errors")))
-        d = lambda name: c[("ixdp", name)]          # noqa: E731
-        lib = lambda name: c[("libix", name)]       # noqa: E731
-        self.assertEqual((0, 0, 0), (d("errors"), d("errors lost"), d("no slot")))
-        self.assertEqual(CONNECTIONS + 2, d("knocks"))
-        # The echo sends from the received buffers: copied, not referenced.
-        self.assertEqual((0, sent + LARGE + 4),
-                         (d("bytes sent by reference"), d("copied from received buffers")))
-        # Both sides of the crossings agree, but for the flush of the
-        # commands left queued when main returned (its last close), after
-        # the application printed libix's counters.
-        last = d("flushes") - lib("flushes")
-        self.assertIn(last, (0, 1))
-        self.assertEqual(lib("polls") + lib("flushes") + last, d("crossings"))
-        if last:
-            self.assertLess(lib("commands"), d("commands"))
-        else:
-            self.assertEqual(lib("commands"), d("commands"))
-        self.assertEqual(lib("events"), d("events"))
-        # Batching: commands and events travel many to a crossing (the
-        # idle ones, which carried nothing, aside).
-        self.assertGreater(d("most commands"), 1)
-        self.assertGreater(d("most events"), 1)
-        self.assertLess(d("crossings") - d("idle"), d("commands"))
-        n = lambda name: c[("netif", name)]         # noqa: E731
-        self.assertEqual((0, 0, 0), (n("refused"), n("no buffer"), n("ring full")))
-        self.assertEqual((0, 0, 0), (d("missed"), d("dropped"), d("no buffer")))
-        self.assertEqual(c[("e1000", "rx frames")], d("received"))
-        # The dataplane answers ARP; lwIP's instances get the rest.
-        self.assertEqual(d("received"), n("rx frames") + d("arp frames received"))
-        self.assertEqual(n("tx frames") + d("arp frames sent"), d("sent"))
-        self.assertLess(n("bursts"), n("tx frames"))
-
-
-class LibixProbe(unittest.TestCase):
-    """ixprobe (run=lab10.ixprobe, Bochs): an IX application that tries
-    what it must not, once per probe in one boot. The commands probe's
-    bad commands must each come back as the expected error event while
-    its connection still echoes; a write into a received buffer, a write
-    or a read of the dataplane's memory, and a privileged instruction
-    must fault, and the dataplane must stop the application and say
-    where it faulted."""
-
-    BAD_COMMANDS = 14       # ixprobe.c's expected refusals
-
-    def test_bochs_probes(self):
-        rng = random.Random()
-        run = test_net.Run(self, "bochs", "run=lab10.ixprobe seconds=60")
-        run.wait_for(r"^ixprobe: ready \(probe commands\)$", test_net.RUN_TIMEOUT["bochs"])
-        token = b"probe %08x" % rng.getrandbits(32)
-        with connect_early(run.port) as c:
-            test_net.round_trips(self, c, [token])
-            self.assertEqual(b"", c.recv(10), "no FIN after the echo")
-        run.wait_for(r"^ixprobe: ready \(probe rx-write\)$", 30)
-        written = b"write %08x" % rng.getrandbits(32)
-        with connect_early(run.port) as c:
-            c.sendall(written)
-            run.wait_for(r"^ixdp: the application faulted", 30)
-        lines = run.finish()
-        for probe, status in (("commands", 0), ("rx-write", 3), ("dp-write", 3), ("dp-read", 3),
-                              ("privileged", 3)):
-            self.assertIn("lab10.ixprobe: probe %s: ixprobe ended with status %d"
-                          % (probe, status), lines)
-        self.assertEqual([], [x for x in lines if x.startswith("ixprobe: FAIL")])
-        refused = [x for x in lines if re.match(r"^ixprobe: ok: .* refused: ", x)]
-        self.assertEqual(self.BAD_COMMANDS, len(refused), refused)
-        self.assertIn("ixprobe: ok: every bad command refused, the echo acknowledged", lines)
-        # The dataplane counted them, and lost none.
-        dp = [x for x in lines if x.startswith("ixdp: crossings ")]
-        self.assertEqual(5, len(dp))
-        self.assertIn(" errors %d, errors lost 0," % self.BAD_COMMANDS, dp[0])
-        # The data was read in place, in the read-only receive buffers.
-        addrs = []
-        for data in (token, written):
-            line = run_line(self, lines, r"^ixprobe: received %d bytes at 0x([0-9a-f]+): '%s'$"
-                            % (len(data), data.decode()))
-            addrs.append(int(line.group(1), 16))
-            self.assertEqual(0x4000000000, addrs[-1] & ~0xFFFFFFF, "not in IX_RX_ALIAS")
-        run_line(self, lines, r"^ixdp: the application faulted: write of 0x%x at rip 0x[0-9a-f]+, "
-                 r"a received buffer \(read-only in ring 3\); it is stopped$" % addrs[1])
-        for probe, access in (("dp-write", "write"), ("dp-read", "read")):
-            where = run_line(self, lines, r"^ixprobe: ready \(probe %s\): %s 0x([0-9a-f]+)$"
-                             % (probe, "writing" if access == "write" else "reading"))
-            run_line(self, lines, r"^ixdp: the application faulted: %s of 0x%s at rip "
-                     r"0x[0-9a-f]+, not the application's memory; it is stopped$"
-                     % (access, where.group(1)))
-        # cli in ring 3: a general protection fault, error code 0.
-        run_line(self, lines, r"^ixdp: the application faulted: exception 13 at rip 0x[0-9a-f]+, "
-                 r"error 0x0; it is stopped$")
 
 
 def connect_early(port, seconds=10):

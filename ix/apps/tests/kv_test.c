@@ -167,6 +167,10 @@ static const struct kv_case cases[] = {
 	  "incr k 18446744073709551615\r\nincr k 1\r\nincr nokey 1\r\n",
 	  "STORED\r\n9\r\nVALUE k 0 2\r\n9 \r\nEND\r\n109\r\nVALUE k 0 3\r\n109\r\nEND\r\n"
 	  "0\r\n18446744073709551615\r\n0\r\nNOT_FOUND\r\n" },
+	{ "incr and decr give the item a new cas, in place or not",
+	  "set k 0 0 2\r\n10\r\ngets k\r\nincr k 1\r\ngets k\r\nincr k 100\r\ngets k\r\n",
+	  "STORED\r\nVALUE k 0 2 1\r\n10\r\nEND\r\n11\r\nVALUE k 0 2 2\r\n11\r\nEND\r\n"
+	  "111\r\nVALUE k 0 3 3\r\n111\r\nEND\r\n" },
 	{ "incr: non-numeric values, bad deltas",
 	  "set k 0 0 0\r\n\r\nincr k 1\r\nset k 0 0 2\r\n 5\r\nincr k 1\r\nset k 0 0 2\r\n-5\r\n"
 	  "incr k 1\r\nset k 0 0 3\r\n12a\r\ndecr k 1\r\nincr k x\r\nincr k -1\r\n"
@@ -361,6 +365,33 @@ static void test_limits(void *arena)
 	       "SERVER_ERROR out of memory storing object\r\n");
 }
 
+// A store that keeps nothing (add of a key that exists, replace of one
+// that does not, a cas that does not match) gives the item it read the
+// block into back: a thousand of them in the arena of test_limits, which
+// holds 352 such items, evict nothing.
+static void test_refused_stores(void *arena)
+{
+	char value[1000], in[3400];
+
+	start(arena, 12 * KV_PAGE_SIZE);
+	memset(value, 'v', sizeof(value));
+	int n = snprintf(in, sizeof(in), "set k 0 0 1000\r\n%.1000s\r\n", value);
+	feed(&conn, in, (size_t)n, (size_t)n);
+	for (int i = 0; i < 1000; i++) {
+		n = snprintf(in, sizeof(in), "add k 0 0 1000\r\n%.1000s\r\nreplace nokey 0 0 1000"
+			     "\r\n%.1000s\r\ncas k 0 0 1000 99\r\n%.1000s\r\n", value, value, value);
+		feed(&conn, in, (size_t)n, (size_t)n);
+	}
+	char want[1100];
+	snprintf(want, sizeof(want), "VALUE k 0 1000\r\n%.1000s\r\nEND\r\n", value);
+	expect("limits: refused stores give their memory back", "get k\r\n", want);
+	if (srv.store.stats.evictions != 0) {
+		failed++;
+		printf("limits: refused stores: %lu evictions, want 0\n",
+		       (unsigned long)srv.store.stats.evictions);
+	}
+}
+
 int main(void)
 {
 	void *arena = malloc(ARENA);
@@ -376,6 +407,7 @@ int main(void)
 	test_long_lines(arena);
 	test_time(arena);
 	test_limits(arena);
+	test_refused_stores(arena);
 	free(arena);
 	printf("%d passed, %d failed\n", passed, failed);
 	return failed != 0;
