@@ -59,9 +59,13 @@ struct fg_ops {
 	// Runs an IX_CMD_CONNECT from local port local_port, which the
 	// dataplane chose so that the replies land in this flow group.
 	void (*connect)(const struct ix_cmd *cmd, uint16_t local_port, struct dp_out *out);
-	// Runs the due timers, reports the news as events, transmits.
-	void (*run)(struct dp_out *out);
-	// Sends what lwIP queued since the last run (one tail write).
+	// Runs lwIP's due timers (and sends the packets that waited for a
+	// neighbour the dataplane has learned since).
+	void (*timers)(void);
+	// Reports what lwIP told of the connections as events in out
+	// (dp_tcp_report).
+	void (*report)(struct dp_out *out);
+	// Sends what lwIP queued since the last flush (one tail write).
 	void (*flush)(void);
 	// Sends what is queued, then sends from queue q from now on: the
 	// flow group moves to q's core.

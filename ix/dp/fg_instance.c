@@ -99,12 +99,10 @@ static void input(struct pktbuf *b)
 	ixgbe_netif_input(&ifc, b);
 }
 
-static void run(struct dp_out *out)
+static void timers(void)
 {
 	sys_check_timeouts();
 	send_held();
-	dp_tcp_report(out);
-	ixgbe_netif_flush(&ifc);
 }
 
 static void flush(void)
@@ -132,7 +130,8 @@ const struct fg_ops fg_ops = {
 	.input = input,
 	.command = dp_tcp_command,
 	.connect = dp_tcp_connect,
-	.run = run,
+	.timers = timers,
+	.report = dp_tcp_report,
 	.flush = flush,
 	.move = move,
 	.check_link = check_link,
