@@ -1,8 +1,11 @@
 // The IX dataplane (ring 0 of a Dune process): the ixgbe driver and
 // lwIP's TCP, driven by the application's crossings (ix/libix/abi.h).
-// main.c starts it, owns ring 3's memory and the handlers, and runs a
-// crossing; tcp.c keeps the connections, runs their commands and turns
-// what lwIP tells into events.
+// main.c starts it, its cores and their ring 3, owns ring 3's memory
+// and the handlers, runs a crossing and the control plane's requests;
+// fg.h says what a flow group is: an lwIP instance of its own, in which
+// tcp.c keeps the connections, runs their commands and turns what lwIP
+// tells into events; neigh.c answers ARP for all of them; forward.c
+// carries work between cores.
 
 #ifndef IX_DP_DP_H
 #define IX_DP_DP_H

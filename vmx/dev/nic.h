@@ -1,7 +1,7 @@
 // The kernel side of the 82599 NIC: one per machine, a real one found on
 // PCI (8086:10FB, one function per port) or, without one, the emulated
 // model (vmx/dev/82599.h). A user-space driver (ix/drivers) reaches it
-// through three system calls (lib/sysnum.h):
+// through four system calls (lib/sysnum.h):
 //
 //   dma_alloc(len, &bus)   memory the NIC may read and write
 //                          (syscall/sys_mem.c, mm/devmem.h)
@@ -10,6 +10,10 @@
 //                          and emulated for the model (an MMIO region,
 //                          mm/devmem.h), uncached for a real NIC
 //   nic_wait(port, ticks)  sleeps until the port interrupts or ticks pass
+//   nic_ctl(port, op, ...) the control plane: a request (NIC_CTL_MOVE: a
+//                          flow group to another core) posted into a page
+//                          of the owner's (nic_open gives its address),
+//                          which the owner's dataplane carries out
 //
 // Ownership. Each port is a PCI function of its own (on a real 82599
 // as on the model), owned by one process: the first to open it; another
