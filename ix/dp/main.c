@@ -156,7 +156,7 @@ static void forward(struct dp_core *core, int to, const struct fwd_item *item,
 				      : &core->stats.forwarded_commands) += 1;
 	} else if (item->frame != NULL) {
 		core->stats.dropped++;
-		pktbuf_free(item->frame);
+		dp_rx_free(item->frame);
 	} else {
 		dp_refuse(&item->cmd, 0, -EBUSY, out);
 	}
@@ -279,11 +279,11 @@ static int map_app(void)
 
 // -- the crossing --
 
-// Gives a frame core received to whom it is for: ARP to the neighbour
-// table, IPv4 to its flow group's instance, which the core runs (the
-// RETA sends the core only its flow groups' frames; a frame the NIC did
-// not hash lands on queue 0, and is dropped if its flow group is
-// another core's).
+// Gives a frame core received (or another core forwarded) to whom it is
+// for: ARP to the neighbour table, IPv4 to its flow group's instance if
+// the core runs it, else to the core that does (a frame that came
+// before its flow group's RETA entries moved, or one the NIC did not
+// hash, which lands on queue 0).
 static void dispatch(struct dp_core *core, struct pktbuf *b, struct dp_out *out)
 {
 	uint16_t type = b->len >= ETH_HEADER_LEN ? (uint16_t)(b->data[12] << 8 | b->data[13]) : 0;
@@ -370,9 +370,8 @@ static void take_request(struct dp_core *core)
 // most batch_limit frames from core's queue and gives each to whom it is
 // for (dispatch); for each flow group core runs, runs lwIP's timers,
 // reports what lwIP told of the connections as events in out, and
-// transmits what all of it sent with one tail write; then carries out
-// the control plane's request.
-// Returns how many frames and forwarded items it took.
+// transmits what all of it sent with one tail write. Returns how many
+// frames and forwarded items it took.
 static int loop_once(struct dp_core *core, struct dp_out *out)
 {
 	take_returns(core);
@@ -402,7 +401,6 @@ static int loop_once(struct dp_core *core, struct dp_out *out)
 	// }
 	// (void)out, (void)batch_limit, (void)dispatch;
 	// END LAB 10
-	take_request(core);
 	return n;
 }
 
@@ -427,20 +425,21 @@ static void check_link_fg(int fg)
 // A local port for a connect of core's to remote:remote_port: the
 // next port of the core's share of the ephemeral ports whose replies
 // (the NIC hashes them from remote to us) land in a flow group of the
-// core's, that flow group in *fg. Each core counts through a share of
-// its own, so which port a connect gets does not depend on the other
-// cores.
+// core's, that flow group in *fg; 0 if no port of the share does (the
+// core runs no flow group). Each core counts through a share of its
+// own, so which port a connect gets does not depend on the other cores.
 static uint16_t connect_port(struct dp_core *core, uint32_t remote, uint16_t remote_port, int *fg)
 {
 	uint16_t share = EPHEMERAL_PORTS / ncores, first = EPHEMERAL_FIRST + core->id * share;
-	uint16_t port;
 
-	do {
-		port = core->next_port;
+	for (uint16_t tries = 0; tries < share; tries++) {
+		uint16_t port = core->next_port;
 		core->next_port = port + 1 < first + share ? port + 1 : first;
 		*fg = fg_of_flow(remote, my_ip, remote_port, port);
-	} while (owner_of(*fg) != core->id);
-	return port;
+		if (owner_of(*fg) == core->id)
+			return port;
+	}
+	return 0;
 }
 
 // Runs one command in the flow group of its handle (forwarded to its
@@ -452,7 +451,10 @@ static void command(struct dp_core *core, const struct ix_cmd *cmd, struct dp_ou
 		int fg;
 		uint16_t local_port = connect_port(core, (uint32_t)cmd->arg[0],
 						   (uint16_t)cmd->arg[1], &fg);
-		fg_instances[fg]->connect(cmd, local_port, out);
+		if (local_port == 0)
+			dp_refuse(cmd, cmd->arg[2], -EAGAIN, out);
+		else
+			fg_instances[fg]->connect(cmd, local_port, out);
 		return;
 	}
 	int fg = fg_of_handle(cmd->handle);
@@ -533,6 +535,10 @@ static int64_t cross(uint64_t addr, uint64_t how)
 	uint32_t before = out.n;        // events the application has not dispatched yet
 	if (ncmds > IX_MAX_CMDS || before > IX_MAX_EVENTS)
 		return -EINVAL;
+	// A flow group moves only while the application holds none of its
+	// events: at a poll, which it makes once it has dispatched them all.
+	if (how == IX_CROSS_POLL && before == 0)
+		take_request(core);
 	cross_run(core, a, ncmds, how, &out);
 	a->nevents = out.n;
 	stats->crossings++;
