@@ -252,7 +252,8 @@ struct counts {
 // Shared by the cores: connection i is core i % ix_cores()'s alone.
 static struct conn conns[MAX_CONNS];
 // This core's.
-static __thread struct histogram latency;       // TSC ticks from a request's send to its reply's end
+// TSC ticks from a request's send to its reply's end.
+static __thread struct histogram latency;
 static __thread struct counts count;
 // Every core's, added up as each is done (under all_lock).
 static struct histogram all_latency;

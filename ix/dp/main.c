@@ -641,7 +641,8 @@ static uint64_t make_tls(const struct dp_core *core)
 {
 	uint64_t size = align_up((uint64_t)__tls_size, TLS_STATIC_ALIGN);
 	uint64_t align = (uint64_t)__tls_align > 64 ? (uint64_t)__tls_align : 64;
-	uint64_t block = (uint64_t)__ixapp_tls_blocks + (uint64_t)core->id * (uint64_t)__ixapp_tls_block_size;
+	uint64_t block = (uint64_t)__ixapp_tls_blocks +
+			 (uint64_t)core->id * (uint64_t)__ixapp_tls_block_size;
 	uint64_t tp = align_up(block + size, align);
 	uint8_t *image = (uint8_t *)(tp - size);
 

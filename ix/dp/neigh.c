@@ -135,7 +135,8 @@ void neigh_input(struct ixgbe_dev *dev, int q, struct pktbuf *b)
 	struct arp_frame *f = (struct arp_frame *)b->data;
 
 	__atomic_fetch_add(&stats.received, 1, __ATOMIC_RELAXED);
-	if (b->len < ARP_FRAME_LEN || get16(f->htype) != 1 || get16(f->ptype) != ETH_TYPE_IPV4 || f->hlen != 6 || f->plen != 4) {
+	if (b->len < ARP_FRAME_LEN || get16(f->htype) != 1 || get16(f->ptype) != ETH_TYPE_IPV4 ||
+	    f->hlen != 6 || f->plen != 4) {
 		pktbuf_free(b);
 		return;
 	}

@@ -91,11 +91,12 @@ int ixgbe_netif_poll(struct ixgbe_netif *ifc, int max);
 // another pbuf.
 struct pktbuf *ixgbe_netif_rx_buf(const struct pbuf *p);
 
-// batch_limit.c (no lwIP in it): a server's option -b LIMIT, the batch limit of its loop: the frames
-// one poll takes at most, 1 to IXGBE_NETIF_RX_BURST. If argv[1] is -b,
-// sets *limit, takes the option out of argc and argv (the program's name
-// stays first) and returns true; returns true, changing nothing,
-// without it; false after a line that says what is wrong with it.
+// batch_limit.c (no lwIP in it): a server's option -b LIMIT, the batch
+// limit of its loop: the frames one poll takes at most, 1 to
+// IXGBE_NETIF_RX_BURST. If argv[1] is -b, sets *limit, takes the option
+// out of argc and argv (the program's name stays first) and returns
+// true; returns true, changing nothing, without it; false after a line
+// that says what is wrong with it.
 bool ixgbe_netif_take_batch_limit(int *argc, char ***argv, int *limit);
 
 // Sends what is queued, then sends from queue q of the port from now on
