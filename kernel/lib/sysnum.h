@@ -40,8 +40,8 @@
 #define SYS_dma_alloc 28 // dma_alloc(len, &bus): pinned memory a device may reach; its address
 #define SYS_nic_open 29 // nic_open(port, &info): the 82599's registers (struct nic_info)
 #define SYS_nic_wait 30 // nic_wait(port, ticks): waits for the port's interrupt; its causes
-#define SYS_mmio_count 31 // mmio_count(): the calling thread's emulated device-register accesses
-#define SYS_nic_ctl 32  // nic_ctl(port, op, arg1 << 32 | arg0): a request to its owner (nic_ctl)
+#define SYS_nic_ctl 31  // nic_ctl(port, op, arg1 << 32 | arg0): a request to its owner (nic_ctl)
+#define SYS_mmio_count 32 // mmio_count(): the calling thread's emulated device-register accesses
 #define NSYSCALLS   33
 
 // prot bits of SYS_map and SYS_mprotect

@@ -72,8 +72,8 @@ static const struct {
 	SYSCALL(dma_alloc),
 	SYSCALL(nic_open),
 	SYSCALL(nic_wait),
-	SYSCALL(mmio_count),
 	SYSCALL(nic_ctl),
+	SYSCALL(mmio_count),
 };
 
 int64_t syscall_invoke(uint64_t nr, const uint64_t args[SYSCALL_ARGS])
