@@ -39,6 +39,7 @@ BOCHSRC_TEMPLATE = TOP / "tools" / "bochsrc.in"
 END_MARKER = re.compile(r"^== end: (ok|panic)\s*$", re.M)
 # How long an emulator may take to exit after the kernel's end marker.
 EXIT_GRACE_SECONDS = 5
+OUTLIVE_SECONDS = 120           # past a run's time limit, its emulator is killed regardless
 DEFAULT_TIMEOUT = {"qemu": 30, "kvm": 30, "bochs": 120}
 
 EMULATORS = ("qemu", "kvm", "bochs")
@@ -424,9 +425,16 @@ def run_captured(emulator, cmdline, log_path, timeout=None, smp=1, megs=256,
         remove_monitor(monitor, workdir)
         return result
 
+    # The emulator runs in a session of its own (killed as a group), so it
+    # would outlive a runner killed before its end (a grading stopped by
+    # tools/mutants' time limit, CI's): coreutils' timeout ends it a while
+    # after the run's own limit whatever happens to the runner.
     start = time.monotonic()
     try:
-        proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+        if shutil.which(cmd[0]) is None:
+            raise OSError("not found")
+        proc = subprocess.Popen(["timeout", "--signal=KILL", "%d" % (timeout + OUTLIVE_SECONDS)]
+                                + cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                 stderr=subprocess.PIPE, start_new_session=True)
     except OSError as e:
         result.reason = "cannot start %s: %s" % (cmd[0], e)
