@@ -304,3 +304,27 @@ void dune_boot_percpu(struct dune_percpu *p)
 	asm volatile("mov %%cr0, %0" : "=r"(cr0));
 	asm volatile("mov %0, %%cr0" : : "r"(cr0 | CR0_WP) : "memory");
 }
+
+// GS base is the thread's struct dune_percpu in ring 0 (dune_boot_percpu).
+static struct dune_percpu *this_percpu(void)
+{
+	struct dune_percpu *p;
+
+	asm volatile("movq %%gs:%c1, %0" : "=r"(p) : "i"(PERCPU_SELF));
+	return p;
+}
+
+void dune_set_thread_data(void *data)
+{
+	this_percpu()->thread_data = data;
+}
+
+void *dune_thread_data(void)
+{
+	return this_percpu()->thread_data;
+}
+
+void dune_set_fs_base(uint64_t base)
+{
+	wrmsr64(MSR_FS_BASE, base);
+}

@@ -95,6 +95,16 @@ void dune_register_syscall_handler(dune_syscall_cb cb);
 
 // Continues in ring 3 with the registers of tf (its cs, ss and the IF and
 // IOPL bits of rflags are the library's: ring 3, interrupts on, IOPL 0).
+// A pointer of the calling thread's own, in Dune mode (ring 0, or a
+// handler): what the program keeps per thread, a core's state say.
+// NULL until set.
+void dune_set_thread_data(void *data);
+void *dune_thread_data(void);
+
+// Writes the calling thread's FS base (what ring 3's %fs-relative
+// accesses, thread-local variables, reach).
+void dune_set_fs_base(uint64_t base);
+
 // Returns the value a handler passes to dune_ret_from_user.
 int dune_jump_to_user(struct dune_tf *tf);
 // From a handler of an event of ring 3: abandons ring 3 and returns ret

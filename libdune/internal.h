@@ -46,6 +46,7 @@ struct dune_percpu {
 	struct dune_tss tss;
 	void *kstack_base;      // KSTACK_PAGES pages
 	void *ist_base;         // IST_PAGES pages
+	void *thread_data;      // dune_set_thread_data's
 };
 
 _Static_assert(__builtin_offsetof(struct dune_percpu, kstack) == PERCPU_KSTACK, "percpu");

@@ -42,3 +42,12 @@ uint64_t histogram_percentile(const struct histogram *h, unsigned per_mille)
 	}
 	return h->max;
 }
+
+void histogram_merge(struct histogram *into, const struct histogram *from)
+{
+	for (unsigned b = 0; b < HISTOGRAM_BUCKETS; b++)
+		into->buckets[b] += from->buckets[b];
+	into->n += from->n;
+	if (from->max > into->max)
+		into->max = from->max;
+}

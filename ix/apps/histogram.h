@@ -26,4 +26,7 @@ void histogram_add(struct histogram *h, uint64_t value);
 // none was recorded. p50 is 500, p99 990, p99.9 999.
 uint64_t histogram_percentile(const struct histogram *h, unsigned per_mille);
 
+// Adds the values of from to into.
+void histogram_merge(struct histogram *into, const struct histogram *from);
+
 #endif

@@ -39,9 +39,10 @@ struct conn {
 	bool peer_closed;               // close once pending is sent
 };
 
-static struct conn conns[MAX_CONNS];
+// Each core's own (ix.h), but for quit_done: a quit on one core ends them all.
+static __thread struct conn conns[MAX_CONNS];
 
-static struct {
+static __thread struct {
 	uint64_t accepted, closed, reset, refused, bytes, held, errors;
 } stats;
 
@@ -143,7 +144,7 @@ static void on_sent(hid_t handle, unsigned long cookie, size_t len, size_t windo
 	c->window += len;
 	drain(c);
 	if (c->quit && c->count == 0 && c->window == IX_TCP_SNDBUF)
-		quit_done = true;
+		__atomic_store_n(&quit_done, true, __ATOMIC_RELAXED);
 }
 
 static void on_dead(hid_t handle, unsigned long cookie, long reason)
@@ -193,7 +194,7 @@ int main(int argc, char **argv)
 		return 1;
 	printf("ixecho-libix: in ring %d, echoing for %lu seconds\n", current_ring(), seconds);
 	uint64_t start = uptime_ms();
-	while (!quit_done && uptime_ms() - start < seconds * 1000) {
+	while (!__atomic_load_n(&quit_done, __ATOMIC_RELAXED) && uptime_ms() - start < seconds * 1000) {
 		int n = ix_poll();
 		if (n < 0) {
 			printf("ixecho-libix: ix_poll: %s\n", strerror(n));
@@ -201,7 +202,8 @@ int main(int argc, char **argv)
 		}
 	}
 	const struct ix_stats *s = ix_stats();
-	printf("ixecho-libix: %s\n", quit_done ? "quit received" : "time is up");
+	printf("ixecho-libix: %s\n",
+	       __atomic_load_n(&quit_done, __ATOMIC_RELAXED) ? "quit received" : "time is up");
 	printf("ixecho-libix: tcp connections %lu, closed %lu, reset %lu, refused %lu, "
 	       "bytes echoed %lu, held %lu, errors %lu\n", stats.accepted, stats.closed,
 	       stats.reset, stats.refused, stats.bytes, stats.held, stats.errors);

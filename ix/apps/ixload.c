@@ -41,6 +41,14 @@
 // the key, or one for echo's bytes), so the requests, the replies
 // expected and every count do not depend on timing.
 //
+// On N cores (ixdp --cores=N), each core's main opens connections c
+// with c % N equal to its number (ix_core), and core 0 sends the end
+// once every core is done, then prints the results of all: the same
+// lines, the same counts. A connection's events come to the core that
+// runs its flow group, which the control plane may move (conns and the
+// end's state are shared by the cores; a connection's events never
+// come to two cores at once).
+//
 // Output (these lines are stable: tools/tests/test_ix.py and
 // run=bench.ix read them):
 //   ixload: mode M, server IP:PORT, conns C, requests N, seed X
@@ -80,6 +88,7 @@
 
 enum mode { MODE_ECHO, MODE_MEMCACHED };
 
+// Core 0 parses them (options_parsed); the other cores read them.
 static struct {
 	enum mode mode;
 	uint32_t server_ip;
@@ -214,7 +223,9 @@ static void fill_bytes(char *buf, size_t n, uint64_t a, uint64_t b)
 	}
 }
 
-static uint32_t versions[KEYS_MAX];     // memcached: sets of each key so far (0: never set)
+// memcached: sets of each key so far (0: never set). Shared by the
+// cores: key k is connection k % conns's alone, so one core's.
+static uint32_t versions[KEYS_MAX];
 
 struct conn {
 	enum { IDLE, CONNECTING, OPEN, GONE } state;
@@ -232,14 +243,24 @@ struct conn {
 	uint64_t start;                 // the TSC when it was sent
 };
 
-static struct conn conns[MAX_CONNS];
-static struct histogram latency;        // TSC ticks from a request's send to its reply's end
-
-static struct {
+struct counts {
 	uint64_t requests, checked, errors, opened, failed;
 	uint64_t gets, hits, misses, sets, stored;
 	uint64_t first_ms, last_ms, first_tsc, last_tsc;
-} count;
+};
+
+// Shared by the cores: connection i is core i % ix_cores()'s alone.
+static struct conn conns[MAX_CONNS];
+// This core's.
+// TSC ticks from a request's send to its reply's end.
+static __thread struct histogram latency;
+static __thread struct counts count;
+// Every core's, added up as each is done (under all_lock).
+static struct histogram all_latency;
+static struct counts all_count;
+static bool all_lock;
+static int cores_done;
+static bool finished;                   // core 0 is done: the others may end
 
 // Makes connection c's next echo request and its reply.
 static void make_echo(struct conn *c, unsigned long id)
@@ -505,11 +526,17 @@ static const struct ix_ops ops = {
 	.dead = on_dead, .error = on_error,
 };
 
-// Whether a connection still waits for its reply (or to open).
+// Whether connection i is this core's.
+static bool mine(unsigned long i)
+{
+	return i % (unsigned long)ix_cores() == (unsigned long)ix_core();
+}
+
+// Whether a connection of this core still waits for its reply (or to open).
 static bool busy(void)
 {
 	for (unsigned long i = 0; i < opt.conns; i++)
-		if (conns[i].state == CONNECTING || conns[i].waiting)
+		if (mine(i) && (conns[i].state == CONNECTING || conns[i].waiting))
 			return true;
 	return false;
 }
@@ -542,6 +569,46 @@ static bool end_over(void)
 	return end_state == END_DONE || end_state == END_FAILED;
 }
 
+static bool all_done(void)
+{
+	return __atomic_load_n(&cores_done, __ATOMIC_ACQUIRE) == ix_cores();
+}
+
+static bool all_finished(void)
+{
+	return __atomic_load_n(&finished, __ATOMIC_ACQUIRE);
+}
+
+static uint64_t min_set(uint64_t a, uint64_t b)
+{
+	return a == 0 || (b != 0 && b < a) ? b : a;
+}
+
+// Adds this core's counts and latencies to every core's; it is done.
+static void add_to_all(void)
+{
+	while (__atomic_test_and_set(&all_lock, __ATOMIC_ACQUIRE))
+		;
+	struct counts *a = &all_count;
+	a->requests += count.requests;
+	a->checked += count.checked;
+	a->errors += count.errors;
+	a->opened += count.opened;
+	a->failed += count.failed;
+	a->gets += count.gets;
+	a->hits += count.hits;
+	a->misses += count.misses;
+	a->sets += count.sets;
+	a->stored += count.stored;
+	a->first_ms = min_set(a->first_ms, count.first_ms);
+	a->first_tsc = min_set(a->first_tsc, count.first_tsc);
+	a->last_ms = count.last_ms > a->last_ms ? count.last_ms : a->last_ms;
+	a->last_tsc = count.last_tsc > a->last_tsc ? count.last_tsc : a->last_tsc;
+	histogram_merge(&all_latency, &latency);
+	__atomic_clear(&all_lock, __ATOMIC_RELEASE);
+	__atomic_add_fetch(&cores_done, 1, __ATOMIC_RELEASE);
+}
+
 // -- the run --
 
 static bool parse_options(int argc, char **argv)
@@ -562,24 +629,27 @@ static bool parse_options(int argc, char **argv)
 	return true;
 }
 
+// Prints the results of every core (all_count, all_latency).
 static void print_results(void)
 {
-	uint64_t ms = count.last_ms - count.first_ms, done = count.checked;
+	const struct counts *c = &all_count;
+	const struct histogram *h = &all_latency;
+	uint64_t ms = c->last_ms - c->first_ms, done = c->checked;
 
 	printf("ixload: requests %lu, replies checked %lu, errors %lu, connections %lu, failed %lu\n",
-	       count.requests, count.checked, count.errors, count.opened, count.failed);
+	       c->requests, c->checked, c->errors, c->opened, c->failed);
 	if (opt.mode == MODE_MEMCACHED)
-		printf("ixload: gets %lu, hits %lu, misses %lu, sets %lu, stored %lu\n", count.gets,
-		       count.hits, count.misses, count.sets, count.stored);
+		printf("ixload: gets %lu, hits %lu, misses %lu, sets %lu, stored %lu\n", c->gets,
+		       c->hits, c->misses, c->sets, c->stored);
 	if (opt.end)
 		printf("ixload: end %s %s\n", opt.end, end_state == END_DONE ? "done" : "failed");
 	printf("ixload: throughput %lu requests/s, %lu replies in %lu ms\n",
 	       ms ? done * 1000 / ms : 0, done, ms);
 	printf("ixload: cost %lu %s/request\n",
-	       done ? (count.last_tsc - count.first_tsc) / done : 0, opt.tsc_unit);
+	       done ? (c->last_tsc - c->first_tsc) / done : 0, opt.tsc_unit);
 	printf("ixload: latency %s p50 %lu, p99 %lu, p99.9 %lu, max %lu\n", opt.tsc_unit,
-	       histogram_percentile(&latency, 500), histogram_percentile(&latency, 990),
-	       histogram_percentile(&latency, 999), latency.max);
+	       histogram_percentile(h, 500), histogram_percentile(h, 990),
+	       histogram_percentile(h, 999), h->max);
 }
 
 // Sends the end message on a connection of its own: "shutdown" is done
@@ -606,26 +676,55 @@ static bool send_end(uint64_t deadline_ms)
 	return ix_flush() == 0;
 }
 
+// Core 0's parse of the options: 1 once they are good, -1 if not.
+static int options_parsed;
+
+// Whether core 0 found the options good (it parses them, the other
+// cores wait for that).
+static bool options(int argc, char **argv)
+{
+	if (ix_core() == 0)
+		__atomic_store_n(&options_parsed, parse_options(argc, argv) ? 1 : -1,
+				 __ATOMIC_RELEASE);
+	int parsed;
+	while ((parsed = __atomic_load_n(&options_parsed, __ATOMIC_ACQUIRE)) == 0)
+		__builtin_ia32_pause();
+	return parsed == 1;
+}
+
 int main(int argc, char **argv)
 {
-	if (!parse_options(argc, argv))
+	if (!options(argc, argv))
 		return 100;
 	if (ix_init(&ops) < 0)
 		return 1;
-	printf("ixload: mode %s, server %u.%u.%u.%u:%u, conns %lu, requests %lu, seed %lu\n",
-	       opt.mode == MODE_ECHO ? "echo" : "memcached", opt.server_ip >> 24,
-	       (opt.server_ip >> 16) & 0xFF, (opt.server_ip >> 8) & 0xFF, opt.server_ip & 0xFF,
-	       opt.server_port, opt.conns, opt.requests, opt.seed);
+	if (ix_core() == 0)
+		printf("ixload: mode %s, server %u.%u.%u.%u:%u, conns %lu, requests %lu, seed %lu\n",
+		       opt.mode == MODE_ECHO ? "echo" : "memcached", opt.server_ip >> 24,
+		       (opt.server_ip >> 16) & 0xFF, (opt.server_ip >> 8) & 0xFF,
+		       opt.server_ip & 0xFF, opt.server_port, opt.conns, opt.requests, opt.seed);
 	for (unsigned long i = 0; i < opt.conns; i++) {
+		if (!mine(i))
+			continue;
 		conns[i].random = opt.seed * 0x100000001ull + i;
 		conn_open(i);
 	}
 	uint64_t deadline = uptime_ms() + opt.seconds * 1000;
 	bool ok = poll_until(idle, deadline);
 	for (unsigned long i = 0; i < opt.conns; i++)
-		conn_gone(&conns[i]);
+		if (mine(i))
+			conn_gone(&conns[i]);
+	// A connection's replies may come to another core than its requests
+	// (its flow group moved): only the sums of all cores are checked.
+	add_to_all();
+	// The other cores run their flow groups (their connections' ends)
+	// until core 0 has sent the end.
+	if (ix_core() != 0)
+		return poll_until(all_finished, deadline) && ok ? 0 : 1;
+	ok = poll_until(all_done, deadline) && all_done() && ok;
 	ok = ok && (opt.end == NULL || send_end(deadline));
 	print_results();
-	return ok && count.errors == 0 && count.checked == count.requests &&
-	       count.requests == opt.requests ? 0 : 1;
+	__atomic_store_n(&finished, true, __ATOMIC_RELEASE);
+	return ok && all_count.errors == 0 && all_count.checked == all_count.requests &&
+	       all_count.requests == opt.requests ? 0 : 1;
 }

@@ -1,4 +1,4 @@
-// ixbench UNIT [REQUESTS]: the IX benchmark (run=bench.ix). A server on
+// ixbench UNIT [REQUESTS [CORES]]: the IX benchmark (run=bench.ix). A server on
 // port 0 of the emulated 82599 under load from ixload (ix/apps) on port
 // 1, the ports joined by the model's wire, each owned by a process of
 // its own. The servers, one run each:
@@ -10,11 +10,14 @@
 //   echo native    ixecho and ixkvs (lwIP and the driver in an ordinary
 //   kv native      process, every register access trapped by the
 //                  kernel), at batch limit 1: the baseline
+// and with CORES 2 (1 by default), the two IX servers again at batch
+// limit 64 on two cores, under ixload on two cores (ixdp --cores=2).
 // each under REQUESTS (3000) requests on CONNS connections: echo's of
 // 64 bytes; the key-value server's 90% gets. One row a run: ixload's
 // requests, rate and latencies (TSC ticks), the server thread's TSC
 // ticks per request (SYS_clock's thread_cycles, the kernel's work for
-// it included: VM exits, the emulated registers), the emulated NIC's
+// it included: VM exits, the emulated registers; all of its cores'
+// threads), the emulated NIC's
 // share of them (device_cycles: the model's DMA and wire, the work of a
 // real NIC) and its crossings per request (IX only). Under Bochs the
 // TSC counts instructions: UNIT, "instructions" or "cycles", says which
@@ -88,16 +91,19 @@ static const struct server echo_native = {
 struct row {
 	const struct server *server;
 	int batch;
+	int cores;
 	uint64_t requests, per_second, p50, p99, p999;
 	uint64_t ticks, nic_ticks, crossings;
 };
 
 static const int batch_limits[] = { 1, 4, 16, 64 };
 #define NLIMITS (int)(sizeof(batch_limits) / sizeof(batch_limits[0]))
-#define NROWS (2 * NLIMITS + 2)
+#define ROWS_MAX (2 * NLIMITS + 4)
+#define CORES_MAX 2
 
 static struct child server, load;
-static struct row rows[NROWS];
+static struct row rows[ROWS_MAX];
+static int nrows;
 
 // Where text begins in line, or NULL.
 static const char *find(const char *line, const char *text)
@@ -156,7 +162,8 @@ static void take_line(struct child *c, char *line, size_t len)
 		c->p99 = number_after(line, "p99");
 		c->p999 = number_after(line, "p99.9");
 	}
-	if (find(line, "TSC ticks in this thread") != NULL) {
+	if (find(line, "TSC ticks in this thread") != NULL ||
+	    find(line, "TSC ticks in the cores' threads") != NULL) {
 		c->ticks = number_before(line, "TSC ticks");
 		c->nic_ticks = number_before(line, "of them in the emulated NIC");
 		c->crossings = number_before(line, "crossings");
@@ -258,17 +265,25 @@ static void finish(int *server_status, int *load_status)
 static bool run(struct row *r, const char *tsc, uint64_t requests)
 {
 	const struct server *s = r->server;
-	char batch[8], count[32];
+	char batch[8], count[32], cores[16];
 
 	snprintf(batch, sizeof(batch), "%d", r->batch);
 	snprintf(count, sizeof(count), "requests=%lu", requests);
-	char *server_argv[] = { (char *)s->program, "-b", batch, "10.0.2.15", (char *)s->port,
-				SERVER_SECONDS, NULL };
-	char *load_argv[] = { "ixload", "--nic=1", "10.0.2.16", "7", (char *)s->load_mode,
+	snprintf(cores, sizeof(cores), "--cores=%d", r->cores);
+	char *server_argv[] = { (char *)s->program, cores, "-b", batch, "10.0.2.15",
+				(char *)s->port, SERVER_SECONDS, NULL };
+	char **argv = server_argv;
+	// The native servers take no --cores= (one thread): their arguments
+	// start one later.
+	if (s == &echo_native || s == &kv_native) {
+		server_argv[1] = server_argv[0];
+		argv = &server_argv[1];
+	}
+	char *load_argv[] = { "ixload", "--nic=1", cores, "10.0.2.16", "7", (char *)s->load_mode,
 			      (char *)s->load_server, CONNS, count, (char *)tsc,
 			      (char *)s->load_end, NULL };
 
-	if (!start(&server, s->ready_mark, server_argv))
+	if (!start(&server, s->ready_mark, argv))
 		return false;
 	// The load starts once the server's receiver is on: its first
 	// frames would be lost otherwise.
@@ -311,15 +326,15 @@ static void print_table(const char *unit)
 	printf("bench.ix: latency (p50, p99, p99.9 of ixload's requests) and the server thread's "
 	       "cost per request in %s; of that cost, the emulated NIC's own work (its DMA and "
 	       "wire: no CPU's on a real 82599)\n", unit);
-	printf("bench.ix: %-12s %5s %8s %10s %9s %9s %9s %14s %11s %17s\n", "server", "batch",
-	       "requests", "requests/s", "p50", "p99", "p99.9", "server/request", "NIC/request",
-	       "crossings/request");
-	for (int i = 0; i < NROWS; i++) {
+	printf("bench.ix: %-12s %5s %5s %8s %10s %9s %9s %9s %14s %11s %17s\n", "server", "cores",
+	       "batch", "requests", "requests/s", "p50", "p99", "p99.9", "server/request",
+	       "NIC/request", "crossings/request");
+	for (int i = 0; i < nrows; i++) {
 		const struct row *r = &rows[i];
 		bool ix = r->server == &echo_ix || r->server == &kv_ix;
-		printf("bench.ix: %-12s %5d %8lu %10lu %9lu %9lu %9lu %14lu %11lu %17s\n",
-		       r->server->label, r->batch, r->requests, r->per_second, r->p50, r->p99,
-		       r->p999, r->ticks / r->requests, r->nic_ticks / r->requests,
+		printf("bench.ix: %-12s %5d %5d %8lu %10lu %9lu %9lu %9lu %14lu %11lu %17s\n",
+		       r->server->label, r->cores, r->batch, r->requests, r->per_second, r->p50,
+		       r->p99, r->p999, r->ticks / r->requests, r->nic_ticks / r->requests,
 		       ix ? fixed2(crossings, sizeof(crossings), r->crossings, r->requests) : "-");
 	}
 }
@@ -327,25 +342,34 @@ static void print_table(const char *unit)
 int main(int argc, char **argv)
 {
 	const char *unit = argc > 1 ? argv[1] : "cycles";
-	const char *end = "";
+	const char *end = "", *cores_end = "";
 	uint64_t requests = argc > 2 ? strtoul(argv[2], &end, 10) : REQUESTS_DEFAULT;
+	unsigned long cores = argc > 3 ? strtoul(argv[3], &cores_end, 10) : 1;
 	char tsc[32];
 
 	if ((strcmp(unit, "cycles") != 0 && strcmp(unit, "instructions") != 0) || *end != '\0' ||
-	    requests == 0) {
-		printf("usage: ixbench cycles|instructions [REQUESTS]\n");
+	    requests == 0 || *cores_end != '\0' || cores < 1 || cores > CORES_MAX) {
+		printf("usage: ixbench cycles|instructions [REQUESTS [CORES (1 or 2)]]\n");
 		return 100;
 	}
 	snprintf(tsc, sizeof(tsc), "tsc=%s", unit);
 	for (int i = 0; i < NLIMITS; i++) {
-		rows[i] = (struct row){ .server = &echo_ix, .batch = batch_limits[i] };
-		rows[NLIMITS + i] = (struct row){ .server = &kv_ix, .batch = batch_limits[i] };
+		rows[i] = (struct row){ .server = &echo_ix, .batch = batch_limits[i], .cores = 1 };
+		rows[NLIMITS + i] = (struct row){ .server = &kv_ix, .batch = batch_limits[i],
+						  .cores = 1 };
 	}
-	rows[2 * NLIMITS] = (struct row){ .server = &echo_native, .batch = 1 };
-	rows[2 * NLIMITS + 1] = (struct row){ .server = &kv_native, .batch = 1 };
-	for (int i = 0; i < NROWS; i++) {
-		printf("ixbench: run %d of %d: %s, batch limit %d, %lu requests\n", i + 1, NROWS,
-		       rows[i].server->label, rows[i].batch, requests);
+	nrows = 2 * NLIMITS;
+	rows[nrows++] = (struct row){ .server = &echo_native, .batch = 1, .cores = 1 };
+	rows[nrows++] = (struct row){ .server = &kv_native, .batch = 1, .cores = 1 };
+	if (cores > 1) {
+		int most = batch_limits[NLIMITS - 1];
+		rows[nrows++] = (struct row){ .server = &echo_ix, .batch = most, .cores = (int)cores };
+		rows[nrows++] = (struct row){ .server = &kv_ix, .batch = most, .cores = (int)cores };
+	}
+	for (int i = 0; i < nrows; i++) {
+		printf("ixbench: run %d of %d: %s, %d core%s, batch limit %d, %lu requests\n", i + 1,
+		       nrows, rows[i].server->label, rows[i].cores, rows[i].cores > 1 ? "s" : "",
+		       rows[i].batch, requests);
 		if (!run(&rows[i], tsc, requests))
 			return 1;
 	}

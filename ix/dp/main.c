@@ -30,12 +30,15 @@
 // arguments.
 
 #include <lwip/init.h>
-#include <lwip/timeouts.h>
 
 #include "ix/dp/dp.h"
+#include "ix/dp/fg.h"
+#include "ix/dp/forward.h"
+#include "ix/dp/neigh.h"
 #include "ix/drivers/ixgbe.h"
 #include "ix/libix/ix.h"
 #include "ix/net/ixgbe_netif.h"
+#include "lib/printfmt.h"
 #include "libdune/dune.h"
 #include "ulib.h"
 
@@ -43,23 +46,121 @@
 #define MAX_ARGS 16
 #define APP_FAULTED 3           // ixdp's status when the application faulted
 #define NIC_OPTION "--nic="
-#define TIMER_RUN_MS 250        // count_timer_run's period: lwIP's TCP timer's
+#define CORES_OPTION "--cores="
+#define DP_MAX_CORES 4          // libix.ld's IXAPP_CORES
+#define CORE_STACK (64 * 1024)  // ring 0's stack of a core's thread (but the first's)
+#define EPHEMERAL_FIRST 49152   // IANA's dynamic ports (RFC 6335): a connect's local port
+#define EPHEMERAL_PORTS 16384
+#define TLS_STATIC_ALIGN 16     // the x86-64 ABI's alignment of the static TLS block
 
-// libix.ld's symbols.
+// libix.ld's symbols (the sizes' addresses are the sizes).
 extern char __text_start[], __rodata_start[], __data_start[];
-extern char __ixapp_start[], __ixapp_end[], __ixapp_stack_top[];
+extern char __ixapp_start[], __ixapp_end[], __ixapp_stack_top[], __ixapp_stack_size[];
+extern char __ixapp_tls_blocks[], __ixapp_tls_block_size[];
+extern char __tls_image[], __tls_image_size[], __tls_size[], __tls_align[];
 
 int __real_main(int argc, char **argv);
 
-struct dp_stats dp_stats;
+// A core: a thread of the process in Dune mode that owns queue `id` of
+// the port and the flow groups fg_owner gives it, and runs the
+// application's main in its ring 3.
+struct dp_core {
+	int id;
+	struct ix_area *checked_area;   // the last area dp_user_range accepted
+	struct dp_stats stats;
+	bool app_faulted;
+	int status;                     // its ring 3's exit status
+	uint16_t next_port;             // the next of its share of the ephemeral ports
+	struct pktbuf *returns;         // its pool's buffers other cores gave back (a stack)
+	struct fwd_ring from[DP_MAX_CORES];     // what the other cores forward it
+	int tid;                        // its thread (but core 0's)
+	struct clock_reading begin, end;        // around its ring 3
+	int argc;
+	char **argv;
+};
+
 static struct ixgbe_dev port;
-static struct ixgbe_netif ifc;
-static struct ix_area *checked_area;    // the last area dp_user_range accepted
+static uint32_t my_ip;                  // host order
+static struct dp_core cores[DP_MAX_CORES];
+static int ncores = 1;                  // --cores=N
+static int fg_owner[FG_COUNT];          // the core that runs each flow group (owner_of)
+static uint64_t fg_frames[FG_COUNT];    // frames received, by flow group (its owner counts)
 // Frames a poll takes at most (-b): IX's batch limit. Adaptive batching
 // takes what has arrived, up to this, so a batch grows only when the
 // application falls behind.
 static int batch_limit = IXGBE_NETIF_RX_BURST;
-static bool app_faulted;
+
+// The calling thread's core.
+static struct dp_core *this_core(void)
+{
+	return dune_thread_data();
+}
+
+struct dp_stats *dp_stats_here(void)
+{
+	return &this_core()->stats;
+}
+
+// The core that runs flow group fg: it changes it (move_fg), the others
+// read it.
+static int owner_of(int fg)
+{
+	return __atomic_load_n(&fg_owner[fg], __ATOMIC_ACQUIRE);
+}
+
+// The queue whose pool b belongs to.
+static int queue_of(const struct pktbuf *b)
+{
+	int q = 0;
+
+	while (b->pool != &port.queues[q].pool)
+		q++;
+	return q;
+}
+
+void dp_rx_free(struct pktbuf *b)
+{
+	int q = queue_of(b);
+
+	if (q == this_core()->id) {
+		pktbuf_free(b);
+		return;
+	}
+	// A buffer of another core's pool (its flow group moved here with
+	// it): pushed on that core's return list, which only it empties.
+	struct pktbuf **top = &cores[q].returns;
+	b->next = __atomic_load_n(top, __ATOMIC_RELAXED);
+	while (!__atomic_compare_exchange_n(top, &b->next, b, true, __ATOMIC_RELEASE,
+					    __ATOMIC_RELAXED))
+		;
+}
+
+// Gives the buffers the other cores gave back to core's pool.
+static void take_returns(struct dp_core *core)
+{
+	struct pktbuf *b = __atomic_exchange_n(&core->returns, NULL, __ATOMIC_ACQUIRE);
+
+	while (b != NULL) {
+		struct pktbuf *next = b->next;
+		pktbuf_free(b);
+		b = next;
+	}
+}
+
+// Hands item to core `to` (a full ring drops a frame, refuses a command).
+static void forward(struct dp_core *core, int to, const struct fwd_item *item,
+		    struct dp_out *out)
+{
+	if (fwd_put(&cores[to].from[core->id], item)) {
+		*(item->frame != NULL ? &core->stats.forwarded_frames
+				      : &core->stats.forwarded_commands) += 1;
+	} else if (item->frame != NULL) {
+		core->stats.dropped++;
+		dp_rx_free(item->frame);
+	} else {
+		dp_refuse(&item->cmd, 0, -EBUSY, out);
+	}
+}
 
 struct ix_event *dp_emit(struct dp_out *out, uint32_t type)
 {
@@ -87,23 +188,20 @@ bool dp_user_range(uint64_t addr, uint64_t len, bool write)
 
 bool dp_in_rx_alias(uint64_t addr, uint64_t len)
 {
-	uint64_t end = IX_RX_ALIAS + (uint64_t)port.queues[0].pool.nbufs * PKTBUF_SIZE;
+	uint64_t end = IX_RX_ALIAS + (uint64_t)port.nqueues * port.queues[0].pool.nbufs * PKTBUF_SIZE;
 
 	return addr < end && addr + len > IX_RX_ALIAS;
 }
 
-uint64_t dp_rx_alias(const struct pbuf *p)
+uint64_t dp_rx_alias(const struct pktbuf *b, const void *payload)
 {
-	const struct pktbuf *b = ixgbe_netif_rx_buf(p);
-
 	if (b == NULL) {
-		dune_printf("ixdp: dp_rx_alias: pbuf %p (payload %p) is not a received buffer\n",
-			    (const void *)p, p->payload);
+		dune_printf("ixdp: dp_rx_alias: payload %p is not in a received buffer\n", payload);
 		dune_die();
 	}
 	// BEGIN LAB 10 SOLUTION: rx_alias
-	return IX_RX_ALIAS + (uint64_t)(b - port.queues[0].pool.bufs) * PKTBUF_SIZE +
-	       (uint64_t)((const uint8_t *)p->payload - b->data);
+	uint64_t index = (uint64_t)queue_of(b) * b->pool->nbufs + (uint64_t)(b - b->pool->bufs);
+	return IX_RX_ALIAS + index * PKTBUF_SIZE + (uint64_t)((const uint8_t *)payload - b->data);
 	// STUB:
 	// dune_printf("ixdp: LAB 10: dp_rx_alias not written: the application cannot see "
 	// 	    "received data\n");
@@ -111,23 +209,45 @@ uint64_t dp_rx_alias(const struct pbuf *p)
 	// END LAB 10
 }
 
+void dp_refuse(const struct ix_cmd *cmd, uint64_t cookie, int err, struct dp_out *out)
+{
+	// BEGIN LAB 10 SOLUTION: tcp_commands
+	struct dp_stats *stats = dp_stats_here();
+
+	stats->errors++;
+	struct ix_event *e = dp_emit(out, IX_EV_ERROR);
+	if (e == NULL) {
+		stats->errors_lost++;
+		return;
+	}
+	e->err = err;
+	e->handle = cmd->handle;
+	e->cookie = cookie;
+	e->arg[0] = cmd->op;
+	// STUB:
+	// (void)cmd, (void)cookie, (void)err, (void)out;
+	// END LAB 10
+}
+
 // -- ring 3's memory --
 
-// Maps the receive pool, read-only for ring 3, at IX_RX_ALIAS: buffer i
-// at i * PKTBUF_SIZE, two to a page (pktbuf_pool_init's regions are
-// whole pages of consecutive buffers).
-static int map_rx_alias(void)
+// Maps queue q's receive pool, read-only for ring 3, in IX_RX_ALIAS
+// after the pools of the queues before it: buffer i at i * PKTBUF_SIZE,
+// two to a page (pktbuf_pool_init's regions are whole pages of
+// consecutive buffers).
+static int map_rx_alias(int q)
 {
-	const struct pktbuf_pool *pool = &port.queues[0].pool;
+	const struct pktbuf_pool *pool = &port.queues[q].pool;
 
 	// BEGIN LAB 10 SOLUTION: rx_alias
+	uint64_t alias = IX_RX_ALIAS + (uint64_t)q * pool->nbufs * PKTBUF_SIZE;
 	for (uint32_t i = 0; i < pool->nbufs; i += PGSIZE / PKTBUF_SIZE) {
 		uint64_t pa = dune_va_to_pa((uint64_t)pool->bufs[i].data);
 		if (pa % PGSIZE != 0 || pool->bufs[i + 1].data != pool->bufs[i].data + PKTBUF_SIZE) {
 			dune_printf("ixdp: buffers %u and %u do not share a page\n", i, i + 1);
 			return -EINVAL;
 		}
-		int err = dune_vm_map_phys(pgroot, (void *)(IX_RX_ALIAS + (uint64_t)i * PKTBUF_SIZE),
+		int err = dune_vm_map_phys(pgroot, (void *)(alias + (uint64_t)i * PKTBUF_SIZE),
 					   PGSIZE, (void *)pa, PERM_R | PERM_U);
 		if (err < 0)
 			return err;
@@ -151,25 +271,127 @@ static int map_app(void)
 	    (err = dune_vm_mprotect(pgroot, __ixapp_start, __ixapp_end - __ixapp_start,
 				    PERM_R | PERM_W | PERM_U)) < 0)
 		return err;
-	return map_rx_alias();
+	for (int q = 0; q < port.nqueues; q++)
+		if ((err = map_rx_alias(q)) < 0)
+			return err;
+	return 0;
 }
 
 // -- the crossing --
 
-// One turn of the run-to-completion loop: receives a burst of at most
-// batch_limit frames and runs lwIP on each, runs lwIP's timers, reports
-// what lwIP told of the connections as events in out, and transmits
-// what all of it sent, with one tail write. Returns how many frames it
-// received.
-static int loop_once(struct dp_out *out)
+// Gives a frame core received (or another core forwarded) to whom it is
+// for: ARP to the neighbour table, IPv4 to its flow group's instance if
+// the core runs it, else to the core that does (a frame that came
+// before its flow group's RETA entries moved, or one the NIC did not
+// hash, which lands on queue 0).
+static void dispatch(struct dp_core *core, struct pktbuf *b, struct dp_out *out)
 {
-	// BEGIN LAB 10 SOLUTION: ixdp_loop
-	int n = ixgbe_netif_poll(&ifc, batch_limit);
+	uint16_t type = b->len >= ETH_HEADER_LEN ? (uint16_t)(b->data[12] << 8 | b->data[13]) : 0;
+	int fg = type == ETH_TYPE_IPV4 ? fg_of_frame(b) : 0;
+	int owner = owner_of(fg);
 
-	sys_check_timeouts();
-	dp_tcp_report(out);
-	ixgbe_netif_flush(&ifc);
+	if (type == ETH_TYPE_ARP) {
+		neigh_input(&port, core->id, b);
+	} else if (type == ETH_TYPE_IPV4 && owner == core->id) {
+		fg_frames[fg]++;
+		core->stats.frames++;
+		fg_instances[fg]->input(b);
+	} else if (type == ETH_TYPE_IPV4) {
+		forward(core, owner, &(struct fwd_item){ .frame = b }, out);
+	} else {
+		core->stats.dropped++;
+		dp_rx_free(b);
+	}
+}
+
+static void command(struct dp_core *core, const struct ix_cmd *cmd, struct dp_out *out);
+
+// Runs what the other cores forwarded core, in order. Returns how many
+// items.
+static int take_forwarded(struct dp_core *core, struct dp_out *out)
+{
+	struct fwd_item item;
+	int n = 0;
+
+	for (int from = 0; from < ncores; from++) {
+		while (fwd_get(&core->from[from], &item)) {
+			if (item.frame != NULL)
+				dispatch(core, item.frame, out);
+			else
+				command(core, &item.cmd, out);
+			n++;
+		}
+	}
 	return n;
+}
+
+// Flow group fg, core's, moves to core `to`: what it queued goes out,
+// its RETA entries send its frames to the queue of `to`, and its
+// instance sends from there; the store of the owner publishes all of it
+// to `to`, which runs it from its next loop on. Frames already on
+// core's queue are forwarded (dispatch), and so are commands for its
+// connections (command).
+static void move_fg(struct dp_core *core, int fg, int to)
+{
+	fg_instances[fg]->move(to);
+	for (int i = fg; i < FG_RETA_ENTRIES; i += FG_COUNT)
+		ixgbe_reta_set(&port, i, to);
+	__atomic_store_n(&fg_owner[fg], to, __ATOMIC_RELEASE);
+	core->stats.moves++;
+}
+
+// Carries out the control plane's request (lib/sysnum.h's struct
+// nic_ctl), if one is posted and is core's to carry out: a move of one
+// of its flow groups (a bad request, core 0's).
+static void take_request(struct dp_core *core)
+{
+	struct nic_ctl *ctl = port.ctl;
+	uint64_t posted = __atomic_load_n(&ctl->posted, __ATOMIC_ACQUIRE);
+
+	if (posted == ctl->done)
+		return;
+	uint32_t fg = ctl->arg0, to = ctl->arg1;
+	int result = 0;
+	if (ctl->op != NIC_CTL_MOVE || fg >= FG_COUNT || to >= (uint32_t)ncores) {
+		if (core->id != 0)
+			return;
+		result = -EINVAL;
+	} else if (owner_of((int)fg) != core->id) {
+		return;
+	} else if (to != (uint32_t)core->id) {
+		move_fg(core, (int)fg, (int)to);
+	}
+	ctl->result = result;
+	__atomic_store_n(&ctl->done, posted, __ATOMIC_RELEASE);
+}
+
+// One turn of core's run-to-completion loop: takes back the buffers
+// other cores freed and runs what they forwarded; receives a burst of at
+// most batch_limit frames from core's queue and gives each to whom it is
+// for (dispatch); for each flow group core runs, runs lwIP's timers,
+// reports what lwIP told of the connections as events in out, and
+// transmits what all of it sent with one tail write. Returns how many
+// frames and forwarded items it took.
+static int loop_once(struct dp_core *core, struct dp_out *out)
+{
+	take_returns(core);
+	int n = take_forwarded(core, out);
+	// BEGIN LAB 10 SOLUTION: ixdp_loop
+	struct pktbuf *bufs[IXGBE_NETIF_RX_BURST];
+	int received = ixgbe_rx_burst(&port, core->id, bufs, batch_limit);
+	if ((uint32_t)received > core->stats.most_received)
+		core->stats.most_received = (uint32_t)received;
+	for (int i = 0; i < received; i++)
+		dispatch(core, bufs[i], out);
+	for (int fg = 0; fg < FG_COUNT; fg++) {
+		if (owner_of(fg) != core->id)
+			continue;
+		const struct fg_ops *g = fg_instances[fg];
+		g->timers();
+		g->report(out);
+		g->flush();
+	}
+	n += received;
 	// STUB:
 	// static bool told;
 	// if (!told) {
@@ -177,50 +399,108 @@ static int loop_once(struct dp_out *out)
 	// 	dune_printf("ixdp: LAB 10: loop_once not written: nothing received, nothing "
 	// 		    "reported\n");
 	// }
-	// (void)out, (void)batch_limit;
-	// return 0;
+	// (void)out, (void)batch_limit, (void)dispatch;
 	// END LAB 10
+	return n;
 }
 
-// A timeout of lwIP's, every TIMER_RUN_MS: it runs only where the loop
-// runs lwIP's timers (sys_check_timeouts), as TCP's do.
-static void count_timer_run(void *arg)
+// Calls what(fg) for each flow group core runs.
+static void each_owned(const struct dp_core *core, void (*what)(int fg))
 {
-	dp_stats.timer_runs++;
-	sys_timeout(TIMER_RUN_MS, count_timer_run, NULL);
+	for (int fg = 0; fg < FG_COUNT; fg++)
+		if (owner_of(fg) == core->id)
+			what(fg);
+}
+
+static void flush_fg(int fg)
+{
+	fg_instances[fg]->flush();
+}
+
+static void check_link_fg(int fg)
+{
+	fg_instances[fg]->check_link();
+}
+
+// A local port for a connect of core's to remote:remote_port: the
+// next port of the core's share of the ephemeral ports whose replies
+// (the NIC hashes them from remote to us) land in a flow group of the
+// core's, that flow group in *fg; 0 if no port of the share does (the
+// core runs no flow group). Each core counts through a share of its
+// own, so which port a connect gets does not depend on the other cores.
+static uint16_t connect_port(struct dp_core *core, uint32_t remote, uint16_t remote_port, int *fg)
+{
+	uint16_t share = EPHEMERAL_PORTS / ncores, first = EPHEMERAL_FIRST + core->id * share;
+
+	for (uint16_t tries = 0; tries < share; tries++) {
+		uint16_t port = core->next_port;
+		core->next_port = port + 1 < first + share ? port + 1 : first;
+		*fg = fg_of_flow(remote, my_ip, remote_port, port);
+		if (owner_of(*fg) == core->id)
+			return port;
+	}
+	return 0;
+}
+
+// Runs one command in the flow group of its handle (forwarded to its
+// core if that is another); a connect in a flow group of core's
+// (connect_port).
+static void command(struct dp_core *core, const struct ix_cmd *cmd, struct dp_out *out)
+{
+	if (cmd->op == IX_CMD_CONNECT) {
+		int fg;
+		uint16_t local_port = connect_port(core, (uint32_t)cmd->arg[0],
+						   (uint16_t)cmd->arg[1], &fg);
+		if (local_port == 0)
+			dp_refuse(cmd, cmd->arg[2], -EAGAIN, out);
+		else
+			fg_instances[fg]->connect(cmd, local_port, out);
+		return;
+	}
+	int fg = fg_of_handle(cmd->handle);
+	int owner = fg < FG_COUNT ? owner_of(fg) : -1;
+	if (owner < 0)
+		dp_refuse(cmd, 0, -EBADF, out);
+	else if (owner != core->id)
+		forward(core, owner, &(struct fwd_item){ .cmd = *cmd }, out);
+	else
+		fg_instances[fg]->command(cmd, out);
 }
 
 // Waits for the port's interrupt or a tick; after a tick, reads the
-// link state.
-static void sleep_until_work(void)
+// link state. Any core's queue wakes it (the port's causes are one set):
+// at worst a core waits for the next tick.
+static void sleep_until_work(struct dp_core *core)
 {
-	dp_stats.sleeps++;
+	core->stats.sleeps++;
 	if (ixgbe_wait(&port, 1) == 0)
-		ixgbe_netif_check_link(&ifc);
+		each_owned(core, check_link_fg);
 }
 
-// The work of one crossing on area a (checked by cross): runs its ncmds
-// commands in order (dp_tcp_command, each on a copy ring 3 can no longer
-// change) and empties the array; then, for IX_CROSS_FLUSH, transmits
-// only; for IX_CROSS_POLL, runs the loop once. A poll with nothing to do
-// (no command, no frame, no new event) waits for the port's interrupt or
-// a tick (sleep_until_work) and runs the loop once more, so an idle
+// The work of one crossing of core's on area a (checked by cross): runs
+// its ncmds commands in order (command, each on a copy ring 3 can no
+// longer change) and empties the array; then, for IX_CROSS_FLUSH,
+// transmits only (flush_fg for each flow group core runs); for
+// IX_CROSS_POLL, runs the loop once. A poll with nothing to do (no
+// command, no frame, no new event) waits for the port's interrupt or a
+// tick (sleep_until_work) and runs the loop once more, so an idle
 // application does not spin. Events go to out.
-static void cross_run(struct ix_area *a, uint32_t ncmds, uint64_t how, struct dp_out *out)
+static void cross_run(struct dp_core *core, struct ix_area *a, uint32_t ncmds, uint64_t how,
+		      struct dp_out *out)
 {
 	// BEGIN LAB 10 SOLUTION: ixdp_loop
 	uint32_t before = out->n;
 
 	for (uint32_t i = 0; i < ncmds; i++) {
 		struct ix_cmd cmd = a->cmds[i];
-		dp_tcp_command(&cmd, out);
+		command(core, &cmd, out);
 	}
 	a->ncmds = 0;
 	if (how == IX_CROSS_FLUSH)
-		ixgbe_netif_flush(&ifc);
-	else if (loop_once(out) == 0 && out->n == before && ncmds == 0) {
-		sleep_until_work();
-		loop_once(out);
+		each_owned(core, flush_fg);
+	else if (loop_once(core, out) == 0 && out->n == before && ncmds == 0) {
+		sleep_until_work(core);
+		loop_once(core, out);
 	}
 	// STUB:
 	// static bool told;
@@ -229,7 +509,7 @@ static void cross_run(struct ix_area *a, uint32_t ncmds, uint64_t how, struct dp
 	// 	dune_printf("ixdp: LAB 10: cross_run not written: %u commands dropped\n", ncmds);
 	// }
 	// a->ncmds = 0;
-	// (void)how, (void)out, (void)loop_once, (void)sleep_until_work;
+	// (void)how, (void)out, (void)loop_once, (void)sleep_until_work, (void)flush_fg;
 	// END LAB 10
 }
 
@@ -237,32 +517,39 @@ static void cross_run(struct ix_area *a, uint32_t ncmds, uint64_t how, struct dp
 // counters.
 static int64_t cross(uint64_t addr, uint64_t how)
 {
+	struct dp_core *core = this_core();
+	struct dp_stats *stats = &core->stats;
+
 	if (how != IX_CROSS_POLL && how != IX_CROSS_FLUSH)
 		return -EINVAL;
-	if ((struct ix_area *)addr != checked_area) {
+	if ((struct ix_area *)addr != core->checked_area) {
 		// Ring 3's permissions never change once it runs: one check
 		// of an area is enough.
 		if (!dp_user_range(addr, sizeof(struct ix_area), true))
 			return -EFAULT;
-		checked_area = (struct ix_area *)addr;
+		core->checked_area = (struct ix_area *)addr;
 	}
-	struct ix_area *a = checked_area;
+	struct ix_area *a = core->checked_area;
 	uint32_t ncmds = a->ncmds;
 	struct dp_out out = { a->events, a->nevents, IX_MAX_EVENTS };
 	uint32_t before = out.n;        // events the application has not dispatched yet
 	if (ncmds > IX_MAX_CMDS || before > IX_MAX_EVENTS)
 		return -EINVAL;
-	cross_run(a, ncmds, how, &out);
+	// A flow group moves only while the application holds none of its
+	// events: at a poll, which it makes once it has dispatched them all.
+	if (how == IX_CROSS_POLL && before == 0)
+		take_request(core);
+	cross_run(core, a, ncmds, how, &out);
 	a->nevents = out.n;
-	dp_stats.crossings++;
-	dp_stats.flushes += how == IX_CROSS_FLUSH;
-	dp_stats.idle += ncmds == 0 && out.n == before;
-	dp_stats.commands += ncmds;
-	dp_stats.events += out.n - before;
-	if (ncmds > dp_stats.most_commands)
-		dp_stats.most_commands = ncmds;
-	if (out.n - before > dp_stats.most_events)
-		dp_stats.most_events = out.n - before;
+	stats->crossings++;
+	stats->flushes += how == IX_CROSS_FLUSH;
+	stats->idle += ncmds == 0 && out.n == before;
+	stats->commands += ncmds;
+	stats->events += out.n - before;
+	if (ncmds > stats->most_commands)
+		stats->most_commands = ncmds;
+	if (out.n - before > stats->most_events)
+		stats->most_events = out.n - before;
 	return out.n;
 }
 
@@ -302,7 +589,7 @@ static void app_syscall(struct dune_tf *tf)
 // APP_FAULTED.
 static __attribute__((noreturn)) void app_stop(void)
 {
-	app_faulted = true;
+	this_core()->app_faulted = true;
 	dune_ret_from_user(APP_FAULTED);
 }
 
@@ -339,12 +626,40 @@ static void app_exception(struct dune_tf *tf)
 	app_stop();
 }
 
-// Runs the application's main(argc, argv) in ring 3, its arguments
-// copied to the top of its stack. Returns its exit status (APP_FAULTED
-// if it faulted).
-static int run_app(int argc, char **argv)
+static uint64_t align_up(uint64_t x, uint64_t align)
 {
-	char *top = __ixapp_stack_top, *uargv[MAX_ARGS + 1];
+	return (x + align - 1) / align * align;
+}
+
+// Makes core's block of ring 3's thread-local variables, in .ixapp: the
+// image of .tdata, zeros for .tbss, then the thread pointer, which
+// points at itself (x86-64 ELF TLS, variant II: a variable's %fs
+// offset, which the linker fixed, is its place in the image less the
+// image's size rounded up to TLS_STATIC_ALIGN). Returns the thread
+// pointer.
+static uint64_t make_tls(const struct dp_core *core)
+{
+	uint64_t size = align_up((uint64_t)__tls_size, TLS_STATIC_ALIGN);
+	uint64_t align = (uint64_t)__tls_align > 64 ? (uint64_t)__tls_align : 64;
+	uint64_t block = (uint64_t)__ixapp_tls_blocks +
+			 (uint64_t)core->id * (uint64_t)__ixapp_tls_block_size;
+	uint64_t tp = align_up(block + size, align);
+	uint8_t *image = (uint8_t *)(tp - size);
+
+	memcpy(image, __tls_image, (size_t)__tls_image_size);
+	memset(image + (size_t)__tls_image_size, 0, size - (size_t)__tls_image_size);
+	*(uint64_t *)tp = tp;
+	return tp;
+}
+
+// Runs the application's main(argc, argv) in ring 3 of core, its
+// arguments copied to the top of the core's stack, %fs at its
+// thread-local variables. Returns its exit status (APP_FAULTED if it
+// faulted).
+static int run_app(const struct dp_core *core, int argc, char **argv)
+{
+	char *top = __ixapp_stack_top - (uint64_t)core->id * (uint64_t)__ixapp_stack_size;
+	char *uargv[MAX_ARGS + 1];
 
 	if (argc > MAX_ARGS)
 		argc = MAX_ARGS;
@@ -362,56 +677,184 @@ static int run_app(int argc, char **argv)
 		// As after a call: the return address's slot below a 16-byte boundary.
 		.rsp = ((uint64_t)top & ~15ul) - 8,
 		.rdi = (uint64_t)argc, .rsi = (uint64_t)top, .rdx = (uint64_t)__real_main,
+		.rcx = (uint64_t)core->id, .r8 = (uint64_t)ncores,
 	};
+	dune_set_fs_base(make_tls(core));
 	return dune_jump_to_user(&tf);
 }
 
-// The dataplane's counters and the NIC's, one line each.
-static void print_counters(void)
+// Runs core's ring 3 (the calling thread is in Dune mode): its status
+// and clock readings recorded.
+static void run_core(struct dp_core *core)
 {
-	const struct ixgbe_netif_stats *n = &ifc.stats;
-	struct ixgbe_stats s;
-
-	dune_printf("ixdp: crossings %lu, flushes %lu, idle %lu, sleeps %lu, timer runs %lu, "
-		    "commands %lu, events %lu, errors %lu, errors lost %lu, most commands %u, "
-		    "most events %u, knocks %lu, no slot %lu\n", dp_stats.crossings,
-		    dp_stats.flushes, dp_stats.idle, dp_stats.sleeps, dp_stats.timer_runs,
-		    dp_stats.commands, dp_stats.events, dp_stats.errors, dp_stats.errors_lost,
-		    dp_stats.most_commands, dp_stats.most_events, dp_stats.knocks, dp_stats.no_slot);
-	dune_printf("ixdp: bytes sent by reference %lu, copied from received buffers %lu\n",
-		    dp_stats.sent_referenced, dp_stats.sent_copied);
-	dune_printf("netif: rx frames %lu, refused %lu, tx frames %lu, no buffer %lu, "
-		    "ring full %lu, bursts %lu, most per poll %u\n", n->rx_frames, n->rx_refused,
-		    n->tx_frames, n->tx_no_buffer, n->tx_ring_full, n->tx_bursts, n->rx_most);
-	ixgbe_stats(&port, &s);
-	dune_printf("ixdp: 82599 received %lu, sent %lu, missed %lu, dropped %lu, no buffer %lu\n",
-		    s.rx_packets, s.tx_packets, s.rx_missed, s.queue_drop[0], s.rx_no_buffer);
+	dune_set_thread_data(core);
+	clock(&core->begin);
+	core->status = run_app(core, core->argc, core->argv);
+	clock(&core->end);
+	char where[24] = "";
+	if (ncores > 1)
+		snprintf(where, sizeof(where), " on core %d", core->id);
+	if (!core->app_faulted)
+		dune_printf("ixdp: the application ended with status %d%s\n", core->status, where);
 }
 
-// Brings up Dune mode, the port, lwIP and ring 3's memory. Returns 0,
+// The thread of a core but the first.
+static int core_thread(void *arg)
+{
+	struct dp_core *core = arg;
+	int err = dune_enter();
+
+	if (err < 0) {
+		printf("ixdp: core %d cannot enter Dune mode: %s\n", core->id, strerror(err));
+		return 100;
+	}
+	run_core(core);
+	return core->status;
+}
+
+// The interfaces' counters, summed over the flow groups.
+static struct ixgbe_netif_stats netif_totals(void)
+{
+	struct ixgbe_netif_stats t = { 0 };
+
+	for (int fg = 0; fg < FG_COUNT; fg++) {
+		const struct ixgbe_netif_stats *s = fg_instances[fg]->stats();
+		t.rx_frames += s->rx_frames;
+		t.rx_refused += s->rx_refused;
+		t.tx_frames += s->tx_frames;
+		t.tx_no_buffer += s->tx_no_buffer;
+		t.tx_ring_full += s->tx_ring_full;
+		t.tx_bursts += s->tx_bursts;
+	}
+	return t;
+}
+
+// The cores' counters, summed (their most, the most of any).
+static struct dp_stats stats_totals(void)
+{
+	struct dp_stats t = { 0 };
+
+	for (int c = 0; c < ncores; c++) {
+		const struct dp_stats *s = &cores[c].stats;
+		t.crossings += s->crossings;
+		t.flushes += s->flushes;
+		t.idle += s->idle;
+		t.sleeps += s->sleeps;
+		t.timer_runs += s->timer_runs;
+		t.commands += s->commands;
+		t.events += s->events;
+		t.errors += s->errors;
+		t.errors_lost += s->errors_lost;
+		t.most_commands = s->most_commands > t.most_commands ? s->most_commands : t.most_commands;
+		t.most_events = s->most_events > t.most_events ? s->most_events : t.most_events;
+		t.most_received = s->most_received > t.most_received ? s->most_received
+								      : t.most_received;
+		t.sent_referenced += s->sent_referenced;
+		t.sent_copied += s->sent_copied;
+		t.knocks += s->knocks;
+		t.no_slot += s->no_slot;
+		t.frames += s->frames;
+		t.dropped += s->dropped;
+		t.moves += s->moves;
+		t.forwarded_frames += s->forwarded_frames;
+		t.forwarded_commands += s->forwarded_commands;
+	}
+	return t;
+}
+
+// The dataplane's counters and the NIC's, one line each (and one a core
+// with more than one).
+static void print_counters(void)
+{
+	struct ixgbe_netif_stats totals = netif_totals();
+	const struct ixgbe_netif_stats *n = &totals;
+	struct ixgbe_stats s;
+
+	struct dp_stats d = stats_totals();
+
+	for (int c = 0; ncores > 1 && c < ncores; c++) {
+		const struct dp_stats *k = &cores[c].stats;
+		dune_printf("ixdp: port %d, core %d: frames %lu, dropped %lu, crossings %lu, "
+			    "commands %lu, events %lu, knocks %lu\n", port.port, c, k->frames,
+			    k->dropped, k->crossings, k->commands, k->events, k->knocks);
+	}
+	dune_printf("ixdp: crossings %lu, flushes %lu, idle %lu, sleeps %lu, timer runs %lu, "
+		    "commands %lu, events %lu, errors %lu, errors lost %lu, most commands %u, "
+		    "most events %u, knocks %lu, no slot %lu\n", d.crossings, d.flushes, d.idle,
+		    d.sleeps, d.timer_runs, d.commands, d.events, d.errors, d.errors_lost,
+		    d.most_commands, d.most_events, d.knocks, d.no_slot);
+	dune_printf("ixdp: bytes sent by reference %lu, copied from received buffers %lu\n",
+		    d.sent_referenced, d.sent_copied);
+	dune_printf("ixdp: flow groups moved %lu, frames forwarded %lu, commands forwarded %lu\n",
+		    d.moves, d.forwarded_frames, d.forwarded_commands);
+	dune_printf("netif: rx frames %lu, refused %lu, tx frames %lu, no buffer %lu, "
+		    "ring full %lu, bursts %lu, most per poll %u\n", n->rx_frames, n->rx_refused,
+		    n->tx_frames, n->tx_no_buffer, n->tx_ring_full, n->tx_bursts, d.most_received);
+	char line[FG_COUNT * 21 + 1];
+	size_t len = 0;
+	for (int fg = 0; fg < FG_COUNT; fg++)
+		len += (size_t)snprintf(line + len, sizeof(line) - len, " %lu", fg_frames[fg]);
+	dune_printf("ixdp: frames by flow group:%s\n", line);
+	struct neigh_stats arp = neigh_stats();
+	dune_printf("ixdp: arp frames received %lu, arp frames sent %lu\n", arp.received,
+		    arp.sent);
+	ixgbe_stats(&port, &s);
+	uint64_t dropped = 0;
+	for (int q = 0; q < port.nqueues; q++)
+		dropped += s.queue_drop[q];
+	dune_printf("ixdp: 82599 received %lu, sent %lu, missed %lu, dropped %lu, no buffer %lu\n",
+		    s.rx_packets, s.tx_packets, s.rx_missed, dropped, s.rx_no_buffer);
+}
+
+// Parses a dotted quad into *ip (host order); returns whether it is one.
+static bool parse_ip(const char *text, uint32_t *ip)
+{
+	const char *p = text;
+
+	*ip = 0;
+	for (int i = 0; i < 4; i++) {
+		const char *end;
+		unsigned long byte = strtoul(p, &end, 10);
+		if (end == p || byte > 255 || *end != (i < 3 ? '.' : '\0'))
+			return false;
+		*ip = *ip << 8 | (uint32_t)byte;
+		p = end + 1;
+	}
+	return true;
+}
+
+// Brings up Dune mode, the port, the flow groups' lwIP instances and
+// ring 3's memory. Returns 0,
 // or 100 after a line that says what failed.
 static int start(const char *name, int nic_port, const char *ip_text, unsigned long listen_port)
 {
-	ip4_addr_t ip;
 	int err;
 
-	if (nic_port < 0 || !ip4addr_aton(ip_text, &ip) || listen_port == 0 ||
+	if (nic_port < 0 || !parse_ip(ip_text, &my_ip) || listen_port == 0 ||
 	    listen_port > 65535) {
-		printf("usage: %s [--nic=0|1] [-b LIMIT] [IP [PORT [ARGS...]]]\n", name);
+		printf("usage: %s [--nic=0|1] [--cores=1..%d] [-b LIMIT] [IP [PORT [ARGS...]]]\n",
+		       name, DP_MAX_CORES);
 		return 100;
 	}
 	if ((err = dune_init(false)) < 0 || (err = dune_enter()) < 0) {
 		printf("ixdp: cannot enter Dune mode: %s\n", strerror(err));
 		return 100;
 	}
-	if (!ixgbe_netif_start(&ifc, &port, nic_port, RING, &ip) ||
-	    !dp_tcp_listen((uint16_t)listen_port))
+	if (ixgbe_init(&port, nic_port, ncores, RING) < 0)
 		return 100;
+	// Flow group fg's RETA entries (fg.h) go to its core's queue.
+	for (int fg = 0; fg < FG_COUNT; fg++)
+		fg_owner[fg] = fg % ncores;
+	for (int i = 0; i < FG_RETA_ENTRIES; i++)
+		ixgbe_reta_set(&port, i, fg_owner[i % FG_COUNT]);
+	neigh_init(my_ip, port.mac);
+	for (int fg = 0; fg < FG_COUNT; fg++)
+		if (!fg_instances[fg]->start(fg, &port, fg_owner[fg], my_ip, (uint16_t)listen_port))
+			return 100;
 	if ((err = map_app()) < 0) {
 		dune_printf("ixdp: cannot map ring 3's memory: %s\n", strerror(err));
 		return 100;
 	}
-	sys_timeout(TIMER_RUN_MS, count_timer_run, NULL);
 	dune_register_syscall_handler(app_syscall);
 	dune_register_pgflt_handler(app_pgflt);
 	// NMI, double fault and machine check stay libdune's: not the application's doing.
@@ -421,24 +864,60 @@ static int start(const char *name, int nic_port, const char *ip_text, unsigned l
 	return 0;
 }
 
-// Takes the --nic=N option out of argv (it stays argv[0], then the
-// application's arguments). Returns N: 0 without the option, -1 if N is
-// neither 0 nor 1.
-static int take_nic_option(int *argc, char **argv)
+// Takes the option NAME=N (name: "--nic=", say) out of argv if it is
+// argv[1] (argv[0] stays, then the application's arguments). Returns N
+// (a number from 0 to max), absent without the option, -1 if N is not
+// such a number.
+static int take_number_option(int *argc, char **argv, const char *name, int max, int absent)
 {
-	size_t n = strlen(NIC_OPTION);
+	size_t n = strlen(name);
 
-	if (*argc < 2 || strncmp(argv[1], NIC_OPTION, n) != 0)
-		return 0;
-	const char *value = argv[1] + n;
+	if (*argc < 2 || strncmp(argv[1], name, n) != 0)
+		return absent;
+	const char *value = argv[1] + n, *end;
+	unsigned long v = strtoul(value, &end, 10);
 	(*argc)--;
 	memmove(&argv[1], &argv[2], (size_t)*argc * sizeof(char *));
-	return strcmp(value, "0") == 0 ? 0 : strcmp(value, "1") == 0 ? 1 : -1;
+	return end == value || *end != '\0' || v > (unsigned long)max ? -1 : (int)v;
+}
+
+static int port_queues_max(void)
+{
+	return DP_MAX_CORES < IXGBE_MAX_QUEUES ? DP_MAX_CORES : IXGBE_MAX_QUEUES;
+}
+
+// Starts the thread of each core but the first, each to run ring 3 with
+// argc and argv. Returns 0, or 100 after a line that says what failed.
+static int start_cores(int argc, char **argv)
+{
+	for (int c = 0; c < ncores; c++) {
+		struct dp_core *core = &cores[c];
+		core->id = c;
+		core->next_port = (uint16_t)(EPHEMERAL_FIRST + c * (EPHEMERAL_PORTS / ncores));
+		core->argc = argc;
+		core->argv = argv;
+		if (c == 0)
+			continue;
+		void *stack = malloc(CORE_STACK);
+		core->tid = stack != NULL ? thread_create(core_thread, core, stack, CORE_STACK)
+					  : -ENOMEM;
+		if (core->tid < 0) {
+			dune_printf("ixdp: cannot start core %d's thread: %s\n", c,
+				    strerror(core->tid));
+			return 100;
+		}
+	}
+	return 0;
 }
 
 int __wrap_main(int argc, char **argv)
 {
-	int nic_port = take_nic_option(&argc, argv);
+	int nic_port = take_number_option(&argc, argv, NIC_OPTION, 1, 0);
+	ncores = take_number_option(&argc, argv, CORES_OPTION, DP_MAX_CORES, 1);
+	if (ncores < 1 || ncores > port_queues_max()) {
+		printf("ixdp: %s: the cores are 1 to %d\n", CORES_OPTION, port_queues_max());
+		return 100;
+	}
 	if (!ixgbe_netif_take_batch_limit(&argc, &argv, &batch_limit))
 		return 100;
 	const char *ip_text = argc > 1 ? argv[1] : nic_port == 1 ? "10.0.2.16" : "10.0.2.15";
@@ -452,20 +931,29 @@ int __wrap_main(int argc, char **argv)
 		    port.mac[0], port.mac[1], port.mac[2], port.mac[3], port.mac[4], port.mac[5],
 		    port.link_up ? "up" : "down", ip_text, listen_port, argv[0],
 		    LWIP_VERSION_STRING);
-	dune_printf("ixdp: batch limit %d frames a crossing\n", batch_limit);
-	struct clock_reading begin, end;
-	clock(&begin);
-	status = run_app(argc, argv);
-	clock(&end);
-	if (!app_faulted)
-		dune_printf("ixdp: the application ended with status %d\n", status);
+	dune_printf("ixdp: batch limit %d frames a crossing, %d core%s, %d flow groups\n",
+		    batch_limit, ncores, ncores > 1 ? "s" : "", FG_COUNT);
+	if ((status = start_cores(argc, argv)) != 0)
+		return status;
+	run_core(&cores[0]);
+	status = cores[0].status;
+	for (int c = 1; c < ncores; c++) {
+		int value;
+		if (join(cores[c].tid, &value) < 0 || value != 0)
+			status = status != 0 ? status : value != 0 ? value : 100;
+	}
 	// What a benchmark divides by its messages (bench.ix): the ticks of
-	// ring 3, the dataplane and the kernel's work for them (under Bochs
-	// the TSC counts instructions).
-	dune_printf("ixdp: ring 3 ran %lu ms: %lu TSC ticks in this thread, %lu of them in the "
-		    "emulated NIC, %lu crossings\n", (end.ns - begin.ns) / 1000000,
-		    end.thread_cycles - begin.thread_cycles,
-		    end.device_cycles - begin.device_cycles, dp_stats.crossings);
+	// ring 3, the dataplane and the kernel's work for them in the cores'
+	// threads (under Bochs the TSC counts instructions).
+	uint64_t ticks = 0, nic_ticks = 0;
+	for (int c = 0; c < ncores; c++) {
+		ticks += cores[c].end.thread_cycles - cores[c].begin.thread_cycles;
+		nic_ticks += cores[c].end.device_cycles - cores[c].begin.device_cycles;
+	}
+	dune_printf("ixdp: ring 3 ran %lu ms: %lu TSC ticks in the cores' threads, %lu of them in "
+		    "the emulated NIC, %lu crossings\n",
+		    (cores[0].end.ns - cores[0].begin.ns) / 1000000, ticks, nic_ticks,
+		    stats_totals().crossings);
 	print_counters();
 	int stopped = ixgbe_stopped_queues(&port);
 	return status != 0 ? status : stopped;

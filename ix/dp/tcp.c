@@ -9,6 +9,9 @@
 // order, as room allows; no event is ever dropped, and a connection's
 // events keep their order.
 //
+// One flow group's connections (fg.h): this file is part of every
+// flow group's lwIP instance, its statics the flow group's own.
+//
 // Received data stays in lwIP's pbufs (the driver's buffers, zero-copy)
 // in the connection's rx chain from the recv callback until the
 // application gives it back (IX_CMD_RECV_DONE), which also reopens the
@@ -17,7 +20,9 @@
 #include <lwip/tcp.h>
 
 #include "ix/dp/dp.h"
+#include "ix/dp/fg.h"
 #include "ix/libix/ix.h"
+#include "ix/net/ixgbe_netif.h"
 #include "ulib.h"
 
 #define DP_CONNS MEMP_NUM_TCP_PCB
@@ -52,18 +57,20 @@ struct conn {
 
 static struct conn conns[DP_CONNS];
 static unsigned report_first;   // where dp_tcp_report starts: each connection in turn
+static int flow_group;          // the one this instance is (fg.h)
 
 static hid_t conn_handle(const struct conn *c)
 {
-	return (uint64_t)c->gen << 32 | (uint64_t)(c - conns + 1);
+	return (uint64_t)c->gen << 32 | (uint64_t)flow_group << FG_HANDLE_SHIFT |
+	       (uint64_t)(c - conns + 1);
 }
 
 // The connection of handle h, or NULL if h names none (now).
 static struct conn *conn_lookup(hid_t h)
 {
-	uint64_t slot = (uint32_t)h;
+	uint64_t slot = h & ((1u << FG_HANDLE_SHIFT) - 1);
 
-	if (slot == 0 || slot > DP_CONNS)
+	if (slot == 0 || slot > DP_CONNS || (uint32_t)h >> FG_HANDLE_SHIFT != (uint32_t)flow_group)
 		return NULL;
 	struct conn *c = &conns[slot - 1];
 	return c->state != CONN_FREE && c->gen == h >> 32 ? c : NULL;
@@ -130,7 +137,7 @@ static err_t on_accept(void *arg, struct tcp_pcb *pcb, err_t err)
 		return ERR_VAL;
 	struct conn *c = conn_alloc();
 	if (c == NULL) {
-		dp_stats.no_slot++;
+		dp_stats_here()->no_slot++;
 		tcp_abort(pcb);
 		return ERR_ABRT;
 	}
@@ -140,7 +147,7 @@ static err_t on_accept(void *arg, struct tcp_pcb *pcb, err_t err)
 	c->remote = (uint64_t)lwip_ntohl(ip4_addr_get_u32(&pcb->remote_ip)) << 16 | pcb->remote_port;
 	c->local = (uint64_t)lwip_ntohl(ip4_addr_get_u32(&pcb->local_ip)) << 16 | pcb->local_port;
 	set_callbacks(pcb, c);
-	dp_stats.knocks++;
+	dp_stats_here()->knocks++;
 	return ERR_OK;
 }
 
@@ -195,9 +202,11 @@ static void on_err(void *arg, err_t err)
 	}
 }
 
-bool dp_tcp_listen(uint16_t port)
+bool dp_tcp_start(int fg, uint16_t port)
 {
 	struct tcp_pcb *pcb = tcp_new();
+
+	flow_group = fg;
 
 	if (pcb == NULL) {
 		printf("ixdp: tcp_new: no memory for the listening pcb\n");
@@ -216,7 +225,7 @@ bool dp_tcp_listen(uint16_t port)
 
 // -- commands --
 
-static int cmd_connect(const struct ix_cmd *cmd)
+static int cmd_connect(const struct ix_cmd *cmd, uint16_t local_port)
 {
 	uint64_t ip = cmd->arg[0], port = cmd->arg[1];
 
@@ -231,7 +240,8 @@ static int cmd_connect(const struct ix_cmd *cmd)
 	ip_addr_t addr;
 	ip4_addr_set_u32(&addr, lwip_htonl((uint32_t)ip));
 	set_callbacks(pcb, c);
-	if (tcp_connect(pcb, &addr, (u16_t)port, on_connected) != ERR_OK) {
+	if (tcp_bind(pcb, IP_ADDR_ANY, local_port) != ERR_OK ||
+	    tcp_connect(pcb, &addr, (u16_t)port, on_connected) != ERR_OK) {
 		set_callbacks(pcb, NULL);
 		tcp_abort(pcb);
 		return -ENOMEM;
@@ -268,8 +278,10 @@ static err_t write_app(struct tcp_pcb *pcb, uint64_t addr, uint64_t len, u8_t mo
 	err_t e = tcp_write(pcb, (const void *)addr, (u16_t)len,
 			    (copy ? TCP_WRITE_FLAG_COPY : 0) | more);
 
-	if (e == ERR_OK)
-		*(copy ? &dp_stats.sent_copied : &dp_stats.sent_referenced) += len;
+	if (e == ERR_OK) {
+		struct dp_stats *stats = dp_stats_here();
+		*(copy ? &stats->sent_copied : &stats->sent_referenced) += len;
+	}
 	return e;
 }
 
@@ -381,8 +393,6 @@ static int cmd_recv_done(struct conn *c, uint64_t len)
 // Runs cmd on c (NULL: its handle names no connection); 0 or why not.
 static int cmd_run(const struct ix_cmd *cmd, struct conn *c)
 {
-	if (cmd->op == IX_CMD_CONNECT)
-		return cmd_connect(cmd);
 	if (c == NULL)
 		return -EBADF;
 	bool offered = c->state == CONN_KNOCKING && !(c->news & NEWS_KNOCK);
@@ -418,22 +428,10 @@ void dp_tcp_command(const struct ix_cmd *cmd, struct dp_out *out)
 {
 	// BEGIN LAB 10 SOLUTION: tcp_commands
 	struct conn *c = conn_lookup(cmd->handle);
-	// A refused connect has no handle: its cookie names it to the application.
-	uint64_t cookie = c != NULL ? c->cookie : cmd->op == IX_CMD_CONNECT ? cmd->arg[2] : 0;
-	int err = cmd_run(cmd, c);
+	int err = cmd->op == IX_CMD_CONNECT ? -EINVAL : cmd_run(cmd, c);
 
-	if (err == 0)
-		return;
-	dp_stats.errors++;
-	struct ix_event *e = dp_emit(out, IX_EV_ERROR);
-	if (e == NULL) {
-		dp_stats.errors_lost++;
-		return;
-	}
-	e->err = err;
-	e->handle = cmd->handle;
-	e->cookie = cookie;
-	e->arg[0] = cmd->op;
+	if (err < 0)
+		dp_refuse(cmd, c != NULL ? c->cookie : 0, err, out);
 	// STUB:
 	// static bool told;
 	// if (!told) {
@@ -442,6 +440,15 @@ void dp_tcp_command(const struct ix_cmd *cmd, struct dp_out *out)
 	// }
 	// (void)conn_lookup, (void)cmd_run, (void)out;
 	// END LAB 10
+}
+
+void dp_tcp_connect(const struct ix_cmd *cmd, uint16_t local_port, struct dp_out *out)
+{
+	int err = cmd_connect(cmd, local_port);
+
+	// A refused connect has no handle: its cookie names it to the application.
+	if (err < 0)
+		dp_refuse(cmd, cmd->arg[2], err, out);
 }
 
 // -- reports --
@@ -473,7 +480,7 @@ static bool report_rx(struct conn *c, struct dp_out *out)
 		struct ix_event *e = conn_event(c, out, IX_EV_RECV);
 		if (e == NULL)
 			return false;
-		e->arg[0] = dp_rx_alias(q);
+		e->arg[0] = dp_rx_alias(ixgbe_netif_rx_buf(q), q->payload);
 		e->arg[1] = q->len;
 		c->rx_reported += q->len;
 	}

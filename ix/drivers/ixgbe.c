@@ -267,6 +267,15 @@ static void ixgbe_rss_setup(struct ixgbe_dev *dev)
 	// END LAB 9
 }
 
+void ixgbe_reta_set(struct ixgbe_dev *dev, int entry, int q)
+{
+	int shift = 8 * (entry % 4);
+	uint32_t reta = ixgbe_read(dev, IXGBE_RETA(entry / 4));
+
+	reta = (reta & ~(0xFFu << shift)) | (uint32_t)q << shift;
+	ixgbe_write(dev, IXGBE_RETA(entry / 4), reta);
+}
+
 // 4.6.6: MSI-X mode; queue q's receive and transmit causes on vector q
 // (IVAR(n) holds four entries: receive and transmit of queue 2n, then of
 // queue 2n + 1); then unmasked. Neither auto-clear (EIAC) nor auto-mask
@@ -366,6 +375,7 @@ static int ixgbe_open(struct ixgbe_dev *dev, int port, int nqueues, uint32_t rin
 	}
 	dev->port = port;
 	dev->regs = (volatile uint8_t *)info.regs;
+	dev->ctl = (struct nic_ctl *)info.ctl;
 	dev->emulated = info.emulated;
 	dev->nqueues = nqueues;
 	dev->ring_size = ring_size;

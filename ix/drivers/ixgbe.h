@@ -86,6 +86,7 @@ struct ixgbe_dev {
 	bool link_up;
 	uint32_t link_mbps;
 	bool emulated;                  // vmx/dev's model (for messages)
+	struct nic_ctl *ctl;            // the control plane's requests (lib/sysnum.h)
 	struct ixgbe_queue queues[IXGBE_MAX_QUEUES];
 	struct ixgbe_stats stats;       // accumulated by ixgbe_stats
 };
@@ -138,6 +139,10 @@ int ixgbe_tx_burst(struct ixgbe_dev *dev, int q, struct pktbuf *const frames[],
 
 // A free buffer of queue q's pool for a frame to send, or NULL.
 struct pktbuf *ixgbe_alloc(struct ixgbe_dev *dev, int q);
+
+// Sends the frames whose RSS hash picks RETA entry `entry` (0 to 127)
+// to queue q from now on (7.1.2.8.1; one register read and write).
+void ixgbe_reta_set(struct ixgbe_dev *dev, int entry, int q);
 
 // Adds the NIC's counters (read-to-clear) to dev->stats and copies the
 // totals to *stats.

@@ -26,6 +26,7 @@ struct pktbuf {
 	uint32_t rss_hash;              // received: the NIC's Toeplitz hash
 	struct pktbuf_pool *pool;       // where pktbuf_free returns it
 	bool is_free;                   // on the pool's free stack
+	struct pktbuf *next;            // a list its holder keeps it on (not the pool's)
 };
 
 struct pktbuf_pool {

@@ -7,10 +7,12 @@
 #include "ulib.h"
 
 // The area lives in the application's own memory (ring 3's, which the
-// dataplane checks at every crossing).
-static struct ix_area area;
-static const struct ix_ops *ops;
-static struct ix_stats stats;
+// dataplane checks at every crossing); each core has its own (ix.h).
+static __thread struct ix_area area;
+static __thread const struct ix_ops *ops;
+static __thread struct ix_stats stats;
+static __thread int core;
+static int cores = 1;           // the same on every core
 
 // The crossing: one SYSCALL that libdune hands to the dataplane's
 // system-call handler. Returns its rax.
@@ -150,8 +152,20 @@ const struct ix_stats *ix_stats(void)
 	return &stats;
 }
 
-void ix_start(int argc, char **argv, int (*main)(int, char **))
+int ix_core(void)
 {
+	return core;
+}
+
+int ix_cores(void)
+{
+	return cores;
+}
+
+void ix_start(int argc, char **argv, int (*main)(int, char **), int this_core, int all_cores)
+{
+	core = this_core;
+	cores = all_cores;
 	int status = main(argc, argv);
 
 	// Commands queued last (a close) still reach the dataplane.

@@ -36,7 +36,13 @@
 // handle stays valid until ix_tcp_close or ix_tcp_reject, even after its
 // dead callback, so its buffers do too.
 //
-// One thread, the one that called ix_init.
+// Cores: the dataplane runs the application's main once on each of its
+// cores (ixdp --cores=N), in ring 3 of that core's thread; each core's
+// libix (its commands, events and callbacks) is its own (thread-local),
+// and sees the connections of the flow groups its core runs. The
+// application keeps its own state per core likewise (__thread), and
+// shares what it must with the other cores' mains itself. Each core's
+// libix serves the thread that called ix_init there.
 
 #ifndef IX_LIBIX_IX_H
 #define IX_LIBIX_IX_H
@@ -125,8 +131,14 @@ int ix_tcp_close(hid_t handle);
 
 const struct ix_stats *ix_stats(void);
 
-// Where the dataplane starts ring 3: runs main, flushes the commands it
-// left queued, and exits with main's status.
-void ix_start(int argc, char **argv, int (*main)(int, char **));
+// This core's number (0 to ix_cores() - 1), and how many cores run the
+// application.
+int ix_core(void);
+int ix_cores(void);
+
+// Where the dataplane starts ring 3 on core `core` of `cores`: runs
+// main, flushes the commands it left queued, and exits with main's
+// status.
+void ix_start(int argc, char **argv, int (*main)(int, char **), int core, int cores);
 
 #endif

@@ -22,12 +22,13 @@
 #include "ix/libix/ixev.h"
 #include "ulib.h"
 
-static const struct ixev_conn_ops *conn_ops;
-static struct ixev_stats stats;
+// Each core's own (ix.h), as libix's state is.
+static __thread const struct ixev_conn_ops *conn_ops;
+static __thread struct ixev_stats stats;
 
-static struct ixev_ctx *ready_head, **ready_tail = &ready_head;
-static struct ixev_ctx *dirty;
-static struct ixev_ctx *flight;
+static __thread struct ixev_ctx *ready_head, **ready_tail;       // ready_tail set by ixev_init
+static __thread struct ixev_ctx *dirty;
+static __thread struct ixev_ctx *flight;
 
 // Notes reason for ctx's handler (not called again once closing).
 static void mark_ready(struct ixev_ctx *ctx, unsigned int reason)
@@ -272,6 +273,8 @@ int ixev_init(const struct ixev_conn_ops *ops)
 	if (ops == NULL || ops->accept == NULL || ops->release == NULL)
 		return -EINVAL;
 	conn_ops = ops;
+	ready_head = NULL;
+	ready_tail = &ready_head;
 	return ix_init(&ixev_ix_ops);
 }
 

@@ -45,7 +45,14 @@
 // which tcp_write says ERR_MEM and the app tries again later. A SYN
 // that finds all 64 in use is dropped (the client sends it again).
 #define MEM_ALIGNMENT                   8
+#ifdef IX_LWIP_FLOW_GROUP
+// One of the IX dataplane's FG_COUNT instances (ix/dp/fg.h), whose
+// sends are by reference: the heap holds segments' headers and the
+// bytes echoed from received buffers of the flow group's connections.
+#define MEM_SIZE                        (256 * 1024)
+#else
 #define MEM_SIZE                        (2 * 1024 * 1024)
+#endif
 #define MEMP_NUM_TCP_PCB                64
 #define MEMP_NUM_TCP_PCB_LISTEN         4
 #define MEMP_NUM_TCP_SEG                1024

@@ -17,10 +17,20 @@ static void rx_pbuf_free(struct pbuf *p)
 	// BEGIN LAB 10 SOLUTION: netif_rx
 	struct ixgbe_rx_pbuf *r = (struct ixgbe_rx_pbuf *)p;
 
-	pktbuf_free(r->buf);
+	r->ifc->rx_free(r->buf);
 	// STUB:
 	// (void)p;
 	// END LAB 10
+}
+
+// b's record in rx_pbufs: its queue's pool's, at its index there.
+static struct ixgbe_rx_pbuf *rx_record(struct ixgbe_netif *ifc, const struct pktbuf *b)
+{
+	int q = 0;
+
+	while (b->pool != &ifc->dev->queues[q].pool)
+		q++;
+	return &ifc->rx_pbufs[(size_t)q * b->pool->nbufs + (size_t)(b - b->pool->bufs)];
 }
 
 struct pktbuf *ixgbe_netif_rx_buf(const struct pbuf *p)
@@ -37,64 +47,54 @@ struct pktbuf *ixgbe_netif_rx_buf(const struct pbuf *p)
 	// END LAB 10
 }
 
+void ixgbe_netif_input(struct ixgbe_netif *ifc, struct pktbuf *b)
+{
+	// BEGIN LAB 10 SOLUTION: netif_rx
+	struct ixgbe_rx_pbuf *r = rx_record(ifc, b);
+
+	r->buf = b;
+	r->ifc = ifc;
+	r->custom.custom_free_function = rx_pbuf_free;
+	// PBUF_REF: the payload is not beside the pbuf, so lwIP never
+	// grows a header in front of the buffer (lwIP's ZeroCopyRx.c).
+	struct pbuf *p = pbuf_alloced_custom(PBUF_RAW, b->len, PBUF_REF, &r->custom,
+					     b->data, PKTBUF_SIZE);
+	if (ifc->netif.input(p, &ifc->netif) == ERR_OK) {
+		ifc->stats.rx_frames++;
+	} else {
+		ifc->stats.rx_refused++;
+		pbuf_free(p);
+	}
+	// STUB:
+	// static bool told;
+	// if (!told) {
+	// 	told = true;
+	// 	printf("ixgbe_netif: LAB 10: ixgbe_netif_input not written: received frames "
+	// 	       "dropped\n");
+	// }
+	// (void)rx_record;
+	// ifc->rx_free(b);
+	// END LAB 10
+}
+
 int ixgbe_netif_poll(struct ixgbe_netif *ifc, int max)
 {
 	struct pktbuf *bufs[IXGBE_NETIF_RX_BURST];
-	struct pktbuf_pool *pool = &ifc->dev->queues[ifc->queue].pool;
 
 	if (max > IXGBE_NETIF_RX_BURST)
 		max = IXGBE_NETIF_RX_BURST;
 	int n = ixgbe_rx_burst(ifc->dev, ifc->queue, bufs, max);
 	if ((uint32_t)n > ifc->stats.rx_most)
 		ifc->stats.rx_most = (uint32_t)n;
-	for (int i = 0; i < n; i++) {
-		// BEGIN LAB 10 SOLUTION: netif_rx
-		struct pktbuf *b = bufs[i];
-		struct ixgbe_rx_pbuf *r = &ifc->rx_pbufs[b - pool->bufs];
-		r->buf = b;
-		r->custom.custom_free_function = rx_pbuf_free;
-		// PBUF_REF: the payload is not beside the pbuf, so lwIP never
-		// grows a header in front of the buffer (lwIP's ZeroCopyRx.c).
-		struct pbuf *p = pbuf_alloced_custom(PBUF_RAW, b->len, PBUF_REF, &r->custom,
-						     b->data, PKTBUF_SIZE);
-		if (ifc->netif.input(p, &ifc->netif) == ERR_OK) {
-			ifc->stats.rx_frames++;
-		} else {
-			ifc->stats.rx_refused++;
-			pbuf_free(p);
-		}
-		// STUB:
-		// static bool told;
-		// if (!told) {
-		// 	told = true;
-		// 	printf("ixgbe_netif: LAB 10: ixgbe_netif_poll not written: received frames "
-		// 	       "dropped\n");
-		// }
-		// (void)pool;
-		// pktbuf_free(bufs[i]);
-		// END LAB 10
-	}
+	for (int i = 0; i < n; i++)
+		ixgbe_netif_input(ifc, bufs[i]);
 	return n;
 }
 
-bool ixgbe_netif_take_batch_limit(int *argc, char ***argv, int *limit)
+void ixgbe_netif_set_queue(struct ixgbe_netif *ifc, int q)
 {
-	char **a = *argv;
-
-	if (*argc < 2 || strcmp(a[1], "-b") != 0)
-		return true;
-	const char *end = "";
-	unsigned long n = *argc > 2 ? strtoul(a[2], &end, 10) : 0;
-	if (*argc < 3 || *end != '\0' || n < 1 || n > IXGBE_NETIF_RX_BURST) {
-		printf("%s: -b %s: the batch limit is a number from 1 to %d\n", a[0],
-		       *argc > 2 ? a[2] : "(missing)", IXGBE_NETIF_RX_BURST);
-		return false;
-	}
-	*limit = (int)n;
-	a[2] = a[0];
-	*argv = a + 2;
-	*argc -= 2;
-	return true;
+	ixgbe_netif_flush(ifc);
+	ifc->queue = q;
 }
 
 void ixgbe_netif_flush(struct ixgbe_netif *ifc)
@@ -154,15 +154,16 @@ static err_t ixgbe_netif_init(struct netif *netif)
 err_t ixgbe_netif_add(struct ixgbe_netif *ifc, struct ixgbe_dev *dev, int q,
 		      const ip4_addr_t *ip, const ip4_addr_t *netmask, const ip4_addr_t *gw)
 {
-	uint32_t nbufs = dev->queues[q].pool.nbufs;
+	uint32_t nbufs = (uint32_t)dev->nqueues * dev->queues[q].pool.nbufs;
 
 	memset(ifc, 0, sizeof(*ifc));
 	ifc->dev = dev;
 	ifc->queue = q;
+	ifc->rx_free = pktbuf_free;
 	ifc->rx_pbufs = malloc(nbufs * sizeof(*ifc->rx_pbufs));
 	if (ifc->rx_pbufs == NULL) {
-		printf("ixgbe_netif_add: no memory for %u pbuf records of port %d queue %d\n",
-		       nbufs, dev->port, q);
+		printf("ixgbe_netif_add: no memory for %u pbuf records of port %d\n", nbufs,
+		       dev->port);
 		return ERR_MEM;
 	}
 	if (netif_add(&ifc->netif, ip, netmask, gw, ifc, ixgbe_netif_init, ethernet_input) == NULL) {

@@ -28,10 +28,13 @@
 #define IXGBE_NETIF_BATCH IXGBE_TX_RS_THRESH    // frames sent with one tail write
 #define IXGBE_NETIF_RX_BURST 64                 // frames a poll takes at most (IX's batch)
 
+struct ixgbe_netif;
+
 // A frame lwIP holds: a custom pbuf and the driver's buffer under it.
 struct ixgbe_rx_pbuf {
 	struct pbuf_custom custom;      // first: lwIP's pbuf is this struct
 	struct pktbuf *buf;
+	struct ixgbe_netif *ifc;        // whose rx_free gives buf back
 };
 
 struct ixgbe_netif_stats {
@@ -48,9 +51,13 @@ struct ixgbe_netif {
 	struct netif netif;             // lwIP's interface; its state points here
 	struct ixgbe_dev *dev;
 	int queue;
-	// One record per buffer of the queue's pool, by the buffer's index:
-	// the pbuf that wraps it while lwIP has it.
+	// One record per buffer of the port's pools, by the buffer's queue
+	// and index: the pbuf that wraps it while lwIP has it.
 	struct ixgbe_rx_pbuf *rx_pbufs;
+	// Gives back a received buffer lwIP is done with: pktbuf_free, or
+	// the IX dataplane's, whose flow groups move between cores with the
+	// buffers they hold (ix/dp/fg.h).
+	void (*rx_free)(struct pktbuf *b);
 	struct pktbuf *tx_batch[IXGBE_NETIF_BATCH];
 	uint16_t tx_lens[IXGBE_NETIF_BATCH];
 	int tx_count;                   // frames in tx_batch
@@ -71,6 +78,10 @@ err_t ixgbe_netif_add(struct ixgbe_netif *ifc, struct ixgbe_dev *dev, int q,
 bool ixgbe_netif_start(struct ixgbe_netif *ifc, struct ixgbe_dev *dev, int port, uint32_t ring,
 		       const ip4_addr_t *ip);
 
+// Gives lwIP the frame in b, a buffer received on the interface's queue
+// (now the interface's: it goes back to its pool when lwIP is done).
+void ixgbe_netif_input(struct ixgbe_netif *ifc, struct pktbuf *b);
+
 // Receives up to max frames (at most IXGBE_NETIF_RX_BURST) and gives
 // each to lwIP, which may answer into the batch. Returns how many.
 int ixgbe_netif_poll(struct ixgbe_netif *ifc, int max);
@@ -80,12 +91,17 @@ int ixgbe_netif_poll(struct ixgbe_netif *ifc, int max);
 // another pbuf.
 struct pktbuf *ixgbe_netif_rx_buf(const struct pbuf *p);
 
-// A server's option -b LIMIT, the batch limit of its loop: the frames
-// one poll takes at most, 1 to IXGBE_NETIF_RX_BURST. If argv[1] is -b,
-// sets *limit, takes the option out of argc and argv (the program's name
-// stays first) and returns true; returns true, changing nothing,
-// without it; false after a line that says what is wrong with it.
+// batch_limit.c (no lwIP in it): a server's option -b LIMIT, the batch
+// limit of its loop: the frames one poll takes at most, 1 to
+// IXGBE_NETIF_RX_BURST. If argv[1] is -b, sets *limit, takes the option
+// out of argc and argv (the program's name stays first) and returns
+// true; returns true, changing nothing, without it; false after a line
+// that says what is wrong with it.
 bool ixgbe_netif_take_batch_limit(int *argc, char ***argv, int *limit);
+
+// Sends what is queued, then sends from queue q of the port from now on
+// (the caller runs q: the driver's rule).
+void ixgbe_netif_set_queue(struct ixgbe_netif *ifc, int q);
 
 // Sends the frames lwIP queued since the last flush: one tail write.
 // Frames the ring has no room for are dropped (and counted).

@@ -40,8 +40,9 @@
 #define SYS_dma_alloc 28 // dma_alloc(len, &bus): pinned memory a device may reach; its address
 #define SYS_nic_open 29 // nic_open(port, &info): the 82599's registers (struct nic_info)
 #define SYS_nic_wait 30 // nic_wait(port, ticks): waits for the port's interrupt; its causes
-#define SYS_mmio_count 31 // mmio_count(): the calling thread's emulated device-register accesses
-#define NSYSCALLS   32
+#define SYS_nic_ctl 31  // nic_ctl(port, op, arg1 << 32 | arg0): a request to its owner (nic_ctl)
+#define SYS_mmio_count 32 // mmio_count(): the calling thread's emulated device-register accesses
+#define NSYSCALLS   33
 
 // prot bits of SYS_map and SYS_mprotect
 #define PROT_NONE  0
@@ -78,6 +79,19 @@ struct nic_info {
 	uint16_t msix_vectors;          // MSI-X table size
 	uint8_t emulated;               // 1: vmx/dev's model (for messages only)
 	uint8_t port;
+	uint64_t ctl;                   // the address of the port's struct nic_ctl in the caller
+};
+
+// The control plane's requests to a port's owner (IX's control plane):
+// a page of the owner's, which nic_ctl writes and the owner's loop reads.
+// A request is posted when posted != done: op and its arguments are
+// valid, and the owner, once it has carried it out, sets result and
+// then done = posted. nic_ctl refuses a request while one is posted.
+#define NIC_CTL_MOVE 1          // arg0: a flow group, arg1: the core to run it from now on
+struct nic_ctl {
+	volatile uint64_t posted, done;
+	volatile uint32_t op, arg0, arg1;
+	volatile int32_t result;        // the last request's: 0, or a negative error
 };
 #endif
 

@@ -72,6 +72,7 @@ static const struct {
 	SYSCALL(dma_alloc),
 	SYSCALL(nic_open),
 	SYSCALL(nic_wait),
+	SYSCALL(nic_ctl),
 	SYSCALL(mmio_count),
 };
 

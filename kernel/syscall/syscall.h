@@ -74,5 +74,6 @@ int64_t sys_dune_enter(uint64_t config);
 // vmx/dev/nic.c
 int64_t sys_nic_open(uint64_t port, uint64_t info);
 int64_t sys_nic_wait(uint64_t port, uint64_t ticks);
+int64_t sys_nic_ctl(uint64_t port, uint64_t op, uint64_t args);
 
 #endif

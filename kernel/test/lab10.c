@@ -8,13 +8,17 @@
 // ring 0 of its Dune process (VT-x); lab10.ixkvs the key-value server
 // likewise (ix/apps/kvs_libix.c, on ixev). lab10.load joins two
 // processes by the model's internal wire, without the bridge: a server
-// on port 0 and ixload, the load generator, on port 1 (load.h).
+// on port 0 and ixload, the load generator, on port 1 (load.h);
+// lab10.migrate the same on two cores each while the kernel, IX's
+// control plane, moves ixload's flow groups between its cores.
 
 #include <stddef.h>
 
 #include "boot/cmdline.h"
+#include "clock/clock.h"
 #include "console/console.h"
 #include "debug/panic.h"
+#include "lib/sysnum.h"
 #include "lib/printfmt.h"
 #include "platform/platform.h"
 #include "proc/exec.h"
@@ -161,7 +165,7 @@ KTEST(lab10_load, "lab10.load", STAGE_VMX,
       "connects to a port nobody listens on, refused");
 static void lab10_load(void)
 {
-	char conns[24], requests[32], seed[32], size[24], get[16], keys[24];
+	char conns[24], requests[32], seed[32], size[24], get[16], keys[24], cores[24];
 	char *tsc = platform_is_bochs() ? "tsc=instructions" : "tsc=cycles";
 	static const int ok[] = { 0 }, refused_then_ok[] = { 1, 0 };
 
@@ -171,9 +175,10 @@ static void lab10_load(void)
 	snprintf(size, sizeof(size), "size=%lu", cmdline_get_u64("size", 64));
 	snprintf(get, sizeof(get), "get=%lu", cmdline_get_u64("get", 80));
 	snprintf(keys, sizeof(keys), "keys=%lu", cmdline_get_u64("keys", 200));
+	snprintf(cores, sizeof(cores), "--cores=%lu", cmdline_get_u64("cores", 1));
 
-	char *echo_server[] = { "ixecho-libix", "10.0.2.15", "7", "60", NULL };
-	char *echo_client[] = { "ixload", "--nic=1", "10.0.2.16", "7", "mode=echo",
+	char *echo_server[] = { "ixecho-libix", cores, "10.0.2.15", "7", "60", NULL };
+	char *echo_client[] = { "ixload", "--nic=1", cores, "10.0.2.16", "7", "mode=echo",
 				"server=10.0.2.15:7", conns, requests, seed, size, tsc, "end=quit",
 				NULL };
 	char *const *echo[] = { echo_client };
@@ -195,4 +200,83 @@ static void lab10_load(void)
 	char *const *refused[] = { refused_client, quit_client };
 	load_check("lab10.load: refused", echo_server, refused, 2, refused_then_ok);
 	printk("lab10.load: echo, memcached and refused connects: every status as expected\n");
+}
+
+// -- lab10.migrate --
+
+#define MIGRATE_PORT 1          // ixload's
+#define MIGRATE_CORES 2
+#define MIGRATE_FLOW_GROUPS 16  // ix/dp/fg.h's FG_COUNT
+
+static struct {
+	uint64_t moves_max;     // moves= (the run ends first if ixload is done)
+	uint64_t every;         // ticks between two moves (every=)
+	uint64_t posted;        // moves posted
+	uint64_t answered;      // moves the dataplane has carried out or refused
+	uint64_t failed;        // moves the dataplane refused
+	uint64_t last;          // ticks at the last post
+} migrate;
+
+// proc_run_kernel_until's ready(), the control plane: once the last
+// move is carried out and migrate.every ticks have passed, posts the
+// next. Move k takes flow group k % 16 to core (fg + 1 + k / 16) % 2: each
+// pass over the flow groups moves each to the core it was not on. Never
+// ready: the run goes on until ixload ends.
+static bool migrate_step(void)
+{
+	int result = nic_ctl_result(MIGRATE_PORT);
+
+	if (result == 1)
+		return false;
+	if (migrate.answered < migrate.posted) {
+		migrate.answered++;
+		migrate.failed += result < 0;
+	}
+	if (migrate.posted == migrate.moves_max || ticks - migrate.last < migrate.every)
+		return false;
+	uint64_t k = migrate.posted, fg = k % MIGRATE_FLOW_GROUPS;
+	uint32_t core = (uint32_t)((fg + 1 + k / MIGRATE_FLOW_GROUPS) % MIGRATE_CORES);
+	if (nic_ctl(MIGRATE_PORT, NIC_CTL_MOVE, (uint32_t)fg, core) == 0) {
+		migrate.posted++;
+		migrate.last = ticks;
+	}
+	return false;
+}
+
+KTEST(lab10_migrate, "lab10.migrate", STAGE_VMX,
+      "ixecho-libix and ixload (mode=echo, conns=, requests=, seed=, size=) on two cores each "
+      "(two CPUs: --smp 2), while the kernel moves ixload's flow groups between its cores, "
+      "up to moves= times, one every every= ticks; both must end with status 0 (every "
+      "request answered and checked, no connection lost)");
+static void lab10_migrate(void)
+{
+	char conns[24], requests[32], seed[32], size[24], cores[24];
+	char *tsc = platform_is_bochs() ? "tsc=instructions" : "tsc=cycles";
+
+	snprintf(conns, sizeof(conns), "conns=%lu", cmdline_get_u64("conns", 8));
+	snprintf(requests, sizeof(requests), "requests=%lu", cmdline_get_u64("requests", 2000));
+	snprintf(seed, sizeof(seed), "seed=%lu", cmdline_get_u64("seed", 1));
+	snprintf(size, sizeof(size), "size=%lu", cmdline_get_u64("size", 64));
+	snprintf(cores, sizeof(cores), "--cores=%d", MIGRATE_CORES);
+	migrate.moves_max = cmdline_get_u64("moves", 64);
+	migrate.every = cmdline_get_u64("every", 1);
+
+	char *server[] = { "ixecho-libix", cores, "10.0.2.15", "7", "120", NULL };
+	char *client[] = { "ixload", "--nic=1", cores, "10.0.2.16", "7", "mode=echo",
+			   "server=10.0.2.15:7", conns, requests, seed, size, tsc, "seconds=120",
+			   "end=quit", NULL };
+	struct proc *s = start(server);
+	if (!proc_run_kernel_until(s, port0_receiving))
+		panic("lab10.migrate: ixecho-libix ended before port 0 was up");
+	struct proc *c = start(client);
+	proc_run_kernel_until(c, migrate_step);
+	int client_status = proc_wait_report(c);
+	int server_status = proc_wait_report(s);
+	printk("lab10.migrate: %lu moves posted, %lu seen carried out, %lu refused; "
+	       "ixload ended with status %d, ixecho-libix with status %d\n", migrate.posted,
+	       migrate.answered, migrate.failed, client_status, server_status);
+	if (client_status != 0 || server_status != 0 || migrate.failed != 0 ||
+	    migrate.posted < MIGRATE_FLOW_GROUPS)
+		panic("lab10.migrate: both must end with status 0 after at least %d moves, none "
+		      "refused", MIGRATE_FLOW_GROUPS);
 }

@@ -164,7 +164,7 @@ static const char *const call_names[NSYSCALLS] = {
 	"exit", "write", "getpid", "sbrk", "map", "read", "fork", "exec", "wait", "yield",
 	"sleep", "pipe", "close", "dup", "ps", "shutdown", "programs", "munmap", "mprotect",
 	"clone", "join", "thread_exit", "sigaction", "sigreturn", "clock", "setpgid",
-	"tcsetpgrp", "dune_enter", "dma_alloc", "nic_open", "nic_wait", "mmio_count",
+	"tcsetpgrp", "dune_enter", "dma_alloc", "nic_open", "nic_wait", "nic_ctl", "mmio_count",
 };
 
 static const char *call_name(uint64_t nr)

@@ -15,7 +15,9 @@ instructions (the TSC under Bochs) per 64-byte echo at least 1.6x, or
 CPU's); one run measures 11x, 1.86x and 2.26x: the per-request work of
 lwIP, the dataplane and the application, about 5900 instructions,
 dominates what a crossing adds (8500). All checked from the numbers;
-request rates and latencies are printed, not checked.
+request rates and latencies are printed, not checked. BenchIx2Cores
+boots two CPUs: then the IX servers run again at batch limit 64 on two
+cores (and ixload on two), rows checked as the others.
 
   python3 tools/tests/test_bench_ix.py [-v]
 """
@@ -32,48 +34,55 @@ import runner  # noqa: E402
 LOG = runner.BUILD / "bench-ix" / "bench-ix.log"
 LIMITS = (1, 4, 16, 64)
 IX_SERVERS = ("echo over IX", "kv over IX")
-RUNS = ([(s, b) for s in IX_SERVERS for b in LIMITS] + [("echo native", 1), ("kv native", 1)])
+RUNS = ([(s, 1, b) for s in IX_SERVERS for b in LIMITS] +
+        [("echo native", 1, 1), ("kv native", 1, 1)])
+RUNS_2_CORES = [(s, 2, LIMITS[-1]) for s in IX_SERVERS]
 # The least each must fall from batch limit 1 to 64 (see above).
 CROSSINGS_MIN, COST_MIN, CPU_COST_MIN = 8, 1.6, 2.0
 ROW = re.compile(r"bench\.ix: (echo over IX|kv over IX|echo native|kv native) +(\d+) +(\d+) "
-                 r"+(\d+) +(\d+) +(\d+) +(\d+) +(\d+) +(\d+) +(\d+\.\d\d|-)")
+                 r"+(\d+) +(\d+) +(\d+) +(\d+) +(\d+) +(\d+) +(\d+) +(\d+\.\d\d|-)")
 
 
 class BenchIx(unittest.TestCase):
+    CPUS = 1
+    HEADER = "bench.ix: 1 CPU; the dataplane runs on 1 core"
+    RUNS = RUNS
+
     def test_bochs(self):
         requests = random.randrange(2500, 3500)
-        result = runner.run_captured("bochs", "run=bench.ix requests=%d" % requests, LOG,
-                                     timeout=400)
+        log = LOG.with_name("bench-ix-%d.log" % self.CPUS)
+        result = runner.run_captured("bochs", "run=bench.ix requests=%d" % requests, log,
+                                     timeout=400 * self.CPUS, smp=self.CPUS)
         lines = result.lines()
         table = "\n".join(line for line in lines if line.startswith("bench.ix: "))
         where = "run=bench.ix requests=%d under Bochs (%s; log %s)\n%s" % (
-            requests, result.status, LOG, table)
+            requests, result.status, log, table)
         self.assertEqual(result.status, "ok", where + "\n" + "\n".join(lines[-20:]))
-        self.assertIn("bench.ix: 1 CPU; the dataplane runs on one core (a dataplane thread per "
-                      "core is to come)", lines, where)
+        self.assertIn(self.HEADER, lines, where)
         self.assertTrue(any(line.startswith("bench.ix: on bochs") and
                             "the TSC counts instructions" in line for line in lines), where)
         rows = {}
         for line in lines:
             m = ROW.fullmatch(line)
             if m:
-                key = (m.group(1), int(m.group(2)))
+                key = (m.group(1), int(m.group(2)), int(m.group(3)))
                 self.assertNotIn(key, rows, where)
-                rows[key] = [int(v) for v in m.groups()[2:9]] + [m.group(10)]
-        self.assertEqual(sorted(rows), sorted(RUNS), where)
-        for (server, batch), (n, per_s, p50, p99, p999, cost, nic, crossings) in rows.items():
-            what = "%s: %s at batch limit %d" % (where, server, batch)
+                rows[key] = [int(v) for v in m.groups()[3:10]] + [m.group(11)]
+        self.assertEqual(sorted(rows), sorted(self.RUNS), where)
+        for (server, cores, batch), (n, per_s, p50, p99, p999, cost, nic, crossings) in \
+                rows.items():
+            what = "%s: %s on %d cores at batch limit %d" % (where, server, cores, batch)
             self.assertEqual(n, requests, what)
             self.assertGreater(per_s, 0, what)
             self.assertTrue(0 < p50 <= p99 <= p999, what)
             self.assertTrue(0 < nic < cost, what)
             self.assertEqual(crossings == "-", server not in IX_SERVERS, what)
         for server in IX_SERVERS:
-            crossings = [float(rows[(server, b)][7]) for b in LIMITS]
+            crossings = [float(rows[(server, 1, b)][7]) for b in LIMITS]
             self.assertGreaterEqual(crossings[0], 1.0, where)
             self.assertEqual(crossings, sorted(crossings, reverse=True), where)
             self.assertLess(crossings[-1], crossings[0], where)
-        one, most = rows[("echo over IX", 1)], rows[("echo over IX", 64)]
+        one, most = rows[("echo over IX", 1, 1)], rows[("echo over IX", 1, 64)]
         for what, least, at_one, at_most in (
                 ("crossings per echo", CROSSINGS_MIN, float(one[7]), float(most[7])),
                 ("server instructions per echo", COST_MIN, one[5], most[5]),
@@ -83,6 +92,12 @@ class BenchIx(unittest.TestCase):
                                     "%s: %s %s at batch limit 1, %s at 64: %.2fx, not %sx"
                                     % (where, what, at_one, at_most, at_one / at_most, least))
         self.assertIn("process ixbench[1] ended with status 0", lines, where)
+
+
+class BenchIx2Cores(BenchIx):
+    CPUS = 2
+    HEADER = "bench.ix: 2 CPUs; the dataplane runs on 1 core, then on 2 (a dataplane thread a core)"
+    RUNS = RUNS + RUNS_2_CORES
 
 
 if __name__ == "__main__":

@@ -35,6 +35,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+import nictestlib  # noqa: E402
 import runner  # noqa: E402
 import test_net  # noqa: E402
 
@@ -233,15 +234,16 @@ class Load(unittest.TestCase):
     tests of ix_tcp_connect. Every count exact."""
     CONNS = 8
     REQUESTS = 240
+    CORES = 1
 
     def test_bochs_load(self):
         rng = random.Random()
         seed, size, get = rng.randrange(1, 1 << 32), rng.randint(1, 3000), rng.randint(50, 95)
         keys = rng.randint(self.CONNS, 400)
-        cmdline = ("run=lab10.load conns=%d requests=%d seed=%d size=%d get=%d keys=%d"
-                   % (self.CONNS, self.REQUESTS, seed, size, get, keys))
-        log = runner.BUILD / "ix-tests" / "bochs-load.log"
-        result = runner.run_captured("bochs", cmdline, log, timeout=240)
+        cmdline = ("run=lab10.load cores=%d conns=%d requests=%d seed=%d size=%d get=%d keys=%d"
+                   % (self.CORES, self.CONNS, self.REQUESTS, seed, size, get, keys))
+        log = runner.BUILD / "ix-tests" / ("bochs-load-%d.log" % self.CORES)
+        result = runner.run_captured("bochs", cmdline, log, timeout=240, smp=self.CORES)
         lines = result.lines()
         where = "%s (%s; log %s)" % (cmdline, result.status, log)
         self.assertEqual("ok", result.status, where + "\n" + "\n".join(lines[-20:]))
@@ -311,16 +313,122 @@ class Load(unittest.TestCase):
 
     def check_refused(self, lines):
         """Two connects to a port nobody listens on, each refused (tried
-        again, then failed); a second client ends the server."""
+        again, then failed, in either order: each connection's flow group
+        reports it); a second client ends the server."""
         self.assertEqual(["ixload: connection %d: connect: connection refused" % i
                           for i in (0, 1)],
-                         [x for x in lines if re.match(r"^ixload: connection \d+: ", x)])
+                         sorted(x for x in lines if re.match(r"^ixload: connection \d+: ", x)))
         self.assertIn("ixload: requests 0, replies checked 0, errors 2, connections 0, failed 2",
                       lines)
         self.assertIn("ixload: requests 1, replies checked 1, errors 0, connections 1, failed 0",
                       lines)
         self.assertIn("lab10.load: refused: ixecho-libix ended with status 0", lines)
         self.assertIn("lab10.load: refused: client 2 (ixload) ended with status 0", lines)
+
+
+SERVER_IP, CLIENT_IP = 0x0A00020F, 0x0A000210      # lab10.load's 10.0.2.15, 10.0.2.16
+FLOW_GROUPS = 16                                    # ix/dp/fg.h's FG_COUNT
+EPHEMERAL_FIRST, EPHEMERAL_PORTS = 49152, 16384     # ix/dp/main.c's
+
+
+def flow_group(src, dst, sport, dport):
+    """The flow group of a TCP flow's frames (ix/dp/fg.h): the RETA index
+    the Toeplitz hash of its addresses and ports gives, modulo
+    FLOW_GROUPS."""
+    data = (src.to_bytes(4, "big") + dst.to_bytes(4, "big") + sport.to_bytes(2, "big") +
+            dport.to_bytes(2, "big"))
+    return (nictestlib.toeplitz(nictestlib.RSS_KEY, data) & 127) % FLOW_GROUPS
+
+
+def connect_ports(core, cores, n, local, remote, remote_port):
+    """The local ports of core's first n connects to remote:remote_port
+    (ix/dp/main.c's connect_port): the next ports of the core's share
+    whose replies land in a flow group of the core's (flow group f is
+    core f % cores's)."""
+    port, ports = EPHEMERAL_FIRST + core * (EPHEMERAL_PORTS // cores), []
+    while len(ports) < n:
+        if flow_group(remote, local, remote_port, port) % cores == core:
+            ports.append(port)
+        port += 1
+    return ports
+
+
+class LoadCores(Load):
+    """run=lab10.load cores=2 under Bochs with two CPUs: ixecho-libix and
+    ixload each on two cores (ixdp --cores=2: a Dune thread a core, each
+    with its own queue, flow groups and ring 3), every reply checked as
+    on one core; each core of the echo server takes exactly the
+    connections the Toeplitz hash of their addresses and ports sends its
+    flow groups, and ixload's cores open theirs (connection i on core
+    i % 2, the end's on core 0) from the ports their share gives."""
+    CORES = 2
+
+    def check_echo(self, lines, seed, size):
+        self.check_client(lines, "echo", "10.0.2.15:7", seed)
+        self.assertIn("ixload: end quit done", lines)
+        echo = [[int(v) for v in m.groups()] for m in
+                (re.match(r"^ixecho-libix: tcp connections (\d+), closed (\d+), reset 0, "
+                          r"refused 0, bytes echoed (\d+), held 0, errors 0$", x) for x in lines)
+                if m]
+        self.assertEqual(self.CORES, len(echo), "one line of counters a core")
+        total = [sum(column) for column in zip(*echo)]
+        self.assertEqual(self.CONNS + 1, total[0])
+        self.assertIn(total[1], (self.CONNS, self.CONNS + 1))
+        self.assertEqual(self.REQUESTS * size + len("quit\r\n"), total[2])
+        ports = []
+        for core in range(self.CORES):
+            mine = len(range(core, self.CONNS, self.CORES)) + (core == 0)
+            ports += connect_ports(core, self.CORES, mine, CLIENT_IP, SERVER_IP, 7)
+        want = [0] * self.CORES
+        for port in ports:
+            want[flow_group(CLIENT_IP, SERVER_IP, port, 7) % self.CORES] += 1
+        knocks = {int(m.group(1)): int(m.group(2)) for m in
+                  (re.match(r"^ixdp: port 0, core (\d+): .*, knocks (\d+)$", x) for x in lines)
+                  if m}
+        self.assertEqual(dict(enumerate(want)), knocks)
+
+
+class Migrate(unittest.TestCase):
+    """run=lab10.migrate under Bochs with two CPUs: ixload and
+    ixecho-libix on two cores each while the kernel (the control plane,
+    nic_ctl) moves ixload's flow groups between its cores, one move a
+    tick, MOVES in all: every request answered and checked, no
+    connection lost, the end's quit echoed, and ixload's dataplane
+    counts every move it carried out."""
+    CONNS, REQUESTS, MOVES = 8, 2000, 64
+
+    def test_bochs_migrate(self):
+        rng = random.Random()
+        seed, size = rng.randrange(1, 1 << 32), rng.randint(1, 1000)
+        cmdline = ("run=lab10.migrate conns=%d requests=%d seed=%d size=%d moves=%d every=1"
+                   % (self.CONNS, self.REQUESTS, seed, size, self.MOVES))
+        log = runner.BUILD / "ix-tests" / "bochs-migrate.log"
+        result = runner.run_captured("bochs", cmdline, log, timeout=300, smp=2)
+        lines = result.lines()
+        where = "%s (%s; log %s)" % (cmdline, result.status, log)
+        self.assertEqual("ok", result.status, where + "\n" + "\n".join(lines[-20:]))
+        n = self.REQUESTS
+        self.assertIn("ixload: requests %d, replies checked %d, errors 0, connections %d, "
+                      "failed 0" % (n, n, self.CONNS), lines, where)
+        self.assertIn("ixload: end quit done", lines, where)
+        m = run_line(self, lines, r"^lab10\.migrate: (\d+) moves posted, (\d+) seen carried "
+                     r"out, 0 refused; ixload ended with status 0, "
+                     r"ixecho-libix with status 0$")
+        posted, answered = int(m.group(1)), int(m.group(2))
+        self.assertEqual(self.MOVES, posted, where)
+        # The ports' two dataplanes: ixload's moved, the echo's did not.
+        moved = sorted([int(v) for v in mm.groups()] for mm in
+                       (re.match(r"^ixdp: flow groups moved (\d+), frames forwarded (\d+), "
+                                 r"commands forwarded (\d+)$", x) for x in lines) if mm)
+        self.assertEqual(2, len(moved), where)
+        self.assertEqual([0, 0, 0], moved[0], where)
+        self.assertTrue(answered <= moved[1][0] <= posted, "moves %s of %d posted, %d answered"
+                        % (moved[1], posted, answered))
+        echoed = [int(mm.group(1)) for mm in
+                  (re.match(r"^ixecho-libix: tcp connections \d+, closed \d+, reset 0, "
+                            r"refused 0, bytes echoed (\d+), held 0, errors 0$", x)
+                   for x in lines) if mm]
+        self.assertEqual(n * size + len("quit\r\n"), sum(echoed), where)
 
 
 class RawFrames(test_net.Frames, unittest.TestCase):

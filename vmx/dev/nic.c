@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "arch/memlayout.h"
 #include "clock/clock.h"
 #include "console/console.h"
 #include "lib/errno.h"
@@ -30,6 +31,7 @@ struct nic_port {
 	struct aspace_notifier notifier;        // on owner: its release detaches the port
 	struct pci_func *pci;           // a real NIC's function, else NULL
 	volatile uint32_t irq_pending;  // a real NIC interrupted
+	struct nic_ctl *ctl;            // nic.lock: the owner's control page (the kernel's address)
 	struct nic_counts counts;       // nic.lock: the model's register accesses (nic_counts)
 };
 
@@ -228,6 +230,7 @@ static void owner_release(struct aspace_notifier *n)
 
 	spin_lock(&nic.lock);
 	port->owner = NULL;
+	port->ctl = NULL;
 	if (nic.model != NULL)
 		i82599_reset_port(nic.model, port->index);
 	spin_unlock(&nic.lock);
@@ -296,14 +299,63 @@ int64_t sys_nic_open(uint64_t index, uint64_t info_out)
 	struct nic_port *port = &nic.ports[index];
 	if ((err = claim_port(as, port)) < 0)
 		return err;
-	if ((err = map_registers(as, port, &info)) < 0) {
+	uint64_t bus;
+	if ((err = aspace_dma_alloc(as, sizeof(struct nic_ctl), &info.ctl, &bus)) < 0 ||
+	    (err = map_registers(as, port, &info)) < 0) {
 		unclaim_port(port);
 		return err;
 	}
+	spin_lock(&nic.lock);
+	port->ctl = P2V(bus);
+	spin_unlock(&nic.lock);
 	// The caller runs on as, so as cannot be released before this.
 	aspace_notifier_register(as, &port->notifier);
 	describe(port, &info);
 	return copy_to_user(info_out, &info, sizeof(info));
+}
+
+int nic_ctl(int index, uint32_t op, uint32_t arg0, uint32_t arg1)
+{
+	int err = 0;
+
+	if (index < 0 || index >= I82599_PORTS)
+		return -EINVAL;
+	spin_lock(&nic.lock);
+	struct nic_ctl *ctl = nic.ports[index].ctl;
+	if (ctl == NULL) {
+		err = -ENOENT;
+	} else if (ctl->posted != ctl->done) {
+		err = -EBUSY;
+	} else {
+		ctl->op = op;
+		ctl->arg0 = arg0;
+		ctl->arg1 = arg1;
+		// The request before its number: the owner reads posted first.
+		__atomic_store_n(&ctl->posted, ctl->posted + 1, __ATOMIC_RELEASE);
+	}
+	spin_unlock(&nic.lock);
+	return err;
+}
+
+int nic_ctl_result(int index)
+{
+	int result = -ENOENT;
+
+	if (index < 0 || index >= I82599_PORTS)
+		return -EINVAL;
+	spin_lock(&nic.lock);
+	struct nic_ctl *ctl = nic.ports[index].ctl;
+	if (ctl != NULL)
+		result = __atomic_load_n(&ctl->done, __ATOMIC_ACQUIRE) != ctl->posted ? 1 : ctl->result;
+	spin_unlock(&nic.lock);
+	return result;
+}
+
+int64_t sys_nic_ctl(uint64_t index, uint64_t op, uint64_t args)
+{
+	if (index >= I82599_PORTS)
+		return -EINVAL;
+	return nic_ctl((int)index, (uint32_t)op, (uint32_t)args, (uint32_t)(args >> 32));
 }
 
 // The port's causes, taken: the model's as an EICR read, a real NIC's

@@ -1,7 +1,7 @@
 // The kernel side of the 82599 NIC: one per machine, a real one found on
 // PCI (8086:10FB, one function per port) or, without one, the emulated
 // model (vmx/dev/82599.h). A user-space driver (ix/drivers) reaches it
-// through three system calls (lib/sysnum.h):
+// through four system calls (lib/sysnum.h):
 //
 //   dma_alloc(len, &bus)   memory the NIC may read and write
 //                          (syscall/sys_mem.c, mm/devmem.h)
@@ -10,6 +10,10 @@
 //                          and emulated for the model (an MMIO region,
 //                          mm/devmem.h), uncached for a real NIC
 //   nic_wait(port, ticks)  sleeps until the port interrupts or ticks pass
+//   nic_ctl(port, op, ...) the control plane: a request (NIC_CTL_MOVE: a
+//                          flow group to another core) posted into a page
+//                          of the owner's (nic_open gives its address),
+//                          which the owner's dataplane carries out
 //
 // Ownership. Each port is a PCI function of its own (on a real 82599
 // as on the model), owned by one process: the first to open it; another
@@ -75,7 +79,18 @@ void nic_counts(int index, struct nic_counts *c);
 // a real NIC.
 bool nic_receiving(int index);
 
-// sys_nic_open and sys_nic_wait are declared in syscall/syscall.h.
+// The control plane: posts request op (lib/sysnum.h's NIC_CTL_*) with
+// arg0 and arg1 into the control page of port index's owner (struct
+// nic_ctl), which carries it out in its loop. Returns 0, -EINVAL (no such
+// port), -ENOENT (no owner), or -EBUSY (the last request is not carried
+// out yet). sys_nic_ctl is the same for a process.
+int nic_ctl(int index, uint32_t op, uint32_t arg0, uint32_t arg1);
+// The result of the last request to port index's owner: 1 while it is
+// posted, else what the owner said (0, or a negative error); -ENOENT
+// with no owner.
+int nic_ctl_result(int index);
+
+// sys_nic_open, sys_nic_wait and sys_nic_ctl are declared in syscall/syscall.h.
 // nic_open's errors: -EINVAL (port not 0 or 1), -EFAULT (info not
 // writable), -EBUSY (a process, the caller or another, owns the port),
 // -ENODEV (no NIC: nic_init failed), -ENOMEM. nic_wait's: -EINVAL (port),

@@ -157,6 +157,11 @@ int64_t nic_wait(int port, uint64_t ticks)
 	return syscall3(SYS_nic_wait, (uint64_t)port, ticks, 0);
 }
 
+int nic_ctl(int port, uint32_t op, uint32_t arg0, uint32_t arg1)
+{
+	return (int)syscall3(SYS_nic_ctl, (uint64_t)port, op, (uint64_t)arg1 << 32 | arg0);
+}
+
 uint64_t mmio_count(void)
 {
 	return (uint64_t)syscall3(SYS_mmio_count, 0, 0, 0);

@@ -78,11 +78,16 @@ int dune_enter_config(const struct dune_config *config);
 // calling process port 0 or 1 of the 82599 and its registers (info);
 // nic_wait sleeps until the port interrupts or ticks pass and returns
 // the causes (EICR bits; 0 after the ticks), or a negative error.
+// nic_ctl posts a request to the owner of a port (struct nic_ctl:
+// NIC_CTL_MOVE moves a flow group of its dataplane to another core);
+// returns 0, -EBUSY while the last one is not carried out, or another
+// negative error.
 // mmio_count says how many of the calling thread's accesses to emulated
 // registers the kernel has trapped and emulated since it started.
 int64_t dma_alloc(size_t len, uint64_t *bus);
 int nic_open(int port, struct nic_info *info);
 int64_t nic_wait(int port, uint64_t ticks);
+int nic_ctl(int port, uint32_t op, uint32_t arg0, uint32_t arg1);
 uint64_t mmio_count(void);
 
 // printf to the console (fd 1); returns the number of characters.
