@@ -122,6 +122,18 @@ static bool every_cpu_ran_a_process(void)
 	return true;
 }
 
+// A round-robin scheduler runs echo within a tick or two of its start;
+// one that keeps choosing the spinners never does. This many of the boot
+// CPU's ticks end the wait.
+#define ECHO_TICKS 300
+
+static uint64_t echo_deadline;
+
+static bool echo_starved(void)
+{
+	return this_cpu()->ticks >= echo_deadline;
+}
+
 KTEST(lab4_preempt, "lab4.preempt", STAGE_SMP, "a spinning process cannot keep echo (word=) from running");
 static void lab4_preempt(void)
 {
@@ -135,7 +147,12 @@ static void lab4_preempt(void)
 	struct proc *spinners[MAX_CPUS];
 	for (int i = 0; i < ncpus; i++)
 		spinners[i] = proc_spawn_started(spin_argv, 1);
-	proc_wait_report(proc_spawn_started(echo_argv, 2));
+	struct proc *echo = proc_spawn_started(echo_argv, 2);
+	echo_deadline = this_cpu()->ticks + ECHO_TICKS;
+	if (proc_run_kernel_until(echo, echo_starved)) {
+		printk("preempt: echo did not run in %d ticks beside %d spinners\n", ECHO_TICKS, ncpus);
+		proc_kill(echo);
+	}
 	// A CPU whose host thread the emulator starved may not have run yet:
 	// give each up to 3 s (300 ticks) before saying it ran no process.
 	spin_lock(&proc_lock);
@@ -147,10 +164,11 @@ static void lab4_preempt(void)
 		}
 	}
 	spin_unlock(&proc_lock);
-	for (int i = 0; i < ncpus; i++) {
+	for (int i = 0; i < ncpus; i++)
 		proc_kill(spinners[i]);
+	proc_wait_report(echo);
+	for (int i = 0; i < ncpus; i++)
 		proc_wait_report(spinners[i]);
-	}
 	for (int i = 0; i < ncpus; i++)
 		printk("cpu %d: %s\n", i, cpus[i].processes_run ? "ran processes" : "ran no process");
 	proc_wait_all_kernel();
