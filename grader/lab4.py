@@ -46,7 +46,7 @@ def test_smp_topology(ctx):
     smp_check(ctx, 4, ",sockets=2,cores=3,maxcpus=6")
 
 
-@test(10, "push_cli/pop_cli nest; a held spinlock keeps interrupts off")
+@test(10, "push_cli/pop_cli nest; a held spinlock keeps interrupts off", exercises=["push_cli"])
 def test_cli(ctx):
     boot = ctx.boot("lab4.cli", smp=1)
     boot.expect_status("ok")
@@ -94,12 +94,31 @@ def word(ctx):
     return "w%06x" % ctx.rng.getrandbits(24)
 
 
-@test(10, "copy on write on made-up page tables: copies while shared, in place when alone",
-      exercises=["cow_fault"])
-def test_cow_tables(ctx):
+@test(0, "fork's sharing and copy on write on made-up page tables")
+def test_cow(ctx):
     v = ctx.rng.getrandbits(40) << 8
     boot = ctx.boot("lab4.cow", value="0x%x" % v)
+    boot.args = v
     boot.expect_status("ok")
+
+
+@test(10, "fork shares every page: writable ones copy-on-write in both, read-only ones as they are, "
+      "pinned ones not at all", parent=test_cow, exercises=["share_page"])
+def test_cow_fork(ctx, boot):
+    boot.expect_lines(r"^fork: ", [
+        "fork: a to b = 0",
+        "fork: read-only page: parent P U NX, child P U NX, the same page, 2 reference(s)",
+        "fork: writable code page: parent P U COW, child P U COW, the same page, 2 reference(s)",
+        "fork: kernel-owned page: parent P U COW NX, child P U COW NX, the same page, 1 reference(s)",
+        "fork: pinned page: parent P W U NX, child none, not shared, 1 reference(s)",
+        "fork: writable page: parent P U COW NX, child P U COW NX, the same page, 2 reference(s)"],
+        "what vm_copy_cow made of each page of the parent")
+
+
+@test(10, "copy on write on a page shared three ways: copies while shared, in place when alone",
+      parent=test_cow, exercises=["cow_fault", "share_page"])
+def test_cow_tables(ctx, boot):
+    v = boot.args
     want = ["cow: c writes to the page 3 share: done, a copy holding 0x%x, entry P W U NX" % v,
             "cow: b writes to the page 2 share: done, a copy holding 0x%x, entry P W U NX" % v,
             "cow: a writes to the page 1 share: done, the page holding 0x%x, entry P W U NX" % v,
@@ -129,7 +148,7 @@ def test_run(ctx):
                      "forktest:%d" % boot_args["children"],
                      "cowtest:%d" % boot_args["cow"],
                      "pipetest:%d" % boot_args["bytes"],
-                     "waittest:family", "waittest:readers"])
+                     "waittest:family", "waittest:readers", "waittest:writers"])
     boot = ctx.boot("lab4.run", cmds=cmds, smp=some_cpus(ctx),
                     timeout=PROCESS_TIMEOUT[ctx.emulator])
     boot.args = boot_args
@@ -168,7 +187,7 @@ def pipe_checksum(n):
     return total
 
 
-@test(10, "pipes carry every byte in order", parent=test_run, exercises=["pipe_read"])
+@test(10, "pipes carry every byte in order", parent=test_run, exercises=["pipe_read", "pipe_write"])
 def test_run_pipe(ctx, boot):
     n = boot.args["bytes"]
     boot.expect_lines(r"pipetest: ", ["pipetest: read %d bytes, checksum %d, writer status 0"
@@ -188,18 +207,32 @@ def test_run_readers(ctx, boot):
                       "pipe readers")
 
 
+@test(10, "pipe writes: EPIPE with no reader, a full pipe, longer than the pipe, a reader that leaves",
+      parent=test_run, exercises=["pipe_write"])
+def test_run_writers(ctx, boot):
+    boot.expect_lines(r"^waittest: (write|read them|the reader)", [
+        "waittest: write with no reader = -32",
+        "waittest: write of 512 bytes to an empty pipe = 512",
+        "waittest: read them back: 512 bytes, in order: yes",
+        "waittest: write of no bytes = 0",
+        "waittest: write of 3000 bytes = 3000; the reader got them in order: yes",
+        "waittest: the reader took 600 bytes and left: the write got what went in, then -32"],
+        "waittest writers")
+
+
 @test(5, "no page leaks after all those processes", parent=test_run)
 def test_run_leaks(ctx, boot):
     expect_no_leak(boot)
 
 
 @test(10, "preemption: spinning processes on every CPU cannot starve another",
-      exercises=["madt", "start_cpu"])
+      exercises=["madt", "start_cpu", "pick_next"])
 def test_preempt(ctx):
     # Several CPUs: each must run processes, and spin.
     w, ncpus = word(ctx), ctx.cpus(2, 4) if ctx.emulator != "bochs" else ctx.cpus(2)
     boot = ctx.boot("lab4.preempt", word=w, smp=ncpus, timeout=PROCESS_TIMEOUT[ctx.emulator])
     boot.expect_status("ok")
+    boot.expect_lines(r"^preempt: ", [], "the round robin (echo must run among the spinners)")
     boot.expect_lines(r"w[0-9a-f]{6}$", [w], "echo's output")
     ended(boot, "echo", 0)
     if len(boot.matching(r"process spin\[\d+\] ended with status 137$")) != ncpus:

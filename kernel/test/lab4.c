@@ -150,7 +150,7 @@ static void lab4_preempt(void)
 	struct proc *echo = proc_spawn_started(echo_argv, 2);
 	echo_deadline = this_cpu()->ticks + ECHO_TICKS;
 	if (proc_run_kernel_until(echo, echo_starved)) {
-		printk("preempt: echo did not run in %d ticks beside %d spinners\n", ECHO_TICKS, ncpus);
+		printk("preempt: echo did not run in %d ticks beside %d spinner(s)\n", ECHO_TICKS, ncpus);
 		proc_kill(echo);
 	}
 	// A CPU whose host thread the emulator starved may not have run yet:

@@ -135,6 +135,7 @@ static int writers(void)
 	close(fds[0]);
 	int64_t w = write(fds[1], pattern, LONG_WRITE);
 	close(fds[1]);
+	status = -1;
 	wait(&status);
 	printf("waittest: write of %d bytes = %d; the reader got them in order: %s\n", LONG_WRITE,
 	       (int)w, status == 0 ? "yes" : "no");
@@ -148,6 +149,7 @@ static int writers(void)
 	}
 	close(fds[0]);
 	w = write(fds[1], pattern, LONG_WRITE);
+	status = -1;
 	wait(&status);
 	printf("waittest: the reader took %d bytes and left: the write got %s, then %d\n",
 	       status == 1 ? READER_TAKES : -1,
