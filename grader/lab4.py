@@ -345,6 +345,11 @@ def test_kill_pipe_reader(ctx):
     kill_sleeper(ctx, "waittest", mode="pipe")
 
 
+@test(5, "kill reaches a process asleep writing to a full pipe", exercises=["pipe_write"])
+def test_kill_pipe_writer(ctx):
+    kill_sleeper(ctx, "waittest", mode="full")
+
+
 # -- address spaces: munmap, mprotect, notifiers --------------------------------
 
 def mm_layout(ctx):

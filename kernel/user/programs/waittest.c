@@ -8,7 +8,8 @@
 //                     leaves in the middle, one of no bytes
 //   waittest wait     sleeps in wait for a child that reads the console
 //   waittest pipe     sleeps reading a pipe whose writer reads the console
-// The last two never end by themselves: lab4.kill_sleeper kills them.
+//   waittest full     sleeps writing to a full pipe that it never reads
+// The last three never end by themselves: lab4.kill_sleeper kills them.
 #include "ulib.h"
 
 static void read_console(void)
@@ -184,6 +185,12 @@ int main(int argc, char **argv)
 			read_console();
 		close(fds[1]);
 		read(fds[0], &c, 1);
+		return 1;
+	}
+	if (strcmp(mode, "full") == 0) {
+		if (pipe(fds) < 0)
+			return 1;
+		write(fds[1], pattern, PIPE_BYTES + 1);
 		return 1;
 	}
 	fprintf(2, "waittest: unknown mode '%s'\n", mode);
