@@ -503,7 +503,8 @@ def test_fuzz_two_cpus(ctx):
 # -- threads ---------------------------------------------------------------------
 
 THREAD_KILLED = r"process threadtest\[\d+\] killed: page fault \(vector 14\) at rip 0x[0-9a-f]+, address "
-THREAD_EXERCISES = ["share_page", "cow_fault", "proc_wait", "pipe_write", "pipe_read"]
+THREAD_EXERCISES = ["share_page", "cow_fault", "proc_wait", "pipe_write",
+                    "pipe_read"]
 
 
 def threads_boot(ctx, smp):
