@@ -122,9 +122,12 @@ static bool every_cpu_ran_a_process(void)
 	return true;
 }
 
-// A round-robin scheduler runs echo within a tick or two of its start;
-// one that keeps choosing the spinners never does. This many of the boot
-// CPU's ticks end the wait.
+// Two spinners per CPU: every CPU is busy when echo arrives, and must
+// take turns among more processes than it has CPUs. A round-robin
+// scheduler runs echo within a few ticks of its start; one that keeps
+// choosing some of the spinners never does.
+#define SPINNERS_PER_CPU 2
+// This many of the boot CPU's ticks end the wait for echo.
 #define ECHO_TICKS 300
 
 static uint64_t echo_deadline;
@@ -143,14 +146,14 @@ static void lab4_preempt(void)
 
 	if (echo_argv[1] == NULL)
 		echo_argv[1] = "preempted";
-	// One spinner per CPU: every CPU is busy when echo arrives.
-	struct proc *spinners[MAX_CPUS];
-	for (int i = 0; i < ncpus; i++)
+	int nspinners = SPINNERS_PER_CPU * ncpus;
+	struct proc *spinners[SPINNERS_PER_CPU * MAX_CPUS];
+	for (int i = 0; i < nspinners; i++)
 		spinners[i] = proc_spawn_started(spin_argv, 1);
 	struct proc *echo = proc_spawn_started(echo_argv, 2);
 	echo_deadline = this_cpu()->ticks + ECHO_TICKS;
 	if (proc_run_kernel_until(echo, echo_starved)) {
-		printk("preempt: echo did not run in %d ticks beside %d spinner(s)\n", ECHO_TICKS, ncpus);
+		printk("preempt: echo did not run in %d ticks beside %d spinner(s)\n", ECHO_TICKS, nspinners);
 		proc_kill(echo);
 	}
 	// A CPU whose host thread the emulator starved may not have run yet:
@@ -164,10 +167,10 @@ static void lab4_preempt(void)
 		}
 	}
 	spin_unlock(&proc_lock);
-	for (int i = 0; i < ncpus; i++)
+	for (int i = 0; i < nspinners; i++)
 		proc_kill(spinners[i]);
 	proc_wait_report(echo);
-	for (int i = 0; i < ncpus; i++)
+	for (int i = 0; i < nspinners; i++)
 		proc_wait_report(spinners[i]);
 	for (int i = 0; i < ncpus; i++)
 		printk("cpu %d: %s\n", i, cpus[i].processes_run ? "ran processes" : "ran no process");
