@@ -5,7 +5,8 @@
 //                     a read of 2 bytes of 3 gets 2
 //   waittest writers  a write with no reader, one that fills the pipe
 //                     exactly, one longer than the pipe, one whose reader
-//                     leaves in the middle, one of no bytes
+//                     leaves in the middle, one of no bytes, one of a
+//                     byte to a reader that answers before the pipe closes
 //   waittest wait     sleeps in wait for a child that reads the console
 //   waittest pipe     sleeps reading a pipe whose writer reads the console
 //   waittest full     sleeps writing to a full pipe that it never reads
@@ -101,6 +102,36 @@ static void read_pattern(int fd, int limit)
 	exit(got == limit ? 1 : got == LONG_WRITE ? 0 : 2);
 }
 
+// A reader asleep on an empty pipe must be woken by a write of one byte
+// that neither fills the pipe nor closes it: the writer then waits for
+// the reader's answer on a second pipe.
+static int short_write(void)
+{
+	int there[2], back[2], status;
+	char c = '?';
+
+	if (pipe(there) < 0 || pipe(back) < 0)
+		return 1;
+	if (fork() == 0) {
+		close(there[1]);
+		close(back[0]);
+		if (read(there[0], &c, 1) == 1)
+			write(back[1], &c, 1);
+		exit(0);
+	}
+	close(there[0]);
+	close(back[1]);
+	for (int i = 0; i < 50; i++)
+		yield();                // the reader asleep by now
+	write(there[1], "k", 1);
+	read(back[0], &c, 1);
+	printf("waittest: a short write woke the reader, which answered '%c'\n", c);
+	close(there[1]);
+	close(back[0]);
+	wait(&status);
+	return 0;
+}
+
 static int writers(void)
 {
 	int fds[2], status;
@@ -157,7 +188,7 @@ static int writers(void)
 	       w >= READER_TAKES && w <= READER_TAKES + PIPE_BYTES ? "what went in" : "a wrong count",
 	       (int)write(fds[1], pattern, 1));
 	close(fds[1]);
-	return 0;
+	return short_write();
 }
 
 int main(int argc, char **argv)
