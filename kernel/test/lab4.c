@@ -336,8 +336,11 @@ static const struct fork_page {
 	uint64_t perm;          // with PTE_NOREF: mapped with vm_map_phys
 } fork_pages[] = {
 	{ "read-only", COW_PAGE + PAGE_SIZE, PTE_U | PTE_NX },
-	{ "writable code", 0x7f0000000000ul, PTE_U | PTE_W },
-	{ "kernel-owned", COW_PAGE + 2 * PAGE_SIZE, PTE_U | PTE_W | PTE_NX | PTE_NOREF },
+	// Elsewhere in every level of the tables: PML4 254, PDPT 5, PD 1, PT 3.
+	{ "writable code", 0x7f0140203000ul, PTE_U | PTE_W },
+	// PD entry 3 of COW_PAGE's PD, PT entry 2.
+	{ "kernel-owned", COW_PAGE + 3 * LARGE_PAGE_SIZE + 2 * PAGE_SIZE,
+	  PTE_U | PTE_W | PTE_NX | PTE_NOREF },
 	{ "pinned", COW_PAGE + 3 * PAGE_SIZE, PTE_U | PTE_W | PTE_NX | PTE_NOREF | PTE_PINNED },
 };
 #define NFORK_PAGES (sizeof(fork_pages) / sizeof(fork_pages[0]))
