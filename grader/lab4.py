@@ -116,7 +116,7 @@ def test_cow_fork(ctx, boot):
 
 
 @test(10, "copy on write on a page shared three ways: copies while shared, in place when alone",
-      parent=test_cow, exercises=["cow_fault", "share_page"])
+      parent=test_cow, exercises=["share_page", "cow_fault"])
 def test_cow_tables(ctx, boot):
     v = boot.args
     want = ["cow: c writes to the page 3 share: done, a copy holding 0x%x, entry P W U NX" % v,
@@ -162,7 +162,7 @@ def test_run_echo(ctx, boot):
 
 
 @test(10, "fork, exit and wait: every child's status comes back",
-      parent=test_run, exercises=["share_page", "proc_wait"])
+      parent=test_run, exercises=["proc_fork", "share_page", "proc_wait"])
 def test_run_fork(ctx, boot):
     n = boot.args["children"]
     boot.expect_lines(r"forktest: ", ["forktest: %d children, status sum %d, wait then -10"
@@ -171,7 +171,7 @@ def test_run_fork(ctx, boot):
 
 
 @test(10, "copy on write: parent and child see their own writes",
-      parent=test_run, exercises=["share_page", "cow_fault"])
+      parent=test_run, exercises=["proc_fork", "share_page", "cow_fault"])
 def test_run_cow(ctx, boot):
     v = boot.args["cow"]
     boot.expect_lines(r"cowtest ", [
@@ -188,28 +188,29 @@ def pipe_checksum(n):
 
 
 @test(10, "pipes carry every byte in order", parent=test_run,
-      exercises=["share_page", "pipe_write", "pipe_read"])
+      exercises=["proc_fork", "share_page", "pipe_write", "pipe_read"])
 def test_run_pipe(ctx, boot):
     n = boot.args["bytes"]
     boot.expect_lines(r"pipetest: ", ["pipetest: read %d bytes, checksum %d, writer status 0"
                                       % (n, pipe_checksum(n))], "pipetest")
 
 
-@test(5, "wait reaps only the caller's children", parent=test_run, exercises=["share_page", "proc_wait"])
+@test(5, "wait reaps only the caller's children", parent=test_run,
+      exercises=["proc_fork", "share_page", "proc_wait"])
 def test_run_family(ctx, boot):
     boot.expect_lines(r"waittest: child", ["waittest: child status 8, then -10"],
                       "a parent, a child, a grandchild")
 
 
 @test(5, "two readers of a pipe woken by one byte: the second waits on",
-      parent=test_run, exercises=["share_page", "pipe_write", "pipe_read"])
+      parent=test_run, exercises=["proc_fork", "share_page", "pipe_write", "pipe_read"])
 def test_run_readers(ctx, boot):
     boot.expect_lines(r"waittest: two", ["waittest: two readers got 2 bytes; a read of 2 of 3 got 2"],
                       "pipe readers")
 
 
 @test(10, "pipe writes: EPIPE with no reader, a full pipe, longer than the pipe, a reader that leaves",
-      parent=test_run, exercises=["share_page", "pipe_write"])
+      parent=test_run, exercises=["proc_fork", "share_page", "pipe_write"])
 def test_run_writers(ctx, boot):
     boot.expect_lines(r"^waittest: (write|read them|the reader|a short)", [
         "waittest: write with no reader = -32",
@@ -245,7 +246,7 @@ def test_preempt(ctx):
 
 
 @test(15, "the shell: pipelines, ls, ps, errors, exit",
-      exercises=["share_page", "cow_fault", "proc_wait", "pipe_write", "pipe_read"])
+      exercises=["proc_fork", "share_page", "cow_fault", "proc_wait", "pipe_write", "pipe_read"])
 def test_shell(ctx):
     words = [word(ctx) for _ in range(ctx.rng.randint(1, 5))]
     typed = ["echo %s | wc" % " ".join(words), "ls", "ps", "echo %s | cat | cat | wc" % words[0],
@@ -273,7 +274,7 @@ def test_shell(ctx):
 
 
 @test(10, "the terminal: erase, Ctrl-U, Ctrl-D ends input, Ctrl-C kills the job and not the shell",
-      exercises=["share_page", "cow_fault", "proc_wait", "pipe_write", "pipe_read"])
+      exercises=["proc_fork", "share_page", "cow_fault", "proc_wait", "pipe_write", "pipe_read"])
 def test_terminal(ctx):
     w1, w2, w3, w4 = word(ctx), word(ctx), word(ctx), word(ctx)
     steps = [("$ ", "cat | wc\n%s %s\n%s\x04" % (w1, w2, w3)),      # ^D ends a line...
@@ -310,7 +311,7 @@ def test_terminal(ctx):
 
 
 @test(5, "benchmarks run and report every cost (printed, never judged)",
-      exercises=["share_page", "cow_fault", "proc_wait"])
+      exercises=["proc_fork", "share_page", "cow_fault", "proc_wait"])
 def test_bench(ctx):
     boot = ctx.boot("bench", smp=1, timeout=PROCESS_TIMEOUT[ctx.emulator])
     boot.expect_status("ok")
@@ -337,12 +338,13 @@ def test_kill_sleeper(ctx):
     kill_sleeper(ctx, "cat")
 
 
-@test(5, "kill reaches a process asleep in wait", exercises=["share_page", "proc_wait"])
+@test(5, "kill reaches a process asleep in wait", exercises=["proc_fork", "share_page", "proc_wait"])
 def test_kill_waiter(ctx):
     kill_sleeper(ctx, "waittest", mode="wait")
 
 
-@test(5, "kill reaches a process asleep reading a pipe", exercises=["share_page", "pipe_read"])
+@test(5, "kill reaches a process asleep reading a pipe",
+      exercises=["proc_fork", "share_page", "pipe_read"])
 def test_kill_pipe_reader(ctx):
     kill_sleeper(ctx, "waittest", mode="pipe")
 
@@ -391,7 +393,7 @@ KILLED_FOR_FAULT = r"process mmtest\[\d+\] killed: page fault \(vector 14\) at r
 
 
 @test(10, "munmap and mprotect change what a process can touch, faults follow",
-      parent=test_mm, exercises=["share_page", "cow_fault", "proc_wait"])
+      parent=test_mm, exercises=["proc_fork", "share_page", "cow_fault", "proc_wait"])
 def test_mm_effects(ctx, boot):
     m = boot.args
     boot.expect_lines(r"^mmtest: (map|munmap|mprotect|mprotect\((W|P0), [a-z-]+\)|read-only|child|page) ", [
@@ -417,7 +419,7 @@ def test_mm_effects(ctx, boot):
 
 
 @test(10, "the address space's notifiers hear every unmap, protect and copy-on-write break",
-      parent=test_mm, exercises=["share_page", "cow_fault", "proc_wait"])
+      parent=test_mm, exercises=["proc_fork", "share_page", "cow_fault", "proc_wait"])
 def test_mm_notifiers(ctx, boot):
     m = boot.args
     heap = [l for l in boot.lines if l.startswith("mmtest: heap 0x")]
@@ -442,7 +444,7 @@ def test_mm_notifiers(ctx, boot):
 
 
 @test(10, "bad ranges, permissions and huge requests get errors at once; nothing is lost",
-      parent=test_mm, exercises=["share_page", "cow_fault", "proc_wait"])
+      parent=test_mm, exercises=["proc_fork", "share_page", "cow_fault", "proc_wait"])
 def test_mm_errors(ctx, boot):
     boot.expect_lines(r"^mmtest: \w+\((?!W,|P0,).*\) = ", [
         "mmtest: munmap(unaligned) = -22",
@@ -488,14 +490,16 @@ def fuzz_check(ctx, seed, smp):
 
 
 @test(5, "random system calls, fixed seeds, one CPU: errors, never a crash, hang or leak",
-      exercises=["share_page", "cow_fault", "proc_wait", "pipe_read"], emulators=["qemu", "kvm"])
+      exercises=["proc_fork", "share_page", "cow_fault", "proc_wait", "pipe_read"],
+      emulators=["qemu", "kvm"])
 def test_fuzz_one_cpu(ctx):
     for seed in (1, 2):
         fuzz_check(ctx, seed, 1)
 
 
 @test(5, "random system calls, a new seed each run, two CPUs",
-      exercises=["share_page", "cow_fault", "proc_wait", "pipe_read"], emulators=["qemu", "kvm"])
+      exercises=["proc_fork", "share_page", "cow_fault", "proc_wait", "pipe_read"],
+      emulators=["qemu", "kvm"])
 def test_fuzz_two_cpus(ctx):
     fuzz_check(ctx, 3, 2)
     fuzz_check(ctx, ctx.rng.getrandbits(31), 2)
@@ -504,7 +508,7 @@ def test_fuzz_two_cpus(ctx):
 # -- threads ---------------------------------------------------------------------
 
 THREAD_KILLED = r"process threadtest\[\d+\] killed: page fault \(vector 14\) at rip 0x[0-9a-f]+, address "
-THREAD_EXERCISES = ["share_page", "cow_fault", "proc_wait", "pipe_write",
+THREAD_EXERCISES = ["proc_fork", "share_page", "cow_fault", "proc_wait", "pipe_write",
                     "pipe_read"]
 
 
@@ -684,7 +688,7 @@ def test_signals_errors(ctx, boot):
 
 @test(10, "a context made by hand is run; a fault in its own handler, SIG_DFL or no stack kill; "
       "fork keeps handlers, exec drops them", parent=test_signals,
-      exercises=["share_page", "cow_fault", "proc_wait"])
+      exercises=["proc_fork", "share_page", "cow_fault", "proc_wait"])
 def test_signals_ends(ctx, boot):
     boot.expect_lines(r"^sigtest: (landed|[^:]+: the process ended)", [
         "sigtest: landed with 5",
