@@ -283,6 +283,7 @@ def test_terminal(ctx):
              ("$ ", "echo gone\x15echo %s\n" % w3),
              ("$ ", "ech\x04o %s\n" % w4),                  # ^D inside a line the shell reads part by part
              ("$ ", "spin | spin\n"), ("spin: spinning", "\x03"),
+             ("$ ", "waittest group\n"), ("waittest: child spinning", "\x03"),  # a child of the job
              ("$ ", "echo never\x03"), ("$ ", "ps\n"), ("$ ", "\x04")]
     boot = ctx.boot("shell", smp=some_cpus(ctx), stdin=steps, timeout=PROCESS_TIMEOUT[ctx.emulator])
     boot.expect_status("ok")
@@ -294,9 +295,9 @@ def test_terminal(ctx):
         if want not in text:
             raise TestFailure("missing line '%s' (%s)" % (want, why))
     # The spinners' own output may run through the first echo: count, not lines.
-    if "\n".join(text).count("^C") != 2:
-        raise TestFailure("Ctrl-C should echo '^C' twice (the spinners, 'echo never'), not %d times"
-                          % "\n".join(text).count("^C"))
+    if "\n".join(text).count("^C") != 3:
+        raise TestFailure("Ctrl-C should echo '^C' three times (the spinners, waittest, 'echo never'), "
+                          "not %d times" % "\n".join(text).count("^C"))
     if any("never" in l and "^C" not in l for l in text) or any("gone" in l for l in text[1:]
                                                                   if not l.startswith("$ ")):
         raise TestFailure("a line discarded by Ctrl-C or Ctrl-U ran")
@@ -567,9 +568,12 @@ def test_threads_errors(ctx, boot):
         "threadtest: the thread read = 120"], "the errors")
 
 
-@test(10, "exit or a fault in any thread ends the whole process",
+@test(10, "exit or a fault in any thread ends the whole process; a thread's child is the process's",
       parent=test_threads, exercises=THREAD_EXERCISES)
 def test_threads_end(ctx, boot):
+    boot.expect_lines(r"^threadtest: fork in a thread", [
+        "threadtest: fork in a thread: wait got that child: yes, status 5"],
+        "a child forked by a thread, waited for by the first")
     boot.expect_lines(r"^threadtest: (exit|a fault) in a thread", [
         "threadtest: exit in a thread: the process ended with status 42",
         "threadtest: a fault in a thread: the process ended with status 142"],
