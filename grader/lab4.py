@@ -46,7 +46,7 @@ def test_smp_topology(ctx):
     smp_check(ctx, 4, ",sockets=2,cores=3,maxcpus=6")
 
 
-@test(10, "push_cli/pop_cli nest; a held spinlock keeps interrupts off")
+@test(10, "push_cli/pop_cli nest; a held spinlock keeps interrupts off", exercises=["push_cli"])
 def test_cli(ctx):
     boot = ctx.boot("lab4.cli", smp=1)
     boot.expect_status("ok")
@@ -94,12 +94,31 @@ def word(ctx):
     return "w%06x" % ctx.rng.getrandbits(24)
 
 
-@test(10, "copy on write on made-up page tables: copies while shared, in place when alone",
-      exercises=["cow_fault"])
-def test_cow_tables(ctx):
+@test(0, "fork's sharing and copy on write on made-up page tables")
+def test_cow(ctx):
     v = ctx.rng.getrandbits(40) << 8
     boot = ctx.boot("lab4.cow", value="0x%x" % v)
+    boot.args = v
     boot.expect_status("ok")
+
+
+@test(10, "fork shares every page: writable ones copy-on-write in both, read-only ones as they are, "
+      "pinned ones not at all", parent=test_cow, exercises=["share_page"])
+def test_cow_fork(ctx, boot):
+    boot.expect_lines(r"^fork: ", [
+        "fork: a to b = 0",
+        "fork: read-only page: parent P U NX, child P U NX, the same page, 2 reference(s)",
+        "fork: writable code page: parent P U COW, child P U COW, the same page, 2 reference(s)",
+        "fork: kernel-owned page: parent P U COW NX, child P U COW NX, the same page, 1 reference(s)",
+        "fork: pinned page: parent P W U NX, child none, not shared, 1 reference(s)",
+        "fork: writable page: parent P U COW NX, child P U COW NX, the same page, 2 reference(s)"],
+        "what vm_copy_cow made of each page of the parent")
+
+
+@test(10, "copy on write on a page shared three ways: copies while shared, in place when alone",
+      parent=test_cow, exercises=["share_page", "cow_fault"])
+def test_cow_tables(ctx, boot):
+    v = boot.args
     want = ["cow: c writes to the page 3 share: done, a copy holding 0x%x, entry P W U NX" % v,
             "cow: b writes to the page 2 share: done, a copy holding 0x%x, entry P W U NX" % v,
             "cow: a writes to the page 1 share: done, the page holding 0x%x, entry P W U NX" % v,
@@ -129,7 +148,7 @@ def test_run(ctx):
                      "forktest:%d" % boot_args["children"],
                      "cowtest:%d" % boot_args["cow"],
                      "pipetest:%d" % boot_args["bytes"],
-                     "waittest:family", "waittest:readers"])
+                     "waittest:family", "waittest:readers", "waittest:writers"])
     boot = ctx.boot("lab4.run", cmds=cmds, smp=some_cpus(ctx),
                     timeout=PROCESS_TIMEOUT[ctx.emulator])
     boot.args = boot_args
@@ -143,7 +162,7 @@ def test_run_echo(ctx, boot):
 
 
 @test(10, "fork, exit and wait: every child's status comes back",
-      parent=test_run, exercises=["proc_wait"])
+      parent=test_run, exercises=["proc_fork", "share_page", "proc_wait"])
 def test_run_fork(ctx, boot):
     n = boot.args["children"]
     boot.expect_lines(r"forktest: ", ["forktest: %d children, status sum %d, wait then -10"
@@ -152,7 +171,7 @@ def test_run_fork(ctx, boot):
 
 
 @test(10, "copy on write: parent and child see their own writes",
-      parent=test_run, exercises=["cow_fault"])
+      parent=test_run, exercises=["proc_fork", "share_page", "cow_fault"])
 def test_run_cow(ctx, boot):
     v = boot.args["cow"]
     boot.expect_lines(r"cowtest ", [
@@ -168,24 +187,40 @@ def pipe_checksum(n):
     return total
 
 
-@test(10, "pipes carry every byte in order", parent=test_run, exercises=["pipe_read"])
+@test(10, "pipes carry every byte in order", parent=test_run,
+      exercises=["proc_fork", "share_page", "pipe_write", "pipe_read"])
 def test_run_pipe(ctx, boot):
     n = boot.args["bytes"]
     boot.expect_lines(r"pipetest: ", ["pipetest: read %d bytes, checksum %d, writer status 0"
                                       % (n, pipe_checksum(n))], "pipetest")
 
 
-@test(5, "wait reaps only the caller's children", parent=test_run, exercises=["proc_wait"])
+@test(5, "wait reaps only the caller's children", parent=test_run,
+      exercises=["proc_fork", "share_page", "proc_wait"])
 def test_run_family(ctx, boot):
     boot.expect_lines(r"waittest: child", ["waittest: child status 8, then -10"],
                       "a parent, a child, a grandchild")
 
 
 @test(5, "two readers of a pipe woken by one byte: the second waits on",
-      parent=test_run, exercises=["pipe_read"])
+      parent=test_run, exercises=["proc_fork", "share_page", "pipe_write", "pipe_read"])
 def test_run_readers(ctx, boot):
     boot.expect_lines(r"waittest: two", ["waittest: two readers got 2 bytes; a read of 2 of 3 got 2"],
                       "pipe readers")
+
+
+@test(10, "pipe writes: EPIPE with no reader, a full pipe, longer than the pipe, a reader that leaves",
+      parent=test_run, exercises=["proc_fork", "share_page", "pipe_write"])
+def test_run_writers(ctx, boot):
+    boot.expect_lines(r"^waittest: (write|read them|the reader|a short)", [
+        "waittest: write with no reader = -32",
+        "waittest: write of 512 bytes to an empty pipe = 512",
+        "waittest: read them back: 512 bytes, in order: yes",
+        "waittest: write of no bytes = 0",
+        "waittest: write of 3000 bytes = 3000; the reader got them in order: yes",
+        "waittest: the reader took 600 bytes and left: the write got what went in, then -32",
+        "waittest: a short write woke the reader, which answered 'k'"],
+        "waittest writers")
 
 
 @test(5, "no page leaks after all those processes", parent=test_run)
@@ -194,23 +229,24 @@ def test_run_leaks(ctx, boot):
 
 
 @test(10, "preemption: spinning processes on every CPU cannot starve another",
-      exercises=["madt", "start_cpu"])
+      exercises=["madt", "start_cpu", "pick_next"])
 def test_preempt(ctx):
     # Several CPUs: each must run processes, and spin.
     w, ncpus = word(ctx), ctx.cpus(2, 4) if ctx.emulator != "bochs" else ctx.cpus(2)
     boot = ctx.boot("lab4.preempt", word=w, smp=ncpus, timeout=PROCESS_TIMEOUT[ctx.emulator])
     boot.expect_status("ok")
+    boot.expect_lines(r"^preempt: ", [], "the round robin (echo must run among the spinners)")
     boot.expect_lines(r"w[0-9a-f]{6}$", [w], "echo's output")
     ended(boot, "echo", 0)
-    if len(boot.matching(r"process spin\[\d+\] ended with status 137$")) != ncpus:
-        raise TestFailure("expected %d spinners killed (status 137)" % ncpus)
+    if len(boot.matching(r"process spin\[\d+\] ended with status 137$")) != 2 * ncpus:
+        raise TestFailure("expected %d spinners killed (status 137)" % (2 * ncpus))
     boot.expect_lines(r"cpu \d+: ran", ["cpu %d: ran processes" % i for i in range(ncpus)],
                       "every CPU schedules processes")
     expect_no_leak(boot)
 
 
 @test(15, "the shell: pipelines, ls, ps, errors, exit",
-      exercises=["proc_wait", "pipe_read", "cow_fault"])
+      exercises=["proc_fork", "share_page", "cow_fault", "proc_wait", "pipe_write", "pipe_read"])
 def test_shell(ctx):
     words = [word(ctx) for _ in range(ctx.rng.randint(1, 5))]
     typed = ["echo %s | wc" % " ".join(words), "ls", "ps", "echo %s | cat | cat | wc" % words[0],
@@ -238,7 +274,7 @@ def test_shell(ctx):
 
 
 @test(10, "the terminal: erase, Ctrl-U, Ctrl-D ends input, Ctrl-C kills the job and not the shell",
-      exercises=["proc_wait", "pipe_read", "cow_fault"])
+      exercises=["proc_fork", "share_page", "cow_fault", "proc_wait", "pipe_write", "pipe_read"])
 def test_terminal(ctx):
     w1, w2, w3, w4 = word(ctx), word(ctx), word(ctx), word(ctx)
     steps = [("$ ", "cat | wc\n%s %s\n%s\x04" % (w1, w2, w3)),      # ^D ends a line...
@@ -247,6 +283,7 @@ def test_terminal(ctx):
              ("$ ", "echo gone\x15echo %s\n" % w3),
              ("$ ", "ech\x04o %s\n" % w4),                  # ^D inside a line the shell reads part by part
              ("$ ", "spin | spin\n"), ("spin: spinning", "\x03"),
+             ("$ ", "waittest group\n"), ("waittest: child spinning", "\x03"),  # a child of the job
              ("$ ", "echo never\x03"), ("$ ", "ps\n"), ("$ ", "\x04")]
     boot = ctx.boot("shell", smp=some_cpus(ctx), stdin=steps, timeout=PROCESS_TIMEOUT[ctx.emulator])
     boot.expect_status("ok")
@@ -258,9 +295,9 @@ def test_terminal(ctx):
         if want not in text:
             raise TestFailure("missing line '%s' (%s)" % (want, why))
     # The spinners' own output may run through the first echo: count, not lines.
-    if "\n".join(text).count("^C") != 2:
-        raise TestFailure("Ctrl-C should echo '^C' twice (the spinners, 'echo never'), not %d times"
-                          % "\n".join(text).count("^C"))
+    if "\n".join(text).count("^C") != 3:
+        raise TestFailure("Ctrl-C should echo '^C' three times (the spinners, waittest, 'echo never'), "
+                          "not %d times" % "\n".join(text).count("^C"))
     if any("never" in l and "^C" not in l for l in text) or any("gone" in l for l in text[1:]
                                                                   if not l.startswith("$ ")):
         raise TestFailure("a line discarded by Ctrl-C or Ctrl-U ran")
@@ -275,7 +312,7 @@ def test_terminal(ctx):
 
 
 @test(5, "benchmarks run and report every cost (printed, never judged)",
-      exercises=["proc_wait", "cow_fault"])
+      exercises=["proc_fork", "share_page", "cow_fault", "proc_wait"])
 def test_bench(ctx):
     boot = ctx.boot("bench", smp=1, timeout=PROCESS_TIMEOUT[ctx.emulator])
     boot.expect_status("ok")
@@ -302,14 +339,20 @@ def test_kill_sleeper(ctx):
     kill_sleeper(ctx, "cat")
 
 
-@test(5, "kill reaches a process asleep in wait", exercises=["proc_wait"])
+@test(5, "kill reaches a process asleep in wait", exercises=["proc_fork", "share_page", "proc_wait"])
 def test_kill_waiter(ctx):
     kill_sleeper(ctx, "waittest", mode="wait")
 
 
-@test(5, "kill reaches a process asleep reading a pipe", exercises=["pipe_read"])
+@test(5, "kill reaches a process asleep reading a pipe",
+      exercises=["proc_fork", "share_page", "pipe_read"])
 def test_kill_pipe_reader(ctx):
     kill_sleeper(ctx, "waittest", mode="pipe")
+
+
+@test(5, "kill reaches a process asleep writing to a full pipe", exercises=["pipe_write"])
+def test_kill_pipe_writer(ctx):
+    kill_sleeper(ctx, "waittest", mode="full")
 
 
 # -- address spaces: munmap, mprotect, notifiers --------------------------------
@@ -351,7 +394,7 @@ KILLED_FOR_FAULT = r"process mmtest\[\d+\] killed: page fault \(vector 14\) at r
 
 
 @test(10, "munmap and mprotect change what a process can touch, faults follow",
-      parent=test_mm, exercises=["proc_wait", "cow_fault"])
+      parent=test_mm, exercises=["proc_fork", "share_page", "cow_fault", "proc_wait"])
 def test_mm_effects(ctx, boot):
     m = boot.args
     boot.expect_lines(r"^mmtest: (map|munmap|mprotect|mprotect\((W|P0), [a-z-]+\)|read-only|child|page) ", [
@@ -377,7 +420,7 @@ def test_mm_effects(ctx, boot):
 
 
 @test(10, "the address space's notifiers hear every unmap, protect and copy-on-write break",
-      parent=test_mm, exercises=["proc_wait", "cow_fault"])
+      parent=test_mm, exercises=["proc_fork", "share_page", "cow_fault", "proc_wait"])
 def test_mm_notifiers(ctx, boot):
     m = boot.args
     heap = [l for l in boot.lines if l.startswith("mmtest: heap 0x")]
@@ -402,7 +445,7 @@ def test_mm_notifiers(ctx, boot):
 
 
 @test(10, "bad ranges, permissions and huge requests get errors at once; nothing is lost",
-      parent=test_mm, exercises=["proc_wait", "cow_fault"])
+      parent=test_mm, exercises=["proc_fork", "share_page", "cow_fault", "proc_wait"])
 def test_mm_errors(ctx, boot):
     boot.expect_lines(r"^mmtest: \w+\((?!W,|P0,).*\) = ", [
         "mmtest: munmap(unaligned) = -22",
@@ -448,14 +491,16 @@ def fuzz_check(ctx, seed, smp):
 
 
 @test(5, "random system calls, fixed seeds, one CPU: errors, never a crash, hang or leak",
-      exercises=["proc_wait", "cow_fault", "pipe_read"], emulators=["qemu", "kvm"])
+      exercises=["proc_fork", "share_page", "cow_fault", "proc_wait", "pipe_read"],
+      emulators=["qemu", "kvm"])
 def test_fuzz_one_cpu(ctx):
     for seed in (1, 2):
         fuzz_check(ctx, seed, 1)
 
 
 @test(5, "random system calls, a new seed each run, two CPUs",
-      exercises=["proc_wait", "cow_fault", "pipe_read"], emulators=["qemu", "kvm"])
+      exercises=["proc_fork", "share_page", "cow_fault", "proc_wait", "pipe_read"],
+      emulators=["qemu", "kvm"])
 def test_fuzz_two_cpus(ctx):
     fuzz_check(ctx, 3, 2)
     fuzz_check(ctx, ctx.rng.getrandbits(31), 2)
@@ -464,7 +509,8 @@ def test_fuzz_two_cpus(ctx):
 # -- threads ---------------------------------------------------------------------
 
 THREAD_KILLED = r"process threadtest\[\d+\] killed: page fault \(vector 14\) at rip 0x[0-9a-f]+, address "
-THREAD_EXERCISES = ["proc_wait", "cow_fault", "pipe_read"]
+THREAD_EXERCISES = ["proc_fork", "share_page", "cow_fault", "proc_wait", "pipe_write",
+                    "pipe_read"]
 
 
 def threads_boot(ctx, smp):
@@ -522,9 +568,12 @@ def test_threads_errors(ctx, boot):
         "threadtest: the thread read = 120"], "the errors")
 
 
-@test(10, "exit or a fault in any thread ends the whole process",
+@test(10, "exit or a fault in any thread ends the whole process; a thread's child is the process's",
       parent=test_threads, exercises=THREAD_EXERCISES)
 def test_threads_end(ctx, boot):
+    boot.expect_lines(r"^threadtest: fork in a thread", [
+        "threadtest: fork in a thread: wait got that child: yes, status 5"],
+        "a child forked by a thread, waited for by the first")
     boot.expect_lines(r"^threadtest: (exit|a fault) in a thread", [
         "threadtest: exit in a thread: the process ended with status 42",
         "threadtest: a fault in a thread: the process ended with status 142"],
@@ -642,7 +691,8 @@ def test_signals_errors(ctx, boot):
 
 
 @test(10, "a context made by hand is run; a fault in its own handler, SIG_DFL or no stack kill; "
-      "fork keeps handlers, exec drops them", parent=test_signals, exercises=["proc_wait", "cow_fault"])
+      "fork keeps handlers, exec drops them", parent=test_signals,
+      exercises=["proc_fork", "share_page", "cow_fault", "proc_wait"])
 def test_signals_ends(ctx, boot):
     boot.expect_lines(r"^sigtest: (landed|[^:]+: the process ended)", [
         "sigtest: landed with 5",

@@ -2,6 +2,7 @@
 
 #include "arch/regs.h"
 #include "arch/x86.h"
+#include "console/console.h"
 #include "cpu/cpu.h"
 #include "debug/panic.h"
 #include "lib/string.h"
@@ -77,16 +78,32 @@ void cpu_set_kernel_stack(struct cpu *c, uint64_t rsp)
 	c->kernel_rsp = rsp;
 }
 
+// Turns interrupts off (cli) and counts one more level in c->ncli; the
+// outermost call (ncli was 0) records in c->interrupts_were_on whether
+// they were on before it (RFLAGS.IF, SDM Vol. 1 3.4.3.3), an inner one
+// leaves that alone: it would only ever see them off.
 void push_cli(void)
 {
 	bool on = read_rflags() & RFLAGS_IF;
 
 	cli();
 	struct cpu *c = this_cpu();
+	// BEGIN LAB 4 SOLUTION: push_cli
 	if (c->ncli++ == 0)
 		c->interrupts_were_on = on;
+	// STUB:
+	// static bool said;       // printk takes a lock: it nests a push_cli too
+	// if (c->ncli++ > 0 && !said) {
+	// 	said = true;
+	// 	printk("LAB 4: push_cli not written: a nested push_cli forgets the outer state\n");
+	// }
+	// c->interrupts_were_on = on;
+	// END LAB 4
 }
 
+// Undoes one push_cli: counts one level down; interrupts come back on
+// (sti) only when the count reaches 0 and they were on before the
+// outermost push_cli.
 void pop_cli(void)
 {
 	struct cpu *c = this_cpu();
@@ -95,6 +112,12 @@ void pop_cli(void)
 		panic("pop_cli: interrupts are on inside a push_cli section");
 	if (c->ncli <= 0)
 		panic("pop_cli: cpu %d has no push_cli to undo", c->id);
+	// BEGIN LAB 4 SOLUTION: push_cli
 	if (--c->ncli == 0 && c->interrupts_were_on)
 		sti();
+	// STUB:
+	// c->ncli--;
+	// if (c->interrupts_were_on)
+	// 	sti();
+	// END LAB 4
 }

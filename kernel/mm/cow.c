@@ -1,20 +1,27 @@
 #include "arch/trapframe.h"
 #include "arch/x86.h"
+#include "console/console.h"
 #include "lib/errno.h"
 #include "lib/string.h"
 #include "mm/cow.h"
 
 #define USER_HALF_ENTRIES 256
 
-// Shares one present user page at va, marking a writable one copy-on-write
-// in both address spaces.
+// Shares the present user page that src_pte maps at va with the address
+// space dst: the child's entry names the same page, so both must lose
+// write access to it. A writable page becomes read-only with PTE_COW in
+// both (the first write faults into cow_fault); a read-only page stays
+// read-only in both; the other permission bits (U, NX) are kept. A page
+// mapped with vm_map gains a reference (vm_map takes it); one mapped
+// without (PTE_NOREF: the kernel image, say) is copied as the same
+// entry. A pinned page (DMA memory or device registers, mm/devmem.h)
+// cannot be copied on write: the child goes without it and the parent
+// keeps it writable. Returns 0, or -ENOMEM, or -EINVAL for a large page.
 static int share_page(pte_t *dst, pte_t *src_pte, uint64_t va)
 {
 	pte_t e = *src_pte;
 
-	// A device may write DMA memory at any time, and registers are no
-	// memory at all: neither can be copied on write, so the child goes
-	// without them (mm/devmem.h).
+	// BEGIN LAB 4 SOLUTION: share_page
 	if (e & PTE_PINNED)
 		return 0;
 	if (e & PTE_PS)
@@ -31,11 +38,23 @@ static int share_page(pte_t *dst, pte_t *src_pte, uint64_t va)
 		return 0;
 	}
 	return vm_map(dst, va, pa_to_page(PTE_ADDR(e)), PTE_FLAGS(e) & ~(PTE_P | PTE_A | PTE_D));
+	// STUB:
+	// printk("LAB 4: share_page not written: fork cannot share the page at 0x%lx\n", va);
+	// (void)dst, (void)e;
+	// return -ENOSYS;
+	// END LAB 4
 }
 
-// Walks the tables under `table` (at `level`), sharing every page.
+// Walks the page table `table` of `level` (2: a PDPT, 1: a PD, 0: a PT)
+// that maps the user addresses from `base`, and shares every present
+// page it leads to with dst: an entry of a PT, or a large page
+// (PTE_PS) of a PD or PDPT, goes to share_page at its address; any
+// other present entry names the table of the next level down. Entry i
+// of a level-`level` table maps base + i * 2^(12 + 9 * level) (SDM Vol.
+// 3A 4.5, Figure 4-8). Returns 0, or the first error.
 static int copy_level(pte_t *dst, pte_t *table, int level, uint64_t base)
 {
+	// BEGIN LAB 4 SOLUTION: share_page
 	for (int i = 0; i < PT_ENTRIES; i++) {
 		if (!(table[i] & PTE_P))
 			continue;
@@ -46,6 +65,11 @@ static int copy_level(pte_t *dst, pte_t *table, int level, uint64_t base)
 			return err;
 	}
 	return 0;
+	// STUB:
+	// printk("LAB 4: share_page not written: fork cannot walk the table at 0x%lx\n", base);
+	// (void)dst, (void)table, (void)level, (void)share_page;
+	// return -ENOSYS;
+	// END LAB 4
 }
 
 int vm_copy_cow(pte_t *dst, pte_t *src)

@@ -122,6 +122,21 @@ static bool every_cpu_ran_a_process(void)
 	return true;
 }
 
+// Two spinners per CPU: every CPU is busy when echo arrives, and must
+// take turns among more processes than it has CPUs. A round-robin
+// scheduler runs echo within a few ticks of its start; one that keeps
+// choosing some of the spinners never does.
+#define SPINNERS_PER_CPU 2
+// This many of the boot CPU's ticks end the wait for echo.
+#define ECHO_TICKS 300
+
+static uint64_t echo_deadline;
+
+static bool echo_starved(void)
+{
+	return this_cpu()->ticks >= echo_deadline;
+}
+
 KTEST(lab4_preempt, "lab4.preempt", STAGE_SMP, "a spinning process cannot keep echo (word=) from running");
 static void lab4_preempt(void)
 {
@@ -131,11 +146,16 @@ static void lab4_preempt(void)
 
 	if (echo_argv[1] == NULL)
 		echo_argv[1] = "preempted";
-	// One spinner per CPU: every CPU is busy when echo arrives.
-	struct proc *spinners[MAX_CPUS];
-	for (int i = 0; i < ncpus; i++)
+	int nspinners = SPINNERS_PER_CPU * ncpus;
+	struct proc *spinners[SPINNERS_PER_CPU * MAX_CPUS];
+	for (int i = 0; i < nspinners; i++)
 		spinners[i] = proc_spawn_started(spin_argv, 1);
-	proc_wait_report(proc_spawn_started(echo_argv, 2));
+	struct proc *echo = proc_spawn_started(echo_argv, 2);
+	echo_deadline = this_cpu()->ticks + ECHO_TICKS;
+	if (proc_run_kernel_until(echo, echo_starved)) {
+		printk("preempt: echo did not run in %d ticks beside %d spinner(s)\n", ECHO_TICKS, nspinners);
+		proc_kill(echo);
+	}
 	// A CPU whose host thread the emulator starved may not have run yet:
 	// give each up to 3 s (300 ticks) before saying it ran no process.
 	spin_lock(&proc_lock);
@@ -147,10 +167,11 @@ static void lab4_preempt(void)
 		}
 	}
 	spin_unlock(&proc_lock);
-	for (int i = 0; i < ncpus; i++) {
+	for (int i = 0; i < nspinners; i++)
 		proc_kill(spinners[i]);
+	proc_wait_report(echo);
+	for (int i = 0; i < nspinners; i++)
 		proc_wait_report(spinners[i]);
-	}
 	for (int i = 0; i < ncpus; i++)
 		printk("cpu %d: %s\n", i, cpus[i].processes_run ? "ran processes" : "ran no process");
 	proc_wait_all_kernel();
@@ -308,15 +329,67 @@ static const char *pte_bits(pte_t e, char *buf, size_t size)
 
 #define COW_PAGE 0x40000000ul
 
+// The other pages of the parent a, each a case of share_page.
+static const struct fork_page {
+	const char *name;
+	uint64_t va;
+	uint64_t perm;          // with PTE_NOREF: mapped with vm_map_phys
+} fork_pages[] = {
+	{ "read-only", COW_PAGE + PAGE_SIZE, PTE_U | PTE_NX },
+	// Elsewhere in every level of the tables: PML4 254, PDPT 5, PD 1, PT 3.
+	{ "writable code", 0x7f0140203000ul, PTE_U | PTE_W },
+	// PD entry 3 of COW_PAGE's PD, PT entry 2.
+	{ "kernel-owned", COW_PAGE + 3 * LARGE_PAGE_SIZE + 2 * PAGE_SIZE,
+	  PTE_U | PTE_W | PTE_NX | PTE_NOREF },
+	{ "pinned", COW_PAGE + 3 * PAGE_SIZE, PTE_U | PTE_W | PTE_NX | PTE_NOREF | PTE_PINNED },
+};
+#define NFORK_PAGES (sizeof(fork_pages) / sizeof(fork_pages[0]))
+
+// Maps fork_pages into pml4, each on a page of its own (returned in
+// pages): the mapping holds the only reference, but for PTE_NOREF ones.
+static void map_fork_pages(pte_t *pml4, struct page **pages)
+{
+	for (unsigned i = 0; i < NFORK_PAGES; i++) {
+		const struct fork_page *f = &fork_pages[i];
+		if ((pages[i] = page_alloc(0, true)) == NULL ||
+		    (f->perm & PTE_NOREF ? vm_map_phys(pml4, f->va, page_to_pa(pages[i]), PAGE_SIZE,
+						       f->perm & ~PTE_NOREF)
+					 : vm_map(pml4, f->va, pages[i], f->perm)) < 0)
+			panic("lab4.cow: no memory for the %s page", f->name);
+		if (!(f->perm & PTE_NOREF))
+			page_put(pages[i]);
+	}
+}
+
+// Prints what vm_copy_cow made of each page in the parent and the child.
+static void report_fork(const char *name, pte_t *parent, pte_t *child, struct page *page)
+{
+	char pbuf[32], cbuf[32];
+
+	for (unsigned i = 0; i <= NFORK_PAGES; i++) {
+		uint64_t va = i < NFORK_PAGES ? fork_pages[i].va : COW_PAGE;
+		const char *what = i < NFORK_PAGES ? fork_pages[i].name : name;
+		pte_t *pe = pt_walk(parent, va, false), *ce = pt_walk(child, va, false);
+		bool in_child = ce != NULL && (*ce & PTE_P);
+		printk("fork: %s page: parent %s, child %s, %s, %d reference(s)\n", what,
+		       pte_bits(*pe, pbuf, sizeof(pbuf)),
+		       in_child ? pte_bits(*ce, cbuf, sizeof(cbuf)) : "none",
+		       !in_child ? "not shared" : PTE_ADDR(*ce) == PTE_ADDR(*pe) ? "the same page"
+										: "another page",
+		       i < NFORK_PAGES ? pa_to_page(PTE_ADDR(*pe))->refcount : page->refcount);
+	}
+}
+
 KTEST(lab4_cow, "lab4.cow", STAGE_SMP,
-      "cow_fault on made-up page tables: a page three share (holding value=) written by each in turn");
+      "fork's sharing and cow_fault on made-up page tables: a page three share (holding value=) "
+      "written by each in turn");
 static void lab4_cow(void)
 {
 	uint64_t value = cmdline_get_u64("value", 1);
 	size_t before = page_free_count();
 	pte_t *pml4[3] = { vm_create(), vm_create(), vm_create() };
 	const char *names[3] = { "a", "b", "c" };
-	struct page *original = page_alloc(0, true);
+	struct page *original = page_alloc(0, true), *others[NFORK_PAGES];
 	char buf[32];
 
 	if (!pml4[0] || !pml4[1] || !pml4[2] || original == NULL ||
@@ -324,8 +397,15 @@ static void lab4_cow(void)
 		panic("lab4.cow: no memory");
 	page_put(original);
 	*(uint64_t *)page_to_va(original) = value;
-	if (vm_copy_cow(pml4[1], pml4[0]) < 0 || vm_copy_cow(pml4[2], pml4[0]) < 0)
-		panic("lab4.cow: no memory to share the page");
+	map_fork_pages(pml4[0], others);
+	int err = vm_copy_cow(pml4[1], pml4[0]);
+	printk("fork: a to b = %d\n", err);
+	if (err == 0)
+		report_fork("writable", pml4[0], pml4[1], original);
+	if (err < 0 || vm_copy_cow(pml4[2], pml4[0]) < 0) {
+		printk("lab4.cow: fork did not share the pages: no copy on write to try\n");
+		return;
+	}
 	// c, then b, then a write to it: the first two get copies, the last
 	// one (alone with the page by then) writes to it in place.
 	for (int i = 2; i >= 0; i--) {
@@ -344,5 +424,8 @@ static void lab4_cow(void)
 		printk("cow: %s reads 0x%lx\n", names[i], *(uint64_t *)P2V(PTE_ADDR(*pte)));
 		vm_destroy(pml4[i]);
 	}
+	for (unsigned i = 0; i < NFORK_PAGES; i++)
+		if (fork_pages[i].perm & PTE_NOREF)
+			page_put(others[i]);            // vm_map_phys took no reference
 	printk("free pages: start %lu end %lu\n", before, page_free_count());
 }

@@ -177,6 +177,10 @@ int main(int argc, char **argv)
 	int status;
 
 	int pid = fork();
+	if (pid < 0) {
+		printf("fuzz: fork failed: %d\n", pid);
+		return 1;
+	}
 	if (pid == 0) {
 		state = seed | 1;
 		stack_lo = (uint64_t)&status & ~0xFFFFFul;

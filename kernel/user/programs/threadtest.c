@@ -1,7 +1,8 @@
 // threadtest THREADS INCREMENTS: THREADS threads add INCREMENTS each to
 // one counter in the memory they share, and each returns its own value
 // to join. Then the rest of what threads share and how they end: a pipe
-// one thread opens is the others' too; join's errors; exec is refused
+// one thread opens is the others' too; join's errors; a child forked by
+// a thread is the process's to wait for; exec is refused
 // while there are other threads; exit or a fault in
 // any thread ends the whole process; and a thread running on another CPU
 // faults as soon as mprotect or munmap returns (the TLB shootdown reached
@@ -85,6 +86,30 @@ static int seven(void *arg)
 {
 	(void)arg;
 	return 7;
+}
+
+static int fork_exit_5(void *arg)
+{
+	(void)arg;
+	int pid = fork();
+	if (pid == 0)
+		exit(5);
+	return pid;
+}
+
+// A child that a thread forks is the process's: the first thread's wait
+// reaps it.
+static void fork_in_a_thread(void)
+{
+	int pid = -1, status = -1;
+
+	if (join(start(fork_exit_5, 0, NULL), &pid) < 0 || pid < 0) {
+		printf("threadtest: fork in a thread failed: %d\n", pid);
+		return;
+	}
+	int got = wait(&status);
+	printf("threadtest: fork in a thread: wait got that child: %s, status %d\n",
+	       got == pid ? "yes" : "no", status);
 }
 
 static void join_errors(void)
@@ -237,6 +262,7 @@ int main(int argc, char **argv)
 	shared_memory(nthreads);
 	shared_files();
 	join_errors();
+	fork_in_a_thread();
 	exec_with_a_thread();
 	in_child("exit in a thread", spin_while_a_thread_exits);
 	in_child("a fault in a thread", spin_while_a_thread_faults);
