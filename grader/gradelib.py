@@ -426,16 +426,10 @@ class NetRun:
 
     def wait_for(self, pattern, timeout):
         """The first line from now on that matches pattern (re.search)."""
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                line = self.lines.get(timeout=max(0.1, deadline - time.monotonic()))
-            except queue.Empty:
-                line = ""
-            if line is None or time.monotonic() > deadline:
-                raise TestFailure("no line /%s/ from the kernel in %d s" % (pattern, timeout))
-            if re.search(pattern, line):
-                return line
+        line = runner.next_matching_line(self.lines, pattern, timeout)
+        if line is None:
+            raise TestFailure("no line /%s/ from the kernel in %d s" % (pattern, timeout))
+        return line
 
     def connect(self, seconds=20):
         """A connection to the kernel, tried again while refused: the

@@ -19,6 +19,7 @@ A run stopped by the runner (timeout, loop) says where each CPU was
 
 import collections
 import os
+import queue
 import re
 import select
 import shutil
@@ -467,6 +468,22 @@ def run_captured(emulator, cmdline, log_path, timeout=None, smp=1, megs=256,
         result.emulator_log = bochs_log.read_text(errors="replace") if bochs_log.exists() else ""
     classify(result, got.stderr.decode(errors="replace"), got.timed_out, timeout, got.loop)
     return result
+
+
+def next_matching_line(lines, pattern, timeout):
+    """The first line taken from the queue lines (a run's lines as they
+    come; None once it ended) that matches pattern (re.search), within
+    timeout seconds; None if none came."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            line = lines.get(timeout=max(0.1, deadline - time.monotonic()))
+        except queue.Empty:
+            line = ""
+        if line is None or time.monotonic() > deadline:
+            return None
+        if re.search(pattern, line):
+            return line
 
 
 class Pty:

@@ -111,16 +111,10 @@ class Run:
 
     def wait_for(self, pattern, timeout):
         """The first line from now on that matches pattern (re.search)."""
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                line = self.lines.get(timeout=max(0.1, deadline - time.monotonic()))
-            except queue.Empty:
-                line = ""
-            if line is None or time.monotonic() > deadline:
-                raise AssertionError("no line /%s/ from the kernel%s" % (pattern, self.tail()))
-            if re.search(pattern, line):
-                return line
+        line = runner.next_matching_line(self.lines, pattern, timeout)
+        if line is None:
+            raise AssertionError("no line /%s/ from the kernel%s" % (pattern, self.tail()))
+        return line
 
     def finish(self):
         self.thread.join(RUN_TIMEOUT[self.emulator] + 10)
