@@ -343,11 +343,17 @@ KERNEL_MAPPINGS = {
 
 def kernel_page_tables(top):
     """The tables of vm_init: the PML4; a PDPT and a PD per GiB for the
-    direct map up to top in 2 MiB pages; a PDPT, a PD and a PT per 2 MiB
-    the image touches."""
-    start, end = image_symbol("_text"), image_symbol("_end")
-    image_pts = (end - 1) // LARGE - start // LARGE + 1
-    return 1 + 1 + (top + GiB - 1) // GiB + 2 + image_pts
+    direct map up to top in 2 MiB pages; for the image, a PDPT, a PD and
+    a PT per 2 MiB that no one section covers whole (vm_map_phys maps a
+    2 MiB piece of a section with a large page, the rest in 4 KiB pages;
+    sections that share a 2 MiB piece share its PT)."""
+    bounds = [image_symbol(name) for name in ("_text", "_rodata", "_data", "_end")]
+    image_pts = set()
+    for start, end in zip(bounds, bounds[1:]):
+        for piece in range(start // LARGE, (end - 1) // LARGE + 1):
+            if not start <= piece * LARGE < (piece + 1) * LARGE <= end:
+                image_pts.add(piece)
+    return 1 + 1 + (top + GiB - 1) // GiB + 2 + len(image_pts)
 
 
 @test(0, "kernel_map: the self-test runs", exercises=["kernel_map"])

@@ -49,7 +49,7 @@ class BenchIx(unittest.TestCase):
     RUNS = RUNS
 
     def test_bochs(self):
-        requests = random.randrange(2500, 3500)
+        requests = random.randrange(1500, 2000)
         log = LOG.with_name("bench-ix-%d.log" % self.CPUS)
         result = runner.run_captured("bochs", "run=bench.ix requests=%d" % requests, log,
                                      timeout=400 * self.CPUS, smp=self.CPUS)

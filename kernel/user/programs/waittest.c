@@ -10,9 +10,7 @@
 //   waittest wait     sleeps in wait for a child that reads the console
 //   waittest pipe     sleeps reading a pipe whose writer reads the console
 //   waittest full     sleeps writing to a full pipe that it never reads
-//   waittest group    waits for a child that says so and spins: a Ctrl-C
-//                     on the console must end both (fork keeps the group)
-// The last four never end by themselves: lab4.kill_sleeper kills them.
+// The last three never end by themselves: lab4.kill_sleeper kills them.
 #include "ulib.h"
 
 static void read_console(void)
@@ -218,15 +216,6 @@ int main(int argc, char **argv)
 			read_console();
 		close(fds[1]);
 		read(fds[0], &c, 1);
-		return 1;
-	}
-	if (strcmp(mode, "group") == 0) {
-		if (fork() == 0) {
-			printf("waittest: child spinning\n");
-			for (;;)
-				;
-		}
-		wait(&status);
 		return 1;
 	}
 	if (strcmp(mode, "full") == 0) {
