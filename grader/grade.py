@@ -100,6 +100,8 @@ def main():
         sys.exit("grade: --emu %s: %s" % (args.emu, e))
     if args.firmware == "uefi" and emulator == "bochs":
         sys.exit("grade: --firmware uefi needs QEMU (Bochs boots by its BIOS only)")
+    if args.handout_check:
+        gradelib.ANSWER_SECONDS = gradelib.HANDOUT_CHECK_ANSWER_SECONDS
     seed = args.seed if args.seed is not None else int.from_bytes(os.urandom(4), "little")
     logdir = runner.BUILD / "grade" / ("lab%d-%s" % (args.lab, emulator))
     shutil.rmtree(logdir, ignore_errors=True)

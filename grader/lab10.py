@@ -20,6 +20,7 @@ import re
 import socket
 import time
 
+import gradelib
 from gradelib import TestFailure, expect_equal_lists, runner, test
 
 LOOP = "ixdp_loop"
@@ -216,7 +217,7 @@ def held_back(net, data):
             else:
                 time.sleep(0.01)
         c.setblocking(True)
-        c.settimeout(30)
+        c.settimeout(gradelib.ANSWER_SECONDS)
         if bytes(got) != data:
             raise TestFailure("the echo of the 1 MiB message differs")
         expect_fin(c, "the 1 MiB message")
@@ -361,7 +362,7 @@ def probe_client(ctx, tokens):
         net.wait_for(r"^ixprobe: ready \(probe commands\)$", RUN_TIMEOUT)
         tokens["commands"] = b"probe %s" % ctx.token().encode()
         with net.connect() as c:
-            c.settimeout(30)
+            c.settimeout(gradelib.ANSWER_SECONDS)
             # The token in a frame of its own, apart from the handshake's
             # last ACK: a frame alone in its poll, as the acknowledgment
             # of its echo will be while ixprobe still holds the token.

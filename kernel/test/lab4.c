@@ -186,9 +186,11 @@ static void lab4_kill_sleeper(void)
 		argv[0] = "cat";
 	struct proc *p = proc_spawn_started(argv, argv[1] != NULL ? 2 : 1);
 
-	// Run the scheduler here until cat is asleep in read (nobody types).
+	// Run the scheduler here until cat is asleep in read (nobody types),
+	// or has ended without sleeping (a failed fork, say).
 	spin_lock(&proc_lock);
-	for (int rounds = 0; p->state != PROC_SLEEPING && rounds < 1000; rounds++) {
+	for (int rounds = 0; p->state != PROC_SLEEPING && p->state != PROC_ZOMBIE && rounds < 1000;
+	     rounds++) {
 		if (!schedule_once()) {
 			spin_unlock(&proc_lock);
 			asm volatile("sti; hlt; cli" ::: "memory");
