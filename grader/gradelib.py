@@ -41,6 +41,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tools"))
 import runner  # noqa: E402
 
 LOG_TAIL_LINES = 25
+EMULATOR_CRASH_RETRIES = 1
 # How long a test's client waits for the kernel's answer on a connection.
 # The full tree answers in well under a second, even under Bochs; a
 # handout check (grade.py --handout-check) waits less, since there the
@@ -333,21 +334,26 @@ class Context:
         token = self.token()
         words = ["run=%s" % selftest, "token=%s" % token]
         words += ["%s=%s" % (k, v) for k, v in args.items()]
-        net = NetRun(free_port()) if client else None
-        if net:
-            words.append("port=%d" % net.port)
-        cmdline = " ".join(words)
         log = self.logdir / ("%s.log" % self.current.name)
         show = (lambda s: sys.stdout.write(s)) if self.echo else None
-        echo = net.tee(show) if net else show
+        # An emulator that crashed says nothing of the kernel: the boot
+        # (and its client) runs once more, and the test's note says so.
+        for attempt in range(EMULATOR_CRASH_RETRIES + 1):
+            net = NetRun(free_port()) if client else None
+            cmdline = " ".join(words + (["port=%d" % net.port] if net else []))
+            echo = net.tee(show) if net else show
 
-        def run():
-            return runner.run_captured(self.emulator, cmdline, log, timeout=timeout,
-                                       smp=smp, megs=megs, stdin_data=stdin,
-                                       stdin_after=stdin_after, echo=echo,
-                                       cpu=self.machine.cpu, firmware=self.machine.firmware,
-                                       net_port=net and net.port, stop=net and net.stop)
-        result, client_error = net.serve(run, client) if net else (run(), None)
+            def run():
+                return runner.run_captured(self.emulator, cmdline, log, timeout=timeout,
+                                           smp=smp, megs=megs, stdin_data=stdin,
+                                           stdin_after=stdin_after, echo=echo,
+                                           cpu=self.machine.cpu,
+                                           firmware=self.machine.firmware,
+                                           net_port=net and net.port, stop=net and net.stop)
+            result, client_error = net.serve(run, client) if net else (run(), None)
+            if result.status != "crashed":
+                break
+            self.current.note = "ran again: %s" % result.reason.splitlines()[0]
         boot = Boot(result, token, selftest)
         self.current.boot = boot
         if result.status == "error":

@@ -12,6 +12,9 @@ these ways (RunResult.status):
   loop     the kernel printed the same line, or the same short cycle of
            lines, LoopWatch.REPEATS times in a row: the run is stopped
            there, well before the time limit, and its log stays short
+  crashed  the emulator itself died of a signal (a fault of QEMU's or
+           Bochs's own, not of the kernel); the grader runs such a boot
+           once more
   error    the emulator could not start or failed
 A run stopped by the runner (timeout, loop) says where each CPU was
 (RunResult.places), named by the kernel function ('cpu 0 in f+0x1c').
@@ -1007,6 +1010,16 @@ def classify(result, stderr, timed_out, timeout=None, loop=None):
         result.reason = "no end marker within %s (a hang?)" % (
             "%g s" % timeout if timeout else "the time limit")
         result.reason += where_the_cpus_were(result.places)
+        result.reason += emulator_explanation(result.emulator_log, stderr)
+        return
+    if result.exit_code is not None and result.exit_code < 0:
+        # Popen's negative status: a signal nobody here sent (the runner's
+        # own stops are the loop and the timeout above).
+        sig = -result.exit_code
+        name = signal.Signals(sig).name if sig in signal.valid_signals() else "signal %d" % sig
+        result.status = "crashed"
+        result.reason = ("%s itself died of %s (signal %d): a fault of the emulator's, "
+                         "not of the kernel" % (result.emulator, name, sig))
         result.reason += emulator_explanation(result.emulator_log, stderr)
         return
     result.status = "reset"

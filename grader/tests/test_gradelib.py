@@ -44,6 +44,13 @@ class PureHelpers(unittest.TestCase):
         self.assertEqual(r.status, "reset")
         self.assertIn("triple fault", r.reason)
 
+    def test_an_emulator_killed_by_a_signal_crashed(self):
+        r = runner.RunResult("qemu", "", output="booting\n", exit_code=-11)
+        runner.classify(r, "", timed_out=False)
+        self.assertEqual(r.status, "crashed")
+        self.assertEqual(r.reason, "qemu itself died of SIGSEGV (signal 11): a fault of the "
+                                   "emulator's, not of the kernel")
+
     def test_a_timeout_says_where_the_cpus_were(self):
         r = runner.RunResult("qemu", "", output="booting\n",
                              places=[runner.CpuPlace(0, 0xffffffff80100010),
@@ -330,6 +337,36 @@ class GraderBehaviour(unittest.TestCase):
         message = tests["run_hello"].message
         self.assertIn("exercises whose stubs ran:\n    " + stub, message)
         self.assertEqual(message.count(stub), 1)
+
+    def test_a_boot_whose_emulator_crashed_runs_again_once(self):
+        lab = FakeLab(self)
+        crashed = runner.RunResult("qemu", "", status="crashed", output="booting\n",
+                                   reason="qemu itself died of SIGSEGV (signal 11): ...")
+        ok = runner.RunResult("qemu", "", status="ok", output="== run: x (token %s)\n== end: ok\n")
+        runs = []
+
+        def run_captured(emulator, cmdline, log, **kw):
+            runs.append(cmdline)
+            if len(runs) <= lab.crashes:
+                return crashed
+            token = cmdline.split("token=")[1].split()[0]
+            return runner.RunResult("qemu", "", status="ok", output=ok.output % token)
+
+        @gradelib.test(5, "boots")
+        def test_boots(ctx):
+            ctx.boot("x").expect_status("ok")
+        with unittest.mock.patch.object(runner, "run_captured", run_captured):
+            lab.crashes = 1
+            tests, out = lab.run()
+            self.assertTrue(tests["boots"].passed)
+            self.assertEqual(len(runs), 2)
+            self.assertIn("ran again: qemu itself died of SIGSEGV", out)
+            runs.clear()
+            lab.crashes = 2
+            tests, _ = lab.run()
+            self.assertFalse(tests["boots"].passed)
+            self.assertEqual(len(runs), 2)
+            self.assertIn("crashed: qemu itself died of SIGSEGV", tests["boots"].message)
 
     def test_bochs_power_off_is_not_an_error(self):
         lab = FakeLab(self)
