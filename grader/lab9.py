@@ -53,7 +53,8 @@ def test_pci(ctx):
 SYSCALL_CHECKS = [
     "a child adding to STATUS dies", "two processes own port 0 and port 1 at once",
     "a third process's nic_open(0)", "a third process's nic_open(1)",
-    "both owners end with status 0", "nic_open(0) once the child is gone", "nic_open(1)",
+    "both owners end with status 0", "nic_ctl(0, ...) with no owner",
+    "nic_open(0) once the child is gone", "nic_open(1)",
     "nic_open(0) again", "nic_open(2)", "nic_open(1, info = NULL)", "map(over the registers)",
     "a child of the owner gets -EBUSY from nic_open",
     "dma_alloc(3 pages) gives a page-aligned address", "its bus address is a block of 4 pages",
@@ -63,7 +64,10 @@ SYSCALL_CHECKS = [
     "dma_alloc(0)", "dma_alloc(4 MiB + 1)", "dma_alloc(bus = NULL)",
     "dma_alloc(bus in the kernel)", "dma_alloc(bus read-only)", "munmap(DMA memory)",
     "map(in the DMA window)", "a child reading its parent's DMA memory dies",
-    "nic_wait(0, 2 ticks) times out", "nic_wait(2, ...)"]
+    "nic_wait(0, 2 ticks) times out", "nic_wait(2, ...)", "nic_ctl(2, ...)",
+    "nic_ctl(0, move 5 to 1) is posted", "the owner's control page holds the request",
+    "a second nic_ctl while one is posted", "nic_ctl once the owner has answered",
+    "the next request replaces the last"]
 DECODE_CHECKS = [
     "EEC by movl 0x10010(%rdx), a 32-bit displacement",
     "EEC by movl 0x10010(,%r12,1), SIB with no base",

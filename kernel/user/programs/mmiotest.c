@@ -339,6 +339,24 @@ static void wire(uint64_t token)
 		 reg32(tx, IXGBE_TXDCTL(1)) & IXGBE_TXDCTL_ENABLE, 0);
 }
 
+// The control plane's requests (nic_ctl) as the port's owner sees them
+// in its control page, answered by hand as a dataplane's loop would.
+static void control_requests(void)
+{
+	struct nic_ctl *ctl = (struct nic_ctl *)ports[0].ctl;
+
+	check_eq("nic_ctl(2, ...)", nic_ctl(2, NIC_CTL_MOVE, 0, 0), -EINVAL);
+	check_eq("nic_ctl(0, move 5 to 1) is posted", nic_ctl(0, NIC_CTL_MOVE, 5, 1), 0);
+	check(ctl->posted == ctl->done + 1 && ctl->op == NIC_CTL_MOVE && ctl->arg0 == 5 &&
+	      ctl->arg1 == 1, "the owner's control page holds the request", ctl->posted - ctl->done, 1);
+	check_eq("a second nic_ctl while one is posted", nic_ctl(0, NIC_CTL_MOVE, 6, 0), -EBUSY);
+	ctl->result = -EINVAL;
+	ctl->done = ctl->posted;
+	check_eq("nic_ctl once the owner has answered", nic_ctl(0, NIC_CTL_MOVE, 6, 0), 0);
+	check(ctl->arg0 == 6 && ctl->arg1 == 0, "the next request replaces the last", ctl->arg0, 6);
+	ctl->done = ctl->posted;
+}
+
 static uint64_t value;
 
 static void unmapped_fault(int sig, struct siginfo *info, struct sigcontext *ctx)
@@ -365,6 +383,7 @@ int main(int argc, char **argv)
 	// system calls.
 	child_dies("a child adding to STATUS dies", add_to_status, NULL);
 	two_owners();
+	check_eq("nic_ctl(0, ...) with no owner", nic_ctl(0, NIC_CTL_MOVE, 0, 0), -ENOENT);
 	for (int i = 0; i < 2; i++) {
 		int err = nic_open(i, &ports[i]);
 		check_eq(i == 0 ? "nic_open(0) once the child is gone" : "nic_open(1)", err, 0);
@@ -386,6 +405,7 @@ int main(int argc, char **argv)
 	dma();
 	check_eq("nic_wait(0, 2 ticks) times out", nic_wait(0, 2), 0);
 	check_eq("nic_wait(2, ...)", nic_wait(2, 1), -EINVAL);
+	control_requests();
 
 	// Then the registers, each access trapped and decoded.
 	for (int i = 0; i < 2; i++)
