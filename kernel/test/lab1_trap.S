@@ -3,9 +3,9 @@
 // (arch/trapframe.h), loads them all except rbp, which keeps the frame
 // for the backtrace, and raises a trap:
 //
-//   lab1_trap_spurious(regs)  vector 0xFF (the spurious interrupt, which
-//                             the kernel ignores) with interrupts on, then
-//                             stores the registers back into regs;
+//   lab1_trap_device(regs)    vector 64, the first device vector, with
+//                             interrupts on, then stores the registers
+//                             back into regs;
 //   lab1_trap_breakpoint(regs)  int3 (no error code): does not return;
 //   lab1_trap_gp(regs)        loads lab1_gp_selector into DS at
 //                             lab1_gp_fault: a #GP whose error code is the
@@ -34,15 +34,15 @@
 .endm
 
 	.text
-	.globl lab1_trap_spurious
-lab1_trap_spurious:
+	.globl lab1_trap_device
+lab1_trap_device:
 	pushq %rbp
 	movq %rsp, %rbp
 	save_callee_saved_registers
 	pushq %rdi
 	load_test_registers
 	sti
-	int $0xFF                       // T_SPURIOUS (cpu/lapic.h)
+	int $64                         // T_DEVICE_FIRST (cpu/lapic.h)
 	cli
 	xchgq %rdi, (%rsp)              // regs back; the rdi of the trap on the stack
 	movq %r15, 0*8(%rdi)
