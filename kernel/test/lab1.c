@@ -303,8 +303,8 @@ static void lab1_trap(void)
 	uint64_t regs[NREGS];
 	const char *fault = cmdline_get("fault");
 
-	print_idt_gates();
 	print_fault_causes();
+	print_idt_gates();
 	prng_seed(&r, cmdline_get_u64("seed", 1));
 	for (int i = 0; i < NREGS; i++)
 		regs[i] = prng_next(&r);
