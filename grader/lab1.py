@@ -8,8 +8,8 @@ from gradelib import (MiB, TestFailure, expect_equal_lists, function_at, header_
                       image_symbol, kernel_functions, ram_layout, test)
 from prng import Prng
 
-EXERCISES = ("print_number", "backtrace_walk", "ksym_lookup", "idt_gate", "trap_entry",
-             "fault_report")
+EXERCISES = ("print_number", "backtrace_walk", "ksym_lookup", "memory_map", "idt_gate",
+             "trap_entry", "fault_report")
 # What an exception in kernel code needs: a gate, the entry, the report.
 TRAP_EXERCISES = ["idt_gate", "trap_entry", "fault_report"]
 QUICK = ("qemu", "kvm")         # the further faults: QEMU only (Bochs is slower)
@@ -19,10 +19,12 @@ FRAME = re.compile(r"^  #(\d+)\s+rip 0x([0-9a-f]{16})  rbp 0x([0-9a-f]{16})  (\S
 
 # -- boot ---------------------------------------------------------------------
 
-@test(10, "memory map from the boot loader", exercises=["print_number"])
+@test(10, "memory map from the boot loader", exercises=["print_number", "memory_map"])
 def test_boot(ctx):
     megs = ctx.megs(64, 96, 128, 192, 256)
-    boot = ctx.boot("lab1.boot", megs=megs)
+    seed = ctx.rng.getrandbits(63) | 1
+    boot = ctx.boot("lab1.boot", megs=megs, seed=seed)
+    boot.seed = seed
     boot.expect_status("ok")
     regions = []
     for line in boot.matching(r"memory: "):
@@ -60,6 +62,30 @@ def expect_bios_layout(usable, regions, megs):
         if want not in usable:
             raise TestFailure("no usable region 0x%x-0x%x (the %d MiB above 4 GiB); usable: %s"
                               % (want + (above_4g, ", ".join("0x%x-0x%x" % r for r in usable))))
+
+
+MADE_UP_REGIONS = 5
+REGION_TYPES = {1: "usable", 2: "reserved", 3: "ACPI reclaimable", 4: "ACPI NVS", 5: "bad"}
+
+
+@test(10, "memory maps in both loaders' formats, entries of every size", parent=test_boot,
+      exercises=["print_number", "memory_map"])
+def test_made_up_maps(ctx, boot):
+    # The regions lab1.boot makes from seed=: Multiboot's map gets the
+    # first five (entries of 20 to 32 bytes), Multiboot2's the next five
+    # (entries of 32 or 40 bytes, after a tag that needs padding).
+    prng = Prng(boot.seed)
+    lines = []
+    for _ in range(2 * MADE_UP_REGIONS):
+        base, length = prng.next() & 0xFFFFFFFFF000, (prng.next() & 0xFFFFFFF) + 1
+        lines.append("0x%016x-0x%016x %s" % (base, base + length,
+                                             REGION_TYPES[1 + prng.next() % 5]))
+    for i, loader in enumerate(("mb1", "mb2")):
+        boot.expect_lines(r"%s memory: " % loader,
+                          ["%s memory: %s" % (loader, line)
+                           for line in lines[i * MADE_UP_REGIONS:(i + 1) * MADE_UP_REGIONS]],
+                          "the memory map of made-up %s information"
+                          % ("Multiboot" if loader == "mb1" else "Multiboot2"))
 
 
 def expected_console(ctx):

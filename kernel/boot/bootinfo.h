@@ -55,8 +55,8 @@ struct bootinfo {
 extern struct bootinfo bootinfo;
 
 // Copies the Multiboot or Multiboot2 information at physical address
-// info_pa into bootinfo. Panics if magic is neither loader's, or if the
-// loader gave no memory map.
+// info_pa into bootinfo (adding to what is there). Panics if magic is
+// neither loader's; says so if the loader gave no memory map.
 void bootinfo_parse(uint32_t magic, uint64_t info_pa);
 
 // Sum of the lengths of the usable regions, in bytes.
