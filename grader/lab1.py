@@ -74,12 +74,14 @@ def test_made_up_maps(ctx, boot):
     # The regions lab1.boot makes from seed=: Multiboot's map gets the
     # first five (entries of 20 to 32 bytes), Multiboot2's the next five
     # (entries of 32 or 40 bytes, after a tag that needs padding).
+    # Their types are 1 to 8 in turn (6 to 8: reserved), from a random one.
     prng = Prng(boot.seed)
+    first_type = prng.next()
     lines = []
-    for _ in range(2 * MADE_UP_REGIONS):
+    for i in range(2 * MADE_UP_REGIONS):
         base, length = prng.next() & 0xFFFFFFFFF000, (prng.next() & 0xFFFFFFF) + 1
-        lines.append("0x%016x-0x%016x %s" % (base, base + length,
-                                             REGION_TYPES[1 + prng.next() % 5]))
+        kind = REGION_TYPES.get(1 + (first_type + i) % 8, "reserved")
+        lines.append("0x%016x-0x%016x %s" % (base, base + length, kind))
     for i, loader in enumerate(("mb1", "mb2")):
         boot.expect_lines(r"%s memory: " % loader,
                           ["%s memory: %s" % (loader, line)

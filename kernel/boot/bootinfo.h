@@ -61,6 +61,10 @@ void bootinfo_parse(uint32_t magic, uint64_t info_pa);
 
 // Sum of the lengths of the usable regions, in bytes.
 uint64_t bootinfo_usable_bytes(void);
+// What a region's type means: "usable", "ACPI reclaimable" (the ACPI
+// tables: usable once read), "ACPI NVS" (kept by the firmware, also
+// across sleep), "bad" (defective RAM), and "reserved" for type 2 and any
+// other value (Multiboot spec 3.3: "any other value indicates reserved").
 const char *mem_region_type_name(uint32_t type);
 
 #endif
