@@ -427,7 +427,7 @@ static void lab1_trap(void)
 		printk("trap: a #GP at %p\n", (void *)lab1_gp_fault);
 		lab1_trap_gp(regs);
 	}
-	printk("trap: a breakpoint before 0x%016lx\n", lab1_breakpoint_next);
+	printk("trap: a breakpoint before %p\n", (void *)lab1_breakpoint_next);
 	lab1_trap_breakpoint(regs);
 }
 
