@@ -10,6 +10,7 @@
 
 #ifdef __ASSEMBLER__
 .macro save_general_registers
+	// BEGIN LAB 1 SOLUTION: trap_entry
 	pushq %rax
 	pushq %rbx
 	pushq %rcx
@@ -25,6 +26,7 @@
 	pushq %r13
 	pushq %r14
 	pushq %r15
+	// END LAB 1
 .endm
 
 .macro save_callee_saved_registers
@@ -46,6 +48,7 @@
 .endm
 
 .macro restore_general_registers
+	// BEGIN LAB 1 SOLUTION: trap_entry
 	popq %r15
 	popq %r14
 	popq %r13
@@ -61,6 +64,7 @@
 	popq %rcx
 	popq %rbx
 	popq %rax
+	// END LAB 1
 .endm
 #endif
 

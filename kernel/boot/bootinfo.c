@@ -72,9 +72,50 @@ static const char *loader_string(uint32_t pa)
 	return pa ? (const char *)P2V(pa) : "";
 }
 
+// The Multiboot v1 memory map (Multiboot spec 3.3): entries from
+// physical address pa, for length bytes. Entries vary in size: each
+// starts with a size field that counts the bytes after itself (20 or
+// more: base_addr, length, type, and whatever a later loader adds).
+static void parse_mb1_mmap(uint64_t pa, uint64_t length)
+{
+	// BEGIN LAB 1 SOLUTION: memory_map
+	for (uint64_t end = pa + length; pa < end;) {
+		const multiboot_memory_map_t *e = P2V(pa);
+		add_region(e->addr, e->len, e->type);
+		pa += sizeof(e->size) + e->size;
+	}
+	// STUB:
+	// printk("LAB 1: memory_map not written: the Multiboot memory map at 0x%lx (%lu bytes) "
+	//        "is not read\n", pa, length);
+	// (void)add_region;
+	// END LAB 1
+}
+
+// A Multiboot2 memory-map tag (Multiboot2 spec 3.6.8): after its header,
+// entries of m->entry_size bytes up to the tag's end, each starting as a
+// struct mb2_mmap_entry (entry_size may be larger: later versions may add
+// fields).
+static void parse_mb2_mmap(const struct mb2_tag_mmap *m)
+{
+	// BEGIN LAB 1 SOLUTION: memory_map
+	const uint8_t *end = (const uint8_t *)m + m->tag.size;
+
+	if (m->entry_size < sizeof(struct mb2_mmap_entry)) {
+		printk("boot: memory-map entries of %u bytes: too small, ignored\n", m->entry_size);
+		return;
+	}
+	for (const uint8_t *e = (const uint8_t *)(m + 1); e + m->entry_size <= end;
+	     e += m->entry_size) {
+		const struct mb2_mmap_entry *r = (const void *)e;
+		add_region(r->addr, r->len, r->type);
+	}
+	// STUB:
+	// printk("LAB 1: memory_map not written: the Multiboot2 memory map of %u bytes "
+	//        "is not read\n", m->tag.size);
+	// END LAB 1
+}
+
 // Multiboot v1 (Multiboot spec 3.3): fields that a flag bit says are there.
-// The memory map is a list of entries of varying size: each entry's size
-// field does not count itself.
 static void parse_multiboot1(const multiboot_info_t *mbi)
 {
 	if (mbi->flags & MULTIBOOT_INFO_CMDLINE)
@@ -82,13 +123,8 @@ static void parse_multiboot1(const multiboot_info_t *mbi)
 	if (mbi->flags & MULTIBOOT_INFO_BOOT_LOADER_NAME)
 		strlcpy(bootinfo.loader, loader_string(mbi->boot_loader_name),
 			sizeof(bootinfo.loader));
-	if (mbi->flags & MULTIBOOT_INFO_MEM_MAP) {
-		for (uint64_t pa = mbi->mmap_addr; pa < mbi->mmap_addr + mbi->mmap_length;) {
-			const multiboot_memory_map_t *e = P2V(pa);
-			add_region(e->addr, e->len, e->type);
-			pa += e->size + sizeof(e->size);
-		}
-	}
+	if (mbi->flags & MULTIBOOT_INFO_MEM_MAP)
+		parse_mb1_mmap(mbi->mmap_addr, mbi->mmap_length);
 	if (mbi->flags & MULTIBOOT_INFO_MODS) {
 		const multiboot_module_t *mods = P2V(mbi->mods_addr);
 		for (uint32_t i = 0; i < mbi->mods_count; i++)
@@ -138,15 +174,9 @@ static void parse_multiboot2(const struct mb2_info *info)
 			add_module(m->mod_start, m->mod_end, m->cmdline);
 			break;
 		}
-		case MB2_TAG_MMAP: {
-			const struct mb2_tag_mmap *m = (const void *)tag;
-			const uint8_t *e = (const uint8_t *)(m + 1);
-			for (; e + sizeof(struct mb2_mmap_entry) <= p + tag->size; e += m->entry_size) {
-				const struct mb2_mmap_entry *r = (const void *)e;
-				add_region(r->addr, r->len, r->type);
-			}
+		case MB2_TAG_MMAP:
+			parse_mb2_mmap((const struct mb2_tag_mmap *)tag);
 			break;
-		}
 		case MB2_TAG_FRAMEBUFFER: {
 			const struct mb2_tag_framebuffer *f = (const void *)tag;
 			framebuffer_found(f->addr, f->width, f->height,
@@ -181,22 +211,28 @@ void bootinfo_parse(uint32_t magic, uint64_t info_pa)
 	if (modules_dropped > 0)
 		printk("boot: more than %d modules; ignoring the last %d\n",
 		       BOOTINFO_MAX_MODULES, modules_dropped);
+	// Lab 1 needs no memory map; Lab 2's page allocator stops without one.
 	if (bootinfo.nregions == 0)
-		panic("boot: the loader gave no memory map");
+		printk("boot: the loader gave no memory map\n");
 }
 
 uint64_t bootinfo_usable_bytes(void)
 {
+	// BEGIN LAB 1 SOLUTION: memory_map
 	uint64_t total = 0;
 
 	for (int i = 0; i < bootinfo.nregions; i++)
 		if (bootinfo.regions[i].type == MEM_USABLE)
 			total += bootinfo.regions[i].length;
 	return total;
+	// STUB:
+	// return 0;
+	// END LAB 1
 }
 
 const char *mem_region_type_name(uint32_t type)
 {
+	// BEGIN LAB 1 SOLUTION: memory_map
 	switch (type) {
 	case MEM_USABLE:
 		return "usable";
@@ -209,4 +245,8 @@ const char *mem_region_type_name(uint32_t type)
 	default:
 		return "reserved";
 	}
+	// STUB:
+	// (void)type;
+	// return "(LAB 1: memory_map not written)";
+	// END LAB 1
 }

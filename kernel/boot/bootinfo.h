@@ -55,12 +55,16 @@ struct bootinfo {
 extern struct bootinfo bootinfo;
 
 // Copies the Multiboot or Multiboot2 information at physical address
-// info_pa into bootinfo. Panics if magic is neither loader's, or if the
-// loader gave no memory map.
+// info_pa into bootinfo (adding to what is there). Panics if magic is
+// neither loader's; says so if the loader gave no memory map.
 void bootinfo_parse(uint32_t magic, uint64_t info_pa);
 
 // Sum of the lengths of the usable regions, in bytes.
 uint64_t bootinfo_usable_bytes(void);
+// What a region's type means: "usable", "ACPI reclaimable" (the ACPI
+// tables: usable once read), "ACPI NVS" (kept by the firmware, also
+// across sleep), "bad" (defective RAM), and "reserved" for type 2 and any
+// other value (Multiboot spec 3.3: "any other value indicates reserved").
 const char *mem_region_type_name(uint32_t type);
 
 #endif

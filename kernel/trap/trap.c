@@ -1,6 +1,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "arch/regs.h"
 #include "arch/x86.h"
 #include "clock/clock.h"
 #include "console/console.h"
@@ -20,7 +21,11 @@
 #include "trap/pic.h"
 #include "trap/trap.h"
 
-// An interrupt gate (SDM Vol. 3A 6.14.1, Figure 6-8).
+// An IDT entry in 64-bit mode is a 16-byte gate descriptor (SDM Vol. 3A
+// 6.14.1, Figure 6-8): the handler's address split in three pieces, the
+// code segment it runs in, an IST index, and the type and attribute byte
+// (P, DPL, type).
+// BEGIN LAB 1 SOLUTION: idt_gate
 struct __attribute__((packed)) idt_gate {
 	uint16_t offset_low;
 	uint16_t selector;
@@ -30,56 +35,77 @@ struct __attribute__((packed)) idt_gate {
 	uint32_t offset_high;
 	uint32_t reserved;
 };
+// STUB:
+// struct idt_gate {
+// 	uint64_t words[2];
+// };
+// END LAB 1
 
-#define GATE_INTERRUPT_DPL0 0x8E        // present, DPL 0, 64-bit interrupt gate
-#define GATE_INTERRUPT_DPL3 0xEE        // the same, and user code may "int" it
+#define GATE_PRESENT 0x80               // P: the gate may be used
+#define GATE_DPL_SHIFT 5                // DPL: the lowest privilege that may "int" it
+#define GATE_TYPE_INTERRUPT 0xE         // a 64-bit interrupt gate: IF is cleared on entry
 
 extern const uint64_t trap_vectors[T_NUM_VECTORS];
 static struct idt_gate idt[T_NUM_VECTORS];
 
-static void set_gate(int vector, uint8_t type_attr, uint8_t ist)
+// Points vector at its entry stub (trap/vectors.S), through a present
+// interrupt gate in the kernel's code segment that code at privilege dpl
+// or more may raise with "int", on the stack of IST entry ist (0: none).
+static void set_gate(int vector, unsigned dpl, uint8_t ist)
 {
+	// BEGIN LAB 1 SOLUTION: idt_gate
 	uint64_t handler = trap_vectors[vector];
 
 	idt[vector] = (struct idt_gate){
 		.offset_low = (uint16_t)handler,
 		.selector = GDT_KERNEL_CODE,
 		.ist = ist,
-		.type_attr = type_attr,
+		.type_attr = GATE_PRESENT | dpl << GATE_DPL_SHIFT | GATE_TYPE_INTERRUPT,
 		.offset_mid = (uint16_t)(handler >> 16),
 		.offset_high = (uint32_t)(handler >> 32),
 	};
+	// STUB:
+	// (void)vector, (void)dpl, (void)ist;
+	// END LAB 1
 }
 
 void idt_load(void)
 {
+	// BEGIN LAB 1 SOLUTION: idt_gate
 	struct __attribute__((packed)) {
-		uint16_t limit;
+		uint16_t limit;         // the offset of the table's last byte
 		uint64_t base;
 	} ptr = { sizeof(idt) - 1, (uint64_t)idt };
 
 	asm volatile("lidt %0" : : "m"(ptr));
+	// STUB:
+	// (void)idt;
+	// END LAB 1
 }
 
 void trap_init(void)
 {
 	for (int v = 0; v < T_NUM_VECTORS; v++)
-		set_gate(v, GATE_INTERRUPT_DPL0, 0);
+		set_gate(v, 0, 0);
 	// int3 is for user code too (a debugger's breakpoint).
-	set_gate(T_BREAKPOINT, GATE_INTERRUPT_DPL3, 0);
+	set_gate(T_BREAKPOINT, 3, 0);
 	// These may come when the stack is not to be trusted (a double
 	// fault after a stack overflow) or anywhere at all (NMI, #MC).
-	set_gate(T_DOUBLE_FAULT, GATE_INTERRUPT_DPL0, IST_DOUBLE_FAULT);
-	set_gate(T_NMI, GATE_INTERRUPT_DPL0, IST_NMI);
-	set_gate(T_MACHINE_CHECK, GATE_INTERRUPT_DPL0, IST_MACHINE_CHECK);
+	set_gate(T_DOUBLE_FAULT, 0, IST_DOUBLE_FAULT);
+	set_gate(T_NMI, 0, IST_NMI);
+	set_gate(T_MACHINE_CHECK, 0, IST_MACHINE_CHECK);
 	pic_disable();
 	idt_load();
 }
 
-// An exception in kernel code is a kernel bug: report it and stop.
+// An exception in kernel code is a kernel bug: report it and stop. The
+// report names the exception, and for a page fault the address (CR2) and
+// what the access was; then the frame and the backtrace of the code that
+// faulted, from the trap frame's rip and rbp.
 static void trap_kernel_panic(const struct trapframe *tf)
 {
 	panic_begin(__FILE__, __LINE__);
+	// BEGIN LAB 1 SOLUTION: fault_report
 	printk("%s (vector %lu) in kernel code", trap_name(tf->vector), tf->vector);
 	if (tf->vector == T_PAGE_FAULT) {
 		printk(" at address 0x%016lx: ", read_cr2());
@@ -88,8 +114,12 @@ static void trap_kernel_panic(const struct trapframe *tf)
 	printk("\n");
 	trap_print_frame(tf);
 	printk("backtrace:\n");
+	// rip is the faulting instruction, not a return address.
 	backtrace_print_frame(0, tf->rip, tf->rbp, false);
 	backtrace_walk(tf->rbp, 1);
+	// STUB:
+	// printk("LAB 1: fault_report not written: vector %lu\n", tf->vector);
+	// END LAB 1
 	panic_end();
 }
 
@@ -217,6 +247,12 @@ static void trap_user(struct trapframe *tf)
 void trap_dispatch(struct trapframe *tf)
 {
 	bool from_user = (tf->cs & 3) != 0;
+
+	// Every gate is an interrupt gate, which turns interrupts off on the
+	// way in (SDM Vol. 3A 6.12.1.3); the handlers count on it.
+	if (read_rflags() & RFLAGS_IF)
+		panic("trap: vector %lu came in with interrupts on: its gate is not an interrupt gate",
+		      tf->vector);
 
 	if (tf->vector >= T_IRQ0) {
 		interrupt(tf);

@@ -26,7 +26,11 @@ void trap_dispatch(struct trapframe *tf);
 // handler. Returns the vector, or -ENOSPC when none is left.
 int trap_device_vector(void (*handler)(void *arg), void *arg);
 
-// Says what a page fault tried ("write to a not-present page").
+// Says what a page fault tried, from its error code (SDM Vol. 3A 4.7):
+// "instruction fetch from" (I/D set), else "write to" (W/R set), else
+// "read from"; then "a protected page" (P set) or "a not-present page";
+// then " (reserved bit set in a page-table entry)" if RSVD is set. For
+// example "write to a not-present page". No newline.
 void print_page_fault_cause(uint64_t error_code);
 
 // A user fault kills the current process: prints "process NAME[PID]

@@ -12,17 +12,23 @@
 
 #define TF_CS_FROM_VECTOR 24    // saved CS, seen from the vector slot
 
-// Vectors for which the CPU pushes an error code (SDM Vol. 3A 6.15).
-#define HAS_ERROR_CODE(v) ((v) == 8 || ((v) >= 10 && (v) <= 14) || (v) == 17 || (v) == 21 || (v) == 29 || (v) == 30)
-
+// A vector's entry stub: leaves the error code (the CPU's, or a 0 where
+// the CPU pushes none) and the vector number under the CPU's frame, and
+// goes on to trap_common.
 .macro trap_stub vector
 	.balign 16
 trap_vector_\vector:
-	.if !HAS_ERROR_CODE(\vector)
+	// BEGIN LAB 1 SOLUTION: trap_entry
+	// The exceptions for which the CPU pushes an error code (SDM Vol.
+	// 3A 6.15): #DF, #TS, #NP, #SS, #GP, #PF, #AC, #CP, #VC, #SX.
+	.if !(\vector == 8 || (\vector >= 10 && \vector <= 14) || \vector == 17 || \vector == 21 || \vector == 29 || \vector == 30)
 	pushq $0
 	.endif
 	pushq $\vector
 	jmp trap_common
+	// STUB:
+	// ud2
+	// END LAB 1
 .endm
 
 	.text
@@ -30,17 +36,26 @@ trap_common:
 	testb $3, TF_CS_FROM_VECTOR(%rsp)
 	jz 1f
 	swapgs
-1:	save_general_registers
+1:
+	// BEGIN LAB 1 SOLUTION: trap_entry
+	save_general_registers
 	movq %rsp, %rdi
 	cld
 	call trap_dispatch
+	// STUB:
+	// ud2
+	// END LAB 1
 	// fall through
 
 // trap_return(tf): continue at the state in tf, which is on this stack.
 	.globl trap_return
 trap_return:
+	// BEGIN LAB 1 SOLUTION: trap_entry
 	restore_general_registers
 	addq $16, %rsp                  // vector and error code
+	// STUB:
+	// ud2
+	// END LAB 1
 	testb $3, 8(%rsp)               // returning to user mode?
 	jz 1f
 	swapgs
