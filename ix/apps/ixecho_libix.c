@@ -193,8 +193,9 @@ int main(int argc, char **argv)
 	if (ix_init(&ops) < 0)
 		return 1;
 	printf("ixecho-libix: in ring %d, echoing for %lu seconds\n", current_ring(), seconds);
-	uint64_t start = uptime_ms();
-	while (!__atomic_load_n(&quit_done, __ATOMIC_RELAXED) && uptime_ms() - start < seconds * 1000) {
+	uint64_t rate = ms_clock_rate(), start = ms_clock_read(rate);
+	while (!__atomic_load_n(&quit_done, __ATOMIC_RELAXED) &&
+	       ms_clock_read(rate) - start < seconds * 1000) {
 		int n = ix_poll();
 		if (n < 0) {
 			printf("ixecho-libix: ix_poll: %s\n", strerror(n));

@@ -259,6 +259,7 @@ static __thread struct counts count;
 static struct histogram all_latency;
 static struct counts all_count;
 static bool all_lock;
+static uint64_t clock_rate;             // ms_clock_read's, the same on every core
 static int cores_done;
 static bool finished;                   // core 0 is done: the others may end
 
@@ -364,7 +365,7 @@ static void next_request(struct conn *c)
 	if (c->sent == share || c->waiting || c->window < IX_TCP_SNDBUF)
 		return;
 	if (count.requests == 0) {
-		count.first_ms = uptime_ms();
+		count.first_ms = ms_clock_read(clock_rate);
 		count.first_tsc = rdtsc();
 	}
 	if (opt.mode == MODE_ECHO)
@@ -388,7 +389,7 @@ static void reply_done(struct conn *c)
 	histogram_add(&latency, now - c->start);
 	count.checked++;
 	count.stored += c->set;
-	count.last_ms = uptime_ms();
+	count.last_ms = ms_clock_read(clock_rate);
 	count.last_tsc = now;
 	c->waiting = false;
 	next_request(c);
@@ -544,7 +545,7 @@ static bool busy(void)
 // Runs ix_poll until done() or the time is up; false if ix_poll failed.
 static bool poll_until(bool (*done)(void), uint64_t deadline_ms)
 {
-	while (!done() && uptime_ms() < deadline_ms) {
+	while (!done() && ms_clock_read(clock_rate) < deadline_ms) {
 		int n = ix_poll();
 		if (n < 0) {
 			printf("ixload: ix_poll: %s\n", strerror(n));
@@ -698,6 +699,7 @@ int main(int argc, char **argv)
 		return 100;
 	if (ix_init(&ops) < 0)
 		return 1;
+	clock_rate = ms_clock_rate();
 	if (ix_core() == 0)
 		printf("ixload: mode %s, server %u.%u.%u.%u:%u, conns %lu, requests %lu, seed %lu\n",
 		       opt.mode == MODE_ECHO ? "echo" : "memcached", opt.server_ip >> 24,
@@ -709,7 +711,7 @@ int main(int argc, char **argv)
 		conns[i].random = opt.seed * 0x100000001ull + i;
 		conn_open(i);
 	}
-	uint64_t deadline = uptime_ms() + opt.seconds * 1000;
+	uint64_t deadline = ms_clock_read(clock_rate) + opt.seconds * 1000;
 	bool ok = poll_until(idle, deadline);
 	for (unsigned long i = 0; i < opt.conns; i++)
 		if (mine(i))

@@ -226,8 +226,8 @@ int main(int argc, char **argv)
 		return 100;
 	}
 	printf("ixprobe: ready (probe %s)\n", probe);
-	uint64_t start = uptime_ms();
-	while (!done && uptime_ms() - start < seconds * 1000)
+	uint64_t rate = ms_clock_rate(), start = ms_clock_read(rate);
+	while (!done && ms_clock_read(rate) - start < seconds * 1000)
 		if (ix_poll() < 0)
 			return 100;
 	check(done, "the client came and the probe ran");

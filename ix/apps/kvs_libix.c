@@ -52,7 +52,7 @@ static struct {
 
 static struct kv_server server;
 static uint8_t arena[ARENA_SIZE];
-static uint64_t start_ms;
+static uint64_t clock_rate, start_ms;      // ms_clock_read's rate; the start
 
 static struct conn *conn_of(struct ixev_ctx *ctx)
 {
@@ -104,7 +104,7 @@ static void serve(struct conn *c)
 {
 	const struct kv_out out = { out_write, out_full, c };
 
-	server.now = 1 + (kv_time_t)((uptime_ms() - start_ms) / 1000);
+	server.now = 1 + (kv_time_t)((ms_clock_read(clock_rate) - start_ms) / 1000);
 	for (;;) {
 		const void *data = NULL;
 		long len = ixev_recv_peek(&c->ctx, &data);
@@ -211,8 +211,9 @@ int main(int argc, char **argv)
 		return 100;
 	}
 	printf("ixkvs-libix: serving memcached's text protocol for %lu seconds\n", seconds);
-	start_ms = uptime_ms();
-	while (!server.shutdown && uptime_ms() - start_ms < seconds * 1000) {
+	clock_rate = ms_clock_rate();
+	start_ms = ms_clock_read(clock_rate);
+	while (!server.shutdown && ms_clock_read(clock_rate) - start_ms < seconds * 1000) {
 		int n = ixev_wait();
 		if (n < 0) {
 			printf("ixkvs-libix: ixev_wait: %s\n", strerror(n));

@@ -29,6 +29,7 @@ struct held {
 
 static struct ixgbe_netif ifc;
 static struct held held[HELD_MAX];
+static int held_count;          // the entries of held in use
 
 // Sends p to next_hop (host order) if the neighbour table knows it.
 static bool send_known(struct pbuf *p, uint32_t next_hop)
@@ -54,6 +55,7 @@ static err_t ip_output(struct netif *netif, struct pbuf *p, const ip4_addr_t *ip
 			continue;
 		h->p = pbuf_clone(PBUF_LINK, PBUF_RAM, p);
 		h->next_hop = next_hop;
+		held_count += h->p != NULL;
 		return h->p != NULL ? ERR_OK : ERR_MEM;
 	}
 	// As lost on the wire: TCP sends it again.
@@ -63,10 +65,11 @@ static err_t ip_output(struct netif *netif, struct pbuf *p, const ip4_addr_t *ip
 // Sends the held packets whose next hop is known now.
 static void send_held(void)
 {
-	for (struct held *h = held; h < held + HELD_MAX; h++) {
+	for (struct held *h = held; h < held + HELD_MAX && held_count > 0; h++) {
 		if (h->p != NULL && send_known(h->p, h->next_hop)) {
 			pbuf_free(h->p);
 			h->p = NULL;
+			held_count--;
 		}
 	}
 }

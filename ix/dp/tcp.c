@@ -7,7 +7,8 @@
 // connection keeps its news (a knock, a connect's outcome, data lwIP
 // gave it, bytes acknowledged, its end) and reports it later, in this
 // order, as room allows; no event is ever dropped, and a connection's
-// events keep their order.
+// events keep their order. The connections with news wait in a queue,
+// in the order they got it, so a turn of the loop visits only those.
 //
 // One flow group's connections (fg.h): this file is part of every
 // flow group's lwIP instance, its statics the flow group's own.
@@ -28,6 +29,7 @@
 #define DP_CONNS MEMP_NUM_TCP_PCB
 
 _Static_assert(IX_TCP_SNDBUF == TCP_SND_BUF, "ix.h's IX_TCP_SNDBUF is lwIP's TCP_SND_BUF");
+_Static_assert(DP_CONNS <= 256, "news_queue holds slots in bytes");
 
 enum conn_state {
 	CONN_FREE,
@@ -53,10 +55,14 @@ struct conn {
 	struct pbuf *rx;        // received, not yet given back
 	uint32_t rx_reported;   // bytes at the start of rx the application was told of
 	uint32_t acked;         // bytes acknowledged, not yet reported
+	bool queued;            // in news_queue (kept when the slot is used again)
 };
 
 static struct conn conns[DP_CONNS];
-static unsigned report_first;   // where dp_tcp_report starts: each connection in turn
+// The slots of the connections with news, each once, oldest first: a
+// ring that holds them all.
+static uint8_t news_queue[DP_CONNS];
+static unsigned news_head, news_count;
 static int flow_group;          // the one this instance is (fg.h)
 
 static hid_t conn_handle(const struct conn *c)
@@ -83,11 +89,22 @@ static struct conn *conn_alloc(void)
 		if (c->state != CONN_FREE)
 			continue;
 		uint32_t gen = c->gen + 1;
+		bool queued = c->queued;
 		memset(c, 0, sizeof(*c));
 		c->gen = gen;
+		c->queued = queued;
 		return c;
 	}
 	return NULL;
+}
+
+// Queues c for dp_tcp_report, unless it is already.
+static void news_for(struct conn *c)
+{
+	if (c->queued)
+		return;
+	c->queued = true;
+	news_queue[(news_head + news_count++) % DP_CONNS] = (uint8_t)(c - conns);
 }
 
 static err_t on_recv(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t err);
@@ -127,6 +144,7 @@ static void conn_dead(struct conn *c, int err)
 	c->dead = true;
 	c->news |= NEWS_DEAD;
 	c->err = err;
+	news_for(c);
 }
 
 // -- lwIP's callbacks --
@@ -147,6 +165,7 @@ static err_t on_accept(void *arg, struct tcp_pcb *pcb, err_t err)
 	c->remote = (uint64_t)lwip_ntohl(ip4_addr_get_u32(&pcb->remote_ip)) << 16 | pcb->remote_port;
 	c->local = (uint64_t)lwip_ntohl(ip4_addr_get_u32(&pcb->local_ip)) << 16 | pcb->local_port;
 	set_callbacks(pcb, c);
+	news_for(c);
 	dp_stats_here()->knocks++;
 	return ERR_OK;
 }
@@ -158,6 +177,7 @@ static err_t on_connected(void *arg, struct tcp_pcb *pcb, err_t err)
 	c->state = CONN_OPEN;
 	c->news |= NEWS_CONNECTED;
 	c->err = 0;
+	news_for(c);
 	return ERR_OK;
 }
 
@@ -172,6 +192,7 @@ static err_t on_recv(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t err)
 		c->rx = p;
 	else
 		pbuf_cat(c->rx, p);
+	news_for(c);
 	return ERR_OK;
 }
 
@@ -180,6 +201,7 @@ static err_t on_sent(void *arg, struct tcp_pcb *pcb, u16_t len)
 	struct conn *c = arg;
 
 	c->acked += len;
+	news_for(c);
 	return ERR_OK;
 }
 
@@ -194,6 +216,7 @@ static void on_err(void *arg, err_t err)
 	if (c->state == CONN_CONNECTING) {
 		c->news |= NEWS_CONNECTED;
 		c->err = err == ERR_RST ? -ECONNREFUSED : reason;
+		news_for(c);
 	} else if (c->news & NEWS_KNOCK) {
 		// Never offered to the application: it disappears.
 		conn_end(c, false);
@@ -402,6 +425,7 @@ static int cmd_run(const struct ix_cmd *cmd, struct conn *c)
 			return -EINVAL;
 		c->state = CONN_OPEN;
 		c->cookie = cmd->arg[0];
+		news_for(c);    // its data and its end, held until now
 		return 0;
 	case IX_CMD_REJECT:
 		if (!offered)
@@ -488,14 +512,14 @@ static bool report_rx(struct conn *c, struct dp_out *out)
 }
 
 // Reports c's news in order (knock, connected, data, acknowledgements,
-// end) while out has room.
-static void report(struct conn *c, struct dp_out *out)
+// end) while out has room. Returns false if out filled up first.
+static bool report(struct conn *c, struct dp_out *out)
 {
 	struct ix_event *e;
 
 	if (c->news & NEWS_KNOCK) {
 		if ((e = conn_event(c, out, IX_EV_KNOCK)) == NULL)
-			return;
+			return false;
 		e->arg[0] = c->remote;
 		e->arg[1] = c->local;
 		c->news &= ~NEWS_KNOCK;
@@ -505,37 +529,40 @@ static void report(struct conn *c, struct dp_out *out)
 	bool accepted = c->state != CONN_KNOCKING;
 	if (c->news & NEWS_CONNECTED) {
 		if ((e = conn_event(c, out, IX_EV_CONNECTED)) == NULL)
-			return;
+			return false;
 		e->err = c->err;
 		c->news &= ~NEWS_CONNECTED;
 		if (c->err < 0) {
 			conn_end(c, false);
-			return;
+			return true;
 		}
 	}
 	if (accepted && !report_rx(c, out))
-		return;
+		return false;
 	if (accepted && c->acked > 0) {
 		if ((e = conn_event(c, out, IX_EV_SENT)) == NULL)
-			return;
+			return false;
 		e->arg[0] = c->acked;
 		e->arg[1] = c->pcb != NULL ? tcp_sndbuf(c->pcb) : 0;
 		c->acked = 0;
 	}
 	if (accepted && (c->news & NEWS_DEAD)) {
 		if ((e = conn_event(c, out, IX_EV_DEAD)) == NULL)
-			return;
+			return false;
 		e->err = c->err;
 		c->news &= ~NEWS_DEAD;
 	}
+	return true;
 }
 
 void dp_tcp_report(struct dp_out *out)
 {
-	for (unsigned i = 0; i < DP_CONNS; i++) {
-		struct conn *c = &conns[(report_first + i) % DP_CONNS];
-		if (c->state != CONN_FREE)
-			report(c, out);
+	while (news_count > 0) {
+		struct conn *c = &conns[news_queue[news_head]];
+		if (c->state != CONN_FREE && !report(c, out))
+			return;         // out is full: c goes first next time
+		c->queued = false;
+		news_head = (news_head + 1) % DP_CONNS;
+		news_count--;
 	}
-	report_first = (report_first + 1) % DP_CONNS;
 }

@@ -1,3 +1,4 @@
+#include "arch/x86.h"
 #include "ulib.h"
 
 extern char sigreturn_restorer[];
@@ -24,4 +25,17 @@ uint64_t uptime_ms(void)
 
 	clock(&c);
 	return c.ns / 1000000;
+}
+
+uint64_t ms_clock_rate(void)
+{
+	struct clock_reading c;
+
+	clock(&c);
+	return c.cycles_per_ms;
+}
+
+uint64_t ms_clock_read(uint64_t rate)
+{
+	return rdtsc() / rate;
 }

@@ -61,9 +61,15 @@ int sigaction(int sig, sighandler_t handler);
 int64_t sigreturn(const struct sigcontext *ctx);
 
 // The time: the TSC and the nanoseconds since the machine started;
-// uptime_ms, the milliseconds since then.
+// uptime_ms, the milliseconds since then. For a loop that reads the time
+// at every turn, the same milliseconds without a system call (a Dune
+// process's system calls are VM exits): ms_clock_rate() asks the kernel
+// once for the TSC's rate, then ms_clock_read(rate) divides the TSC by
+// it, as the kernel does.
 int clock(struct clock_reading *reading);
 uint64_t uptime_ms(void);
+uint64_t ms_clock_rate(void);
+uint64_t ms_clock_read(uint64_t rate);
 
 // Dune mode (vmx/dune/dune.h): the calling thread continues in VMX
 // non-root ring 0 as config says; returns only an error. (Programs on
