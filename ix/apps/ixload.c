@@ -351,18 +351,25 @@ static void conn_gone(struct conn *c)
 
 _Static_assert(REQ_MAX <= IX_TCP_SNDBUF, "a request fits in the send window");
 
-// Makes and sends c's next request, if c has requests left (its share
-// of requests=, the same whatever the timing) and the peer has
-// acknowledged the last one: the dataplane sends c->req by reference
+// Connection c's share of requests=, the same whatever the timing.
+static uint64_t share_of(const struct conn *c)
+{
+	unsigned long id = (unsigned long)(c - conns);
+
+	return opt.requests / opt.conns + (id < opt.requests % opt.conns);
+}
+
+// Makes and sends c's next request, if c has requests left and the peer
+// has acknowledged the last one: the dataplane sends c->req by reference
 // (ix.h), so it stays as it is until then. (The reply's first segment
-// acknowledges the request: the sent callback comes with the reply's
-// end at the latest.)
+// acknowledges the request: the sent event comes with the reply's end
+// at the latest, in the same poll or, if that poll's events filled up,
+// the next.)
 static void next_request(struct conn *c)
 {
 	unsigned long id = (unsigned long)(c - conns);
-	uint64_t share = opt.requests / opt.conns + (id < opt.requests % opt.conns);
 
-	if (c->sent == share || c->waiting || c->window < IX_TCP_SNDBUF)
+	if (c->sent == share_of(c) || c->waiting || c->window < IX_TCP_SNDBUF)
 		return;
 	if (count.requests == 0) {
 		count.first_ms = ms_clock_read(clock_rate);
@@ -373,9 +380,10 @@ static void next_request(struct conn *c)
 	else
 		make_memcached(c, id);
 	count.requests++;
-	c->sent++;
 	c->got = 0;
+	// waiting before sent: busy, on another core, sees either.
 	c->waiting = true;
+	__atomic_store_n(&c->sent, c->sent + 1, __ATOMIC_RELEASE);
 	c->window -= c->req_len;
 	c->start = rdtsc();
 	ix_tcp_send(c->handle, c->req, c->req_len);
@@ -533,12 +541,19 @@ static bool mine(unsigned long i)
 	return i % (unsigned long)ix_cores() == (unsigned long)ix_core();
 }
 
-// Whether a connection of this core still waits for its reply (or to open).
+// Whether a connection, of any core, is not done: it has requests left
+// (it is still to open, or waits for the acknowledgment that lets it
+// send its next one) or waits for a reply; one that failed is done. Its
+// events may come to any core (its flow group moves), so a core's
+// counts are whole only once no connection is busy.
 static bool busy(void)
 {
-	for (unsigned long i = 0; i < opt.conns; i++)
-		if (mine(i) && (conns[i].state == CONNECTING || conns[i].waiting))
+	for (unsigned long i = 0; i < opt.conns; i++) {
+		const struct conn *c = &conns[i];
+		uint64_t sent = __atomic_load_n(&c->sent, __ATOMIC_ACQUIRE);
+		if (c->state != GONE && (c->waiting || sent < share_of(c)))
 			return true;
+	}
 	return false;
 }
 
