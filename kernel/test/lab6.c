@@ -39,6 +39,23 @@ static void run_guest(struct guest *g, const char *name, struct vcpu_config *con
 	vcpu_destroy(v);
 }
 
+// Shows that op(e) runs INVEPT: with an EPTP whose memory type (2) is
+// reserved (SDM Vol. 3C 25.6.11), single-context INVEPT fails, and
+// ept_invalidate panics. If op returns, ept_invalidate is called itself.
+static void expect_invept(struct ept *e, const char *what, void (*op)(struct ept *e))
+{
+	if (!(vmx_caps.ept_vpid & EPT_CAP_INVEPT_SINGLE)) {
+		printk("invalidate: this CPU has no single-context INVEPT\n");
+		return;
+	}
+	e->eptp = (e->eptp & ~7ul) | 2;
+	printk("invalidate: %s with an EPTP the CPU refuses\n", what);
+	op(e);
+	printk("invalidate: %s returned: it ran no INVEPT\n", what);
+	ept_invalidate(e);
+	printk("invalidate: the failure went unnoticed\n");
+}
+
 KTEST(lab6_demand, "lab6.demand", STAGE_VMX, "a guest touches pages= pages past its memory: mapped on demand");
 static void lab6_demand(void)
 {
@@ -87,8 +104,14 @@ static void lab6_two_guests(void)
 	guest_destroy(&a);
 }
 
+static void protect_second_page(struct ept *e)
+{
+	ept_protect(e, 0x101000, EPT_R);
+}
+
 KTEST(lab6_wprotect, "lab6.wprotect", STAGE_VMX,
-      "write to pages= write-protected pages, to the first again, then read it unmapped");
+      "write to pages= write-protected pages, to the first again, then read it unmapped; "
+      "then ept_protect must run an INVEPT that fails");
 static void lab6_wprotect(void)
 {
 	struct guest g = { .small_pages = true };
@@ -116,6 +139,7 @@ static void lab6_wprotect(void)
 	       ept_unmap(&g.vm.ept, 0x100000) - page_to_pa(g.memory));
 	printk("vcpu %d: guest wprotect stopped: %s\n", v->id, vcpu_run(v));
 	vcpu_destroy(v);
+	expect_invept(&g.vm.ept, "ept_protect", protect_second_page);
 	guest_destroy(&g);
 }
 
@@ -364,25 +388,14 @@ static void check_narrow(uint64_t base, uint64_t hpa)
 	ept_destroy(&e);
 }
 
-static void check_invalidate(struct ept *e)
+static void unmap_first_page(struct ept *e)
 {
-	if (!(vmx_caps.ept_vpid & EPT_CAP_INVEPT_SINGLE)) {
-		printk("invalidate: this CPU has no single-context INVEPT\n");
-		return;
-	}
-	// Memory type 2 is reserved (SDM Vol. 3C 25.6.11): single-context
-	// INVEPT refuses the EPTP.
-	uint64_t good = e->eptp;
-	e->eptp = (good & ~7ul) | 2;
-	printk("invalidate: single-context INVEPT of an EPTP with memory type 2\n");
-	ept_invalidate(e);
-	e->eptp = good;
-	printk("invalidate: the failure went unnoticed\n");
+	ept_unmap(e, 0);
 }
 
 KTEST(lab6_ept, "lab6.ept", STAGE_VMX,
       "the EPT functions called directly, at guest-physical walk=, map= and host-physical hpa=; "
-      "then a guest whose first 2 MiB is one large leaf; then an INVEPT that must fail");
+      "then a guest whose first 2 MiB is one large leaf; then ept_unmap must run an INVEPT that fails");
 static void lab6_ept(void)
 {
 	uint64_t walk = cmdline_get_u64("walk", 0x40201003000ul), hpa = cmdline_get_u64("hpa", 0x40000000);
@@ -404,8 +417,13 @@ static void lab6_ept(void)
 	       e && (*e & EPT_LARGE) ? "a 2 MiB leaf" : "not a 2 MiB leaf",
 	       e ? *e & EPT_ADDR_MASK : 0);
 	run_guest(&g, "hello", &config);
-	check_invalidate(&g.vm.ept);
 	guest_destroy(&g);
+
+	struct ept x;
+	make_ept(&x);
+	if (ept_map(&x, 0, hpa, PAGE_SIZE, EPT_RWX) < 0)
+		panic("lab6.ept: ept_map failed");
+	expect_invept(&x, "ept_unmap", unmap_first_page);
 }
 
 KTEST(bench_vmx, "bench.vmx", STAGE_VMX, "native costs (Lab 4's bench) and a guest's VMCALL and EPT-violation costs");
