@@ -191,12 +191,14 @@ def test_ept_narrow(ctx, boot):
     after_r = ["-", big_r] + [small_r] * 3 + [small] * 5
     after_0 = after_r[:8] + ["-", "-"]
     judge(boot, "narrow", ["narrow: leaves %s, 4 table pages" % " ".join(l)
-                           for l in (before, after_r, after_0, after_0)], "the leaves", [
+                           for l in (before, after_r, after_0, after_0, after_0)], "the leaves", [
         (1, "narrowing [1 MiB, 4 MiB + 12 KiB) to R: the first 2 MiB leaf, partly inside, is "
             "removed whole; the second, wholly inside, keeps R and its other bits; three 4 KiB "
             "leaves keep R"),
-        (2, "keep 0 removes the leaves: the range [24 KiB, 28 KiB + 1) touches two pages"),
-        (3, "a range over missing tables changes nothing and makes no table; an empty range "
+        (2, "keep 0 removes the leaves (entries 0): the range [24 KiB, 28 KiB + 1) touches two "
+            "pages"),
+        (3, "narrowing an R page to R and W leaves it R: keep only takes permissions away"),
+        (4, "a range over missing tables changes nothing and makes no table; an empty range "
             "changes nothing")])
 
 

@@ -348,7 +348,8 @@ static void check_map(uint64_t base, uint64_t hpa)
 	ept_destroy(&e);
 }
 
-// The leaves of [base, base + 4 MiB + 8 pages), one word each.
+// The leaves of [base, base + 4 MiB + 8 pages), one word each: the bits
+// of the entry, or - if it is 0.
 static void print_leaves(struct ept *e, uint64_t base)
 {
 	char line[256] = "";
@@ -358,10 +359,10 @@ static void print_leaves(struct ept *e, uint64_t base)
 		uint64_t *l1 = entry_at(e, gpa, 1), *l0 = entry_at(e, gpa, 0);
 		bool large = l1 != NULL && (*l1 & EPT_LARGE);
 		uint64_t entry = large ? *l1 : l0 != NULL ? *l0 : 0;
-		snprintf(line + strlen(line), sizeof(line) - strlen(line), " %s",
-			 entry & EPT_RWX ? "" : "-");
-		if (entry & EPT_RWX)
-			snprintf(line + strlen(line), sizeof(line) - strlen(line), "%lx",
+		if (entry == 0)
+			snprintf(line + strlen(line), sizeof(line) - strlen(line), " -");
+		else
+			snprintf(line + strlen(line), sizeof(line) - strlen(line), " %lx",
 				 entry & ~EPT_ADDR_MASK);
 		gpa += large || (l1 != NULL && !(*l1 & EPT_RWX)) ? LARGE_PAGE_SIZE : PAGE_SIZE;
 	}
@@ -381,6 +382,8 @@ static void check_narrow(uint64_t base, uint64_t hpa)
 	ept_narrow_range(&e, base + (1 << 20), (3 << 20) + 3 * PAGE_SIZE, EPT_R);
 	print_leaves(&e, base);
 	ept_narrow_range(&e, base + (4 << 20) + 6 * PAGE_SIZE, PAGE_SIZE + 1, 0);
+	print_leaves(&e, base);
+	ept_narrow_range(&e, base + (4 << 20), PAGE_SIZE, EPT_R | EPT_W);     // never widens
 	print_leaves(&e, base);
 	ept_narrow_range(&e, base + (1ul << 30), 1ul << 40, 0);
 	ept_narrow_range(&e, base, 0, 0);
