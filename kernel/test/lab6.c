@@ -39,6 +39,41 @@ static void run_guest(struct guest *g, const char *name, struct vcpu_config *con
 	vcpu_destroy(v);
 }
 
+// Every free page, taken one by one into a chain (the first word of each
+// page links to the next); *n: how many.
+static void *take_every_page(size_t *n)
+{
+	void *chain = NULL;
+	struct page *p;
+
+	*n = 0;
+	while ((p = page_alloc(0, false)) != NULL) {
+		uint64_t *words = page_to_va(p);
+		words[0] = (uint64_t)chain;
+		words[PAGE_SIZE / 8 - 1] = 0xA5A5A5A5A5A5A5A5ul;    // not a zeroed page
+		chain = words;
+		(*n)++;
+	}
+	return chain;
+}
+
+// Frees the first page of the chain; returns the rest.
+static void *give_back_one(void *chain)
+{
+	uint64_t *words = chain;
+
+	chain = (void *)words[0];
+	words[0] = 0xA5A5A5A5A5A5A5A5ul;
+	page_free(pa_to_page(V2P(words)));
+	return chain;
+}
+
+static void give_back(void *chain)
+{
+	while (chain != NULL)
+		chain = give_back_one(chain);
+}
+
 // Shows that op(e) runs INVEPT: with an EPTP whose memory type (2) is
 // reserved (SDM Vol. 3C 25.6.11), single-context INVEPT fails, and
 // ept_invalidate panics. If op returns, ept_invalidate is called itself.
@@ -404,8 +439,10 @@ static void lab6_ept(void)
 	uint64_t walk = cmdline_get_u64("walk", 0x40201003000ul), hpa = cmdline_get_u64("hpa", 0x40000000);
 	uint64_t map = cmdline_get_u64("map", 0x80000000), other = cmdline_get_u64("other", 0x80400000);
 	uint64_t far = cmdline_get_u64("far", 0x10000000000ul);
-	size_t before = page_free_count();
+	size_t before = page_free_count(), n;
 
+	// Free pages that are not zeroed: a new table must be cleared.
+	give_back(take_every_page(&n));
 	check_create();
 	check_walk(walk, other, far, hpa);
 	check_map(map, hpa);
@@ -445,41 +482,6 @@ static void bench_vmx(void)
 	make_guest(&g, "vmbench", &config);
 	run_guest(&g, "vmbench", &config);
 	guest_destroy(&g);
-}
-
-// Every free page, taken one by one into a chain (the first word of each
-// page links to the next); *n: how many.
-static void *take_every_page(size_t *n)
-{
-	void *chain = NULL;
-	struct page *p;
-
-	*n = 0;
-	while ((p = page_alloc(0, false)) != NULL) {
-		uint64_t *words = page_to_va(p);
-		words[0] = (uint64_t)chain;
-		words[PAGE_SIZE / 8 - 1] = 0xA5A5A5A5A5A5A5A5ul;    // not a zeroed page
-		chain = words;
-		(*n)++;
-	}
-	return chain;
-}
-
-// Frees the first page of the chain; returns the rest.
-static void *give_back_one(void *chain)
-{
-	uint64_t *words = chain;
-
-	chain = (void *)words[0];
-	words[0] = 0xA5A5A5A5A5A5A5A5ul;
-	page_free(pa_to_page(V2P(words)));
-	return chain;
-}
-
-static void give_back(void *chain)
-{
-	while (chain != NULL)
-		chain = give_back_one(chain);
 }
 
 static uint64_t nonzero_bytes(uint64_t hpa)
