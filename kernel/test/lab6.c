@@ -257,10 +257,10 @@ static void check_create(void)
 
 	make_ept(&e);
 	printk("create: memory type %lu, walk length %lu, A/D %lu, reserved 0x%lx, %s, "
-	       "%lu table pages, accessed_dirty %d; the CPU has A/D: %d\n", e.eptp & 7,
-	       (e.eptp >> 3 & 7) + 1, e.eptp >> 6 & 1, e.eptp & 0xF80,
+	       "accessed_dirty %d; the CPU has A/D: %d\n", e.eptp & 7, (e.eptp >> 3 & 7) + 1,
+	       e.eptp >> 6 & 1, e.eptp & 0xF80,
 	       (e.eptp & EPT_ADDR_MASK) == V2P(e.pml4) ? "the root table" : "not the root table",
-	       e.table_pages, e.accessed_dirty, (caps & EPT_CAP_ACCESSED_DIRTY) != 0);
+	       e.accessed_dirty, (caps & EPT_CAP_ACCESSED_DIRTY) != 0);
 	// A CPU without accessed and dirty flags refuses an EPTP that asks
 	// for them (SDM Vol. 3C 27.2.1.1).
 	vmx_caps.ept_vpid = caps & ~EPT_CAP_ACCESSED_DIRTY;
