@@ -168,7 +168,7 @@ def test_ept_translate(ctx, boot):
 
 @test(5, "ept_unmap: a 4 KiB leaf's host-physical address returned and the entry cleared; "
       "a 2 MiB leaf and missing pages refused", parent=test_ept,
-      exercises=["ept_create", "ept_walk", "ept_map", "ept_unmap"])
+      exercises=["ept_create", "ept_walk", "ept_map", "ept_protect", "ept_unmap"])
 def test_ept_unmap(ctx, boot):
     base, hpa = boot.choices["map"], boot.choices["hpa"]
     judge(boot, "unmap", [
@@ -177,8 +177,11 @@ def test_ept_unmap(ctx, boot):
         % (base + 0x5000, NONE, hpa, EPT_R | EPT_W | WB | EPT_LARGE),
         "unmap nothing 0x%x: 0x%x, entry left 0x0 bits 0x0" % (base + LARGE + PAGE, NONE),
         "unmap without tables 0x%x: 0x%x, entry left 0x0 bits 0x0" % (base + GiB, NONE),
+        "unmap execute-only 0x%x: 0x%x, entry left 0x0 bits 0x0"
+        % (base + 16 * MiB, hpa + 16 * MiB),
         "unmap: 9 table pages"], "the unmaps", [
-        (1, "a 4 KiB page inside a 2 MiB leaf cannot be unmapped alone: -1, the leaf stays")])
+        (1, "a 4 KiB page inside a 2 MiB leaf cannot be unmapped alone: -1, the leaf stays"),
+        (4, "an execute-only page is mapped (present: any of R, W, X)")])
 
 
 @test(5, "ept_narrow_range: leaves narrowed, a partly covered 2 MiB leaf removed whole, "
@@ -232,7 +235,8 @@ def test_ept_invalidate(ctx, boot):
 
 
 @test(5, "ept_unmap runs INVEPT for the EPT", parent=test_ept,
-      exercises=["ept_create", "ept_walk", "ept_map", "ept_unmap", "ept_invalidate"])
+      exercises=["ept_create", "ept_walk", "ept_map", "ept_protect", "ept_unmap",
+                 "ept_invalidate"])
 def test_ept_unmap_invept(ctx, boot):
     expect_invept(boot, "ept_unmap")
 
@@ -253,7 +257,8 @@ def test_demand(ctx):
         raise TestFailure("%s pages free before the guest, %s after" % (start, end))
 
 
-@test(15, "isolation: host memory is out of a guest's reach", exercises=["ept_fault"])
+@test(15, "isolation: host memory is out of a guest's reach",
+      exercises=["ept_fault", "ept_violation"])
 def test_isolation(ctx):
     # Where the host's kernel text lies physically: the guest sees its own
     # (zeroed) memory there, never the host's.
@@ -270,6 +275,9 @@ def test_isolation(ctx):
     want = "ept: guest read at guest-physical 0x%x, outside its 0x200000 bytes: stopped" % outside
     if want not in boot.test_lines():
         raise TestFailure("missing '%s'" % want)
+    boot.expect_lines(r"vcpu 0: EPT violation", [
+        "vcpu 0: EPT violation at guest-physical 0x%x: read; the entry allowed nothing, "
+        "guest-linear 0x%x" % (outside, outside)], "the violation's report")
     stopped(boot, "probe", "EPT violation")
 
 
@@ -319,7 +327,7 @@ def test_protect_invept(ctx, boot):
 
 
 @test(5, "unmapped while the guest runs, a page faults again and comes back zeroed",
-      parent=test_wprotect, exercises=["ept_unmap", "ept_fault"])
+      parent=test_wprotect, exercises=["ept_protect", "ept_unmap", "ept_fault"])
 def test_unmap_running(ctx, boot):
     boot.expect_lines(r"unmapped: ", ["unmapped: guest-physical 0x100000 was at offset "
                                       "0x100000 of its memory"], "ept_unmap's answer")
@@ -393,10 +401,40 @@ def test_dirty(ctx):
 @test(10, "an EPT misconfiguration is reported by name")
 def test_misconfig(ctx):
     boot = ctx.boot("lab6.misconfig")
-    boot.expect_status("ok")
     if "vcpu 0: EPT misconfiguration at guest-physical 0x180000" not in boot.test_lines():
         raise TestFailure("missing 'vcpu 0: EPT misconfiguration at guest-physical 0x180000'")
-    stopped(boot, "probe", "EPT misconfiguration")
+    boot.expect_lines(r"vcpu 0: guest", ["vcpu 0: guest probe stopped: EPT misconfiguration"],
+                      "how the guest ended")
+
+
+@test(10, "EPT violations the policy declines are reported: the access, what the entry "
+      "allowed, the guest-linear address", parent=test_misconfig, exercises=["ept_violation"])
+def test_violations(ctx, boot):
+    want = ["vcpu 1: EPT violation at guest-physical 0x180000: read; the entry allowed x, "
+            "guest-linear 0x180000",
+            "vcpu 1: guest probe stopped: EPT violation",
+            "vcpu 2: EPT violation at guest-physical 0x10000: instruction fetch; the entry "
+            "allowed rw, guest-linear 0x10000",
+            "vcpu 2: guest hello stopped: EPT violation"]
+    got = boot.matching(r"vcpu [12]: ")
+    if got[:1] != want[:1]:
+        raise TestFailure("a read (qualification bit 0) of a page whose entry allows X only: bits "
+                          "5:3 of the qualification say what the entry allowed, bit 7 that the "
+                          "guest-linear address field is valid (SDM Vol. 3C 28.2.1, Table 28-7)"
+                          "\n      expected: %s\n      got:      %s"
+                          % (want[0], got[0] if got else "(nothing)"))
+    expect_equal_lists(want, got, "the reports")
+    # The guest's first write is the CPU's own: the accessed flag of the
+    # guest's PML4 entry (guest-physical 0x1000), set on the walk for the
+    # first fetch (guest-linear 0x10000).
+    want = ("vcpu 3: EPT violation at guest-physical 0x1000: write; the entry allowed rx, "
+            "guest-linear 0x10000")
+    got = boot.matching(r"vcpu 3: EPT violation")
+    if got != [want]:
+        raise TestFailure("a write into a 2 MiB leaf that allows R and X (the CPU's write of the "
+                          "accessed flag in the guest's PML4 entry; the guest-linear address is "
+                          "the one being translated): expected '%s', got %s" % (want, got))
+    boot.expect_status("ok")
 
 
 @test(5, "benchmarks: VMCALL and EPT violation beside the native costs (printed, never judged)",

@@ -202,19 +202,31 @@ static void lab6_dirty(void)
 	guest_destroy(&g);
 }
 
-KTEST(lab6_misconfig, "lab6.misconfig", STAGE_VMX, "an EPT entry that is writable but not readable");
+// Runs guest name with arg, after giving the leaf that maps gpa (4 KiB
+// with small, else the first 2 MiB) the permissions perm.
+static void run_with_leaf(const char *name, bool small, uint64_t arg, uint64_t gpa, uint64_t perm)
+{
+	struct guest g = { .small_pages = small };
+	struct vcpu_config config = { .rdi = arg };
+
+	make_guest(&g, name, &config);
+	uint64_t *e = ept_walk(&g.vm.ept, gpa, 0, false);
+	*e = (*e & ~EPT_RWX) | perm;
+	run_guest(&g, name, &config);
+	guest_destroy(&g);
+}
+
+KTEST(lab6_misconfig, "lab6.misconfig", STAGE_VMX,
+      "an EPT entry that is writable but not readable; then violations the policy declines: "
+      "a read of an execute-only page, a fetch from a page without X, a write into a 2 MiB leaf "
+      "without W");
 static void lab6_misconfig(void)
 {
-	struct guest g = { .small_pages = true };
-	struct vcpu_config config = { .rdi = 0x180000 };
-
-	make_guest(&g, "probe", &config);
 	// Write without read is a misconfiguration (SDM Vol. 3C 29.3.3.1).
-	uint64_t *e = ept_walk(&g.vm.ept, 0x180000, 0, false);
-	*e = (*e & ~EPT_RWX) | EPT_W;
-	ept_invalidate(&g.vm.ept);
-	run_guest(&g, "probe", &config);
-	guest_destroy(&g);
+	run_with_leaf("probe", true, 0x180000, 0x180000, EPT_W);
+	run_with_leaf("probe", true, 0x180000, 0x180000, EPT_X);
+	run_with_leaf("hello", true, 0x1234, GUEST_LOAD_ADDRESS, EPT_R | EPT_W);
+	run_with_leaf("hello", false, 0x1234, 0, EPT_R | EPT_X);
 }
 
 // The EPT functions called directly, each on its edges: what they must
@@ -379,6 +391,7 @@ static void check_map(uint64_t base, uint64_t hpa)
 	print_unmap(&e, "in a 2 MiB leaf", base + 0x5000);
 	print_unmap(&e, "nothing", base + LARGE_PAGE_SIZE + PAGE_SIZE);
 	print_unmap(&e, "without tables", base + (1ul << 30));
+	print_unmap(&e, "execute-only", base + (16 << 20));
 	printk("unmap: %lu table pages\n", e.table_pages);
 	ept_destroy(&e);
 }
