@@ -1,5 +1,6 @@
 #include <stddef.h>
 
+#include "console/console.h"
 #include "debug/panic.h"
 #include "lib/errno.h"
 #include "mm/page.h"
@@ -8,19 +9,28 @@
 #include "vmx/vmx.h"
 
 #define EPT_LEVELS 4
+#define EPTP_MEMTYPE_WB 6ul             // the CPU reads the tables write-back
 #define EPTP_WALK_LENGTH_4 (3ul << 3)   // page-walk length minus one (SDM 25.6.11)
 #define EPTP_ACCESSED_DIRTY (1ul << 6)  // the CPU sets A/D flags in EPT entries
 #define INVEPT_SINGLE_CONTEXT 1
 #define INVEPT_ALL_CONTEXTS 2
 
+// A zeroed page for a table of e, counted in e->table_pages; NULL when
+// memory is short.
 static uint64_t *alloc_table(struct ept *e)
 {
+	// BEGIN LAB 6 SOLUTION: ept_walk
 	struct page *p = page_alloc(0, true);
 
 	if (p == NULL)
 		return NULL;
 	e->table_pages++;
 	return page_to_va(p);
+	// STUB:
+	// struct page *p = page_alloc(0, true);
+	// (void)e;
+	// return p != NULL ? page_to_va(p) : NULL;
+	// END LAB 6
 }
 
 int ept_create(struct ept *e)
@@ -28,16 +38,26 @@ int ept_create(struct ept *e)
 	*e = (struct ept){ 0 };
 	if ((e->pml4 = alloc_table(e)) == NULL)
 		return -ENOMEM;
-	e->eptp = V2P(e->pml4) | EPT_MEMTYPE_WB >> 3 | EPTP_WALK_LENGTH_4;
+	// BEGIN LAB 6 SOLUTION: ept_create
+	e->eptp = V2P(e->pml4) | EPTP_MEMTYPE_WB | EPTP_WALK_LENGTH_4;
 	if (vmx_caps.ept_vpid & EPT_CAP_ACCESSED_DIRTY) {
 		e->eptp |= EPTP_ACCESSED_DIRTY;
 		e->accessed_dirty = true;
 	}
+	// STUB:
+	// static bool said;
+	// if (!said) {
+	// 	said = true;
+	// 	printk("LAB 6: ept_create not written: an uncached walk without accessed and dirty flags\n");
+	// }
+	// e->eptp = V2P(e->pml4) | EPTP_WALK_LENGTH_4;
+	// END LAB 6
 	return 0;
 }
 
 uint64_t *ept_walk(struct ept *e, uint64_t gpa, int level, bool create)
 {
+	// BEGIN LAB 6 SOLUTION: ept_walk
 	uint64_t *table = e->pml4;
 
 	for (int l = EPT_LEVELS - 1; l > level; l--) {
@@ -56,10 +76,20 @@ uint64_t *ept_walk(struct ept *e, uint64_t gpa, int level, bool create)
 		table = P2V(*entry & EPT_ADDR_MASK);
 	}
 	return &table[PT_INDEX(gpa, level)];
+	// STUB:
+	// static bool said;
+	// if (!said) {
+	// 	said = true;
+	// 	printk("LAB 6: ept_walk not written: Lab 2's pt_walk_level stands in "
+	// 	       "(tables not counted, a leaf without R taken for none)\n");
+	// }
+	// return pt_walk_level(e->pml4, gpa, level, create);
+	// END LAB 6
 }
 
 int ept_map(struct ept *e, uint64_t gpa, uint64_t hpa, uint64_t size, uint64_t perm)
 {
+	// BEGIN LAB 6 SOLUTION: ept_map
 	for (uint64_t off = 0; off < size;) {
 		bool large = (gpa + off) % LARGE_PAGE_SIZE == 0 && (hpa + off) % LARGE_PAGE_SIZE == 0 &&
 			     size - off >= LARGE_PAGE_SIZE;
@@ -70,24 +100,53 @@ int ept_map(struct ept *e, uint64_t gpa, uint64_t hpa, uint64_t size, uint64_t p
 		off += large ? LARGE_PAGE_SIZE : PAGE_SIZE;
 	}
 	return 0;
+	// STUB:
+	// static bool said;
+	// if (!said) {
+	// 	said = true;
+	// 	printk("LAB 6: ept_map not written: Lab 2's vm_map_phys stands in "
+	// 	       "(its own bits, no memory type)\n");
+	// }
+	// return vm_map_phys(e->pml4, gpa, hpa, size, perm);
+	// END LAB 6
 }
 
 uint64_t ept_translate(const struct ept *e, uint64_t gpa)
 {
+	// BEGIN LAB 6 SOLUTION: ept_translate
 	uint64_t *entry = ept_walk((struct ept *)e, gpa, 0, false);
 
 	if (entry == NULL || !(*entry & EPT_RWX))
 		return (uint64_t)-1;
 	uint64_t page = *entry & EPT_LARGE ? LARGE_PAGE_SIZE : PAGE_SIZE;
 	return (*entry & EPT_ADDR_MASK & ~(page - 1)) | (gpa & (page - 1));
+	// STUB:
+	// static bool said;
+	// if (!said) {
+	// 	said = true;
+	// 	printk("LAB 6: ept_translate not written: Lab 2's vm_lookup stands in (4 KiB pages only)\n");
+	// }
+	// pte_t entry;
+	// vm_lookup(e->pml4, gpa, &entry);
+	// return entry & PTE_P ? PTE_ADDR(entry) | (gpa & (PAGE_SIZE - 1)) : (uint64_t)-1;
+	// END LAB 6
 }
 
 static void free_level(uint64_t *table, int level)
 {
+	// BEGIN LAB 6 SOLUTION: ept_destroy
 	for (int i = 0; level > 0 && i < PT_ENTRIES; i++)
 		if ((table[i] & EPT_RWX) && !(table[i] & EPT_LARGE))
 			free_level(P2V(table[i] & EPT_ADDR_MASK), level - 1);
 	page_free(pa_to_page(V2P(table)));
+	// STUB:
+	// static bool said;
+	// if (!said) {
+	// 	said = true;
+	// 	printk("LAB 6: ept_destroy not written: the tables are leaked\n");
+	// }
+	// (void)table, (void)level;
+	// END LAB 6
 }
 
 void ept_destroy(struct ept *e)
@@ -102,10 +161,16 @@ void ept_destroy(struct ept *e)
 // The 4 KiB leaf at gpa, or an error: -ENOENT, -EBUSY (a 2 MiB leaf).
 static int leaf(struct ept *e, uint64_t gpa, uint64_t **entry)
 {
+	// BEGIN LAB 6 SOLUTION: ept_protect
 	*entry = ept_walk(e, gpa, 0, false);
 	if (*entry == NULL || !(**entry & EPT_RWX))
 		return -ENOENT;
 	return **entry & EPT_LARGE ? -EBUSY : 0;
+	// STUB:
+	// (void)e, (void)gpa;
+	// *entry = NULL;
+	// return -ENOSYS;
+	// END LAB 6
 }
 
 int ept_protect(struct ept *e, uint64_t gpa, uint64_t perm)
@@ -122,7 +187,8 @@ int ept_protect(struct ept *e, uint64_t gpa, uint64_t perm)
 	ept_invalidate(e);
 	return 0;
 	// STUB:
-	// (void)e, (void)gpa, (void)perm, (void)err, (void)entry;
+	// printk("LAB 6: ept_protect not written (guest-physical 0x%lx)\n", gpa);
+	// (void)e, (void)perm, (void)err, (void)entry;
 	// return -ENOSYS;
 	// END LAB 6
 }
@@ -131,12 +197,18 @@ uint64_t ept_unmap(struct ept *e, uint64_t gpa)
 {
 	uint64_t *entry;
 
+	// BEGIN LAB 6 SOLUTION: ept_unmap
 	if (leaf(e, gpa, &entry) < 0)
 		return (uint64_t)-1;
 	uint64_t hpa = *entry & EPT_ADDR_MASK;
 	*entry = 0;
 	ept_invalidate(e);
 	return hpa;
+	// STUB:
+	// printk("LAB 6: ept_unmap not written (guest-physical 0x%lx)\n", gpa);
+	// (void)e, (void)entry;
+	// return (uint64_t)-1;
+	// END LAB 6
 }
 
 // The leaves of table (at level, covering from base) that lie in
@@ -144,6 +216,7 @@ uint64_t ept_unmap(struct ept *e, uint64_t gpa)
 static void narrow_level(uint64_t *table, int level, uint64_t base, uint64_t start,
 			 uint64_t end, uint64_t keep)
 {
+	// BEGIN LAB 6 SOLUTION: ept_narrow_range
 	uint64_t span = (uint64_t)PAGE_SIZE << (9 * level);
 
 	for (int i = 0; i < PT_ENTRIES; i++) {
@@ -158,6 +231,11 @@ static void narrow_level(uint64_t *table, int level, uint64_t base, uint64_t sta
 		}
 		narrow_level(P2V(*entry & EPT_ADDR_MASK), level - 1, lo, start, end, keep);
 	}
+	// STUB:
+	// printk("LAB 6: ept_narrow_range not written: [0x%lx, 0x%lx) keeps its permissions\n",
+	//        start, end);
+	// (void)table, (void)level, (void)base, (void)keep;
+	// END LAB 6
 }
 
 void ept_narrow_range(struct ept *e, uint64_t gpa, uint64_t len, uint64_t keep)
@@ -168,6 +246,7 @@ void ept_narrow_range(struct ept *e, uint64_t gpa, uint64_t len, uint64_t keep)
 
 void ept_invalidate(const struct ept *e)
 {
+	// BEGIN LAB 6 SOLUTION: ept_invalidate
 	struct { uint64_t eptp, reserved; } descriptor = { e->eptp, 0 };
 	uint64_t type = vmx_caps.ept_vpid & EPT_CAP_INVEPT_SINGLE ? INVEPT_SINGLE_CONTEXT
 								  : INVEPT_ALL_CONTEXTS;
@@ -177,4 +256,12 @@ void ept_invalidate(const struct ept *e)
 	asm volatile("invept %1, %2" : "=@ccbe"(failed) : "m"(descriptor), "r"(type) : "memory");
 	if (failed)
 		panic("invept: type %lu for EPTP 0x%lx failed", type, e->eptp);
+	// STUB:
+	// static bool said;
+	// if (!said) {
+	// 	said = true;
+	// 	printk("LAB 6: ept_invalidate not written: the CPU keeps what it cached\n");
+	// }
+	// (void)e;
+	// END LAB 6
 }

@@ -209,10 +209,12 @@ static void handle_ept_violation(struct vcpu *v)
 {
 	uint64_t q = vmcs_readnat(EXIT_QUALIFICATION);
 	uint64_t gpa = vmcs_read64(GUEST_PHYSICAL_ADDRESS);
-	const uint64_t allowed = EPT_Q_ALLOWED_R | EPT_Q_ALLOWED_W | EPT_Q_ALLOWED_X;
 
 	if (v->vm->ops->ept_fault != NULL && v->vm->ops->ept_fault(v, gpa, q))
 		return;
+	// BEGIN LAB 6 SOLUTION: ept_violation
+	const uint64_t allowed = EPT_Q_ALLOWED_R | EPT_Q_ALLOWED_W | EPT_Q_ALLOWED_X;
+
 	printk("vcpu %d: EPT violation at guest-physical 0x%lx: %s; the entry allowed %s%s%s%s",
 	       v->id, gpa, q & EPT_Q_WRITE ? "write" : q & EPT_Q_FETCH ? "instruction fetch" : "read",
 	       q & EPT_Q_ALLOWED_R ? "r" : "", q & EPT_Q_ALLOWED_W ? "w" : "",
@@ -220,6 +222,10 @@ static void handle_ept_violation(struct vcpu *v)
 	if (q & EPT_Q_LINEAR_VALID)
 		printk(", guest-linear 0x%lx", vmcs_readnat(GUEST_LINEAR_ADDRESS));
 	printk("\n");
+	// STUB:
+	// printk("vcpu %d: EPT violation at guest-physical 0x%lx (LAB 6: ept_violation not written)\n",
+	//        v->id, gpa);
+	// END LAB 6
 	vcpu_stop(v, "EPT violation");
 }
 

@@ -82,9 +82,9 @@ static void lab5_guest(void)
 		panic("lab5.guest: cannot make guest %s: %d (%s)", name, err, strerror(err));
 	// The guest's page at remap= backed by a page apart from the rest of
 	// its memory: host-physical addresses are contiguous up to it, not
-	// across it.
+	// across it. The new leaf replaces the old one (the guest has not
+	// run yet: nothing to invalidate).
 	if (remap != 0 && ((elsewhere = page_alloc(0, true)) == NULL ||
-			   ept_unmap(&g.vm.ept, remap) == (uint64_t)-1 ||
 			   ept_map(&g.vm.ept, remap, page_to_pa(elsewhere), PAGE_SIZE, EPT_RWX) < 0))
 		panic("lab5.guest: cannot move guest-physical 0x%lx elsewhere", remap);
 	struct vcpu *v = vcpu_create(&g.vm, &config);

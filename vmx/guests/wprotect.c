@@ -3,7 +3,9 @@
 // second does not. Every write must land. Then it halts; when it runs
 // again (the host having taken the write permission of the first page
 // away again), it writes to the first page once more: that write must
-// fault, though the guest wrote there a moment ago.
+// fault, though the guest wrote there a moment ago. It halts again; the
+// third time (the host having unmapped the first page), it reads the
+// first page: a new, zeroed page, mapped on demand.
 #include "guest.h"
 
 #define BASE 0x100000ul
@@ -22,4 +24,6 @@ void main(uint64_t pages)
 	asm volatile("hlt");
 	*(volatile uint64_t *)BASE += 1;
 	printf("wprotect: the first page holds %lu\n", *(volatile uint64_t *)BASE);
+	asm volatile("hlt");
+	printf("wprotect: after the unmap, the first page holds %lu\n", *(volatile uint64_t *)BASE);
 }
