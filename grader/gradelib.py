@@ -222,6 +222,15 @@ def expect_equal_lists(expected, actual, what):
                                                   [str(a) for a in actual])))
 
 
+def expect_first_line(expected, actual, why):
+    """The first line of actual must be expected's first: where the first
+    already differs, why says what the hardware asks for there, which
+    helps more than a diff of everything that followed."""
+    if actual[:1] != expected[:1]:
+        raise TestFailure("%s\n      expected: %s\n      got:      %s"
+                          % (why, expected[0], actual[0] if actual else "(nothing)"))
+
+
 def expect_no_leak(boot, what="the test"):
     """The last 'free pages: start S end E' line of the run must show as many
     free pages after as before."""

@@ -5,7 +5,7 @@ with the values the guests print chosen here."""
 import re
 import subprocess
 
-from gradelib import TestFailure, expect_equal_lists, runner, test
+from gradelib import TestFailure, expect_equal_lists, expect_first_line, runner, test
 
 
 # What a guest needs to run and print: VMX operation, the VMCS host and
@@ -52,10 +52,8 @@ def test_vmxon(ctx):
             "vmxon: after vmxoff 0, pages taken 0",
             "vmx: cpu 0 left VMX operation"]
     got = boot.matching(r"(vmxon: |vmx: cpu 0)")
-    if got[:1] != want[:1]:
-        raise TestFailure("the first VMXON: expected '%s', got %s (is the region's first word "
-                          "the revision identifier of IA32_VMX_BASIC, and CR4.VMXE set?)"
-                          % (want[0], got[:1]))
+    expect_first_line(want, got, "the first VMXON: is the region's first word the revision "
+                      "identifier of IA32_VMX_BASIC, and CR4.VMXE set?")
     if "vmxon: again 0" in got or "vmxon: again with a current VMCS 0" in got:
         raise TestFailure("a second VMXON on a CPU in VMX operation fails (CF set without a "
                           "current VMCS, ZF with one: SDM Vol. 3C 31.2), but vmx_enable_cpu "
