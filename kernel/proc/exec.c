@@ -30,9 +30,11 @@ static int write_to_space(pte_t *pml4, uint64_t va, const void *src, size_t len)
 	return 0;
 }
 
-// Lays out argv on the new stack: the strings at the top, then the
-// NULL-terminated array of pointers to them (16-byte aligned). Sets *sp
-// and *argv_va.
+// Lays out argv on the new stack of pml4: the strings, with their NULs,
+// at USER_STACK_TOP, then below them the array of argc pointers to them
+// and a NULL, 16-byte aligned. Sets *argv_va to the array and *sp, where
+// the process starts (aligned, as crt0.S wants), to the same address.
+// Returns 0 or -EFAULT.
 static int push_arguments(pte_t *pml4, char *const argv[], int argc,
 			  uint64_t *sp, uint64_t *argv_va)
 {

@@ -46,6 +46,14 @@ static int map_zeroed(struct aspace *as, uint64_t start, uint64_t end, uint64_t 
 	return 0;
 }
 
+// sbrk(increment): moves the break, the end of the heap, by increment
+// (signed) and returns the old break. Growing maps zeroed, writable pages
+// up to the page that holds the new break; a growth that wraps, passes
+// USER_HEAP_MAX or needs more pages than are free is -ENOMEM, and one
+// that fails half-way (-ENOMEM, or -EEXIST at a page already mapped)
+// unmaps what it mapped. Shrinking below heap_start, or wrapping below 0,
+// is -EINVAL; otherwise the pages above the new break's page are unmapped
+// and freed. On an error the heap stays as it was.
 int64_t sys_sbrk(uint64_t increment)
 {
 	// BEGIN LAB 3 SOLUTION: sbrk
