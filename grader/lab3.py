@@ -129,7 +129,7 @@ def test_bss(ctx):
     expect_no_leak(boot)
 
 
-@test(5, "malloc and free on sbrk", exercises=RUNS)
+@test(5, "malloc and free on sbrk", exercises=RUNS + ["sbrk"])
 def test_heap(ctx):
     arg = ctx.rng.getrandbits(32)
     # Twice: the second run's heap reuses pages the first one dirtied.
@@ -146,10 +146,10 @@ def test_heap(ctx):
     expect_no_leak(boot)
 
 
-@test(0, "entry: the self-test runs")
+@test(0, "entry, sbrktest, exectest: the self-tests run")
 def test_entry(ctx):
     # After bss, whose pages come back dirty: entry's stack may get them.
-    run_programs(ctx, "bss,entry", ctx.rng.getrandbits(16))
+    run_programs(ctx, "bss,entry,sbrktest,exectest", ctx.rng.getrandbits(16))
 
 
 @test(5, "entry: ring 3, interrupts on, no stray RFLAGS bit, an aligned and zeroed stack",
@@ -180,6 +180,83 @@ def test_entry_nx(ctx, boot):
                           % what)
     boot.expect_lines(r"(entry: code|process entry\[2\] ended)", [ended(2, "entry", 142)],
                       "entry's end")
+    expect_no_leak(boot)
+
+
+def sbrk_sizes(boot):
+    """sbrktest's odd increment and its number of pages, from the run's arg."""
+    return 1 + boot.arg % 4095, 1 + (boot.arg >> 12) % 4
+
+
+@test(10, "sbrk: the old break returned, new pages zeroed and writable, shrinking unmaps them",
+      parent=test_entry, exercises=RUNS + ["sbrk"])
+def test_sbrk(ctx, boot):
+    odd, n = sbrk_sizes(boot)
+    grown = odd + n * 4096
+    boot.expect_lines(r"sbrk(: (B|grown|shrunk)|\((odd|-?n pages)|\(0\) = B \+ [1-9])", [
+        "sbrk: B on a page boundary: yes",
+        "sbrk(odd) = B + 0",
+        "sbrk(n pages) = B + %d" % odd,
+        "sbrk(0) = B + %d" % grown,
+        "sbrk: grown: 0 nonzero bytes, pages mapped: %d" % (n + 1),
+        "sbrk(-n pages) = B + %d" % grown,
+        "sbrk: shrunk: pages mapped: 1, the first page intact",
+        "sbrk(n pages again) = B + %d" % odd,
+        "sbrk: grown again: 0 nonzero bytes in the new pages",
+        "sbrk(-n pages again) = B + %d" % grown], "sbrk growing and shrinking")
+
+
+@test(10, "sbrk: the limits refused with their error, a growth that fails half-way undone",
+      parent=test_entry, exercises=RUNS + ["sbrk"])
+def test_sbrk_limits(ctx, boot):
+    odd, _ = sbrk_sizes(boot)
+    boot.expect_lines(r"sbrk(: (at the start|refused)|\((below|wraps|back|past|INT64|1 TiB|over)"
+                      r"|\(0\) = B \+ 0$)", [
+        "sbrk(below the heap's start) = -22",
+        "sbrk(wraps below 0) = -22",
+        "sbrk(back to the heap's start) = B + %d" % odd,
+        "sbrk: at the start: pages mapped: 0",
+        "sbrk(past USER_HEAP_MAX) = -12",
+        "sbrk(INT64_MAX) = -12",
+        "sbrk(1 TiB) = -12",
+        "sbrk(over a mapped page) = -17",
+        "sbrk(0) = B + 0",
+        "sbrk: refused: pages mapped: 1, the mapped page intact"], "sbrk's limits")
+    boot.expect_lines(r"process sbrktest", ["process sbrktest[3] started",
+                                             ended(3, "sbrktest", 0)], "sbrktest")
+
+
+EXEC = RUNS + ["copy_string_from_user", "exec_args"]
+
+
+@test(10, "exec: too many or too long arguments, argv or an argument out of reach: refused, "
+      "the process goes on", parent=test_entry, exercises=EXEC)
+def test_exec_refused(ctx, boot):
+    boot.expect_lines(r"(exec\((17|an|argv)|exectest: after)", [
+        "exec(17 arguments) = -7",
+        "exec(an argument of 128 bytes) = -7",
+        "exec(argv in the kernel) = -14",
+        "exec(an argument in the kernel) = -14",
+        "exectest: after the refused execs: data intact, stack intact"], "exec's refusals")
+
+
+@test(10, "exec: argc and argv on the new stack, NULL-terminated, the stack pointer 16-byte "
+      "aligned", parent=test_entry, exercises=EXEC)
+def test_exec_args(ctx, boot):
+    given = [l.split(" = ", 1)[1] for l in boot.matching(r"exectest: argv\[")]
+    # The test's own shape: an empty and a longest argument, and strings
+    # that fill a multiple of 16 bytes (so that a stack pointer not
+    # rounded down, or an array without its NULL, shows).
+    if (len(given) != 16 or given[1] != "''" or len(given[2]) != 127 + 2 or
+            sum(len(g) - 1 for g in given) % 16 != 0):
+        raise TestFailure("exectest did not list the 16 arguments it passes:\n%s"
+                          % gradelib.indent(given))
+    boot.expect_lines(r"(args: |exec\(args\)|process exectest\[\d+\] ended)", [
+        "args: argc 16"] + ["args: argv[%d] = %s" % (i, g) for i, g in enumerate(given)] + [
+        "args: argv[16] is NULL",
+        "args: stack pointer 16-byte aligned at entry: yes",
+        "args: argv and its strings above it, in the stack: yes",
+        ended(4, "exectest", 16)], "what args was given")
     expect_no_leak(boot)
 
 
@@ -344,7 +421,8 @@ def test_uaccess(ctx):
     expect_no_leak(boot)
 
 
-@test(15, "bad pointers and lengths: -EFAULT and friends, never a crash", exercises=RUNS)
+@test(15, "bad pointers and lengths: -EFAULT and friends, never a crash",
+      exercises=RUNS + ["sbrk"])
 def test_badptr(ctx):
     arg = ctx.rng.getrandbits(24)
     boot = run_programs(ctx, "badptr", arg)

@@ -30,12 +30,15 @@ static int write_to_space(pte_t *pml4, uint64_t va, const void *src, size_t len)
 	return 0;
 }
 
-// Lays out argv on the new stack: the strings at the top, then the
-// NULL-terminated array of pointers to them (16-byte aligned). Sets *sp
-// and *argv_va.
+// Lays out argv on the new stack of pml4: the strings, with their NULs,
+// at USER_STACK_TOP, then below them the array of argc pointers to them
+// and a NULL, 16-byte aligned. Sets *argv_va to the array and *sp, where
+// the process starts (aligned, as crt0.S wants), to the same address.
+// Returns 0 or -EFAULT.
 static int push_arguments(pte_t *pml4, char *const argv[], int argc,
 			  uint64_t *sp, uint64_t *argv_va)
 {
+	// BEGIN LAB 3 SOLUTION: exec_args
 	uint64_t ptrs[EXEC_MAX_ARGS + 1];
 	uint64_t top = USER_STACK_TOP;
 
@@ -53,6 +56,11 @@ static int push_arguments(pte_t *pml4, char *const argv[], int argc,
 	*argv_va = top;
 	*sp = top;
 	return 0;
+	// STUB:
+	// printk("LAB 3: exec_args not written\n");
+	// (void)pml4, (void)argv, (void)argc, (void)sp, (void)argv_va, (void)write_to_space;
+	// return -ENOSYS;
+	// END LAB 3
 }
 
 int proc_exec(const char *name, char *const argv[], int argc)

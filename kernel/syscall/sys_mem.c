@@ -3,6 +3,7 @@
 // through the process's address space (mm/aspace.h), which the threads
 // of the process share.
 
+#include "console/console.h"
 #include "lib/errno.h"
 #include "mm/aspace.h"
 #include "mm/devmem.h"
@@ -25,13 +26,16 @@ static bool pages_available(uint64_t start, uint64_t end)
 	return (end - start) / PAGE_SIZE <= s.free;
 }
 
-// Maps zeroed pages on [start, end) with perm, as->lock held, where
-// nothing is mapped. Returns 0, or -ENOMEM and sets *done to the end of
-// what it mapped (for the caller to unmap once the lock is released).
+// Maps zeroed pages on [start, end) with perm, as->lock held. Returns 0,
+// or -ENOMEM, or -EEXIST at a page already mapped (left as it is), and
+// sets *done to the end of what it mapped (for the caller to unmap once
+// the lock is released).
 static int map_zeroed(struct aspace *as, uint64_t start, uint64_t end, uint64_t perm,
 		      uint64_t *done)
 {
 	for (*done = start; *done < end; *done += PAGE_SIZE) {
+		if (vm_lookup(as->pml4, *done, NULL) != NULL)
+			return -EEXIST;
 		struct page *pg = page_alloc(0, true);
 		int err = pg ? vm_map(as->pml4, *done, pg, perm) : -ENOMEM;
 		if (pg)
@@ -42,32 +46,45 @@ static int map_zeroed(struct aspace *as, uint64_t start, uint64_t end, uint64_t 
 	return 0;
 }
 
+// sbrk(increment): moves the break, the end of the heap, by increment
+// (signed) and returns the old break. Growing maps zeroed, writable pages
+// up to the page that holds the new break; a growth that wraps, passes
+// USER_HEAP_MAX or needs more pages than are free is -ENOMEM, and one
+// that fails half-way (-ENOMEM, or -EEXIST at a page already mapped)
+// unmaps what it mapped. Shrinking below heap_start, or wrapping below 0,
+// is -EINVAL; otherwise the pages above the new break's page are unmapped
+// and freed. On an error the heap stays as it was.
 int64_t sys_sbrk(uint64_t increment)
 {
+	// BEGIN LAB 3 SOLUTION: sbrk
 	struct aspace *as = proc_current()->as;
-	uint64_t done = 0;
 	int err = 0;
 
 	aspace_lock(as);
-	uint64_t old = as->brk, new = old + (int64_t)increment;
+	uint64_t old = as->brk, new = old + increment;
+	uint64_t from = PAGE_ROUND_UP(old), to = PAGE_ROUND_UP(new), done = from;
 	if ((int64_t)increment >= 0) {
-		if (new < old || new > USER_HEAP_MAX ||
-		    !pages_available(PAGE_ROUND_UP(old), PAGE_ROUND_UP(new)))
+		if (new < old || new > USER_HEAP_MAX || !pages_available(from, to))
 			err = -ENOMEM;
 		else
-			err = map_zeroed(as, PAGE_ROUND_UP(old), PAGE_ROUND_UP(new),
-					 PTE_U | PTE_W | PTE_NX, &done);
+			err = map_zeroed(as, from, to, PTE_U | PTE_W | PTE_NX, &done);
 	} else if (new > old || new < as->heap_start) {
 		err = -EINVAL;
 	}
 	if (err == 0)
 		as->brk = new;
 	aspace_unlock(as);
-	if (err == -ENOMEM && done > PAGE_ROUND_UP(old))
-		aspace_unmap(as, PAGE_ROUND_UP(old), done - PAGE_ROUND_UP(old));
+	// aspace_unmap takes the lock itself.
+	if (err < 0 && done > from)
+		aspace_unmap(as, from, done - from);
 	if (err == 0 && new < old)
-		aspace_unmap(as, PAGE_ROUND_UP(new), PAGE_ROUND_UP(old) - PAGE_ROUND_UP(new));
+		aspace_unmap(as, to, from - to);
 	return err < 0 ? err : (int64_t)old;
+	// STUB:
+	// printk("LAB 3: sbrk not written\n");
+	// (void)increment;
+	// return -ENOSYS;
+	// END LAB 3
 }
 
 // Checks a range of user memory passed to map, munmap or mprotect:
@@ -110,6 +127,7 @@ int64_t sys_map(uint64_t addr, uint64_t len, uint64_t prot)
 	if (!pages_available(addr, PAGE_ROUND_UP(addr + len)))
 		return -ENOMEM;
 	aspace_lock(as);
+	// Checked first: a refused map maps nothing, not even for a moment.
 	for (uint64_t va = addr; va < addr + len && err == 0; va += PAGE_SIZE)
 		if (vm_lookup(as->pml4, va, NULL) != NULL)
 			err = -EEXIST;
