@@ -1,7 +1,7 @@
-"""Lab 2 tests, exercise by exercise: the buddy allocator's split and merge,
-the page-table walk, the kernel's own page tables, vm_map, vm_unmap and
-vm_protect with their TLB invalidations; kmalloc, and the errors they must
-catch. The grader recomputes what the kernel must print: the exact number
+"""Lab 2 tests, exercise by exercise: the buddy allocator's initial blocks,
+split and merge, the page-table walk and an address space's teardown, the
+kernel's own page tables, vm_map, vm_unmap and vm_protect with their TLB
+invalidations; kmalloc, and the errors they must catch. The grader recomputes what the kernel must print: the exact number
 of free pages from the memory map, the free blocks of each order after
 every split, the blocks' alignment and overlaps, the tables a walk makes,
 the permission bits of each kernel section and the tables they take, the
@@ -128,7 +128,27 @@ def check_blocks(lines, allowed):
         live[pa] = size
 
 
-# -- Exercise 1: buddy_split --------------------------------------------------
+# -- Exercise 1: buddy_init ---------------------------------------------------
+
+@test(0, "page allocator: lab2.alloc runs")
+def test_alloc(ctx):
+    seed = ctx.rng.getrandbits(62) | 1
+    boot = ctx.boot("lab2.alloc", seed=seed, megs=ctx.megs(64, 128, 192))
+    boot.expect_status("ok")
+
+
+@test(6, "buddy_init: page_init frees every free page, in the fewest, largest blocks",
+      parent=test_alloc, exercises=["buddy_init"])
+def test_init(ctx, boot):
+    expect_fully_merged(boot, "before")
+    total, reserved, free, _ = stats(boot, "before")
+    if reserved != total - free:
+        raise TestFailure("%d pages reserved after page_init, %d free of %d: every page of a "
+                          "free block loses PAGE_RESERVED, every other page keeps it"
+                          % (reserved, free, total))
+
+
+# -- Exercise 2: buddy_split --------------------------------------------------
 
 @test(0, "buddy_split: the self-test runs")
 def test_split(ctx):
@@ -198,15 +218,7 @@ def test_double_free(ctx):
         raise TestFailure("missing the panic '%s'" % want)
 
 
-# -- Exercise 2: buddy_merge --------------------------------------------------
-
-@test(0, "page allocator: lab2.alloc runs; page_init's blocks")
-def test_alloc(ctx):
-    seed = ctx.rng.getrandbits(62) | 1
-    boot = ctx.boot("lab2.alloc", seed=seed, megs=ctx.megs(64, 128, 192))
-    boot.expect_status("ok")
-    expect_fully_merged(boot, "before")
-
+# -- Exercise 3: buddy_merge --------------------------------------------------
 
 @test(5, "buddy_merge: random blocks aligned, in free memory, never overlapping",
       parent=test_alloc, exercises=["buddy_merge"])
@@ -244,7 +256,7 @@ def test_alloc_exhaust(ctx, boot):
         raise TestFailure("allocated %d pages of %d free; %d free afterwards" % (got, before, after))
 
 
-# -- Exercise 3: pt_walk ------------------------------------------------------
+# -- Exercises 4 and 5: pt_walk, vm_destroy ----------------------------------
 
 def user_va(ctx):
     """A random user address that is not the last page of its page table."""
@@ -279,11 +291,18 @@ class TableModel:
         return made, "the entry"
 
 
-@test(10, "pt_walk: finds, makes and counts the tables of each level", exercises=["pt_walk"])
+@test(0, "pt_walk: the self-test runs", exercises=["pt_walk"])
 def test_walk(ctx):
     va = user_va(ctx)
     boot = ctx.boot("lab2.walk", va="0x%x" % va)
+    boot.va = va
     boot.expect_status("ok")
+
+
+@test(10, "pt_walk: finds, makes and counts the tables of each level",
+      parent=test_walk, exercises=["pt_walk"])
+def test_walk_tables(ctx, boot):
+    va = boot.va
     model, want = TableModel(), []
 
     def walk(a, level, create):
@@ -310,10 +329,21 @@ def test_walk(ctx):
     # New tables allow everything: the leaf decides (SDM Vol. 3A 4.6.1).
     boot.expect_lines(r"walk 0x\w+:", ["walk 0x%x: 0x7 0x7 0x7 0x0" % va],
                       "the entries on the way to a new PT entry")
-    expect_no_leak(boot, "the walks")
 
 
-# -- Exercise 4: kernel_map ---------------------------------------------------
+@test(8, "vm_destroy: frees every user table, puts the pages mapped, not the kernel half",
+      parent=test_walk, exercises=["vm_destroy"])
+def test_destroy(ctx, boot):
+    boot.expect_lines(r"(before destroy|destroyed): ", [
+        "before destroy: refcount 3, no-reference page refcount 1, 2 MiB block refcount 2",
+        "destroyed: refcount 1, no-reference page refcount 1, 2 MiB block refcount 1, "
+        "0 tables left"],
+        "references and tables after vm_destroy (a page mapped twice, one mapped without "
+        "a reference, a 2 MiB block with one)")
+    expect_no_leak(boot, "the walks and vm_destroy")
+
+
+# -- Exercise 6: kernel_map ---------------------------------------------------
 
 def mapping(boot, what, va):
     line = next((l for l in boot.test_lines() if l.startswith("%s 0x%x: " % (what, va))), None)
@@ -448,7 +478,7 @@ def test_exec_data(ctx):
                  "instruction fetch from a protected page")
 
 
-# -- Exercise 5: vm_map -------------------------------------------------------
+# -- Exercise 7: vm_map -------------------------------------------------------
 
 @test(0, "vm_map: the self-test runs", exercises=["vm_map"])
 def test_vm(ctx):
@@ -522,7 +552,7 @@ def test_free_mapped(ctx):
         raise TestFailure("missing the panic '%s...'" % want)
 
 
-# -- Exercises 6 and 7: vm_unmap, vm_protect ----------------------------------
+# -- Exercises 8 and 9: vm_unmap, vm_protect ----------------------------------
 
 RANGE_PAGES = 6
 

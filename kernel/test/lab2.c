@@ -1,6 +1,7 @@
 // Lab 2 self-tests, in the order of the exercises: the buddy allocator's
-// split (lab2.split) and merge (lab2.alloc), the page-table walk
-// (lab2.walk), the kernel's own page tables (lab2.kernel_map, lab2.write_text,
+// initial blocks (lab2.alloc), split (lab2.split) and merge (lab2.alloc),
+// the page-table walk and an address space's teardown (lab2.walk), the
+// kernel's own page tables (lab2.kernel_map, lab2.write_text,
 // lab2.exec_data), vm_map (lab2.vm, lab2.free_mapped), vm_unmap and
 // vm_protect on ranges (lab2.unmap, lab2.protect) and the TLB after them
 // (lab2.stale), the heap. They print what they did (addresses, flags,
@@ -9,6 +10,7 @@
 
 #include <stdint.h>
 
+#include "arch/x86.h"
 #include "boot/bootinfo.h"
 #include "boot/cmdline.h"
 #include "console/console.h"
@@ -256,11 +258,48 @@ static pte_t *walk_and_print(pte_t *pml4, uint64_t va, int level, bool create)
 	return pte;
 }
 
+// Maps page p at va as vm_map does, taking a reference, or with
+// PTE_NOREF in perm as vm_map_phys does, without one; for the tests of
+// the exercises before vm_map.
+static void map_by_hand(pte_t *as, uint64_t va, struct page *p, uint64_t perm)
+{
+	pte_t *pte = pt_walk(as, va, true);
+
+	if (pte == NULL)
+		panic("lab2: no memory for the tables of 0x%lx", va);
+	if (!(perm & PTE_NOREF))
+		page_get(p);
+	*pte = page_to_pa(p) | perm | PTE_P;
+}
+
+// Fills the walks' PML4 for vm_destroy: the kernel half of the tables in
+// use (the boot tables, which are not the allocator's pages: vm_destroy
+// must not touch them); page p at va and at the last user page (the last
+// entry of every level); q without a reference; a 2 MiB block with a
+// reference beside the 2 MiB page at va2.
+static void fill_for_destroy(pte_t *pml4, uint64_t va, uint64_t va2, struct page *p,
+			     struct page *q, struct page *big)
+{
+	pte_t *in_use = P2V(read_cr3() & PTE_ADDR_MASK);
+
+	for (int i = PT_ENTRIES / 2; i < PT_ENTRIES; i++)
+		pml4[i] = in_use[i];
+	map_by_hand(pml4, va, p, PTE_W | PTE_U);
+	map_by_hand(pml4, (1ul << 47) - PAGE_SIZE, p, PTE_U);
+	map_by_hand(pml4, va + PAGE_SIZE, q, PTE_U | PTE_NOREF);
+	pte_t *pde = pt_walk_level(pml4, va2 ^ LARGE_PAGE_SIZE, 1, true);
+	if (pde == NULL)
+		panic("lab2.walk: no memory for the tables of a 2 MiB block");
+	page_get(big);
+	*pde = page_to_pa(big) | PTE_P | PTE_W | PTE_U | PTE_PS;
+}
+
 KTEST(lab2_walk, "lab2.walk", STAGE_PAGES, "pt_walk_level in a new, empty PML4 around va= (on the boot page tables)");
 static void lab2_walk(void)
 {
 	uint64_t va = cmdline_get_u64("va", 0x400000);
 	size_t free_at_start = page_free_count();
+	uint64_t tables_at_start = vm_table_pages;
 	struct page *root = page_alloc(0, true);
 
 	if (root == NULL)
@@ -294,7 +333,20 @@ static void lab2_walk(void)
 	walk_and_print(pml4, va ^ (3ul << 39), 0, true);
 	give_back(every_page);
 
+	struct page *p = page_alloc(0, true), *q = page_alloc(0, true);
+	struct page *big = page_alloc(PAGE_ORDER_2M, true);
+	if (p == NULL || q == NULL || big == NULL)
+		panic("lab2.walk: no memory for the pages to map");
+	fill_for_destroy(pml4, va, va2, p, q, big);
+	printk("before destroy: refcount %u, no-reference page refcount %u, 2 MiB block "
+	       "refcount %u\n", p->refcount, q->refcount, big->refcount);
 	vm_destroy(pml4);
+	printk("destroyed: refcount %u, no-reference page refcount %u, 2 MiB block refcount "
+	       "%u, %lu tables left\n", p->refcount, q->refcount, big->refcount,
+	       vm_table_pages - tables_at_start);
+	page_put(p);
+	page_put(q);
+	page_put(big);
 	printk("free pages: start %lu end %lu\n", free_at_start, page_free_count());
 }
 
@@ -465,17 +517,6 @@ static void print_range(pte_t *as, const char *what, uint64_t va)
 		print_mapping(as, what, va + i * PAGE_SIZE);
 }
 
-// A mapping that holds no reference, of page p, at va (as vm_map_phys
-// makes them).
-static void map_noref(pte_t *as, uint64_t va, struct page *p, uint64_t perm)
-{
-	pte_t *pte = pt_walk(as, va, true);
-
-	if (pte == NULL)
-		panic("lab2: no memory for the tables of 0x%lx", va);
-	*pte = page_to_pa(p) | perm | PTE_P | PTE_NOREF;
-}
-
 KTEST(lab2_unmap, "lab2.unmap", STAGE_MEMORY, "vm_unmap_range around va= (a page-table boundary) with holes");
 static void lab2_unmap(void)
 {
@@ -490,7 +531,7 @@ static void lab2_unmap(void)
 	// third; the range's fifth without a reference.
 	for (int i = -1; i <= RANGE_PAGES; i++)
 		if (i == 4)
-			map_noref(as, va + i * PAGE_SIZE, q, PTE_U);
+			map_by_hand(as, va + i * PAGE_SIZE, q, PTE_U | PTE_NOREF);
 		else if (i != 2)
 			vm_map(as, va + i * PAGE_SIZE, p, PTE_W | PTE_U);
 	printk("mapped: refcount %u, no-reference page refcount %u\n", p->refcount, q->refcount);
@@ -531,7 +572,7 @@ static void lab2_protect(void)
 	// The range's pages and one on each side; the fourth without a reference.
 	for (int i = -1; i <= RANGE_PAGES; i++)
 		if (i == 3)
-			map_noref(as, va + i * PAGE_SIZE, q, PTE_W | PTE_U);
+			map_by_hand(as, va + i * PAGE_SIZE, q, PTE_W | PTE_U | PTE_NOREF);
 		else
 			vm_map(as, va + i * PAGE_SIZE, p, PTE_W | PTE_U);
 	uint64_t tables = vm_table_pages;
