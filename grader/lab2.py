@@ -130,14 +130,25 @@ def check_blocks(lines, allowed):
 
 # -- Exercise 1: buddy_init ---------------------------------------------------
 
+def random_hole(ctx):
+    """A hole for lab2.alloc's memory map: from a random byte between 16 and
+    32 MiB to a random byte of the page before an odd-numbered page (the
+    first whole page after it can only be a block of one page)."""
+    start = ctx.rng.randrange(16 * MiB, 32 * MiB)
+    end_pfn = (start // PAGE + ctx.rng.randrange(2, 2048)) | 1
+    return start, end_pfn * PAGE - ctx.rng.randrange(0, PAGE)
+
+
 @test(0, "page allocator: lab2.alloc runs")
 def test_alloc(ctx):
     seed = ctx.rng.getrandbits(62) | 1
-    boot = ctx.boot("lab2.alloc", seed=seed, megs=ctx.megs(64, 128, 192))
+    hole, hole_end = random_hole(ctx)
+    boot = ctx.boot("lab2.alloc", seed=seed, hole="0x%x" % hole, hole_end="0x%x" % hole_end,
+                    megs=ctx.megs(64, 128, 192))
     boot.expect_status("ok")
 
 
-@test(6, "buddy_init: page_init frees every free page, in the fewest, largest blocks",
+@test(6, "buddy_init: page_init frees every free page (a map with a hole), in the fewest, largest blocks",
       parent=test_alloc, exercises=["buddy_init"])
 def test_init(ctx, boot):
     expect_fully_merged(boot, "before")

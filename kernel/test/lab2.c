@@ -143,13 +143,39 @@ static void lab2_split(void)
 #define ALLOC_STEPS 96
 #define MAX_LIVE 48
 
-KTEST(lab2_alloc, "lab2.alloc", STAGE_PAGES, "buddy allocator: random blocks from seed=, then exhaust memory");
+// Makes [start, end) of the usable region that holds it a region of bad
+// RAM: a made-up memory map, with a hole whose edges need not be aligned.
+static void punch_hole(uint64_t start, uint64_t end)
+{
+	for (int i = 0; i < bootinfo.nregions; i++) {
+		struct mem_region *r = &bootinfo.regions[i];
+		uint64_t r_end = r->base + r->length;
+		if (r->type != MEM_USABLE || start < r->base || end > r_end)
+			continue;
+		if (bootinfo.nregions + 2 > BOOTINFO_MAX_REGIONS)
+			panic("lab2.alloc: no room for two more memory regions");
+		r->length = start - r->base;
+		bootinfo.regions[bootinfo.nregions++] = (struct mem_region){
+			.base = start, .length = end - start, .type = MEM_BAD };
+		bootinfo.regions[bootinfo.nregions++] = (struct mem_region){
+			.base = end, .length = r_end - end, .type = MEM_USABLE };
+		return;
+	}
+	panic("lab2.alloc: no usable region holds the hole 0x%lx-0x%lx", start, end);
+}
+
+KTEST(lab2_alloc, "lab2.alloc", STAGE_CONSOLE, "buddy allocator on the memory map with the hole hole= to hole_end=: random blocks from seed=, then exhaust memory");
 static void lab2_alloc(void)
 {
 	struct prng r;
 	struct page *live[MAX_LIVE];
 	int nlive = 0;
+	uint64_t hole = cmdline_get_u64("hole", 0);
 
+	// The allocator is brought up here, once the map has its hole.
+	if (hole != 0)
+		punch_hole(hole, cmdline_get_u64("hole_end", hole));
+	page_init();
 	print_layout();
 	print_stats("before");
 
