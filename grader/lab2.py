@@ -255,6 +255,10 @@ def test_alloc_merge(ctx, boot):
     if after != before or free_after != free:
         raise TestFailure("after freeing every block: %s (%d pages); before: %s (%d pages)"
                           % (after, free_after, before, free))
+    exhausted = free_blocks(boot, "after exhaust")
+    if exhausted != before:
+        raise TestFailure("after every page was allocated and freed one by one: %s; before: %s"
+                          % (exhausted, before))
 
 
 @test(3, "buddy_split: out of memory is NULL; every page comes back",

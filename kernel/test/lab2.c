@@ -207,6 +207,8 @@ static void lab2_alloc(void)
 	size_t got = exhaust_memory();
 	printk("exhaust: %lu pages until page_alloc returned NULL; free before %lu after %lu\n",
 	       got, before, page_free_count());
+	printk("free blocks after exhaust");
+	print_free_blocks();
 }
 
 KTEST(lab2_double_free, "lab2.double_free", STAGE_PAGES, "free a page twice: the allocator must panic");
