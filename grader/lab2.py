@@ -1,10 +1,11 @@
 """Lab 2 tests, exercise by exercise: the buddy allocator's initial blocks,
-split and merge, the page-table walk and an address space's teardown, the
-kernel's own page tables, vm_map, vm_unmap and vm_protect with their TLB
-invalidations; kmalloc, and the errors they must catch. The grader recomputes what the kernel must print: the exact number
-of free pages from the memory map, the free blocks of each order after
-every split, the blocks' alignment and overlaps, the tables a walk makes,
-the permission bits of each kernel section and the tables they take, the
+split and merge, the page-table walk, the lookup and an address space's
+teardown, the kernel's own page tables, vm_map, vm_unmap and vm_protect
+with their TLB invalidations; kmalloc, and the errors they must catch.
+The grader recomputes what the kernel must print: the exact number of
+free pages from the memory map, the free blocks of each order after every
+split, the blocks' alignment and overlaps, the tables a walk makes, the
+permission bits of each kernel section and the tables they take, the
 kmalloc call sequence from the seed."""
 
 import re
@@ -271,7 +272,7 @@ def test_alloc_exhaust(ctx, boot):
         raise TestFailure("allocated %d pages of %d free; %d free afterwards" % (got, before, after))
 
 
-# -- Exercises 4 and 5: pt_walk, vm_destroy ----------------------------------
+# -- Exercises 4 to 6: pt_walk, vm_lookup, vm_destroy ------------------------
 
 def user_va(ctx):
     """A random user address that is not the last page of its page table."""
@@ -346,6 +347,24 @@ def test_walk_tables(ctx, boot):
                       "the entries on the way to a new PT entry")
 
 
+@test(6, "vm_lookup: the page and the entry of each kind of mapping, no table made",
+      parent=test_walk, exercises=["vm_lookup"])
+def test_lookup(ctx, boot):
+    va = boot.va
+    va2 = va ^ GiB ^ (4 * MiB)
+    p, q, big = hex_field(boot, r"pages: (0x\w+) (0x\w+) (0x\w+)$", "the pages mapped")
+    found = [(va, p, p | 0x7), ((1 << 47) - PAGE, p, p | PTE_NX | 0x5),
+             (va + PAGE, None, q | PTE_NOREF | 0x5), (va + 2 * PAGE, None, 0),
+             (va + 3 * PAGE, None, q | PTE_U),
+             (va2 + 0x1234, None, 0x200000 | PTE_NOREF | PTE_PS | 0x3),
+             ((va2 ^ LARGE) + 0x5000, big, big | PTE_PS | 0x7), (va ^ (5 << 39), None, 0)]
+    boot.expect_lines(r"lookup", ["lookup 0x%x: %s, entry 0x%x"
+                                  % (a, "no page" if pg is None else "page 0x%x" % pg, e)
+                                  for a, pg, e in found] + ["lookups: 0 new tables"],
+                      "vm_lookup of a page, a page without a reference, an empty entry, an "
+                      "entry without P, 2 MiB pages, an address without tables")
+
+
 @test(8, "vm_destroy: frees every user table, puts the pages mapped, not the kernel half",
       parent=test_walk, exercises=["vm_destroy"])
 def test_destroy(ctx, boot):
@@ -358,7 +377,7 @@ def test_destroy(ctx, boot):
     expect_no_leak(boot, "the walks and vm_destroy")
 
 
-# -- Exercise 6: kernel_map ---------------------------------------------------
+# -- Exercise 7: kernel_map ---------------------------------------------------
 
 def mapping(boot, what, va):
     line = next((l for l in boot.test_lines() if l.startswith("%s 0x%x: " % (what, va))), None)
@@ -493,7 +512,7 @@ def test_exec_data(ctx):
                  "instruction fetch from a protected page")
 
 
-# -- Exercise 7: vm_map -------------------------------------------------------
+# -- Exercise 8: vm_map -------------------------------------------------------
 
 @test(0, "vm_map: the self-test runs", exercises=["vm_map"])
 def test_vm(ctx):
@@ -567,7 +586,7 @@ def test_free_mapped(ctx):
         raise TestFailure("missing the panic '%s...'" % want)
 
 
-# -- Exercises 8 and 9: vm_unmap, vm_protect ----------------------------------
+# -- Exercises 9 and 10: vm_unmap, vm_protect ---------------------------------
 
 RANGE_PAGES = 6
 

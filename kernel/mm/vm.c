@@ -123,6 +123,7 @@ void *vm_map_mmio(uint64_t pa, uint64_t len)
 
 struct page *vm_lookup(pte_t *pml4, uint64_t va, pte_t *pte_out)
 {
+	// BEGIN LAB 2 SOLUTION: vm_lookup
 	pte_t *pte = pt_walk(pml4, va, false);
 	pte_t entry = pte != NULL ? *pte : 0;
 
@@ -131,6 +132,16 @@ struct page *vm_lookup(pte_t *pml4, uint64_t va, pte_t *pte_out)
 	if (!(entry & PTE_P) || (entry & PTE_NOREF))
 		return NULL;
 	return pa_to_page(PTE_ADDR(entry));
+	// STUB:
+	// static bool said;
+	// if (!said)
+	// 	printk("vm_lookup: LAB 2: vm_lookup not written: no page is found (looking up 0x%lx)\n", va);
+	// said = true;
+	// (void)pml4;
+	// if (pte_out != NULL)
+	// 	*pte_out = 0;
+	// return NULL;
+	// END LAB 2
 }
 
 // Removes the mapping of the page at va, if any (see vm_unmap_range).

@@ -1,8 +1,8 @@
 // Lab 2 self-tests, in the order of the exercises: the buddy allocator's
 // initial blocks (lab2.alloc), split (lab2.split) and merge (lab2.alloc),
-// the page-table walk and an address space's teardown (lab2.walk), the
-// kernel's own page tables (lab2.kernel_map, lab2.write_text,
-// lab2.exec_data), vm_map (lab2.vm, lab2.free_mapped), vm_unmap and
+// the page-table walk, the lookup and an address space's teardown
+// (lab2.walk), the kernel's own page tables (lab2.kernel_map,
+// lab2.write_text, lab2.exec_data), vm_map (lab2.vm, lab2.free_mapped), vm_unmap and
 // vm_protect on ranges (lab2.unmap, lab2.protect) and the TLB after them
 // (lab2.stale), the heap. They print what they did (addresses, flags,
 // counts); grader/lab2.py checks it against the memory map and its own
@@ -303,8 +303,9 @@ static void map_by_hand(pte_t *as, uint64_t va, struct page *p, uint64_t perm)
 // Fills the walks' PML4 for vm_destroy: the kernel half of the tables in
 // use (the boot tables, which are not the allocator's pages: vm_destroy
 // must not touch them); page p at va and at the last user page (the last
-// entry of every level); q without a reference; a 2 MiB block with a
-// reference beside the 2 MiB page at va2.
+// entry of every level); q without a reference, and q's address in an
+// entry that is not present; a 2 MiB block with a reference beside the
+// 2 MiB page at va2.
 static void fill_for_destroy(pte_t *pml4, uint64_t va, uint64_t va2, struct page *p,
 			     struct page *q, struct page *big)
 {
@@ -313,13 +314,44 @@ static void fill_for_destroy(pte_t *pml4, uint64_t va, uint64_t va2, struct page
 	for (int i = PT_ENTRIES / 2; i < PT_ENTRIES; i++)
 		pml4[i] = in_use[i];
 	map_by_hand(pml4, va, p, PTE_W | PTE_U);
-	map_by_hand(pml4, (1ul << 47) - PAGE_SIZE, p, PTE_U);
+	map_by_hand(pml4, (1ul << 47) - PAGE_SIZE, p, PTE_U | PTE_NX);
 	map_by_hand(pml4, va + PAGE_SIZE, q, PTE_U | PTE_NOREF);
+	*pt_walk(pml4, va + 3 * PAGE_SIZE, false) = page_to_pa(q) | PTE_U;     // not present
 	pte_t *pde = pt_walk_level(pml4, va2 ^ LARGE_PAGE_SIZE, 1, true);
 	if (pde == NULL)
 		panic("lab2.walk: no memory for the tables of a 2 MiB block");
 	page_get(big);
 	*pde = page_to_pa(big) | PTE_P | PTE_W | PTE_U | PTE_PS;
+}
+
+// Prints what vm_lookup finds at va: "lookup 0x<va>: page 0x<pa>" or
+// "lookup 0x<va>: no page", then ", entry 0x<entry>".
+static void lookup_and_print(pte_t *pml4, uint64_t va)
+{
+	pte_t entry = ~0ul;             // vm_lookup must write it
+	struct page *pg = vm_lookup(pml4, va, &entry);
+
+	if (pg == NULL)
+		printk("lookup 0x%lx: no page, entry 0x%lx\n", va, entry);
+	else
+		printk("lookup 0x%lx: page 0x%lx, entry 0x%lx\n", va, page_to_pa(pg), entry);
+}
+
+// vm_lookup in the walks' PML4, filled for vm_destroy: each kind of
+// entry, an empty one, and an address with no tables (none made).
+static void lookup_each_kind(pte_t *pml4, uint64_t va, uint64_t va2)
+{
+	uint64_t tables = vm_table_pages;
+
+	lookup_and_print(pml4, va);
+	lookup_and_print(pml4, (1ul << 47) - PAGE_SIZE);
+	lookup_and_print(pml4, va + PAGE_SIZE);
+	lookup_and_print(pml4, va + 2 * PAGE_SIZE);
+	lookup_and_print(pml4, va + 3 * PAGE_SIZE);
+	lookup_and_print(pml4, va2 + 0x1234);
+	lookup_and_print(pml4, (va2 ^ LARGE_PAGE_SIZE) + 0x5000);
+	lookup_and_print(pml4, va ^ (5ul << 39));
+	printk("lookups: %lu new tables\n", vm_table_pages - tables);
 }
 
 KTEST(lab2_walk, "lab2.walk", STAGE_PAGES, "pt_walk_level in a new, empty PML4 around va= (on the boot page tables)");
@@ -366,6 +398,8 @@ static void lab2_walk(void)
 	if (p == NULL || q == NULL || big == NULL)
 		panic("lab2.walk: no memory for the pages to map");
 	fill_for_destroy(pml4, va, va2, p, q, big);
+	printk("pages: 0x%lx 0x%lx 0x%lx\n", page_to_pa(p), page_to_pa(q), page_to_pa(big));
+	lookup_each_kind(pml4, va, va2);
 	printk("before destroy: refcount %u, no-reference page refcount %u, 2 MiB block "
 	       "refcount %u\n", p->refcount, q->refcount, big->refcount);
 	vm_destroy(pml4);
