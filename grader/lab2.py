@@ -149,7 +149,7 @@ def test_alloc(ctx):
     boot.expect_status("ok")
 
 
-@test(6, "buddy_init: page_init frees every free page (a map with a hole), in the fewest, largest blocks",
+@test(6, "buddy_init: every free page (a map with a hole), in the fewest, largest blocks",
       parent=test_alloc, exercises=["buddy_init"])
 def test_init(ctx, boot):
     expect_fully_merged(boot, "before")

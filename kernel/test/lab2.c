@@ -2,9 +2,9 @@
 // initial blocks (lab2.alloc), split (lab2.split) and merge (lab2.alloc),
 // the page-table walk, the lookup and an address space's teardown
 // (lab2.walk), the kernel's own page tables (lab2.kernel_map,
-// lab2.write_text, lab2.exec_data), vm_map (lab2.vm, lab2.free_mapped), vm_unmap and
-// vm_protect on ranges (lab2.unmap, lab2.protect) and the TLB after them
-// (lab2.stale), the heap. They print what they did (addresses, flags,
+// lab2.write_text, lab2.exec_data), vm_map (lab2.vm, lab2.free_mapped),
+// vm_unmap and vm_protect on ranges (lab2.unmap, lab2.protect) and the TLB
+// after them (lab2.stale), the heap. They print what they did (addresses, flags,
 // counts); grader/lab2.py checks it against the memory map and its own
 // model of what must have happened.
 
@@ -300,14 +300,14 @@ static void map_by_hand(pte_t *as, uint64_t va, struct page *p, uint64_t perm)
 	*pte = page_to_pa(p) | perm | PTE_P;
 }
 
-// Fills the walks' PML4 for vm_destroy: the kernel half of the tables in
-// use (the boot tables, which are not the allocator's pages: vm_destroy
-// must not touch them); page p at va and at the last user page (the last
-// entry of every level); q without a reference, and q's address in an
-// entry that is not present; a 2 MiB block with a reference beside the
-// 2 MiB page at va2.
-static void fill_for_destroy(pte_t *pml4, uint64_t va, uint64_t va2, struct page *p,
-			     struct page *q, struct page *big)
+// Fills the walks' PML4 for vm_lookup and vm_destroy: the kernel half of
+// the tables in use (the boot tables, which are not the allocator's
+// pages: vm_destroy must not touch them); page p at va and at the last
+// user page (the last entry of every level); q without a reference, and
+// q's address in an entry that is not present; a 2 MiB block with a
+// reference beside the 2 MiB page at va2.
+static void fill_for_lookup_and_destroy(pte_t *pml4, uint64_t va, uint64_t va2,
+					struct page *p, struct page *q, struct page *big)
 {
 	pte_t *in_use = P2V(read_cr3() & PTE_ADDR_MASK);
 
@@ -337,7 +337,7 @@ static void lookup_and_print(pte_t *pml4, uint64_t va)
 		printk("lookup 0x%lx: page 0x%lx, entry 0x%lx\n", va, page_to_pa(pg), entry);
 }
 
-// vm_lookup in the walks' PML4, filled for vm_destroy: each kind of
+// vm_lookup in the walks' PML4, filled as above: each kind of
 // entry, an empty one, and an address with no tables (none made).
 static void lookup_each_kind(pte_t *pml4, uint64_t va, uint64_t va2)
 {
@@ -354,7 +354,7 @@ static void lookup_each_kind(pte_t *pml4, uint64_t va, uint64_t va2)
 	printk("lookups: %lu new tables\n", vm_table_pages - tables);
 }
 
-KTEST(lab2_walk, "lab2.walk", STAGE_PAGES, "pt_walk_level in a new, empty PML4 around va= (on the boot page tables)");
+KTEST(lab2_walk, "lab2.walk", STAGE_PAGES, "pt_walk_level in a new, empty PML4 around va= (on the boot page tables), then vm_lookup and vm_destroy");
 static void lab2_walk(void)
 {
 	uint64_t va = cmdline_get_u64("va", 0x400000);
@@ -397,7 +397,7 @@ static void lab2_walk(void)
 	struct page *big = page_alloc(PAGE_ORDER_2M, true);
 	if (p == NULL || q == NULL || big == NULL)
 		panic("lab2.walk: no memory for the pages to map");
-	fill_for_destroy(pml4, va, va2, p, q, big);
+	fill_for_lookup_and_destroy(pml4, va, va2, p, q, big);
 	printk("pages: 0x%lx 0x%lx 0x%lx\n", page_to_pa(p), page_to_pa(q), page_to_pa(big));
 	lookup_each_kind(pml4, va, va2);
 	printk("before destroy: refcount %u, no-reference page refcount %u, 2 MiB block "
