@@ -1,10 +1,11 @@
-"""Lab 2 tests, exercise by exercise: the buddy allocator's split and merge,
-the page-table walk, the kernel's own page tables, vm_map, vm_unmap and
-vm_protect with their TLB invalidations; kmalloc, and the errors they must
-catch. The grader recomputes what the kernel must print: the exact number
-of free pages from the memory map, the free blocks of each order after
-every split, the blocks' alignment and overlaps, the tables a walk makes,
-the permission bits of each kernel section and the tables they take, the
+"""Lab 2 tests, exercise by exercise: the buddy allocator's initial blocks,
+split and merge, the page-table walk, the lookup and an address space's
+teardown, the kernel's own page tables, vm_map, vm_unmap and vm_protect
+with their TLB invalidations; kmalloc, and the errors they must catch.
+The grader recomputes what the kernel must print: the exact number of
+free pages from the memory map, the free blocks of each order after every
+split, the blocks' alignment and overlaps, the tables a walk makes, the
+permission bits of each kernel section and the tables they take, the
 kmalloc call sequence from the seed."""
 
 import re
@@ -128,7 +129,38 @@ def check_blocks(lines, allowed):
         live[pa] = size
 
 
-# -- Exercise 1: buddy_split --------------------------------------------------
+# -- Exercise 1: buddy_init ---------------------------------------------------
+
+def random_hole(ctx):
+    """A hole for lab2.alloc's memory map: from a random byte between 16 and
+    32 MiB to a random byte of the page before an odd-numbered page (the
+    first whole page after it can only be a block of one page)."""
+    start = ctx.rng.randrange(16 * MiB, 32 * MiB)
+    end_pfn = (start // PAGE + ctx.rng.randrange(2, 2048)) | 1
+    return start, end_pfn * PAGE - ctx.rng.randrange(0, PAGE)
+
+
+@test(0, "page allocator: lab2.alloc runs")
+def test_alloc(ctx):
+    seed = ctx.rng.getrandbits(62) | 1
+    hole, hole_end = random_hole(ctx)
+    boot = ctx.boot("lab2.alloc", seed=seed, hole="0x%x" % hole, hole_end="0x%x" % hole_end,
+                    megs=ctx.megs(64, 128, 192))
+    boot.expect_status("ok")
+
+
+@test(6, "buddy_init: every free page (a map with a hole), in the fewest, largest blocks",
+      parent=test_alloc, exercises=["buddy_init"])
+def test_init(ctx, boot):
+    expect_fully_merged(boot, "before")
+    total, reserved, free, _ = stats(boot, "before")
+    if reserved != total - free:
+        raise TestFailure("%d pages reserved after page_init, %d free of %d: every page of a "
+                          "free block loses PAGE_RESERVED, every other page keeps it"
+                          % (reserved, free, total))
+
+
+# -- Exercise 2: buddy_split --------------------------------------------------
 
 @test(0, "buddy_split: the self-test runs")
 def test_split(ctx):
@@ -198,15 +230,7 @@ def test_double_free(ctx):
         raise TestFailure("missing the panic '%s'" % want)
 
 
-# -- Exercise 2: buddy_merge --------------------------------------------------
-
-@test(0, "page allocator: lab2.alloc runs; page_init's blocks")
-def test_alloc(ctx):
-    seed = ctx.rng.getrandbits(62) | 1
-    boot = ctx.boot("lab2.alloc", seed=seed, megs=ctx.megs(64, 128, 192))
-    boot.expect_status("ok")
-    expect_fully_merged(boot, "before")
-
+# -- Exercise 3: buddy_merge --------------------------------------------------
 
 @test(5, "buddy_merge: random blocks aligned, in free memory, never overlapping",
       parent=test_alloc, exercises=["buddy_merge"])
@@ -232,6 +256,10 @@ def test_alloc_merge(ctx, boot):
     if after != before or free_after != free:
         raise TestFailure("after freeing every block: %s (%d pages); before: %s (%d pages)"
                           % (after, free_after, before, free))
+    exhausted = free_blocks(boot, "after exhaust")
+    if exhausted != before:
+        raise TestFailure("after every page was allocated and freed one by one: %s; before: %s"
+                          % (exhausted, before))
 
 
 @test(3, "buddy_split: out of memory is NULL; every page comes back",
@@ -244,7 +272,7 @@ def test_alloc_exhaust(ctx, boot):
         raise TestFailure("allocated %d pages of %d free; %d free afterwards" % (got, before, after))
 
 
-# -- Exercise 3: pt_walk ------------------------------------------------------
+# -- Exercises 4 to 6: pt_walk, vm_lookup, vm_destroy ------------------------
 
 def user_va(ctx):
     """A random user address that is not the last page of its page table."""
@@ -279,11 +307,18 @@ class TableModel:
         return made, "the entry"
 
 
-@test(10, "pt_walk: finds, makes and counts the tables of each level", exercises=["pt_walk"])
+@test(0, "pt_walk: the self-test runs", exercises=["pt_walk"])
 def test_walk(ctx):
     va = user_va(ctx)
     boot = ctx.boot("lab2.walk", va="0x%x" % va)
+    boot.va = va
     boot.expect_status("ok")
+
+
+@test(10, "pt_walk: finds, makes and counts the tables of each level",
+      parent=test_walk, exercises=["pt_walk"])
+def test_walk_tables(ctx, boot):
+    va = boot.va
     model, want = TableModel(), []
 
     def walk(a, level, create):
@@ -310,10 +345,39 @@ def test_walk(ctx):
     # New tables allow everything: the leaf decides (SDM Vol. 3A 4.6.1).
     boot.expect_lines(r"walk 0x\w+:", ["walk 0x%x: 0x7 0x7 0x7 0x0" % va],
                       "the entries on the way to a new PT entry")
-    expect_no_leak(boot, "the walks")
 
 
-# -- Exercise 4: kernel_map ---------------------------------------------------
+@test(6, "vm_lookup: the page and the entry of each kind of mapping, no table made",
+      parent=test_walk, exercises=["vm_lookup"])
+def test_lookup(ctx, boot):
+    va = boot.va
+    va2 = va ^ GiB ^ (4 * MiB)
+    p, q, big = hex_field(boot, r"pages: (0x\w+) (0x\w+) (0x\w+)$", "the pages mapped")
+    found = [(va, p, p | 0x7), ((1 << 47) - PAGE, p, p | PTE_NX | 0x5),
+             (va + PAGE, None, q | PTE_NOREF | 0x5), (va + 2 * PAGE, None, 0),
+             (va + 3 * PAGE, None, q | PTE_U),
+             (va2 + 0x1234, None, 0x200000 | PTE_NOREF | PTE_PS | 0x3),
+             ((va2 ^ LARGE) + 0x5000, big, big | PTE_PS | 0x7), (va ^ (5 << 39), None, 0)]
+    boot.expect_lines(r"lookup", ["lookup 0x%x: %s, entry 0x%x"
+                                  % (a, "no page" if pg is None else "page 0x%x" % pg, e)
+                                  for a, pg, e in found] + ["lookups: 0 new tables"],
+                      "vm_lookup of a page, a page without a reference, an empty entry, an "
+                      "entry without P, 2 MiB pages, an address without tables")
+
+
+@test(8, "vm_destroy: frees every user table, puts the pages mapped, not the kernel half",
+      parent=test_walk, exercises=["vm_destroy"])
+def test_destroy(ctx, boot):
+    boot.expect_lines(r"(before destroy|destroyed): ", [
+        "before destroy: refcount 3, no-reference page refcount 1, 2 MiB block refcount 2",
+        "destroyed: refcount 1, no-reference page refcount 1, 2 MiB block refcount 1, "
+        "0 tables left"],
+        "references and tables after vm_destroy (a page mapped twice, one mapped without "
+        "a reference, a 2 MiB block with one)")
+    expect_no_leak(boot, "the walks and vm_destroy")
+
+
+# -- Exercise 7: kernel_map ---------------------------------------------------
 
 def mapping(boot, what, va):
     line = next((l for l in boot.test_lines() if l.startswith("%s 0x%x: " % (what, va))), None)
@@ -448,7 +512,7 @@ def test_exec_data(ctx):
                  "instruction fetch from a protected page")
 
 
-# -- Exercise 5: vm_map -------------------------------------------------------
+# -- Exercise 8: vm_map -------------------------------------------------------
 
 @test(0, "vm_map: the self-test runs", exercises=["vm_map"])
 def test_vm(ctx):
@@ -522,7 +586,7 @@ def test_free_mapped(ctx):
         raise TestFailure("missing the panic '%s...'" % want)
 
 
-# -- Exercises 6 and 7: vm_unmap, vm_protect ----------------------------------
+# -- Exercises 9 and 10: vm_unmap, vm_protect ---------------------------------
 
 RANGE_PAGES = 6
 
