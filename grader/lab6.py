@@ -469,17 +469,17 @@ def test_dirty_log(ctx, boot):
         return
     mask, again = boot.choices
     window, rest, leaf = ("dirty log [0x%x, 0x%x): 0," % r for r in
-                          ((MiB, MiB + 63 * PAGE), (LARGE, 5 * MiB), (4 * MiB, 6 * MiB)))
+                          ((MiB, MiB + 63 * PAGE), (5 * MiB, 8 * MiB), (4 * MiB, 6 * MiB)))
     judge(boot, "dirty log ", [
-        window + page_ranges(mask & ~(1 << 63)), rest + " 512-767", leaf + " 0-511",
+        window + page_ranges(mask & ~(1 << 63)), rest + " 0-255", leaf + " 0-511",
         window + page_ranges(again & ~(1 << 63)), rest + " none", leaf + " none",
         "dirty log [0x100000, 0x101000): -%d, none" % ENODEV], "the dirty logs", [
         (0, "the guest wrote the pages of mask=0x%x; the range ends before page 63 (written "
             "too), and bit i is page i from gpa, every other bit of the bitmap cleared" % mask),
         (1, "the guest wrote one word of the 2 MiB leaf at 0x400000: a leaf with the dirty flag "
-            "(bit 9, SDM Vol. 3C 29.3.5) reports all its pages in the range (pages 512-767 of a "
-            "range from 0x200000 with nothing mapped below 0x400000), and keeps its flag as the "
-            "range covers it only in part"),
+            "(bit 9, SDM Vol. 3C 29.3.5) reports all its pages in the range (pages 0-255 of a "
+            "range from 0x500000, the leaf's middle, with nothing mapped past the leaf), and "
+            "keeps its flag, as the range covers it only in part"),
         (2, "a range that covers the 2 MiB leaf whole reports its 512 pages and clears its flag"),
         (3, "the second harvest reports only the pages written since the first (again=0x%x): "
             "the first must clear each dirty flag it reported (bit 9, not bit 8) and run INVEPT"

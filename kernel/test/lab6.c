@@ -201,13 +201,13 @@ static void print_dirty_log(struct ept *e, uint64_t gpa, uint64_t len)
 }
 
 // The pages the test harvests: 63 of the guest's 64 (it writes the last
-// one too, just past the range), then 3 MiB from 0x200000 (nothing
-// mapped below 0x400000, then half of the 2 MiB leaf there), then that
-// whole leaf.
+// one too, just past the range), then 3 MiB from the middle of the 2 MiB
+// leaf at 0x400000 (nothing is mapped past the leaf), then that whole
+// leaf.
 static void print_dirty_logs(struct ept *e)
 {
 	print_dirty_log(e, 0x100000, 63 * PAGE_SIZE);
-	print_dirty_log(e, 0x200000, 3ul << 20);
+	print_dirty_log(e, 0x500000, 3ul << 20);
 	print_dirty_log(e, 0x400000, LARGE_PAGE_SIZE);
 }
 
