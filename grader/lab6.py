@@ -17,6 +17,8 @@ GiB = 1 << 30
 LARGE = 2 * MiB
 NONE = (1 << 64) - 1            # ept_translate's and ept_unmap's -1
 EPT_R, EPT_W, EPT_X, WB, EPT_LARGE = 1, 2, 4, 0x30, 0x80
+EPT_ACCESSED, EPT_DIRTY = 0x100, 0x200
+ENOENT, ENOMEM, ENODEV = 2, 12, 19
 
 
 def stopped(boot, name, why):
@@ -27,7 +29,8 @@ def stopped(boot, name, why):
 def ept_choices(rng):
     """The addresses of lab6.ept: walk's indexes differ at every level and
     from 0; other shares its PML4 entry only; far shares nothing; map and
-    map + 18 MiB lie in one GiB; hpa below 1 TiB."""
+    map + 18 MiB lie in one GiB; hpa below 1 TiB; page and other_page
+    are pages of a 2 MiB leaf, neither the first nor the last."""
     i3, i2, i1, i0 = rng.sample(range(1, 512), 4)
     j2 = rng.choice([j for j in range(1, 512) if j != i2])
     k3 = rng.choice([k for k in range(1, 512) if k != i3])
@@ -35,7 +38,8 @@ def ept_choices(rng):
             "other": i3 << 39 | j2 << 30 | rng.randrange(512) << 21,
             "far": k3 << 39 | rng.randrange(1 << 39) & ~(PAGE - 1),
             "map": rng.randrange(1, 512) * GiB + rng.randrange(0, 480) * LARGE,
-            "hpa": rng.randrange(1, 1 << 19) * LARGE}
+            "hpa": rng.randrange(1, 1 << 19) * LARGE,
+            "page": rng.randrange(1, 511), "other_page": rng.randrange(1, 511)}
 
 
 def judge(boot, prefix, want, what, hints=()):
@@ -167,21 +171,18 @@ def test_ept_translate(ctx, boot):
 
 
 @test(5, "ept_unmap: a 4 KiB leaf's host-physical address returned and the entry cleared; "
-      "a 2 MiB leaf and missing pages refused", parent=test_ept,
+      "missing pages refused", parent=test_ept,
       exercises=["ept_create", "ept_walk", "ept_map", "ept_protect", "ept_unmap"])
 def test_ept_unmap(ctx, boot):
     base, hpa = boot.choices["map"], boot.choices["hpa"]
     judge(boot, "unmap", [
         "unmap a 4 KiB leaf 0x%x: 0x%x, entry left 0x0 bits 0x0" % (base + LARGE, hpa + LARGE),
-        "unmap in a 2 MiB leaf 0x%x: 0x%x, entry left 0x%x bits 0x%x"
-        % (base + 0x5000, NONE, hpa, EPT_R | EPT_W | WB | EPT_LARGE),
         "unmap nothing 0x%x: 0x%x, entry left 0x0 bits 0x0" % (base + LARGE + PAGE, NONE),
         "unmap without tables 0x%x: 0x%x, entry left 0x0 bits 0x0" % (base + GiB, NONE),
         "unmap execute-only 0x%x: 0x%x, entry left 0x0 bits 0x0"
         % (base + 16 * MiB, hpa + 16 * MiB),
         "unmap: 9 table pages"], "the unmaps", [
-        (1, "a 4 KiB page inside a 2 MiB leaf cannot be unmapped alone: -1, the leaf stays"),
-        (4, "an execute-only page is mapped (present: any of R, W, X)")])
+        (3, "an execute-only page is mapped (present: any of R, W, X)")])
 
 
 @test(5, "ept_narrow_range: leaves narrowed, a partly covered 2 MiB leaf removed whole, "
@@ -203,6 +204,34 @@ def test_ept_narrow(ctx, boot):
         (3, "narrowing an R page to R and W leaves it R: keep only takes permissions away"),
         (4, "a range over missing tables changes nothing and makes no table; an empty range "
             "changes nothing")])
+
+
+@test(10, "ept_split: a 2 MiB leaf becomes 512 4 KiB leaves of the same memory and bits, "
+      "for ept_protect and ept_unmap of one page; no memory, no change", parent=test_ept,
+      exercises=["ept_create", "ept_walk", "ept_map", "ept_protect", "ept_unmap", "ept_split"])
+def test_ept_split(ctx, boot):
+    c = boot.choices
+    base, hpa, k, j = c["map"], c["hpa"], c["page"] * PAGE, c["other_page"] * PAGE
+    first, page_r = (bits | EPT_ACCESSED | EPT_DIRTY for bits in (EPT_R | EPT_X | WB, EPT_R | WB))
+    rwx = EPT_R | EPT_W | EPT_X | WB
+    line = ("split: %s 0x%x: %s, %d new tables, entry 0x%x bits 0x%x; the others: %d leaves, "
+            "0 wrong, bits 0x%x")
+    judge(boot, "split: ", [
+        line % ("protect r", base + k, "0x0", 1, hpa + k, page_r, 511, first),
+        line % ("again", base + k, "0x0", 0, hpa + k, page_r, 511, first),
+        line % ("unmap", base + LARGE + j, "0x%x" % (hpa + LARGE + j), 1, 0, 0, 511, rwx),
+        line % ("no memory", base + 2 * LARGE + j, -ENOMEM, 0, hpa + 2 * LARGE, rwx | EPT_LARGE,
+                0, 0),
+        line % ("nothing", base + 3 * LARGE, -ENOENT, 0, 0, 0, 0, 0)], "the splits", [
+        (0, "ept_protect of one page of a 2 MiB leaf (R, X, accessed and dirty) splits it: a new "
+            "table (counted) of 512 4 KiB leaves, leaf i mapping the leaf's host address + i * "
+            "4 KiB with all its bits but bit 7 (SDM Vol. 3C 29.3.2); then only that page becomes "
+            "R"),
+        (1, "a 2 MiB range already mapped by a table: ept_split returns 0 and changes nothing"),
+        (2, "ept_unmap of one page of a 2 MiB leaf splits it, then clears that page's entry and "
+            "returns its host-physical address; the other 511 stay"),
+        (3, "no memory for the table: -ENOMEM (-12), the 2 MiB leaf left as it was"),
+        (4, "nothing mapped: -ENOENT (-2)")])
 
 
 @test(5, "ept_destroy: every table freed", parent=test_ept,
@@ -346,8 +375,8 @@ def test_unmap_running(ctx, boot):
 def test_policy(ctx):
     limit = ctx.rng.randrange(8 << 20, 64 << 20, 4096)
     boot = ctx.boot("lab6.policy", limit="0x%x" % limit)
-    boot.expect_status("ok")
-    got = [l for l in boot.test_lines() if l.startswith(("fault ", "ept: ", "demand ", "protect "))]
+    got = [l for l in boot.test_lines() if l.startswith(("fault ", "ept: ", "demand ", "protect "))
+           and "(in a 2 MiB leaf)" not in l]
     page = limit - 4096
     want = ["fault at the last byte 0x%x: mapped, 0 nonzero bytes" % (limit - 1),
             "ept: guest read at guest-physical 0x%x, outside its 0x%x bytes: stopped"
@@ -358,8 +387,7 @@ def test_policy(ctx):
             "protect 0x%x r: 0, entry bits 0x31" % page,
             "protect 0x%x none: 0, entry bits 0x30" % page,
             "protect 0x%x rwx: 0, entry bits 0x37" % page,
-            "protect 0x%x r (not mapped): -2, entry bits 0x0" % (limit + 0x400000),
-            "protect 0x1000 r (in a 2 MiB leaf): -16, entry bits 0xb7"]
+            "protect 0x%x r (not mapped): -2, entry bits 0x0" % (limit + 0x400000)]
     hints = [
         "guest-physical 0x%x is the last byte of a guest of 0x%x bytes: inside, mapped on "
         "demand, and the new page must be zeroed (page_alloc(0, true))" % (limit - 1, limit),
@@ -386,16 +414,80 @@ def test_policy(ctx):
         raise TestFailure("%s pages free before the test, %s after" % (start, end))
 
 
+@test(5, "ept_split under a guest: one page of its 2 MiB leaf protected, the pages beside it "
+      "unchanged; INVEPT after the split", parent=test_policy,
+      exercises=["ept_protect", "ept_split", "ept_invalidate"])
+def test_policy_split(ctx, boot):
+    rwx = EPT_R | EPT_W | EPT_X | WB
+    judge(boot, "protect 0x1000 r (in a 2 MiB leaf)", [
+        "protect 0x1000 r (in a 2 MiB leaf): 0, entry bits 0x%x" % (EPT_R | WB)],
+        "the protection", [
+        (0, "the guest's first 2 MiB is one leaf: ept_protect of its page 0x1000 must split it "
+            "(ept_split) and make only that page R")])
+    judge(boot, "beside it: ", [
+        "beside it: 0x%x at offset 0x%x of the guest's memory, entry bits 0x%x" % (a, a, rwx)
+        for a in (0, 0x2000, LARGE - PAGE)], "the pages beside it", [
+        (0, "after the split, the other pages keep their host page and bits (RWX, write-back)")])
+    expect_invept(boot, "ept_split")
+
+
 @test(10, "EPT dirty bits show exactly the pages the guest wrote",
       exercises=["ept_create", "ept_walk", "ept_map"])
 def test_dirty(ctx):
-    mask = ctx.rng.getrandbits(64) | 1
-    boot = ctx.boot("lab6.dirty", mask="0x%x" % mask)
-    boot.expect_status("ok")
+    mask, again = ctx.rng.getrandbits(64) | 1 | 1 << 63, ctx.rng.getrandbits(64)
+    boot = ctx.boot("lab6.dirty", mask="0x%x" % mask, again="0x%x" % again)
+    boot.choices = mask, again
+    got = boot.matching(r"vcpu \d+: guest dirty stopped")
+    if got[:1] != ["vcpu 0: guest dirty stopped: halted"]:
+        raise TestFailure("expected 'vcpu 0: guest dirty stopped: halted', got %s" % got[:1])
     lines = boot.matching(r"dirty: (0x|this CPU)")
     if lines == ["dirty: this CPU keeps no EPT dirty bits (IA32_VMX_EPT_VPID_CAP bit 21)"]:
         return
     boot.expect_lines(r"dirty: (0x|this CPU)", ["dirty: 0x%x" % mask], "dirty pages")
+
+
+def page_ranges(bits):
+    """The set bits of bits as print_dirty_log prints them: ' 0 2-5 9', or ' none'."""
+    out, i = "", 0
+    while bits >> i:
+        if bits >> i & 1:
+            last = i
+            while bits >> (last + 1) & 1:
+                last += 1
+            out += " %d-%d" % (i, last) if last > i else " %d" % i
+            i = last
+        i += 1
+    return out or " none"
+
+
+@test(15, "ept_dirty_log: the pages written since the last harvest, a 2 MiB leaf's all, the "
+      "flags cleared and INVEPT run; -ENODEV without accessed and dirty flags",
+      parent=test_dirty, exercises=["ept_create", "ept_walk", "ept_map", "ept_dirty_log",
+                                    "ept_invalidate"])
+def test_dirty_log(ctx, boot):
+    if boot.matching(r"dirty: this CPU keeps no EPT dirty bits"):
+        return
+    mask, again = boot.choices
+    window, rest, leaf = ("dirty log [0x%x, 0x%x): 0," % r for r in
+                          ((MiB, MiB + 63 * PAGE), (5 * MiB, 8 * MiB), (4 * MiB, 6 * MiB)))
+    judge(boot, "dirty log ", [
+        window + page_ranges(mask & ~(1 << 63)), rest + " 0-255", leaf + " 0-511",
+        window + page_ranges(again & ~(1 << 63)), rest + " none", leaf + " none",
+        "dirty log [0x100000, 0x101000): -%d, none" % ENODEV], "the dirty logs", [
+        (0, "the guest wrote the pages of mask=0x%x; the range ends before page 63 (written "
+            "too), and bit i is page i from gpa, every other bit of the bitmap cleared" % mask),
+        (1, "the guest wrote one word of the 2 MiB leaf at 0x400000: a leaf with the dirty flag "
+            "(bit 9, SDM Vol. 3C 29.3.5) reports all its pages in the range (pages 0-255 of a "
+            "range from 0x500000, the leaf's middle, with nothing mapped past the leaf), and "
+            "keeps its flag, as the range covers it only in part"),
+        (2, "a range that covers the 2 MiB leaf whole reports its 512 pages and clears its flag"),
+        (3, "the second harvest reports only the pages written since the first (again=0x%x): "
+            "the first must clear each dirty flag it reported (bit 9, not bit 8) and run INVEPT"
+            % again),
+        (5, "the 2 MiB leaf was only read since the harvest that covered it whole"),
+        (6, "an EPT without accessed and dirty flags (EPTP bit 6 clear) has no dirty log: "
+            "-ENODEV (-19)")])
+    expect_invept(boot, "ept_dirty_log")
 
 
 @test(10, "an EPT misconfiguration is reported by name")

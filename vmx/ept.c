@@ -3,6 +3,7 @@
 #include "console/console.h"
 #include "debug/panic.h"
 #include "lib/errno.h"
+#include "lib/string.h"
 #include "mm/page.h"
 #include "mm/vm.h"
 #include "vmx/ept.h"
@@ -158,14 +159,49 @@ void ept_destroy(struct ept *e)
 	e->pml4 = NULL;
 }
 
-// The 4 KiB leaf at gpa, or an error: -ENOENT, -EBUSY (a 2 MiB leaf).
+int ept_split(struct ept *e, uint64_t gpa)
+{
+	// BEGIN LAB 6 SOLUTION: ept_split
+	uint64_t *entry = ept_walk(e, gpa, 1, false);
+
+	if (entry == NULL || !(*entry & EPT_RWX))
+		return -ENOENT;
+	if (!(*entry & EPT_LARGE))
+		return 0;
+	uint64_t *table = alloc_table(e);
+	if (table == NULL)
+		return -ENOMEM;
+	uint64_t hpa = *entry & EPT_ADDR_MASK, bits = *entry & ~EPT_ADDR_MASK & ~EPT_LARGE;
+	for (int i = 0; i < PT_ENTRIES; i++)
+		table[i] = (hpa + (uint64_t)i * PAGE_SIZE) | bits;
+	*entry = V2P(table) | EPT_RWX;
+	// The CPU may still hold the 2 MiB translation (SDM Vol. 3C 29.4.3).
+	ept_invalidate(e);
+	return 0;
+	// STUB:
+	// static bool said;
+	// if (!said) {
+	// 	said = true;
+	// 	printk("LAB 6: ept_split not written: a 2 MiB leaf stays whole\n");
+	// }
+	// (void)e, (void)gpa;
+	// return -ENOSYS;
+	// END LAB 6
+}
+
+// The 4 KiB leaf at gpa, a 2 MiB leaf split for it, or an error: -ENOENT,
+// or ept_split's.
 static int leaf(struct ept *e, uint64_t gpa, uint64_t **entry)
 {
 	// BEGIN LAB 6 SOLUTION: ept_protect
 	*entry = ept_walk(e, gpa, 0, false);
 	if (*entry == NULL || !(**entry & EPT_RWX))
 		return -ENOENT;
-	return **entry & EPT_LARGE ? -EBUSY : 0;
+	if (!(**entry & EPT_LARGE))
+		return 0;
+	int err = ept_split(e, gpa);
+	*entry = ept_walk(e, gpa, 0, false);
+	return err;
 	// STUB:
 	// (void)e, (void)gpa;
 	// *entry = NULL;
@@ -242,6 +278,59 @@ void ept_narrow_range(struct ept *e, uint64_t gpa, uint64_t len, uint64_t keep)
 {
 	if (len > 0)
 		narrow_level(e->pml4, EPT_LEVELS - 1, 0, gpa, gpa + len, keep & EPT_RWX);
+}
+
+// Sets bit (page - first) of bitmap for each page of [page, end).
+static void mark_pages(uint64_t *bitmap, uint64_t first, uint64_t page, uint64_t end)
+{
+	// BEGIN LAB 6 SOLUTION: ept_dirty_log
+	for (; page < end; page += PAGE_SIZE) {
+		uint64_t i = (page - first) / PAGE_SIZE;
+		bitmap[i / 64] |= 1ul << (i % 64);
+	}
+	// STUB:
+	// (void)bitmap, (void)first, (void)page, (void)end;
+	// END LAB 6
+}
+
+int ept_dirty_log(struct ept *e, uint64_t gpa, uint64_t len, uint64_t *bitmap)
+{
+	// BEGIN LAB 6 SOLUTION: ept_dirty_log
+	uint64_t end = gpa + len;
+	bool cleared = false;
+
+	if (!e->accessed_dirty)
+		return -ENODEV;
+	memset(bitmap, 0, (len / PAGE_SIZE + 63) / 64 * sizeof(uint64_t));
+	for (uint64_t page = gpa; page < end;) {
+		uint64_t *entry = ept_walk(e, page, 0, false);
+		bool large = entry != NULL && (*entry & EPT_LARGE);
+		uint64_t lo = large ? page & ~(LARGE_PAGE_SIZE - 1) : page;
+		uint64_t hi = large ? lo + LARGE_PAGE_SIZE : page + PAGE_SIZE;
+		if (entry != NULL && (*entry & EPT_RWX) && (*entry & EPT_DIRTY)) {
+			mark_pages(bitmap, gpa, page, hi < end ? hi : end);
+			// A 2 MiB leaf partly outside keeps its flag for the rest.
+			if (gpa <= lo && hi <= end) {
+				*entry &= ~EPT_DIRTY;
+				cleared = true;
+			}
+		}
+		page = hi;
+	}
+	// The CPU sets a flag only if it sees it clear: it must forget what it
+	// cached (SDM Vol. 3C 29.3.5, 29.4.3).
+	if (cleared)
+		ept_invalidate(e);
+	return 0;
+	// STUB:
+	// static bool said;
+	// if (!said) {
+	// 	said = true;
+	// 	printk("LAB 6: ept_dirty_log not written: no page is reported\n");
+	// }
+	// (void)e, (void)gpa, (void)len, (void)bitmap, (void)mark_pages;
+	// return -ENOSYS;
+	// END LAB 6
 }
 
 void ept_invalidate(const struct ept *e)

@@ -39,11 +39,26 @@ uint64_t ept_translate(const struct ept *e, uint64_t gpa);
 // returned instead. NULL if a table is missing and !create, or if memory
 // is short.
 uint64_t *ept_walk(struct ept *e, uint64_t gpa, int level, bool create);
+// Replaces the 2 MiB leaf that maps gpa by a table of 512 4 KiB leaves
+// that map the same memory with the same bits, then runs INVEPT. Returns
+// 0 (also when gpa's 2 MiB are mapped by a table already), -ENOENT if
+// nothing maps them, -ENOMEM (no table; the leaf is left as it was).
+int ept_split(struct ept *e, uint64_t gpa);
 // Changes the permissions of the 4 KiB leaf at gpa (0: no access, but
-// keep the page). Returns 0, -ENOENT if none, -EBUSY inside a 2 MiB leaf.
+// keep the page), splitting a 2 MiB leaf first. Returns 0, -ENOENT if
+// none, or ept_split's error.
 int ept_protect(struct ept *e, uint64_t gpa, uint64_t perm);
-// Removes the 4 KiB leaf at gpa; returns its host-physical address, or -1.
+// Removes the 4 KiB leaf at gpa, splitting a 2 MiB leaf first; returns
+// its host-physical address, or -1.
 uint64_t ept_unmap(struct ept *e, uint64_t gpa);
+// The dirty log of [gpa, gpa + len) (len a multiple of 4 KiB): sets bit
+// i of bitmap (len / 4 KiB bits, rounded up to whole words, the others
+// cleared) for each page i the guest wrote since the last call, as the
+// leaves' dirty flags say, and clears the flags. A 2 MiB leaf reports
+// its pages in the range; its flag is cleared only if the range covers
+// it whole. Returns 0, or -ENODEV if the EPT keeps no dirty flags
+// (accessed_dirty false).
+int ept_dirty_log(struct ept *e, uint64_t gpa, uint64_t len, uint64_t *bitmap);
 // Narrows every leaf in [gpa, gpa + len) to the permissions keep (a
 // subset of EPT_RWX; 0 removes the leaves), skipping missing tables, so
 // that a range of terabytes costs what is mapped in it. A 2 MiB leaf

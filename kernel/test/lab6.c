@@ -178,28 +178,98 @@ static void lab6_wprotect(void)
 	guest_destroy(&g);
 }
 
-KTEST(lab6_dirty, "lab6.dirty", STAGE_VMX, "which of 64 pages the guest wrote (mask=), from EPT dirty bits");
+// The dirty log of [gpa, gpa + len) (at most 1024 pages), as ranges of
+// page numbers from gpa.
+static void print_dirty_log(struct ept *e, uint64_t gpa, uint64_t len)
+{
+	uint64_t bitmap[16], n = (len / PAGE_SIZE + 63) / 64 * 64;
+	char line[256] = "";
+
+	memset(bitmap, 0xA5, sizeof(bitmap));    // the log must clear what it does not set
+	int err = ept_dirty_log(e, gpa, len, bitmap);
+	for (uint64_t i = 0; err == 0 && i < n; i++) {
+		if (!(bitmap[i / 64] >> (i % 64) & 1))
+			continue;
+		uint64_t last = i;
+		while (last + 1 < n && (bitmap[(last + 1) / 64] >> ((last + 1) % 64) & 1))
+			last++;
+		snprintf(line + strlen(line), sizeof(line) - strlen(line),
+			 last > i ? " %lu-%lu" : " %lu", i, last);
+		i = last;
+	}
+	printk("dirty log [0x%lx, 0x%lx): %d,%s\n", gpa, gpa + len, err, line[0] ? line : " none");
+}
+
+// The pages the test harvests: 63 of the guest's 64 (it writes the last
+// one too, just past the range), then 3 MiB from the middle of the 2 MiB
+// leaf at 0x400000 (nothing is mapped past the leaf), then that whole
+// leaf.
+static void print_dirty_logs(struct ept *e)
+{
+	print_dirty_log(e, 0x100000, 63 * PAGE_SIZE);
+	print_dirty_log(e, 0x500000, 3ul << 20);
+	print_dirty_log(e, 0x400000, LARGE_PAGE_SIZE);
+}
+
+static void log_first_page(struct ept *e)
+{
+	uint64_t bitmap[1];
+
+	ept_dirty_log(e, 0x100000, PAGE_SIZE, bitmap);
+}
+
+KTEST(lab6_dirty, "lab6.dirty", STAGE_VMX,
+      "which of 64 pages the guest wrote (mask=), from EPT dirty bits; then the dirty log, "
+      "with a 2 MiB leaf at 0x400000, after that and after the guest writes the pages of again=; "
+      "then ept_dirty_log must run an INVEPT that fails");
 static void lab6_dirty(void)
 {
 	struct guest g = { .small_pages = true };
-	struct vcpu_config config = { .rdi = cmdline_get_u64("mask", 1) };
+	struct vcpu_config config = { .rdi = cmdline_get_u64("mask", 1),
+				      .rsi = cmdline_get_u64("again", 0) };
+	struct page *leaf = page_alloc(PAGE_ORDER_2M, true);
 
 	make_guest(&g, "dirty", &config);
-	run_guest(&g, "dirty", &config);
+	if (leaf == NULL || ept_map(&g.vm.ept, 0x400000, page_to_pa(leaf), LARGE_PAGE_SIZE, EPT_RWX) < 0)
+		panic("lab6.dirty: no memory for the 2 MiB leaf");
+	struct vcpu *v = vcpu_create(&g.vm, &config);
+	if (v == NULL)
+		panic("lab6.dirty: no vCPU");
+	printk("vcpu %d: guest dirty stopped: %s\n", v->id, vcpu_run(v));
 	// The CPU's capability, not the EPT's flag: an EPT that leaves the
 	// flags off on a CPU that has them shows no dirty page.
 	if (!(vmx_caps.ept_vpid & EPT_CAP_ACCESSED_DIRTY)) {
 		printk("dirty: this CPU keeps no EPT dirty bits (IA32_VMX_EPT_VPID_CAP bit 21)\n");
-	} else {
-		uint64_t mask = 0;
-		for (int i = 0; i < 64; i++) {
-			uint64_t *e = ept_walk(&g.vm.ept, 0x100000 + (uint64_t)i * PAGE_SIZE, 0, false);
-			if (e != NULL && (*e & EPT_DIRTY))
-				mask |= 1ul << i;
-		}
-		printk("dirty: 0x%lx\n", mask);
+		vcpu_destroy(v);
+		guest_destroy(&g);
+		page_free(leaf);
+		return;
 	}
+	uint64_t mask = 0;
+	for (int i = 0; i < 64; i++) {
+		uint64_t *e = ept_walk(&g.vm.ept, 0x100000 + (uint64_t)i * PAGE_SIZE, 0, false);
+		if (e != NULL && (*e & EPT_DIRTY))
+			mask |= 1ul << i;
+	}
+	printk("dirty: 0x%lx\n", mask);
+	print_dirty_logs(&g.vm.ept);
+	printk("vcpu %d: guest dirty stopped: %s\n", v->id, vcpu_run(v));
+	print_dirty_logs(&g.vm.ept);
+	vcpu_destroy(v);
+
+	struct ept plain;
+	vmx_caps.ept_vpid &= ~EPT_CAP_ACCESSED_DIRTY;
+	int err = ept_create(&plain);
+	vmx_caps.ept_vpid |= EPT_CAP_ACCESSED_DIRTY;
+	if (err < 0)
+		panic("lab6.dirty: no memory for an EPT");
+	print_dirty_log(&plain, 0x100000, PAGE_SIZE);
+	ept_destroy(&plain);
+
+	*ept_walk(&g.vm.ept, 0x100000, 0, false) |= EPT_DIRTY;
+	expect_invept(&g.vm.ept, "ept_dirty_log", log_first_page);
 	guest_destroy(&g);
+	page_free(leaf);
 }
 
 // Runs guest name with arg, after giving the leaf that maps gpa (4 KiB
@@ -388,7 +458,6 @@ static void check_map(uint64_t base, uint64_t hpa)
 	print_translate(&e, "with no access", base + (12 << 20) + 8);
 
 	print_unmap(&e, "a 4 KiB leaf", base + LARGE_PAGE_SIZE);
-	print_unmap(&e, "in a 2 MiB leaf", base + 0x5000);
 	print_unmap(&e, "nothing", base + LARGE_PAGE_SIZE + PAGE_SIZE);
 	print_unmap(&e, "without tables", base + (1ul << 30));
 	print_unmap(&e, "execute-only", base + (16 << 20));
@@ -439,13 +508,71 @@ static void check_narrow(uint64_t base, uint64_t hpa)
 	ept_destroy(&e);
 }
 
+// What the walk finds for gpa, a 4 KiB leaf or the 2 MiB leaf above it
+// (err: what the call that split it returned, tables: e's table pages
+// before it); and the other 511 entries of its 2 MiB (mapped from hpa):
+// how many are 4 KiB leaves, how many map the wrong page, their bits.
+static void print_split(struct ept *e, const char *what, uint64_t gpa, uint64_t hpa,
+			long err, uint64_t tables)
+{
+	uint64_t *l1 = entry_at(e, gpa, 1), *l0 = entry_at(e, gpa, 0);
+	uint64_t entry = l1 != NULL && (*l1 & EPT_LARGE) ? *l1 : l0 != NULL ? *l0 : 0;
+	uint64_t base = gpa & ~(LARGE_PAGE_SIZE - 1), leaves = 0, wrong = 0, bits = 0;
+	char b1[24], b2[24], result[24];
+
+	snprintf(result, sizeof(result), err < 0 ? "%ld" : "0x%lx", err);
+	for (uint64_t off = 0; off < LARGE_PAGE_SIZE; off += PAGE_SIZE) {
+		uint64_t *other = entry_at(e, base + off, 0);
+		if (base + off == gpa || other == NULL || !(*other & EPT_RWX))
+			continue;
+		leaves++;
+		wrong += (*other & EPT_ADDR_MASK) != hpa + off;
+		bits |= *other & ~EPT_ADDR_MASK;
+	}
+	printk("split: %s 0x%lx: %s, %lu new tables, entry 0x%lx bits %s; the others: %lu leaves, "
+	       "%lu wrong, bits %s\n", what, gpa, result, e->table_pages - tables,
+	       entry & EPT_ADDR_MASK, flags(entry, b1), leaves, wrong, flags(bits, b2));
+}
+
+// Three 2 MiB leaves at base (R and X, accessed and dirty; RWX; RWX):
+// page k of the first protected, page j of the second unmapped, the
+// third split without memory for its table.
+static void check_split(uint64_t base, uint64_t hpa, uint64_t k, uint64_t j)
+{
+	struct ept e;
+	uint64_t tables, gpa;
+	size_t n;
+
+	make_ept(&e);
+	if (ept_map(&e, base, hpa, LARGE_PAGE_SIZE, EPT_R | EPT_X) < 0 ||
+	    ept_map(&e, base + LARGE_PAGE_SIZE, hpa + LARGE_PAGE_SIZE, 2 * LARGE_PAGE_SIZE, EPT_RWX) < 0)
+		panic("lab6.ept: ept_map failed");
+	*entry_at(&e, base, 1) |= EPT_ACCESSED | EPT_DIRTY;
+
+	tables = e.table_pages, gpa = base + k * PAGE_SIZE;
+	print_split(&e, "protect r", gpa, hpa, ept_protect(&e, gpa, EPT_R), tables);
+	tables = e.table_pages;
+	print_split(&e, "again", gpa, hpa, ept_split(&e, gpa), tables);
+	tables = e.table_pages, gpa = base + LARGE_PAGE_SIZE + j * PAGE_SIZE;
+	print_split(&e, "unmap", gpa, hpa + LARGE_PAGE_SIZE, (long)ept_unmap(&e, gpa), tables);
+
+	void *every_page = take_every_page(&n);
+	tables = e.table_pages, gpa = base + 2 * LARGE_PAGE_SIZE + j * PAGE_SIZE;
+	print_split(&e, "no memory", gpa, hpa + 2 * LARGE_PAGE_SIZE, ept_split(&e, gpa), tables);
+	give_back(every_page);
+	tables = e.table_pages, gpa = base + 3 * LARGE_PAGE_SIZE;
+	print_split(&e, "nothing", gpa, hpa, ept_split(&e, gpa), tables);
+	ept_destroy(&e);
+}
+
 static void unmap_first_page(struct ept *e)
 {
 	ept_unmap(e, 0);
 }
 
 KTEST(lab6_ept, "lab6.ept", STAGE_VMX,
-      "the EPT functions called directly, at guest-physical walk=, map= and host-physical hpa=; "
+      "the EPT functions called directly, at guest-physical walk=, map= and host-physical hpa=, "
+      "2 MiB leaves split for their pages page= and other_page=; "
       "then a guest whose first 2 MiB is one large leaf; then ept_unmap must run an INVEPT that fails");
 static void lab6_ept(void)
 {
@@ -460,6 +587,8 @@ static void lab6_ept(void)
 	check_walk(walk, other, far, hpa);
 	check_map(map, hpa);
 	check_narrow(map, hpa);
+	check_split(map, hpa, cmdline_get_u64("page", 5) % PT_ENTRIES,
+		    cmdline_get_u64("other_page", 7) % PT_ENTRIES);
 	printk("destroy: free pages start %lu end %lu\n", before, page_free_count());
 
 	struct guest g = { 0 };
@@ -516,8 +645,14 @@ static void print_protect(struct guest *g, const char *what, uint64_t gpa, uint6
 	       e != NULL ? *e & ~EPT_ADDR_MASK : 0);
 }
 
+static void split_first_leaf(struct ept *e)
+{
+	ept_split(e, 0);
+}
+
 KTEST(lab6_policy, "lab6.policy", STAGE_VMX,
-      "the EPT fault policy and ept_protect called directly: a guest of limit= bytes (>= 8 MiB)");
+      "the EPT fault policy and ept_protect called directly: a guest of limit= bytes (>= 8 MiB); "
+      "then ept_split must run an INVEPT that fails");
 static void lab6_policy(void)
 {
 	struct guest g = { .limit = cmdline_get_u64("limit", 8ul << 20) };
@@ -563,6 +698,18 @@ static void lab6_policy(void)
 	print_protect(&g, "rwx", page, EPT_RWX);
 	print_protect(&g, "r (not mapped)", past + 0x400000, EPT_R);
 	print_protect(&g, "r (in a 2 MiB leaf)", 0x1000, EPT_R);
+	static const uint64_t beside[] = { 0, 0x2000, LARGE_PAGE_SIZE - PAGE_SIZE };
+	for (size_t i = 0; i < sizeof(beside) / sizeof(beside[0]); i++) {
+		uint64_t *e = ept_walk(&g.vm.ept, beside[i], 0, false);
+		printk("beside it: 0x%lx at offset 0x%lx of the guest's memory, entry bits 0x%lx\n",
+		       beside[i], ept_translate(&g.vm.ept, beside[i]) - page_to_pa(g.memory),
+		       e != NULL ? *e & ~EPT_ADDR_MASK : 0);
+	}
 	guest_destroy(&g);
 	printk("free pages: start %lu end %lu\n", before, page_free_count());
+
+	struct ept x;
+	if (ept_create(&x) < 0 || ept_map(&x, 0, 0, LARGE_PAGE_SIZE, EPT_RWX) < 0)
+		panic("lab6.policy: no memory for an EPT");
+	expect_invept(&x, "ept_split", split_first_leaf);
 }
