@@ -172,7 +172,7 @@ def test_entry_nx(ctx, boot):
     what = killed_line(boot, 2, "entry")
     m = re.match(r"page fault \(vector 14\) at rip 0x(\w+), address 0x(\w+): "
                  r"instruction fetch from a protected page$", what)
-    user_stack_top = header_constant("kernel/proc/proc.h", "USER_STACK_TOP")
+    user_stack_top = header_constant("kernel/arch/memlayout.h", "USER_STACK_TOP")
     if not m or m.group(1) != m.group(2) or not (
             user_stack_top - 4096 <= int(m.group(1), 16) < user_stack_top):
         raise TestFailure("expected 'page fault (vector 14) at rip 0xA, address 0xA: instruction "

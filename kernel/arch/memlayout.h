@@ -29,6 +29,13 @@
 
 #define USER_TOP 0x0000800000000000ul   // the end of the user half
 
+// The user half's layout (proc/proc.h draws it), which the user programs
+// and their tests rely on too: the stack, USER_STACK_PAGES pages below
+// USER_STACK_TOP, and the most the heap (sbrk) may reach.
+#define USER_STACK_TOP   0x00007FFFFFF00000ul
+#define USER_STACK_PAGES 16
+#define USER_HEAP_MAX    0x0000700000000000ul
+
 // Windows of the user half where the kernel picks the address of what it
 // maps into a process: DMA memory (SYS_dma_alloc) and device registers
 // (SYS_nic_open; mm/devmem.h). They lie in the top GiB, below the stack

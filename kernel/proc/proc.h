@@ -5,9 +5,11 @@
 //   USER_TOP (0x800000000000)     the end of the lower half
 //   USER_STACK_TOP                the user stack grows down from here
 //   USER_MMIO_BASE, USER_DMA_BASE device registers and DMA memory, at
-//                                 addresses the kernel picks (arch/memlayout.h)
+//                                 addresses the kernel picks
+//   USER_HEAP_MAX                 the most the heap reaches
 //   ...                           the heap (sbrk) grows up from the end
 //                                 of the program's last segment
+// (the constants: arch/memlayout.h)
 //   0x400000                      the program (user.ld)
 //   0                             never mapped
 //
@@ -23,15 +25,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "arch/memlayout.h"
 #include "arch/trapframe.h"
 #include "lib/signum.h"
 #include "mm/aspace.h"
 #include "sync/sched.h"         // sleep, wakeup, proc_killed, proc_kill_group
 #include "sync/spinlock.h"
 
-#define USER_STACK_TOP  0x00007FFFFFF00000ul
-#define USER_STACK_PAGES 16
-#define USER_HEAP_MAX   0x0000700000000000ul
 #define PROC_NAME_MAX   16
 #define NPROC           64
 

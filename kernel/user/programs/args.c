@@ -1,9 +1,8 @@
 // args: prints what exec gave it: argc, each argument, the NULL at the
 // end of argv, and where the stack pointer and argv were at its start.
 // Its exit status is argc.
+#include "arch/memlayout.h"
 #include "ulib.h"
-
-#define USER_STACK_TOP 0x00007FFFFFF00000ul     // kernel/proc/proc.h
 
 int main(int argc, char **argv)
 {

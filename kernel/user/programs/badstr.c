@@ -2,11 +2,10 @@
 // be -EFAULT or -E2BIG, never a kernel fault. A string that the process
 // may read to its NUL is copied, and exec answers -ENOENT (no such
 // program), even when the NUL is the last byte of user space.
+#include "arch/memlayout.h"
 #include "ulib.h"
 
-#define USER_TOP 0x800000000000ul
 #define SUPERVISOR_PAGE 0x50000000ul    // lab3.run maps it for the kernel only
-#define NAME_MAX_LEN 128                // EXEC_MAX_ARG_LEN, lib/sysnum.h
 
 static void report(const char *what, const char *name)
 {
@@ -18,34 +17,34 @@ static void report(const char *what, const char *name)
 // Maps a page at va and fills it with 'a', but for its last byte.
 static char *page_of_as(uint64_t va, char last)
 {
-	int err = map((void *)va, 4096, PROT_READ | PROT_WRITE);
+	int err = map((void *)va, PAGE_SIZE, PROT_READ | PROT_WRITE);
 	if (err < 0) {
 		printf("badstr: map(0x%lx) = %d\n", va, err);
 		exit(1);
 	}
-	memset((void *)va, 'a', 4096);
+	memset((void *)va, 'a', PAGE_SIZE);
 	((char *)va)[4095] = last;
 	return (char *)va;
 }
 
 int main(uint64_t arg)
 {
-	char *last = page_of_as(USER_TOP - 4096, 'a');
+	char *last = page_of_as(USER_TOP - PAGE_SIZE, 'a');
 	// Shorter than the longest name: the copy must reach the end.
-	size_t n = 1 + arg % (NAME_MAX_LEN - 1);
+	size_t n = 1 + arg % (EXEC_MAX_ARG_LEN - 1);
 
-	report("no NUL before the end of user space", last + 4096 - n);
+	report("no NUL before the end of user space", last + PAGE_SIZE - n);
 	last[4095] = '\0';
-	report("NUL in the last byte of user space", last + 4096 - n);
-	char *below = page_of_as(SUPERVISOR_PAGE - 4096, 'a');
-	report("into a supervisor page", below + 4096 - n);
+	report("NUL in the last byte of user space", last + PAGE_SIZE - n);
+	char *below = page_of_as(SUPERVISOR_PAGE - PAGE_SIZE, 'a');
+	report("into a supervisor page", below + PAGE_SIZE - n);
 	char *alone = page_of_as(0x20000000ul + (arg & 0xFF) * 0x10000, 'a');
-	report("into an unmapped page", alone + 4096 - n);
+	report("into an unmapped page", alone + PAGE_SIZE - n);
 	report("kernel", (char *)0xFFFFFFFF80100000ul);
 	report("null", NULL);
 	alone[4095] = '\0';
-	report("longest", alone + 4096 - NAME_MAX_LEN);
-	report("one too long", alone + 4096 - NAME_MAX_LEN - 1);
+	report("longest", alone + PAGE_SIZE - EXEC_MAX_ARG_LEN);
+	report("one too long", alone + PAGE_SIZE - EXEC_MAX_ARG_LEN - 1);
 	report("empty", alone + 4095);
 	return 0;
 }

@@ -7,6 +7,7 @@
 // at once), appel1 and appel2. Cycles come from the TSC; instructions
 // from performance counter 0 when the kernel says it runs ("counters" as
 // argument). Printed only: timings are not for tests to assert.
+#include "arch/memlayout.h"
 #include "arch/regs.h"
 #include "arch/x86.h"             // rdtsc, rdpmc: allowed in ring 3 here
 #include "ulib.h"
@@ -16,7 +17,6 @@
 #define FORKS 50
 #define SWITCHES 1000
 #define PROT_N 100      // Appel and Li's N
-#define PAGE 4096ul
 #define PROT_BASE 0x70000000ul
 
 static int counters;
@@ -122,26 +122,26 @@ static void step_over_store(int sig, struct siginfo *info, struct sigcontext *ct
 
 static void *page_of(struct siginfo *info)
 {
-	return (void *)(info->addr & ~(PAGE - 1));
+	return (void *)(info->addr & ~(PAGE_SIZE - 1));
 }
 
 static void unprotect_faulting(int sig, struct siginfo *info, struct sigcontext *ctx)
 {
 	(void)sig, (void)ctx;
-	mprotect(page_of(info), PAGE, PROT_READ | PROT_WRITE);
+	mprotect(page_of(info), PAGE_SIZE, PROT_READ | PROT_WRITE);
 }
 
 // appel1's handler: unprotect this page, protect another.
 static void unprotect_and_protect(int sig, struct siginfo *info, struct sigcontext *ctx)
 {
 	unprotect_faulting(sig, info, ctx);
-	mprotect((void *)&prot_pages[next_to_protect * PAGE], PAGE, PROT_READ);
+	mprotect((void *)&prot_pages[next_to_protect * PAGE_SIZE], PAGE_SIZE, PROT_READ);
 	next_to_protect = (next_to_protect + 1) % PROT_N;
 }
 
 static void trap(void)
 {
-	mprotect((void *)prot_pages, PAGE, PROT_READ);
+	mprotect((void *)prot_pages, PAGE_SIZE, PROT_READ);
 	sigaction(SIGSEGV, step_over_store);
 	struct sample s = now();
 	for (int i = 0; i < ROUNDS; i++)
@@ -155,9 +155,9 @@ static void prot1_unprot(void)
 
 	for (int i = 0; i < ROUNDS; i++) {
 		struct sample a = now();
-		mprotect((void *)prot_pages, PAGE, PROT_READ);
+		mprotect((void *)prot_pages, PAGE_SIZE, PROT_READ);
 		struct sample b = now();
-		mprotect((void *)prot_pages, PAGE, PROT_READ | PROT_WRITE);
+		mprotect((void *)prot_pages, PAGE_SIZE, PROT_READ | PROT_WRITE);
 		struct sample c = now();
 		prot.cycles += b.cycles - a.cycles, prot.instructions += b.instructions - a.instructions;
 		unprot.cycles += c.cycles - b.cycles, unprot.instructions += c.instructions - b.instructions;
@@ -172,9 +172,9 @@ static void protn(void)
 
 	for (int i = 0; i < ROUNDS / 10; i++) {
 		struct sample a = now();
-		mprotect((void *)prot_pages, PROT_N * PAGE, PROT_READ);
+		mprotect((void *)prot_pages, PROT_N * PAGE_SIZE, PROT_READ);
 		struct sample b = now();
-		mprotect((void *)prot_pages, PROT_N * PAGE, PROT_READ | PROT_WRITE);
+		mprotect((void *)prot_pages, PROT_N * PAGE_SIZE, PROT_READ | PROT_WRITE);
 		total.cycles += b.cycles - a.cycles, total.instructions += b.instructions - a.instructions;
 	}
 	report("protN (100 pages at once)", (struct sample){ 0 }, total, ROUNDS / 10);
@@ -184,13 +184,13 @@ static void protn(void)
 // traps, and the handler unprotects it and protects the next.
 static void appel1(void)
 {
-	mprotect((void *)prot_pages, PROT_N * PAGE, PROT_READ | PROT_WRITE);
-	mprotect((void *)prot_pages, PAGE, PROT_READ);
+	mprotect((void *)prot_pages, PROT_N * PAGE_SIZE, PROT_READ | PROT_WRITE);
+	mprotect((void *)prot_pages, PAGE_SIZE, PROT_READ);
 	next_to_protect = 1;
 	sigaction(SIGSEGV, unprotect_and_protect);
 	struct sample s = now();
 	for (int i = 0; i < ROUNDS; i++)
-		prot_pages[(i % PROT_N) * PAGE] = 1;
+		prot_pages[(i % PROT_N) * PAGE_SIZE] = 1;
 	report("appel1 (prot1+trap+unprot)", s, now(), ROUNDS);
 }
 
@@ -201,28 +201,28 @@ static void appel2(void)
 	sigaction(SIGSEGV, unprotect_faulting);
 	struct sample s = now();
 	for (int round = 0; round < ROUNDS / PROT_N; round++) {
-		mprotect((void *)prot_pages, PROT_N * PAGE, PROT_READ);
+		mprotect((void *)prot_pages, PROT_N * PAGE_SIZE, PROT_READ);
 		for (int i = 0; i < PROT_N; i++)
-			prot_pages[i * PAGE] = 1;
+			prot_pages[i * PAGE_SIZE] = 1;
 	}
 	report("appel2 (protN+trap+unprot)", s, now(), ROUNDS / PROT_N * PROT_N);
 }
 
 static void appel_li(void)
 {
-	if (map((void *)prot_pages, PROT_N * PAGE, PROT_READ | PROT_WRITE) < 0) {
+	if (map((void *)prot_pages, PROT_N * PAGE_SIZE, PROT_READ | PROT_WRITE) < 0) {
 		printf("bench: no memory for the Appel-Li pages\n");
 		return;
 	}
 	for (int i = 0; i < PROT_N; i++)
-		prot_pages[i * PAGE] = 0;
+		prot_pages[i * PAGE_SIZE] = 0;
 	trap();
 	prot1_unprot();
 	protn();
 	appel1();
 	appel2();
 	sigaction(SIGSEGV, SIG_DFL);
-	munmap((void *)prot_pages, PROT_N * PAGE);
+	munmap((void *)prot_pages, PROT_N * PAGE_SIZE);
 }
 
 int main(int argc, char **argv)

@@ -21,10 +21,10 @@
 //                         then munmap while a thread on another vCPU reads
 #include <stdbool.h>
 
+#include "arch/memlayout.h"
 #include "libdune/dune.h"
 #include "ulib.h"
 
-#define PAGE 4096ul
 #define SCRATCH 0x30000000ul     // inside the first GiB, which libdune maps
 #define HIGH (DUNE_STACK_VA + 0x100000ul)   // in the top GiB, far below the stack
 #define SUPERVISOR_VA 0x3FE00000ul      // an alias of the program's first page, ring 0 only
@@ -76,7 +76,7 @@ static __attribute__((noreturn)) void to_user(void (*fn)(uint64_t), uint64_t arg
 
 static uint64_t token;
 static volatile uint64_t shared_value;
-static uint8_t user_stack[4 * PAGE] __attribute__((aligned(16)));
+static uint8_t user_stack[4 * PAGE_SIZE] __attribute__((aligned(16)));
 
 // -- bad --
 
@@ -88,9 +88,9 @@ static void try(const char *what, struct dune_config *c)
 static void bad_states(void)
 {
 	static uint64_t pml4[512] __attribute__((aligned(4096)));
-	static uint8_t stack[PAGE] __attribute__((aligned(16)));
+	static uint8_t stack[PAGE_SIZE] __attribute__((aligned(16)));
 	struct dune_config good = {
-		.rip = 0x400000, .rsp = (uint64_t)stack + PAGE, .cr3 = (uint64_t)pml4,
+		.rip = 0x400000, .rsp = (uint64_t)stack + PAGE_SIZE, .cr3 = (uint64_t)pml4,
 	};
 	struct dune_config c;
 
@@ -121,7 +121,7 @@ static void bad_states(void)
 	try("cr3 a supervisor page", &c);
 	// A mapped page of the stack, named by its host-virtual address: as
 	// a guest-physical one it lies beyond 64 GiB.
-	c = good, c.cr3 = (uint64_t)&c & ~(PAGE - 1);
+	c = good, c.cr3 = (uint64_t)&c & ~(PAGE_SIZE - 1);
 	try("cr3 the stack's host-virtual address", &c);
 }
 
@@ -173,7 +173,7 @@ static void user_main(uint64_t arg)
 static int user(uint64_t arg)
 {
 	// The program's first page again, for ring 0 only.
-	dune_vm_map_phys(pgroot, (void *)SUPERVISOR_VA, PAGE, (void *)0x400000, PERM_R | PERM_W);
+	dune_vm_map_phys(pgroot, (void *)SUPERVISOR_VA, PAGE_SIZE, (void *)0x400000, PERM_R | PERM_W);
 	dune_register_pgflt_handler(user_fault);
 	dune_register_syscall_handler(count_syscall);
 	to_user(user_main, arg, user_stack, sizeof(user_stack));
@@ -228,10 +228,10 @@ static void probe_fault(uintptr_t addr, uint64_t fec, struct dune_tf *tf)
 // at gpa there. Returns 0 and sets *value, or the page-fault error code + 1.
 static uint64_t probe_one(uint64_t gpa, uint64_t *value)
 {
-	dune_vm_map_phys(pgroot, (void *)PROBE_VA, PAGE, (void *)(gpa & ~(PAGE - 1)), PERM_R);
+	dune_vm_map_phys(pgroot, (void *)PROBE_VA, PAGE_SIZE, (void *)(gpa & ~(PAGE_SIZE - 1)), PERM_R);
 	probe_error = 0;
-	*value = ring0_read64(PROBE_VA + (gpa & (PAGE - 1)));
-	dune_vm_unmap(pgroot, (void *)PROBE_VA, PAGE);
+	*value = ring0_read64(PROBE_VA + (gpa & (PAGE_SIZE - 1)));
+	dune_vm_unmap(pgroot, (void *)PROBE_VA, PAGE_SIZE);
 	return probe_error;
 }
 
@@ -368,25 +368,27 @@ static int coherence(uint64_t arg)
 	dune_register_pgflt_handler(expect_fault);
 	*(volatile uint64_t *)SCRATCH = token;
 	read_at("scratch", SCRATCH);
-	dune_printf("dunetest: munmap: %ld\n", dune_vmcall(SYS_munmap, SCRATCH, PAGE, 0));
+	dune_printf("dunetest: munmap: %ld\n", dune_vmcall(SYS_munmap, SCRATCH, PAGE_SIZE, 0));
 	read_at("scratch after munmap", SCRATCH);
-	dune_printf("dunetest: map: %ld\n", dune_vmcall(SYS_map, SCRATCH, PAGE, PROT_READ | PROT_WRITE));
+	dune_printf("dunetest: map: %ld\n",
+		    dune_vmcall(SYS_map, SCRATCH, PAGE_SIZE, PROT_READ | PROT_WRITE));
 	read_at("scratch mapped again", SCRATCH);
 
 	// sbrk: grow, write, shrink: the pages are gone.
-	uint64_t old = (uint64_t)dune_vmcall(SYS_sbrk, 2 * PAGE, 0, 0);
-	uint64_t page = (old + PAGE - 1) & ~(PAGE - 1);
+	uint64_t old = (uint64_t)dune_vmcall(SYS_sbrk, 2 * PAGE_SIZE, 0, 0);
+	uint64_t page = (old + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1);
 	*(volatile uint64_t *)page = token + 1;
 	read_at("heap", page);
-	dune_vmcall(SYS_sbrk, -(2 * PAGE), 0, 0);
+	dune_vmcall(SYS_sbrk, -(2 * PAGE_SIZE), 0, 0);
 	read_at("heap after shrink", page);
 
 	// The stack window: a page of the top GiB, whose guest-physical
 	// address is not its host-virtual one.
-	dune_printf("dunetest: high map: %ld\n", dune_vmcall(SYS_map, HIGH, PAGE, PROT_READ | PROT_WRITE));
+	dune_printf("dunetest: high map: %ld\n",
+		    dune_vmcall(SYS_map, HIGH, PAGE_SIZE, PROT_READ | PROT_WRITE));
 	*(volatile uint64_t *)HIGH = token + 3;
 	read_at("high", HIGH);
-	dune_printf("dunetest: high munmap: %ld\n", dune_vmcall(SYS_munmap, HIGH, PAGE, 0));
+	dune_printf("dunetest: high munmap: %ld\n", dune_vmcall(SYS_munmap, HIGH, PAGE_SIZE, 0));
 	read_at("high after munmap", HIGH);
 
 	// copy on write: a child writes its copy; the parent keeps its own.
@@ -418,7 +420,7 @@ static int coherence(uint64_t arg)
 		     waited == pid ? "found" : "missing", status, shared_value);
 
 	// mprotect: read-only now, then a write faults.
-	dune_printf("dunetest: mprotect: %ld\n", dune_vmcall(SYS_mprotect, SCRATCH, PAGE, PROT_READ));
+	dune_printf("dunetest: mprotect: %ld\n", dune_vmcall(SYS_mprotect, SCRATCH, PAGE_SIZE, PROT_READ));
 	read_at("scratch read-only", SCRATCH);
 	dune_register_pgflt_handler(wp_handler);
 	write_at("scratch read-only", SCRATCH, token);
@@ -484,7 +486,7 @@ static int fork_exec(uint64_t arg)
 // -- threads --
 
 #define MAX_THREADS 4
-static uint8_t thread_stacks[MAX_THREADS][4 * PAGE] __attribute__((aligned(16)));
+static uint8_t thread_stacks[MAX_THREADS][4 * PAGE_SIZE] __attribute__((aligned(16)));
 static volatile uint64_t counter, increments;
 
 static int (*thread_fn)(uint64_t i);
@@ -587,7 +589,7 @@ static int threads(uint64_t n)
 		asm volatile("pause");
 	for (int i = 0; i < 100000; i++)
 		asm volatile("pause");
-	int64_t err = dune_vmcall(SYS_munmap, SCRATCH, PAGE, 0);
+	int64_t err = dune_vmcall(SYS_munmap, SCRATCH, PAGE_SIZE, 0);
 	unmapped = 1;
 	int value = -1;
 	dune_vmcall(SYS_join, (uint64_t)tid, (uint64_t)&value, 0);
@@ -613,7 +615,7 @@ int main(int argc, char **argv)
 	const char *mode = argv[1];
 	token = argc > 2 ? strtoul(argv[2], NULL, 0) : 0;
 	if ((strcmp(mode, "coherence") == 0 || strcmp(mode, "threads") == 0) &&
-	    map((void *)SCRATCH, PAGE, PROT_READ | PROT_WRITE) < 0)
+	    map((void *)SCRATCH, PAGE_SIZE, PROT_READ | PROT_WRITE) < 0)
 		return 3;
 	if (strcmp(mode, "bad") == 0) {
 		bad_states();

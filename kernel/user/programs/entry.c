@@ -4,10 +4,8 @@
 // USER_STACK_PAGES writable pages that is not executable: the last thing
 // it does is call code it put on the stack, which must fault. (Run it
 // after a program that leaves its pages dirty: bss.)
+#include "arch/memlayout.h"
 #include "ulib.h"
-
-#define USER_STACK_TOP 0x00007FFFFFF00000ul     // kernel/proc/proc.h
-#define USER_STACK_PAGES 16
 
 // RFLAGS bits a process should find clear or set at its start: IF (set),
 // TF, DF, IOPL, NT, AC.
@@ -27,9 +25,9 @@ int main(void)
 
 	// The stack's pages below the top one (which holds this frame):
 	// zeroed, and writable.
-	volatile uint8_t *low = (volatile uint8_t *)(USER_STACK_TOP - USER_STACK_PAGES * 4096);
+	volatile uint8_t *low = (volatile uint8_t *)(USER_STACK_TOP - USER_STACK_PAGES * PAGE_SIZE);
 	int nonzero = 0;
-	for (int i = 0; i < (USER_STACK_PAGES - 1) * 4096; i++)
+	for (int i = 0; i < (USER_STACK_PAGES - 1) * PAGE_SIZE; i++)
 		nonzero += low[i] != 0;
 	low[0] = 1;
 	printf("entry: lower %d stack pages: %d nonzero bytes, writable\n", USER_STACK_PAGES - 1,

@@ -12,9 +12,9 @@
 // closed as soon as the pipe is made, and sleeps are short.
 #include <stdbool.h>
 
+#include "arch/memlayout.h"
 #include "ulib.h"
 
-#define PAGE 4096ul
 #define SCRATCH 0x50000000ul
 #define SCRATCH_PAGES 64
 
@@ -39,9 +39,9 @@ static uint64_t pick(const uint64_t *values, int n)
 // A page-aligned or odd address in the scratch region.
 static uint64_t scratch(void)
 {
-	uint64_t va = SCRATCH + rnd() % SCRATCH_PAGES * PAGE;
+	uint64_t va = SCRATCH + rnd() % SCRATCH_PAGES * PAGE_SIZE;
 
-	return rnd() % 4 == 0 ? va + rnd() % PAGE : va;
+	return rnd() % 4 == 0 ? va + rnd() % PAGE_SIZE : va;
 }
 
 // An address for a range to map, unmap or protect: only the scratch
@@ -49,7 +49,7 @@ static uint64_t scratch(void)
 static uint64_t range_addr(void)
 {
 	static const uint64_t bad[] = {
-		0, 1, PAGE, 0x00007FFFFFFFF000ul, 0x0000800000000000ul, 0xFFFF800000000000ul,
+		0, 1, PAGE_SIZE, 0x00007FFFFFFFF000ul, 0x0000800000000000ul, 0xFFFF800000000000ul,
 		0xFFFFFFFF80000000ul, 0xFFFFFFFFFFFFF000ul, -1ul,
 	};
 
@@ -60,17 +60,17 @@ static uint64_t range_addr(void)
 // (read-only) and the ranges above.
 static uint64_t buffer(void)
 {
-	return rnd() % 8 == 0 ? 0x400000ul + rnd() % (4 * PAGE) : range_addr();
+	return rnd() % 8 == 0 ? 0x400000ul + rnd() % (4 * PAGE_SIZE) : range_addr();
 }
 
 static uint64_t length(void)
 {
 	static const uint64_t lengths[] = {
-		0, 1, 7, PAGE - 1, PAGE, 2 * PAGE, 3 * PAGE + 5, 0x100000000000ul,
-		0x0000800000000000ul, -PAGE, -1ul,
+		0, 1, 7, PAGE_SIZE - 1, PAGE_SIZE, 2 * PAGE_SIZE, 3 * PAGE_SIZE + 5, 0x100000000000ul,
+		0x0000800000000000ul, -PAGE_SIZE, -1ul,
 	};
 
-	return rnd() % 2 ? rnd() % (4 * PAGE) : PICK(lengths);
+	return rnd() % 2 ? rnd() % (4 * PAGE_SIZE) : PICK(lengths);
 }
 
 // The caller's own memory: the program, its data and heap (from 0x400000,
@@ -84,7 +84,7 @@ static void range(uint64_t *addr, uint64_t *len)
 {
 	for (;;) {
 		uint64_t a = range_addr(), n = length();
-		uint64_t end = a + ((n + PAGE - 1) & ~(PAGE - 1));
+		uint64_t end = a + ((n + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1));
 		bool wraps = end < a;
 		bool hits_program = a < SCRATCH && end > 0x400000ul;
 		bool hits_stack = a < stack_lo + 0x100000ul && end > stack_lo;
@@ -110,7 +110,7 @@ static uint64_t prot(void)
 static uint64_t increment(void)
 {
 	static const uint64_t increments[] = {
-		0, 1, PAGE, 16 * PAGE, -PAGE, -1ul, 0x400000000000ul, 0x7FFFFFFFFFFFFFFFul,
+		0, 1, PAGE_SIZE, 16 * PAGE_SIZE, -PAGE_SIZE, -1ul, 0x400000000000ul, 0x7FFFFFFFFFFFFFFFul,
 		0x8000000000000000ul,
 	};
 

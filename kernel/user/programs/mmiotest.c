@@ -36,10 +36,10 @@
 
 #include <stdbool.h>
 
+#include "arch/memlayout.h"
 #include "ix/hw/ixgbe_hw.h"
 #include "ulib.h"
 
-#define PAGE 4096ul
 
 static int failures;
 
@@ -204,14 +204,14 @@ static void owner_child(volatile uint8_t *dma)
 static void dma(void)
 {
 	uint64_t bus = 0, bus4 = 0;
-	int64_t a = dma_alloc(3 * PAGE, &bus);
+	int64_t a = dma_alloc(3 * PAGE_SIZE, &bus);
 
-	check(a > 0 && a % PAGE == 0, "dma_alloc(3 pages) gives a page-aligned address", a, 0);
-	check(bus != 0 && bus % (4 * PAGE) == 0, "its bus address is a block of 4 pages", bus, 0);
+	check(a > 0 && a % PAGE_SIZE == 0, "dma_alloc(3 pages) gives a page-aligned address", a, 0);
+	check(bus != 0 && bus % (4 * PAGE_SIZE) == 0, "its bus address is a block of 4 pages", bus, 0);
 	if (a <= 0)
 		return;
 	volatile uint64_t *m = (volatile uint64_t *)a;
-	check_eq("DMA memory is zeroed", m[3 * PAGE / 8 - 1] | m[0], 0);
+	check_eq("DMA memory is zeroed", m[3 * PAGE_SIZE / 8 - 1] | m[0], 0);
 	m[0] = bus;
 	check_eq("DMA memory is writable", m[0], bus);
 
@@ -231,12 +231,12 @@ static void dma(void)
 
 	check_eq("dma_alloc(0)", dma_alloc(0, &bus), -EINVAL);
 	check_eq("dma_alloc(4 MiB + 1)", dma_alloc((4ul << 20) + 1, &bus), -EINVAL);
-	check_eq("dma_alloc(bus = NULL)", dma_alloc(PAGE, NULL), -EFAULT);
-	check_eq("dma_alloc(bus in the kernel)", dma_alloc(PAGE, (uint64_t *)0xFFFF800000000000ul),
+	check_eq("dma_alloc(bus = NULL)", dma_alloc(PAGE_SIZE, NULL), -EFAULT);
+	check_eq("dma_alloc(bus in the kernel)", dma_alloc(PAGE_SIZE, (uint64_t *)0xFFFF800000000000ul),
 		 -EFAULT);
-	check_eq("dma_alloc(bus read-only)", dma_alloc(PAGE, (uint64_t *)(uint64_t)&dma), -EFAULT);
-	check_eq("munmap(DMA memory)", munmap((void *)a, PAGE), -EINVAL);
-	check_eq("map(in the DMA window)", map((void *)(a + (64ul << 20)), PAGE, PROT_READ), -EINVAL);
+	check_eq("dma_alloc(bus read-only)", dma_alloc(PAGE_SIZE, (uint64_t *)(uint64_t)&dma), -EFAULT);
+	check_eq("munmap(DMA memory)", munmap((void *)a, PAGE_SIZE), -EINVAL);
+	check_eq("map(in the DMA window)", map((void *)(a + (64ul << 20)), PAGE_SIZE, PROT_READ), -EINVAL);
 	child_dies("a child reading its parent's DMA memory dies", read_byte, (volatile uint8_t *)a);
 }
 
@@ -283,21 +283,21 @@ static void wire(uint64_t token)
 {
 	const struct nic_info *tx = &ports[0], *rx = &ports[1];
 	uint64_t bus = 0;
-	int64_t va = dma_alloc(4 * PAGE, &bus);
+	int64_t va = dma_alloc(4 * PAGE_SIZE, &bus);
 
 	check(va > 0, "dma_alloc for the rings and buffers", va, 0);
 	if (va <= 0)
 		return;
 	union ixgbe_adv_tx_desc *txd = (void *)va;
 	union ixgbe_adv_rx_desc *rxd = (void *)(va + 256);
-	uint8_t *frame = (uint8_t *)(va + PAGE), *rxbuf = (uint8_t *)(va + 2 * PAGE);
+	uint8_t *frame = (uint8_t *)(va + PAGE_SIZE), *rxbuf = (uint8_t *)(va + 2 * PAGE_SIZE);
 
 	// Port 1 receives everything into queue 0; its receive cause is
 	// vector 1 (IVAR), which EIMS lets through.
 	ring(rx, IXGBE_RDBAL(0), IXGBE_RDLEN(0), IXGBE_RDH(0), IXGBE_RDT(0), bus + 256);
 	wr32(rx, IXGBE_SRRCTL(0), IXGBE_SRRCTL_DESCTYPE_ADV | 2);      // 2 KiB buffers
 	for (int i = 0; i < 2; i++)
-		rxd[i].read.pkt_addr = bus + 2 * PAGE + (uint64_t)i * 2048;
+		rxd[i].read.pkt_addr = bus + 2 * PAGE_SIZE + (uint64_t)i * 2048;
 	wr32(rx, IXGBE_RXDCTL(0), IXGBE_RXDCTL_ENABLE);
 	wr32(rx, IXGBE_RDT(0), 2);
 	wr32(rx, IXGBE_FCTRL, IXGBE_FCTRL_BAM | IXGBE_FCTRL_UPE | IXGBE_FCTRL_MPE);
@@ -310,7 +310,7 @@ static void wire(uint64_t token)
 		frame[i] = 0xFF;
 	for (int i = 6; i < FRAME_LEN; i++)
 		frame[i] = (uint8_t)(token >> (8 * (i % 8))) ^ (uint8_t)i;
-	txd[0].read.buffer_addr = bus + PAGE;
+	txd[0].read.buffer_addr = bus + PAGE_SIZE;
 	txd[0].read.cmd_type_len = FRAME_LEN | IXGBE_TXD_DTYP_DATA | IXGBE_TXD_CMD_DEXT |
 				   IXGBE_TXD_CMD_IFCS | IXGBE_TXD_CMD_EOP | IXGBE_TXD_CMD_RS;
 	txd[0].read.olinfo_status = FRAME_LEN << IXGBE_TXD_PAYLEN_SHIFT;
@@ -369,7 +369,7 @@ static void unmapped_fault(int sig, struct siginfo *info, struct sigcontext *ctx
 
 static void unmap_registers(void)
 {
-	check_eq("munmap(port 1's first page)", munmap((void *)ports[1].regs, PAGE), 0);
+	check_eq("munmap(port 1's first page)", munmap((void *)ports[1].regs, PAGE_SIZE), 0);
 	sigaction(SIGSEGV, unmapped_fault);
 	reg32(&ports[1], IXGBE_STATUS);
 	check(false, "the read after munmap came back", 0, 0);
@@ -396,7 +396,7 @@ int main(int argc, char **argv)
 	check_eq("nic_open(0) again", nic_open(0, &ports[0]), -EBUSY);
 	check_eq("nic_open(2)", nic_open(2, &ports[0]), -EINVAL);
 	check_eq("nic_open(1, info = NULL)", nic_open(1, NULL), -EFAULT);
-	check_eq("map(over the registers)", map((void *)ports[0].regs, PAGE, PROT_READ), -EINVAL);
+	check_eq("map(over the registers)", map((void *)ports[0].regs, PAGE_SIZE, PROT_READ), -EINVAL);
 	int status = -1;
 	if (fork() == 0)
 		owner_child(NULL);

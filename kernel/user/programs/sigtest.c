@@ -9,10 +9,10 @@
 // children, one each.
 #include <stdbool.h>
 
+#include "arch/memlayout.h"
 #include "arch/regs.h"
 #include "ulib.h"
 
-#define PAGE 4096ul
 #define PAGE_VA 0x70000000ul    // the page the SIGSEGV cases fault on
 #define PATTERN(i) (0x0101010101010101ul * (uint64_t)(i))
 #define RED_ZONE_WORD 0x5ed20eul
@@ -58,14 +58,14 @@ static void open_page(int sig, struct siginfo *info, struct sigcontext *ctx)
 {
 	(void)sig, (void)ctx;
 	note(info);
-	mprotect((void *)(info->addr & ~(PAGE - 1)), PAGE, PROT_READ | PROT_WRITE);
+	mprotect((void *)(info->addr & ~(PAGE_SIZE - 1)), PAGE_SIZE, PROT_READ | PROT_WRITE);
 }
 
 static void map_page(int sig, struct siginfo *info, struct sigcontext *ctx)
 {
 	(void)sig, (void)ctx;
 	note(info);
-	map((void *)(info->addr & ~(PAGE - 1)), PAGE, PROT_READ | PROT_WRITE);
+	map((void *)(info->addr & ~(PAGE_SIZE - 1)), PAGE_SIZE, PROT_READ | PROT_WRITE);
 }
 
 static void fix_and_retry(void)
@@ -73,19 +73,19 @@ static void fix_and_retry(void)
 	volatile uint64_t *page = (uint64_t *)PAGE_VA;
 
 	sigaction(SIGSEGV, open_page);
-	map((void *)page, PAGE, PROT_READ | PROT_WRITE);
+	map((void *)page, PAGE_SIZE, PROT_READ | PROT_WRITE);
 	page[0] = 41;
-	mprotect((void *)page, PAGE, PROT_READ);
+	mprotect((void *)page, PAGE_SIZE, PROT_READ);
 	page[1] = page[0] + 1;
 	print_last("write to a read-only page");
 	printf("sigtest: the write was retried: the page holds %lu\n", page[1]);
 
 	sigaction(SIGSEGV, map_page);
-	munmap((void *)page, PAGE);
+	munmap((void *)page, PAGE_SIZE);
 	uint64_t v = page[2];
 	print_last("read of an unmapped page");
 	printf("sigtest: the read was retried: %lu\n", v);
-	munmap((void *)page, PAGE);
+	munmap((void *)page, PAGE_SIZE);
 }
 
 // -- Every register survives -----------------------------------------------------
@@ -147,14 +147,14 @@ static void registers_survive(void)
 	int kept = 0;
 
 	sigaction(SIGSEGV, open_page_noisily);
-	map((void *)page, PAGE, PROT_READ);
+	map((void *)page, PAGE_SIZE, PROT_READ);
 	fault_with_registers(out, page);
 	for (int i = 0; i < NREGS; i++)
 		kept += out[i] == (i == 4 ? PAGE_VA : PATTERN(i + 1));
 	printf("sigtest: registers after the handler: %d of %d kept, red zone %s, carry %lu\n",
 	       kept, NREGS, out[15] == RED_ZONE_WORD ? "kept" : "lost", out[16]);
 	print_last("the registers' fault");
-	munmap((void *)page, PAGE);
+	munmap((void *)page, PAGE_SIZE);
 }
 
 // -- SIGFPE, SIGILL, SIGTRAP: step over ----------------------------------------------
@@ -227,11 +227,11 @@ static void nested(void)
 
 	sigaction(SIGSEGV, divide_in_handler);
 	sigaction(SIGFPE, skip_division);
-	map((void *)page, PAGE, PROT_READ);
+	map((void *)page, PAGE_SIZE, PROT_READ);
 	page[0] = 5;
 	printf("sigtest: nested: %d handler runs, the page holds %lu\n", handled, page[0]);
 	handled = 0;
-	munmap((void *)page, PAGE);
+	munmap((void *)page, PAGE_SIZE);
 }
 
 // -- Errors ---------------------------------------------------------------------------
@@ -242,7 +242,7 @@ static void never_called(int sig, struct siginfo *info, struct sigcontext *ctx)
 	printf("sigtest: a handler that must not run ran\n");
 }
 
-static char landing_stack[4 * PAGE] __attribute__((aligned(16)));
+static char landing_stack[4 * PAGE_SIZE] __attribute__((aligned(16)));
 
 static void land(uint64_t value)
 {
@@ -350,7 +350,7 @@ static void exec_drops_handlers(void)
 
 // -- Threads ----------------------------------------------------------------------------
 
-static char thread_stack[4 * PAGE] __attribute__((aligned(16)));
+static char thread_stack[4 * PAGE_SIZE] __attribute__((aligned(16)));
 
 static int write_read_only(void *arg)
 {
@@ -366,12 +366,12 @@ static void in_a_thread(void)
 	int value = 0;
 
 	sigaction(SIGSEGV, open_page);
-	map((void *)page, PAGE, PROT_READ);
+	map((void *)page, PAGE_SIZE, PROT_READ);
 	int err = join(thread_create(write_read_only, (void *)page, thread_stack,
 				     sizeof(thread_stack)), &value);
 	printf("sigtest: a fault in a thread: join = %d, value %d\n", err, value);
 	handled = 0;
-	munmap((void *)page, PAGE);
+	munmap((void *)page, PAGE_SIZE);
 }
 
 int main(void)

@@ -9,11 +9,11 @@
 // its CPU). The cases that end a process run in children, one each.
 #include <stdbool.h>
 
+#include "arch/memlayout.h"
 #include "ulib.h"
 
-#define PAGE 4096ul
 #define MAX_THREADS 8
-#define STACK_SIZE (4 * PAGE)
+#define STACK_SIZE (4 * PAGE_SIZE)
 #define PAGE_VA 0x60000000ul    // the page the shootdown cases change
 
 static char stacks[MAX_THREADS][STACK_SIZE] __attribute__((aligned(16)));
@@ -220,7 +220,7 @@ static void under_a_writer(void (*change)(void))
 {
 	int value;
 
-	map((void *)PAGE_VA, PAGE, PROT_READ | PROT_WRITE);
+	map((void *)PAGE_VA, PAGE_SIZE, PROT_READ | PROT_WRITE);
 	int tid = start(keep_writing, 0, NULL);
 	while (!started)
 		;       // no yield: the writer starts on another CPU where there is one
@@ -232,12 +232,12 @@ static void under_a_writer(void (*change)(void))
 
 static void protect(void)
 {
-	mprotect((void *)PAGE_VA, PAGE, PROT_READ);
+	mprotect((void *)PAGE_VA, PAGE_SIZE, PROT_READ);
 }
 
 static void unmap(void)
 {
-	munmap((void *)PAGE_VA, PAGE);
+	munmap((void *)PAGE_VA, PAGE_SIZE);
 }
 
 static void protect_under_a_writer(void)
