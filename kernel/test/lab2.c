@@ -314,7 +314,7 @@ static void fill_for_lookup_and_destroy(pte_t *pml4, uint64_t va, uint64_t va2,
 	for (int i = PT_ENTRIES / 2; i < PT_ENTRIES; i++)
 		pml4[i] = in_use[i];
 	map_by_hand(pml4, va, p, PTE_W | PTE_U);
-	map_by_hand(pml4, (1ul << 47) - PAGE_SIZE, p, PTE_U | PTE_NX);
+	map_by_hand(pml4, USER_TOP - PAGE_SIZE, p, PTE_U | PTE_NX);
 	map_by_hand(pml4, va + PAGE_SIZE, q, PTE_U | PTE_NOREF);
 	*pt_walk(pml4, va + 3 * PAGE_SIZE, false) = page_to_pa(q) | PTE_U;     // not present
 	pte_t *pde = pt_walk_level(pml4, va2 ^ LARGE_PAGE_SIZE, 1, true);
@@ -344,7 +344,7 @@ static void lookup_each_kind(pte_t *pml4, uint64_t va, uint64_t va2)
 	uint64_t tables = vm_table_pages;
 
 	lookup_and_print(pml4, va);
-	lookup_and_print(pml4, (1ul << 47) - PAGE_SIZE);
+	lookup_and_print(pml4, USER_TOP - PAGE_SIZE);
 	lookup_and_print(pml4, va + PAGE_SIZE);
 	lookup_and_print(pml4, va + 2 * PAGE_SIZE);
 	lookup_and_print(pml4, va + 3 * PAGE_SIZE);

@@ -5,7 +5,6 @@
 #include "arch/memlayout.h"
 #include "ulib.h"
 
-
 static char *base;
 
 // The pages of [B, B + npages * PAGE_SIZE) that are mapped.
