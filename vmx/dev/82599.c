@@ -317,7 +317,7 @@ static bool array_write(struct port *p, uint32_t off, uint32_t v)
 
 	if (in_array(off, IXGBE_RAL(0), 16, 8, &i)) p->ral[i] = v;
 	else if (in_array(off, IXGBE_RAH(0), 16, 8, &i)) p->rah[i] = v & (0xFFFF | IXGBE_RAH_AV);
-	else if (in_array(off, IXGBE_RSSRK(0), 10, 4, &i)) p->rssrk[i] = v;
+	else if (in_array(off, IXGBE_RSSRK(0), 10, 4, &i)) p->rssrk[i] = v, p->rss_table_stale = true;
 	else if (in_array(off, IXGBE_RETA(0), 32, 4, &i)) p->reta[i] = v;
 	else if (in_array(off, IXGBE_IVAR(0), 64, 4, &i)) p->ivar[i] = v;
 	else if (in_array(off, IXGBE_EITR(0), 24, 4, &i)) p->eitr[i] = v;

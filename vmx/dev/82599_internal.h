@@ -6,6 +6,7 @@
 #ifndef VMX_DEV_82599_INTERNAL_H
 #define VMX_DEV_82599_INTERNAL_H
 
+#include "ix/hw/rss.h"
 #include "vmx/dev/82599.h"
 
 #define DESC_SIZE 16                    // RX and TX descriptors alike
@@ -62,6 +63,10 @@ struct port {
 	// Receive filters, RSS, receive and transmit DMA (8.2.3.7-9).
 	uint32_t rxctrl, fctrl, rxcsum, rdrxctl, mrqc, dmatxctl, rttdcs;
 	uint32_t ral[16], rah[16], rssrk[10], reta[32], rqsmr[4], tqsm[4];
+	// RSS's hash by table (82599_queues.c): rss_table[i][v] is the hash
+	// of an input whose only nonzero byte is byte i, of value v.
+	uint32_t rss_table[RSS_IPV4_INPUT_SIZE][256];
+	bool rss_table_stale;                   // RSSRK was written since the table was made
 	struct rx_queue rx[IXGBE_MAX_QUEUES];
 	struct tx_queue tx[IXGBE_MAX_QUEUES];
 	struct stats stats;
