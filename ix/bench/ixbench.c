@@ -24,7 +24,9 @@
 // (and ixload's tsc=). Then what batching saves the echo from batch
 // limit 1 to batch limit 64: the ratios of the server's ticks per
 // request, with and without the emulated NIC's share, and of its
-// crossings per request (tools/tests/test_bench_ix.py checks them).
+// crossings per request; and the most any batching could save, from
+// the echo's cost fitted as a cost a request plus a cost a crossing
+// (fit_echo) (tools/tests/test_bench_ix.py checks them).
 //
 // Each program's output comes through a pipe, read by a thread of its
 // own, and goes on to the console a whole line at a time; ixbench takes
@@ -339,6 +341,62 @@ static void print_table(const char *unit)
 	}
 }
 
+// The echo's server cost over IX as a cost a request plus a cost a
+// crossing, fitted by least squares over its runs at the batch limits
+// (ticks = per_request * requests + per_crossing * crossings; every run
+// has the same requests); cpu: without the emulated NIC's share. With
+// no crossing at all, a request would still cost per_request: batch
+// limit 1's cost over it is the most that any batching can save.
+// Returns false if the runs' crossings do not differ.
+static bool fit_echo(bool cpu, uint64_t *per_request, uint64_t *per_crossing)
+{
+	int64_t n = NLIMITS, sk = 0, st = 0, skk = 0, skt = 0;
+
+	for (int i = 0; i < NLIMITS; i++) {
+		const struct row *r = &rows[i];
+		int64_t k = (int64_t)r->crossings, t = (int64_t)(r->ticks - (cpu ? r->nic_ticks : 0));
+		sk += k, st += t, skk += k * k, skt += k * t;
+	}
+	int64_t d = n * skk - sk * sk;
+	if (d == 0)
+		return false;
+	int64_t c = (n * skt - sk * st) / d, x = (st - c * sk) / n / (int64_t)rows[0].requests;
+	if (c <= 0 || x <= 0)
+		return false;
+	*per_crossing = (uint64_t)c;
+	*per_request = (uint64_t)x;
+	return true;
+}
+
+// What batching saves the echo from batch limit 1 to 64, and the most
+// it could (fit_echo).
+static void print_ratios(const char *unit)
+{
+	// Every echo row has the same requests: the ticks' ratio is the
+	// per-request one.
+	const struct row *one = &rows[0], *most = &rows[NLIMITS - 1];
+	uint64_t cpu_one = one->ticks - one->nic_ticks, x, c, cpu_x, cpu_c;
+	char ratio[24], without_nic[24], crossings[24];
+
+	printf("bench.ix: echo over IX from batch limit %d to %d: server %s per request fall "
+	       "%sx, %sx without the emulated NIC's work; crossings per request %sx\n",
+	       one->batch, most->batch, unit, fixed2(ratio, sizeof(ratio), one->ticks, most->ticks),
+	       fixed2(without_nic, sizeof(without_nic), cpu_one, most->ticks - most->nic_ticks),
+	       fixed2(crossings, sizeof(crossings), one->crossings, most->crossings));
+	if (!fit_echo(false, &x, &c) || !fit_echo(true, &cpu_x, &cpu_c)) {
+		printf("bench.ix: echo over IX: no fit of a cost a request and a cost a crossing\n");
+		return;
+	}
+	printf("bench.ix: echo over IX as a cost a request plus a cost a crossing (least squares "
+	       "over batch limits 1 to %d): %lu %s a request, %lu a crossing; %lu and %lu without "
+	       "the emulated NIC's work\n", most->batch, x, unit, c, cpu_x, cpu_c);
+	printf("bench.ix: echo over IX at no crossing a request (its cost a request alone): %sx "
+	       "fewer %s than at batch limit 1, %sx without the emulated NIC's work: the most "
+	       "any batching can save\n",
+	       fixed2(ratio, sizeof(ratio), one->ticks, x * one->requests), unit,
+	       fixed2(without_nic, sizeof(without_nic), cpu_one, cpu_x * one->requests));
+}
+
 int main(int argc, char **argv)
 {
 	const char *unit = argc > 1 ? argv[1] : "cycles";
@@ -374,15 +432,6 @@ int main(int argc, char **argv)
 			return 1;
 	}
 	print_table(unit);
-	// Every echo row has the same requests: the ticks' ratio is the
-	// per-request one.
-	const struct row *one = &rows[0], *most = &rows[NLIMITS - 1];
-	char ratio[24], without_nic[24], crossings[24];
-	printf("bench.ix: echo over IX from batch limit %d to %d: server %s per request fall "
-	       "%sx, %sx without the emulated NIC's work; crossings per request %sx\n",
-	       one->batch, most->batch, unit, fixed2(ratio, sizeof(ratio), one->ticks, most->ticks),
-	       fixed2(without_nic, sizeof(without_nic), one->ticks - one->nic_ticks,
-		      most->ticks - most->nic_ticks),
-	       fixed2(crossings, sizeof(crossings), one->crossings, most->crossings));
+	print_ratios(unit);
 	return 0;
 }

@@ -12,11 +12,14 @@ one) and fall as the limit grows. From batch limit 1 to 64, the echo's
 crossings per request must fall at least 8x, and the server's
 instructions (the TSC under Bochs) per 64-byte echo at least 1.25x, or
 1.4x without the emulated NIC's share (a real 82599's work, not the
-CPU's); one run measures 11.3x, 1.44x and 1.60x: what a crossing adds
-(about 5400 instructions: the ring crossing, the doorbells' register
-traps, the loop's turn over 16 flow groups) is less than half of the per-request
-work of lwIP, the dataplane and the application (about 7500) and the
-NIC's (4700), which no batching divides. All checked from the numbers;
+CPU's); one run measures 11.2x, 1.50x and 1.60x. The echo's cost at the
+four limits must fit a cost a request plus a cost a crossing (least
+squares, printed by ixbench) within 10% at each, and the most batching
+can save (batch limit 1's cost over a request's alone) is printed as
+the fit gives it: one run fits 11059 instructions a request and 4869 a
+crossing, at most 1.49x, which batch limit 64 already reaches: the
+per-request work of lwIP, the dataplane and the application and the
+NIC's DMA is what no batching divides. All checked from the numbers;
 request rates and latencies are printed, not checked. BenchIx2Cores
 boots two CPUs: then the IX servers run again at batch limit 64 on two
 cores (and ixload on two), rows checked as the others; not the ratios,
@@ -43,6 +46,15 @@ RUNS = ([(s, 1, b) for s in IX_SERVERS for b in LIMITS] +
 RUNS_2_CORES = [(s, 2, LIMITS[-1]) for s in IX_SERVERS]
 # The least each must fall from batch limit 1 to 64 (see above).
 CROSSINGS_MIN, COST_MIN, CPU_COST_MIN = 8, 1.25, 1.4
+FIT = re.compile(r"bench\.ix: echo over IX as a cost a request plus a cost a crossing \(least "
+                 r"squares over batch limits 1 to 64\): (\d+) instructions a request, (\d+) a "
+                 r"crossing; (\d+) and (\d+) without the emulated NIC's work")
+MOST = re.compile(r"bench\.ix: echo over IX at no crossing a request \(its cost a request "
+                  r"alone\): (\d+\.\d\d)x fewer instructions than at batch limit 1, "
+                  r"(\d+\.\d\d)x without the emulated NIC's work: the most any batching can save")
+# How far the fitted cost (a request's plus its crossings') may be from
+# each echo run's measured cost.
+FIT_TOLERANCE = 0.1
 ROW = re.compile(r"bench\.ix: (echo over IX|kv over IX|echo native|kv native) +(\d+) +(\d+) "
                  r"+(\d+) +(\d+) +(\d+) +(\d+) +(\d+) +(\d+) +(\d+) +(\d+\.\d\d|-)")
 
@@ -96,7 +108,33 @@ class BenchIx(unittest.TestCase):
             self.assertGreaterEqual(at_one, least * at_most,
                                     "%s: %s %s at batch limit 1, %s at 64: %.2fx, not %sx"
                                     % (where, what, at_one, at_most, at_one / at_most, least))
+        if self.RATIOS:
+            self.check_fit(lines, rows, where)
         self.assertIn("process ixbench[1] ended with status 0", lines, where)
+
+    def check_fit(self, lines, rows, where):
+        """The fit of the echo's cost: each run's cost within FIT_TOLERANCE of
+        a request's plus its crossings', and the most batching can save is
+        batch limit 1's cost over a request's."""
+        fits = [m for m in map(FIT.fullmatch, lines) if m]
+        mosts = [m for m in map(MOST.fullmatch, lines) if m]
+        self.assertEqual((len(fits), len(mosts)), (1, 1), where)
+        per_request, per_crossing, cpu_request, cpu_crossing = map(int, fits[0].groups())
+        self.assertTrue(0 < cpu_request < per_request and 0 < cpu_crossing <= per_crossing,
+                        where)
+        for batch in LIMITS:
+            n, cost, nic, crossings = (rows[("echo over IX", 1, batch)][i] for i in (0, 5, 6, 7))
+            for what, measured, request, crossing in (
+                    ("all", cost, per_request, per_crossing),
+                    ("without the NIC's", cost - nic, cpu_request, cpu_crossing)):
+                fitted = request + crossing * float(crossings)
+                self.assertLess(abs(fitted - measured), FIT_TOLERANCE * measured,
+                                "%s: batch limit %d, %s: fitted %.0f, measured %d"
+                                % (where, batch, what, fitted, measured))
+        one = rows[("echo over IX", 1, 1)]
+        for printed, measured, request in ((mosts[0].group(1), one[5], per_request),
+                                           (mosts[0].group(2), one[5] - one[6], cpu_request)):
+            self.assertAlmostEqual(float(printed), measured / request, delta=0.02, msg=where)
 
 
 class BenchIx2Cores(BenchIx):
