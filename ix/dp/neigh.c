@@ -34,6 +34,7 @@ static struct neigh_stats stats;        // each count added to atomically (every
 static bool locked;             // the table's lock
 static uint32_t my_ip;
 static uint8_t my_mac[6];
+static uint64_t clock_rate;     // ms_clock_read's: the time without a system call
 
 static void lock(void)
 {
@@ -91,6 +92,7 @@ void neigh_init(uint32_t ip, const uint8_t mac[6])
 {
 	my_ip = ip;
 	memcpy(my_mac, mac, sizeof(my_mac));
+	clock_rate = ms_clock_rate();
 }
 
 static void learn(uint32_t ip, const uint8_t mac[6])
@@ -171,16 +173,21 @@ static void ask(struct ixgbe_dev *dev, int q, uint32_t ip)
 
 bool neigh_resolve(struct ixgbe_dev *dev, int q, uint32_t ip, uint8_t mac[6])
 {
-	uint64_t now = uptime_ms();
+	bool asking = false;
 
+	// Every frame sent comes here: the time is read only for a neighbour
+	// still unknown, and from the TSC (a system call is a VM exit).
 	lock();
 	struct neigh *n = entry(ip);
 	bool known = n->known;
-	bool asking = !known && (n->asked_ms == 0 || now - n->asked_ms >= NEIGH_ASK_MS);
-	if (known)
+	if (known) {
 		memcpy(mac, n->mac, 6);
-	if (asking)
-		n->asked_ms = now;
+	} else {
+		uint64_t now = ms_clock_read(clock_rate);
+		asking = n->asked_ms == 0 || now - n->asked_ms >= NEIGH_ASK_MS;
+		if (asking)
+			n->asked_ms = now;
+	}
 	unlock();
 	if (asking)
 		ask(dev, q, ip);

@@ -12,12 +12,12 @@ one) and fall as the limit grows. From batch limit 1 to 64, the echo's
 crossings per request must fall at least 8x, and the server's
 instructions (the TSC under Bochs) per 64-byte echo at least 1.25x, or
 1.4x without the emulated NIC's share (a real 82599's work, not the
-CPU's); one run measures 11.2x, 1.50x and 1.60x. The echo's cost at the
+CPU's); one run measures 10.4x, 1.55x and 1.68x. The echo's cost at the
 four limits must fit a cost a request plus a cost a crossing (least
 squares, printed by ixbench) within 10% at each, and the most batching
 can save (batch limit 1's cost over a request's alone) is printed as
-the fit gives it: one run fits 11059 instructions a request and 4869 a
-crossing, at most 1.49x, which batch limit 64 already reaches: the
+the fit gives it: one run fits 9891 instructions a request and 4854 a
+crossing, at most 1.54x, which batch limit 64 already reaches: the
 per-request work of lwIP, the dataplane and the application and the
 NIC's DMA is what no batching divides. All checked from the numbers;
 request rates and latencies are printed, not checked. BenchIx2Cores
