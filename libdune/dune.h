@@ -28,6 +28,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "arch/memlayout.h"
+#include "arch/mmu.h"
 #include "vmx/dune/dune.h"
 
 // -- entering Dune mode ---------------------------------------------------
@@ -140,22 +142,15 @@ typedef uint64_t ptent_t;
 #define PERM_UTEXT  (PERM_R | PERM_U | PERM_W)
 #define PERM_USTACK PERM_UTEXT
 
-// Page-table entry bits (SDM Vol. 3A 4.5) and the library's own.
-#define PTE_P    0x001ul
-#define PTE_W    0x002ul
-#define PTE_U    0x004ul
-#define PTE_PWT  0x008ul
-#define PTE_PCD  0x010ul
-#define PTE_A    0x020ul
-#define PTE_D    0x040ul
-#define PTE_PS   0x080ul
+// The CPU's page-table entry bits, PTE_ADDR(e), PT_ENTRIES and the page
+// sizes are arch/mmu.h's and arch/memlayout.h's (SDM Vol. 3A 4.5); these
+// software bits, ignored by the CPU, are the library's own.
 #define PTE_COW  0x200ul        // software: copy on write
 #define PTE_POOL 0x400ul        // software: a pool page, counted (dune_page_get)
-#define PTE_NX   (1ul << 63)
-#define PTE_ADDR 0x000FFFFFFFFFF000ul
 
-#define PGSIZE     4096ul
-#define BIG_PGSIZE (2ul << 20)
+// Dune's names for the page sizes.
+#define PGSIZE     ((uintptr_t)PAGE_SIZE)
+#define BIG_PGSIZE ((uintptr_t)LARGE_PAGE_SIZE)
 #define PGADDR(va) ((uintptr_t)(va) & ~(PGSIZE - 1))
 
 // The page tables every thread starts on (guest-physical = its address).

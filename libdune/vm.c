@@ -7,15 +7,13 @@
 #include "lib/errno.h"
 #include "lib/string.h"
 
-#define LEVEL_SHIFT(level) (12 + 9 * (level))
-#define INDEX(va, level) (((va) >> LEVEL_SHIFT(level)) & 511)
 #define TABLE_FLAGS (PTE_P | PTE_W | PTE_U)     // leaves decide
 
 ptent_t *pgroot;
 
 static ptent_t *table_of(ptent_t e)
 {
-	return (ptent_t *)dune_pa_to_va(e & PTE_ADDR);
+	return (ptent_t *)dune_pa_to_va(PTE_ADDR(e));
 }
 
 static ptent_t *new_table(void)
@@ -50,9 +48,9 @@ static int split(ptent_t *e)
 
 	if (t == NULL)
 		return -ENOMEM;
-	ptent_t flags = *e & ~PTE_ADDR & ~PTE_PS;
-	uint64_t pa = *e & PTE_ADDR & ~(BIG_PGSIZE - 1);
-	for (int i = 0; i < 512; i++)
+	ptent_t flags = PTE_FLAGS(*e) & ~PTE_PS;
+	uint64_t pa = PTE_ADDR(*e) & ~(BIG_PGSIZE - 1);
+	for (int i = 0; i < PT_ENTRIES; i++)
 		t[i] = (pa + i * PGSIZE) | flags;
 	*e = (uintptr_t)t | TABLE_FLAGS;
 	return 0;
@@ -67,7 +65,7 @@ static int walk(ptent_t *root, uintptr_t va, int create, int stop, ptent_t **out
 	ptent_t *table = root;
 
 	for (int level = 3; level > stop; level--) {
-		ptent_t *e = &table[INDEX(va, level)];
+		ptent_t *e = &table[PT_INDEX(va, level)];
 		if (!(*e & PTE_P)) {
 			if (!create)
 				return -ENOENT;
@@ -86,7 +84,7 @@ static int walk(ptent_t *root, uintptr_t va, int create, int stop, ptent_t **out
 		}
 		table = table_of(*e);
 	}
-	*out = &table[INDEX(va, stop)];
+	*out = &table[PT_INDEX(va, stop)];
 	return 0;
 }
 
@@ -118,8 +116,8 @@ void dune_load_root(ptent_t *root)
 // A pool page leaves an entry: one reference less.
 static void drop_leaf(ptent_t e)
 {
-	if ((e & PTE_POOL) && dune_page_isfrompool(e & PTE_ADDR))
-		dune_page_put(dune_pa2page(e & PTE_ADDR));
+	if ((e & PTE_POOL) && dune_page_isfrompool(PTE_ADDR(e)))
+		dune_page_put(dune_pa2page(PTE_ADDR(e)));
 }
 
 static bool aligned(uintptr_t x, uintptr_t size)
@@ -182,7 +180,7 @@ int dune_vm_mprotect(ptent_t *root, void *va, size_t len, int perm)
 			if (err)
 				return err;
 		}
-		*e = (*e & (PTE_ADDR | PTE_POOL | PTE_A | PTE_D)) | flags;
+		*e = (*e & (PTE_ADDR_MASK | PTE_POOL | PTE_A | PTE_D)) | flags;
 		dune_flush_tlb_one(v + off);
 	}
 	return 0;
@@ -225,9 +223,9 @@ static int walk_level(ptent_t *table, int level, uintptr_t base, uintptr_t start
 		      page_walk_cb cb, const void *arg)
 {
 	// BEGIN LAB 8 SOLUTION: dune_vm_page_walk
-	uintptr_t size = 1ul << LEVEL_SHIFT(level);
+	uintptr_t size = 1ul << PT_SHIFT(level);
 
-	for (uintptr_t i = (start - base) >> LEVEL_SHIFT(level); i < 512; i++) {
+	for (uintptr_t i = (start - base) >> PT_SHIFT(level); i < PT_ENTRIES; i++) {
 		uintptr_t va = base + i * size;
 		if (va > end)
 			break;
@@ -277,13 +275,13 @@ static ptent_t *clone_level(ptent_t *table, int level)
 
 	if (copy == NULL)
 		return NULL;
-	for (int i = 0; i < 512; i++) {
+	for (int i = 0; i < PT_ENTRIES; i++) {
 		ptent_t e = table[i];
 		if (e == 0)
 			continue;
 		if (level == 0 || (e & PTE_PS)) {
-			if ((e & PTE_POOL) && dune_page_isfrompool(e & PTE_ADDR))
-				dune_page_get(dune_pa2page(e & PTE_ADDR));
+			if ((e & PTE_POOL) && dune_page_isfrompool(PTE_ADDR(e)))
+				dune_page_get(dune_pa2page(PTE_ADDR(e)));
 			copy[i] = e;
 			continue;
 		}
@@ -292,7 +290,7 @@ static ptent_t *clone_level(ptent_t *table, int level)
 			dune_vm_free(copy);     // (a partial copy: frees what it holds)
 			return NULL;
 		}
-		copy[i] = (uintptr_t)t | (e & ~PTE_ADDR);
+		copy[i] = (uintptr_t)t | PTE_FLAGS(e);
 	}
 	return copy;
 	// STUB:
@@ -311,7 +309,7 @@ ptent_t *dune_vm_clone(ptent_t *root)
 static void free_level(ptent_t *table, int level)
 {
 	// BEGIN LAB 8 SOLUTION: dune_vm_clone
-	for (int i = 0; i < 512; i++) {
+	for (int i = 0; i < PT_ENTRIES; i++) {
 		ptent_t e = table[i];
 		if (e == 0)
 			continue;

@@ -104,7 +104,7 @@ _start:
 build_boot_page_tables:
 	movl $PHYS(boot_pd), %edi
 	xorl %eax, %eax
-	movl $(BOOT_DIRECTMAP_GIB * 512), %ecx
+	movl $(BOOT_DIRECTMAP_GIB * PT_ENTRIES), %ecx
 1:	movl %eax, %edx
 	shll $21, %edx                  // low half of the 2 MiB page address
 	orl $(PTE_P | PTE_W | PTE_PS), %edx
@@ -123,7 +123,7 @@ build_boot_page_tables:
 	movl $BOOT_DIRECTMAP_GIB, %ecx
 2:	movl %eax, (%edi)
 	addl $8, %edi
-	addl $4096, %eax
+	addl $PAGE_SIZE, %eax
 	loop 2b
 
 	movl $(PHYS(boot_pd) + PTE_P + PTE_W), %eax

@@ -1,9 +1,10 @@
 #include <stdint.h>
 
+#include "arch/mmu.h"
 #include "arch/x86.h"
 #include "mm/bootmap.h"
 
-extern uint64_t boot_pml4[512];
+extern uint64_t boot_pml4[PT_ENTRIES];
 
 void bootmap_drop_identity(void)
 {

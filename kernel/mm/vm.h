@@ -22,20 +22,10 @@
 typedef uint64_t pte_t;
 
 // Software bits of a page-table entry, ignored by the CPU (the hardware
-// bits are in arch/mmu.h).
+// bits, PTE_ADDR, PT_INDEX and LARGE_PAGE_SIZE are in arch/mmu.h).
 #define PTE_NOREF 0x200ul      // the mapping holds no page reference
 #define PTE_COW  0x400ul        // copy on write (mm/cow.h)
 #define PTE_PINNED 0x800ul      // DMA memory or device registers (mm/devmem.h): never shared by fork
-
-#define PTE_ADDR_MASK 0x000FFFFFFFFFF000ul
-#define PTE_ADDR(pte) ((pte) & PTE_ADDR_MASK)
-#define PTE_FLAGS(pte) ((pte) & ~PTE_ADDR_MASK)
-
-#define PT_LEVELS 4
-#define PT_ENTRIES 512
-// Index into the table of a level (0 = PT, 3 = PML4) for va.
-#define PT_INDEX(va, level) (((uint64_t)(va) >> (PAGE_SHIFT + 9 * (level))) & (PT_ENTRIES - 1))
-#define LARGE_PAGE_SIZE (1ul << 21)
 
 extern pte_t *kernel_pml4;
 // Page-table pages allocated so far (tests count the ones a walk makes).

@@ -582,7 +582,7 @@ static void print_range(pte_t *as, const char *what, uint64_t va)
 KTEST(lab2_unmap, "lab2.unmap", STAGE_MEMORY, "vm_unmap_range around va= (a page-table boundary) with holes");
 static void lab2_unmap(void)
 {
-	uint64_t va = cmdline_get_u64("va", 0x200000 - 3 * PAGE_SIZE);
+	uint64_t va = cmdline_get_u64("va", LARGE_PAGE_SIZE - 3 * PAGE_SIZE);
 	size_t free_at_start = page_free_count();
 	pte_t *as = vm_create();
 	struct page *p = page_alloc(0, true), *q = page_alloc(0, true);
@@ -624,7 +624,7 @@ static void lab2_unmap(void)
 KTEST(lab2_protect, "lab2.protect", STAGE_MEMORY, "vm_protect_range around va= (a page-table boundary)");
 static void lab2_protect(void)
 {
-	uint64_t va = cmdline_get_u64("va", 0x200000 - 3 * PAGE_SIZE);
+	uint64_t va = cmdline_get_u64("va", LARGE_PAGE_SIZE - 3 * PAGE_SIZE);
 	size_t free_at_start = page_free_count();
 	pte_t *as = vm_create();
 	struct page *p = page_alloc(0, true), *q = page_alloc(0, true);

@@ -7,7 +7,6 @@
 
 #define CODE_REGION 0x400000ul          // the program's 2 MiB (user.ld)
 #define TABLE_FLAGS (PTE_P | PTE_W | PTE_U)
-#define PD_INDEX(va) (((va) >> 21) & 511)
 
 extern char __data_start[];             // user.ld: where code and constants end
 
@@ -33,7 +32,7 @@ static ptent_t *copy_page(const ptent_t *from)
 
 static ptent_t *table_of(ptent_t e)
 {
-	return (ptent_t *)(e & PTE_ADDR);
+	return (ptent_t *)PTE_ADDR(e);
 }
 
 // Links the five private tables of s.
@@ -41,8 +40,8 @@ static void link_tables(struct sthread *s)
 {
 	s->pml4[0] = (uintptr_t)s->pdpt | TABLE_FLAGS;
 	s->pdpt[0] = (uintptr_t)s->pd | TABLE_FLAGS;
-	s->pd[PD_INDEX(CODE_REGION)] = (uintptr_t)s->pt_code | TABLE_FLAGS;
-	s->pd[PD_INDEX(STHREAD_REGION)] = (uintptr_t)s->pt_region | TABLE_FLAGS;
+	s->pd[PT_INDEX(CODE_REGION, 1)] = (uintptr_t)s->pt_code | TABLE_FLAGS;
+	s->pd[PT_INDEX(STHREAD_REGION, 1)] = (uintptr_t)s->pt_region | TABLE_FLAGS;
 }
 
 uintptr_t sthread_tag_new(int index)
@@ -93,7 +92,7 @@ int sthread_policy(struct sthread *t, const enum sthread_tag_mode *modes, int nt
 		return -ENOMEM;
 	}
 	// The program's 2 MiB for ring 0; its code and constants for ring 3 too.
-	for (int i = 0; i < 512; i++) {
+	for (int i = 0; i < PT_ENTRIES; i++) {
 		uintptr_t va = CODE_REGION + i * PGSIZE;
 		t->pt_code[i] = va | PTE_P | (va < (uintptr_t)__data_start ? PTE_U : PTE_W | PTE_NX);
 	}
@@ -117,9 +116,9 @@ int sthread_policy(struct sthread *t, const enum sthread_tag_mode *modes, int nt
 void sthread_free(struct sthread *s)
 {
 	if (s->pt_region != NULL)
-		for (int i = 0; i < 512; i++)
+		for (int i = 0; i < PT_ENTRIES; i++)
 			if (s->pt_region[i] & PTE_POOL)
-				dune_page_put(dune_pa2page(s->pt_region[i] & PTE_ADDR));
+				dune_page_put(dune_pa2page(PTE_ADDR(s->pt_region[i])));
 	ptent_t *tables[] = { s->pml4, s->pdpt, s->pd, s->pt_code, s->pt_region };
 	for (int i = 0; i < 5; i++)
 		if (tables[i] != NULL)
@@ -143,9 +142,9 @@ int sthread_create(struct sthread *s, const struct sthread *t)
 		sthread_free(s);        // (pt_region's references are not taken yet)
 		return -ENOMEM;
 	}
-	for (int i = 0; i < 512; i++)
+	for (int i = 0; i < PT_ENTRIES; i++)
 		if (s->pt_region[i] & PTE_POOL)
-			dune_page_get(dune_pa2page(s->pt_region[i] & PTE_ADDR));
+			dune_page_get(dune_pa2page(PTE_ADDR(s->pt_region[i])));
 	for (int i = 0; i < 2; i++) {
 		struct page *pg = dune_page_alloc();
 		if (pg == NULL) {
@@ -225,10 +224,10 @@ static void sthread_fault(uintptr_t addr, uint64_t fec, struct dune_tf *tf)
 	// BEGIN LAB 8 SOLUTION: sthreads
 	if ((fec & 2) && dune_vm_lookup(current->pml4, (void *)addr, CREATE_NONE, &pte) == 0 &&
 	    (*pte & PTE_COW)) {
-		ptent_t *copy = copy_page((const ptent_t *)(*pte & PTE_ADDR));
+		ptent_t *copy = copy_page((const ptent_t *)PTE_ADDR(*pte));
 		if (copy == NULL)
 			dune_ret_from_user(-ENOMEM);
-		dune_page_put(dune_pa2page(*pte & PTE_ADDR));
+		dune_page_put(dune_pa2page(PTE_ADDR(*pte)));
 		*pte = (uintptr_t)copy | PTE_P | PTE_W | PTE_U | PTE_POOL | PTE_NX;
 		dune_flush_tlb_one(addr);
 		sthread_cow_faults++;

@@ -132,7 +132,7 @@ int main(int argc, char **argv)
 	for (int i = 0; i < 3; i++) {
 		ptent_t *pte;
 		dune_vm_lookup(pgroot, (void *)(REGION + i * PGSIZE), CREATE_NONE, &pte);
-		refs[i] = dune_pa2page(*pte & PTE_ADDR)->ref;
+		refs[i] = dune_pa2page(PTE_ADDR(*pte))->ref;
 	}
 	dune_printf("sthreads: the tags' references after the sthreads ended: %u %u %u\n", refs[0],
 		    refs[1], refs[2]);

@@ -67,7 +67,7 @@ static void bench_getpid(int mode)
 
 // -- page fault: the child measures, the parent reads the result from a pipe --
 
-static char fault_pages[FAULT_PAGES * PGSIZE] __attribute__((aligned(4096)));
+static char fault_pages[FAULT_PAGES * PGSIZE] __attribute__((aligned(PGSIZE)));
 
 static void bench_page_fault(int mode)
 {

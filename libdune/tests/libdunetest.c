@@ -104,7 +104,7 @@ static int vm(void)
 		    *(volatile uint64_t *)VA_TEST);
 	err = dune_vm_lookup(pgroot, (void *)VA_TEST, CREATE_NONE, &pte);
 	dune_printf("libdunetest: lookup: %d, the page %d, present %d writable %d user %d "
-		    "no-execute %d accessed %d\n", err, (*pte & PTE_ADDR) == dune_page2pa(pg[0]),
+		    "no-execute %d accessed %d\n", err, PTE_ADDR(*pte) == dune_page2pa(pg[0]),
 		    !!(*pte & PTE_P), !!(*pte & PTE_W), !!(*pte & PTE_U), !!(*pte & PTE_NX),
 		    !!(*pte & PTE_A));
 	dune_vm_map_phys(pgroot, (void *)(VA_TEST + PGSIZE), PGSIZE, (void *)dune_page2pa(pg[1]),

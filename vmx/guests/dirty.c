@@ -3,6 +3,7 @@
 // the 2 MiB leaf the host maps at 4 MiB. It halts: the host reports
 // which pages the EPT marked dirty. Run again, it writes the pages set in
 // `again` and only reads the others and the 2 MiB leaf.
+#include "arch/memlayout.h"
 #include "guest.h"
 
 #define BASE 0x100000ul
@@ -13,7 +14,7 @@ static uint64_t touch(uint64_t mask)
 	uint64_t sum = 0;
 
 	for (int i = 0; i < 64; i++) {
-		volatile uint64_t *p = (volatile uint64_t *)(BASE + (uint64_t)i * 4096);
+		volatile uint64_t *p = (volatile uint64_t *)(BASE + (uint64_t)i * PAGE_SIZE);
 		if (mask & (1ul << i))
 			*p = (uint64_t)i;
 		else

@@ -6,6 +6,7 @@
 // fault, though the guest wrote there a moment ago. It halts again; the
 // third time (the host having unmapped the first page), it reads the
 // first page: a new, zeroed page, mapped on demand.
+#include "arch/memlayout.h"
 #include "guest.h"
 
 #define BASE 0x100000ul
@@ -15,7 +16,7 @@ void main(uint64_t pages)
 	uint64_t sum = 0;
 
 	for (uint64_t i = 0; i < pages; i++) {
-		volatile uint64_t *p = (volatile uint64_t *)(BASE + i * 4096);
+		volatile uint64_t *p = (volatile uint64_t *)(BASE + i * PAGE_SIZE);
 		*p = i;
 		*p += 1;
 		sum += *p;

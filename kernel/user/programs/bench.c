@@ -54,15 +54,15 @@ static void null_syscall(void)
 
 static void cow_fault(void)
 {
-	volatile char *pages = sbrk(FAULT_PAGES * 4096);
+	volatile char *pages = sbrk(FAULT_PAGES * PAGE_SIZE);
 	int status;
 
 	for (int i = 0; i < FAULT_PAGES; i++)
-		pages[i * 4096] = 1;
+		pages[i * PAGE_SIZE] = 1;
 	if (fork() == 0) {
 		struct sample s = now();
 		for (int i = 0; i < FAULT_PAGES; i++)
-			pages[i * 4096] = 2;            // each write: one copy-on-write fault
+			pages[i * PAGE_SIZE] = 2;            // each write: one copy-on-write fault
 		report("page fault (copy on write)", s, now(), FAULT_PAGES);
 		exit(0);
 	}

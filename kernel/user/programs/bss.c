@@ -2,9 +2,10 @@
 // more pages: the loader must map all of it and zero it, including the
 // tail of the page that holds the end of the file's data. Leaves it
 // dirty, so that a second run gets pages someone else wrote.
+#include "arch/memlayout.h"
 #include "ulib.h"
 
-#define BSS_SIZE (3 * 4096 + 1000)
+#define BSS_SIZE (3 * PAGE_SIZE + 1000)
 
 static char data[3000] = { [0] = 'd', [2999] = 'D' };
 static char bss[BSS_SIZE];

@@ -22,6 +22,7 @@
 #include <stdbool.h>
 
 #include "arch/memlayout.h"
+#include "arch/mmu.h"
 #include "libdune/dune.h"
 #include "ulib.h"
 
@@ -87,7 +88,7 @@ static void try(const char *what, struct dune_config *c)
 
 static void bad_states(void)
 {
-	static uint64_t pml4[512] __attribute__((aligned(4096)));
+	static uint64_t pml4[PT_ENTRIES] __attribute__((aligned(PAGE_SIZE)));
 	static uint8_t stack[PAGE_SIZE] __attribute__((aligned(16)));
 	struct dune_config good = {
 		.rip = 0x400000, .rsp = (uint64_t)stack + PAGE_SIZE, .cr3 = (uint64_t)pml4,

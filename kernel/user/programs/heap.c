@@ -1,4 +1,5 @@
 // malloc and free: fills blocks with patterns and checks them.
+#include "arch/memlayout.h"
 #include "ulib.h"
 
 #define MAX_BLOCKS 64
@@ -12,9 +13,9 @@ int main(uint64_t arg)
 
 	// New heap memory must come zeroed: it may have been another
 	// process's.
-	char *fresh = sbrk(2 * 4096);
+	char *fresh = sbrk(2 * PAGE_SIZE);
 	long nonzero = 0;
-	for (int i = 0; i < 2 * 4096; i++)
+	for (int i = 0; i < 2 * PAGE_SIZE; i++)
 		nonzero += fresh[i] != 0;
 	printf("heap: fresh memory has %ld nonzero bytes\n", nonzero);
 
