@@ -43,7 +43,7 @@ struct conn {
 static __thread struct conn conns[MAX_CONNS];
 
 static __thread struct {
-	uint64_t accepted, closed, reset, refused, bytes, held, errors;
+	uint64_t accepted, closed, reset, aborted, refused, bytes, held, errors;
 } stats;
 
 static bool quit_done;
@@ -160,7 +160,12 @@ static void on_dead(hid_t handle, unsigned long cookie, long reason)
 		drain(c);
 		return;
 	}
-	stats.reset++;
+	// Reset by the peer, or given up by the dataplane's TCP (the peer
+	// silent: retransmissions or keep-alive probes unanswered).
+	if (reason == -ECONNRESET)
+		stats.reset++;
+	else
+		stats.aborted++;
 	quit_done |= c->quit;
 	conn_close(c);
 }
@@ -205,9 +210,9 @@ int main(int argc, char **argv)
 	const struct ix_stats *s = ix_stats();
 	printf("ixecho-libix: %s\n",
 	       __atomic_load_n(&quit_done, __ATOMIC_RELAXED) ? "quit received" : "time is up");
-	printf("ixecho-libix: tcp connections %lu, closed %lu, reset %lu, refused %lu, "
+	printf("ixecho-libix: tcp connections %lu, closed %lu, reset %lu, aborted %lu, refused %lu, "
 	       "bytes echoed %lu, held %lu, errors %lu\n", stats.accepted, stats.closed,
-	       stats.reset, stats.refused, stats.bytes, stats.held, stats.errors);
+	       stats.reset, stats.aborted, stats.refused, stats.bytes, stats.held, stats.errors);
 	printf("libix: polls %lu, flushes %lu, commands %lu, events %lu\n", s->polls, s->flushes,
 	       s->commands, s->events);
 	return 0;

@@ -30,7 +30,10 @@
 //   end=quit         once done, a last connection that says "quit" and
 //   end=shutdown     waits for its echo (ixecho-libix's end), or says
 //                    "shutdown" (ixkvs's end); end=none (the default):
-//                    nothing
+//                    nothing; end=vanish: ixload ends without closing
+//                    its connections, as a client whose machine lost
+//                    its power (its port goes off with it: the server
+//                    hears nothing more, until its keep-alive gives up)
 //
 // Connection c sends requests / C requests (one more if c < requests %
 // C), and uses only the keys k with k % C == c, so that no two
@@ -166,7 +169,7 @@ static bool parse_option(const char *arg)
 {
 	static const char *const modes[] = { "echo", "memcached", NULL };
 	static const char *const units[] = { "cycles", "instructions", NULL };
-	static const char *const ends[] = { "quit", "shutdown", "none", NULL };
+	static const char *const ends[] = { "quit", "shutdown", "none", "vanish", NULL };
 	const char *eq = strchr(arg, '='), *value = eq ? eq + 1 : "", *choice;
 	char name[16];
 
@@ -728,8 +731,9 @@ int main(int argc, char **argv)
 	}
 	uint64_t deadline = ms_clock_read(clock_rate) + opt.seconds * 1000;
 	bool ok = poll_until(idle, deadline);
+	bool vanish = opt.end != NULL && strcmp(opt.end, "vanish") == 0;
 	for (unsigned long i = 0; i < opt.conns; i++)
-		if (mine(i))
+		if (mine(i) && !vanish)
 			conn_gone(&conns[i]);
 	// A connection's replies may come to another core than its requests
 	// (its flow group moved): only the sums of all cores are checked.
@@ -739,7 +743,10 @@ int main(int argc, char **argv)
 	if (ix_core() != 0)
 		return poll_until(all_finished, deadline) && ok ? 0 : 1;
 	ok = poll_until(all_done, deadline) && all_done() && ok;
-	ok = ok && (opt.end == NULL || send_end(deadline));
+	if (vanish)
+		end_state = END_DONE;
+	else
+		ok = ok && (opt.end == NULL || send_end(deadline));
 	print_results();
 	__atomic_store_n(&finished, true, __ATOMIC_RELEASE);
 	return ok && all_count.errors == 0 && all_count.checked == all_count.requests &&

@@ -47,6 +47,11 @@ struct dp_stats {
 // The calling core's counters (main.c: each core counts its own).
 struct dp_stats *dp_stats_here(void);
 
+// How long a connection may be silent before keep-alive probes it
+// (ixdp's --keepalive=MS; RFC 1122's two hours by default).
+#define DP_KEEPALIVE_DEFAULT_MS (2 * 60 * 60 * 1000)
+uint32_t dp_keepalive_ms(void);
+
 // A free event of out, zeroed but for its type, or NULL when out is full.
 struct ix_event *dp_emit(struct dp_out *out, uint32_t type);
 

@@ -16,11 +16,13 @@
 // the console, clock, exit), and a fault or another exception, which
 // ends it, reported.
 //
-// Arguments: [--nic=N] [-b LIMIT] [IP [PORT [ARGS...]]], the options
-// in that order, each ixdp's alone and taken out of the command line.
-// --nic=N picks port N of the 82599 (0, the default, or 1: a second
-// dataplane, a load generator say, on the far end of the model's
-// internal wire). -b LIMIT is the batch limit: the frames one crossing
+// Arguments: [--nic=N] [--cores=N] [--keepalive=MS] [-b LIMIT] [IP [PORT
+// [ARGS...]]], the options in that order, each ixdp's alone and taken
+// out of the command line. --nic=N picks port N of the 82599 (0, the
+// default, or 1: a second dataplane, a load generator say, on the far
+// end of the model's internal wire). --cores=N runs N cores, a thread
+// and a queue pair each (1). --keepalive=MS probes a connection silent
+// for MS (DP_KEEPALIVE_DEFAULT_MS: two hours). -b LIMIT is the batch limit: the frames one crossing
 // takes from the NIC at most, 1 to IXGBE_NETIF_RX_BURST (64, the
 // default). The batching is adaptive: a crossing takes what has
 // arrived, up to the limit, and never waits for more (IX's rule: a batch
@@ -47,6 +49,7 @@
 #define APP_FAULTED 3           // ixdp's status when the application faulted
 #define NIC_OPTION "--nic="
 #define CORES_OPTION "--cores="
+#define KEEPALIVE_OPTION "--keepalive="
 #define DP_MAX_CORES 4          // libix.ld's IXAPP_CORES
 #define CORE_STACK (64 * 1024)  // ring 0's stack of a core's thread (but the first's)
 #define EPHEMERAL_FIRST 49152   // IANA's dynamic ports (RFC 6335): a connect's local port
@@ -89,6 +92,7 @@ static uint64_t fg_frames[FG_COUNT];    // frames received, by flow group (its o
 // takes what has arrived, up to this, so a batch grows only when the
 // application falls behind.
 static int batch_limit = IXGBE_NETIF_RX_BURST;
+static int keepalive_ms = DP_KEEPALIVE_DEFAULT_MS;
 
 // The calling thread's core.
 static struct dp_core *this_core(void)
@@ -402,6 +406,11 @@ static int loop_once(struct dp_core *core, struct dp_out *out)
 	// (void)out, (void)batch_limit, (void)dispatch;
 	// END LAB 10
 	return n;
+}
+
+uint32_t dp_keepalive_ms(void)
+{
+	return (uint32_t)keepalive_ms;
 }
 
 // Calls what(fg) for each flow group core runs.
@@ -832,8 +841,8 @@ static int start(const char *name, int nic_port, const char *ip_text, unsigned l
 
 	if (nic_port < 0 || !parse_ip(ip_text, &my_ip) || listen_port == 0 ||
 	    listen_port > 65535) {
-		printf("usage: %s [--nic=0|1] [--cores=1..%d] [-b LIMIT] [IP [PORT [ARGS...]]]\n",
-		       name, DP_MAX_CORES);
+		printf("usage: %s [--nic=0|1] [--cores=1..%d] [--keepalive=MS] [-b LIMIT] [IP [PORT "
+		       "[ARGS...]]]\n", name, DP_MAX_CORES);
 		return 100;
 	}
 	if ((err = dune_init(false)) < 0 || (err = dune_enter()) < 0) {
@@ -916,6 +925,13 @@ int __wrap_main(int argc, char **argv)
 	ncores = take_number_option(&argc, argv, CORES_OPTION, DP_MAX_CORES, 1);
 	if (ncores < 1 || ncores > port_queues_max()) {
 		printf("ixdp: %s: the cores are 1 to %d\n", CORES_OPTION, port_queues_max());
+		return 100;
+	}
+	keepalive_ms = take_number_option(&argc, argv, KEEPALIVE_OPTION, DP_KEEPALIVE_DEFAULT_MS,
+					  DP_KEEPALIVE_DEFAULT_MS);
+	if (keepalive_ms < 1) {
+		printf("ixdp: %s: the milliseconds are 1 to %d\n", KEEPALIVE_OPTION,
+		       DP_KEEPALIVE_DEFAULT_MS);
 		return 100;
 	}
 	if (!ixgbe_netif_take_batch_limit(&argc, &argv, &batch_limit))

@@ -39,6 +39,9 @@ enum conn_state {
 };
 
 // News to report (conn.news).
+#define KEEPALIVE_INTERVAL_MS 1000
+#define KEEPALIVE_PROBES 4
+
 #define NEWS_KNOCK     0x1
 #define NEWS_CONNECTED 0x2
 #define NEWS_DEAD      0x4
@@ -147,6 +150,20 @@ static void conn_dead(struct conn *c, int err)
 	news_for(c);
 }
 
+// Keep-alive (RFC 1122 4.2.3.6) for pcb: a dataplane holds a
+// connection's state for a client that may vanish without a word (a
+// machine powered off sends no FIN), so every connection is probed after
+// dp_keepalive_ms of silence, then every KEEPALIVE_INTERVAL_MS; after
+// KEEPALIVE_PROBES probes unanswered, lwIP aborts it (on_err: a dead
+// event for the application).
+static void keep_alive(struct tcp_pcb *pcb)
+{
+	ip_set_option(pcb, SOF_KEEPALIVE);
+	pcb->keep_idle = dp_keepalive_ms();
+	pcb->keep_intvl = KEEPALIVE_INTERVAL_MS;
+	pcb->keep_cnt = KEEPALIVE_PROBES;
+}
+
 // -- lwIP's callbacks --
 
 static err_t on_accept(void *arg, struct tcp_pcb *pcb, err_t err)
@@ -165,6 +182,7 @@ static err_t on_accept(void *arg, struct tcp_pcb *pcb, err_t err)
 	c->remote = (uint64_t)lwip_ntohl(ip4_addr_get_u32(&pcb->remote_ip)) << 16 | pcb->remote_port;
 	c->local = (uint64_t)lwip_ntohl(ip4_addr_get_u32(&pcb->local_ip)) << 16 | pcb->local_port;
 	set_callbacks(pcb, c);
+	keep_alive(pcb);
 	news_for(c);
 	dp_stats_here()->knocks++;
 	return ERR_OK;
@@ -263,6 +281,7 @@ static int cmd_connect(const struct ix_cmd *cmd, uint16_t local_port)
 	ip_addr_t addr;
 	ip4_addr_set_u32(&addr, lwip_htonl((uint32_t)ip));
 	set_callbacks(pcb, c);
+	keep_alive(pcb);
 	if (tcp_bind(pcb, IP_ADDR_ANY, local_port) != ERR_OK ||
 	    tcp_connect(pcb, &addr, (u16_t)port, on_connected) != ERR_OK) {
 		set_callbacks(pcb, NULL);

@@ -75,7 +75,9 @@
 #define TCP_SND_BUF                     (16 * TCP_MSS)
 #define TCP_SND_QUEUELEN                (4 * TCP_SND_BUF / TCP_MSS)
 #define TCP_OOSEQ_MAX_PBUFS             4
-#define LWIP_TCP_KEEPALIVE              0
+// Keep-alive's idle time, interval and probes set per connection (the
+// dataplane's ix/dp/tcp.c); lwIP's TCP timer sends the probes.
+#define LWIP_TCP_KEEPALIVE              1
 
 // lwIP's timers run on our hierarchical timer wheel
 // (ix/lwip/sys_timeouts.c, ix/lwip/timerwheel.h), not on lwIP's list.

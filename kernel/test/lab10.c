@@ -158,11 +158,14 @@ static void load_check(const char *test, char *const server[], char *const *cons
 		      "the test expects", test);
 }
 
+#define KEEPALIVE_SERVER_SECONDS "12"    // the vanished client's connections die in about 5
+
 KTEST(lab10_load, "lab10.load", STAGE_VMX,
       "ixload (ix/apps/ixload.c) on port 1 of the emulated 82599 against a server on port 0, "
       "over the internal wire: ixecho-libix (echo, size=), then ixkvs (memcached, get= "
       "percent, keys=), with conns=, requests= and seed=, each run checked (status 0); then "
-      "connects to a port nobody listens on, refused");
+      "connects to a port nobody listens on, refused; then a client that vanishes with its "
+      "connections open, which the server's keep-alive aborts");
 static void lab10_load(void)
 {
 	char conns[24], requests[32], seed[32], size[24], get[16], keys[24], cores[24];
@@ -199,7 +202,19 @@ static void lab10_load(void)
 				"conns=1", "requests=1", tsc, "end=quit", NULL };
 	char *const *refused[] = { refused_client, quit_client };
 	load_check("lab10.load: refused", echo_server, refused, 2, refused_then_ok);
-	printk("lab10.load: echo, memcached and refused connects: every status as expected\n");
+
+	// A client vanishes with its connections open (end=vanish: its port
+	// goes off with it, nothing more comes from it); the server probes
+	// them after a second of silence and, unanswered, aborts them all
+	// before its time is up (tools/tests/test_ix.py counts them).
+	char *keepalive_server[] = { "ixecho-libix", "--keepalive=1000", "10.0.2.15", "7",
+				     KEEPALIVE_SERVER_SECONDS, NULL };
+	char *vanish_client[] = { "ixload", "--nic=1", "10.0.2.16", "7", "server=10.0.2.15:7",
+				  "conns=4", "requests=8", "size=4", tsc, "end=vanish", NULL };
+	char *const *vanish[] = { vanish_client };
+	load_check("lab10.load: keep-alive", keepalive_server, vanish, 1, ok);
+	printk("lab10.load: echo, memcached, refused connects and keep-alive: every status as "
+	       "expected\n");
 }
 
 // -- lab10.migrate --

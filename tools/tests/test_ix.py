@@ -251,9 +251,11 @@ class Load(unittest.TestCase):
                 for end in (("echo", 0), ("memcached", 0), ("refused", 1))]
         self.check_echo(lines[:ends[0] + 1], seed, size)
         self.check_memcached(lines[ends[0] + 1:ends[1] + 1], seed, get, keys)
-        self.check_refused(lines[ends[1] + 1:])
-        self.assertIn("lab10.load: echo, memcached and refused connects: every status as "
-                      "expected", lines)
+        keepalive = lines.index("lab10.load: refused: client 2 (ixload) ended with status 0")
+        self.check_refused(lines[ends[1] + 1:keepalive + 1])
+        self.check_keepalive(lines[keepalive + 1:])
+        self.assertIn("lab10.load: echo, memcached, refused connects and keep-alive: every "
+                      "status as expected", lines)
         self.assertEqual([], [line for line in lines if line.startswith("82599 model:")], where)
         # ixload's requests go by reference from its memory; the echo's
         # replies are copied from the received buffers.
@@ -325,6 +327,21 @@ class Load(unittest.TestCase):
         self.assertIn("lab10.load: refused: ixecho-libix ended with status 0", lines)
         self.assertIn("lab10.load: refused: client 2 (ixload) ended with status 0", lines)
 
+    def check_keepalive(self, lines):
+        """A client that vanishes with its 4 connections open (end=vanish):
+        the server (--keepalive=1000) probes them after a second of silence
+        and, unanswered, aborts all 4 before its time is up; none closed
+        or reset."""
+        self.assertIn("ixload: requests 8, replies checked 8, errors 0, connections 4, failed 0",
+                      lines)
+        self.assertIn("ixload: end vanish done", lines)
+        self.assertIn("ixecho-libix: time is up", lines)
+        e = counters(lines, "ixecho-libix")
+        self.assertEqual([4, 0, 0, 4, 32], [e[("ixecho-libix", name)] for name in (
+            "tcp connections", "closed", "reset", "aborted", "bytes echoed")])
+        self.assertIn("lab10.load: keep-alive: ixecho-libix ended with status 0", lines)
+        self.assertIn("lab10.load: keep-alive: client 1 (ixload) ended with status 0", lines)
+
 
 SERVER_IP, CLIENT_IP = 0x0A00020F, 0x0A000210      # lab10.load's 10.0.2.15, 10.0.2.16
 FLOW_GROUPS = 16                                    # ix/dp/fg.h's FG_COUNT
@@ -368,7 +385,8 @@ class LoadCores(Load):
         self.assertIn("ixload: end quit done", lines)
         echo = [[int(v) for v in m.groups()] for m in
                 (re.match(r"^ixecho-libix: tcp connections (\d+), closed (\d+), reset 0, "
-                          r"refused 0, bytes echoed (\d+), held 0, errors 0$", x) for x in lines)
+                          r"aborted 0, refused 0, bytes echoed (\d+), held 0, errors 0$", x)
+                 for x in lines)
                 if m]
         self.assertEqual(self.CORES, len(echo), "one line of counters a core")
         total = [sum(column) for column in zip(*echo)]
@@ -426,7 +444,7 @@ class Migrate(unittest.TestCase):
                         % (moved[1], posted, answered))
         echoed = [int(mm.group(1)) for mm in
                   (re.match(r"^ixecho-libix: tcp connections \d+, closed \d+, reset 0, "
-                            r"refused 0, bytes echoed (\d+), held 0, errors 0$", x)
+                            r"aborted 0, refused 0, bytes echoed (\d+), held 0, errors 0$", x)
                    for x in lines) if mm]
         self.assertEqual(n * size + len("quit\r\n"), sum(echoed), where)
 
