@@ -832,6 +832,30 @@ static void test_rss(void)
 	drv_send(0, 0, f, make_ipv4(f, MAC1, BASE_MAC, &tcp, 100, 0));
 	CHECK_EQ(recv_any(1, got, &len, &info, &hash), reta_queue(MS_VECTORS[1].ipv4));
 	CHECK_EQ(hash, MS_VECTORS[1].ipv4);
+	// The model hashes by tables made from the key (82599_queues.c):
+	// many flows, each hashed as rss_toeplitz hashes it, and again under
+	// a new key once RSSRK is written.
+	uint8_t key[RSS_KEY_SIZE], in[RSS_IPV4_INPUT_SIZE];
+	uint64_t x = 88172645463325252ull;
+	memcpy(key, MS_KEY, sizeof(key));
+	wr(1, IXGBE_MRQC, IXGBE_MRQC_RSSEN | IXGBE_MRQC_RSS_TCPIPV4);
+	for (int round = 0; round < 2; round++) {
+		for (int i = 0; i < 200; i++) {
+			x ^= x << 13, x ^= x >> 7, x ^= x << 17;        // xorshift64
+			struct flow fl = { 6, (uint32_t)x, (uint32_t)(x >> 32), (uint16_t)(x >> 7),
+					   (uint16_t)(x >> 23) };
+			rss_ipv4_input(in, fl.src, fl.dst, fl.sport, fl.dport);
+			drv_send(0, 0, f, make_ipv4(f, MAC1, BASE_MAC, &fl, 100, i));
+			uint32_t want = rss_toeplitz(key, in, RSS_IPV4_INPUT_SIZE);
+			CHECK_EQ(recv_any(1, got, &len, &info, &hash), reta_queue(want));
+			CHECK_EQ(hash, want);
+		}
+		for (int i = 0; i < RSS_KEY_SIZE; i++)
+			key[i] = (uint8_t)(0x6D + 0x5A * i);
+		for (int i = 0; i < 10; i++)
+			wr(1, IXGBE_RSSRK(i), key[4 * i] | key[4 * i + 1] << 8 | key[4 * i + 2] << 16 |
+			   (uint32_t)key[4 * i + 3] << 24);
+	}
 	// RSS off: queue 0 for everything, no RSS type.
 	wr(1, IXGBE_MRQC, 0);
 	for (size_t i = 0; i < NVECTORS; i++) {
