@@ -174,17 +174,20 @@ def expand(pieces, key):
             .replace(b"{FUTURE}", b"%d" % (NOW + 3600)) for p in pieces]
 
 
-def play(port, pieces, want=None):
+def play(port, pieces, want=None, trace=None):
     """Sends pieces apart on a new connection to port, then "version"
     (unless the connection ended), reading the replies after each
     piece; returns the replies so far after each, normalized, the last
     whole: up to the VERSION line. Without want (memcached), a piece's
     replies are in after MEMCACHED_QUIET seconds without bytes; with
     want (ixkvs), once they are as long as want's. {CAS} waits for the
-    END of every get and gets before it."""
+    END of every get and gets before it. trace, a list, gets a line a
+    piece: the bytes in so far, the seconds the piece's replies took,
+    and whether the connection ended (for a failure's message)."""
     got = bytearray()
     so_far = []
     gets = 0
+    start = time.monotonic()
     with socket.create_connection(("127.0.0.1", port), timeout=REPLY_TIMEOUT) as c:
         c.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         for i, piece in enumerate(pieces + [b"version\r\n"]):
@@ -202,6 +205,10 @@ def play(port, pieces, want=None):
                 n = len(want[min(i, len(want) - 1)])
                 ended = read_until(c, got, lambda g: len(normalize(bytes(g))) >= n, IXKVS_QUIET)
             so_far.append(normalize(bytes(got)))
+            if trace is not None:
+                trace.append("piece %d: %d bytes in at %.2f s%s" % (
+                    i, len(got), time.monotonic() - start, ", the connection ended" if ended
+                    else ""))
             if ended:
                 break
     return so_far
@@ -265,11 +272,12 @@ def check_same_replies(test, memcached_port, port, sequences, ways):
                 continue
             pieces = split[way](expand(sequence, b"s%d%s" % (n, way[0].encode())))
             want = play(memcached_port, pieces)
-            got = play(port, pieces, want)
+            trace = []
+            got = play(port, pieces, want, trace)
             # Only the whole replies: memcached holds some back while
             # it waits for the rest of a data block.
-            test.assertEqual(want[-1], got[-1], "sequence %d sent %s as %.600r"
-                             % (n, way, pieces))
+            test.assertEqual(want[-1], got[-1], "sequence %d sent %s as %.600r; %s"
+                             % (n, way, pieces, "; ".join(trace)))
 
 
 def check_slow_reader(test, port, gets):
