@@ -1,4 +1,4 @@
-// The clock: timer ticks (TIMER_HZ a second, cpu/lapic.h), counted at the
+// The clock: timer ticks (TIMER_HZ a second, lib/sysnum.h), counted at the
 // boot CPU's timer interrupt (trap/trap.c), and waiting for them.
 
 #ifndef KERNEL_CLOCK_CLOCK_H

@@ -8,6 +8,8 @@
 
 #include <stdint.h>
 
+#include "lib/sysnum.h"         // TIMER_HZ
+
 #define T_TIMER 48              // the timer's vector, above the 8259s' 32-47
 #define T_SERIAL 52             // COM1 (ISA IRQ 4), through the I/O APIC
 #define T_DEVICE_FIRST 64       // device interrupts (trap_device_vector):
@@ -15,7 +17,6 @@
 #define T_IPI_CALL 0xF0         // a cross-CPU call (cpu/ipi.h)
 #define T_APIC_ERROR 0xFE
 #define T_SPURIOUS 0xFF
-#define TIMER_HZ 100
 
 // Measured by lapic_calibrate on the boot CPU.
 extern uint64_t tsc_per_ms;

@@ -9,6 +9,10 @@
 #ifndef KERNEL_LIB_SYSNUM_H
 #define KERNEL_LIB_SYSNUM_H
 
+// The timer's ticks a second: the unit of sleep and nic_wait (the local
+// APIC timer interrupts each CPU this often, cpu/lapic.c).
+#define TIMER_HZ 100
+
 #define SYS_exit     0  // exit(status): does not return
 #define SYS_write    1  // write(fd, buf, len): bytes written
 #define SYS_getpid   2  // getpid(): the process id

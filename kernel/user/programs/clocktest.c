@@ -6,7 +6,7 @@
 #include "ulib.h"
 
 #define TICKS 5
-#define MS_PER_TICK 10          // TIMER_HZ 100
+#define MS_PER_TICK (1000 / TIMER_HZ)
 #define READINGS 1000
 #define SLEEP_NS_MIN ((TICKS - 1) * MS_PER_TICK * 1000000ul)
 #define SLEEP_TRIES 3
