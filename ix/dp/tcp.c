@@ -27,6 +27,8 @@
 #include "ulib.h"
 
 #define DP_CONNS MEMP_NUM_TCP_PCB
+#define KEEPALIVE_INTERVAL_MS 1000      // between two probes (keep_alive)
+#define KEEPALIVE_PROBES 4              // unanswered, and the connection is aborted
 
 _Static_assert(IX_TCP_SNDBUF == TCP_SND_BUF, "ix.h's IX_TCP_SNDBUF is lwIP's TCP_SND_BUF");
 _Static_assert(DP_CONNS <= 256, "news_queue holds slots in bytes");
@@ -39,9 +41,6 @@ enum conn_state {
 };
 
 // News to report (conn.news).
-#define KEEPALIVE_INTERVAL_MS 1000
-#define KEEPALIVE_PROBES 4
-
 #define NEWS_KNOCK     0x1
 #define NEWS_CONNECTED 0x2
 #define NEWS_DEAD      0x4
