@@ -81,7 +81,7 @@ struct ix_ops {
 	// The peer closed its side after the data already received (reason
 	// 0; the application may still send), or the connection is gone
 	// (reason -ECONNRESET, or -ECONNABORTED: lwIP gave up, its
-	// retransmissions unanswered). Either way the application ends
+	// retransmissions or keep-alive probes unanswered). Either way the application ends
 	// it with ix_tcp_close. Told once the connection is accepted,
 	// after its data (a knock ended before it was answered is
 	// still answered).
