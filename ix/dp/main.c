@@ -839,8 +839,7 @@ static int start(const char *name, int nic_port, const char *ip_text, unsigned l
 {
 	int err;
 
-	if (nic_port < 0 || !parse_ip(ip_text, &my_ip) || listen_port == 0 ||
-	    listen_port > 65535) {
+	if (!parse_ip(ip_text, &my_ip) || listen_port == 0 || listen_port > 65535) {
 		printf("usage: %s [--nic=0|1] [--cores=1..%d] [--keepalive=MS] [-b LIMIT] [IP [PORT "
 		       "[ARGS...]]]\n", name, DP_MAX_CORES);
 		return 100;
@@ -874,20 +873,25 @@ static int start(const char *name, int nic_port, const char *ip_text, unsigned l
 }
 
 // Takes the option NAME=N (name: "--nic=", say) out of argv if it is
-// argv[1] (argv[0] stays, then the application's arguments). Returns N
-// (a number from 0 to max), absent without the option, -1 if N is not
-// such a number.
-static int take_number_option(int *argc, char **argv, const char *name, int max, int absent)
+// argv[1] (argv[0] stays, then the application's arguments). Returns N,
+// absent without the option, or -1 after a line that says what is wrong
+// if N is not a number from min to max.
+static int take_number_option(int *argc, char **argv, const char *name, int min, int max,
+			      int absent)
 {
 	size_t n = strlen(name);
 
 	if (*argc < 2 || strncmp(argv[1], name, n) != 0)
 		return absent;
-	const char *value = argv[1] + n, *end;
+	const char *option = argv[1], *value = option + n, *end;
 	unsigned long v = strtoul(value, &end, 10);
 	(*argc)--;
 	memmove(&argv[1], &argv[2], (size_t)*argc * sizeof(char *));
-	return end == value || *end != '\0' || v > (unsigned long)max ? -1 : (int)v;
+	if (end == value || *end != '\0' || v < (unsigned long)min || v > (unsigned long)max) {
+		printf("ixdp: %s: want a number from %d to %d\n", option, min, max);
+		return -1;
+	}
+	return (int)v;
 }
 
 static int port_queues_max(void)
@@ -921,20 +925,15 @@ static int start_cores(int argc, char **argv)
 
 int __wrap_main(int argc, char **argv)
 {
-	int nic_port = take_number_option(&argc, argv, NIC_OPTION, 1, 0);
-	ncores = take_number_option(&argc, argv, CORES_OPTION, DP_MAX_CORES, 1);
-	if (ncores < 1 || ncores > port_queues_max()) {
-		printf("ixdp: %s: the cores are 1 to %d\n", CORES_OPTION, port_queues_max());
+	int nic_port = take_number_option(&argc, argv, NIC_OPTION, 0, 1, 0);
+	if (nic_port < 0)
 		return 100;
-	}
-	keepalive_ms = take_number_option(&argc, argv, KEEPALIVE_OPTION, DP_KEEPALIVE_DEFAULT_MS,
-					  DP_KEEPALIVE_DEFAULT_MS);
-	if (keepalive_ms < 1) {
-		printf("ixdp: %s: the milliseconds are 1 to %d\n", KEEPALIVE_OPTION,
-		       DP_KEEPALIVE_DEFAULT_MS);
+	ncores = take_number_option(&argc, argv, CORES_OPTION, 1, port_queues_max(), 1);
+	if (ncores < 0)
 		return 100;
-	}
-	if (!ixgbe_netif_take_batch_limit(&argc, &argv, &batch_limit))
+	keepalive_ms = take_number_option(&argc, argv, KEEPALIVE_OPTION, 1,
+					  DP_KEEPALIVE_DEFAULT_MS, DP_KEEPALIVE_DEFAULT_MS);
+	if (keepalive_ms < 0 || !ixgbe_netif_take_batch_limit(&argc, &argv, &batch_limit))
 		return 100;
 	const char *ip_text = argc > 1 ? argv[1] : nic_port == 1 ? "10.0.2.16" : "10.0.2.15";
 	unsigned long listen_port = argc > 2 ? strtoul(argv[2], NULL, 10) : 7;

@@ -111,6 +111,35 @@ static bool port0_receiving(void)
 	return nic_receiving(0);
 }
 
+// -- lab10.options --
+
+// ixdp's options (ix/dp/main.c), each wrong.
+static char *const bad_options[][3] = {
+	{ "--cores=9" }, { "--keepalive=0" }, { "--keepalive=soon" }, { "-b", "65" }, { "-b" },
+	{ "--nic=2" }, { "10.0.2" },
+};
+
+KTEST(lab10_options, "lab10.options", STAGE_SMP,
+      "ixecho-libix with each of ixdp's options wrong (the cores, keep-alive's time, the "
+      "batch limit, the port, the address): the dataplane says what is wrong and ends with "
+      "status 100 before it takes the NIC");
+static void lab10_options(void)
+{
+	size_t n = sizeof(bad_options) / sizeof(bad_options[0]);
+
+	for (size_t i = 0; i < n; i++) {
+		char *const *o = bad_options[i];
+		char *argv[] = { "ixecho-libix", o[0], o[1], NULL };
+		int status = proc_wait_report(start(argv));
+		printk("lab10.options: %s%s%s: status %d\n", o[0], o[1] ? " " : "", o[1] ? o[1] : "",
+		       status);
+		if (status != 100)
+			panic("lab10.options: ixecho-libix %s ended with status %d, not 100", o[0],
+			      status);
+	}
+	printk("lab10.options: %zu wrong options, each refused\n", n);
+}
+
 void load_run(const char *test, char *const server[], char *const *const clients[], int n,
 	      int status[])
 {

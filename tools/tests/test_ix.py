@@ -18,8 +18,11 @@ ixprobe: run=lab10.ixecho, lab10.ixprobe) are Lab 10's grader's
 run=lab10.load (Bochs, no bridge): ixload, the load generator, on port 1
 against ixecho-libix and then ixkvs on port 0, two processes at once
 over the model's internal wire; its counts must be those its seed gives
-(computed here) and agree with the servers'. Nothing is sent anywhere
-but 127.0.0.1.
+(computed here) and agree with the servers'; then connects refused and
+a client that vanishes, whose connections the server's keep-alive must
+abort. Options runs run=lab10.options (QEMU): each of the dataplane's
+options given wrong must be refused with its line. Nothing is sent
+anywhere but 127.0.0.1.
 
   python3 tools/tests/test_ix.py [-k qemu]        (Bochs: -k bochs; ixload: Load)
 """
@@ -447,6 +450,36 @@ class Migrate(unittest.TestCase):
                             r"aborted 0, refused 0, bytes echoed (\d+), held 0, errors 0$", x)
                    for x in lines) if mm]
         self.assertEqual(n * size + len("quit\r\n"), sum(echoed), where)
+
+
+class Options(unittest.TestCase):
+    """run=lab10.options under QEMU: ixecho-libix with each of ixdp's
+    options wrong, refused before the dataplane takes the NIC, each with
+    a line that says what is wrong and status 100."""
+    WANT = [
+        ("--cores=9", "ixdp: --cores=9: want a number from 1 to 4"),
+        ("--keepalive=0", "ixdp: --keepalive=0: want a number from 1 to 7200000"),
+        ("--keepalive=soon", "ixdp: --keepalive=soon: want a number from 1 to 7200000"),
+        ("-b 65", "ixecho-libix: -b 65: the batch limit is a number from 1 to 64"),
+        ("-b", "ixecho-libix: -b (missing): the batch limit is a number from 1 to 64"),
+        ("--nic=2", "ixdp: --nic=2: want a number from 0 to 1"),
+        ("10.0.2", "usage: ixecho-libix [--nic=0|1] [--cores=1..4] [--keepalive=MS] [-b LIMIT] "
+                   "[IP [PORT [ARGS...]]]"),
+    ]
+
+    def test_qemu_options(self):
+        log = runner.BUILD / "ix-tests" / "qemu-options.log"
+        result = runner.run_captured("qemu", "run=lab10.options", log, timeout=60)
+        lines = result.lines()
+        where = "run=lab10.options (%s; log %s)" % (result.status, log)
+        self.assertEqual("ok", result.status, where + "\n" + "\n".join(lines[-20:]))
+        told = [line for line in lines if line.startswith(("ixdp: ", "ixecho-libix: ", "usage: ",
+                                                           "lab10.options: "))]
+        want = []
+        for option, complaint in self.WANT:
+            want += [complaint, "lab10.options: %s: status 100" % option]
+        want.append("lab10.options: %d wrong options, each refused" % len(self.WANT))
+        self.assertEqual(want, told, where)
 
 
 class RawFrames(test_net.Frames, unittest.TestCase):
